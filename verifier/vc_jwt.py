@@ -1,0 +1,203 @@
+"""VC-JWT registered claims (OB 3.0 §8.2), shared by the issuer and the verifier.
+
+The credential JSON is the JWT payload; the registered claims are derived from it:
+
+=====  =========================================================================
+iss    issuer id (``issuer`` is a string or an object with ``id``)
+jti    credential ``id`` (omitted when the credential has none)
+sub    ``credentialSubject.id`` (omitted when none)
+nbf    ``validFrom`` (VCDM 2.0) or ``issuanceDate`` (VCDM 1.1), integer seconds
+exp    ``validUntil`` / ``expirationDate``, integer seconds (omitted when none)
+=====  =========================================================================
+
+Dates must be whole seconds with an explicit time zone so that ``nbf``/``exp``
+round-trip exactly; a non-zero fractional second is refused (an all-zero
+fraction such as ``.000`` denotes a whole second and is accepted).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .errors import CredentialError
+
+REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "jti", "sub", "nbf", "exp")
+_STRING_CLAIMS = ("iss", "jti", "sub")
+_DATE_CLAIMS = ("nbf", "exp")
+
+_DATETIME = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[Tt]"
+    r"(?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?"
+    r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _invalid(message: str) -> CredentialError:
+    return CredentialError(message, code="invalid_credential")
+
+
+def numeric_date(value: Any, field: str) -> int:
+    """Convert an XML Schema dateTimeStamp string to a NumericDate (integer seconds)."""
+    if not isinstance(value, str):
+        raise _invalid(f"{field} must be a date-time string, got {type(value).__name__}.")
+    m = _DATETIME.fullmatch(value)
+    if not m:
+        raise _invalid(
+            f"{field} {value!r} is not a date-time with a time zone "
+            "(expected e.g. 2024-01-01T00:00:00Z)."
+        )
+    if m["frac"] and m["frac"].strip("0"):
+        raise _invalid(
+            f"{field} {value!r} has fractional seconds; a VC-JWT NumericDate is whole "
+            "seconds, so the date would not round-trip. Use whole seconds."
+        )
+    tz = m["tz"].upper()
+    try:
+        if tz == "Z":
+            tzinfo = timezone.utc
+        else:
+            sign = 1 if tz[0] == "+" else -1
+            hours, minutes = int(tz[1:3]), int(tz[4:6])
+            if minutes > 59:
+                raise ValueError("time zone minutes out of range")
+            tzinfo = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        dt = datetime(int(m["y"]), int(m["mo"]), int(m["d"]),
+                      int(m["h"]), int(m["mi"]), int(m["s"]), tzinfo=tzinfo)
+    except ValueError as exc:
+        raise _invalid(f"{field} {value!r} is not a valid date-time: {exc}.") from exc
+    return (dt - _EPOCH) // timedelta(seconds=1)
+
+
+def _issuer_id(credential: dict) -> str:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    if not isinstance(issuer, str) or not issuer:
+        raise _invalid("The credential has no issuer id (issuer or issuer.id).")
+    return issuer
+
+
+def _subject_id(credential: dict) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if len(subject) == 1 else None
+    if not isinstance(subject, dict) or "id" not in subject:
+        return None
+    if not isinstance(subject["id"], str) or not subject["id"]:
+        raise _invalid("credentialSubject.id is not a non-empty string.")
+    return subject["id"]
+
+
+def jwt_claims_for(credential: dict) -> dict:
+    """Return the registered JWT claims derived from ``credential``.
+
+    Raises ``CredentialError(code="invalid_credential")`` for a missing issuer or
+    valid-from date, a non-string ``id``, and unparseable or fractional dates.
+    """
+    if not isinstance(credential, dict):
+        raise _invalid("The credential is not a JSON object.")
+    claims: dict[str, Any] = {"iss": _issuer_id(credential)}
+
+    if "id" in credential:
+        if not isinstance(credential["id"], str) or not credential["id"]:
+            raise _invalid("The credential id is not a non-empty string.")
+        claims["jti"] = credential["id"]
+
+    sub = _subject_id(credential)
+    if sub is not None:
+        claims["sub"] = sub
+
+    if "validFrom" in credential:
+        claims["nbf"] = numeric_date(credential["validFrom"], "validFrom")
+    elif "issuanceDate" in credential:
+        claims["nbf"] = numeric_date(credential["issuanceDate"], "issuanceDate")
+    else:
+        raise _invalid("The credential has no validFrom (or issuanceDate) date.")
+
+    if "validUntil" in credential:
+        claims["exp"] = numeric_date(credential["validUntil"], "validUntil")
+    elif "expirationDate" in credential:
+        claims["exp"] = numeric_date(credential["expirationDate"], "expirationDate")
+    return claims
+
+
+_SOURCE = {
+    "iss": "the credential's issuer",
+    "jti": "the credential's id",
+    "sub": "the credential's credentialSubject.id",
+    "nbf": "the credential's validFrom (or issuanceDate)",
+    "exp": "the credential's validUntil (or expirationDate)",
+}
+
+
+def _type_ok(name: str, value: Any) -> bool:
+    if name in _STRING_CLAIMS:
+        return isinstance(value, str)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def claim_mismatches(payload: dict) -> list[str]:
+    """List plain-language disagreements between the JWT claims and the credential.
+
+    The credential is the payload itself, or the ``vc`` claim for VCDM 1.1
+    style tokens. An empty list means the claims agree. A claim that is
+    expected but missing, present but not expected, of the wrong JSON type, or
+    of a different value is a mismatch.
+    """
+    if not isinstance(payload, dict):
+        return ["the JWT payload is not a JSON object"]
+    credential = payload.get("vc") if "vc" in payload else payload
+    if not isinstance(credential, dict):
+        return ["the 'vc' claim is not a JSON object"]
+    try:
+        expected = jwt_claims_for(credential)
+    except CredentialError as exc:
+        return [f"the claims cannot be checked: {exc}"]
+
+    problems: list[str] = []
+    for name in REGISTERED_CLAIMS:
+        source = _SOURCE[name]
+        if name not in payload:
+            if name in expected:
+                problems.append(f"{name} is missing but {source} is {_show(expected[name])}")
+            continue
+        actual = payload[name]
+        if not _type_ok(name, actual):
+            kind = "a string" if name in _STRING_CLAIMS else "an integer NumericDate"
+            problems.append(f"{name} must be {kind}, not {_json_type(actual)} ({actual!r})")
+        elif name not in expected:
+            what = source.removeprefix("the credential's ")
+            problems.append(f"{name} is present but the credential has no {what}")
+        elif actual != expected[name]:
+            problems.append(
+                f"{name} does not equal {source} ({_show(actual)} != {_show(expected[name])})"
+            )
+    return problems
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            stamp = _EPOCH + timedelta(seconds=value)
+        except OverflowError:
+            return str(value)
+        return f"{value} ({stamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    return repr(value)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a number with a fraction" if not value.is_integer() else "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
