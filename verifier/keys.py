@@ -1,0 +1,263 @@
+"""Public keys for verification: Multikey, JWK and did:key forms, and signature checks.
+
+Supported key types are ``"Ed25519"``, ``"P-256"`` and ``"RSA"`` (>= 2048 bits).
+Everything here is pure (no file I/O) and only ever handles public material.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from . import multiformats as mf
+from .errors import KeyFormatError, KeyTypeMismatchError
+
+ED25519 = "Ed25519"
+P256 = "P-256"
+RSA = "RSA"
+KEY_TYPES = (ED25519, P256, RSA)
+MIN_RSA_BITS = 2048
+
+#: JWK members that carry private (or symmetric) key material
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+_KEY_CLASSES = {
+    ED25519: ed25519.Ed25519PublicKey,
+    P256: ec.EllipticCurvePublicKey,
+    RSA: rsa.RSAPublicKey,
+}
+_PUB_CODECS = {ED25519: mf.ED25519_PUB, P256: mf.P256_PUB, RSA: mf.RSA_PUB}
+_JWK_ALGS = {ED25519: {"EdDSA", "Ed25519"}, P256: {"ES256"}, RSA: {"RS256"}}
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_DID_KEY_PREFIX = "did:key:"
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(value: object, what: str = "value") -> bytes:
+    """Strict base64url decoding: no padding, no foreign characters, canonical form only."""
+    if not isinstance(value, str) or not _B64URL.fullmatch(value) or len(value) % 4 == 1:
+        raise KeyFormatError(f"{what} is not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise KeyFormatError(f"{what} is not unpadded base64url") from exc
+    if b64url_encode(data) != value:
+        raise KeyFormatError(f"{what} is not canonical base64url")
+    return data
+
+
+def int_to_b64url(number: int, length: int | None = None) -> str:
+    """Big-endian base64url of ``number``, zero-padded to ``length`` bytes if given (JWA)."""
+    size = length if length is not None else max(1, (number.bit_length() + 7) // 8)
+    return b64url_encode(number.to_bytes(size, "big"))
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A public key of one of the supported types, wrapping a ``cryptography`` key object."""
+
+    key_type: str
+    key: object
+
+    def __post_init__(self) -> None:
+        expected = _KEY_CLASSES.get(self.key_type)
+        if expected is None:
+            raise KeyFormatError(f"unsupported key type {self.key_type!r}")
+        if not isinstance(self.key, expected):
+            raise KeyTypeMismatchError(f"key object is not an {self.key_type} public key")
+        if self.key_type == P256 and not isinstance(self.key.curve, ec.SECP256R1):
+            raise KeyTypeMismatchError(f"EC key is on {self.key.curve.name}, not P-256")
+        if self.key_type == RSA and self.key.key_size < MIN_RSA_BITS:
+            raise KeyFormatError(
+                f"RSA key is {self.key.key_size} bits; at least {MIN_RSA_BITS} are required",
+                code="weak_key",
+            )
+
+    def _raw(self) -> bytes:
+        if self.key_type == ED25519:
+            return self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if self.key_type == P256:
+            return self.key.public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+            )
+        return self.key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+
+    def to_multibase(self) -> str:
+        """The Multikey ``publicKeyMultibase`` value (``z6Mk...``, ``zDn...``, ``z4MX...``)."""
+        return mf.encode_multikey(_PUB_CODECS[self.key_type], self._raw())
+
+    def to_jwk(self) -> dict:
+        """The public JWK (no ``kid``, never any private member)."""
+        if self.key_type == ED25519:
+            return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw())}
+        numbers = self.key.public_numbers()
+        if self.key_type == P256:
+            return {
+                "kty": "EC",
+                "crv": "P-256",
+                "x": int_to_b64url(numbers.x, 32),
+                "y": int_to_b64url(numbers.y, 32),
+            }
+        return {"kty": "RSA", "n": int_to_b64url(numbers.n), "e": int_to_b64url(numbers.e)}
+
+    def to_did_key(self) -> str:
+        """The ``did:key`` identifier for this key."""
+        return _DID_KEY_PREFIX + self.to_multibase()
+
+    def thumbprint(self) -> str:
+        """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
+        jwk = self.to_jwk()
+        required = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
+        canonical = json.dumps(
+            {name: jwk[name] for name in required[jwk["kty"]]}, separators=(",", ":"), sort_keys=True
+        )
+        return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        """Check ``signature`` over ``data``; ``False`` on any mismatch, never raises for it.
+
+        Ed25519: raw 64 bytes. P-256: ECDSA/SHA-256 as raw ``r || s`` (64 bytes).
+        RSA: PKCS#1 v1.5 with SHA-256.
+        """
+        try:
+            if self.key_type == ED25519:
+                self.key.verify(signature, data)
+            elif self.key_type == P256:
+                if len(signature) != 64:
+                    return False
+                der = encode_dss_signature(
+                    int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                )
+                self.key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+            else:
+                self.key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def public_key_from_multibase(value: str) -> PublicKey:
+    """Parse a Multikey ``publicKeyMultibase`` (Ed25519, P-256 or RSA)."""
+    codec, payload = mf.decode_multikey(value)
+    try:
+        if codec == mf.ED25519_PUB:
+            return PublicKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(payload))
+        if codec == mf.P256_PUB:
+            if payload[0] not in (2, 3):
+                raise KeyFormatError("P-256 multikey must be a compressed point (0x02/0x03 prefix)")
+            return PublicKey(P256, ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), payload))
+        if codec == mf.RSA_PUB:
+            key = serialization.load_der_public_key(payload)
+            # load_der_public_key also takes SPKI; insist on canonical PKCS#1 RSAPublicKey DER
+            if not isinstance(key, rsa.RSAPublicKey) or key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+            ) != payload:
+                raise KeyFormatError("RSA multikey must be a DER PKCS#1 RSAPublicKey")
+            return PublicKey(RSA, key)
+    except ValueError as exc:
+        raise KeyFormatError(f"{codec} multikey is not a valid key: {exc}") from exc
+    raise KeyFormatError(f"{codec} is a private key codec, not a public key")
+
+
+def _jwk_int(jwk: dict, name: str, length: int | None = None) -> int:
+    if name not in jwk:
+        raise KeyFormatError(f"JWK is missing {name!r}")
+    data = b64url_decode(jwk[name], f"JWK member {name!r}")
+    if length is not None and len(data) != length:
+        raise KeyFormatError(f"JWK member {name!r} must be {length} bytes, got {len(data)}")
+    if not data:
+        raise KeyFormatError(f"JWK member {name!r} is empty")
+    return int.from_bytes(data, "big")
+
+
+def public_key_from_jwk(jwk: dict) -> PublicKey:
+    """Parse a public JWK (OKP/Ed25519, EC/P-256 or RSA >= 2048 bits).
+
+    A JWK carrying private members is refused: public keys must never travel with secrets.
+    """
+    if not isinstance(jwk, dict):
+        raise KeyFormatError("JWK must be a JSON object")
+    private = sorted(PRIVATE_JWK_MEMBERS & jwk.keys())
+    if private:
+        raise KeyFormatError(
+            f"JWK contains private key members {private}; only public keys are accepted",
+            code="private_key_material",
+        )
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    try:
+        if kty == "OKP" and crv == "Ed25519":
+            raw = b64url_decode(jwk.get("x"), "JWK member 'x'")
+            if len(raw) != 32:
+                raise KeyFormatError(f"Ed25519 JWK 'x' must be 32 bytes, got {len(raw)}")
+            key = PublicKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(raw))
+        elif kty == "EC" and crv == "P-256":
+            numbers = ec.EllipticCurvePublicNumbers(
+                _jwk_int(jwk, "x", 32), _jwk_int(jwk, "y", 32), ec.SECP256R1()
+            )
+            key = PublicKey(P256, numbers.public_key())
+        elif kty == "RSA":
+            numbers = rsa.RSAPublicNumbers(_jwk_int(jwk, "e"), _jwk_int(jwk, "n"))
+            key = PublicKey(RSA, numbers.public_key())
+        elif kty in ("OKP", "EC"):
+            raise KeyFormatError(f"unsupported {kty} curve {crv!r}; use Ed25519 or P-256")
+        else:
+            raise KeyFormatError(f"unsupported JWK key type {kty!r}; use OKP, EC or RSA")
+    except ValueError as exc:
+        raise KeyFormatError(f"JWK is not a valid {kty} public key: {exc}") from exc
+    alg = jwk.get("alg")
+    if alg is not None and alg not in _JWK_ALGS[key.key_type]:
+        raise KeyTypeMismatchError(f"JWK alg {alg!r} does not fit an {key.key_type} key")
+    return key
+
+
+def _split_did_key(did_or_vm: str) -> tuple[str, str | None]:
+    """Return ``(multibase, fragment or None)`` for a did:key DID or verification method id."""
+    if not isinstance(did_or_vm, str) or not did_or_vm.startswith(_DID_KEY_PREFIX):
+        raise KeyFormatError(f"{did_or_vm!r} is not a did:key identifier")
+    did, _, fragment = did_or_vm.partition("#")
+    return did[len(_DID_KEY_PREFIX):], fragment if "#" in did_or_vm else None
+
+
+def public_key_from_did_key(did_or_vm: str) -> PublicKey:
+    """Resolve ``did:key:z...`` (optionally ``#z...``) to its public key.
+
+    A fragment, if present, must repeat the multibase value of the DID.
+    """
+    multibase, fragment = _split_did_key(did_or_vm)
+    if fragment is not None and fragment != multibase:
+        raise KeyFormatError(
+            f"did:key fragment {fragment!r} does not match the key {multibase!r}"
+        )
+    return public_key_from_multibase(multibase)
+
+
+def did_key_document(did: str) -> dict:
+    """Build the DID document for a bare did:key DID, with one Multikey verification method."""
+    multibase, fragment = _split_did_key(did)
+    if fragment is not None:
+        raise KeyFormatError(f"{did!r} has a fragment; pass the bare DID")
+    public_key_from_multibase(multibase)  # validates the key before describing it
+    vm_id = f"{did}#{multibase}"
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": [
+            {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": multibase}
+        ],
+        "assertionMethod": [vm_id],
+        "authentication": [vm_id],
+        "capabilityInvocation": [vm_id],
+        "capabilityDelegation": [vm_id],
+    }
