@@ -27,7 +27,7 @@ def _signing_jwk(private_key: Any) -> JWK:
     """Accept a jwcrypto JWK, a JWK dict or an object with ``to_jwcrypto()``."""
     if hasattr(private_key, "to_jwcrypto"):
         private_key = private_key.to_jwcrypto()
-    if isinstance(private_key, dict):
+    if isinstance(private_key, dict) and not isinstance(private_key, JWK):  # JWK is a dict
         try:
             private_key = JWK(**private_key)
         except (JWException, ValueError, TypeError) as exc:
@@ -36,8 +36,6 @@ def _signing_jwk(private_key: Any) -> JWK:
         raise KeyFormatError(
             f"Unsupported signing key object: {type(private_key).__name__}."
         )
-    if not private_key.has_private:
-        raise KeyFormatError("The signing key has no private part.")
     return private_key
 
 
@@ -49,7 +47,7 @@ def alg_for_key(key: JWK) -> str:
     if kty == "EC" and crv == "P-256":
         return "ES256"
     if kty == "RSA":
-        bits = key.get_op_key("sign").key_size
+        bits = key.get_op_key("verify").key_size
         if bits < _MIN_RSA_BITS:
             raise KeyTypeMismatchError(
                 f"RS256 needs an RSA key of at least {_MIN_RSA_BITS} bits; this one has {bits}."
@@ -94,6 +92,8 @@ def sign_vc_jwt(
     """
     key = _signing_jwk(private_key)
     alg = alg_for_key(key)
+    if not key.has_private:
+        raise KeyFormatError("The signing key has no private part.")
     header = _header(key, alg, kid, embed_jwk)
 
     claims = jwt_claims_for(credential)
