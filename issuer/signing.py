@@ -1,0 +1,85 @@
+"""Sign a credential: Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022) or VC-JWT.
+
+Every proof made here is checked with the verifier's own code and the signing
+key's public half before it is returned, so a credential that would not verify
+never leaves this module.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+from verifier.errors import CredentialError, SignatureMismatchError
+from verifier.jsonld import JsonLdEngine, default_engine
+from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
+from verifier.proofs.data_integrity import chain_input, is_datetime_stamp, split_proofs, suite_for
+
+from .keys import coerce_key
+from .vc_jwt import sign_vc_jwt
+
+CRYPTOSUITES = {
+    eddsa_rdfc_2022.NAME: eddsa_rdfc_2022,
+    eddsa_jcs_2022.NAME: eddsa_jcs_2022,
+}
+JWT = "jwt"
+SUPPORTED = (*CRYPTOSUITES, JWT)
+
+
+def now_timestamp() -> str:
+    """The current UTC time as an XML dateTimeStamp in whole seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_input(credential: object, verification_method: object) -> None:
+    if not isinstance(credential, dict):
+        raise CredentialError("a credential must be a JSON object", code="invalid_credential")
+    if "@context" not in credential:
+        raise CredentialError("the credential has no @context", code="invalid_credential")
+    if not isinstance(verification_method, str) or ":" not in verification_method:
+        raise CredentialError("the verification method must be an absolute URL or DID URL",
+                              code="invalid_verification_method")
+
+
+def sign_credential(credential: dict, key, *, verification_method: str,
+                    cryptosuite: str = eddsa_rdfc_2022.NAME, created: str | None = None,
+                    engine: JsonLdEngine | None = None) -> dict | str:
+    """A signed copy of ``credential`` (the input is never changed).
+
+    ``key`` is a JWK dict with its private part or an :class:`issuer.keys.KeyPair`.
+    ``cryptosuite`` is ``eddsa-rdfc-2022`` (default), ``eddsa-jcs-2022`` or ``jwt``;
+    with ``jwt`` the result is the compact VC-JWT string (OB 3.0 section 8.2) whose
+    ``kid`` is ``verification_method``. A credential that already has proofs gets one
+    more (a proof set). Raises :class:`verifier.errors.CredentialError` subclasses
+    with a clear message for bad input.
+    """
+    _check_input(credential, verification_method)
+    pair = coerce_key(key)
+    if cryptosuite == JWT:
+        return sign_vc_jwt(credential, pair, kid=verification_method)
+    suite = CRYPTOSUITES.get(cryptosuite)
+    if suite is None:
+        raise CredentialError(f"unknown cryptosuite {cryptosuite!r}; use one of {', '.join(SUPPORTED)}",
+                              code="unsupported_cryptosuite")
+    created = created or now_timestamp()
+    if not is_datetime_stamp(created):
+        raise CredentialError(f"created {created!r} is not a date-time with a time zone, "
+                              "e.g. 2026-01-31T09:00:00Z", code="invalid_created")
+
+    document = copy.deepcopy(credential)
+    existing = document.pop("proof", None)
+    options = {"created": created, "verificationMethod": verification_method,
+               "proofPurpose": "assertionMethod"}
+    proof = suite.create_proof(document, options, pair, engine)
+    if existing is None:
+        document["proof"] = proof
+    else:
+        document["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
+    _self_check(document, proof, pair.public, engine)
+    return document
+
+
+def _self_check(signed: dict, proof: dict, public_key, engine: JsonLdEngine | None) -> None:
+    unsecured, proofs = split_proofs(signed)
+    suite = suite_for(proof)
+    if not suite.verify(chain_input(unsecured, proof, proofs), proof, public_key, engine or default_engine()):
+        raise SignatureMismatchError("the new proof did not verify with the signing key's public key")
