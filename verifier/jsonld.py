@@ -135,7 +135,7 @@ def _describe(exc: BaseException) -> str:
     messages = []
     seen: BaseException | None = exc
     while seen is not None and len(messages) < 4:
-        text = getattr(seen, "message", None) or str(seen).split("\n")[0]
+        text = str(seen.args[0]) if seen.args else type(seen).__name__
         if text and text not in messages:
             messages.append(text)
         seen = seen.__cause__
