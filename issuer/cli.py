@@ -1,0 +1,65 @@
+"""The ``microcred`` command: a thin shell over :mod:`issuer` and :mod:`verifier`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from verifier.errors import CredentialError
+
+from .cli_keys import keys
+from .cli_support import CleanErrorsGroup
+from .keys import load_key
+from .signing import SUPPORTED, sign_credential
+
+MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
+
+
+@click.group(cls=CleanErrorsGroup)
+@click.version_option(package_name="microcred", prog_name="microcred")
+def main() -> None:
+    """microcred: Open Badges 3.0 credentials for workplace skills."""
+
+
+main.add_command(keys)
+
+
+def _read_credential(source: str) -> dict:
+    if source == "-":
+        raw = sys.stdin.buffer.read(MAX_CREDENTIAL_BYTES + 1)
+        name = "standard input"
+    else:
+        with open(source, "rb") as handle:
+            raw = handle.read(MAX_CREDENTIAL_BYTES + 1)
+        name = source
+    if len(raw) > MAX_CREDENTIAL_BYTES:
+        raise CredentialError(f"{name} is larger than {MAX_CREDENTIAL_BYTES // (1024 * 1024)} MiB",
+                              code="too_large")
+    try:
+        credential = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CredentialError(f"{name} is not JSON: {exc}", code="not_json") from exc
+    if not isinstance(credential, dict):
+        raise CredentialError(f"{name} holds JSON but not a JSON object", code="invalid_credential")
+    return credential
+
+
+@main.command()
+@click.argument("credential_file", metavar="CREDENTIAL.json")
+@click.option("--key", "key_file", required=True, metavar="KEY.jwk", help="Private key file (JWK).")
+@click.option("--verification-method", required=True, metavar="URL",
+              help="The key's verification method URL, e.g. did:web:example.com#key-1.")
+@click.option("--cryptosuite", type=click.Choice(SUPPORTED), default="eddsa-rdfc-2022", show_default=True)
+@click.option("--created", metavar="ISO8601", help="Proof creation time (default: now, UTC).")
+def sign(credential_file: str, key_file: str, verification_method: str, cryptosuite: str,
+         created: str | None) -> None:
+    """Sign CREDENTIAL.json ('-' for standard input) and print the result.
+
+    Prints the signed credential as JSON, or the compact VC-JWT with --cryptosuite jwt.
+    """
+    credential = _read_credential(credential_file)
+    key = load_key(key_file)
+    signed = sign_credential(credential, key, verification_method=verification_method,
+                             cryptosuite=cryptosuite, created=created)
+    click.echo(signed if isinstance(signed, str) else json.dumps(signed, indent=2, ensure_ascii=False))
