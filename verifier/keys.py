@@ -23,7 +23,6 @@ from .errors import KeyFormatError, KeyTypeMismatchError
 ED25519 = "Ed25519"
 P256 = "P-256"
 RSA = "RSA"
-KEY_TYPES = (ED25519, P256, RSA)
 MIN_RSA_BITS = 2048
 
 #: JWK members that carry private (or symmetric) key material
