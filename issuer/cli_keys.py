@@ -9,10 +9,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from issuer.cli_support import CleanErrorsGroup
 from issuer.keys import (
     PASSPHRASE_ENV,
     KeyPair,
@@ -29,23 +29,7 @@ from verifier.keys import RSA
 _TYPE_LABELS = {"Ed25519": "ed25519", "P-256": "p256", "RSA": "rsa"}
 
 
-class _KeysGroup(click.Group):
-    """A group whose usage errors and key/file errors become one ``error:`` line, exit 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            message = exc.format_message()
-        except CredentialError as exc:
-            message = str(exc)
-        except OSError as exc:
-            message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
-        click.echo(f"error: {' '.join(message.split())}", err=True)
-        ctx.exit(2)
-
-
-@click.group(cls=_KeysGroup)
+@click.group(cls=CleanErrorsGroup)
 def keys() -> None:
     """Generate, inspect and import issuer signing keys."""
 
