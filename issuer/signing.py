@@ -1,8 +1,8 @@
 """Sign a credential: Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022) or VC-JWT.
 
-Signing reuses the verifier's canonicalization and proof code, and every
-signature is checked with the signing key's public half before it is returned.
-(Storing a credential verifies it in full with the verifier; see issuer storage.)
+Signing reuses the verifier's canonicalization and proof code. Key pairs are
+checked for consistency when they are loaded (issuer.keys), and issuer storage
+verifies every credential in full with the verifier before keeping it.
 """
 from __future__ import annotations
 
