@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run the whole test suite.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k vectors
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+if [ -f tests/interop/package-lock.json ]; then
+    if ! command -v npm >/dev/null; then
+        echo "scripts/test.sh: npm is needed for the JavaScript interoperability tests" >&2
+        exit 1
+    fi
+    npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+fi
+exec .venv/bin/python -m pytest "$@"
