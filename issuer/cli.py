@@ -40,6 +40,8 @@ def _read_credential(source: str) -> dict:
         credential = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CredentialError(f"{name} is not JSON: {exc}", code="not_json") from exc
+    except RecursionError as exc:
+        raise CredentialError(f"{name} is nested too deeply to be a credential", code="too_complex") from exc
     if not isinstance(credential, dict):
         raise CredentialError(f"{name} holds JSON but not a JSON object", code="invalid_credential")
     return credential

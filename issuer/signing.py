@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
+from verifier.limits import check_structure
 from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
 from verifier.proofs.data_integrity import is_datetime_stamp
 
@@ -33,6 +34,7 @@ def now_timestamp() -> str:
 def _check_input(credential: object, verification_method: object) -> None:
     if not isinstance(credential, dict):
         raise CredentialError("a credential must be a JSON object", code="invalid_credential")
+    check_structure(credential)
     if "@context" not in credential:
         raise CredentialError("the credential has no @context", code="invalid_credential")
     if not isinstance(verification_method, str) or ":" not in verification_method:

@@ -66,6 +66,8 @@ def test_sign_reads_standard_input_and_makes_jcs_and_jwt(workdir):
         "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
         "issuer": "did:example:1", "credentialSubject": {"id": "did:example:2"}, "shoeSize": 44})),
      ["c.json"], "'shoeSize' is not defined"),
+    (lambda d: (d / "c.json").write_text("[" * 100_000 + "]" * 100_000), ["c.json"], "nested too deeply"),
+    (lambda d: (d / "c.json").write_text('{"a":' * 200 + "1" + "}" * 200), ["c.json"], "nested more than 64"),
     (None, ["credential.json", "--key-override", "p256.jwk"], "needs an Ed25519 key"),
     (None, ["credential.json", "--key-override", "missing.jwk"], "missing.jwk: No such file"),
     (lambda d: (d / "bad.jwk").write_text("hello"), ["credential.json", "--key-override", "bad.jwk"], "bad.jwk"),
