@@ -1,0 +1,58 @@
+"""The built wheel carries the contexts, schemas and samples, and works outside the checkout."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import json, sys
+from importlib.resources import files
+import issuer, verifier, microcred_contexts
+from issuer.keys import generate_key
+from verifier.proofs import verify_proofs
+from verifier.keys import public_key_from_did_key
+from verifier.schema import validate_credential
+target = sys.argv[1]
+for module in (issuer, verifier, microcred_contexts):
+    assert module.__file__.startswith(target), module.__file__
+credential = json.loads(files("issuer").joinpath("samples/teamwork-badge.json").read_text())
+key = generate_key("ed25519")
+did = key.public.to_did_key()
+credential["issuer"]["id"] = did
+signed = issuer.sign_credential(credential, key, verification_method=did + "#" + did[8:])
+assert verify_proofs(signed, public_key_from_did_key).verified
+assert validate_credential(signed) == []
+print("ok")
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "-w", str(out), str(ROOT)], check=True, timeout=300)
+    return next(out.glob("microcred-*.whl"))
+
+
+def test_wheel_contains_every_context_and_schema(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "contexts").rglob("*.json*"):
+        assert f"microcred_contexts/{path.relative_to(ROOT / 'contexts').as_posix()}" in names, path
+    assert "issuer/samples/teamwork-badge.json" in names
+    assert not any(name.startswith(("tests/", "keys/", "benchmarks/")) for name in names)
+
+
+def test_installed_wheel_signs_and_verifies_outside_the_checkout(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(wheel)], check=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(target)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
