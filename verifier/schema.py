@@ -219,6 +219,28 @@ _CLASS_FOR = {
 }
 
 
+def validator_for_credential(credential: dict) -> Draft201909Validator | None:
+    """The validator that decides ``credential`` (None if it is not an OB credential).
+
+    Each credential schema is anyOf [VC 2.0 form, VC 1.1 form]. An @context array whose
+    first item is the VC 2.0 context can only satisfy the VC 2.0 form (that form wants
+    it first; the VC 1.1 form wants the VC 1.1 context first), and vice versa, so for
+    such credentials validating against that one form gives the same verdict as the
+    whole schema, several times faster and with errors about the right form. Anything
+    else (e.g. a single @context string) gets the whole schema.
+    """
+    name = schema_for(credential)
+    if name is None:
+        return None
+    context = credential.get("@context")
+    first = context[0] if isinstance(context, list) and context else None
+    if first == VC_V2_CONTEXT:
+        return _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "2.0")])
+    if first == VC_V1_CONTEXT:
+        return _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "1.1")])
+    return validator_for(name)
+
+
 def validate_credential(credential: dict) -> list[SchemaViolation]:
     """Check ``credential`` against the bundled OB 3.0 schema for its type.
 
@@ -235,18 +257,23 @@ def validate_credential(credential: dict) -> list[SchemaViolation]:
             "not an Open Badges 3.0 credential: type must include 'OpenBadgeCredential', "
             "'AchievementCredential' or 'EndorsementCredential'",
         )]
-    if validator_for(name).is_valid(credential):
+    validator = validator_for_credential(credential)
+    if validator.is_valid(credential):
         return []
-    # The schema accepts VC 2.0 or VC 1.1 credentials (anyOf); explain the failure
-    # against the variant this credential is written for.
-    explain = _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, _vc_version(credential))])
-    errors = list(explain.iter_errors(credential)) or list(validator_for(name).iter_errors(credential))
+    if validator is validator_for(name):
+        # The schema is anyOf [VC 2.0 form, VC 1.1 form] and neither fits: explain the
+        # failure against the form this credential most likely meant.
+        validator = _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, _vc_version(credential))])
+    errors = list(validator.iter_errors(credential)) or list(validator_for(name).iter_errors(credential))
     violations: list[SchemaViolation] = []
     for error in errors:
         for leaf in _leaves(error):
             violation = _describe(leaf)
             if violation not in violations:
                 violations.append(violation)
+    # "must not be empty" already says that an empty type array lacks the class name
+    empty = {v.path for v in violations if v.message == _EMPTY}
+    violations = [v for v in violations if not (v.path in empty and v.message.startswith("must include"))]
     violations.sort(key=lambda v: v.path)
     return violations
 
@@ -261,7 +288,9 @@ def _is_mismatch(error: ValidationError) -> bool:
     """Does this error say the value is of another kind than the branch expects?"""
     if error.relative_path:
         return False
-    if error.validator in ("type", "propertyNames"):
+    if error.validator == "type" or "propertyNames" in error.relative_schema_path:
+        # wrong JSON type, or an object read as a language map (its keys are not
+        # language tags): the value was not meant to be this alternative
         return True
     if error.validator in ("oneOf", "anyOf") and error.context:
         return all(_branch_mismatch(branch) for branch in _branches(error).values())
@@ -308,6 +337,7 @@ _JSON_TYPE_NAMES = {
     "string": "a string", "object": "an object", "array": "an array", "number": "a number",
     "integer": "an integer", "boolean": "true or false", "null": "null",
 }
+_EMPTY = "must not be empty"
 _FORMAT_HINTS = {
     "date-time": "a date-time (RFC 3339, e.g. 2024-05-01T12:00:00Z)",
     "date": "a date (YYYY-MM-DD)",
@@ -318,6 +348,22 @@ _FORMAT_HINTS = {
 def _short(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _expected_types(error: ValidationError) -> list[str]:
+    """The JSON types the alternatives of a failed oneOf/anyOf asked for."""
+    found: list[str] = []
+    for sub in error.context:
+        if sub.relative_path:
+            continue
+        if sub.validator == "type":
+            wanted = sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value]
+        elif sub.validator in ("oneOf", "anyOf"):
+            wanted = _expected_types(sub)
+        else:
+            wanted = []
+        found.extend(t for t in wanted if t not in found)
+    return found
 
 
 def _describe(error: ValidationError) -> SchemaViolation:
@@ -331,7 +377,10 @@ def _describe(error: ValidationError) -> SchemaViolation:
         return SchemaViolation(_pointer(path + [missing]), f"required property '{missing}' is missing")
     if kind == "type":
         wanted = value if isinstance(value, list) else [value]
-        names = " or ".join(_JSON_TYPE_NAMES.get(t, t) for t in wanted)
+        language_map = "object" in wanted and isinstance(error.schema, dict) and "propertyNames" in error.schema
+        names = " or ".join(_JSON_TYPE_NAMES.get(t, t) for t in wanted if not (language_map and t == "object"))
+        if language_map:
+            names += " (or a JSON-LD language map)"
         return SchemaViolation(_pointer(path), f"must be {names}, not {_short(error.instance)}")
     if kind == "format":
         return SchemaViolation(_pointer(path), f"{_short(error.instance)} is not {_FORMAT_HINTS.get(value, value)}")
@@ -344,15 +393,21 @@ def _describe(error: ValidationError) -> SchemaViolation:
         return SchemaViolation(_pointer(path), f"must include {wanted}")
     if kind == "minItems":
         if value == 1:
-            return SchemaViolation(_pointer(path), "must not be empty")
+            return SchemaViolation(_pointer(path), _EMPTY)
         return SchemaViolation(_pointer(path), f"must have at least {value} items")
     if kind == "const":
         return SchemaViolation(_pointer(path), f"must be {_short(value)}, not {_short(error.instance)}")
     if kind == "enum":
         allowed = ", ".join(_short(v, 40) for v in value[:8]) + (", …" if len(value) > 8 else "")
+        siblings = error.parent.context if error.parent is not None else []
+        if any(e.validator == "pattern" and str(e.validator_value).startswith("ext:") for e in siblings):
+            allowed += "; or an extension term 'ext:…'"
         return SchemaViolation(_pointer(path), f"{_short(error.instance)} is not one of the allowed values ({allowed})")
     if kind == "pattern":
-        if path and path[0] == "@context":
+        if "propertyNames" in error.relative_schema_path:
+            return SchemaViolation(
+                _pointer(path), f"unexpected property {_short(error.instance)} (this object is read as a language map)")
+        if len(path) >= 2 and path[-2] == "@context":
             return SchemaViolation(
                 _pointer(path),
                 "the second @context entry must be an Open Badges 3.0 context "
@@ -360,7 +415,13 @@ def _describe(error: ValidationError) -> SchemaViolation:
             )
         return SchemaViolation(_pointer(path), f"{_short(error.instance)} does not have the expected form ({value})")
     if kind in ("additionalProperties", "unevaluatedProperties"):
-        return SchemaViolation(_pointer(path), f"unexpected properties: {error.message.split('(')[-1].rstrip(')')}")
+        names = error.message.rsplit("(", 1)[-1].rstrip(")")
+        names = names.replace(" were unexpected", "").replace(" was unexpected", "")
+        return SchemaViolation(_pointer(path), f"properties not allowed here: {names}")
     if kind in ("oneOf", "anyOf"):
+        kinds = _expected_types(error)
+        if kinds:
+            names = " or ".join(_JSON_TYPE_NAMES.get(t, t) for t in kinds)
+            return SchemaViolation(_pointer(path), f"must be {names}, not {_short(error.instance)}")
         return SchemaViolation(_pointer(path), f"{_short(error.instance)} does not fit any allowed form for this property")
     return SchemaViolation(_pointer(path), error.message)
