@@ -166,7 +166,7 @@ def validator_for(name: str) -> Draft201909Validator:
 
 @lru_cache(maxsize=None)
 def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
-    """A validator for one class of ``ob-v3p0-common`` (used to explain errors)."""
+    """A (cached) validator for one class ($defs entry) of the bundled schema ``name``."""
     base = load_schema(name)["$id"]
     schema = {"$schema": "https://json-schema.org/draft/2019-09/schema", "$ref": f"{base}#/$defs/{definition}"}
     return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())
