@@ -16,6 +16,7 @@ from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
 from verifier.proofs.data_integrity import is_datetime_stamp
 
 from .keys import coerce_key
+from .portable_numbers import check_portable_numbers
 from .vc_jwt import sign_vc_jwt
 
 CRYPTOSUITES = {
@@ -35,6 +36,7 @@ def _check_input(credential: object, verification_method: object) -> None:
     if not isinstance(credential, dict):
         raise CredentialError("a credential must be a JSON object", code="invalid_credential")
     check_structure(credential)
+    check_portable_numbers(credential)
     if "@context" not in credential:
         raise CredentialError("the credential has no @context", code="invalid_credential")
     if not isinstance(verification_method, str) or ":" not in verification_method:

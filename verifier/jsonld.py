@@ -176,6 +176,9 @@ class JsonLdEngine:
         """pyld RDF dataset ``{graph name: [triples]}`` of ``document``."""
         options = self._options()
         options["produceGeneralizedRdf"] = False
+        # Base direction is part of what is signed: "text"@lang_dir as i18n datatypes,
+        # as the eddsa-rdfc-2022 suites of jsonld.js do (otherwise @direction is lost).
+        options["rdfDirection"] = "i18n-datatype"
         try:
             return self._processor().to_rdf(document, options)
         except Exception as exc:

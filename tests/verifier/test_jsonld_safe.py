@@ -59,6 +59,17 @@ def test_vc_v2_has_no_catch_all_vocabulary_either():
     assert "did:example:learner" in canonicalize(doc)
 
 
+def test_text_direction_is_part_of_what_is_signed():
+    doc = v1_credential()
+    doc["@context"] = [V2, OB]
+    doc["validFrom"] = doc.pop("issuanceDate")
+    doc["name"] = {"@value": "Teamwork", "@language": "en-US", "@direction": "ltr"}
+    ltr = canonicalize(doc)
+    assert '"Teamwork"^^<https://www.w3.org/ns/i18n#en-us_ltr>' in ltr
+    doc["name"]["@direction"] = "rtl"
+    assert canonicalize(doc) != ltr
+
+
 def test_an_unbundled_context_is_refused_by_name_and_never_fetched():
     doc = v1_credential()
     doc["@context"] = [V1, "https://attacker.example/context.json"]

@@ -1,0 +1,55 @@
+"""Numbers that every verifier reads the same way.
+
+A credential is read by verifiers in many languages, most of them JavaScript.
+Two kinds of JSON number do not survive that trip, so microcred never signs them:
+
+* integers beyond +/-(2**53 - 1): JavaScript's ``JSON.parse`` rounds them, so a JS
+  verifier checks a different number than the one signed (RFC 8785 / I-JSON also
+  forbid them);
+* fractions that JavaScript prints without a decimal point (``1e-7``, ``5e-324``):
+  jsonld.js then treats them as integers and canonicalizes them to ``"0"``, unlike
+  the JSON-LD specification, so RDF proofs over them fail in JS verifiers.
+
+Write such values as strings (e.g. ``"1e-7"``) or with more digits (``1.5e-7``).
+"""
+from __future__ import annotations
+
+from verifier.errors import CredentialError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class UnportableNumberError(CredentialError):
+    code = "unportable_number"
+
+
+def _problem(value: int | float) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            return "is too large for JavaScript verifiers, which would read a different number"
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return "is not a finite number"
+    if not value.is_integer() and "." not in repr(value):
+        return "is read as an integer by jsonld.js, so JavaScript verifiers would reject the proof"
+    if value.is_integer() and abs(value) > MAX_SAFE_INTEGER and abs(value) < 1e21:
+        return "is too large for JavaScript verifiers, which would read a different number"
+    return None
+
+
+def check_portable_numbers(document: object, path: str = "") -> None:
+    """Raise UnportableNumberError naming the first number JS verifiers would misread."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            check_portable_numbers(value, f"{path}/{key}")
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            check_portable_numbers(value, f"{path}/{index}")
+    elif isinstance(document, (int, float)):
+        problem = _problem(document)
+        if problem:
+            raise UnportableNumberError(
+                f"the number {document!r} at {path or '/'} {problem}; write it as a string "
+                "or with a decimal point", details={"path": path or "/", "value": repr(document)})
