@@ -1,0 +1,65 @@
+"""Validity period: ``validFrom``/``validUntil`` (VC 2.0) or ``issuanceDate``/``expirationDate`` (VC 1.1).
+
+Checked against an injected clock with a small skew tolerance. "Not yet valid"
+and "expired" are distinct outcomes, and neither says anything about tampering.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from .errors import CredentialError
+
+CLOCK_SKEW = timedelta(seconds=300)
+_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+
+
+class ValidityError(CredentialError):
+    code = "invalid_date"
+
+
+@dataclass(frozen=True)
+class ValidityPeriod:
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+def parse_datetime(value: object, name: str, *, require_zone: bool) -> datetime:
+    if not isinstance(value, str) or not _DATETIME.match(value):
+        raise ValidityError(f"{name} {value!r} is not a date and time such as 2026-01-31T09:00:00Z")
+    if require_zone and not (value.endswith("Z") or value[-6] in "+-"):
+        raise ValidityError(f"{name} {value!r} has no time zone")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidityError(f"{name} {value!r} is not a real date and time") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def validity_period(credential: dict) -> ValidityPeriod:
+    """The credential's validity period; raises ValidityError for malformed dates."""
+    v2 = "validFrom" in credential or "validUntil" in credential or "issuanceDate" not in credential
+    start_name, end_name = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
+    start = credential.get(start_name)
+    end = credential.get(end_name)
+    valid_from = parse_datetime(start, start_name, require_zone=v2) if start is not None else None
+    valid_until = parse_datetime(end, end_name, require_zone=v2) if end is not None else None
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValidityError(f"{end_name} is before {start_name}")
+    return ValidityPeriod(valid_from, valid_until)
+
+
+def check_validity(credential: dict, now: datetime, skew: timedelta = CLOCK_SKEW) -> tuple[str | None, str]:
+    """(reason, message): reason None when valid now, else "not_yet_valid" or "expired".
+
+    Raises ValidityError for malformed dates.
+    """
+    period = validity_period(credential)
+    if period.valid_from and now + skew < period.valid_from:
+        return "not_yet_valid", f"Not valid until {period.valid_from.isoformat()}."
+    if period.valid_until and now - skew > period.valid_until:
+        return "expired", f"Expired on {period.valid_until.isoformat()}."
+    if period.valid_until:
+        return None, f"Valid until {period.valid_until.isoformat()}."
+    return None, "Valid, with no expiry date."
