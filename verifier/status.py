@@ -153,6 +153,7 @@ class StatusListError(CredentialError):
 # --------------------------------------------------------------------------- bitstrings
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
+_INFLATE_STEP = 1 << 20  # inflate in 1 MiB steps so peak memory stays near max_bytes
 
 
 def encode_bitstring(bits: bytes) -> str:
@@ -206,7 +207,7 @@ def decode_bitstring(encoded_list: str, *, multibase: bool = True, max_bytes: in
     data = compressed
     try:
         while True:
-            out += inflater.decompress(data, max_bytes + 1 - len(out))
+            out += inflater.decompress(data, min(_INFLATE_STEP, max_bytes + 1 - len(out)))
             if len(out) > max_bytes:
                 raise bad("too_large", f"expands to more than {max_bytes} bytes")
             data = inflater.unconsumed_tail
