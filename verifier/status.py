@@ -496,7 +496,8 @@ def _passed_message(purpose: str | None, details: dict) -> str:
 # --------------------------------------------------------------------------- parsing helpers
 
 _INDEX = re.compile(r"(0|[1-9][0-9]*)\Z")
-_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?\Z")
+_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+                       r"(Z|[+-][0-9]{2}:[0-9]{2})?\Z")
 
 
 def _entry_kind(value: object) -> str | None:

@@ -449,7 +449,8 @@ def test_list_not_yet_valid_is_indeterminate(dates):
     assert_outcome(check(credential(entry("0")), with_list(**dates)), "indeterminate", "status_list_not_yet_valid")
 
 
-@pytest.mark.parametrize("value", ["tomorrow", "2025-13-01T00:00:00Z", "2025-06-01", 1717793619, None])
+@pytest.mark.parametrize("value", ["tomorrow", "2025-13-01T00:00:00Z", "2025-06-01", 1717793619, None,
+                                   "\uff12\uff10\uff13\uff10-01-01T00:00:00Z"])
 def test_list_with_unreadable_dates_is_malformed(value):
     assert_outcome(check(credential(entry("0")), with_list(validUntil=value)), "failed", "malformed_status_list")
 
