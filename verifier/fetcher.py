@@ -305,6 +305,10 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
     except ValueError as exc:
         raise _fail("invalid_url", f"The URL cannot be parsed: {exc}", url) from exc
     scheme = parts.scheme.lower()
+    hostport = parts.netloc.rsplit("@", 1)[-1]
+    port_text = hostport.rsplit("]", 1)[-1].partition(":")[2] if ":" in hostport.rsplit("]", 1)[-1] else None
+    if port_text is not None and not re.fullmatch(r"[1-9][0-9]{0,4}", port_text):
+        raise _fail("invalid_url", "The URL's port is empty or not in canonical form.", url)
     if scheme not in ("https", "http"):
         raise _fail("scheme_not_allowed", f"Only https URLs are fetched, not {scheme or 'relative'} ones.", url)
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
