@@ -19,9 +19,11 @@ Most badges in the wild are OB 2.0. An assertion is verified one of two ways
   type). The issuer's ``revocationList`` is consulted when published.
 
 Nothing is fetched here directly: the caller passes ``fetch_json(url)``, which
-returns the parsed JSON document or raises on any failure (an exception with a
-``status``/``status_code`` of 410, or a ``response`` carrying one, marks a hosted
-assertion as revoked). Only https URLs are ever handed to it, at most
+returns the parsed JSON document or raises on any failure — e.g.
+``verifier.fetcher.Fetcher(...).fetch_json``. A failure carrying HTTP status 410
+(``details["http_status"]``, a ``status``/``status_code`` attribute, or
+``exc.response.status_code``) marks a hosted assertion as revoked; a failure with
+``code == "fetch_budget_exceeded"`` is reported as such. Only https URLs are ever handed to it, at most
 :data:`MAX_FETCHES` per verification. An embedded issuer Profile is never trusted
 for keys or verification policy: the Profile is always fetched from its id.
 
@@ -177,6 +179,11 @@ def _verification(document: dict) -> dict:
 
 
 def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status a fetch error carries: ``details["http_status"]`` (verifier.fetcher's
+    FetchError), a ``status``/``status_code`` attribute, or one on ``exc.response``."""
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and isinstance(details.get("http_status"), int):
+        return details["http_status"]
     for holder in (exc, getattr(exc, "response", None)):
         for attr in ("status", "status_code"):
             value = getattr(holder, attr, None)
@@ -282,6 +289,8 @@ class _Run:
         try:
             document = self._fetch_json(url)
         except Exception as exc:  # noqa: BLE001 - any fetch failure is reported, never raised
+            if getattr(exc, "code", None) == "fetch_budget_exceeded":
+                unreachable = "fetch_budget_exceeded"
             raise _FetchProblem(
                 "indeterminate", unreachable,
                 f"The {what} could not be fetched from {url}: {str(exc)[:200] or type(exc).__name__}.",

@@ -175,6 +175,34 @@ def test_hosted_revoked_with_410_gone():
     assert not result.verified
 
 
+class FetcherStyleError(Exception):
+    """Shaped like verifier.fetcher.FetchError: a code and details["http_status"]."""
+
+    def __init__(self, message: str, code: str, **details):
+        super().__init__(message)
+        self.code, self.details = code, details
+
+
+def test_fetcher_style_errors():
+    def gone(url):
+        raise FetcherStyleError("The server answered HTTP 410.", "http_status", url=url, http_status=410)
+
+    assert statuses(verify_ob2(hosted_assertion(), fetch_json=gone, now=NOW))["status"] == ("failed", "revoked")
+
+    def server_error(url):
+        raise FetcherStyleError("The server answered HTTP 500.", "http_status", url=url, http_status=500)
+
+    result = verify_ob2(hosted_assertion(), fetch_json=server_error, now=NOW)
+    assert statuses(result)["fetch"] == ("indeterminate", "assertion_unreachable")
+    assert result.get("fetch").details["http_status"] == 500
+
+    def exhausted(url):
+        raise FetcherStyleError("budget", "fetch_budget_exceeded", url=url)
+
+    result = verify_ob2(hosted_assertion(), fetch_json=exhausted, now=NOW)
+    assert statuses(result)["fetch"] == ("indeterminate", "fetch_budget_exceeded")
+
+
 def test_assertion_not_where_it_says_it_is():
     elsewhere = "https://example.org/other-badge.json"
     web = hosted_web(hosted_assertion(id=elsewhere))
