@@ -20,19 +20,23 @@ Errors are :class:`KeyResolutionError` with codes ``invalid_did`` (grammar),
 ``unsupported_did_method``, ``unsupported_key`` (a did:key / did:jwk key type we don't support),
 ``key_unresolvable`` (the did:web document could not be fetched or parsed; the
 :class:`~verifier.fetcher.FetchError` is the ``__cause__`` and ``details`` hold ``url`` and
-``fetch_error``) and ``did_document_mismatch`` (the document's ``id`` is not the DID).
+``fetch_error``), ``key_from_another_origin`` (the fetch was redirected to another origin: a
+did:web document is only taken from the DID's own host) and ``did_document_mismatch`` (the
+document's ``id`` is not the DID).
 """
 from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 from . import multiformats as mf
 from .errors import CredentialError, KeyFormatError
 from .fetcher import FetchError, Fetcher, strict_json_loads
 from .keys import b64url_decode, did_key_document, public_key_from_jwk
 
-__all__ = ["KeyResolutionError", "did_web_url", "resolve_did", "split_did_url", "DID_ACCEPT", "MAX_DID_LENGTH"]
+__all__ = ["KeyResolutionError", "did_web_url", "resolve_did", "split_did_url", "fetch_key_document",
+           "DID_ACCEPT", "MAX_DID_LENGTH"]
 
 DID_ACCEPT = "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8"
 MAX_DID_LENGTH = 2048
@@ -167,14 +171,41 @@ def _did_jwk(did: str, msid: str) -> dict:
     return document
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: int, what: str) -> object:
+    """Fetch and strictly parse a DID / key / controller document.
+
+    Redirects may move within the URL's origin only: a document served after a redirect to
+    another origin (an open redirect on the issuer's site, say) is refused with
+    ``key_from_another_origin``. Fetch failures become ``key_unresolvable`` (the
+    :class:`~verifier.fetcher.FetchError` is the ``__cause__``; ``details``: ``url``,
+    ``fetch_error``).
+    """
+    try:
+        response = fetcher.fetch(url, accept=accept, max_bytes=max_bytes)
+        if _origin(response.final_url) != _origin(url):
+            raise KeyResolutionError(
+                f"The {what} at {url} redirected to another site ({response.final_url}); keys must be "
+                "served from the same origin.", code="key_from_another_origin",
+                details={"url": url, "final_url": response.final_url})
+        try:
+            return strict_json_loads(response.body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise FetchError(f"The document at the URL is not valid JSON: {exc}", code="not_json",
+                             details={"url": url}) from exc
+    except FetchError as exc:
+        raise KeyResolutionError(f"The {what} could not be retrieved from {url}: {exc}", code="key_unresolvable",
+                                 details={"url": url, "fetch_error": exc.code}) from exc
+
+
 def _did_web(did: str, fetcher: Fetcher) -> dict:
     url = did_web_url(did)
-    try:
-        document = fetcher.fetch_json(url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES)
-    except FetchError as exc:
-        raise KeyResolutionError(f"The DID document of {did} could not be retrieved from {url}: {exc}",
-                                 code="key_unresolvable",
-                                 details={"url": url, "did": did, "fetch_error": exc.code}) from exc
+    document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
+                                  what=f"DID document of {did}")
     if not isinstance(document, dict):
         raise KeyResolutionError(f"The document at {url} is not a JSON object.", code="did_document_mismatch",
                                  details={"url": url, "did": did})
