@@ -287,8 +287,11 @@ def _fail(code: str, message: str, url: str, **details) -> FetchError:
 
 
 def _host_allowed(allow_hosts: frozenset[str], host: str, port: int) -> bool:
+    if not allow_hosts:
+        return False
+    allowed = {entry.strip().lower() for entry in allow_hosts}
     bracketed = f"[{host}]" if ":" in host else host
-    return host in allow_hosts or bracketed in allow_hosts or f"{bracketed}:{port}" in allow_hosts
+    return host in allowed or bracketed in allowed or f"{bracketed}:{port}" in allowed
 
 
 def _parse_target(url: str, policy: FetchPolicy) -> _Target:
