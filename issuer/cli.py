@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from verifier.cli import verify
 from verifier.errors import CredentialError
 
 from .cli_keys import keys
@@ -23,6 +24,7 @@ def main() -> None:
 
 
 main.add_command(keys)
+main.add_command(verify)
 
 
 def _read_credential(source: str) -> dict:

@@ -1,0 +1,116 @@
+"""``microcred verify``: the recruiter's entry point, a thin shell over verify_credential.
+
+Exit codes: 0 verified; 1 not verified (a check failed); 3 indeterminate (nothing
+failed, but something could not be checked); 2 usage error or unreadable input.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from .fetcher import FetchPolicy
+from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, VerificationReport
+from .verify import MAX_INPUT_BYTES, verify_credential
+
+EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
+UNREADABLE = {"not_json", "too_large", "not_a_image", "not_an_image", "bad_png", "bad_svg", "unsafe_svg",
+              "no_credential_in_image", "unreachable"}
+MARKS = {PASSED: "✓", FAILED: "✗", INDETERMINATE: "?", SKIPPED: "-"}
+
+
+def _usage_error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _read_source(source: str) -> str | bytes:
+    if source.startswith(("https://", "http://")):
+        return source
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        _usage_error(f"{source}: {exc.strerror}")
+    if len(data) > MAX_INPUT_BYTES:
+        _usage_error(f"{source} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _usage_error(f"--at {value!r} is not an ISO 8601 date and time")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_resolve(pairs: tuple[str, ...]) -> dict[str, bytes]:
+    documents = {}
+    for pair in pairs:
+        url, sep, path = pair.partition("=")
+        if not sep or not url or not path:
+            _usage_error(f"--resolve takes URL=FILE, got {pair!r}")
+        try:
+            documents[url] = Path(path).read_bytes()
+        except OSError as exc:
+            _usage_error(f"--resolve {url}: {path}: {exc.strerror}")
+    return documents
+
+
+def render(report: VerificationReport) -> str:
+    """The human-readable report: a headline, what was claimed and proven, one line per check."""
+    lines = [report.headline, ""]
+    summary = report.summary
+    issuer = summary.get("issuer") or {}
+    if issuer:
+        claimed = f" (calls itself {issuer['name_as_claimed']!r})" if issuer.get("name_as_claimed") else ""
+        proven = f"; proven: {issuer['proven']}" if issuer.get("proven") else "; not proven"
+        lines.append(f"Issuer:      {issuer.get('id')}{claimed}{proven}")
+    achievement = summary.get("achievement") or {}
+    if achievement.get("name"):
+        lines.append(f"Achievement: {achievement['name']!r}")
+    recipient = summary.get("recipient") or {}
+    if recipient.get("id") or recipient.get("identifiers"):
+        lines.append(f"Recipient:   {recipient.get('id') or ', '.join(recipient['identifiers']) + ' (hashed)'}")
+    for name, value in (summary.get("dates") or {}).items():
+        lines.append(f"{name + ':':12} {value}")
+    lines.append("")
+    for check in report.checks:
+        reason = f" [{check.reason}]" if check.reason and check.status != PASSED else ""
+        lines.append(f"{MARKS.get(check.status, '?')} {check.check}: {check.message}{reason}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--recipient-email", metavar="EMAIL", help="Check the credential was issued to this email.")
+@click.option("--at", "at", metavar="ISO8601", help="Check validity at this time instead of now.")
+@click.option("--offline", is_flag=True, help="No network: did:key, bundled contexts and --resolve files only.")
+@click.option("--resolve", "resolve", multiple=True, metavar="URL=FILE",
+              help="Serve URL (or DID) from FILE instead of the network. Repeatable.")
+@click.option("--allow-http-host", "allow_hosts", multiple=True, metavar="HOST",
+              help="Allow plain http and private addresses for HOST (local development). Repeatable.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), metavar="PEM",
+              help="Also trust this CA bundle for https (e.g. a company's internal CA).")
+def verify(source: str, as_json: bool, recipient_email: str | None, at: str | None, offline: bool,
+           resolve: tuple[str, ...], allow_hosts: tuple[str, ...], ca_file: str | None) -> None:
+    """Verify a credential: a file (JSON, JWT, PNG or SVG badge), '-' for stdin, or an https URL."""
+    data = _read_source(source)
+    report = verify_credential(data, recipient=recipient_email, now=_parse_at(at), offline=offline,
+                               documents=_parse_resolve(resolve),
+                               policy=FetchPolicy(allow_hosts=frozenset(h.lower() for h in allow_hosts), ca_file=ca_file))
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render(report))
+    parse = report.check("parse")
+    if parse is not None and parse.status == FAILED and parse.reason in UNREADABLE:
+        sys.exit(EXIT_USAGE)
+    sys.exit({"verified": EXIT_VERIFIED, "not_verified": EXIT_NOT_VERIFIED}.get(report.outcome, EXIT_INDETERMINATE))
