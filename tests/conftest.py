@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.http_fixtures import http_server, https_server, tls_material  # noqa: F401  (shared fixtures)
 from tests.support import VECTOR_ONLY_CONTEXTS, require_shared, shared_context
 from verifier.document_loader import DocumentLoader
 from verifier.jsonld import JsonLdEngine

@@ -15,8 +15,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from . import proofs as _proofs  # registers the cryptosuites
-from .baked import BakedImageError, extract_baked, sniff_image
-from .contexts import context_index
+from .baked import extract_baked, sniff_image
 from .errors import CredentialError
 from .fetcher import FetchError, Fetcher, FetchPolicy, ResponseCache
 from .jsonld import JsonLdEngine, default_engine
