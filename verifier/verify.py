@@ -87,7 +87,8 @@ def verify_credential(source: Any, *, recipient: str | None = None, now: datetim
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     local = {url: _as_bytes(doc) for url, doc in (documents or {}).items()}
-    fetcher = Fetcher(policy or FetchPolicy(), cache=cache or _shared_cache, local_documents=local, offline=offline)
+    fetcher = Fetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache,
+                      local_documents=local, offline=offline)
     ctx = _Context(now, fetcher, engine or default_engine(), recipient)
     summary: dict[str, Any] = {}
     _verify_source(source, ctx, summary)
@@ -138,7 +139,7 @@ def _classify(source: Any, ctx: _Context) -> tuple[str, Any]:
         if text.startswith("https://") or text.startswith("http://"):
             return _classify_fetched(text, ctx)
         if _looks_like_jwt(text):
-            return "jwt", text
+            return ("ob2" if _jws_carries_ob2(text) else "jwt"), text
         return _classify(_parse_json(text.encode("utf-8")), ctx)
     data = bytes(source)
     if len(data) > MAX_INPUT_BYTES:
@@ -153,6 +154,15 @@ def _classify(source: Any, ctx: _Context) -> tuple[str, Any]:
     except UnicodeDecodeError as exc:
         raise CredentialError("the input is not UTF-8 text or a PNG/SVG image", code="not_json") from exc
     return _classify(text, ctx)
+
+
+def _jws_carries_ob2(token: str) -> bool:
+    """Whether a compact JWS (not yet verified) carries an Open Badges 2.0 assertion."""
+    try:
+        _, payload, _, _ = parse_compact_jws(token)
+    except CredentialError:
+        return False
+    return isinstance(payload, dict) and is_ob2(payload)
 
 
 def _parse_json(raw: bytes) -> dict:
@@ -524,7 +534,7 @@ def _verify_jwt(token: str, ctx: _Context, summary: dict) -> None:
 
 # ---------------------------------------------------------------- Open Badges 2.0
 
-def _verify_ob2(document: dict, ctx: _Context, summary: dict) -> None:
+def _verify_ob2(document: dict | str, ctx: _Context, summary: dict) -> None:
     result = verify_ob2(document, fetch_json=lambda url: ctx.fetcher.fetch_json(url, accept="application/ld+json, "
                                                                                 "application/json;q=0.9"),
                         now=ctx.now, recipient=ctx.recipient)
