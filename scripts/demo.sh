@@ -26,6 +26,9 @@ microcred sign instance/demo/teamwork-badge.json --key "$key" --verification-met
 
 cat instance/demo/teamwork-badge.signed.json
 echo
+echo "--- microcred verify instance/demo/teamwork-badge.signed.json --recipient-email alex.rivera@example.com"
+microcred verify instance/demo/teamwork-badge.signed.json --recipient-email alex.rivera@example.com
+echo
 echo "Issuer: $did (key: $key)"
 echo "Signed credential: instance/demo/teamwork-badge.signed.json"
 echo "Same credential as a VC-JWT: instance/demo/teamwork-badge.jwt"
