@@ -199,3 +199,24 @@ def test_every_kind_of_signed_credential_round_trips_through_microcred_verify(ht
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 1, (name, done.stdout, done.stderr)
         assert done.stdout.startswith("Not verified:")
+
+
+def test_a_vcdm_1_1_jwt_with_a_vc_claim_verifies():
+    from jwcrypto import jws
+
+    from verifier.vc_jwt import jwt_claims_for
+
+    key, did, vm = did_key_issuer()
+    credential = sample_credential()
+    credential["@context"] = [V1, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"]
+    credential["issuer"]["id"] = did
+    credential["issuanceDate"] = credential.pop("validFrom")
+    payload = {**jwt_claims_for(credential), "vc": credential}
+    token = jws.JWS(json.dumps(payload).encode())
+    token.add_signature(key.to_jwcrypto(), alg="EdDSA", protected=json.dumps({"alg": "EdDSA", "kid": vm}))
+    report = verify_credential(token.serialize(compact=True), now=NOW)
+    assert report.verified, report.to_dict()
+    forged = {**payload, "iss": "did:example:someone-else"}
+    token = jws.JWS(json.dumps(forged).encode())
+    token.add_signature(key.to_jwcrypto(), alg="EdDSA", protected=json.dumps({"alg": "EdDSA", "kid": vm}))
+    assert verify_credential(token.serialize(compact=True), now=NOW).check("proof").reason == "jwt_claims_mismatch"
