@@ -1,0 +1,61 @@
+"""Where an installation keeps its things, and the public identity they imply.
+
+Defaults run everything locally: an ``instance/`` folder with a SQLite database,
+keys in ``keys/``, and the base URL ``http://localhost:5000`` (so the issuer's DID is
+``did:web:localhost%3A5000``). Environment variables override them:
+``MICROCRED_INSTANCE``, ``MICROCRED_KEYS``, ``MICROCRED_BASE_URL``, ``DATABASE_URL``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from verifier.errors import CredentialError
+
+DEFAULT_BASE_URL = "http://localhost:5000"
+
+
+class ConfigError(CredentialError):
+    code = "invalid_config"
+
+
+def did_web_for(base_url: str) -> str:
+    """The did:web DID for a base URL: host (with %3A-encoded port) plus path segments."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the base URL {base_url!r} must be an http(s) URL with a host")
+    if parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"the base URL {base_url!r} must not have a query, fragment or user name")
+    host = parts.hostname.lower() + (quote(f":{parts.port}", safe="") if parts.port else "")
+    segments = [s for s in parts.path.split("/") if s]
+    return ":".join(["did:web", host, *segments])
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: Path
+    keys_dir: Path
+    base_url: str
+    database_url: str
+
+    @property
+    def did(self) -> str:
+        return did_web_for(self.base_url)
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def load_settings(env: dict | None = None, **overrides) -> Settings:
+    env = os.environ if env is None else env
+    instance = Path(overrides.get("instance") or env.get("MICROCRED_INSTANCE") or "instance")
+    keys_dir = Path(overrides.get("keys_dir") or env.get("MICROCRED_KEYS") or "keys")
+    base_url = (overrides.get("base_url") or env.get("MICROCRED_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    did_web_for(base_url)  # validates
+    database_url = overrides.get("database_url") or env.get("DATABASE_URL") or \
+        f"sqlite:///{(instance / 'microcred.db').resolve()}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url)

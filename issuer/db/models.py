@@ -1,0 +1,164 @@
+"""The issuer's data: issuers, keys, achievements, recipients, awards, status lists, audit log.
+
+SQLAlchemy 2 declarative models, the same on SQLite and PostgreSQL. Identifiers that
+appear in public URLs (awards, achievements) are random 128-bit UUIDs. The signed
+credential of an award is stored exactly as issued (JSON text), never rebuilt.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+AWARD_STATES = ("active", "suspended", "revoked", "expired", "superseded")
+STATUS_PURPOSES = ("revocation", "suspension")
+KEY_STATES = ("current", "retired")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+
+
+class Issuer(Base):
+    __tablename__ = "issuers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    did: Mapped[str] = mapped_column(String(255), unique=True)
+    base_url: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    keys: Mapped[list["IssuerKey"]] = relationship(back_populates="issuer", order_by="IssuerKey.created_at")
+
+
+class IssuerKey(Base):
+    __tablename__ = "issuer_keys"
+    __table_args__ = (UniqueConstraint("issuer_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    key_id: Mapped[str] = mapped_column(String(64))            # fragment of the verification method, "key-1"
+    key_type: Mapped[str] = mapped_column(String(16))          # "Ed25519" | "P-256" | "RSA"
+    key_file: Mapped[str] = mapped_column(String(255))         # file name in the keys folder (private part)
+    public_multibase: Mapped[str] = mapped_column(String(1024))
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="current")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column()
+
+    issuer: Mapped[Issuer] = relationship(back_populates="keys")
+
+
+class Achievement(Base):
+    __tablename__ = "achievements"
+    __table_args__ = (UniqueConstraint("issuer_id", "slug"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    criteria_narrative: Mapped[str | None] = mapped_column(Text)
+    criteria_url: Mapped[str | None] = mapped_column(String(1024))
+    image: Mapped[str | None] = mapped_column(Text)            # data: URI (PNG/SVG) or https URL; None = generated
+    achievement_type: Mapped[str | None] = mapped_column(String(64))
+    alignments: Mapped[list] = mapped_column(JSON, default=list)           # OB Alignment objects
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    result_descriptions: Mapped[list] = mapped_column(JSON, default=list)  # OB ResultDescription objects
+    validity_months: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Recipient(Base):
+    __tablename__ = "recipients"
+    __table_args__ = (UniqueConstraint("issuer_id", "email"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    email: Mapped[str] = mapped_column(String(320))            # normalized: trimmed, lower-case
+    name: Mapped[str | None] = mapped_column(String(255))
+    employee_id: Mapped[str | None] = mapped_column(String(100))
+    did: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Award(Base):
+    __tablename__ = "awards"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"))
+    external_key: Mapped[str] = mapped_column(String(64), unique=True)  # idempotency: same request, same award
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    awarded_at: Mapped[datetime] = mapped_column()
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_until: Mapped[datetime | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[str | None] = mapped_column(ForeignKey("awards.id"))
+    credential: Mapped[str] = mapped_column(Text)              # the signed credential, exactly as issued
+    credential_jwt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    achievement: Mapped[Achievement] = relationship()
+    recipient: Mapped[Recipient] = relationship()
+
+
+class StatusList(Base):
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(Integer, default=131_072)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, default=0)   # bumped on every change (optimistic locking)
+    credential: Mapped[str | None] = mapped_column(Text)       # the signed BitstringStatusListCredential
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StatusAllocation(Base):
+    """One row per used index: two awards can never share an index of a list."""
+
+    __tablename__ = "status_allocations"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"))
+
+
+class AuditEntry(Base):
+    """Append-only: who did what to which award, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    award_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
