@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from . import multiformats as mf
 from .errors import CredentialError, KeyFormatError
-from .fetcher import FetchError, Fetcher, strict_json_loads
+from .fetcher import FetchError, Fetcher, host_allowed, strict_json_loads
 from .keys import b64url_decode, did_key_document, public_key_from_jwk
 
 __all__ = ["KeyResolutionError", "did_web_url", "resolve_did", "split_did_url", "fetch_key_document",
@@ -204,8 +204,19 @@ def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: in
 
 def _did_web(did: str, fetcher: Fetcher) -> dict:
     url = did_web_url(did)
-    document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
-                                  what=f"DID document of {did}")
+    try:
+        document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
+                                      what=f"DID document of {did}")
+    except KeyResolutionError as exc:
+        # Local development: a host explicitly allowed over plain http (e.g. a
+        # did:web:localhost%3A5000 issuer on Flask's server) is tried again over http.
+        parts = urlsplit(url)
+        if exc.details.get("fetch_error") not in ("tls_error", "connection_failed") or not host_allowed(
+                fetcher.policy.allow_hosts, parts.hostname or "", parts.port or 443):
+            raise
+        url = "http://" + url[len("https://"):]
+        document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
+                                      what=f"DID document of {did}")
     if not isinstance(document, dict):
         raise KeyResolutionError(f"The document at {url} is not a JSON object.", code="did_document_mismatch",
                                  details={"url": url, "did": did})

@@ -286,7 +286,7 @@ def _fail(code: str, message: str, url: str, **details) -> FetchError:
     return FetchError(message, code=code, details={"url": url, **details})
 
 
-def _host_allowed(allow_hosts: frozenset[str], host: str, port: int) -> bool:
+def host_allowed(allow_hosts: frozenset[str], host: str, port: int) -> bool:
     if not allow_hosts:
         return False
     allowed = {entry.strip().lower() for entry in allow_hosts}
@@ -341,7 +341,7 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
         port = 443 if scheme == "https" else 80
     if not 1 <= port <= 65535:
         raise _fail("invalid_url", "The URL's port is out of range.", url)
-    allowed = _host_allowed(policy.allow_hosts, host, port)
+    allowed = host_allowed(policy.allow_hosts, host, port)
     if scheme == "http" and not allowed:
         raise _fail("scheme_not_allowed", "Plain http is refused; only https URLs are fetched.", url)
     if not allowed and port != 443:
