@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_fixtures import db_engine, db_url, postgres_url  # noqa: F401  (shared fixtures)
 from tests.http_fixtures import http_server, https_server, tls_material  # noqa: F401  (shared fixtures)
 from tests.support import VECTOR_ONLY_CONTEXTS, require_shared, shared_context
 from verifier.document_loader import DocumentLoader
