@@ -8,6 +8,7 @@ the API (a source of an unsupported type) raises.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -57,6 +58,7 @@ class _Context:
     recipient: str | None
     depth: int = 0
     checks: list[CheckResult] = field(default_factory=list)
+    memo: dict | None = None  # status list credential (sha256 of its JSON) -> None or the error it raised
 
     def add(self, check: str, status: str, message: str, reason: str | None = None, **details) -> None:
         self.checks.append(CheckResult(check, status, message, reason, details))
@@ -65,13 +67,13 @@ class _Context:
         self.add(check, status, explain(exc.code, str(exc)), exc.code, error=str(exc), **exc.details)
 
     def child(self) -> "_Context":
-        return _Context(self.now, self.fetcher, self.engine, None, self.depth + 1)
+        return _Context(self.now, self.fetcher, self.engine, None, self.depth + 1, memo=self.memo)
 
 
 def verify_credential(source: Any, *, recipient: str | None = None, now: datetime | None = None,
                       offline: bool = False, documents: Mapping[str, Any] | None = None,
                       policy: FetchPolicy | None = None, cache: ResponseCache | None = None,
-                      engine: JsonLdEngine | None = None) -> VerificationReport:
+                      engine: JsonLdEngine | None = None, memo: dict | None = None) -> VerificationReport:
     """Verify ``source`` and return a :class:`~verifier.report.VerificationReport`.
 
     ``recipient``: an email, URL or DID the credential should name. ``now``: the
@@ -79,7 +81,9 @@ def verify_credential(source: Any, *, recipient: str | None = None, now: datetim
     ``documents``: URL or DID -> document (dict, str or bytes) served instead of the
     network (DID documents, keys, status lists, OB 2.0 documents). ``policy``: the
     fetch policy (e.g. hosts allowed over plain http). ``engine``: a JSON-LD engine
-    with extra contexts (tests).
+    with extra contexts (tests). ``memo``: a dict shared across calls to remember which
+    status list credentials already verified (bulk issuance checks thousands of
+    credentials against the same lists); only pass one while those lists cannot change.
     """
     if not isinstance(source, (dict, str, bytes, bytearray)):
         raise TypeError("source must be a dict, a str (JSON, JWT or https URL) or bytes (JSON, JWT or image)")
@@ -89,7 +93,7 @@ def verify_credential(source: Any, *, recipient: str | None = None, now: datetim
     local = {url: _as_bytes(doc) for url, doc in (documents or {}).items()}
     fetcher = Fetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache,
                       local_documents=local, offline=offline)
-    ctx = _Context(now, fetcher, engine or default_engine(), recipient)
+    ctx = _Context(now, fetcher, engine or default_engine(), recipient, memo=memo)
     summary: dict[str, Any] = {}
     _verify_source(source, ctx, summary)
     return VerificationReport(_in_order(ctx.checks), summary)
@@ -392,13 +396,24 @@ def _check_status(credential: dict, ctx: _Context) -> None:
         return ctx.fetcher.fetch_json(url, accept=STATUS_ACCEPT)
 
     def verify_list_credential(document: dict) -> None:
+        memo_key = None
+        if ctx.memo is not None:
+            memo_key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
+            if memo_key in ctx.memo:
+                if ctx.memo[memo_key] is not None:
+                    raise ctx.memo[memo_key]
+                return
         child = ctx.child()
         _verify_jsonld(document, child, {})
         failed = [c for c in child.checks if c.status in (FAILED, INDETERMINATE)]
+        error = None
         if failed:
-            first = failed[0]
-            raise CredentialError(f"the status list credential did not verify: {first.message}",
-                                  code=first.reason or "status_list_untrusted")
+            error = CredentialError(f"the status list credential did not verify: {failed[0].message}",
+                                    code=failed[0].reason or "status_list_untrusted")
+        if memo_key is not None:
+            ctx.memo[memo_key] = error
+        if error is not None:
+            raise error
 
     outcome = check_status(credential, fetch_json=fetch_json, verify_list_credential=verify_list_credential,
                            now=ctx.now)

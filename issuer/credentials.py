@@ -1,0 +1,101 @@
+"""Build an award's OB 3.0 ``OpenBadgeCredential`` (VC 2.0 + OB context 3.0.3). Pure.
+
+* ``id`` is the credential's public URL; ``issuer`` the embedded Profile whose ``id``
+  is the issuer's did:web;
+* the recipient is a salted, hashed email ``IdentityObject`` (plus ``id`` when a DID is
+  known), so no email address is ever published;
+* the achievement is embedded with its skill alignments and result descriptions;
+* ``evidence``, ``result``, ``awardedDate``, ``validFrom``/``validUntil``,
+  ``credentialSchema`` (the 1EdTech schema) and one ``credentialStatus`` entry per purpose.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from verifier.recipient import hashed_identity, normalize_identity
+
+from .badge_art import default_badge_data_uri
+from .config import Settings
+from .db.models import Achievement, Award, Recipient
+
+CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]  # defines 1EdTechJsonSchemaValidator2019
+OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+
+
+def timestamp(value: datetime) -> str:
+    """Whole seconds, UTC, with Z (round-trips through VC-JWT nbf/exp). Naive means UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def achievement_url(settings: Settings, achievement: Achievement) -> str:
+    return settings.url(f"/achievements/{achievement.id}")
+
+
+def credential_url(settings: Settings, award_id: str) -> str:
+    return settings.url(f"/credentials/{award_id}")
+
+
+def achievement_document(settings: Settings, achievement: Achievement, creator: dict) -> dict:
+    document: dict = {
+        "id": achievement_url(settings, achievement),
+        "type": ["Achievement"],
+        "name": achievement.name,
+        "description": achievement.description,
+        "criteria": {},
+        "image": {"id": achievement.image or default_badge_data_uri(achievement.name), "type": "Image",
+                  "caption": achievement.name},
+        "creator": creator,
+    }
+    if achievement.criteria_url:
+        document["criteria"]["id"] = achievement.criteria_url
+    if achievement.criteria_narrative:
+        document["criteria"]["narrative"] = achievement.criteria_narrative
+    if achievement.achievement_type:
+        document["achievementType"] = achievement.achievement_type
+    if achievement.alignments:
+        document["alignment"] = [{"type": ["Alignment"], **a} for a in achievement.alignments]
+    if achievement.result_descriptions:
+        document["resultDescription"] = [{"type": ["ResultDescription"], **r} for r in achievement.result_descriptions]
+    if achievement.tags:
+        document["tag"] = list(achievement.tags)
+    if achievement.version:
+        document["version"] = achievement.version
+    return document
+
+
+def identity_object(email: str, salt: str | None = None) -> dict:
+    salt = salt or secrets.token_hex(16)
+    return {"type": "IdentityObject", "identityHash": hashed_identity(normalize_identity(email), salt),
+            "identityType": "emailAddress", "hashed": True, "salt": salt}
+
+
+def build_credential(settings: Settings, issuer_profile: dict, achievement: Achievement, recipient: Recipient,
+                     award: Award, status_entries: list[dict], *, salt: str | None = None) -> dict:
+    subject: dict = {"type": ["AchievementSubject"], "identifier": [identity_object(recipient.email, salt)],
+                     "achievement": achievement_document(settings, achievement, issuer_profile)}
+    if recipient.did:
+        subject["id"] = recipient.did
+    if award.results:
+        subject["result"] = [{"type": ["Result"], **r} for r in award.results]
+    credential: dict = {
+        "@context": CONTEXTS,
+        "id": credential_url(settings, award.id),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": achievement.name,
+        "issuer": issuer_profile,
+        "validFrom": timestamp(award.valid_from),
+        "awardedDate": timestamp(award.awarded_at),
+        "credentialSubject": subject,
+        "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
+    }
+    if award.valid_until:
+        credential["validUntil"] = timestamp(award.valid_until)
+    if award.evidence:
+        credential["evidence"] = [{"type": ["Evidence"], **e} for e in award.evidence]
+    if status_entries:
+        credential["credentialStatus"] = status_entries
+    return credential
