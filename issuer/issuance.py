@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from verifier import verify_credential
 from verifier.errors import CredentialError
+from verifier.jsonld import JsonLdEngine
 from verifier.recipient import normalize_identity
 
 from .config import Settings
@@ -65,6 +66,7 @@ class IssuerContext:
     documents: dict = field(default_factory=dict)   # URL -> document, for self-verification
     lists: dict = field(default_factory=dict)       # purpose -> StatusList
     memo: dict = field(default_factory=dict)        # status lists already verified (see verify_credential)
+    engine: JsonLdEngine = field(default_factory=lambda: JsonLdEngine(remember_canonical=True))
 
     @classmethod
     def load(cls, session: Session, settings: Settings, issuer: Issuer) -> "IssuerContext":
@@ -151,7 +153,7 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
                                   entries)
     key_row, pair = current_key(session, ctx.settings, ctx.issuer)
     vm = verification_method(ctx.issuer, key_row)
-    signed = sign_credential(credential, pair, verification_method=vm)
+    signed = sign_credential(credential, pair, verification_method=vm, engine=ctx.engine)
     self_check(signed, ctx, now)
     award.credential = json.dumps(signed, ensure_ascii=False)
     if jwt:
@@ -164,7 +166,7 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
 def self_check(signed: dict, ctx: IssuerContext, now: datetime) -> None:
     """Verify with the verifier, offline, against the issuer's own published documents."""
     report = verify_credential(signed, now=max(now, datetime.now(timezone.utc)), offline=True,
-                               documents=ctx.documents, memo=ctx.memo)
+                               documents=ctx.documents, memo=ctx.memo, engine=ctx.engine)
     if not report.verified:
         problems = [f"{c.check}: {c.reason}" for c in report.checks if c.status in ("failed", "indeterminate")]
         raise IssuanceError(f"the signed credential did not verify ({', '.join(problems)}); nothing was stored",

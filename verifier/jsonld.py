@@ -145,8 +145,12 @@ def _describe(exc: BaseException) -> str:
 class JsonLdEngine:
     """Expansion / RDF conversion bound to one document loader and its caches."""
 
-    def __init__(self, loader: DocumentLoader | None = None):
+    def __init__(self, loader: DocumentLoader | None = None, *, remember_canonical: bool = False):
+        """``remember_canonical``: keep the canonical form of recently seen documents
+        (keyed by a hash of their JSON), for callers that canonicalize the same document
+        twice, such as an issuer verifying what it has just signed."""
         self.loader = loader or DocumentLoader()
+        self.canonical_memo: LRUCache | None = LRUCache(maxsize=64) if remember_canonical else None
         self._resolved_cache = LRUCache(maxsize=256)
         self._ctx_memo: dict = {}
         self._iri_memo: dict = {}
