@@ -46,9 +46,12 @@ class AwardRequest:
     evidence: tuple[dict, ...] = ()       # e.g. {"id": url} or {"narrative": text, "name": ...}
     results: tuple[dict, ...] = ()        # e.g. {"resultDescription": rd_id, "value": "B"}
     awarded_at: datetime | None = None
+    external_id: str | None = None        # caller-chosen idempotency key (replaces the computed one)
 
     def external_key(self) -> str:
         """Stable across re-runs of the same request: the idempotency key."""
+        if self.external_id:
+            return hashlib.sha256(f"external:{self.external_id}".encode("utf-8")).hexdigest()
         material = json.dumps({
             "achievement": self.achievement, "email": normalize_identity(self.email),
             "evidence": list(self.evidence), "results": list(self.results),

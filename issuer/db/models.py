@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import (
-    JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
-)
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import UTCDateTime
 
 AWARD_STATES = ("active", "suspended", "revoked", "expired", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -28,7 +28,8 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+    # UTCDateTime: stored as UTC, always read back timezone-aware (SQLite drops offsets otherwise)
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
 class Issuer(Base):

@@ -1,0 +1,136 @@
+"""After issuance: revoke, suspend, unsuspend, renew, and find what expires soon.
+
+Status changes flip the award's bit on the issuer's status list and re-publish the
+signed list in the same transaction as the award's new state and the audit entry.
+The list row is version-checked (optimistic locking): when two changes race, the
+loser's transaction fails with a stale-data error and is retried on fresh data, so
+no update is ever lost. Revocation is final; suspension can be lifted.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from verifier.errors import CredentialError
+from verifier.recipient import normalize_identity
+
+from .config import Settings
+from .db.models import AuditEntry, Award, Issuer, StatusList, utcnow
+from .issuance import AwardRequest, IssuerContext, issue_award
+from .status_lists import allocated_index, bit, publish, set_bit
+
+# action -> (states it may start from, resulting state, purpose, bit value)
+TRANSITIONS = {
+    "revoke": (("active", "suspended", "expired", "superseded"), "revoked", "revocation", True),
+    "suspend": (("active",), "suspended", "suspension", True),
+    "unsuspend": (("suspended",), "active", "suspension", False),
+}
+
+
+class LifecycleError(CredentialError):
+    code = "invalid_transition"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    award_id: str
+    action: str
+    state: str
+    changed: bool      # False when the award was already in the requested state
+
+
+def get_award(session: Session, award_id: str) -> Award:
+    award = session.get(Award, award_id) if isinstance(award_id, str) and len(award_id) <= 36 else None
+    if award is None:
+        raise LifecycleError(f"there is no award {award_id!r}", code="unknown_award")
+    return award
+
+
+def _status_list_for(session: Session, award: Award, purpose: str) -> tuple[StatusList, int]:
+    lists = session.scalars(select(StatusList).where(StatusList.issuer_id == award.issuer_id,
+                                                     StatusList.purpose == purpose)).all()
+    for status_list in lists:
+        index = allocated_index(session, status_list, award.id)
+        if index is not None:
+            return status_list, index
+    raise LifecycleError(f"award {award.id} has no {purpose} status entry", code="no_status_entry")
+
+
+def change_status(factory: sessionmaker[Session], settings: Settings, award_id: str, action: str, *,
+                  reason: str, actor: str, attempts: int = 5) -> StatusChange:
+    """Revoke, suspend or unsuspend an award; idempotent; retried when a concurrent change wins."""
+    if action not in TRANSITIONS:
+        raise LifecycleError(f"unknown action {action!r}", code="invalid_action")
+    if not reason or not reason.strip():
+        raise LifecycleError("a reason is required (it is kept in the audit log)", code="reason_required")
+    allowed_from, new_state, purpose, value = TRANSITIONS[action]
+    for attempt in range(attempts):
+        try:
+            with factory.begin() as session:
+                award = get_award(session, award_id)
+                if award.state == new_state:
+                    return StatusChange(award.id, action, award.state, False)
+                if award.state not in allowed_from:
+                    raise LifecycleError(f"an award that is {award.state} cannot be {action.rstrip('e')}ed"
+                                         if action != "unsuspend" else
+                                         f"an award that is {award.state} cannot be unsuspended")
+                status_list, index = _status_list_for(session, award, purpose)
+                if bit(status_list, index) != value:
+                    set_bit(status_list, index, value)
+                    issuer = session.get(Issuer, award.issuer_id)
+                    publish(session, settings, issuer, status_list)
+                award.state, award.state_reason = new_state, reason.strip()
+                session.add(AuditEntry(actor=actor, action=action, award_id=award.id,
+                                       details={"reason": reason.strip(), "purpose": purpose, "index": index}))
+            return StatusChange(award_id, action, new_state, True)
+        except (StaleDataError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def renew(factory: sessionmaker[Session], settings: Settings, award_id: str, *, actor: str,
+          now: datetime | None = None) -> Award:
+    """Issue a new credential for the same achievement and recipient; the old award is superseded.
+
+    The old credential stays verifiable until it expires. Renewing the same award again
+    returns the renewal already made.
+    """
+    with factory.begin() as session:
+        old = get_award(session, award_id)
+        if old.state in ("revoked", "suspended"):
+            raise LifecycleError(f"an award that is {old.state} cannot be renewed")
+        if old.superseded_by:
+            return session.get(Award, old.superseded_by)
+        issuer = session.get(Issuer, old.issuer_id)
+        ctx = IssuerContext.load(session, settings, issuer)
+        request = AwardRequest(achievement=old.achievement_id, email=old.recipient.email, name=old.recipient.name,
+                               employee_id=old.recipient.employee_id, did=old.recipient.did,
+                               evidence=tuple(old.evidence or ()), results=tuple(old.results or ()),
+                               awarded_at=(now or utcnow()).replace(microsecond=0), external_id=f"renewal-of:{old.id}")
+        new, _ = issue_award(session, ctx, request, actor=actor, now=now)
+        old.state, old.state_reason, old.superseded_by = "superseded", f"renewed as {new.id}", new.id
+        session.add(AuditEntry(actor=actor, action="renew", award_id=old.id, details={"new_award": new.id}))
+        return new
+
+
+def expiring(session: Session, issuer: Issuer, days: int, now: datetime | None = None) -> list[Award]:
+    """Active awards whose validity ends within ``days`` days (soonest first)."""
+    now = now or utcnow()
+    return list(session.scalars(select(Award).where(
+        Award.issuer_id == issuer.id, Award.state == "active", Award.valid_until.is_not(None),
+        Award.valid_until >= now, Award.valid_until <= now + timedelta(days=days)).order_by(Award.valid_until)))
+
+
+def awards_for_email(session: Session, issuer: Issuer, email: str) -> list[Award]:
+    from .db.models import Recipient
+
+    return list(session.scalars(select(Award).join(Recipient).where(
+        Award.issuer_id == issuer.id, Recipient.email == normalize_identity(email)).order_by(Award.created_at)))
