@@ -9,6 +9,7 @@ import click
 from verifier.cli import verify
 from verifier.errors import CredentialError
 
+from . import cli_admin
 from .cli_keys import keys
 from .cli_support import CleanErrorsGroup
 from .keys import load_key
@@ -25,6 +26,10 @@ def main() -> None:
 
 main.add_command(keys)
 main.add_command(verify)
+for _command in (cli_admin.init, cli_admin.achievements, cli_admin.issue, cli_admin.revoke, cli_admin.suspend,
+                 cli_admin.unsuspend, cli_admin.renew_command, cli_admin.expiring_command):
+    main.add_command(_command)
+keys.add_command(cli_admin.rotate)
 
 
 def _read_credential(source: str) -> dict:
