@@ -2,12 +2,13 @@
 
 Status changes flip the award's bit on the issuer's status list and re-publish the
 signed list in the same transaction as the award's new state and the audit entry.
-The list row is version-checked (optimistic locking): when two changes race, the
-loser's transaction fails with a stale-data error and is retried on fresh data, so
-no update is ever lost. Revocation is final; suspension can be lifted.
+The list row is locked for the change (PostgreSQL ``FOR UPDATE``; SQLite serializes
+writers) and version-checked: should two changes still race, the loser's transaction
+fails with a stale-data error and is retried on fresh data, so no update is ever lost. Revocation is final; suspension can be lifted.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,8 +54,11 @@ def get_award(session: Session, award_id: str) -> Award:
 
 
 def _status_list_for(session: Session, award: Award, purpose: str) -> tuple[StatusList, int]:
+    # FOR UPDATE (PostgreSQL): concurrent changes to one list queue up instead of colliding;
+    # SQLite serializes writers itself, and the version check still catches any race.
     lists = session.scalars(select(StatusList).where(StatusList.issuer_id == award.issuer_id,
-                                                     StatusList.purpose == purpose)).all()
+                                                     StatusList.purpose == purpose)
+                            .order_by(StatusList.id).with_for_update()).all()
     for status_list in lists:
         index = allocated_index(session, status_list, award.id)
         if index is not None:
@@ -63,7 +67,7 @@ def _status_list_for(session: Session, award: Award, purpose: str) -> tuple[Stat
 
 
 def change_status(factory: sessionmaker[Session], settings: Settings, award_id: str, action: str, *,
-                  reason: str, actor: str, attempts: int = 5) -> StatusChange:
+                  reason: str, actor: str, attempts: int = 10) -> StatusChange:
     """Revoke, suspend or unsuspend an award; idempotent; retried when a concurrent change wins."""
     if action not in TRANSITIONS:
         raise LifecycleError(f"unknown action {action!r}", code="invalid_action")
@@ -92,7 +96,7 @@ def change_status(factory: sessionmaker[Session], settings: Settings, award_id: 
         except (StaleDataError, OperationalError):
             if attempt == attempts - 1:
                 raise
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     raise AssertionError("unreachable")
 
 

@@ -1,0 +1,181 @@
+"""Issuing, revoking, suspending, renewing and rotating keys, on SQLite and PostgreSQL.
+
+The verifier checks every outcome against the issuer's own documents (offline), so
+what is tested is what a recruiter would see.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from issuer.cli_admin import achievement_from_definition, init_instance
+from issuer.config import load_settings
+from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
+from issuer.instance import open_instance
+from issuer.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award, load_issuer
+from issuer.keyring import add_key
+from issuer.lifecycle import LifecycleError, change_status, expiring, renew
+from verifier import verify_credential
+
+RUBRIC = "urn:uuid:5f0c3c1e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture()
+def instance(db_url, tmp_path):
+    settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys", database_url=db_url,
+                             base_url="https://hr.example.com")
+    init_instance(settings, name="Example Corp", url="https://example.com")
+    factory = open_instance(settings)
+    with factory.begin() as session:
+        issuer = load_issuer(session, settings)
+        session.add(Achievement(issuer_id=issuer.id, **achievement_from_definition({
+            "slug": "sql", "name": "SQL fundamentals", "description": "Writes correct SQL queries.",
+            "criteria_narrative": "Passed a supervised practical.", "validity_months": 12,
+            "alignments": [{"targetName": "SQL", "targetUrl": "https://example.com/skills/sql",
+                            "targetFramework": "ESCO", "targetType": "ceasn:Competency"}],
+            "result_descriptions": [{"id": RUBRIC, "name": "Grade", "resultType": "LetterGrade"}]})))
+    return settings, factory
+
+
+def issue(instance, email="alex@example.com", **kwargs):
+    settings, factory = instance
+    with factory.begin() as session:
+        issuer = load_issuer(session, settings)
+        award, created = issue_award(session, IssuerContext.load(session, settings, issuer),
+                                     AwardRequest("sql", email, **kwargs), actor="test")
+        return award.id, created
+
+
+def check(instance, award_id):
+    """Verify the stored credential as a recruiter would, against the issuer's current documents."""
+    settings, factory = instance
+    with factory() as session:
+        issuer = load_issuer(session, settings)
+        ctx = IssuerContext.load(session, settings, issuer)
+        credential = json.loads(session.get(Award, award_id).credential)
+    return verify_credential(credential, offline=True, documents=ctx.documents)
+
+
+def test_an_issued_award_verifies_and_passes_the_schema(instance):
+    award_id, created = issue(instance, results=({"resultDescription": RUBRIC, "value": "A"},),
+                              evidence=({"id": "https://git.example.com/alex/sql-exam"},))
+    report = check(instance, award_id)
+    assert created and report.verified, report.to_dict()
+    assert report.check("schema").status == "passed"
+    assert report.check("status").status == "passed"
+    credential = json.loads(instance[1]().get(Award, award_id).credential)
+    assert credential["id"] == f"https://hr.example.com/credentials/{award_id}"
+    assert credential["issuer"]["id"] == "did:web:hr.example.com"
+    assert "alex@example.com" not in json.dumps(credential)  # only a salted hash is published
+    assert {s["statusPurpose"] for s in credential["credentialStatus"]} == {"revocation", "suspension"}
+    valid_from = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+    valid_until = datetime.fromisoformat(credential["validUntil"].replace("Z", "+00:00"))
+    assert 360 <= (valid_until - valid_from).days <= 366
+
+
+def test_the_same_request_never_issues_twice(instance):
+    first, created = issue(instance)
+    again, created_again = issue(instance)
+    assert created and not created_again and first == again
+    with instance[1]() as session:
+        assert session.scalar(select(func.count()).select_from(Award)) == 1
+
+
+def test_bad_requests_store_nothing(instance):
+    for kwargs, code in (({"email": "not-an-email"}, "invalid_email"),
+                         ({"results": ({"resultDescription": "urn:uuid:unknown", "value": "A"},)},
+                          "unknown_result_description")):
+        with pytest.raises(IssuanceError) as info:
+            issue(instance, **kwargs)
+        assert info.value.code == code
+    with instance[1]() as session:
+        assert session.scalar(select(func.count()).select_from(Award)) == 0
+        assert session.scalar(select(func.count()).select_from(StatusAllocation)) == 0
+
+
+def test_revoke_suspend_unsuspend_show_in_verification(instance):
+    settings, factory = instance
+    award_id, _ = issue(instance)
+    change_status(factory, settings, award_id, "suspend", reason="under review", actor="hr")
+    report = check(instance, award_id)
+    assert (report.check("status").status, report.check("status").reason) == ("failed", "suspended")
+    change_status(factory, settings, award_id, "unsuspend", reason="cleared", actor="hr")
+    assert check(instance, award_id).verified
+    change_status(factory, settings, award_id, "revoke", reason="assessment fraud", actor="hr")
+    report = check(instance, award_id)
+    assert (report.check("status").status, report.check("status").reason) == ("failed", "revoked")
+    assert change_status(factory, settings, award_id, "revoke", reason="again", actor="hr").changed is False
+    with pytest.raises(LifecycleError):
+        change_status(factory, settings, award_id, "unsuspend", reason="undo", actor="hr")
+    with factory() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.award_id == award_id)
+                                  .order_by(AuditEntry.id)).all()
+    assert actions == ["issue", "suspend", "unsuspend", "revoke"]
+
+
+def test_concurrent_revocations_lose_no_update(instance):
+    settings, factory = instance
+    award_ids = [issue(instance, email=f"person{i}@example.com")[0] for i in range(6)]
+    errors = []
+
+    def revoke(award_id):
+        try:
+            change_status(factory, settings, award_id, "revoke", reason="batch", actor="hr")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=revoke, args=(a,)) for a in award_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    for award_id in award_ids:
+        assert check(instance, award_id).check("status").reason == "revoked"
+
+
+def test_status_indexes_are_unique_and_random(instance):
+    award_ids = [issue(instance, email=f"p{i}@example.com")[0] for i in range(20)]
+    with instance[1]() as session:
+        rows = session.execute(select(StatusAllocation.list_id, StatusAllocation.index)).all()
+    assert len(rows) == 2 * len(award_ids) == len(set(rows))
+    indexes = sorted(i for _, i in rows)
+    assert indexes != list(range(indexes[0], indexes[0] + len(indexes)))  # not sequential
+
+
+def test_renewal_supersedes_and_the_old_credential_still_verifies(instance):
+    settings, factory = instance
+    old_id, _ = issue(instance)
+    new = renew(factory, settings, old_id, actor="hr")
+    assert renew(factory, settings, old_id, actor="hr").id == new.id
+    with factory() as session:
+        old = session.get(Award, old_id)
+        assert old.state == "superseded" and old.superseded_by == new.id
+    assert check(instance, old_id).verified
+    assert check(instance, new.id).verified
+
+
+def test_key_rotation_keeps_old_credentials_verifying(instance):
+    settings, factory = instance
+    before, _ = issue(instance)
+    with factory.begin() as session:
+        add_key(session, settings, load_issuer(session, settings))
+    after, _ = issue(instance, email="sam@example.com")
+    assert check(instance, before).verified
+    report = check(instance, after)
+    assert report.verified
+    credential = json.loads(factory().get(Award, after).credential)
+    assert credential["proof"]["verificationMethod"].endswith("#key-2")
+
+
+def test_expiring_lists_awards_ending_soon(instance):
+    settings, factory = instance
+    soon, _ = issue(instance, awarded_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=350))
+    issue(instance, email="later@example.com")
+    with factory() as session:
+        found = [a.id for a in expiring(session, load_issuer(session, settings), 30)]
+    assert found == [soon]
