@@ -20,6 +20,7 @@ from verifier.errors import CredentialError
 from .config import Settings, load_settings
 from .credentials import credential_url
 from .db.models import Achievement, Issuer
+from .images import image_data_uri
 from .instance import open_instance
 from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from .keyring import add_key
@@ -135,9 +136,13 @@ def achievements() -> None:
 @click.option("--alignment", "alignments", multiple=True,
               help="A skill alignment: 'targetName=...;targetUrl=...;targetFramework=...;targetCode=...'.")
 @click.option("--tag", "tags", multiple=True)
-def achievements_create(from_json: str | None, **flags) -> None:
+@click.option("--image", "image_file", type=click.Path(exists=True, dir_okay=False),
+              help="Badge art (PNG or SVG); a default badge is drawn when omitted.")
+def achievements_create(from_json: str | None, image_file: str | None, **flags) -> None:
     """Create an achievement."""
     definition = json.loads(Path(from_json).read_text(encoding="utf-8")) if from_json else {}
+    if image_file:
+        definition["image"] = image_data_uri(image_file)
     for key, value in flags.items():
         if value not in (None, ()):
             definition[key] = [_parse_alignment(a) for a in value] if key == "alignments" else \
