@@ -1,0 +1,116 @@
+"""``microcred serve``: run the issuer's web app with gunicorn (or Flask's server with ``--dev``).
+
+Before anything listens, the database is migrated and the installation is checked: an
+issuer must exist for the configured base URL (``microcred init``) with a current key
+whose file is in the keys folder. Otherwise one ``error:`` line and exit status 2.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from verifier.errors import CredentialError
+
+from .cli_support import EXIT_USAGE, error_line
+from .config import Settings, load_settings
+from .db.models import IssuerKey
+from .issuance import load_issuer
+from .web.public import did_document_location
+
+
+class NotReadyError(CredentialError):
+    code = "not_initialized"
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn configuration, credential and file errors into one ``error:`` line and exit 2."""
+    try:
+        yield
+    except (click.UsageError, CredentialError, OSError) as exc:
+        click.echo(error_line(exc), err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+
+
+def check_ready(engine: Engine, settings: Settings) -> None:
+    """Raise :class:`NotReadyError` unless an issuer with a usable current key exists."""
+    from .db.engine import session_factory
+
+    with session_factory(engine)() as session:
+        issuer = load_issuer(session, settings)       # "run 'microcred init'" when missing
+        key = session.scalars(select(IssuerKey).where(IssuerKey.issuer_id == issuer.id,
+                                                      IssuerKey.state == "current")).one_or_none()
+    if key is None:
+        raise NotReadyError(f"the issuer {issuer.did} has no current key; run 'microcred keys rotate'")
+    if not (Path(settings.keys_dir) / key.key_file).is_file():
+        raise NotReadyError(f"the issuer's current key file {Path(settings.keys_dir) / key.key_file} is missing "
+                            "(restore the keys folder, or set MICROCRED_KEYS)")
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn, configured in code: each worker builds its own app with ``factory``."""
+
+    def __init__(self, factory: Callable[[], Flask], options: dict) -> None:
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            if name in self.cfg.settings:
+                self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return self.factory()
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return {
+        "bind": f"{bind_host}:{port}",
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 30,
+        "graceful_timeout": 30,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "microcred",
+        "control_socket_disable": True,     # gunicorn >= 25: no runtime-control socket
+    }
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn workers.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
+    from .web.app import create_app, load_secret_key, open_database
+
+    with clean_errors():
+        settings = load_settings()
+        engine = open_database(settings)
+        try:
+            check_ready(engine, settings)
+        finally:
+            engine.dispose()
+        load_secret_key(settings.instance.resolve())   # created once here, before workers start
+    click.echo(f"base URL:        {settings.base_url}")
+    click.echo(f"DID document:    {did_document_location(settings)}")
+    click.echo(f"issuer profile:  {settings.url('/issuer')}")
+    click.echo(f"listening on {host}:{port} ({'development server' if dev else f'gunicorn, {workers} workers'})")
+    if dev:
+        from werkzeug.serving import run_simple
+        with clean_errors():
+            app = create_app(settings)
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+        return
+    GunicornServer(lambda: create_app(settings), gunicorn_options(host, port, workers)).run()

@@ -1,0 +1,264 @@
+"""``microcred demo``: a ready-to-browse issuer with a small workplace skills framework.
+
+:func:`seed_demo` sets up the issuer for the configured base URL if there is none yet
+(Example Corp's People Team, an Ed25519 key, revocation and suspension lists), five
+achievements aligned to ESCO skills and O*NET skills (each with a rubric, criteria and a
+validity period), and issues them to six sample employees. It is idempotent: running it
+again finds everything in place and adds nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings, load_settings
+from .credentials import achievement_url, credential_url
+from .db.models import Achievement, Issuer, IssuerKey, new_id
+from .issuance import AwardRequest, IssuerContext, issue_award
+from .keyring import add_key
+from .status_lists import ensure_lists
+from .web.public import did_document_location
+
+ISSUER = {
+    "name": "Example Corp People Team",
+    "url": "https://www.example.com/people",
+    "email": "people-team@example.com",
+    "description": "Example Corp's People Team recognises skills employees have shown in assessed, "
+                   "real work. Every badge names the assessment behind it.",
+}
+
+ESCO = "ESCO (European Skills, Competences, Qualifications and Occupations)"
+ONET = "O*NET Content Model (Skills)"
+
+
+def esco(code: str, name: str) -> dict:
+    """An alignment to an ESCO skill concept (its persistent URI)."""
+    return {"targetName": name, "targetUrl": f"http://data.europa.eu/esco/skill/{code}", "targetCode": code,
+            "targetFramework": ESCO, "targetType": "ceasn:Competency"}
+
+
+def onet(code: str, name: str) -> dict:
+    """An alignment to an O*NET skill descriptor (Content Model element id)."""
+    return {"targetName": name, "targetUrl": f"https://www.onetonline.org/find/descriptor/result/{code}",
+            "targetCode": code, "targetFramework": ONET, "targetType": "ceasn:Competency"}
+
+
+ACHIEVEMENTS = [
+    {
+        "slug": "team-leadership",
+        "name": "Team Leadership",
+        "description": "Leads a team to a shared goal: sets direction, delegates, and keeps people motivated "
+                       "and informed.",
+        "criteria": "Led a team of at least three people through a project of three months or more, and was "
+                    "rated at least Proficient in a 360-degree review by the team and the sponsor.",
+        "alignments": [esco("1f1d2ff8-c4c1-45cc-9812-6a7ee84a73cb", "lead a team"),
+                       esco("22c2af9e-ba0d-4cee-abb6-b6dbef006cd5", "motivate employees"),
+                       onet("2.B.5.d", "Management of Personnel Resources")],
+        "tags": ["leadership", "people management"],
+        "months": 24,
+    },
+    {
+        "slug": "coaching-feedback",
+        "name": "Coaching and Feedback",
+        "description": "Helps colleagues grow through regular, specific and actionable feedback and coaching "
+                       "conversations.",
+        "criteria": "Coached at least two colleagues over six months with documented development goals, and "
+                    "passed the observed feedback-conversation assessment.",
+        "alignments": [esco("0cc9c234-f817-4f4c-908a-4d28fe3b0f4a", "coach employees"),
+                       esco("08e2ff26-88ff-47b5-9d37-d19ace01b075", "manage feedback"),
+                       onet("2.B.1.e", "Instructing")],
+        "tags": ["coaching", "feedback"],
+        "months": 24,
+    },
+    {
+        "slug": "collaborative-problem-solving",
+        "name": "Collaborative Problem Solving",
+        "description": "Works with colleagues across teams to analyse a problem, weigh options and deliver a "
+                       "solution that holds.",
+        "criteria": "Presented a cross-team problem analysis (root cause, options, decision) to a review "
+                    "panel, and the chosen solution was in use three months later.",
+        "alignments": [esco("03b9b491-fc9b-4868-914a-bf7cd47b5041", "create solutions to problems"),
+                       esco("082967d4-b94c-4305-aa13-35a6aa8c5c7c", "cooperate with colleagues"),
+                       onet("2.B.2.i", "Complex Problem Solving")],
+        "tags": ["problem solving", "collaboration"],
+        "months": 36,
+    },
+    {
+        "slug": "conflict-resolution",
+        "name": "Conflict Resolution",
+        "description": "Recognises conflict early and resolves it fairly, keeping working relationships intact.",
+        "criteria": "Completed the two-day mediation workshop and handled a role-played escalation scenario to "
+                    "the assessor's standard.",
+        "alignments": [esco("0ee94af1-b445-4973-9c3f-459fab250342", "apply conflict management"),
+                       esco("c08c428e-858e-4e99-bcbd-3597ff31778a", "work with broad variety of personalities"),
+                       onet("2.B.1.d", "Negotiation")],
+        "tags": ["communication", "mediation"],
+        "months": 24,
+    },
+    {
+        "slug": "data-driven-decisions",
+        "name": "Data-Driven Decision Making",
+        "description": "Frames business questions, analyses the data behind them and explains the decision "
+                       "it supports.",
+        "criteria": "Submitted a decision memo backed by an analysis of real business data; the memo was "
+                    "reviewed by the analytics guild against the published rubric.",
+        "alignments": [esco("be20d05c-f6b4-4580-9fcf-f00f4baab562", "make data-driven decisions"),
+                       esco("1973c966-f236-40c9-b2d4-5d71a89019be", "use spreadsheets software"),
+                       onet("2.B.4.e", "Judgment and Decision Making")],
+        "tags": ["data", "decision making"],
+        "months": 12,
+    },
+]
+
+LEVELS = [
+    ("developing", "Developing", "Shows the skill with guidance; not yet consistent."),
+    ("proficient", "Proficient", "Shows the skill independently and consistently in everyday work."),
+    ("advanced", "Advanced", "Shows the skill in demanding situations and helps others develop it."),
+]
+
+EMPLOYEES = [
+    ("Alex Morgan", "alex.morgan@example.com", "EC-10231"),
+    ("Priya Natarajan", "priya.natarajan@example.com", "EC-10417"),
+    ("Tomás Ferreira", "tomas.ferreira@example.com", "EC-10522"),
+    ("Mei Lin Chen", "meilin.chen@example.com", "EC-10688"),
+    ("Jordan Okafor", "jordan.okafor@example.com", "EC-10745"),
+    ("Sofia Lindqvist", "sofia.lindqvist@example.com", "EC-10903"),
+]
+
+# (employee index, achievement slug, level, evidence narrative or None)
+AWARDS = [
+    (0, "team-leadership", "advanced", "360-degree review, spring cycle: led the payroll migration team (6)."),
+    (0, "coaching-feedback", "proficient", None),
+    (1, "data-driven-decisions", "advanced", "Decision memo: regional staffing model, reviewed by the "
+                                             "analytics guild."),
+    (1, "collaborative-problem-solving", "proficient", None),
+    (2, "conflict-resolution", "proficient", "Mediation workshop and assessed escalation scenario."),
+    (3, "coaching-feedback", "advanced", "Coached two new team leads through their first six months."),
+    (3, "team-leadership", "proficient", None),
+    (4, "collaborative-problem-solving", "advanced", "Root-cause analysis of onboarding delays; fix still "
+                                                     "in use."),
+    (5, "data-driven-decisions", "proficient", None),
+    (5, "conflict-resolution", "advanced", None),
+]
+
+
+@dataclass(frozen=True)
+class DemoAward:
+    award_id: str
+    url: str
+    recipient: str
+    achievement: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    issuer_did: str
+    issuer_created: bool
+    achievements_created: int
+    awards: tuple[DemoAward, ...]
+
+    @property
+    def awards_created(self) -> int:
+        return sum(1 for award in self.awards if award.created)
+
+
+def ensure_issuer(session: Session, settings: Settings, **fields: str) -> tuple[Issuer, bool]:
+    """The issuer for ``settings.did`` with a current key and status lists; (issuer, created).
+
+    A new issuer gets ``fields`` (name, url, email, description) and an Ed25519 key.
+    """
+    issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+    created = issuer is None
+    if issuer is None:
+        issuer = Issuer(id=new_id(), did=settings.did, base_url=settings.base_url, **fields)
+        session.add(issuer)
+        session.flush()
+    if session.scalar(select(IssuerKey.id).where(IssuerKey.issuer_id == issuer.id).limit(1)) is None:
+        add_key(session, settings, issuer, "ed25519")
+    ensure_lists(session, settings, issuer)
+    return issuer, created
+
+
+def _rubric(url: str) -> dict:
+    return {
+        "id": f"{url}#rubric", "name": "Assessed proficiency", "resultType": "RubricCriterionLevel",
+        "allowedValue": [name for _, name, _ in LEVELS], "requiredLevel": f"{url}#level-proficient",
+        "rubricCriterionLevel": [{"id": f"{url}#level-{key}", "type": ["RubricCriterionLevel"], "name": name,
+                                  "description": text, "level": str(rank), "points": str(rank)}
+                                 for rank, (key, name, text) in enumerate(LEVELS, start=1)],
+    }
+
+
+def ensure_achievements(session: Session, settings: Settings, issuer: Issuer) -> tuple[dict, int]:
+    """The demo achievements by slug (existing ones are left as they are); (by slug, created)."""
+    existing = {a.slug: a for a in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id))}
+    created = 0
+    for spec in ACHIEVEMENTS:
+        if spec["slug"] in existing:
+            continue
+        row = Achievement(id=new_id(), issuer_id=issuer.id, slug=spec["slug"], name=spec["name"],
+                          description=spec["description"], criteria_narrative=spec["criteria"],
+                          achievement_type="Competency", alignments=spec["alignments"], tags=spec["tags"],
+                          validity_months=spec["months"], version="1.0")
+        row.result_descriptions = [_rubric(achievement_url(settings, row))]
+        session.add(row)
+        existing[row.slug] = row
+        created += 1
+    session.flush()
+    return existing, created
+
+
+def _request(settings: Settings, achievement: Achievement, employee: tuple, level: str,
+             evidence: str | None) -> AwardRequest:
+    name, email, employee_id = employee
+    rubric = achievement.result_descriptions[0]["id"]
+    result = {"resultDescription": rubric, "achievedLevel": f"{achievement_url(settings, achievement)}#level-{level}",
+              "value": level.capitalize()}
+    proof = ({"name": "Assessment record", "narrative": evidence, "genre": "Assessment"},) if evidence else ()
+    return AwardRequest(achievement=achievement.slug, email=email, name=name, employee_id=employee_id,
+                        evidence=proof, results=(result,))
+
+
+def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str = "demo") -> DemoResult:
+    """Set up the demo issuer, achievements and awards (one transaction); idempotent."""
+    with sessions() as session, session.begin():
+        issuer, issuer_created = ensure_issuer(session, settings, **ISSUER)
+        achievements, achievements_created = ensure_achievements(session, settings, issuer)
+        ctx = IssuerContext.load(session, settings, issuer)
+        awards = []
+        for employee_index, slug, level, evidence in AWARDS:
+            employee = EMPLOYEES[employee_index]
+            request = _request(settings, achievements[slug], employee, level, evidence)
+            award, created = issue_award(session, ctx, request, actor=actor, jwt=True)
+            awards.append(DemoAward(award.id, credential_url(settings, award.id), employee[0],
+                                    achievements[slug].name, created))
+        return DemoResult(issuer.did, issuer_created, achievements_created, tuple(awards))
+
+
+@click.command("demo")
+def demo() -> None:
+    """Set up a demo issuer with a skills framework and sample awards (safe to run again)."""
+    from .cli_serve import clean_errors
+    from .db.engine import session_factory
+    from .web.app import open_database
+
+    with clean_errors():
+        settings = load_settings()
+        engine = open_database(settings)
+        try:
+            result = seed_demo(session_factory(engine), settings)
+        finally:
+            engine.dispose()
+    state = "created" if result.issuer_created else "already set up"
+    click.echo(f"issuer: {result.issuer_did} ({state})")
+    click.echo(f"DID document: {did_document_location(settings)}")
+    click.echo(f"achievements: {len(ACHIEVEMENTS)} ({result.achievements_created} new)")
+    click.echo(f"awards: {len(result.awards)} ({result.awards_created} new)")
+    for award in result.awards:
+        click.echo(f"  {award.url}  {award.achievement}: {award.recipient}")
+    hint = " --allow-http-host HOST" if settings.base_url.startswith("http:") else ""
+    click.echo(f"Serve them with 'microcred serve'; check one with 'microcred verify URL{hint}'.")

@@ -1,0 +1,174 @@
+"""The Flask application factory: configuration, database, secret key, headers, errors.
+
+:func:`create_app` migrates the database, loads (or creates once) the secret key and
+registers the public documents (:mod:`issuer.web.public`). It never enables debug mode.
+Every response carries the security headers; every error is an RFC 9457 problem JSON
+body (``title``, ``status``, ``detail``), never a traceback or an HTML page.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, Response
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from ..config import ConfigError, Settings, load_settings
+from ..db.engine import make_engine, session_factory
+from . import public
+
+MAX_CONTENT_LENGTH = 1024 * 1024
+SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_ENV = "MICROCRED_SECRET_KEY"
+MIN_SECRET_LENGTH = 32
+PROBLEM = "application/problem+json"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebState:
+    """What the views need, kept in ``app.extensions["microcred"]``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The issuer's Flask app for ``settings`` (default: :func:`~issuer.config.load_settings`).
+
+    Migrates the database to the current schema first. Raises
+    :class:`~issuer.config.ConfigError` for a secret key that is too short or readable by others.
+    """
+    settings = settings or load_settings()
+    engine = open_database(settings)
+    instance = settings.instance.resolve()
+    app = Flask(__name__, instance_path=str(instance), static_folder=None)
+    https = urlsplit(settings.base_url).scheme == "https"
+    app.config.update(
+        DEBUG=False, SECRET_KEY=load_secret_key(instance), MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
+    )
+    app.debug = False
+    app.extensions["microcred"] = WebState(settings, engine, session_factory(engine))
+    app.register_blueprint(public.bp)
+    app.add_url_rule(public.did_document_path(settings), endpoint="did_document", view_func=public.did_json)
+    _install_headers(app, hsts=https)
+    _install_error_handlers(app)
+    return app
+
+
+def open_database(settings: Settings) -> Engine:
+    """An engine for the installation's database, migrated to head (the instance folder is created)."""
+    settings.instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.database_url)
+    try:
+        migrate_database(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def migrate_database(engine: Engine) -> None:
+    """Bring the schema to head with the shipped migrations (``create_all`` where they are missing)."""
+    try:
+        from ..db.migrate import migrate
+    except ImportError:  # pragma: no cover - only before the migrations existed
+        from ..db.models import Base
+        Base.metadata.create_all(engine)
+        return
+    migrate(engine)
+
+
+def load_secret_key(instance: Path, env: dict | None = None) -> str:
+    """``$MICROCRED_SECRET_KEY``, else ``<instance>/secret_key`` (random, created 0600 on first use).
+
+    There is no default secret. A file readable by group or others, or a secret shorter than
+    32 characters, is refused with a :class:`~issuer.config.ConfigError`.
+    """
+    env = os.environ if env is None else env
+    value = env.get(SECRET_KEY_ENV)
+    source = f"${SECRET_KEY_ENV}"
+    if value is None:
+        path = instance / SECRET_KEY_FILE
+        _create_secret_file(path)
+        mode = path.stat().st_mode
+        if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
+            raise ConfigError(f"{path} is readable by group or others (mode {stat.S_IMODE(mode):o}); "
+                              f"run: chmod 600 {path}")
+        value, source = path.read_text(encoding="utf-8").strip(), str(path)
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"the secret key in {source} is shorter than {MIN_SECRET_LENGTH} characters")
+    return value
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a fresh secret to ``path`` unless it exists; atomic even with concurrent workers."""
+    if path.exists():
+        return
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)      # fails if another worker won the race: keep theirs
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _install_headers(app: Flask, *, hsts: bool) -> None:
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if hsts:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+
+def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+    """An ``application/problem+json`` response (RFC 9457) that is never cached."""
+    body = json.dumps({"title": title, "status": status, "detail": detail}, ensure_ascii=False)
+    response = Response(body, status=status, mimetype=PROBLEM, headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        # keep Allow (405) and similar; drop werkzeug's HTML content type
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem(exc.code or 500, exc.name, exc.description or exc.name, headers)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError) -> Response:
+        log.error("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return problem(503, "Service Unavailable", "The database is unavailable; try again shortly.",
+                       {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal Server Error", "The server could not answer this request; "
+                       "the error was logged.")
