@@ -1,7 +1,8 @@
 """``microcred demo``: a ready-to-browse issuer with a small workplace skills framework.
 
 :func:`seed_demo` sets up the issuer for the configured base URL if there is none yet
-(Example Corp's People Team, an Ed25519 key, revocation and suspension lists), five
+(what ``microcred init`` does: Example Corp's People Team, an Ed25519 key, revocation
+and suspension lists), five
 achievements aligned to ESCO skills and O*NET skills (each with a rubric, criteria and a
 validity period), and issues them to six sample employees. It is idempotent: running it
 again finds everything in place and adds nothing.
@@ -16,10 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings, load_settings
 from .credentials import achievement_url, credential_url
-from .db.models import Achievement, Issuer, IssuerKey, new_id
-from .issuance import AwardRequest, IssuerContext, issue_award
-from .keyring import add_key
-from .status_lists import ensure_lists
+from .db.models import Achievement, Issuer, new_id
+from .cli_admin import init_instance
+from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from .web.public import did_document_location
 
 ISSUER = {
@@ -166,23 +166,6 @@ class DemoResult:
         return sum(1 for award in self.awards if award.created)
 
 
-def ensure_issuer(session: Session, settings: Settings, **fields: str) -> tuple[Issuer, bool]:
-    """The issuer for ``settings.did`` with a current key and status lists; (issuer, created).
-
-    A new issuer gets ``fields`` (name, url, email, description) and an Ed25519 key.
-    """
-    issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
-    created = issuer is None
-    if issuer is None:
-        issuer = Issuer(id=new_id(), did=settings.did, base_url=settings.base_url, **fields)
-        session.add(issuer)
-        session.flush()
-    if session.scalar(select(IssuerKey.id).where(IssuerKey.issuer_id == issuer.id).limit(1)) is None:
-        add_key(session, settings, issuer, "ed25519")
-    ensure_lists(session, settings, issuer)
-    return issuer, created
-
-
 def _rubric(url: str) -> dict:
     return {
         "id": f"{url}#rubric", "name": "Assessed proficiency", "resultType": "RubricCriterionLevel",
@@ -225,8 +208,9 @@ def _request(settings: Settings, achievement: Achievement, employee: tuple, leve
 
 def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str = "demo") -> DemoResult:
     """Set up the demo issuer, achievements and awards (one transaction); idempotent."""
+    _issuer, issuer_created = init_instance(settings, **ISSUER)   # what 'microcred init' does
     with sessions() as session, session.begin():
-        issuer, issuer_created = ensure_issuer(session, settings, **ISSUER)
+        issuer = load_issuer(session, settings)
         achievements, achievements_created = ensure_achievements(session, settings, issuer)
         ctx = IssuerContext.load(session, settings, issuer)
         awards = []

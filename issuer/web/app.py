@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import ConfigError, Settings, load_settings
 from ..db.engine import make_engine, session_factory
+from ..instance import migrate_engine
 from . import public
 
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -78,22 +79,11 @@ def open_database(settings: Settings) -> Engine:
     settings.instance.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.database_url)
     try:
-        migrate_database(engine)
+        migrate_engine(engine)
     except BaseException:
         engine.dispose()
         raise
     return engine
-
-
-def migrate_database(engine: Engine) -> None:
-    """Bring the schema to head with the shipped migrations (``create_all`` where they are missing)."""
-    try:
-        from ..db.migrate import migrate
-    except ImportError:  # pragma: no cover - only before the migrations existed
-        from ..db.models import Base
-        Base.metadata.create_all(engine)
-        return
-    migrate(engine)
 
 
 def load_secret_key(instance: Path, env: dict | None = None) -> str:
