@@ -20,9 +20,9 @@ from verifier.errors import CredentialError
 
 from .cli_support import EXIT_USAGE, error_line
 from .config import Settings, load_settings
+from .db.engine import session_factory
 from .db.models import IssuerKey
 from .issuance import load_issuer
-from .web.public import did_document_location
 
 
 class NotReadyError(CredentialError):
@@ -41,8 +41,6 @@ def clean_errors() -> Iterator[None]:
 
 def check_ready(engine: Engine, settings: Settings) -> None:
     """Raise :class:`NotReadyError` unless an issuer with a usable current key exists."""
-    from .db.engine import session_factory
-
     with session_factory(engine)() as session:
         issuer = load_issuer(session, settings)       # "run 'microcred init'" when missing
         key = session.scalars(select(IssuerKey).where(IssuerKey.issuer_id == issuer.id,
@@ -94,6 +92,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
     from .web.app import create_app, load_secret_key, open_database
+    from .web.public import did_document_location
 
     with clean_errors():
         settings = load_settings()

@@ -15,12 +15,12 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from .cli_admin import init_instance
 from .config import Settings, load_settings
 from .credentials import achievement_url, credential_url
+from .db.engine import session_factory
 from .db.models import Achievement, Issuer, new_id
-from .cli_admin import init_instance
 from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from .web.public import did_document_location
 
 ISSUER = {
     "name": "Example Corp People Team",
@@ -227,8 +227,8 @@ def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str
 def demo() -> None:
     """Set up a demo issuer with a skills framework and sample awards (safe to run again)."""
     from .cli_serve import clean_errors
-    from .db.engine import session_factory
     from .web.app import open_database
+    from .web.public import did_document_location
 
     with clean_errors():
         settings = load_settings()
