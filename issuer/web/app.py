@@ -57,12 +57,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     :class:`~issuer.config.ConfigError` for a secret key that is too short or readable by others.
     """
     settings = settings or load_settings()
-    engine = open_database(settings)
     instance = settings.instance.resolve()
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret_key = load_secret_key(instance)
+    engine = open_database(settings)
     app = Flask(__name__, instance_path=str(instance), static_folder=None)
     https = urlsplit(settings.base_url).scheme == "https"
     app.config.update(
-        DEBUG=False, SECRET_KEY=load_secret_key(instance), MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        DEBUG=False, SECRET_KEY=secret_key, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
     )
     app.debug = False
