@@ -86,7 +86,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn workers.")
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
