@@ -11,6 +11,8 @@ from verifier.errors import CredentialError
 
 from . import cli_admin
 from .cli_keys import keys
+from .cli_serve import serve
+from .demo import demo
 from .cli_support import CleanErrorsGroup
 from .keys import load_key
 from .signing import SUPPORTED, sign_credential
@@ -30,6 +32,8 @@ for _command in (cli_admin.init, cli_admin.achievements, cli_admin.issue, cli_ad
                  cli_admin.unsuspend, cli_admin.renew_command, cli_admin.expiring_command):
     main.add_command(_command)
 keys.add_command(cli_admin.rotate)
+main.add_command(serve)
+main.add_command(demo)
 
 
 def _read_credential(source: str) -> dict:

@@ -36,7 +36,7 @@ def _settings() -> Settings:
 
 
 def init_instance(settings: Settings, *, name: str, url: str | None = None, email: str | None = None,
-                  description: str | None = None, key_type: str = "ed25519") -> tuple[Issuer, bool]:
+                  description: str | None = None) -> tuple[Issuer, bool]:
     """Create the database, the issuer (did:web from the base URL), its first key and status lists.
 
     Returns (issuer, created); running it again changes nothing.
@@ -52,7 +52,7 @@ def init_instance(settings: Settings, *, name: str, url: str | None = None, emai
                         description=description)
         session.add(issuer)
         session.flush()
-        add_key(session, settings, issuer, key_type)
+        add_key(session, settings, issuer)  # Ed25519: what eddsa-rdfc-2022 signs with
         ensure_lists(session, settings, issuer)
         return issuer, True
 
@@ -62,12 +62,10 @@ def init_instance(settings: Settings, *, name: str, url: str | None = None, emai
 @click.option("--url", "url", default=None, help="The issuer's public website.")
 @click.option("--email", default=None, help="A contact email for the issuer.")
 @click.option("--description", default=None)
-@click.option("--key-type", type=click.Choice(["ed25519", "p256"]), default="ed25519", show_default=True)
-def init(name: str, url: str | None, email: str | None, description: str | None, key_type: str) -> None:
-    """Set up this installation: database, issuer identity (did:web), first key, status lists."""
+def init(name: str, url: str | None, email: str | None, description: str | None) -> None:
+    """Set up this installation: database, issuer identity (did:web), first Ed25519 key, status lists."""
     settings = _settings()
-    issuer, created = init_instance(settings, name=name, url=url, email=email, description=description,
-                                    key_type=key_type)
+    issuer, created = init_instance(settings, name=name, url=url, email=email, description=description)
     click.echo(("Initialized " if created else "Already initialized: ") + f"{issuer.name} ({issuer.did})")
     click.echo(f"DID document: {settings.url('/.well-known/did.json')}")
     click.echo(f"Database: {settings.database_url.split('@')[-1]}")
@@ -237,8 +235,13 @@ def issue(achievement: str, email: str, name: str | None, employee_id: str | Non
     click.echo(credential_url(settings, award.id))
 
 
+_STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it).",
+                "suspend": "Suspend an award (can be lifted with unsuspend).",
+                "unsuspend": "Lift a suspension."}
+
+
 def _status_command(action: str):
-    @click.command(action)
+    @click.command(action, help=_STATUS_HELP[action])
     @click.argument("award_id", metavar="AWARD")
     @click.option("--reason", required=True, help="Why (kept in the audit log).")
     def command(award_id: str, reason: str) -> None:
@@ -246,9 +249,6 @@ def _status_command(action: str):
         change = change_status(open_instance(settings), settings, award_id, action, reason=reason, actor="cli")
         click.echo(f"{change.award_id}: {change.state}" + ("" if change.changed else " (no change)"))
 
-    command.__doc__ = {"revoke": "Revoke an award for good (the status list shows it).",
-                       "suspend": "Suspend an award (can be lifted with unsuspend).",
-                       "unsuspend": "Lift a suspension."}[action]
     return command
 
 
@@ -280,11 +280,10 @@ def expiring_command(days: int) -> None:
 
 
 @click.command("rotate")
-@click.option("--key-type", type=click.Choice(["ed25519", "p256"]), default="ed25519", show_default=True)
-def rotate(key_type: str) -> None:
-    """Make a new signing key current; old keys stay published so old credentials still verify."""
+def rotate() -> None:
+    """Make a new Ed25519 signing key current; old keys stay published so old credentials still verify."""
     settings = _settings()
     with open_instance(settings).begin() as session:
         issuer = load_issuer(session, settings)
-        key = add_key(session, settings, issuer, key_type)
+        key = add_key(session, settings, issuer)
     click.echo(f"Current key: {issuer.did}#{key.key_id} (earlier keys stay in the DID document)")
