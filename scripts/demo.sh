@@ -1,34 +1,18 @@
 #!/usr/bin/env bash
-# Set up microcred and run it on its embedded defaults: a generated Ed25519 issuer key
-# in keys/, and a sample skills badge signed with it (written to instance/demo/).
+# Set up microcred on its embedded defaults and start the issuer: SQLite in instance/,
+# a generated Ed25519 key in keys/, base URL http://localhost:5000 (did:web:localhost%3A5000),
+# and demo data (a small skills framework awarded to sample employees).
+# Stop the server with Ctrl-C. Set MICROCRED_PORT to use another port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
+port="${MICROCRED_PORT:-5000}"
+export MICROCRED_BASE_URL="${MICROCRED_BASE_URL:-http://localhost:$port}"
 
-key=keys/demo-issuer-ed25519.jwk
-[ -f "$key" ] || microcred keys generate --type ed25519 --out "$key" >/dev/null
-did=$(microcred keys show "$key" | awk '$1 == "did:key:" {print $2}')
-vm="$did#${did#did:key:}"
-
-mkdir -p instance/demo
-python - "$did" > instance/demo/teamwork-badge.json <<'PY'
-import json, sys
-from importlib.resources import files
-credential = json.loads(files("issuer").joinpath("samples/teamwork-badge.json").read_text())
-credential["issuer"]["id"] = sys.argv[1]
-print(json.dumps(credential, indent=2))
-PY
-microcred sign instance/demo/teamwork-badge.json --key "$key" --verification-method "$vm" \
-    > instance/demo/teamwork-badge.signed.json
-microcred sign instance/demo/teamwork-badge.json --key "$key" --verification-method "$vm" \
-    --cryptosuite jwt > instance/demo/teamwork-badge.jwt
-
-cat instance/demo/teamwork-badge.signed.json
+microcred demo
 echo
-echo "--- microcred verify instance/demo/teamwork-badge.signed.json --recipient-email alex.rivera@example.com"
-microcred verify instance/demo/teamwork-badge.signed.json --recipient-email alex.rivera@example.com
+echo "In another terminal, check any credential above the way a recruiter would:"
+echo "  .venv/bin/microcred verify <credential URL> --allow-http-host localhost"
 echo
-echo "Issuer: $did (key: $key)"
-echo "Signed credential: instance/demo/teamwork-badge.signed.json"
-echo "Same credential as a VC-JWT: instance/demo/teamwork-badge.jwt"
+exec microcred serve --host 127.0.0.1 --port "$port"
