@@ -1,4 +1,4 @@
-"""The issuer's data: issuers, keys, achievements, recipients, awards, status lists, audit log.
+"""The issuer's data: issuers, keys, achievements, recipients, awards, status lists, audit log, mail outbox.
 
 SQLAlchemy 2 declarative models, the same on SQLite and PostgreSQL. Identifiers that
 appear in public URLs (awards, achievements) are random 128-bit UUIDs. The signed
@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import UTCDateTime
@@ -99,6 +99,9 @@ class Recipient(Base):
     employee_id: Mapped[str | None] = mapped_column(String(100))
     did: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Sharing is opt-in: no slug means no public profile; the name is shown only with show_name.
+    public_profile_slug: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Award(Base):
@@ -163,3 +166,28 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     award_id: Mapped[str | None] = mapped_column(String(36))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OutboxMessage(Base):
+    """An email waiting to be sent (or sent): written in the transaction that caused it, sent after commit.
+
+    ``key`` makes enqueueing idempotent (one award email per award and event). A failed
+    attempt is recorded (``attempts``, ``last_error``) and retried from ``next_attempt_at``.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    to_name: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)     # dropped once sent
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()

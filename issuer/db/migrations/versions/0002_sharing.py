@@ -1,0 +1,58 @@
+"""Sharing: opt-in public profiles for recipients, and the mail outbox.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-03
+
+Adds ``recipients.public_profile_slug`` (unique index, nullable) and ``recipients.show_name``
+(not null, default false) and the ``outbox_messages`` table. Batch mode with the default
+``recreate="auto"``: on SQLite the new columns and the unique index are plain ``ALTER TABLE ADD
+COLUMN`` / ``CREATE UNIQUE INDEX`` statements, so the recipients table (which awards reference)
+is never copied. Constraint names follow 0001's convention.
+"""
+from __future__ import annotations
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = '0002'
+down_revision: Union[str, Sequence[str], None] = '0001'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('recipients') as batch_op:
+        batch_op.add_column(sa.Column('public_profile_slug', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('show_name', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_index(batch_op.f('ix_recipients_public_profile_slug'), ['public_profile_slug'], unique=True)
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=128), nullable=True),
+    sa.Column('award_id', sa.String(length=36), nullable=True),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('to_name', sa.String(length=255), nullable=True),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('attachment_name', sa.String(length=255), nullable=True),
+    sa.Column('attachment', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['award_id'], ['awards.id'], name=op.f('fk_outbox_messages_award_id_awards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_messages_key'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('outbox_messages')
+    with op.batch_alter_table('recipients') as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recipients_public_profile_slug'))
+        batch_op.drop_column('show_name')
+        batch_op.drop_column('public_profile_slug')
