@@ -556,7 +556,20 @@ _worker: _Signer | None = None
 
 def _init_worker(setup: _SignerSetup) -> None:
     global _worker
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:   # a worker whose parent was killed would otherwise wait for work forever
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="exit-with-parent").start()
     _worker = _Signer(setup)
+
+
+def _exit_with(sentinel: int) -> None:
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
 
 
 def _worker_sign_batch(version: int, documents: dict, jobs: list[_Job]) -> list[str] | tuple[str, str]:
