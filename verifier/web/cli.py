@@ -1,0 +1,96 @@
+"""``microcred verifier serve``: the recruiter's verifier web app on gunicorn (or Flask's server).
+
+gunicorn runs ``gthread`` workers: a verification waiting on a slow issuer holds one thread, not
+a worker, so other verifications go on. The app needs no issuer, database or secret key.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from .app import DEFAULTS
+
+DEFAULT_PORT = 5001
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int, access_log: bool) -> dict[str, Any]:
+    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return {
+        "bind": f"{bind_host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 60,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "proc_name": "microcred-verifier",
+        "control_socket_disable": True,     # gunicorn >= 25: no runtime-control socket
+    }
+
+
+def run_gunicorn(factory: Callable[[], Any], options: dict[str, Any]) -> None:
+    """Run gunicorn configured in code; each worker builds its own app (and cache) with ``factory``."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for name, value in options.items():
+                if name in self.cfg.settings and value is not None:
+                    self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            return factory()
+
+    Server().run()
+
+
+@click.group("verifier")
+def verifier() -> None:
+    """The recruiter's verifier web app."""
+
+
+@verifier.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="gunicorn worker processes (about one per core).")
+@click.option("--threads", type=click.IntRange(1, 256), default=32, show_default=True,
+              help="Threads per worker: verifications waiting on slow issuers each hold one.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
+              help="Allow plain http and private addresses for HOST (local development only). Repeatable.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), metavar="PEM",
+              help="Also trust this CA bundle for https (e.g. a company's internal CA).")
+@click.option("--rate-limit", default=DEFAULTS["RATE_LIMIT"], show_default=True, metavar="LIMIT",
+              help="Verifications per client address, e.g. '60 per minute'.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
+def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[str, ...], ca_file: str | None,
+          rate_limit: str, access_log: bool, dev: bool) -> None:
+    """Serve the verifier: the form at /, results at /verify, the JSON API at /api/verify."""
+    from limits import parse as parse_rate
+
+    from .app import create_app
+
+    try:
+        parse_rate(rate_limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rate-limit") from None
+    config = {"ALLOW_HOSTS": frozenset(h.lower() for h in allow_hosts), "CA_FILE": ca_file, "RATE_LIMIT": rate_limit}
+    create_app(config)      # fail here, once, on bad settings
+    click.echo(f"verifier:        http://{host}:{port}/")
+    if allow_hosts:
+        click.echo(f"warning: plain http and private addresses allowed for {', '.join(allow_hosts)}", err=True)
+    click.echo(f"listening on {host}:{port} "
+               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads'})")
+    if dev:
+        from werkzeug.serving import run_simple
+        run_simple(host, port, create_app(config), use_reloader=False, use_debugger=False, threaded=True)
+        return
+    run_gunicorn(lambda: create_app(config), gunicorn_options(host, port, workers, threads, access_log))
+
+
+if __name__ == "__main__":  # python -m verifier.web.cli serve ...
+    verifier()
