@@ -1,9 +1,12 @@
 """The Flask application factory: configuration, database, secret key, headers, errors.
 
 :func:`create_app` migrates the database, loads (or creates once) the secret key and
-registers the public documents (:mod:`issuer.web.public`). It never enables debug mode.
-Every response carries the security headers; every error is an RFC 9457 problem JSON
-body (``title``, ``status``, ``detail``), never a traceback or an HTML page.
+registers the public documents (:mod:`issuer.web.public`) and the pages employees share
+(:mod:`issuer.web.pages`, templates and ``/static/``). It never enables debug mode.
+Every response carries the security headers; HTML pages get a CSP that allows only this
+site's stylesheet and script and ``data:`` images (no inline script or style). Every error
+is an RFC 9457 problem JSON body (``title``, ``status``, ``detail``), never a traceback, or
+a small HTML page when the client prefers HTML (a browser).
 """
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ import logging
 import os
 import secrets
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,8 +29,9 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import ConfigError, Settings, load_settings
 from ..db.engine import make_engine, session_factory
+from ..db.models import utcnow
 from ..instance import migrate_engine
-from . import public
+from . import pages, public
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"
@@ -37,6 +43,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'")
+STATIC_MAX_AGE = 3600
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +57,14 @@ class WebState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = field(default=utcnow)   # pages judge validity at clock()
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> Flask:
     """The issuer's Flask app for ``settings`` (default: :func:`~issuer.config.load_settings`).
 
-    Migrates the database to the current schema first. Raises
+    ``clock`` (default: now, UTC) is when pages check validity. Migrates the database to
+    the current schema first. Raises
     :class:`~issuer.config.ConfigError` for a secret key that is too short or readable by others.
     """
     settings = settings or load_settings()
@@ -61,15 +72,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     instance.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret_key = load_secret_key(instance)
     engine = open_database(settings)
-    app = Flask(__name__, instance_path=str(instance), static_folder=None)
+    app = Flask(__name__, instance_path=str(instance), static_folder="static", static_url_path="/static")
     https = urlsplit(settings.base_url).scheme == "https"
     app.config.update(
         DEBUG=False, SECRET_KEY=secret_key, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
+        SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,
     )
     app.debug = False
-    app.extensions["microcred"] = WebState(settings, engine, session_factory(engine))
+    app.extensions["microcred"] = WebState(settings, engine, session_factory(engine), clock or utcnow)
     app.register_blueprint(public.bp)
+    app.register_blueprint(pages.bp)
     app.add_url_rule(public.did_document_path(settings), endpoint="did_document", view_func=public.did_json)
     _install_headers(app, hsts=https)
     _install_error_handlers(app)
@@ -133,6 +146,8 @@ def _install_headers(app: Flask, *, hsts: bool) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
+        if response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = PAGE_CSP
         if hsts:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
@@ -146,12 +161,31 @@ def problem(status: int, title: str, detail: str, headers: dict | None = None) -
     return response
 
 
+def _prefers_html() -> bool:
+    """A browser: text/html preferred to JSON (no Accept, or */*, means JSON)."""
+    accept = request.accept_mimetypes
+    return bool(accept) and accept.best_match([PROBLEM, "application/json", "text/html"]) == "text/html"
+
+
+def error_page(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+    """The HTML twin of :func:`problem`, for browsers."""
+    try:
+        body = render_template("error.html", status=status, title=title, detail=detail)
+    except Exception:   # noqa: BLE001 - an error page must never fail: fall back to problem JSON
+        log.exception("error page could not be rendered")
+        return problem(status, title, detail, headers)
+    response = Response(body, status=status, mimetype="text/html", headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         # keep Allow (405) and similar; drop werkzeug's HTML content type
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return problem(exc.code or 500, exc.name, exc.description or exc.name, headers)
+        respond = error_page if _prefers_html() else problem
+        return respond(exc.code or 500, exc.name, exc.description or exc.name, headers)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError) -> Response:
