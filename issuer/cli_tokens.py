@@ -1,0 +1,62 @@
+"""``microcred tokens create|list|revoke``: bearer tokens for the REST API and the VC-API.
+
+    microcred tokens create --scope issue --name "LMS integration"   # prints the token once
+    microcred tokens list
+    microcred tokens revoke TOKEN_ID
+
+Scopes: ``read`` (look things up, verify), ``issue`` (also issue, revoke, suspend, renew,
+bulk, VC-API issuing), ``admin`` (also define achievements). Only a hash of each token is
+stored: a lost token cannot be shown again; revoke it and create a new one.
+"""
+from __future__ import annotations
+
+import click
+
+from .cli_support import CleanErrorsGroup
+from .config import load_settings
+from .db.models_api import TOKEN_SCOPES
+from .instance import open_instance
+from .tokens import create_token, list_tokens, revoke_token
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
+
+
+@click.group(cls=CleanErrorsGroup)
+def tokens() -> None:
+    """API tokens for the REST API (/api/v1) and the VC-API endpoints."""
+
+
+@tokens.command("create")
+@click.option("--scope", required=True, type=click.Choice(TOKEN_SCOPES),
+              help="read < issue < admin: what the token may do.")
+@click.option("--name", default=None, help="What the token is for (shown by 'tokens list').")
+def create(scope: str, name: str | None) -> None:
+    """Create a token and print it once (it is stored only as a hash)."""
+    with open_instance(load_settings()).begin() as session:
+        row, secret = create_token(session, scope=scope, name=name)
+        token_id = row.id
+    click.echo(secret)
+    click.echo(f"Created token {token_id} (scope {scope}). Store it now: it cannot be shown again.", err=True)
+
+
+@tokens.command("list")
+def list_command() -> None:
+    """List tokens: id, scope, state, created, last used, name (never the token itself)."""
+    with open_instance(load_settings())() as session:
+        rows = list_tokens(session)
+    for row in rows:
+        state = f"revoked {_when(row.revoked_at)}" if row.revoked_at else "active"
+        click.echo(f"{row.id}\t{row.scope}\t{state}\tcreated {_when(row.created_at)}\t"
+                   f"last used {_when(row.last_used_at)}\t{row.name or ''}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", metavar="TOKEN_ID")
+def revoke(token_id: str) -> None:
+    """Revoke a token for good; requests with it are refused from now on."""
+    with open_instance(load_settings()).begin() as session:
+        row, changed = revoke_token(session, token_id)
+        token_id = row.id
+    click.echo(f"{token_id}: revoked" + ("" if changed else " (already revoked)"))
