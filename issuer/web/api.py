@@ -1,0 +1,1056 @@
+"""The HR REST API, ``/api/v1``: achievements, awards, recipients, skills, bulk issuance.
+
+Register it (and the VC-API endpoints of :mod:`issuer.web.vcapi`) on the app with::
+
+    from issuer.web.api import register_api
+    register_api(app)
+
+========================================  =======  ======================================================
+route                                     scope    what
+========================================  =======  ======================================================
+``GET  /achievements``                    read     every achievement
+``POST /achievements``                    admin    define one (the CLI's rules, plus a dry-run issuance)
+``GET  /achievements/{ref}``              read     one achievement, by id or slug
+``GET  /awards``                          read     filter ``achievement``, ``state``, ``email``,
+                                                   ``expiring_within_days``; cursor pagination
+``POST /awards``                          issue    issue one; ``Idempotency-Key`` honoured
+``POST /awards/bulk``                     issue    CSV body or multipart ``file``; ``?dry_run=true``
+``GET  /awards/{id}``                     read     one award with its signed credential
+``POST /awards/{id}/revoke|suspend|``     issue    ``{"reason": "..."}``
+``unsuspend``
+``POST /awards/{id}/renew``               issue    a new credential; the old award is superseded
+``GET  /recipients``                      read     filter ``email``; cursor pagination
+``GET  /recipients/{id}``                 read     one recipient with their awards
+``GET  /skills``                          read     people per skill from active, valid awards
+``GET  /skills/coverage?skill=..``        read     who has every skill asked for, who misses which
+``GET  /openapi.json``                    (none)   the OpenAPI 3.1 description of all of this
+========================================  =======  ======================================================
+
+Authentication: ``Authorization: Bearer <token>`` (:mod:`issuer.tokens`); scopes
+read < issue < admin. Every error is an RFC 9457 ``application/problem+json`` body with
+``title``, ``status`` and ``detail`` (and sometimes ``code`` or ``errors``): 400 malformed
+request, 401 no or bad token, 403 scope too small, 404 unknown object, 409 conflict,
+413 body too large (JSON: 2 MiB, CSV: 10 MiB), 415 wrong media type, 422 invalid content,
+501 bulk issuance not available, 503 issuer not set up. Only objects of this installation's
+issuer are ever visible or changeable.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from http import HTTPStatus
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.exceptions import HTTPException
+
+from verifier.canonicalize import canonicalize
+from verifier.errors import CredentialError
+from verifier.limits import check_structure
+from verifier.recipient import normalize_identity
+from verifier.schema import validate_credential
+
+from ..config import ConfigError, Settings
+from ..credentials import build_credential, credential_url, timestamp
+from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
+from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, new_id, utcnow
+from ..identity import profile
+from ..images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
+from ..tokens import scope_allows, verify_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PROBLEM = "application/problem+json"
+JSON_LIMIT = 2 * 1024 * 1024
+BULK_LIMIT = 10 * 1024 * 1024
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+MAX_SKILLS_ASKED = 50
+MAX_IDEMPOTENCY_KEY = 200
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+ALIGNMENT_KEYS = ("targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode", "targetType")
+EVIDENCE_KEYS = ("id", "narrative", "name", "description", "genre", "audience")
+RESULT_KEYS = ("resultDescription", "value", "achievedLevel", "status")
+READ, ISSUE, ADMIN = "read", "issue", "admin"
+UNAVAILABLE_CODES = {"not_initialized", "no_current_key", "key_mismatch"}
+
+
+# ---------------------------------------------------------------- registration
+
+def register_api(app: Flask) -> None:
+    """Register ``/api/v1`` and the VC-API endpoints (with their configuration) on ``app``.
+
+    Configuration (``app.config``, defaulting from the environment): ``VCAPI_ISSUER``
+    (``$MICROCRED_VCAPI_ISSUER``: ``did:web``, the default, or ``did:key``), ``VCAPI_OPEN``
+    (``$MICROCRED_VCAPI_OPEN=1``: the verify endpoints need no token), ``VCAPI_FETCH_POLICY``
+    (a :class:`verifier.fetcher.FetchPolicy` for verification; default: public https only)
+    and ``VCAPI_OFFLINE`` (verify without any network access).
+    """
+    from . import vcapi
+
+    if "api" in app.blueprints:
+        return
+    app.config.setdefault("VCAPI_ISSUER", os.environ.get("MICROCRED_VCAPI_ISSUER") or "did:web")
+    app.config.setdefault("VCAPI_OPEN", os.environ.get("MICROCRED_VCAPI_OPEN") == "1")
+    app.config.setdefault("VCAPI_FETCH_POLICY", None)
+    app.config.setdefault("VCAPI_OFFLINE", False)
+    if app.config["VCAPI_ISSUER"] not in ("did:web", "did:key"):
+        raise ConfigError(f"MICROCRED_VCAPI_ISSUER must be 'did:web' or 'did:key', not "
+                          f"{app.config['VCAPI_ISSUER']!r}")
+    app.register_blueprint(bp)
+    app.register_blueprint(vcapi.bp)
+
+
+# ---------------------------------------------------------------- problems
+
+class ApiProblem(Exception):
+    """An error response: RFC 9457 problem JSON with ``title``, ``status``, ``detail`` and extensions."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, headers: dict | None = None,
+                 **extensions: Any):
+        super().__init__(detail)
+        self.status = status
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def problem_response(status: int, title: str, detail: str, headers: dict | None = None,
+                     **extensions: Any) -> Response:
+    body = {"title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extensions.items() if k not in body})
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM,
+                        headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _api_problem(exc: ApiProblem) -> Response:
+    return problem_response(exc.status, exc.title, exc.detail, exc.headers, **exc.extensions)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return problem_response(exc.code or 500, exc.name, exc.description or exc.name, headers)
+
+
+def credential_problem(exc: CredentialError) -> ApiProblem:
+    status = 503 if exc.code in UNAVAILABLE_CODES else 422
+    return ApiProblem(status, str(exc), code=exc.code)
+
+
+def _credential_error(exc: CredentialError) -> Response:
+    return _api_problem(credential_problem(exc))
+
+
+def install_error_handlers(blueprint: Blueprint) -> None:
+    """Problem JSON for everything a view of ``blueprint`` raises (the app's handlers do the rest)."""
+    blueprint.register_error_handler(ApiProblem, _api_problem)
+    blueprint.register_error_handler(CredentialError, _credential_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
+
+
+install_error_handlers(bp)
+
+
+# ---------------------------------------------------------------- state, authentication
+
+def state():
+    return current_app.extensions["microcred"]
+
+
+def settings() -> Settings:
+    return state().settings
+
+
+@dataclass(frozen=True)
+class Caller:
+    token_id: str
+    name: str | None
+    scope: str
+
+    @property
+    def actor(self) -> str:
+        return f"api:{self.token_id}" + (f" ({self.name})" if self.name else "")
+
+
+def authenticate(required: str, *, optional: bool = False) -> Caller | None:
+    """The caller of this request (its token), or raise 401/403. ``optional``: no header is fine."""
+    header = request.headers.get("Authorization")
+    if header is None and optional:
+        return None
+    challenge = 'Bearer realm="microcred"'
+    if not header:
+        raise ApiProblem(401, "This endpoint needs an API token: send 'Authorization: Bearer <token>'.",
+                         headers={"WWW-Authenticate": challenge})
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiProblem(401, "Only bearer tokens are accepted: 'Authorization: Bearer <token>'.",
+                         headers={"WWW-Authenticate": challenge})
+    with state().sessions.begin() as session:
+        row = verify_token(session, value.strip())
+        caller = Caller(row.id, row.name, row.scope) if row is not None else None
+    if caller is None:
+        raise ApiProblem(401, "The API token is unknown or was revoked.",
+                         headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'})
+    if not scope_allows(caller.scope, required):
+        raise ApiProblem(403, f"This needs a token with the {required!r} scope; this token has {caller.scope!r}.",
+                         headers={"WWW-Authenticate": f'{challenge}, error="insufficient_scope", scope="{required}"'})
+    return caller
+
+
+def requires(scope: str) -> Callable:
+    """Decorator: the view needs a token with at least ``scope``; the caller is ``g.caller``."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            g.caller = authenticate(scope)
+            return view(*args, **kwargs)
+        wrapper.required_scope = scope
+        return wrapper
+    return decorator
+
+
+@bp.before_request
+def _limits() -> None:
+    request.max_content_length = BULK_LIMIT if request.endpoint == "api.bulk_issue" else JSON_LIMIT
+
+
+# ---------------------------------------------------------------- request bodies
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("an object has the same key twice")
+    return dict(pairs)
+
+
+def _check_text(value: Any) -> None:
+    """Strings must be encodable UTF-8 (no lone surrogates) without NUL characters."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ApiProblem(400, "A string contains a NUL character (\\u0000), which is not accepted.")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiProblem(400, "A string contains a lone surrogate (invalid Unicode).") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_json_bytes(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys, bounded depth and size, clean strings."""
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise ApiProblem(400, "The JSON body is nested too deeply.") from None
+    except UnicodeDecodeError:
+        raise ApiProblem(400, "The body is not UTF-8 text.") from None
+    except ValueError as exc:
+        raise ApiProblem(400, f"The body is not valid JSON: {exc}") from None
+    try:
+        check_structure(value)
+    except CredentialError as exc:
+        raise ApiProblem(400, f"The JSON body is too complex: {exc}") from None
+    _check_text(value)
+    return value
+
+
+def is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def json_body(*, required: bool = True) -> Any:
+    """The request's JSON body (415 for another media type, 400 for malformed JSON)."""
+    raw = request.get_data(cache=True)
+    if not raw and not required:
+        return None
+    if not is_json_mimetype(request.mimetype):
+        raise ApiProblem(415, "Send the body as JSON ('Content-Type: application/json').")
+    if not raw:
+        raise ApiProblem(400, "The request needs a JSON body.")
+    return parse_json_bytes(raw)
+
+
+def json_object(*, required: bool = True) -> dict:
+    body = json_body(required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "The JSON body must be an object.")
+    return body
+
+
+def ok(document: Any, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(json.dumps(document, ensure_ascii=False), status=status, mimetype="application/json",
+                        headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def invalid(detail: str, **extensions: Any) -> ApiProblem:
+    return ApiProblem(422, detail, **extensions)
+
+
+def _string(body: dict, key: str, *, max_length: int, required: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise invalid(f"{key!r} is required.")
+        return None
+    if not isinstance(value, str):
+        raise invalid(f"{key!r} must be a string.")
+    if len(value) > max_length:
+        raise invalid(f"{key!r} is longer than {max_length} characters.")
+    if required and not value.strip():
+        raise invalid(f"{key!r} must not be empty.")
+    return value
+
+
+def _only(body: dict, allowed: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise invalid(f"{what} has unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                      f"allowed: {', '.join(allowed)}.")
+
+
+# ---------------------------------------------------------------- query parameters
+
+def _query_int(name: str, default: int | None, low: int, high: int) -> int | None:
+    values = request.args.getlist(name)
+    if not values:
+        return default
+    if len(values) > 1:
+        raise ApiProblem(400, f"Give {name!r} once.")
+    value = values[0].strip()
+    if not re.fullmatch(r"\d{1,6}", value) or not low <= int(value) <= high:
+        raise ApiProblem(400, f"{name!r} must be a whole number from {low} to {high}.")
+    return int(value)
+
+
+def _query_str(name: str, max_length: int = 320) -> str | None:
+    values = request.args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ApiProblem(400, f"Give {name!r} once.")
+    value = values[0]
+    if not value or len(value) > max_length or "\x00" in value:
+        raise ApiProblem(400, f"{name!r} must be 1 to {max_length} characters.")
+    return value
+
+
+def _query_bool(name: str) -> bool:
+    value = _query_str(name, 5)
+    if value is None:
+        return False
+    if value.lower() not in ("true", "false", "1", "0"):
+        raise ApiProblem(400, f"{name!r} must be true or false.")
+    return value.lower() in ("true", "1")
+
+
+def _encode_cursor(created_at: datetime, row_id: str) -> str:
+    raw = json.dumps([created_at.astimezone(timezone.utc).isoformat(), row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode_cursor() -> tuple[datetime, str] | None:
+    value = _query_str("cursor", 200)
+    if value is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        when, row_id = json.loads(raw.decode("utf-8"))
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None or not isinstance(row_id, str) or not UUID.match(row_id):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError):
+        raise ApiProblem(400, "'cursor' is not a cursor this API returned.") from None
+    return moment, row_id
+
+
+def _page(model, query, limit: int, cursor: tuple[datetime, str] | None):
+    if cursor is not None:
+        moment, row_id = cursor
+        query = query.where(or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id)))
+    return query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+
+
+def _paged(rows: list, limit: int, serialize: Callable) -> Response:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    headers = {}
+    if next_cursor:
+        pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"] + [("cursor", next_cursor)]
+        headers["Link"] = f'<{request.path}?{urlencode(pairs)}>; rel="next"'
+    return ok({"items": [serialize(row) for row in rows], "next_cursor": next_cursor}, headers=headers)
+
+
+# ---------------------------------------------------------------- issuer and serializers
+
+def load_issuer_row(session: Session) -> Issuer:
+    issuer = session.scalars(select(Issuer).where(Issuer.did == settings().did)).one_or_none()
+    if issuer is None:
+        raise ApiProblem(503, "No issuer is set up for this installation yet (run 'microcred init').")
+    return issuer
+
+
+def _iso(value: datetime | None) -> str | None:
+    return timestamp(value) if value is not None else None
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def achievement_json(achievement: Achievement) -> dict:
+    return {
+        "id": achievement.id, "slug": achievement.slug, "name": achievement.name,
+        "description": achievement.description, "criteria_narrative": achievement.criteria_narrative,
+        "criteria_url": achievement.criteria_url, "image": achievement.image,
+        "achievement_type": achievement.achievement_type, "alignments": list(achievement.alignments or []),
+        "tags": list(achievement.tags or []), "result_descriptions": list(achievement.result_descriptions or []),
+        "validity_months": achievement.validity_months, "version": achievement.version,
+        "url": settings().url(f"/achievements/{achievement.id}"), "created_at": _iso(achievement.created_at),
+    }
+
+
+def recipient_json(recipient: Recipient) -> dict:
+    return {"id": recipient.id, "email": recipient.email, "name": recipient.name,
+            "employee_id": recipient.employee_id, "did": recipient.did, "created_at": _iso(recipient.created_at)}
+
+
+def _expired(award: Award, now: datetime) -> bool:
+    return award.valid_until is not None and award.valid_until <= now
+
+
+def award_json(award: Award, *, with_credential: bool = False, now: datetime | None = None) -> dict:
+    now = now or _now()
+    document = {
+        "id": award.id, "state": award.state, "state_reason": award.state_reason,
+        "expired": _expired(award, now),
+        "achievement": {"id": award.achievement.id, "slug": award.achievement.slug, "name": award.achievement.name},
+        "recipient": {"id": award.recipient.id, "email": award.recipient.email, "name": award.recipient.name,
+                      "employee_id": award.recipient.employee_id},
+        "awarded_at": _iso(award.awarded_at), "valid_from": _iso(award.valid_from),
+        "valid_until": _iso(award.valid_until), "created_at": _iso(award.created_at),
+        "superseded_by": award.superseded_by, "evidence": list(award.evidence or []),
+        "results": list(award.results or []),
+        "credential_url": credential_url(settings(), award.id),
+        "credential_jwt_url": credential_url(settings(), award.id) + ".jwt" if award.credential_jwt else None,
+    }
+    if with_credential:
+        document["credential"] = json.loads(award.credential) if award.credential else None
+    return document
+
+
+def _find_achievement(session: Session, issuer: Issuer, ref: str) -> Achievement | None:
+    if len(ref) > 100:
+        return None
+    return session.scalars(select(Achievement).where(
+        Achievement.issuer_id == issuer.id, or_(Achievement.slug == ref, Achievement.id == ref))).one_or_none()
+
+
+def _award_of_issuer(session: Session, issuer: Issuer, award_id: str) -> Award:
+    award = session.get(Award, award_id) if UUID.match(award_id) else None
+    if award is None or award.issuer_id != issuer.id:
+        raise ApiProblem(404, f"There is no award {award_id!r}.")
+    return award
+
+
+# ---------------------------------------------------------------- achievements
+
+@bp.get("/achievements")
+@requires(READ)
+def list_achievements() -> Response:
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        rows = session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)
+                               .order_by(Achievement.slug)).all()
+        return ok({"items": [achievement_json(a) for a in rows]})
+
+
+@bp.get("/achievements/<ref>")
+@requires(READ)
+def get_achievement(ref: str) -> Response:
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        achievement = _find_achievement(session, issuer, ref)
+        if achievement is None:
+            raise ApiProblem(404, f"There is no achievement {ref!r}.")
+        return ok(achievement_json(achievement))
+
+
+ACHIEVEMENT_FIELDS = ("slug", "name", "description", "criteria_narrative", "criteria_url", "image",
+                      "achievement_type", "validity_months", "version", "alignments", "tags", "result_descriptions")
+ACHIEVEMENT_LENGTHS = {"slug": 100, "name": 255, "description": 20_000, "criteria_narrative": 20_000,
+                       "criteria_url": 1024, "image": 4 * MAX_IMAGE_BYTES // 3 + 64, "achievement_type": 64,
+                       "version": 32}
+
+
+def _check_image(value: str) -> None:
+    if HTTP_URL.match(value):
+        if not value.startswith("https://"):
+            raise invalid("An image URL must use https.")
+        return
+    match = re.fullmatch(r"data:(image/png|image/svg\+xml);base64,([A-Za-z0-9+/=\s]+)", value)
+    if not match:
+        raise invalid("'image' must be an https URL or a data: URI of a base64 PNG or SVG image.")
+    try:
+        data = base64.b64decode(match.group(2), validate=False)
+    except (binascii.Error, ValueError):
+        raise invalid("The image data is not valid base64.") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise invalid(f"The image is larger than {MAX_IMAGE_BYTES // 1024} KiB.")
+    if match.group(1) == "image/png":
+        if not data.startswith(PNG_SIGNATURE):
+            raise invalid("The image data is not a PNG.")
+        return
+    try:
+        check_svg(data)
+    except ImageError as exc:
+        raise invalid(str(exc), code=exc.code) from None
+
+
+def _check_achievement_body(body: dict) -> None:
+    _only(body, ACHIEVEMENT_FIELDS, "The achievement")
+    for key, length in ACHIEVEMENT_LENGTHS.items():
+        _string(body, key, max_length=length)
+    if body.get("criteria_url") is not None and not HTTP_URL.match(body["criteria_url"]):
+        raise invalid("'criteria_url' must be an http(s) URL.")
+    if body.get("image") is not None:
+        _check_image(body["image"])
+    months = body.get("validity_months")
+    if months is not None and (isinstance(months, bool) or not isinstance(months, int)):
+        raise invalid("'validity_months' must be a whole number of months between 1 and 600.")
+    alignments = body.get("alignments")
+    if alignments is not None:
+        if not isinstance(alignments, list) or len(alignments) > 50:
+            raise invalid("'alignments' must be a list of at most 50 alignments.")
+        for alignment in alignments:
+            if not isinstance(alignment, dict):
+                raise invalid("Each alignment must be an object.")
+            _only(alignment, ALIGNMENT_KEYS, "An alignment")
+            for key in ALIGNMENT_KEYS:
+                _string(alignment, key, max_length=2048, required=key in ("targetName", "targetUrl"))
+            if not HTTP_URL.match(alignment["targetUrl"]):
+                raise invalid("An alignment's 'targetUrl' must be an http(s) URL.")
+    tags = body.get("tags")
+    if tags is not None and (not isinstance(tags, list) or len(tags) > 50
+                             or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in tags)):
+        raise invalid("'tags' must be a list of at most 50 strings of 1 to 100 characters.")
+    results = body.get("result_descriptions")
+    if results is not None and (not isinstance(results, list) or len(results) > 20):
+        raise invalid("'result_descriptions' must be a list of at most 20 result descriptions.")
+    for rd in results or []:
+        if not isinstance(rd, dict):
+            raise invalid("Each result description must be an object.")
+        for key in ("id", "name", "resultType"):
+            if not isinstance(rd.get(key), str):
+                raise invalid("Each result description needs id, name and resultType (strings).")
+
+
+def _dry_run(session: Session, issuer: Issuer, achievement: Achievement) -> None:
+    """Build the credential this achievement would be awarded in and check it like issuance would."""
+    probe_award = Award(id=new_id(), issuer_id=issuer.id, achievement_id=achievement.id, recipient_id=new_id(),
+                        external_key="probe", evidence=[], results=[], awarded_at=_now().replace(microsecond=0),
+                        valid_from=_now().replace(microsecond=0), valid_until=None, state="active", credential="")
+    probe_recipient = Recipient(id=probe_award.recipient_id, issuer_id=issuer.id, email="probe@example.com")
+    credential = build_credential(settings(), profile(issuer, settings()), achievement, probe_recipient,
+                                  probe_award, [])
+    violations = validate_credential(credential)
+    if violations:
+        raise invalid(f"Credentials for this achievement would not follow the Open Badges 3.0 schema: "
+                      f"{violations[0].path}: {violations[0].message}",
+                      errors=[{"path": v.path, "message": v.message} for v in violations[:20]])
+    try:
+        canonicalize(credential)
+    except CredentialError as exc:
+        raise invalid(f"Credentials for this achievement could not be signed: {exc}", code=exc.code) from None
+
+
+@bp.post("/achievements")
+@requires(ADMIN)
+def create_achievement() -> Response:
+    from ..cli_admin import achievement_from_definition
+
+    body = json_object()
+    _check_achievement_body(body)
+    try:
+        fields = achievement_from_definition(body)
+    except CredentialError as exc:
+        raise invalid(str(exc), code=exc.code) from None
+    with state().sessions.begin() as session:
+        issuer = load_issuer_row(session)
+        if session.scalars(select(Achievement.id).where(Achievement.issuer_id == issuer.id,
+                                                        Achievement.slug == fields["slug"])).first():
+            raise ApiProblem(409, f"An achievement with the slug {fields['slug']!r} already exists.",
+                             code="duplicate")
+        now = _now()
+        achievement = Achievement(id=new_id(), issuer_id=issuer.id, created_at=now, updated_at=now, **fields)
+        _dry_run(session, issuer, achievement)
+        session.add(achievement)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise ApiProblem(409, f"An achievement with the slug {fields['slug']!r} already exists.",
+                             code="duplicate") from None
+        document = achievement_json(achievement)
+    return ok(document, 201, {"Location": f"{request.script_root}/api/v1/achievements/{document['id']}"})
+
+
+# ---------------------------------------------------------------- awards
+
+AWARD_FIELDS = ("achievement", "email", "name", "employee_id", "did", "evidence", "results", "awarded_at", "jwt")
+
+
+def _parse_moment(value: Any, key: str) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise invalid(f"{key!r} must be an ISO 8601 date-time string.")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise invalid(f"{key!r} {value!r} is not an ISO 8601 date or date-time.") from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc).replace(microsecond=0)
+    if parsed.year < 1970:
+        raise invalid(f"{key!r} is before 1970.")
+    if parsed > _now() + timedelta(minutes=5):
+        raise invalid(f"{key!r} is in the future.")
+    return parsed
+
+
+def _evidence(value: Any) -> tuple[dict, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > 20:
+        raise invalid("'evidence' must be a list of at most 20 evidence objects.")
+    items = []
+    for item in value:
+        if not isinstance(item, dict) or not item:
+            raise invalid("Each evidence item must be a non-empty object.")
+        _only(item, EVIDENCE_KEYS, "An evidence item")
+        for key in EVIDENCE_KEYS:
+            _string(item, key, max_length=2048 if key == "id" else 10_000)
+        if "id" in item and not HTTP_URL.match(item["id"]):
+            raise invalid("An evidence 'id' must be an http(s) URL.")
+        if "id" not in item and "narrative" not in item:
+            raise invalid("An evidence item needs an 'id' (URL) or a 'narrative'.")
+        items.append(dict(item))
+    return tuple(items)
+
+
+def _results(value: Any) -> tuple[dict, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > 20:
+        raise invalid("'results' must be a list of at most 20 results.")
+    items = []
+    for item in value:
+        if not isinstance(item, dict) or not item:
+            raise invalid("Each result must be a non-empty object.")
+        _only(item, RESULT_KEYS, "A result")
+        for key in RESULT_KEYS:
+            _string(item, key, max_length=1024)
+        items.append(dict(item))
+    return tuple(items)
+
+
+def _award_request(body: dict, external_id: str | None):
+    from ..issuance import AwardRequest
+
+    _only(body, AWARD_FIELDS, "The award")
+    achievement = _string(body, "achievement", max_length=100, required=True)
+    email = _string(body, "email", max_length=320, required=True)
+    name = _string(body, "name", max_length=255)
+    employee_id = _string(body, "employee_id", max_length=100)
+    did = _string(body, "did", max_length=255)
+    if did is not None and not re.fullmatch(r"did:[a-z0-9]+:[A-Za-z0-9._:%-]+", did):
+        raise invalid("'did' must be a DID (did:method:identifier).")
+    jwt = body.get("jwt", False)
+    if not isinstance(jwt, bool):
+        raise invalid("'jwt' must be true or false.")
+    awarded = _parse_moment(body["awarded_at"], "awarded_at") if body.get("awarded_at") is not None else None
+    request_ = AwardRequest(achievement=achievement, email=email, name=name, employee_id=employee_id, did=did,
+                            evidence=_evidence(body.get("evidence")), results=_results(body.get("results")),
+                            awarded_at=awarded, external_id=external_id)
+    return request_, jwt
+
+
+def _idempotency_key() -> str | None:
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.startswith('"') and value.endswith('"') and len(value) >= 2:   # RFC 8941 sf-string form
+        value = value[1:-1]
+    if not IDEMPOTENCY_KEY.match(value):
+        raise ApiProblem(400, f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII "
+                              "characters.")
+    return value
+
+
+def _same_request(session: Session, award: Award, award_request) -> bool:
+    achievement = session.get(Achievement, award.achievement_id)
+    if award_request.achievement not in (achievement.id, achievement.slug):
+        return False
+    if normalize_identity(award_request.email) != award.recipient.email:
+        return False
+    if list(award_request.evidence) != list(award.evidence or []) or \
+            list(award_request.results) != list(award.results or []):
+        return False
+    return award_request.awarded_at is None or award_request.awarded_at == award.awarded_at
+
+
+def _existing(session: Session, key: str) -> Award | None:
+    return session.scalars(select(Award).where(Award.external_key == key)).one_or_none()
+
+
+@bp.post("/awards")
+@requires(ISSUE)
+def issue() -> Response:
+    from ..issuance import IssuerContext, issue_award
+
+    body = json_object()
+    key = _idempotency_key()
+    award_request, jwt = _award_request(body, key)
+    for attempt in range(2):
+        try:
+            with state().sessions.begin() as session:
+                issuer = load_issuer_row(session)
+                existing = _existing(session, award_request.external_key())
+                if existing is not None:
+                    if existing.issuer_id != issuer.id:
+                        raise ApiProblem(409, "This Idempotency-Key is already used by another issuer's award.")
+                    if key is not None and not _same_request(session, existing, award_request):
+                        raise ApiProblem(422, "This Idempotency-Key was already used for a different request.",
+                                         code="idempotency_key_reused")
+                    return ok(award_json(existing), 200, {"Idempotent-Replayed": "true"})
+                ctx = IssuerContext.load(session, settings(), issuer)
+                award, created = issue_award(session, ctx, award_request, actor=g.caller.actor, jwt=jwt)
+                session.flush()
+                document = award_json(award)
+            break
+        except IntegrityError:
+            if attempt:       # a concurrent request with the same key won twice: answer what it stored
+                raise ApiProblem(409, "A concurrent request is issuing the same award; retry.") from None
+    return ok(document, 201 if created else 200,
+              {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"}
+              | ({} if created else {"Idempotent-Replayed": "true"}))
+
+
+@bp.get("/awards")
+@requires(READ)
+def list_awards() -> Response:
+    limit = _query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = _decode_cursor()
+    achievement_ref = _query_str("achievement", 100)
+    state_filter = _query_str("state", 20)
+    if state_filter is not None and state_filter not in AWARD_STATES:
+        raise ApiProblem(400, f"'state' must be one of {', '.join(AWARD_STATES)}.")
+    email = _query_str("email", 320)
+    days = _query_int("expiring_within_days", None, 0, 3650)
+    now = _now()
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        query = select(Award).where(Award.issuer_id == issuer.id).options(
+            selectinload(Award.achievement), selectinload(Award.recipient))
+        if achievement_ref is not None:
+            query = query.join(Achievement, Award.achievement_id == Achievement.id).where(
+                or_(Achievement.slug == achievement_ref, Achievement.id == achievement_ref))
+        if state_filter is not None:
+            query = query.where(Award.state == state_filter)
+        if email is not None:
+            query = query.join(Recipient, Award.recipient_id == Recipient.id).where(
+                Recipient.email == normalize_identity(email))
+        if days is not None:
+            query = query.where(Award.state == "active", Award.valid_until.is_not(None), Award.valid_until >= now,
+                                Award.valid_until <= now + timedelta(days=days))
+        rows = list(session.scalars(_page(Award, query, limit, cursor)))
+        return _paged(rows, limit, lambda a: award_json(a, now=now))
+
+
+@bp.get("/awards/<award_id>")
+@requires(READ)
+def get_award(award_id: str) -> Response:
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        return ok(award_json(_award_of_issuer(session, issuer, award_id), with_credential=True))
+
+
+def _status_action(award_id: str, action: str) -> Response:
+    from ..lifecycle import LifecycleError, change_status
+
+    body = json_object()
+    _only(body, ("reason",), "The request")
+    reason = _string(body, "reason", max_length=1000, required=True)
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        _award_of_issuer(session, issuer, award_id)
+    try:
+        change = change_status(state().sessions, settings(), award_id, action, reason=reason, actor=g.caller.actor)
+    except LifecycleError as exc:
+        if exc.code == "unknown_award":
+            raise ApiProblem(404, f"There is no award {award_id!r}.") from None
+        if exc.code == "reason_required":
+            raise invalid(str(exc), code=exc.code) from None
+        raise ApiProblem(409, str(exc), code=exc.code) from None
+    return ok({"id": change.award_id, "action": change.action, "state": change.state, "changed": change.changed})
+
+
+@bp.post("/awards/<award_id>/revoke")
+@requires(ISSUE)
+def revoke(award_id: str) -> Response:
+    return _status_action(award_id, "revoke")
+
+
+@bp.post("/awards/<award_id>/suspend")
+@requires(ISSUE)
+def suspend(award_id: str) -> Response:
+    return _status_action(award_id, "suspend")
+
+
+@bp.post("/awards/<award_id>/unsuspend")
+@requires(ISSUE)
+def unsuspend(award_id: str) -> Response:
+    return _status_action(award_id, "unsuspend")
+
+
+@bp.post("/awards/<award_id>/renew")
+@requires(ISSUE)
+def renew_award(award_id: str) -> Response:
+    from ..lifecycle import LifecycleError, renew
+
+    body = json_body(required=False)
+    if body not in (None, {}):
+        raise invalid("Renewal takes no parameters (send no body or {}).")
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        already = _award_of_issuer(session, issuer, award_id).superseded_by
+    try:
+        new = renew(state().sessions, settings(), award_id, actor=g.caller.actor)
+    except LifecycleError as exc:
+        if exc.code == "unknown_award":
+            raise ApiProblem(404, f"There is no award {award_id!r}.") from None
+        raise ApiProblem(409, str(exc), code=exc.code) from None
+    with state().sessions() as session:
+        award = session.scalars(select(Award).where(Award.id == new.id).options(
+            selectinload(Award.achievement), selectinload(Award.recipient))).one()
+        document = award_json(award)
+    return ok(document, 200 if already else 201,
+              {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"})
+
+
+# ---------------------------------------------------------------- bulk
+
+def _bulk_module():
+    try:
+        module = importlib.import_module("issuer.bulk")
+    except ImportError:
+        return None
+    if not (hasattr(module, "validate_csv") and hasattr(module, "issue_csv")):
+        return None
+    return module
+
+
+def _csv_bytes() -> bytes:
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ApiProblem(400, "Send the CSV as the multipart field 'file'.")
+        return upload.read(BULK_LIMIT + 1)
+    if mimetype in ("text/csv", "application/csv", "text/plain"):
+        return request.get_data(cache=False)
+    raise ApiProblem(415, "Send the CSV as 'Content-Type: text/csv' or as the multipart/form-data field 'file'.")
+
+
+def _problems(report) -> list[dict]:
+    return [{"line": p.line, "reason": p.reason} for p in report.problems]
+
+
+@bp.post("/awards/bulk")
+@requires(ISSUE)
+def bulk_issue() -> Response:
+    bulk = _bulk_module()
+    if bulk is None:
+        raise ApiProblem(501, "Bulk issuance is not available in this installation.")
+    dry_run = _query_bool("dry_run")
+    raw = _csv_bytes()
+    if len(raw) > BULK_LIMIT:
+        raise ApiProblem(413, f"The CSV is larger than {BULK_LIMIT // (1024 * 1024)} MiB; split it.")
+    if not raw.strip():
+        raise invalid("The CSV is empty.")
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        if dry_run:
+            report = bulk.validate_csv(raw, session, issuer)
+    if dry_run:
+        summary = {"dry_run": True, "ok": report.ok, "total_rows": report.total_rows, "to_issue": report.to_issue,
+                   "already_issued": report.already_issued, "problems": _problems(report)}
+        if not report.ok:
+            raise invalid(f"{len(report.problems)} row(s) of the CSV are not valid; nothing would be issued.",
+                          **summary)
+        return ok(summary)
+    result = bulk.issue_csv(raw, state().sessions, settings(), settings().did, actor=g.caller.actor)
+    if not result.started:
+        raise invalid(f"{len(result.report.problems)} row(s) of the CSV are not valid; nothing was issued.",
+                      dry_run=False, ok=False, total_rows=result.report.total_rows, problems=_problems(result.report))
+    return ok({"dry_run": False, "ok": True, "total_rows": result.report.total_rows, "issued": result.issued,
+               "already_issued": result.already_issued,
+               "awards": [{"line": a.line, "award_id": a.award_id, "credential_url": a.credential_url,
+                           "created": a.created} for a in result.awards]},
+              201 if result.issued else 200)
+
+
+# ---------------------------------------------------------------- recipients
+
+@bp.get("/recipients")
+@requires(READ)
+def list_recipients() -> Response:
+    limit = _query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = _decode_cursor()
+    email = _query_str("email", 320)
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        query = select(Recipient).where(Recipient.issuer_id == issuer.id)
+        if email is not None:
+            query = query.where(Recipient.email == normalize_identity(email))
+        rows = list(session.scalars(_page(Recipient, query, limit, cursor)))
+        return _paged(rows, limit, recipient_json)
+
+
+@bp.get("/recipients/<recipient_id>")
+@requires(READ)
+def get_recipient(recipient_id: str) -> Response:
+    now = _now()
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        recipient = session.get(Recipient, recipient_id) if UUID.match(recipient_id) else None
+        if recipient is None or recipient.issuer_id != issuer.id:
+            raise ApiProblem(404, f"There is no recipient {recipient_id!r}.")
+        awards = session.scalars(select(Award).where(Award.recipient_id == recipient.id)
+                                 .options(selectinload(Award.achievement), selectinload(Award.recipient))
+                                 .order_by(Award.created_at.desc(), Award.id.desc())).all()
+        return ok({**recipient_json(recipient), "awards": [award_json(a, now=now) for a in awards]})
+
+
+# ---------------------------------------------------------------- skills
+
+def _skill_key(alignment: dict) -> tuple[str, str | None]:
+    return alignment.get("targetName") or "", alignment.get("targetFramework")
+
+
+def _active_holdings(session: Session, issuer: Issuer, now: datetime):
+    """(recipient id, achievement) for every active award valid now."""
+    rows = session.execute(
+        select(Award.recipient_id, Achievement).join(Achievement, Award.achievement_id == Achievement.id).where(
+            Award.issuer_id == issuer.id, Award.state == "active", Award.valid_from <= now,
+            or_(Award.valid_until.is_(None), Award.valid_until > now)))
+    return [(recipient_id, achievement) for recipient_id, achievement in rows]
+
+
+@bp.get("/skills")
+@requires(READ)
+def skills() -> Response:
+    now = _now()
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        found: dict[tuple[str, str | None], dict] = {}
+        for recipient_id, achievement in _active_holdings(session, issuer, now):
+            for alignment in achievement.alignments or []:
+                if not isinstance(alignment, dict) or not alignment.get("targetName"):
+                    continue
+                entry = found.setdefault(_skill_key(alignment), {
+                    "name": alignment.get("targetName"), "framework": alignment.get("targetFramework"),
+                    "target_url": alignment.get("targetUrl"), "target_code": alignment.get("targetCode"),
+                    "people": set(), "achievements": set()})
+                entry["people"].add(recipient_id)
+                entry["achievements"].add(achievement.slug)
+    items = [{**{k: v for k, v in entry.items() if k not in ("people", "achievements")},
+              "people": len(entry["people"]), "achievements": sorted(entry["achievements"])}
+             for entry in found.values()]
+    items.sort(key=lambda s: (-s["people"], s["name"].casefold(), s["framework"] or ""))
+    return ok({"as_of": timestamp(now), "items": items})
+
+
+def _matches(alignment: dict, asked: str) -> bool:
+    if not isinstance(alignment, dict):
+        return False
+    name = alignment.get("targetName")
+    if isinstance(name, str) and name.casefold() == asked.casefold():
+        return True
+    return asked in (alignment.get("targetUrl"), alignment.get("targetCode"))
+
+
+@bp.get("/skills/coverage")
+@requires(READ)
+def skills_coverage() -> Response:
+    asked = request.args.getlist("skill")
+    if not asked:
+        raise ApiProblem(400, "Name at least one skill: ?skill=...&skill=... (a skill name, target URL or code).")
+    if len(asked) > MAX_SKILLS_ASKED or any(not s or len(s) > 1024 or "\x00" in s for s in asked):
+        raise ApiProblem(400, f"Ask for 1 to {MAX_SKILLS_ASKED} skills of 1 to 1024 characters.")
+    asked = list(dict.fromkeys(asked))
+    now = _now()
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        held: dict[str, set[str]] = {}
+        known: set[str] = set()
+        for recipient_id, achievement in _active_holdings(session, issuer, now):
+            for skill in asked:
+                if any(_matches(a, skill) for a in achievement.alignments or []):
+                    held.setdefault(recipient_id, set()).add(skill)
+        for achievement in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)):
+            for skill in asked:
+                if any(_matches(a, skill) for a in achievement.alignments or []):
+                    known.add(skill)
+        recipients = session.scalars(select(Recipient).where(Recipient.issuer_id == issuer.id)
+                                     .order_by(Recipient.email)).all()
+        people = []
+        for recipient in recipients:
+            has = [s for s in asked if s in held.get(recipient.id, ())]
+            people.append({"recipient": {"id": recipient.id, "email": recipient.email, "name": recipient.name},
+                           "has": has, "missing": [s for s in asked if s not in has]})
+    return ok({
+        "as_of": timestamp(now), "skills": asked, "unknown_skills": [s for s in asked if s not in known],
+        "has_all": [p["recipient"] for p in people if not p["missing"]],
+        "people": people,
+    })
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    from .openapi import openapi
+
+    response = Response(json.dumps(openapi(settings().base_url), ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+

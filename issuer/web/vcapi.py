@@ -1,0 +1,545 @@
+"""The W3C VC-API endpoints the interoperability suites drive (../shared/research/vc-api-contract.md).
+
+=================================  ==============================================================
+``POST /credentials/issue``        ``{"credential", "options"}`` -> 201 ``{"verifiableCredential"}``
+``POST /credentials/verify``       ``{"verifiableCredential", "options"}`` -> 200 ``{"verified": true,
+                                   "checks", "warnings", "errors"}``; 400/422 otherwise
+``POST /presentations/verify``     ``{"verifiablePresentation", "options": {"domain", "challenge"}}``
+=================================  ==============================================================
+
+Issuing signs with the issuer's current Ed25519 key (``eddsa-rdfc-2022``) as one of two
+identities, chosen by ``MICROCRED_VCAPI_ISSUER``: ``did:web`` (default: the installation's
+DID, verification method ``did:web:...#key-N``) or ``did:key`` (the did:key of the current
+key, ``did:key:z6Mk...#z6Mk...``; it changes when the key is rotated). The credential's
+``issuer`` must be exactly that identity. The input is kept as it is (same ``@context``
+order, same fields); a VC 1.1 credential gets ``https://w3id.org/security/data-integrity/v2``
+appended to its ``@context``. Everything the VC data model forbids, and anything JSON-LD
+would silently drop, is refused with 422 before signing (400 for a request that is not
+shaped like one).
+
+Verifying uses :func:`verifier.verify_credential` with network access under a fetch policy
+that allows only public https (``VCAPI_FETCH_POLICY`` / ``VCAPI_OFFLINE`` in ``app.config``);
+this installation's own DID document and status lists are served locally.
+
+Tokens: ``issue`` scope for issuing; ``read`` for the verify endpoints, which need no token
+at all when ``MICROCRED_VCAPI_OPEN=1``.
+
+Presentations: unsigned ones must be well-formed VC 2.0 presentations whose every credential
+verifies. Signed ones must also carry a proof with purpose ``authentication`` by a key its
+controller lists under ``authentication`` (the holder's, when ``holder`` is given), with the
+``challenge`` and ``domain`` of the request's options. Not supported: enveloped (JWT)
+credentials inside presentations, and legacy cryptosuites the verifier does not know.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from verifier import verify_credential
+from verifier.did import resolve_did, split_did_url
+from verifier.errors import CredentialError
+from verifier.fetcher import Fetcher, FetchPolicy, ResponseCache
+from verifier.jsonld import default_engine
+from verifier.key_resolution import resolve_verification_method
+from verifier.proofs import verify_proofs
+from verifier.validity import ValidityError, validity_period
+
+from ..db.models import AuditEntry, StatusList
+from ..identity import did_document, did_document_url
+from ..keyring import all_keys, current_key, verification_method
+from ..signing import sign_credential
+from ..status_lists import list_url
+from .api import (
+    ApiProblem, Caller, authenticate, install_error_handlers, json_body, load_issuer_row, ok, problem_response,
+    settings, state,
+)
+
+bp = Blueprint("vcapi", __name__)
+install_error_handlers(bp)
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+DI_V2 = "https://w3id.org/security/data-integrity/v2"
+JSON_LIMIT = 2 * 1024 * 1024
+MAX_CREDENTIALS_IN_PRESENTATION = 10
+# An IRI as the data model requires: a scheme, then no whitespace or characters IRIs exclude.
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f<>\"{}|\\^`]*$")
+TERM = re.compile(r"^[^\x00-\x20\x7f<>\"{}|\\^`]+$")
+TYPED_PROPERTIES = ("credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence")
+# Known digests of context files (RFC 'digestSRI'), for relatedResource entries naming them.
+# The VC 2.0 base context: today's W3C bytes, and the 2024-07-20 bytes the VC 2.0 test suite's
+# valid fixture still carries (see vc-api-contract.md, "Known suite quirk").
+CONTEXT_DIGESTS = {
+    VC_V2: {
+        "sha256-WZVc7WaX1h4D8rJVb+vlMIqxaEKEb1tYbX8fet7JJzQ=",
+        "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU",
+        "sha512-XVVFK9Lc+KKfWikEc+skKxxft31OaPGgqoe6pNuiaUhS1l7GPUisBKmdlW+fcVO5QG+E0tBMdIabAsI5odgTBQ==",
+        "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg",
+    },
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+def _types(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _caller(scope: str) -> Caller | None:
+    open_ = scope == "read" and current_app.config.get("VCAPI_OPEN")
+    return authenticate(scope, optional=bool(open_))
+
+
+def _body() -> dict:
+    request.max_content_length = JSON_LIMIT
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "The body must be a JSON object.")
+    options = body.get("options")
+    if options is not None and not isinstance(options, dict):
+        raise ApiProblem(400, "'options' must be an object.")
+    return body
+
+
+def _rejected(status: int, errors: list[str], title: str = "Invalid credential") -> ApiProblem:
+    return ApiProblem(status, errors[0], title=title, errors=errors)
+
+
+# ---------------------------------------------------------------- the VC data model (issuing)
+
+def _check_iri(value: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(value, str) or not IRI.match(value):
+        errors.append(f"{where} must be a URL (an absolute IRI), not {json.dumps(value)[:100]}")
+
+
+def _check_context(credential: dict, errors: list[str]) -> str | None:
+    """The credential's VC version ('1.1' or '2.0'), or None when the @context is unusable."""
+    if "@context" not in credential or credential["@context"] is None:
+        errors.append("@context is missing")
+        return None
+    contexts = _as_list(credential["@context"])
+    if not contexts or contexts[0] not in (VC_V1, VC_V2):
+        errors.append(f"the first @context must be {VC_V2} (or {VC_V1} for VC 1.1)")
+        return None
+    version = "2.0" if contexts[0] == VC_V2 else "1.1"
+    other = VC_V1 if version == "2.0" else VC_V2
+    for entry in contexts[1:]:
+        if isinstance(entry, str):
+            if entry in (VC_V1, VC_V2):
+                errors.append(f"@context lists {entry} again or together with {other}")
+            elif not IRI.match(entry):
+                errors.append(f"the @context entry {entry[:100]!r} is not a URL")
+        elif isinstance(entry, dict):
+            if "@vocab" in entry and entry["@vocab"] is None:
+                errors.append("an @context sets @vocab to null: undefined terms would be dropped")
+        else:
+            errors.append(f"the @context entry {json.dumps(entry)[:100]} is neither a URL nor an object")
+    return version
+
+
+def _check_ids(value: Any, path: str, errors: list[str]) -> None:
+    """Every 'id' outside @context is one absolute IRI."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "@context":
+                continue
+            if key in ("id", "@id"):
+                _check_iri(item, f"{path}.{key}", errors)
+            else:
+                _check_ids(item, f"{path}.{key}", errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_ids(item, f"{path}[{index}]", errors)
+
+
+def _check_types(value: Any, where: str, errors: list[str], *, required: bool) -> None:
+    if value is None:
+        if required:
+            errors.append(f"{where} has no type")
+        return
+    types = _as_list(value)
+    if not types or not all(isinstance(t, str) and TERM.match(t) for t in types):
+        errors.append(f"{where}.type must be a term or URL, or a non-empty list of them")
+
+
+def _check_related_resources(value: Any, errors: list[str]) -> None:
+    seen: set[str] = set()
+    for index, entry in enumerate(_as_list(value)):
+        where = f"relatedResource[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(f"{where} must be an object with id and digestSRI or digestMultibase")
+            continue
+        if "id" not in entry:
+            errors.append(f"{where} has no id")
+            continue
+        _check_iri(entry["id"], f"{where}.id", errors)
+        if entry["id"] in seen:
+            errors.append(f"{where}.id {entry['id']!r} appears more than once")
+        seen.add(entry["id"] if isinstance(entry["id"], str) else json.dumps(entry["id"]))
+        sri, multibase = entry.get("digestSRI"), entry.get("digestMultibase")
+        if sri is None and multibase is None:
+            errors.append(f"{where} has neither digestSRI nor digestMultibase")
+        if sri is not None:
+            if not isinstance(sri, str) or not re.fullmatch(r"sha(256|384|512)-[A-Za-z0-9+/]+={0,2}", sri):
+                errors.append(f"{where}.digestSRI is not a sha256/384/512 subresource-integrity digest")
+            elif entry["id"] in CONTEXT_DIGESTS and sri not in CONTEXT_DIGESTS[entry["id"]]:
+                errors.append(f"{where}.digestSRI does not match the published {entry['id']}")
+        if multibase is not None and (not isinstance(multibase, str) or not re.fullmatch(r"[uzmMfF][^\s]+",
+                                                                                            multibase)):
+            errors.append(f"{where}.digestMultibase is not a multibase string")
+
+
+def check_data_model(credential: Any) -> list[str]:
+    """What makes ``credential`` not a credential the VC data model allows (empty: fine)."""
+    if not isinstance(credential, dict):
+        return ["the credential must be a JSON object"]
+    errors: list[str] = []
+    version = _check_context(credential, errors)
+    types = _types(credential.get("type"))
+    if "type" not in credential or not types:
+        errors.append("type is missing")
+    elif not all(isinstance(t, str) and TERM.match(t) for t in types):
+        errors.append("type must be a term or URL, or a list of them")
+    elif "VerifiableCredential" not in types:
+        errors.append("type does not include VerifiableCredential")
+    if "id" in credential:
+        _check_iri(credential["id"], "id", errors)
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        if "id" not in issuer or issuer.get("id") is None:
+            errors.append("issuer.id is missing")
+        else:
+            _check_iri(issuer["id"], "issuer.id", errors)
+    elif "issuer" not in credential or issuer is None:
+        errors.append("issuer is missing")
+    else:
+        _check_iri(issuer, "issuer", errors)
+    subjects = credential.get("credentialSubject")
+    if subjects is None:
+        errors.append("credentialSubject is missing")
+    else:
+        subjects = _as_list(subjects)
+        if not subjects:
+            errors.append("credentialSubject is empty")
+        for index, subject in enumerate(subjects):
+            if not isinstance(subject, dict) or not subject:
+                errors.append(f"credentialSubject[{index}] must be an object with at least one claim or an id")
+    if version == "1.1" and "issuanceDate" not in credential:
+        errors.append("a VC 1.1 credential needs issuanceDate")
+    for name in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
+        if name in credential and not isinstance(credential[name], str):
+            errors.append(f"{name} must be a date-time string")
+    try:
+        validity_period(credential)
+    except ValidityError as exc:
+        errors.append(str(exc))
+    for name in TYPED_PROPERTIES:
+        if name not in credential:
+            continue
+        entries = _as_list(credential[name])
+        if not entries:
+            errors.append(f"{name} is empty")
+        for index, entry in enumerate(entries):
+            where = f"{name}[{index}]"
+            if not isinstance(entry, dict):
+                errors.append(f"{where} must be an object")
+                continue
+            _check_types(entry.get("type"), where, errors, required=True)
+            if name == "credentialSchema" and "id" not in entry:
+                errors.append(f"{where} has no id (the schema's URL)")
+    if "relatedResource" in credential:
+        _check_related_resources(credential["relatedResource"], errors)
+    _check_ids(credential, "credential", errors)
+    return errors
+
+
+def _check_expanded_iris(node: Any, errors: list[str]) -> None:
+    """IRIs that JSON-LD produced (from @context mappings) must be real IRIs, e.g. no spaces."""
+    if isinstance(node, list):
+        for item in node:
+            _check_expanded_iris(item, errors)
+        return
+    if not isinstance(node, dict):
+        return
+    if "@value" in node:
+        datatype = node.get("@type")
+        if isinstance(datatype, str) and datatype != "@json" and not IRI.match(datatype):
+            errors.append(f"the datatype {datatype[:100]!r} is not a valid IRI")
+        return
+    for type_ in node.get("@type", ()) if isinstance(node.get("@type"), list) else [node.get("@type")]:
+        if isinstance(type_, str) and not (IRI.match(type_) or type_.startswith("_:")):
+            errors.append(f"the type IRI {type_[:100]!r} is not a valid IRI")
+    for key, value in node.items():
+        if key.startswith("@"):
+            if key in ("@graph", "@list", "@set", "@included", "@reverse"):
+                _check_expanded_iris(value, errors)
+            continue
+        if not IRI.match(key):
+            errors.append(f"the property IRI {key[:100]!r} is not a valid IRI")
+        _check_expanded_iris(value, errors)
+
+
+def check_json_ld(document: dict) -> list[str]:
+    """Safe-mode expansion with the bundled contexts: nothing dropped, nothing unloadable, real IRIs."""
+    try:
+        expanded = default_engine().expand(document)
+    except CredentialError as exc:
+        return [str(exc)]
+    errors: list[str] = []
+    _check_expanded_iris(expanded, errors)
+    return errors
+
+
+# ---------------------------------------------------------------- identity
+
+@dataclass(frozen=True)
+class Identity:
+    did: str
+    verification_method: str
+    key: Any
+
+
+def _identity(session: Session) -> Identity:
+    issuer = load_issuer_row(session)
+    try:
+        row, pair = current_key(session, settings(), issuer)
+    except CredentialError as exc:
+        raise ApiProblem(503, str(exc), code=exc.code) from None
+    if pair.key_type != "Ed25519":
+        raise ApiProblem(503, "The issuer's current key is not an Ed25519 key, which eddsa-rdfc-2022 needs.")
+    if current_app.config.get("VCAPI_ISSUER") == "did:key":
+        did = pair.public.to_did_key()
+        return Identity(did, f"{did}#{did[len('did:key:'):]}", pair)
+    return Identity(issuer.did, verification_method(issuer, row), pair)
+
+
+def _issuer_id(credential: dict) -> Any:
+    issuer = credential.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+# ---------------------------------------------------------------- POST /credentials/issue
+
+@bp.post("/credentials/issue")
+def issue_credential() -> Response:
+    caller = _caller("issue")
+    body = _body()
+    if "credential" not in body or not isinstance(body["credential"], dict):
+        raise ApiProblem(400, "The body needs 'credential', a JSON object.")
+    credential = body["credential"]
+    errors = check_data_model(credential)
+    if errors:
+        raise _rejected(422, errors)
+    with state().sessions() as session:
+        identity = _identity(session)
+    if _issuer_id(credential) != identity.did:
+        raise _rejected(422, [f"this endpoint issues as {identity.did}; the credential's issuer must be exactly that"])
+    document = copy.deepcopy(credential)
+    contexts = _as_list(document["@context"])
+    if contexts[0] == VC_V1 and DI_V2 not in contexts:
+        document["@context"] = [*contexts, DI_V2]
+    errors = check_json_ld({k: v for k, v in document.items() if k != "proof"})
+    if errors:
+        raise _rejected(422, errors)
+    try:
+        signed = sign_credential(document, identity.key, verification_method=identity.verification_method)
+    except CredentialError as exc:
+        raise ApiProblem(422, str(exc), title="Invalid credential", code=exc.code, errors=[str(exc)]) from None
+    result = verify_proofs(signed, lambda vm: identity.key.public)
+    if not result.verified:     # never hand out something that does not verify
+        raise ApiProblem(500, "The signed credential did not verify; nothing was issued.")
+    with state().sessions.begin() as session:
+        session.add(AuditEntry(actor=caller.actor, action="vcapi-issue", award_id=None, details={
+            "credential": credential.get("id") if isinstance(credential.get("id"), str) else None,
+            "types": [t for t in _types(credential.get("type")) if isinstance(t, str)][:10],
+            "verificationMethod": identity.verification_method}))
+    return ok({"verifiableCredential": signed}, 201)
+
+
+# ---------------------------------------------------------------- verification
+
+def _local_documents() -> dict:
+    """This installation's own DID document and status lists (what it publishes), by URL."""
+    with state().sessions() as session:
+        from sqlalchemy.exc import SQLAlchemyError
+        try:
+            issuer = load_issuer_row(session)
+        except ApiProblem:
+            return {}
+        try:
+            documents = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
+            for row in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
+                if row.credential:
+                    documents[list_url(settings(), row)] = row.credential
+        except (CredentialError, SQLAlchemyError):
+            return {}
+        return documents
+
+
+def _verify_options() -> dict:
+    policy = current_app.config.get("VCAPI_FETCH_POLICY") or FetchPolicy()
+    return {"policy": policy, "offline": bool(current_app.config.get("VCAPI_OFFLINE")),
+            "documents": _local_documents(), "cache": ResponseCache()}
+
+
+def _report_errors(report) -> list[dict]:
+    return [{"check": c.check, "status": c.status, "reason": c.reason, "message": c.message}
+            for c in report.checks if c.status in ("failed", "indeterminate")]
+
+
+def _passed(report) -> list[str]:
+    return [c.check for c in report.checks if c.status == "passed"]
+
+
+def _verify_one(credential: dict, options: dict):
+    return verify_credential(credential, **options)
+
+
+@bp.post("/credentials/verify")
+def verify() -> Response:
+    _caller("read")
+    body = _body()
+    credential = body.get("verifiableCredential")
+    if not isinstance(credential, dict):
+        raise ApiProblem(400, "The body needs 'verifiableCredential', a JSON object (a JSON-LD credential with "
+                              "an embedded proof).", title="Invalid request", verified=False, checks=[],
+                         warnings=[], errors=[{"message": "verifiableCredential is missing or not an object"}])
+    report = _verify_one(credential, _verify_options())
+    if report.verified:
+        return ok({"verified": True, "checks": _passed(report), "warnings": [], "errors": [],
+                   "report": report.to_dict()})
+    errors = _report_errors(report)
+    return problem_response(422, "Not verified", errors[0]["message"] if errors else "The credential did not verify.",
+                            verified=False, checks=_passed(report), warnings=[], errors=errors,
+                            report=report.to_dict())
+
+
+def _holder(presentation: dict) -> Any:
+    holder = presentation.get("holder")
+    return holder.get("id") if isinstance(holder, dict) else holder
+
+
+def _authentication_methods(did: str, fetcher: Fetcher) -> set[str]:
+    document = resolve_did(did, fetcher)
+    methods = set()
+    for entry in _as_list(document.get("authentication") or []):
+        ref = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(ref, str):
+            methods.add(did + ref if ref.startswith("#") else ref)
+    return methods
+
+
+def _check_presentation_proofs(presentation: dict, options: dict, verify_options: dict) -> list[str]:
+    fetcher = Fetcher(verify_options["policy"], cache=verify_options["cache"],
+                      local_documents={k: v.encode("utf-8") if isinstance(v, str) else json.dumps(v).encode("utf-8")
+                                       for k, v in verify_options["documents"].items()},
+                      offline=verify_options["offline"])
+    errors: list[str] = []
+    proofs = [p for p in _as_list(presentation.get("proof")) if isinstance(p, dict)]
+    challenge, domain = options.get("challenge"), options.get("domain")
+    for proof in proofs:
+        if challenge is not None and proof.get("challenge") != challenge:
+            errors.append("the presentation's proof does not carry the challenge that was asked for")
+        if domain is not None:
+            proof_domains = _as_list(proof.get("domain"))
+            wanted = _as_list(domain)
+            if not all(d in proof_domains for d in wanted):
+                errors.append("the presentation's proof is not for the domain that was asked for")
+    methods: dict[str, Any] = {}
+
+    def resolve(vm: str):
+        if vm not in methods:
+            methods[vm] = resolve_verification_method(vm, fetcher)
+        return methods[vm].public_key
+
+    result = verify_proofs(presentation, resolve, expected_purpose="authentication")
+    if result.error is not None:
+        errors.append(str(result.error))
+    for proof_result in result.results:
+        if not proof_result.verified:
+            errors.append(str(proof_result.error) if proof_result.error else "a proof does not verify")
+    if errors:
+        return errors
+    holder = _holder(presentation)
+    for vm, method in methods.items():
+        if holder is not None and method.controller != holder:
+            errors.append(f"the presentation is signed by {method.controller}, not by its holder {holder}")
+            continue
+        try:
+            did, _ = split_did_url(vm) if vm.startswith("did:") else (None, None)
+            allowed = _authentication_methods(did, fetcher) if did else set()
+        except CredentialError as exc:
+            errors.append(f"could not check that {vm} may authenticate: {exc}")
+            continue
+        if did and vm not in allowed:
+            errors.append(f"{did} does not list {vm} under authentication")
+    return errors
+
+
+@bp.post("/presentations/verify")
+def verify_presentation() -> Response:
+    _caller("read")
+    body = _body()
+    presentation = body.get("verifiablePresentation")
+    options = body.get("options") or {}
+    if not isinstance(presentation, dict):
+        raise ApiProblem(400, "The body needs 'verifiablePresentation', a JSON object.", title="Invalid request",
+                         verified=False, errors=[{"message": "verifiablePresentation is missing or not an object"}])
+    for name in ("challenge", "domain"):
+        if name in options and not (isinstance(options[name], str) or
+                                    (name == "domain" and isinstance(options[name], list)
+                                     and all(isinstance(d, str) for d in options[name]))):
+            raise ApiProblem(400, f"options.{name} must be a string.")
+    errors: list[str] = []
+    contexts = _as_list(presentation.get("@context"))
+    if not contexts or contexts[0] != VC_V2:
+        errors.append(f"the first @context of a presentation must be {VC_V2}")
+    types = _types(presentation.get("type"))
+    if "VerifiablePresentation" not in types:
+        errors.append("type does not include VerifiablePresentation")
+    if "id" in presentation:
+        _check_iri(presentation["id"], "id", errors)
+    credentials = _as_list(presentation.get("verifiableCredential", []))
+    if len(credentials) > MAX_CREDENTIALS_IN_PRESENTATION:
+        errors.append(f"more than {MAX_CREDENTIALS_IN_PRESENTATION} credentials in one presentation")
+    if not errors:
+        errors += check_json_ld({k: v for k, v in presentation.items() if k != "proof"})
+    if errors:
+        raise _rejected(422, errors, "Invalid presentation")
+    verify_options = _verify_options()
+    checks = []
+    if "proof" in presentation:
+        proof_errors = _check_presentation_proofs(presentation, options, verify_options)
+        if proof_errors:
+            raise _rejected(422, proof_errors, "Not verified")
+        checks.append("proof")
+    elif options.get("challenge") is not None or options.get("domain") is not None:
+        raise _rejected(422, ["a challenge or domain was asked for, but the presentation is not signed"],
+                        "Not verified")
+    results = []
+    for index, credential in enumerate(credentials):
+        if not isinstance(credential, dict) or credential.get("type") == "EnvelopedVerifiableCredential":
+            raise _rejected(422, [f"verifiableCredential[{index}] is not an embedded JSON-LD credential "
+                                  "(enveloped credentials are not supported here)"], "Not verified")
+        report = _verify_one(credential, verify_options)
+        results.append(report.to_dict())
+        if not report.verified:
+            failed = _report_errors(report)
+            raise ApiProblem(422, f"verifiableCredential[{index}]: "
+                                  f"{failed[0]['message'] if failed else 'did not verify'}",
+                             title="Not verified", verified=False, errors=failed, credentialResults=results)
+    if credentials:
+        checks.append("credentials")
+    return ok({"verified": True, "checks": checks, "warnings": [], "errors": [], "credentialResults": results})
+
