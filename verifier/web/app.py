@@ -143,6 +143,8 @@ def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any) 
     """Exactly one of a link, a credential (dict, or JSON / JWT text) or an uploaded file."""
     url = _text(url, "The link", MAX_URL_CHARS)
     if isinstance(credential, str):
+        if len(credential) > MAX_JSON_BYTES:
+            raise RequestTooLarge()
         credential = _text(credential, "The pasted credential", MAX_JSON_BYTES)
         if credential and _looks_like_url(credential) and "\n" not in credential:
             url, credential = (url, credential) if url else (credential, None)
