@@ -701,9 +701,8 @@ class _Run:
         if workers <= 0:
             self.local = _Signer(setup)
             return
-        import multiprocessing
         self.pool_size = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
                                         initializer=_init_worker, initargs=(setup,))
 
     # ---- planning: what to issue in a chunk, with which ids and status indexes
@@ -801,17 +800,17 @@ class _Run:
         with self.session_factory() as session, session.begin():
             recipient_ids = self._recipients(session, chunk, stored_at)
             if chunk.planned:
-                session.execute(insert(Award), [{
+                session.execute(insert(Award.__table__), [{
                     "id": p.award_id, "issuer_id": self.issuer_id, "achievement_id": p.row.achievement_id,
                     "recipient_id": recipient_ids[p.row.request.email], "external_key": p.row.key,
                     "evidence": list(p.row.request.evidence), "results": list(p.row.request.results),
                     "awarded_at": p.awarded, "valid_from": p.awarded, "valid_until": p.valid_until,
                     "state": "active", "credential": credential, "created_at": stored_at,
                 } for p, credential in zip(chunk.planned, credentials, strict=True)])
-                session.execute(insert(StatusAllocation), [
+                session.execute(insert(StatusAllocation.__table__), [
                     {"list_id": list_id, "index": index, "award_id": p.award_id}
                     for p in chunk.planned for list_id, index in p.indexes.items()])
-                session.execute(insert(AuditEntry), [{
+                session.execute(insert(AuditEntry.__table__), [{
                     "at": stored_at, "actor": self.actor, "action": "issue", "award_id": p.award_id,
                     "details": {"achievement": self.slugs.get(p.row.achievement_id), "key": self.vm,
                                 "bulk": self.source, "line": p.row.line},
@@ -850,7 +849,7 @@ class _Run:
             if current_did != p.did:
                 raise _Conflict(f"the DID of {request.email} changed while the chunk was being signed")
         if new:
-            session.execute(insert(Recipient), list(new.values()))
+            session.execute(insert(Recipient.__table__), list(new.values()))
         for recipient_id, diff in changes.items():
             session.execute(update(Recipient).where(Recipient.id == recipient_id).values(**diff))
         return ids
@@ -935,6 +934,28 @@ class _Run:
             if self.pool is not None:
                 self.pool.shutdown(wait=True, cancel_futures=True)
         return self.result
+
+
+def _process_context():
+    """How to start the signing processes.
+
+    ``fork`` when this process runs a single thread: the workers start at once with every
+    module already imported (ProcessPoolExecutor forks all of them before starting its own
+    thread; they never touch the inherited database connections and leave with os._exit).
+    With other threads running, forking could copy a lock some thread holds, so a fork
+    server (with this module preloaded) or ``spawn`` is used instead.
+    """
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _entry(status_list: _List, index: int) -> dict:

@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -400,9 +401,19 @@ def test_rows_issued_by_issue_award_count_as_already_issued(inst, tmp_path):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_worker_processes_sign_and_self_verify(inst, tmp_path):
+@pytest.mark.parametrize("threaded", [False, True], ids=["fork", "forkserver"])
+def test_worker_processes_sign_and_self_verify(inst, tmp_path, threaded):
+    """Forked workers in a single-threaded process; a fork server when other threads run."""
     path = write(tmp_path, people(0, 30, evidence_url="https://intranet.example.com/x"))
-    result = run(inst, path, chunk_size=8, workers=2)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    if threaded:
+        other.start()
+    try:
+        assert bulk._process_context().get_start_method() == ("forkserver" if threaded else "fork")
+        result = run(inst, path, chunk_size=8, workers=2)
+    finally:
+        stop.set()
     assert result.ok and result.issued == 30
     check_store(inst)
 
