@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import UTCDateTime
@@ -101,7 +101,7 @@ class Recipient(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Sharing is opt-in: no slug means no public profile; the name is shown only with show_name.
     public_profile_slug: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
-    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # '0': false everywhere
 
 
 class Award(Base):

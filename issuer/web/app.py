@@ -145,8 +145,11 @@ def _create_secret_file(path: Path) -> None:
 def _install_headers(app: Flask, *, hsts: bool) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
+        own_policy = response.headers.get("Content-Security-Policy")    # a view's stricter one (SVG downloads)
         response.headers.update(SECURITY_HEADERS)
-        if response.mimetype == "text/html":
+        if own_policy:
+            response.headers["Content-Security-Policy"] = own_policy
+        elif response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = PAGE_CSP
         if hsts:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"

@@ -8,7 +8,11 @@ Adds ``recipients.public_profile_slug`` (unique index, nullable) and ``recipient
 (not null, default false) and the ``outbox_messages`` table. Batch mode with the default
 ``recreate="auto"``: on SQLite the new columns and the unique index are plain ``ALTER TABLE ADD
 COLUMN`` / ``CREATE UNIQUE INDEX`` statements, so the recipients table (which awards reference)
-is never copied. Constraint names follow 0001's convention.
+is never copied: a copy would have to drop the table, which SQLite's foreign key enforcement
+refuses while awards exist. For that, ``show_name``'s server default is the literal ``'0'``
+(false on both backends; an expression such as ``sa.false()`` would make batch mode copy the
+table), and the downgrade drops the columns with SQLite's own ``ALTER TABLE DROP COLUMN``
+(SQLite 3.35+). Constraint names follow 0001's convention.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     with op.batch_alter_table('recipients') as batch_op:
         batch_op.add_column(sa.Column('public_profile_slug', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('show_name', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('show_name', sa.Boolean(), server_default='0', nullable=False))
         batch_op.create_index(batch_op.f('ix_recipients_public_profile_slug'), ['public_profile_slug'], unique=True)
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -52,7 +56,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('outbox_messages')
-    with op.batch_alter_table('recipients') as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recipients_public_profile_slug'))
-        batch_op.drop_column('show_name')
-        batch_op.drop_column('public_profile_slug')
+    op.drop_index(op.f('ix_recipients_public_profile_slug'), table_name='recipients')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE recipients DROP COLUMN show_name')
+        op.execute('ALTER TABLE recipients DROP COLUMN public_profile_slug')
+    else:
+        op.drop_column('recipients', 'show_name')
+        op.drop_column('recipients', 'public_profile_slug')
