@@ -7,11 +7,14 @@ import sys
 import click
 
 from verifier.cli import verify
+from verifier.web.cli import verifier as verifier_group
 from verifier.errors import CredentialError
 
 from . import cli_admin
 from .cli_keys import keys
+from .cli_bulk import issue_bulk
 from .cli_serve import serve
+from .cli_tokens import tokens
 from .demo import demo
 from .cli_support import CleanErrorsGroup
 from .keys import load_key
@@ -34,6 +37,9 @@ for _command in (cli_admin.init, cli_admin.achievements, cli_admin.issue, cli_ad
 keys.add_command(cli_admin.rotate)
 main.add_command(serve)
 main.add_command(demo)
+main.add_command(issue_bulk)
+main.add_command(tokens)
+main.add_command(verifier_group)
 
 
 def _read_credential(source: str) -> dict:
