@@ -806,12 +806,12 @@ def get_award(award_id: str) -> Response:
 def _status_action(award_id: str, action: str) -> Response:
     from ..lifecycle import LifecycleError, change_status
 
-    body = json_object()
-    _only(body, ("reason",), "The request")
-    reason = _string(body, "reason", max_length=1000, required=True)
     with state().sessions() as session:
         issuer = load_issuer_row(session)
         _award_of_issuer(session, issuer, award_id)
+    body = json_object()
+    _only(body, ("reason",), "The request")
+    reason = _string(body, "reason", max_length=1000, required=True)
     try:
         change = change_status(state().sessions, settings(), award_id, action, reason=reason, actor=g.caller.actor)
     except LifecycleError as exc:
@@ -846,12 +846,12 @@ def unsuspend(award_id: str) -> Response:
 def renew_award(award_id: str) -> Response:
     from ..lifecycle import LifecycleError, renew
 
-    body = json_body(required=False)
-    if body not in (None, {}):
-        raise invalid("Renewal takes no parameters (send no body or {}).")
     with state().sessions() as session:
         issuer = load_issuer_row(session)
         already = _award_of_issuer(session, issuer, award_id).superseded_by
+    body = json_body(required=False)
+    if body not in (None, {}):
+        raise invalid("Renewal takes no parameters (send no body or {}).")
     try:
         new = renew(state().sessions, settings(), award_id, actor=g.caller.actor)
     except LifecycleError as exc:
