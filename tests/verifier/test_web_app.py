@@ -164,10 +164,13 @@ def test_every_form_input_verifies(client, world, form):
 def test_tampered_revoked_and_wrong_recipient_say_why(client, world):
     response = client.post("/verify", data={"credential": json.dumps(tampered(world))})
     assert 'data-outcome="not_verified"' in verdict(response) and "Not verified" in verdict(response)
+    assert "not proven" in html(response)[html(response).index('class="issuer-proven"'):]   # the signature failed
     assert "signature_mismatch" in verdict(response)
     assert "changed after it was signed" in verdict(response)
     response = client.post("/verify", data={"credential": json.dumps(revoked(world))})
     assert "revoked" in verdict(response) and "The issuer has revoked this credential." in verdict(response)
+    proven = html(response)[html(response).index('class="issuer-proven"'):]
+    assert "proven by the signature" in proven[:proven.index("</dd>")]        # genuine, but revoked
     response = client.post("/verify", data={"credential": json.dumps(world.issue()), "recipient": "eve@example.com"})
     assert "recipient_mismatch" in verdict(response)
 

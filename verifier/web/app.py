@@ -378,10 +378,13 @@ def present(report: VerificationReport, document: dict | None, sub: Submission) 
     cause = next((c for c in report.checks if c.status == FAILED), None) or next(
         (c for c in report.checks if c.status == INDETERMINATE), None)
     recipient = report.check("recipient")
+    proof = report.check("proof")
+    # an issuer is proven only by a signature that matched, made with a key the issuer controls
+    proven = issuer.get("proven") if report.verified or (proof is not None and proof.status == PASSED) else None
     return {
         "outcome": report.outcome, "verdict": VERDICTS[report.outcome],
         "cause": _check_view(cause) if cause is not None and report.outcome != "verified" else None,
-        "proven": shown(issuer.get("proven"), 600), "issuer_id": shown(issuer.get("id"), 600),
+        "proven": shown(proven, 600), "issuer_id": shown(issuer.get("id"), 600),
         "claimed_name": shown(issuer.get("name_as_claimed")),
         "achievement": shown(achievement.get("name")), "achievement_type": shown(achievement.get("type"), 80),
         "credential_name": shown(summary.get("name")),
