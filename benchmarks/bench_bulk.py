@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -129,6 +130,12 @@ def check(settings, sessions, sample: int) -> None:
           f"2 status allocations each, no index shared")
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the signing workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -150,11 +157,17 @@ def main() -> None:
                   f"-> {per_award * args.rows:.1f} s for {args.rows:,} (extrapolated)")
 
         settings, sessions, engine = make_instance(root / "bulk")
+        load_before = os.getloadavg()[0]
+        main_cpu, workers_cpu = time.process_time(), _children_cpu()
         result = issue_csv(csv_path, sessions, settings, settings.did, actor="bench",
                            chunk_size=args.chunk_size, workers=args.workers)
+        main_cpu, workers_cpu = time.process_time() - main_cpu, _children_cpu() - workers_cpu
         assert result.ok and result.issued == args.rows, (result.issued, result.report.lines()[:5])
         print(f"issue_csv: {result.issued:,} issued in {result.seconds:.1f} s "
               f"({result.seconds / max(result.issued, 1) * 1000:.2f} ms/award)")
+        print(f"  CPU: main process {main_cpu:.1f} s, signing workers {workers_cpu:.1f} s "
+              f"({(main_cpu + workers_cpu) / max(result.issued, 1) * 1000:.2f} ms/award in all); "
+              f"load average before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f} (other processes slow it down)")
 
         again = issue_csv(csv_path, sessions, settings, settings.did, actor="bench",
                           chunk_size=args.chunk_size, workers=args.workers)
