@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
@@ -117,6 +117,14 @@ class Verdict:
     checks: tuple[tuple[str, str, str], ...]    # (title, status, plain-language message)
 
 
+def _signer(report: VerificationReport) -> str:
+    """Who proved to have signed: the did:web's domain, else the proven DID or URL."""
+    issuer_id = (report.summary.get("issuer") or {}).get("id") or ""
+    if issuer_id.startswith("did:web:"):
+        return unquote(issuer_id.split(":")[2])
+    return (report.summary.get("issuer") or {}).get("proven") or "the issuer"
+
+
 def verdict(report: VerificationReport, valid_until: datetime | None, since: datetime | None) -> Verdict:
     """The page's verdict, drawn only from the verifier's report (the audit log only dates it)."""
     checks = tuple((CHECK_TITLES.get(c.check, c.check), c.status, c.message) for c in report.checks)
@@ -124,7 +132,8 @@ def verdict(report: VerificationReport, valid_until: datetime | None, since: dat
     status, validity = failed.pop("status", None), failed.pop("validity", None)
     when = f" on {long_date(since)}" if since else ""
     if report.verified:
-        return Verdict("verified", "Verified", report.headline, checks)
+        return Verdict("verified", "Verified", f"Genuine and current: signed by {_signer(report)}, unchanged since "
+                                               "it was issued, and neither revoked nor suspended.", checks)
     if failed:
         return Verdict("not_verified", "Not verified", report.headline, checks)
     if status is not None and status.reason == "revoked":
