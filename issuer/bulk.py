@@ -225,6 +225,8 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[str]]:
     """column -> position, and the problems with the header."""
     problems: list[str] = []
     positions: dict[str, int] = {}
+    while cells and not cells[-1].strip():     # spreadsheets sometimes add empty columns at the end
+        cells = cells[:-1]
     if len(cells) == 1 and (";" in cells[0] or "\t" in cells[0]):
         sep = "';'" if ";" in cells[0] else "tabs"
         return {}, [f"the columns are separated by {sep}; separate them with commas"]
@@ -407,6 +409,7 @@ def _parse(raw: bytes, catalog: _Catalog, now: datetime) -> ValidationReport:
         first, last, cells = header
         bad = [undecodable[n] for n in range(first, last + 1) if n in undecodable]
         positions, problems = _header(cells) if not bad else ({}, bad[:1])
+        width = max(positions.values(), default=-1) + 1
         if problems:
             report.problems.extend(RowProblem(first, p) for p in problems)
             return report
@@ -423,9 +426,9 @@ def _parse(raw: bytes, catalog: _Catalog, now: datetime) -> ValidationReport:
             if bad:
                 report.problems.append(RowProblem(first, bad[0]))
                 continue
-            if len(cells) > len(positions) and any(c.strip() for c in cells[len(positions):]):
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
                 report.problems.append(RowProblem(first, f"has {len(cells)} cells but the header names "
-                                                         f"{len(positions)} columns"))
+                                                         f"{width} columns"))
                 continue
             checked = _check_row(_Row(cells, positions), catalog, now)
             if isinstance(checked, str):
@@ -695,7 +698,7 @@ class _Run:
                 now=self.now)
 
     def _start_signers(self, setup: _SignerSetup, to_issue: int) -> None:
-        workers = self.workers
+        workers = self.workers if to_issue else 0
         if workers is None:
             workers = 0 if to_issue < 64 else min(2, os.cpu_count() or 1)
         if workers <= 0:
@@ -901,8 +904,10 @@ class _Run:
             self._load_context(session)
 
     def execute(self) -> BulkResult:
-        self.setup = self._setup()
         rows = self.report.rows
+        if not rows:
+            return self.result
+        self.setup = self._setup()
         self._start_signers(self.setup, self.report.to_issue)
         if self.progress is not None:
             self.progress(0, len(rows))
@@ -966,7 +971,7 @@ def _entry(status_list: _List, index: int) -> dict:
 
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return "locked" in text or "busy" in text
+    return "locked" in text or "busy" in text or "deadlock" in text
 
 
 def issue_csv(path: str | os.PathLike | bytes, session_factory, settings: Settings, issuer_did: str, *,

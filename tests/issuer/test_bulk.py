@@ -298,6 +298,9 @@ def test_bytes_that_are_not_utf8_are_reported_by_line(inst):
     ("email;achievement\na@example.com;teamwork\n",
      ["line 1: the columns are separated by ';'; separate them with commas"]),
     ("email,achievement,EMAIL\n", ["line 1: the column 'email' appears twice"]),
+    ("email,,achievement\n", ["line 1: column 2 has no name"]),
+    ("email,achievement,,\na@example.com,teamwork,,\nb@example.com,teamwork,x\n",
+     ["line 3: has 3 cells but the header names 2 columns"]),
     ('email,achievement\n"a@example.com"x,teamwork\n', None),
 ])
 def test_header_and_file_problems(inst, tmp_path, text, expected):
@@ -373,6 +376,14 @@ def test_clean_file_issues_every_row_and_running_it_again_issues_nothing(inst, t
     assert again.award_ids[:5] == result.award_ids[3:8]
     check_store(inst)
     assert counts(inst)["Award"] == 15
+
+
+def test_a_file_with_only_a_header_issues_nothing(inst, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("email,achievement\n\n", encoding="utf-8")
+    result = run(inst, path)
+    assert result.ok and (result.issued, result.already_issued, result.awards) == (0, 0, [])
+    assert counts(inst)["Award"] == 0
 
 
 def test_external_id_replaces_the_row_content_as_key(inst, tmp_path):
