@@ -435,6 +435,30 @@ def test_keys_and_status_lists_are_cached_per_app(world):
     assert world.server.hits("/.well-known/did.json") == 2
 
 
+def test_the_status_list_memo_keeps_successes_only_bounded_and_briefly():
+    now = [0.0]
+    memo = web_app.StatusListMemo(2, 10.0, clock=lambda: now[0])
+    memo["a"] = None
+    memo["bad"] = ValueError("the list did not verify")
+    assert "a" in memo and memo["a"] is None and "bad" not in memo
+    memo["b"] = None
+    memo["c"] = None
+    assert "a" not in memo and len(memo) == 2                    # the oldest went
+    now[0] = 10.0
+    assert "b" not in memo and "c" not in memo
+    with pytest.raises(KeyError):
+        memo["b"]
+
+
+def test_a_remembered_status_list_still_reports_revocation(world):
+    client = make_app(world).test_client()
+    url = world.publish_status_list("/status/1", revoked=[3])
+    for index, outcome in ((6, "verified"), (3, "not_verified"), (6, "verified"), (3, "not_verified")):
+        signed = world.sign(world.with_status(world.unsigned(), url, index))
+        assert client.post("/api/verify", json={"credential": signed}).get_json()["outcome"] == outcome
+    assert len(client.application.extensions[web_app.STATE]["verifier"].memo) == 1
+
+
 def test_the_cache_expires(world):
     client = make_app(world, CACHE_TTL=0.2).test_client()
     signed = world.issue()

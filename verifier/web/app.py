@@ -16,7 +16,7 @@ only "as claimed"), and the badge image is shown only as an ``<img>`` with an ht
 ``data:image/(png|jpeg|gif|webp|svg+xml)`` URI whose bytes start like that kind of image (an SVG
 inside ``<img>`` runs no script and loads nothing); an SVG is never inlined. Every network access
 goes through the verifier's hardened fetcher with one bounded TTL cache per app (keys, DID
-documents, status lists; reports are never cached).
+documents, status lists, and which status lists verified; reports are never cached).
 """
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ import binascii
 import json
 import logging
 import re
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -73,13 +76,57 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class StatusListMemo:
+    """Which status list credentials (by the sha256 of their JSON) verified, for ``ttl`` seconds.
+
+    ``verify_credential(memo=...)`` asks it before verifying a status list credential again. Only
+    successes are kept (a list that failed, perhaps because its key was unreachable for a moment,
+    is checked afresh next time), at most ``max_entries``, each for the same time-to-live as the
+    cached documents it was verified with. The list's bits, and whether its issuer is the
+    credential's, are still checked on every verification: this only skips re-checking the
+    list's own signature.
+    """
+
+    def __init__(self, max_entries: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries, self.ttl, self._clock = max_entries, ttl, clock
+        self._entries: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            expires = self._entries.get(key)  # type: ignore[call-overload]
+            if expires is not None and self._clock() >= expires:
+                del self._entries[key]  # type: ignore[arg-type]
+                expires = None
+            return expires is not None
+
+    def __getitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        return None      # a remembered list verified: there is no error to raise
+
+    def __setitem__(self, key: str, error: Exception | None) -> None:
+        if error is not None:
+            return
+        with self._lock:
+            self._entries[key] = self._clock() + self.ttl
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
 @dataclass(frozen=True)
 class VerifierState:
-    """One app's verifier: its fetch policy, response cache and target-host limiter."""
+    """One app's verifier: its fetch policy, response cache, status list memo, target-host limiter."""
 
     settings: Mapping[str, Any]
     policy: FetchPolicy
     cache: ResponseCache
+    memo: StatusListMemo
     target_limit: Callable[[str], bool]   # host -> may we fetch one more link from it?
 
 
@@ -108,7 +155,8 @@ def make_state(config: Mapping[str, Any] | None = None) -> VerifierState:
                          connect_timeout=min(5.0, timeout), read_timeout=min(5.0, timeout))
     limiter = FixedWindowRateLimiter(storage_from_string(settings["RATELIMIT_STORAGE_URI"]))
     rate = parse_rate(settings["TARGET_RATE_LIMIT"])
-    return VerifierState(settings, policy, ResponseCache(int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"])),
+    size, ttl = int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"])
+    return VerifierState(settings, policy, ResponseCache(size, ttl), StatusListMemo(size, ttl),
                          lambda host: limiter.hit(rate, "microcred-verifier-target", host))
 
 
@@ -213,7 +261,7 @@ def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
             return unreachable(sub.url, exc), None
         documents, raw = {sub.url: response.body}, response.body
     report = verify_credential(sub.source, recipient=sub.recipient, policy=verifier.policy, cache=verifier.cache,
-                               documents=documents)
+                               documents=documents, memo=verifier.memo)  # type: ignore[arg-type]
     return report, readable(raw)
 
 
