@@ -56,7 +56,7 @@ from verifier.schema import is_uri
 from .config import Settings
 from .credentials import build_credential, credential_url
 from .db.models import (
-    Achievement, AuditEntry, Award, Issuer, Recipient, StatusAllocation, StatusList, new_id, utcnow,
+    Achievement, AuditEntry, Award, Issuer, IssuerKey, Recipient, StatusAllocation, StatusList, new_id, utcnow,
 )
 from .identity import profile
 from .issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
@@ -716,6 +716,7 @@ class _Run:
 
     def _plan(self, rows: list[BulkRow], *, may_cut: bool) -> _Chunk:
         with self.session_factory() as session, session.begin():
+            self._check_key(session)
             existing = {}
             for key, (award_id, issuer_id) in _existing_awards(session, [r.key for r in rows]).items():
                 if issuer_id != self.issuer_id:
@@ -757,6 +758,14 @@ class _Run:
 
     def _validity_months(self, achievement_id: str) -> int | None:
         return self.setup.achievements[achievement_id].get("validity_months")
+
+    def _check_key(self, session: Session) -> None:
+        """Nothing is planned or stored with a key that is no longer the issuer's current one."""
+        key_file = session.scalar(select(IssuerKey.key_file).where(IssuerKey.issuer_id == self.issuer_id,
+                                                                    IssuerKey.state == "current"))
+        if key_file is None or Path(self.setup.key_file).name != key_file:
+            raise IssuanceError("the issuer's signing key changed during the run; the awards stored so far are "
+                                "complete: run the file again to issue the rest with the new key", code="key_rotated")
 
     def _release(self, chunk: _Chunk) -> None:
         for planned in chunk.planned:
@@ -801,6 +810,7 @@ class _Run:
     def _write(self, chunk: _Chunk, credentials: list[str]) -> None:
         stored_at = utcnow()
         with self.session_factory() as session, session.begin():
+            self._check_key(session)
             recipient_ids = self._recipients(session, chunk, stored_at)
             if chunk.planned:
                 session.execute(insert(Award.__table__), [{

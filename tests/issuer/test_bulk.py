@@ -33,7 +33,7 @@ from issuer.db.models import (
     Achievement, AuditEntry, Award, Issuer, Recipient, StatusAllocation, StatusList, new_id,
 )
 from issuer.identity import did_document, did_document_url
-from issuer.issuance import AwardRequest, IssuerContext, issue_award
+from issuer.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award
 from issuer.keyring import add_key, all_keys
 from issuer.status_lists import LIST_SIZE, ensure_lists, list_url
 from verifier import verify_credential
@@ -449,6 +449,30 @@ def test_a_run_that_fails_mid_way_leaves_only_complete_awards_and_a_rerun_finish
     result = run(inst, path, chunk_size=4)
     assert (result.issued, result.already_issued) == (6, 8)
     assert counts(inst)["Award"] == 14
+    check_store(inst)
+
+
+def test_a_key_rotation_during_the_run_stops_it_cleanly(inst, tmp_path):
+    path = write(tmp_path, people(0, 9))
+    rotated = []
+
+    def rotate_after_the_first_chunk(done, total):
+        if done and not rotated:
+            with inst.sessions() as session, session.begin():
+                add_key(session, inst.settings, inst.issuer(session))
+            rotated.append(done)
+
+    with pytest.raises(IssuanceError, match="signing key changed during the run") as caught:
+        run(inst, path, chunk_size=3, progress=rotate_after_the_first_chunk)
+    assert caught.value.code == "key_rotated"
+    assert counts(inst)["Award"] == 3            # the chunk signed before the rotation was not stored
+    check_store(inst)
+    result = run(inst, path, chunk_size=3)
+    assert (result.issued, result.already_issued) == (6, 3)
+    with inst.sessions() as session:
+        methods = Counter(json.loads(c)["proof"]["verificationMethod"].rsplit("#", 1)[1]
+                          for c in session.scalars(select(Award.credential)))
+    assert methods == {"key-1": 3, "key-2": 6}
     check_store(inst)
 
 
