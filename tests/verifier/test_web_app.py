@@ -481,6 +481,18 @@ def test_verifications_are_rate_limited_per_client(world):
     assert other.status_code == 200
 
 
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(world):
+    client = make_app(world, RATE_LIMIT="1 per minute", TRUSTED_PROXIES=1).test_client()
+    for address in ("198.51.100.1", "198.51.100.2"):
+        response = client.post("/api/verify", json={"credential": {}}, headers={"X-Forwarded-For": address})
+        assert response.status_code == 200
+    again = client.post("/api/verify", json={"credential": {}}, headers={"X-Forwarded-For": "198.51.100.1"})
+    assert again.status_code == 429
+    untrusted = make_app(world, RATE_LIMIT="1 per minute").test_client()
+    assert untrusted.post("/api/verify", json={"credential": {}}, headers={"X-Forwarded-For": "a"}).status_code == 200
+    assert untrusted.post("/api/verify", json={"credential": {}}, headers={"X-Forwarded-For": "b"}).status_code == 429
+
+
 def test_links_to_one_site_are_rate_limited(world):
     client = make_app(world, TARGET_RATE_LIMIT="2 per minute").test_client()
     url = publish(world, world.issue())
@@ -603,7 +615,7 @@ def test_the_serve_command_options():
     result = runner.invoke(verifier_group, ["serve", "--help"])
     assert result.exit_code == 0
     for option in ("--host", "--port", "--workers", "--threads", "--allow-host", "--ca-file", "--rate-limit",
-                   "--dev"):
+                   "--fetch-timeout", "--trusted-proxies", "--dev"):
         assert option in result.output
     bad = runner.invoke(verifier_group, ["serve", "--rate-limit", "lots"])
     assert bad.exit_code == 2 and "--rate-limit" in bad.output

@@ -41,6 +41,7 @@ from limits import parse as parse_rate
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..baked import extract_baked, sniff_image
 from ..errors import CredentialError
@@ -72,7 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_SIZE": 1024,             # responses kept at most
     "RATE_LIMIT": "60 per minute",  # verifications per client address
     "TARGET_RATE_LIMIT": "120 per minute",  # credential links fetched per target host
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "memory://",  # e.g. redis://... to share limits between workers and hosts
+    "TRUSTED_PROXIES": 0,           # standalone app: reverse proxies in front whose X-Forwarded-For is trusted
 }
 
 
@@ -606,6 +608,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(DEBUG=False, MAX_CONTENT_LENGTH=MAX_INPUT_BYTES, MAX_FORM_MEMORY_SIZE=MAX_JSON_BYTES)
     app.config.update({k: v for k, v in (config or {}).items() if k in ("TESTING", "RATELIMIT_ENABLED")})
     app.debug = False
+    proxies = int(merged_settings(config)["TRUSTED_PROXIES"])
+    if proxies:     # the client address (for rate limits) is then the one the proxies saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.register_blueprint(verifier_blueprint(config))
 
     @app.errorhandler(HTTPException)

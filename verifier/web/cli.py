@@ -67,10 +67,12 @@ def verifier() -> None:
               help="Verifications per client address, e.g. '60 per minute'.")
 @click.option("--fetch-timeout", type=click.FloatRange(0.5, 60), default=DEFAULTS["FETCH_TIMEOUT"], show_default=True,
               metavar="SECONDS", help="Time limit of one fetch (DID document, key, status list), redirects included.")
+@click.option("--trusted-proxies", type=click.IntRange(0, 5), default=0, show_default=True, metavar="N",
+              help="Reverse proxies in front (their X-Forwarded-For gives the client address for rate limits).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[str, ...], ca_file: str | None,
-          rate_limit: str, fetch_timeout: float, access_log: bool, dev: bool) -> None:
+          rate_limit: str, fetch_timeout: float, trusted_proxies: int, access_log: bool, dev: bool) -> None:
     """Serve the verifier: the form at /, results at /verify, the JSON API at /api/verify."""
     from limits import parse as parse_rate
 
@@ -81,7 +83,7 @@ def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[s
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--rate-limit") from None
     config = {"ALLOW_HOSTS": frozenset(h.lower() for h in allow_hosts), "CA_FILE": ca_file, "RATE_LIMIT": rate_limit,
-              "FETCH_TIMEOUT": fetch_timeout}
+              "FETCH_TIMEOUT": fetch_timeout, "TRUSTED_PROXIES": trusted_proxies}
     create_app(config)      # fail here, once, on bad settings
     click.echo(f"verifier:        http://{host}:{port}/")
     if allow_hosts:
