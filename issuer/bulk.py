@@ -457,13 +457,13 @@ def _parse(raw: bytes, catalog: _Catalog, now: datetime) -> ValidationReport:
 
 def _conflict(person: dict[str, tuple[str, int]], request: AwardRequest, line: int) -> str | None:
     """Two rows for the same email must not disagree about the person's name, employee id or DID."""
-    for column in ("name", "employee_id", "did"):
-        value = getattr(request, column)
-        if value is None:
-            continue
+    given = {column: getattr(request, column) for column in ("name", "employee_id", "did")
+             if getattr(request, column) is not None}
+    for column, value in given.items():
         if column in person and person[column][0] != value:
             other, other_line = person[column]
-            return (f"{column} {value!r} differs from {other!r} given for {request.email} on line {other_line}")
+            return f"{column} {value!r} differs from {other!r} given for {request.email} on line {other_line}"
+    for column, value in given.items():
         person.setdefault(column, (value, line))
     return None
 
@@ -483,12 +483,14 @@ def validate_csv(source: str | os.PathLike | bytes, session: Session, issuer: Is
                              code="too_large")
     report = _parse(raw, _Catalog.load(session, issuer), now)
     existing = _existing_awards(session, [r.key for r in report.rows])
+    foreign = {row.line for row in report.rows if row.key in existing and existing[row.key][1] != issuer.id}
     for row in report.rows:
-        if row.key in existing and existing[row.key][1] != issuer.id:
+        if row.line in foreign:
             report.problems.append(RowProblem(row.line, (
                 f"external_id {row.request.external_id!r} is already used by an award of another issuer"
                 if row.request.external_id else "an award of another issuer has the same idempotency key (same "
                 "email, achievement, evidence, result and date); give this row an external_id")))
+    report.rows = [row for row in report.rows if row.line not in foreign]
     report.problems.sort(key=lambda p: p.line)
     report.already_issued = sum(1 for row in report.rows if row.key in existing)
     return report

@@ -396,6 +396,27 @@ def test_external_id_replaces_the_row_content_as_key(inst, tmp_path):
     assert (again.issued, again.already_issued) == (0, 1)
 
 
+def test_an_external_id_of_another_issuer_is_refused(inst, tmp_path):
+    other_settings = load_settings(env={}, instance=tmp_path / "other", keys_dir=tmp_path / "other-keys",
+                                   base_url="https://other.example.com", database_url=inst.settings.database_url)
+    with inst.sessions() as session, session.begin():
+        other = Issuer(did=other_settings.did, base_url=other_settings.base_url, name="Other Corp")
+        session.add(other)
+        session.flush()
+        add_key(session, other_settings, other)
+        ensure_lists(session, other_settings, other)
+        session.add(Achievement(issuer_id=other.id, slug="teamwork", name="Teamwork", description="Theirs."))
+    path = write(tmp_path, [{"email": "a@example.com", "achievement": "teamwork", "external_id": "hr-1"}])
+    assert issue_csv(path, inst.sessions, other_settings, other_settings.did, actor="other", workers=0).issued == 1
+    both = write(tmp_path, [{"email": "a@example.com", "achievement": "teamwork", "external_id": "hr-1"},
+                            {"email": "b@example.com", "achievement": "teamwork", "external_id": "hr-2"}], "both.csv")
+    with inst.sessions() as session:
+        report = validate_csv(both, session, inst.issuer(session))
+    assert report.lines() == ["line 2: external_id 'hr-1' is already used by an award of another issuer"]
+    assert [r.line for r in report.rows] == [3]
+    assert not run(inst, both).started
+
+
 def test_rows_issued_by_issue_award_count_as_already_issued(inst, tmp_path):
     awarded = datetime(2026, 2, 1, tzinfo=timezone.utc)
     with inst.sessions() as session, session.begin():
