@@ -38,7 +38,8 @@ import re
 import secrets
 import time
 import unicodedata
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -56,14 +57,14 @@ from verifier.schema import is_uri
 from .config import Settings
 from .credentials import build_credential, credential_url
 from .db.models import (
-    Achievement, AuditEntry, Award, Issuer, IssuerKey, Recipient, StatusAllocation, StatusList, new_id, utcnow,
+    Achievement, AuditEntry, Award, Issuer, IssuerKey, Recipient, StatusAllocation, new_id, utcnow,
 )
 from .identity import profile
 from .issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
 from .keyring import current_key, verification_method
 from .keys import load_key
 from .signing import sign_credential
-from .status_lists import PURPOSES, list_url, status_entry
+from .status_lists import PURPOSES, list_url
 
 MAX_ROWS = 100_000                       # data rows per file
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -800,7 +801,12 @@ class _Run:
     def _credentials(self, chunk: _Chunk) -> list[str]:
         credentials: list[str] = []
         for batch in chunk.batches:
-            outcome = batch.result()
+            try:
+                outcome = batch.result()
+            except BrokenProcessPool as exc:
+                raise IssuanceError(f"a signing process stopped unexpectedly ({exc}); the awards stored so far "
+                                    "are complete: run the file again to issue the rest",
+                                    code="bulk_worker_died") from exc
             if isinstance(outcome, tuple):
                 code, message = outcome
                 raise IssuanceError(message, code=code)

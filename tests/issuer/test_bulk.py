@@ -15,7 +15,7 @@ import textwrap
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -68,10 +68,11 @@ def _setup(sessions: sessionmaker[Session], settings: Settings, *, room: int | N
         session.flush()
         add_key(session, settings, issuer)
         lists = ensure_lists(session, settings, issuer)
-        teamwork = Achievement(issuer_id=issuer.id, slug="teamwork", name="Teamwork", description="Works well in a team.",
-                               criteria_narrative="Assessed by the team lead.", validity_months=24,
-                               alignments=[{"targetName": "Teamwork", "targetUrl": "https://example.com/skills/teamwork",
-                                            "targetType": "ceasn:Competency"}],
+        teamwork = Achievement(issuer_id=issuer.id, slug="teamwork", name="Teamwork",
+                               description="Works well in a team.", criteria_narrative="Assessed by the team lead.",
+                               validity_months=24,
+                               alignments=[{"targetName": "Teamwork", "targetType": "ceasn:Competency",
+                                            "targetUrl": "https://example.com/skills/teamwork"}],
                                result_descriptions=[{"id": RD, "name": "Grade", "resultType": "LetterGrade",
                                                      "allowedValue": ["A", "B", "C"]}])
         session.add_all([teamwork, Achievement(issuer_id=issuer.id, slug="python-basics", name="Python Basics",
