@@ -1,7 +1,8 @@
 """Award emails: queued with the award, sent after the commit, retried when the mail server fails.
 
 Emails arrive on a real SMTP server (aiosmtpd on 127.0.0.1, a free port picked first); the
-failing cases use a closed port and a server that refuses every message.
+failing cases use a closed port and a server that refuses every message. Delivery, retry and
+idempotent queueing run on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
@@ -117,7 +118,6 @@ def seeded(app):
 
 # ------------------------------------------------------------------ delivery
 
-@SQLITE_ONLY
 def test_an_award_email_arrives_with_the_badge_name_page_link_and_baked_png(app, seeded, smtp_server):
     award_id = award_and_queue(app, AwardRequest("team-leadership", "new.hire@example.com", name="Robin Quinn"))
     assert [m.sent_at for m in outbox(app)] == [None]
@@ -155,7 +155,6 @@ def test_a_rolled_back_award_queues_nothing(app, seeded):
     assert outbox(app) == []
 
 
-@SQLITE_ONLY
 def test_queueing_is_idempotent_per_award_and_kind(app, seeded):
     award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
     state = app.extensions["microcred"]
@@ -169,7 +168,6 @@ def test_queueing_is_idempotent_per_award_and_kind(app, seeded):
             enqueue_award_mail(session, state.settings, session.get(Award, award_id), "party")
 
 
-@SQLITE_ONLY
 def test_a_failing_mail_server_leaves_the_message_queued_and_it_is_retried_later(app, seeded, smtp_server):
     award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
     closed = smtp_config(app, free_port())                       # nothing listens there

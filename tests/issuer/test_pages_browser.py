@@ -12,11 +12,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from PIL import Image
 from werkzeug.serving import make_server
 
 from issuer.lifecycle import change_status
-from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401  (fixtures)
+from tests import browser_fixtures
+from tests.browser_fixtures import artifacts_dir, page  # noqa: F401  (fixtures)
 from tests.issuer.test_sharing import Clock, issue_custom, make_app, seed, set_profile
 from verifier import verify_credential
 from verifier.baked import extract_baked
@@ -24,6 +26,26 @@ from verifier.fetcher import FetchPolicy, ResponseCache
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Like tests.browser_fixtures.browser, but stopped at the end of this module.
+
+    Playwright's sync API allows one running instance per process; a session-scoped browser
+    per importing module would stay open and break the next module's.
+    """
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(browser_fixtures.CHROMIUM).exists():
+        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
+                                              args=browser_fixtures.CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
 
 
 class Site:
@@ -136,7 +158,7 @@ def test_copy_link_and_share_links(site, page):
     button = page.get_by_role("button", name="Copy link")
     assert button.is_visible()                          # the external script ran under the page's CSP
     button.click()
-    assert page.locator("#copy-status").inner_text() == "Link copied."
+    expect(page.locator("#copy-status")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == url
     assert page.get_by_label("Link to this credential").input_value() == url
     linkedin = page.get_by_role("link", name="Add to LinkedIn").get_attribute("href")

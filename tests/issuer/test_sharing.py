@@ -3,7 +3,8 @@
 Through the Flask test client (base URL ``https://hr.example.com``), plus one loopback HTTP
 server where ``microcred verify`` checks the downloaded baked badges as a recruiter would.
 The seed is ``microcred demo``'s data: five achievements aligned to ESCO and O*NET, with
-rubric results and evidence, awarded to six employees with VC-JWTs.
+rubric results and evidence, awarded to six employees with VC-JWTs. Most tests run on SQLite;
+negotiation and the profile rules run on PostgreSQL as well.
 """
 from __future__ import annotations
 
@@ -137,7 +138,6 @@ def stored(app: Flask, award_id: str) -> Award:
 
 # ------------------------------------------------------------------ content negotiation
 
-@SQLITE_ONLY
 def test_the_credential_url_negotiates_page_credential_and_jwt(app, client, awards):
     award_id = awards[("Alex Morgan", "Team Leadership")]
     award = stored(app, award_id)
@@ -502,7 +502,6 @@ def test_the_recipient_name_appears_only_where_allowed(app, client, awards):
 
 # ------------------------------------------------------------------ profiles
 
-@SQLITE_ONLY
 def test_no_profile_until_published_and_none_after_unpublishing(app, client, awards):
     assert client.get("/profiles/alex").status_code == 404
     slug = set_profile(app, ALEX, slug="alex-morgan", show_name=True)
@@ -519,7 +518,6 @@ def test_no_profile_until_published_and_none_after_unpublishing(app, client, awa
     assert b"Alex" not in client.get(f"/credentials/{award_id}", headers=HTML).data
 
 
-@SQLITE_ONLY
 def test_profile_slugs_are_validated_unique_and_random_by_default(app, awards):
     slug = set_profile(app, ALEX)
     assert re.fullmatch(r"[a-z2-9]{12}", slug) and "alex" not in slug
@@ -533,7 +531,6 @@ def test_profile_slugs_are_validated_unique_and_random_by_default(app, awards):
         set_profile(app, "nobody@example.com")
 
 
-@SQLITE_ONLY
 def test_the_profile_lists_badges_and_skills_by_framework_with_expired_ones_marked(app, client, clock, awards):
     state = app.extensions["microcred"]
     slug = set_profile(app, "sofia.lindqvist@example.com", slug="sofia", show_name=True)
