@@ -123,21 +123,47 @@ class FolderTransport:
 
 
 class SmtpTransport:
-    """SMTP with STARTTLS (certificate checked) unless turned off; never logs in over plain text to a remote host."""
+    """SMTP with STARTTLS (certificate checked) unless turned off; never logs in over plain text to a remote host.
+
+    One connection serves a whole delivery run; after any error it is dropped and the next
+    message opens a fresh one. Call :meth:`close` when done.
+    """
 
     def __init__(self, config: MailConfig):
         self.config = config
+        self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def _connect(self) -> smtplib.SMTP:
         config = self.config
-        with smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT) as smtp:
+        if config.user and not config.starttls and config.host not in _LOOPBACK:
+            raise MailError("refusing to send the SMTP password without STARTTLS", code="invalid_config")
+        smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT)
+        try:
             if config.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if config.user:
-                if not config.starttls and config.host not in _LOOPBACK:
-                    raise MailError("refusing to send the SMTP password without STARTTLS", code="invalid_config")
                 smtp.login(config.user, config.password or "")
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def transport_for(config: MailConfig) -> Transport:
@@ -268,21 +294,23 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
         issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
         sender = sender_address(config, settings, issuer)
     sent, errors = 0, []
-    for message_id in due:
-        if not _claim(factory, message_id, now, force):
-            continue
-        with factory() as session:
-            row = session.get(OutboxMessage, message_id)
-            message = build_message(row, sender)
-        try:
-            transport.send(message)
-        except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:
-            errors.append(_record_failure(factory, message_id, now, exc))
-            continue
-        with factory.begin() as session:
-            row = session.get(OutboxMessage, message_id)
-            row.sent_at, row.attempts, row.last_error, row.attachment = now, row.attempts + 1, None, None
-        sent += 1
+    try:
+        for message_id in due:
+            if not _claim(factory, message_id, now, force):
+                continue
+            with factory() as session:
+                message = build_message(session.get(OutboxMessage, message_id), sender)
+            try:
+                transport.send(message)
+            except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:
+                errors.append(_record_failure(factory, message_id, now, exc))
+                continue
+            with factory.begin() as session:
+                row = session.get(OutboxMessage, message_id)
+                row.sent_at, row.attempts, row.last_error, row.attachment = now, row.attempts + 1, None, None
+            sent += 1
+    finally:
+        getattr(transport, "close", lambda: None)()
     with factory() as session:
         waiting = session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.sent_at.is_(None)))

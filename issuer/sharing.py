@@ -23,6 +23,7 @@ import re
 import secrets
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
@@ -125,6 +126,7 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
+@lru_cache(maxsize=128)      # the same art for every award of an achievement (bulk emails, downloads)
 def png_badge(name: str, size: int = PNG_SIZE) -> bytes:
     """A round PNG badge with the name's initials, the raster twin of :func:`badge_art.default_badge_svg`."""
     big = size * 2                                   # drawn at 2x, scaled down: smooth edges

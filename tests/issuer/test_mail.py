@@ -42,8 +42,10 @@ class Inbox:
     def __init__(self, reply: str = "250 Message accepted for delivery"):
         self.reply = reply
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.connections: set[int] = set()        # one aiosmtpd session per SMTP connection
 
     async def handle_DATA(self, server, session, envelope):
+        self.connections.add(id(session))
         if self.reply.startswith("250"):
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return self.reply
@@ -199,10 +201,12 @@ def test_a_failing_mail_server_leaves_the_message_queued_and_it_is_retried_later
 @SQLITE_ONLY
 def test_a_refused_message_is_recorded_and_force_retries_it(app, seeded, refusing_smtp_server, smtp_server):
     award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
+    award_and_queue(app, AwardRequest("coaching-feedback", "sam@example.com"))
     result = deliver(app, config=smtp_config(app, refusing_smtp_server.port))
-    assert result.failed == 1 and "554" in outbox(app)[0].last_error
+    assert result.failed == 2 and all("554" in row.last_error for row in outbox(app))
+    assert len(refusing_smtp_server.connections) == 2              # a failed message drops the connection
     assert deliver(app, config=smtp_config(app, smtp_server.port)).sent == 0       # waiting for its backoff
-    assert deliver(app, config=smtp_config(app, smtp_server.port), force=True).sent == 1
+    assert deliver(app, config=smtp_config(app, smtp_server.port), force=True).sent == 2
 
 
 @SQLITE_ONLY
@@ -257,6 +261,7 @@ def test_renewal_and_expiry_reminders(app, seeded, smtp_server):
     assert queued == 3            # the renewed award and the two demo awards (the superseded one is not active)
     assert remind_expiring(state.sessions, state.settings, 400) == 0        # once per award
     assert deliver(app, config=smtp_config(app, smtp_server.port)).sent == 5
+    assert len(smtp_server.connections) == 1                      # one connection for the whole run
     subjects = sorted(m["Subject"] for m in smtp_server.parsed())
     assert "Your badge has been renewed: Data-Driven Decision Making" in subjects
     until = new.valid_until.date().isoformat()
