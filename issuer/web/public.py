@@ -148,20 +148,21 @@ def credential(ref: str) -> Response:
     with issuer_session() as (session, issuer):
         award = session.scalars(select(Award).where(Award.id == award_id, Award.issuer_id == issuer.id)
                                 ).one_or_none()
-        if award is None or (as_jwt and not award.credential_jwt):
-            raise NotFound("There is no such credential.")
-        mimetype = VC_JWT if as_jwt else negotiate(bool(award.credential_jwt))
-        if mimetype == HTML:
-            from .pages import credential_page
-            return credential_page(award_id)
-        if mimetype is None:
-            raise NotAcceptable("This credential is available as text/html, " + ", ".join(JSON_TYPES)
-                                + (", " + ", ".join(JWT_TYPES) if award.credential_jwt else "") + ".")
-        body = award.credential_jwt if mimetype in JWT_TYPES else award.credential
-        response = stored_response(body, mimetype, "no-cache")
-        if not as_jwt:
-            response.headers["Vary"] = "Accept"
-        return response
+        stored, jwt = (award.credential, award.credential_jwt) if award else (None, None)
+    if stored is None or (as_jwt and not jwt):
+        raise NotFound("There is no such credential.")
+    mimetype = VC_JWT if as_jwt else negotiate(bool(jwt))
+    if mimetype == HTML:
+        from .pages import credential_page      # pages builds on this module
+
+        return credential_page(award_id)
+    if mimetype is None:
+        raise NotAcceptable("This credential is available as text/html, " + ", ".join(JSON_TYPES)
+                            + (", " + ", ".join(JWT_TYPES) if jwt else "") + ".")
+    response = stored_response(jwt if mimetype in JWT_TYPES else stored, mimetype, "no-cache")
+    if not as_jwt:
+        response.headers["Vary"] = "Accept"
+    return response
 
 
 @bp.get("/achievements/<achievement_id>")
