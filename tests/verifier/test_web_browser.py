@@ -8,17 +8,103 @@ and result pages. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import json
+import queue
 import threading
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401  (fixtures)
+from tests import browser_fixtures
+from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
 from tests.verifier.issuer_world import IssuerWorld
-from tests.verifier.test_web_app import SVG, did_key_signed, png_bytes, publish, revoked, tampered
+from tests.verifier.test_web_app import SVG, did_key_signed, png_bytes, publish, revoked, tampered  # noqa: F401
 from verifier.baked import bake_png
 from verifier.web import create_app
+
+
+class BrowserThread:
+    """Chromium driven by Playwright's sync API from a thread of its own.
+
+    The sync API allows one running instance per thread, and other modules keep theirs (the
+    session-scoped ``tests.browser_fixtures.browser``) open in the main thread until the
+    session ends; a thread of our own works whatever they do. ``run(body)`` calls
+    ``body(page)`` there with a fresh phone-sized page that records script dialogs and
+    console errors, and re-raises whatever ``body`` raised.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.started = threading.Event()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, daemon=True, name="playwright")
+        self.thread.start()
+        self.started.wait(120)
+        if self.failure is not None:
+            raise self.failure
+
+    def _main(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
+                                                      args=browser_fixtures.CHROMIUM_ARGS, headless=True)
+                self.started.set()
+                while (job := self.jobs.get()) is not None:
+                    body, box = job
+                    try:
+                        box["result"] = self._in_page(chromium, body)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+                        box["error"] = exc
+                    box["done"].set()
+                chromium.close()
+        except BaseException as exc:  # noqa: BLE001 - reported by __init__
+            self.failure = exc
+            self.started.set()
+
+    @staticmethod
+    def _in_page(chromium, body: Callable[[Any], Any]) -> Any:
+        context = chromium.new_context(viewport={"width": 390, "height": 844})
+        try:
+            page = context.new_page()
+            page.dialogs, page.console_errors = [], []
+            page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+            page.on("console", lambda message: page.console_errors.append(message.text)
+                    if message.type == "error" else None)
+            result = body(page)
+            assert page.dialogs == [], page.dialogs                 # no script ever ran
+            assert not [m for m in page.console_errors if "Content Security Policy" in m], page.console_errors
+            return result
+        finally:
+            context.close()
+
+    def run(self, body: Callable[[Any], Any]) -> Any:
+        box: dict[str, Any] = {"done": threading.Event()}
+        self.jobs.put((body, box))
+        if not box["done"].wait(180):
+            raise TimeoutError("the browser did not finish in 180 s")
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(60)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserThread]:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        browser_fixtures._unavailable("playwright is not installed")
+    if not Path(browser_fixtures.CHROMIUM).exists():
+        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
+    driver = BrowserThread()
+    yield driver
+    driver.stop()
 
 
 @pytest.fixture()
@@ -37,18 +123,6 @@ def verifier_url(world) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture()
-def watched(page):
-    """The page, recording script dialogs (none may ever open) and CSP complaints (none may occur)."""
-    page.dialogs = []
-    page.console_errors = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("console", lambda message: page.console_errors.append(message.text) if message.type == "error" else None)
-    yield page
-    assert page.dialogs == []
-    assert not [m for m in page.console_errors if "Content Security Policy" in m], page.console_errors
 
 
 def submit(page, base: str, *, url: str | None = None, text: str | None = None,
@@ -81,102 +155,144 @@ def shot(page, artifacts_dir, name: str) -> None:
 
 # ---------------------------------------------------------------- what a recruiter does
 
-def test_paste_a_link_from_a_running_issuer(watched, verifier_url, world, artifacts_dir):
+def test_paste_a_link_from_a_running_issuer(browser, verifier_url, world, artifacts_dir):
     url = publish(world, world.issue())
-    submit(watched, verifier_url, url=url)
-    assert heading(watched) == "Verified"
-    assert world.did in verdict_text(watched)
-    assert "Teamwork" in watched.locator("main").inner_text()
-    shot(watched, artifacts_dir, "verified-link")
-    watched.click("a.share")                                # the shareable link verifies afresh
-    assert heading(watched) == "Verified"
-    assert "/verify?url=" in watched.url
+
+    def body(page):
+        submit(page, verifier_url, url=url)
+        assert heading(page) == "Verified"
+        assert world.did in verdict_text(page)
+        assert "Teamwork" in page.locator("main").inner_text()
+        shot(page, artifacts_dir, "verified-link")
+        page.click("a.share")                                   # the shareable link verifies afresh
+        assert heading(page) == "Verified"
+        assert "/verify?url=" in page.url
+
+    browser.run(body)
 
 
-def test_upload_a_baked_png(watched, verifier_url, world, artifacts_dir):
+def test_upload_a_baked_png(browser, verifier_url, world, artifacts_dir):
     baked = bake_png(png_bytes(), json.dumps(world.issue()))
-    submit(watched, verifier_url, file=("badge.png", "image/png", baked), recipient="alex.rivera@example.com")
-    assert heading(watched) == "Verified"
-    assert "Issued to the person you named." in watched.locator("main").inner_text()
-    shot(watched, artifacts_dir, "verified-png")
+
+    def body(page):
+        submit(page, verifier_url, file=("badge.png", "image/png", baked), recipient="alex.rivera@example.com")
+        assert heading(page) == "Verified"
+        assert "Issued to the person you named." in page.locator("main").inner_text()
+        shot(page, artifacts_dir, "verified-png")
+
+    browser.run(body)
 
 
-def test_a_tampered_credential_is_not_verified_with_the_reason(watched, verifier_url, world, artifacts_dir):
-    submit(watched, verifier_url, file=("badge.json", "application/json", json.dumps(tampered(world)).encode()))
-    assert heading(watched) == "Not verified"
-    assert "signature_mismatch" in verdict_text(watched)
-    assert "changed after it was signed" in verdict_text(watched)
-    shot(watched, artifacts_dir, "tampered")
+def test_a_tampered_credential_is_not_verified_with_the_reason(browser, verifier_url, world, artifacts_dir):
+    data = json.dumps(tampered(world)).encode()
+
+    def body(page):
+        submit(page, verifier_url, file=("badge.json", "application/json", data))
+        assert heading(page) == "Not verified"
+        assert "signature_mismatch" in verdict_text(page)
+        assert "changed after it was signed" in verdict_text(page)
+        shot(page, artifacts_dir, "tampered")
+
+    browser.run(body)
 
 
-def test_a_revoked_credential_says_revoked(watched, verifier_url, world, artifacts_dir):
-    submit(watched, verifier_url, text=json.dumps(revoked(world)))
-    assert heading(watched) == "Not verified"
-    assert "The issuer has revoked this credential." in verdict_text(watched)
-    assert "revoked" in watched.locator("li[data-check=status]").inner_text()
-    shot(watched, artifacts_dir, "revoked")
+def test_a_revoked_credential_says_revoked(browser, verifier_url, world, artifacts_dir):
+    text = json.dumps(revoked(world))
+
+    def body(page):
+        submit(page, verifier_url, text=text)
+        assert heading(page) == "Not verified"
+        assert "The issuer has revoked this credential." in verdict_text(page)
+        assert "revoked" in page.locator("li[data-check=status]").inner_text()
+        shot(page, artifacts_dir, "revoked")
+
+    browser.run(body)
 
 
 # ---------------------------------------------------------------- what an attacker tries
 
 @pytest.mark.parametrize("target", ["https://10.0.0.1/credential", "https://localhost/credential",
                                     "https://169.254.169.254/latest/meta-data/"])
-def test_a_link_to_a_private_address_is_refused(watched, verifier_url, target):
-    submit(watched, verifier_url, url=target)
-    assert heading(watched) == "Not verified"
-    assert "unreachable" in verdict_text(watched)
+def test_a_link_to_a_private_address_is_refused(browser, verifier_url, target):
+    def body(page):
+        submit(page, verifier_url, url=target)
+        assert heading(page) == "Not verified"
+        assert "unreachable" in verdict_text(page)
+
+    browser.run(body)
 
 
-def test_a_link_redirecting_to_a_private_address_is_refused(watched, verifier_url, world, artifacts_dir):
+def test_a_link_redirecting_to_a_private_address_is_refused(browser, verifier_url, world, artifacts_dir):
     world.server.redirect("/moved", "https://10.20.30.40/credential")
-    submit(watched, verifier_url, url=world.server.url("/moved"))
-    assert heading(watched) == "Not verified"
-    assert "10.20.30.40" in watched.locator("li[data-check=parse]").inner_text()
-    shot(watched, artifacts_dir, "redirect-to-private")
+
+    def body(page):
+        submit(page, verifier_url, url=world.server.url("/moved"))
+        assert heading(page) == "Not verified"
+        assert "10.20.30.40" in page.locator("li[data-check=parse]").inner_text()
+        shot(page, artifacts_dir, "redirect-to-private")
+
+    browser.run(body)
 
 
-def test_a_huge_upload_is_refused(watched, verifier_url, artifacts_dir):
+def test_a_huge_upload_is_refused(browser, verifier_url, artifacts_dir):
     huge = b"\x89PNG\r\n\x1a\n" + b"\0" * (11 * 1024 * 1024)
-    submit(watched, verifier_url, file=("huge.png", "image/png", huge))
-    assert heading(watched) == "Request Entity Too Large"
-    assert "10 MiB" in watched.locator("main").inner_text()
-    shot(watched, artifacts_dir, "huge-upload")
+
+    def body(page):
+        submit(page, verifier_url, file=("huge.png", "image/png", huge))
+        assert heading(page) == "Request Entity Too Large"
+        assert "10 MiB" in page.locator("main").inner_text()
+        shot(page, artifacts_dir, "huge-upload")
+
+    browser.run(body)
 
 
-def test_an_svg_with_an_external_entity_is_refused(watched, verifier_url, world):
+def test_an_svg_with_an_external_entity_is_refused(browser, verifier_url, world):
     world.server.set("/entity", b"pwned", content_type="text/plain")
     svg = (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "{world.server.url("/entity")}">'
            '<!ENTITY y SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg"><text>&x;&y;</text></svg>')
-    submit(watched, verifier_url, file=("badge.svg", "image/svg+xml", svg.encode()))
-    assert heading(watched) == "Not verified"
-    text = watched.locator("main").inner_text()
-    assert "unsafe_svg" in text and "pwned" not in text and "root:" not in text
+
+    def body(page):
+        submit(page, verifier_url, file=("badge.svg", "image/svg+xml", svg.encode()))
+        assert heading(page) == "Not verified"
+        text = page.locator("main").inner_text()
+        assert "unsafe_svg" in text and "pwned" not in text and "root:" not in text
+
+    browser.run(body)
     assert world.server.hits("/entity") == 0
 
 
-def test_html_and_script_in_names_render_as_text(watched, verifier_url, world, artifacts_dir):
+def test_html_and_script_in_names_render_as_text(browser, verifier_url, world, artifacts_dir):
     credential = world.unsigned(name="<img src=x onerror=alert(1)>")
     credential["issuer"]["name"] = "<script>alert('pwned')</script>"
     credential["credentialSubject"]["achievement"]["name"] = "<svg onload=alert(2)>Teamwork"
-    submit(watched, verifier_url, text=json.dumps(world.sign(credential)))
-    assert heading(watched) == "Verified"
-    assert "<script>alert('pwned')</script>" in watched.locator(".issuer-claimed").inner_text()
-    assert "<svg onload=alert(2)>Teamwork" in watched.locator(".achievement-name").inner_text()
-    assert watched.locator("main script, main svg, main img[src=x]").count() == 0
-    shot(watched, artifacts_dir, "script-in-names")
+    text = json.dumps(world.sign(credential))
+
+    def body(page):
+        submit(page, verifier_url, text=text)
+        assert heading(page) == "Verified"
+        assert "<script>alert('pwned')</script>" in page.locator(".issuer-claimed").inner_text()
+        assert "<svg onload=alert(2)>Teamwork" in page.locator(".achievement-name").inner_text()
+        assert page.locator("main script, main svg, main img[src=x]").count() == 0
+        shot(page, artifacts_dir, "script-in-names")
+
+    browser.run(body)                                   # and no alert() dialog opened (BrowserThread)
 
 
-def test_a_famous_name_on_an_unknown_did_key_shows_the_did(watched, verifier_url, world, artifacts_dir):
+def test_a_famous_name_on_an_unknown_did_key_shows_the_did(browser, verifier_url, world, artifacts_dir):
     credential = world.unsigned()
     credential["issuer"]["name"] = "Harvard University"
     signed = did_key_signed(credential)
-    submit(watched, verifier_url, text=json.dumps(signed))
-    top = verdict_text(watched)
-    assert "Verified" in top and signed["issuer"]["id"] in top
-    assert "Harvard" not in top
-    assert "Harvard University" in watched.locator(".issuer-claimed").inner_text()
-    assert signed["issuer"]["id"] in watched.locator(".issuer-proven").inner_text()
-    shot(watched, artifacts_dir, "famous-name-did-key")
+
+    def body(page):
+        submit(page, verifier_url, text=json.dumps(signed))
+        top = verdict_text(page)
+        assert "Verified" in top and signed["issuer"]["id"] in top
+        assert "Harvard" not in top
+        assert "Harvard University" in page.locator(".issuer-claimed").inner_text()
+        assert signed["issuer"]["id"] in page.locator(".issuer-proven").inner_text()
+        shot(page, artifacts_dir, "famous-name-did-key")
+
+    browser.run(body)
 
 
 # ---------------------------------------------------------------- accessibility
@@ -189,18 +305,23 @@ def serious_violations(page) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
-def test_the_form_and_result_pages_are_accessible(watched, verifier_url, world, artifacts_dir):
-    watched.goto(verifier_url + "/")
-    assert serious_violations(watched) == []
-    shot(watched, artifacts_dir, "form")
-    submit(watched, verifier_url, url=publish(world, world.issue()))
-    watched.click("summary")                                          # the technical details, unfolded
-    assert serious_violations(watched) == []
-    submit(watched, verifier_url, text=json.dumps(revoked(world)))
-    assert serious_violations(watched) == []
-    submit(watched, verifier_url, url="javascript:alert(1)")          # the form with an error
-    assert serious_violations(watched) == []
-    watched.set_viewport_size({"width": 1280, "height": 900})
-    submit(watched, verifier_url, text=json.dumps(world.issue()))
-    assert serious_violations(watched) == []
-    shot(watched, artifacts_dir, "result-desktop")
+def test_the_form_and_result_pages_are_accessible(browser, verifier_url, world, artifacts_dir):
+    link, revoked_text, pasted = publish(world, world.issue()), json.dumps(revoked(world)), json.dumps(world.issue())
+
+    def body(page):
+        page.goto(verifier_url + "/")
+        assert serious_violations(page) == []
+        shot(page, artifacts_dir, "form")
+        submit(page, verifier_url, url=link)
+        page.click("summary")                                        # the technical details, unfolded
+        assert serious_violations(page) == []
+        submit(page, verifier_url, text=revoked_text)
+        assert serious_violations(page) == []
+        submit(page, verifier_url, url="javascript:alert(1)")        # the form with an error
+        assert serious_violations(page) == []
+        page.set_viewport_size({"width": 1280, "height": 900})
+        submit(page, verifier_url, text=pasted)
+        assert serious_violations(page) == []
+        shot(page, artifacts_dir, "result-desktop")
+
+    browser.run(body)
