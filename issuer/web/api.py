@@ -236,6 +236,13 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     keys = [k for k, _ in pairs]
     if len(keys) != len(set(keys)):
@@ -265,7 +272,8 @@ def _check_text(value: Any) -> None:
 def parse_json_bytes(raw: bytes) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys, bounded depth and size, clean strings."""
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float,
+                           object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise ApiProblem(400, "The JSON body is nested too deeply.") from None
     except UnicodeDecodeError:
@@ -470,7 +478,7 @@ def award_json(award: Award, *, with_credential: bool = False, now: datetime | N
 
 
 def _find_achievement(session: Session, issuer: Issuer, ref: str) -> Achievement | None:
-    if len(ref) > 100:
+    if len(ref) > 100 or "\x00" in ref:
         return None
     return session.scalars(select(Achievement).where(
         Achievement.issuer_id == issuer.id, or_(Achievement.slug == ref, Achievement.id == ref))).one_or_none()

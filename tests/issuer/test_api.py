@@ -300,6 +300,8 @@ def _endpoint_for(app: Flask, path: str, method: str) -> str | None:
     (b"[]", 400),
     (b"", 400),
     (b'"just a string"', 400),
+    (b'{"achievement": "teamwork", "email": "a@example.com", "x": 1e400}', 400),
+    (b'{"achievement": "teamwork", "email": "a@example.com", "x": 1' + b"0" * 5000 + b'}', 400),
 ])
 def test_malformed_bodies_are_400_problem_json(client, tokens, raw, status):
     response = client.post("/api/v1/awards", data=raw, content_type="application/json", headers=auth(tokens["admin"]))
@@ -496,6 +498,21 @@ def test_invalid_awards_are_422_and_nothing_is_stored(app, client, tokens, field
 
 
 # --------------------------------------------------------------------------- listing and pagination
+
+def test_nul_and_odd_characters_in_paths_and_queries_are_4xx_on_every_backend(client, tokens):
+    read = auth(tokens["read"])
+    for path in ("/api/v1/achievements/te%00amwork", "/api/v1/awards/%00", "/api/v1/recipients/%00",
+                 "/api/v1/achievements/%F0%9F%92%A5", "/api/v1/achievements/" + "x" * 300):
+        assert_problem(client.get(path, headers=read), 404)
+    for query in ("email=a%00b@example.com", "achievement=te%00amwork", "cursor=%00"):
+        assert_problem(client.get(f"/api/v1/awards?{query}", headers=read), 400)
+    assert client.get("/api/v1/skills/coverage?skill=%F0%9F%92%A5", headers=read).status_code == 200
+    assert_problem(client.get("/api/v1/skills/coverage?skill=a%00", headers=read), 400)
+    response = client.post("/api/v1/achievements", json={**ACHIEVEMENT, "result_descriptions": [
+        {"id": "urn:x:1", "name": "Score", "resultType": "ext:Score", "valueMax": 1e308}]},
+        headers=auth(tokens["admin"]))
+    assert response.status_code in (201, 422)
+
 
 def test_awards_are_listed_newest_first_with_cursor_pagination_and_filters(app, client, tokens):
     with app.extensions["microcred"].sessions.begin() as session:
