@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from tests import browser_fixtures
 from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
 from tests.verifier.issuer_world import IssuerWorld
-from tests.verifier.test_web_app import SVG, did_key_signed, png_bytes, publish, revoked, tampered  # noqa: F401
+from tests.verifier.test_web_app import did_key_signed, png_bytes, publish, revoked, tampered
 from verifier.baked import bake_png
 from verifier.web import create_app
 
