@@ -14,6 +14,7 @@ from . import cli_admin
 from .cli_keys import keys
 from .cli_bulk import issue_bulk
 from .cli_serve import serve
+from .cli_share import mail, profile
 from .cli_tokens import tokens
 from .demo import demo
 from .cli_support import CleanErrorsGroup
@@ -40,6 +41,8 @@ main.add_command(demo)
 main.add_command(issue_bulk)
 main.add_command(tokens)
 main.add_command(verifier_group)
+main.add_command(profile)
+main.add_command(mail)
 
 
 def _read_credential(source: str) -> dict:

@@ -25,6 +25,7 @@ from .instance import open_instance
 from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from .keyring import add_key
 from .lifecycle import change_status, expiring, renew
+from .mail import send_after_commit
 from .status_lists import ensure_lists
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -230,9 +231,10 @@ def issue(achievement: str, email: str, name: str | None, employee_id: str | Non
     with open_instance(settings).begin() as session:
         issuer = load_issuer(session, settings)
         award, created = issue_award(session, IssuerContext.load(session, settings, issuer), request, actor="cli",
-                                     jwt=also_jwt)
+                                     jwt=also_jwt, notify="awarded")
     click.echo(("Issued " if created else "Already issued ") + f"{award.id}")
     click.echo(credential_url(settings, award.id))
+    send_after_commit(open_instance(settings), settings)
 
 
 _STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it).",
@@ -265,6 +267,7 @@ def renew_command(award_id: str) -> None:
     new = renew(open_instance(settings), settings, award_id, actor="cli")
     click.echo(f"Renewed as {new.id}")
     click.echo(credential_url(settings, new.id))
+    send_after_commit(open_instance(settings), settings)
 
 
 @click.command("expiring")

@@ -134,8 +134,12 @@ def _check_results(achievement: Achievement, results: tuple[dict, ...]) -> None:
 
 
 def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, actor: str,
-                now: datetime | None = None, jwt: bool = False) -> tuple[Award, bool]:
-    """(award, created). ``created`` is False when the same request was issued before."""
+                now: datetime | None = None, jwt: bool = False, notify: str | None = None) -> tuple[Award, bool]:
+    """(award, created). ``created`` is False when the same request was issued before.
+
+    ``notify``: the kind of email to queue in the outbox for the recipient ("awarded",
+    "renewed"; default none). It leaves only after the transaction commits.
+    """
     key = request.external_key()
     existing = session.scalars(select(Award).where(Award.external_key == key)).one_or_none()
     if existing is not None:
@@ -163,6 +167,11 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
         award.credential_jwt = sign_credential(credential, pair, verification_method=vm, cryptosuite="jwt")
     session.add(AuditEntry(actor=actor, action="issue", award_id=award.id,
                            details={"achievement": achievement.slug, "key": vm}))
+    if notify:
+        from .mail import enqueue_award_mail  # mail builds on issuance: imported when used
+
+        session.flush()
+        enqueue_award_mail(session, ctx.settings, award, notify)
     return award, True
 
 

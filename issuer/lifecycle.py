@@ -119,7 +119,7 @@ def renew(factory: sessionmaker[Session], settings: Settings, award_id: str, *, 
                                employee_id=old.recipient.employee_id, did=old.recipient.did,
                                evidence=tuple(old.evidence or ()), results=tuple(old.results or ()),
                                awarded_at=(now or utcnow()).replace(microsecond=0), external_id=f"renewal-of:{old.id}")
-        new, _ = issue_award(session, ctx, request, actor=actor, now=now)
+        new, _ = issue_award(session, ctx, request, actor=actor, now=now, notify="renewed")
         old.state, old.state_reason, old.superseded_by = "superseded", f"renewed as {new.id}", new.id
         session.add(AuditEntry(actor=actor, action="renew", award_id=old.id, details={"new_award": new.id}))
         return new

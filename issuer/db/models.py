@@ -191,3 +191,6 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+from . import models_api  # noqa: E402,F401  (registers ApiToken on Base.metadata)

@@ -27,11 +27,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from verifier.web.app import verifier_blueprint
+
 from ..config import ConfigError, Settings, load_settings
 from ..db.engine import make_engine, session_factory
 from ..db.models import utcnow
 from ..instance import migrate_engine
 from . import pages, public
+from .api import register_api
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"
@@ -83,10 +86,20 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.extensions["microcred"] = WebState(settings, engine, session_factory(engine), clock or utcnow)
     app.register_blueprint(public.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(verifier_blueprint(_verifier_config(settings), url_prefix="/verify"))
+    register_api(app)   # /api/v1 and the VC-API endpoints
     app.add_url_rule(public.did_document_path(settings), endpoint="did_document", view_func=public.did_json)
     _install_headers(app, hsts=https)
     _install_error_handlers(app)
     return app
+
+
+def _verifier_config(settings: Settings) -> dict:
+    """The mounted verifier (/verify). With a plain-http base URL (local use) it may reach this
+    issuer's own host; otherwise it is the hardened public verifier with nothing private allowed."""
+    parts = urlsplit(settings.base_url)
+    local = parts.scheme == "http" and parts.hostname
+    return {"ALLOW_HOSTS": frozenset({parts.hostname}) if local else frozenset()}
 
 
 def open_database(settings: Settings) -> Engine:
