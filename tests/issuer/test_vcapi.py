@@ -416,11 +416,11 @@ def test_the_identity_comes_from_the_environment(tmp_path, monkeypatch):
         app.extensions["microcred"].engine.dispose()
     monkeypatch.setenv("MICROCRED_VCAPI_ISSUER", "did:example")
     from issuer.web import create_app
-    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/b.sqlite"))
-    try:
-        with pytest.raises(ConfigError):
-            register_api(app)
-    finally:
+    created = []
+    with pytest.raises(ConfigError, match="MICROCRED_VCAPI_ISSUER"):
+        created.append(create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/b.sqlite")))
+        register_api(created[0])        # (create_app may already register the API itself)
+    for app in created:
         app.extensions["microcred"].engine.dispose()
 
 
