@@ -33,8 +33,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}: install it (apt-get install chromium; pip install playwright) to run browser tests")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Playwright + Chromium per test module (a sync Playwright cannot outlive its module
+    while another module starts its own)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

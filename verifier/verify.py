@@ -343,7 +343,8 @@ def _verify_jsonld(credential: dict, ctx: _Context, summary: dict, *, jwt_proof:
         if resolved is not None:
             bound = _check_binding(issuer_id, list(resolved.values()), ctx)
             _check_proofs(credential, resolved, ctx)
-            if bound:
+            proof = next((c for c in ctx.checks if c.check == "proof"), None)
+            if bound and proof is not None and proof.status == PASSED:
                 summary.setdefault("issuer", {})["proven"] = _proven_identity(issuer_id)
     _check_dates(credential, ctx)
     _check_status(credential, ctx)
