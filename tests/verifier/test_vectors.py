@@ -178,3 +178,17 @@ def test_a_chain_naming_a_missing_proof_fails(vector_engine):
     result = verify_proofs(doc, public_key_from_did_key, engine=vector_engine)
     assert not result.verified
     assert result.results[0].error.code == "previous_proof_missing"
+
+
+def test_the_draft_name_eddsa_2022_verifies_as_eddsa_rdfc_2022(signer, vector_engine):
+    """Same algorithm under its draft name: a proof made as eddsa-2022 verifies; tampering fails."""
+    unsigned = read_json(VECTORS / "unsigned.json")
+    options = {"created": "2023-02-24T23:36:38Z", "proofPurpose": "assertionMethod",
+               "verificationMethod": signer.public.to_did_key() + "#" + signer.public.to_multibase()}
+    config = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-2022", **options}
+    data = hash_data(eddsa_rdfc_2022.proof_configuration(config, unsigned, vector_engine),
+                     eddsa_rdfc_2022.transform(unsigned, vector_engine))
+    signed = {**unsigned, "proof": {**config, "proofValue": eddsa_rdfc_2022.serialize_proof(data, signer)}}
+    assert verify_proofs(signed, public_key_from_did_key, engine=vector_engine).verified
+    signed["name"] = "Changed"
+    assert not verify_proofs(signed, public_key_from_did_key, engine=vector_engine).verified

@@ -112,3 +112,13 @@ class _Suite:
 
 
 SUITE = register(_Suite())
+
+
+class _Eddsa2022(_Suite):
+    """``eddsa-2022``: the draft name of eddsa-rdfc-2022 (same algorithm), still used by the
+    W3C VC 2.0 test suite and early issuers. Verified only; microcred signs eddsa-rdfc-2022."""
+
+    name = "eddsa-2022"
+
+
+LEGACY_SUITE = register(_Eddsa2022())
