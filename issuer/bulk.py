@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -657,6 +657,7 @@ class _Run:
         self.pool: ProcessPoolExecutor | None = None
         self.local: _Signer | None = None
         self.reserved: dict[int, set[int]] = {}      # list id -> indexes of planned, uncommitted chunks
+        self.stored: dict[int, set[int]] = {}        # list id -> indexes stored (as last read, plus this run's)
         self.documents: dict = {}
         self.documents_version = 0
         self.lists: dict[str, _List] = {}
@@ -714,8 +715,19 @@ class _Run:
     # ---- planning: what to issue in a chunk, with which ids and status indexes
 
     def _used(self, session: Session, status_list: _List) -> set[int]:
-        used = set(session.scalars(select(StatusAllocation.index).where(StatusAllocation.list_id == status_list.id)))
-        return used | self.reserved.get(status_list.id, set())
+        """The indexes of the list that are taken: stored (by anyone) or planned by this run.
+
+        The stored ones are read once and then kept up to date with what this run stores; they
+        are read again whenever the number stored shows that someone else allocated meanwhile.
+        (Either way, the primary key of StatusAllocation is what makes a shared index impossible.)
+        """
+        stored = session.scalar(select(func.count()).select_from(StatusAllocation)
+                                .where(StatusAllocation.list_id == status_list.id))
+        known = self.stored.get(status_list.id)
+        if known is None or len(known) != stored:
+            known = self.stored[status_list.id] = set(session.scalars(
+                select(StatusAllocation.index).where(StatusAllocation.list_id == status_list.id)))
+        return known | self.reserved.get(status_list.id, set())
 
     def _plan(self, rows: list[BulkRow], *, may_cut: bool) -> _Chunk:
         with self.session_factory() as session, session.begin():
@@ -840,9 +852,10 @@ class _Run:
     def _recipients(self, session: Session, chunk: _Chunk, stored_at: datetime) -> dict[str, str]:
         """email -> recipient id: found, updated or created as issue_award does (values given win)."""
         emails = sorted({p.row.request.email for p in chunk.planned})
-        found: dict[str, Recipient] = {}
+        found = {}
         for start in range(0, len(emails), _IN_BATCH):
-            for recipient in session.scalars(select(Recipient).where(
+            for recipient in session.execute(select(
+                    Recipient.id, Recipient.email, Recipient.name, Recipient.employee_id, Recipient.did).where(
                     Recipient.issuer_id == self.issuer_id, Recipient.email.in_(emails[start:start + _IN_BATCH]))):
                 found[recipient.email] = recipient
         ids: dict[str, str] = {}
@@ -897,6 +910,10 @@ class _Run:
             try:
                 credentials = self._credentials(chunk)
                 self._write(chunk, credentials)
+                for planned in chunk.planned:
+                    for list_id, index in planned.indexes.items():
+                        if list_id in self.stored:
+                            self.stored[list_id].add(index)
                 self._release(chunk)
                 self._record(chunk)
                 return
