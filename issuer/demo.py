@@ -9,6 +9,8 @@ again finds everything in place and adds nothing.
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 
 import click
@@ -20,6 +22,7 @@ from .config import Settings, load_settings
 from .credentials import achievement_url, credential_url
 from .db.engine import session_factory
 from .db.models import Achievement, Issuer, new_id
+from .mail import send_after_commit
 from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 
 ISSUER = {
@@ -206,8 +209,12 @@ def _request(settings: Settings, achievement: Achievement, employee: tuple, leve
                         evidence=proof, results=(result,))
 
 
-def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str = "demo") -> DemoResult:
-    """Set up the demo issuer, achievements and awards (one transaction); idempotent."""
+def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str = "demo",
+              notify: bool = False) -> DemoResult:
+    """Set up the demo issuer, achievements and awards (one transaction); idempotent.
+
+    ``notify``: queue an award email for each new award (the ``demo`` command does).
+    """
     _issuer, issuer_created = init_instance(settings, **ISSUER)   # what 'microcred init' does
     with sessions() as session, session.begin():
         issuer = load_issuer(session, settings)
@@ -217,7 +224,8 @@ def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str
         for employee_index, slug, level, evidence in AWARDS:
             employee = EMPLOYEES[employee_index]
             request = _request(settings, achievements[slug], employee, level, evidence)
-            award, created = issue_award(session, ctx, request, actor=actor, jwt=True)
+            award, created = issue_award(session, ctx, request, actor=actor, jwt=True,
+                                         notify="awarded" if notify else None)
             awards.append(DemoAward(award.id, credential_url(settings, award.id), employee[0],
                                     achievements[slug].name, created))
         return DemoResult(issuer.did, issuer_created, achievements_created, tuple(awards))
@@ -234,7 +242,9 @@ def demo() -> None:
         settings = load_settings()
         engine = open_database(settings)
         try:
-            result = seed_demo(session_factory(engine), settings)
+            sessions = session_factory(engine)
+            result = seed_demo(sessions, settings, notify=True)
+            delivery = send_after_commit(sessions, settings)
         finally:
             engine.dispose()
     state = "created" if result.issuer_created else "already set up"
@@ -244,5 +254,8 @@ def demo() -> None:
     click.echo(f"awards: {len(result.awards)} ({result.awards_created} new)")
     for award in result.awards:
         click.echo(f"  {award.url}  {award.achievement}: {award.recipient}")
+    if delivery is not None and delivery.sent:
+        where = "instance/outbox-mail/" if not os.environ.get("MICROCRED_SMTP_HOST") else "the SMTP server"
+        click.echo(f"award emails: {delivery.sent} sent to {where}")
     hint = " --allow-http-host HOST" if settings.base_url.startswith("http:") else ""
     click.echo(f"Serve them with 'microcred serve'; check one with 'microcred verify URL{hint}'.")

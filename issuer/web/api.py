@@ -66,6 +66,7 @@ from ..credentials import build_credential, credential_url, timestamp
 from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
 from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, new_id, utcnow
 from ..identity import profile
+from ..mail import send_after_commit
 from ..images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
 from ..tokens import scope_allows, verify_token
 
@@ -760,16 +761,26 @@ def issue() -> Response:
                                          code="idempotency_key_reused")
                     return ok(award_json(existing), 200, {"Idempotent-Replayed": "true"})
                 ctx = IssuerContext.load(session, settings(), issuer)
-                award, created = issue_award(session, ctx, award_request, actor=g.caller.actor, jwt=jwt)
+                award, created = issue_award(session, ctx, award_request, actor=g.caller.actor, jwt=jwt,
+                                             notify="awarded")
                 session.flush()
                 document = award_json(award)
             break
         except IntegrityError:
             if attempt:       # a concurrent request with the same key won twice: answer what it stored
                 raise ApiProblem(409, "A concurrent request is issuing the same award; retry.") from None
-    return ok(document, 201 if created else 200,
-              {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"}
-              | ({} if created else {"Idempotent-Replayed": "true"}))
+    response = ok(document, 201 if created else 200,
+                  {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"}
+                  | ({} if created else {"Idempotent-Replayed": "true"}))
+    if created:
+        _send_mail_after(response)
+    return response
+
+
+def _send_mail_after(response: Response) -> None:
+    """Deliver queued award emails once the response has gone out (the outbox retries failures)."""
+    sessions, current = state().sessions, settings()
+    response.call_on_close(lambda: send_after_commit(sessions, current))
 
 
 @bp.get("/awards")
@@ -870,8 +881,11 @@ def renew_award(award_id: str) -> Response:
         award = session.scalars(select(Award).where(Award.id == new.id).options(
             selectinload(Award.achievement), selectinload(Award.recipient))).one()
         document = award_json(award)
-    return ok(document, 200 if already else 201,
-              {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"})
+    response = ok(document, 200 if already else 201,
+                  {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"})
+    if not already:
+        _send_mail_after(response)
+    return response
 
 
 # ---------------------------------------------------------------- bulk
