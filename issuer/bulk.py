@@ -43,6 +43,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
@@ -57,12 +58,13 @@ from verifier.schema import is_uri
 from .config import Settings
 from .credentials import build_credential, credential_url
 from .db.models import (
-    Achievement, AuditEntry, Award, Issuer, IssuerKey, Recipient, StatusAllocation, new_id, utcnow,
+    Achievement, AuditEntry, Award, Issuer, IssuerKey, OutboxMessage, Recipient, StatusAllocation, new_id, utcnow,
 )
 from .identity import profile
 from .issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
 from .keyring import current_key, verification_method
 from .keys import load_key
+from .mail import compose
 from .signing import sign_credential
 from .status_lists import PURPOSES, list_url
 
@@ -848,6 +850,18 @@ class _Run:
                     "details": {"achievement": self.slugs.get(p.row.achievement_id), "key": self.vm,
                                 "bulk": self.source, "line": p.row.line},
                 } for p in chunk.planned])
+                session.execute(insert(OutboxMessage.__table__), [
+                    self._award_mail(p, credential, stored_at)
+                    for p, credential in zip(chunk.planned, credentials, strict=True)])
+
+    def _award_mail(self, p, credential: str, stored_at: datetime) -> dict:
+        """The "awarded" email for a planned award, queued in the chunk's transaction (sent after commit)."""
+        request = p.row.request
+        award = SimpleNamespace(id=p.award_id, credential=credential, valid_until=p.valid_until,
+                                recipient=SimpleNamespace(name=request.name, email=request.email))
+        return {"key": f"awarded:{p.award_id}", "award_id": p.award_id, "to_address": request.email,
+                "to_name": request.name, "attempts": 0, "next_attempt_at": stored_at, "created_at": stored_at,
+                **compose(self.settings, award, "awarded")}
 
     def _recipients(self, session: Session, chunk: _Chunk, stored_at: datetime) -> dict[str, str]:
         """email -> recipient id: found, updated or created as issue_award does (values given win)."""

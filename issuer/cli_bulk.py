@@ -95,3 +95,9 @@ def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
                               code="bulk_input_invalid")
     click.echo(f"issued {_plural(result.issued, 'award')}, {result.already_issued:,} already issued "
                f"({_plural(report.total_rows, 'row')}) in {result.seconds:.1f} s")
+    if result.issued:
+        from .mail import send_after_commit
+
+        delivery = send_after_commit(sessions, settings)     # the award emails queued with each chunk
+        if delivery is not None:
+            click.echo(f"award emails: {delivery.sent} sent, {delivery.failed + delivery.waiting} queued")

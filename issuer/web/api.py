@@ -943,11 +943,14 @@ def bulk_issue() -> Response:
     if not result.started:
         raise invalid(f"{len(result.report.problems)} row(s) of the CSV are not valid; nothing was issued.",
                       dry_run=False, ok=False, total_rows=result.report.total_rows, problems=_problems(result.report))
-    return ok({"dry_run": False, "ok": True, "total_rows": result.report.total_rows, "issued": result.issued,
-               "already_issued": result.already_issued,
-               "awards": [{"line": a.line, "award_id": a.award_id, "credential_url": a.credential_url,
-                           "created": a.created} for a in result.awards]},
-              201 if result.issued else 200)
+    response = ok({"dry_run": False, "ok": True, "total_rows": result.report.total_rows, "issued": result.issued,
+                   "already_issued": result.already_issued,
+                   "awards": [{"line": a.line, "award_id": a.award_id, "credential_url": a.credential_url,
+                               "created": a.created} for a in result.awards]},
+                  201 if result.issued else 200)
+    if result.issued:
+        _send_mail_after(response)
+    return response
 
 
 # ---------------------------------------------------------------- recipients

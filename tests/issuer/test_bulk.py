@@ -633,3 +633,38 @@ def test_cli_without_an_issuer(tmp_path, monkeypatch):
     done = CliRunner().invoke(issue_bulk, [str(path)])
     assert done.exit_code == 2 and done.stdout == ""
     assert done.stderr.startswith("error: no issuer is set up") and done.stderr.count("\n") == 1
+
+
+def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
+    """Every award issued from a CSV has exactly one "awarded" email in the outbox, baked PNG attached."""
+    from sqlalchemy import func, select
+
+    from issuer.bulk import issue_csv
+    from issuer.cli_admin import achievement_from_definition, init_instance
+    from issuer.config import load_settings
+    from issuer.db.models import Achievement, Award, OutboxMessage
+    from issuer.instance import open_instance
+    from issuer.issuance import load_issuer
+    from verifier.baked import extract_baked
+
+    settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys",
+                             base_url="https://hr.example.com")
+    init_instance(settings, name="Example Corp")
+    sessions = open_instance(settings)
+    with sessions.begin() as session:
+        issuer = load_issuer(session, settings)
+        session.add(Achievement(issuer_id=issuer.id, **achievement_from_definition({
+            "slug": "sql", "name": "SQL", "description": "Writes SQL.", "criteria_narrative": "Practical."})))
+    csv_path = tmp_path / "awards.csv"
+    csv_path.write_text("email,name,achievement\n" + "".join(f"p{i}@example.com,Person {i},sql\n" for i in range(5)))
+    result = issue_csv(csv_path, sessions, settings, settings.did, actor="test", workers=0)
+    assert result.issued == 5
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address)).all()
+        assert [r.to_address for r in rows] == [f"p{i}@example.com" for i in range(5)]
+        assert {r.award_id for r in rows} == set(session.scalars(select(Award.id)))
+        assert all(extract_baked(r.attachment).kind == "json" for r in rows)
+    again = issue_csv(csv_path, sessions, settings, settings.did, actor="test", workers=0)
+    assert again.issued == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
