@@ -274,20 +274,25 @@ def _download(body: bytes | str, mimetype: str, filename: str, cache: str = "no-
     return response
 
 
-@bp.get("/credentials/<award_id>/badge.png")
-def download_png(award_id: str) -> Response:
+_BAKERS = {"png": (baked_png, "image/png"), "svg": (baked_svg, "image/svg+xml")}
+
+
+def _baked_download(award_id: str, extension: str) -> Response:
+    bake, mimetype = _BAKERS[extension]
     with _award(award_id) as (_session, _issuer, award):
         credential = json.loads(award.credential)
-        return _download(baked_png(award.credential, credential), "image/png",
-                         download_name(achievement_name(credential), "png"))
+        return _download(bake(award.credential, credential), mimetype,
+                         download_name(achievement_name(credential), extension))
+
+
+@bp.get("/credentials/<award_id>/badge.png")
+def download_png(award_id: str) -> Response:
+    return _baked_download(award_id, "png")
 
 
 @bp.get("/credentials/<award_id>/badge.svg")
 def download_svg(award_id: str) -> Response:
-    with _award(award_id) as (_session, _issuer, award):
-        credential = json.loads(award.credential)
-        return _download(baked_svg(award.credential, credential), "image/svg+xml",
-                         download_name(achievement_name(credential), "svg"))
+    return _baked_download(award_id, "svg")
 
 
 @bp.get("/credentials/<award_id>/credential.json")
