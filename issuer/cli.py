@@ -16,6 +16,7 @@ from .cli_bulk import issue_bulk
 from .cli_serve import serve
 from .cli_share import mail, profile
 from .cli_tokens import tokens
+from .cli_users import users
 from .demo import demo
 from .cli_support import CleanErrorsGroup
 from .keys import load_key
@@ -40,6 +41,7 @@ main.add_command(serve)
 main.add_command(demo)
 main.add_command(issue_bulk)
 main.add_command(tokens)
+main.add_command(users)
 main.add_command(verifier_group)
 main.add_command(profile)
 main.add_command(mail)

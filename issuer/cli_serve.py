@@ -91,7 +91,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
-    from .web.app import create_app, load_secret_key, open_database
+    from .web.app import check_production, create_app, load_secret_key, open_database
     from .web.public import did_document_location
 
     with clean_errors():
@@ -101,7 +101,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
             check_ready(engine, settings)
         finally:
             engine.dispose()
-        load_secret_key(settings.instance.resolve())   # created once here, before workers start
+        secret = load_secret_key(settings.instance.resolve())   # created once here, before workers start
+        if not dev:
+            check_production(secret)
     click.echo(f"base URL:        {settings.base_url}")
     click.echo(f"DID document:    {did_document_location(settings)}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
@@ -112,4 +114,4 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
             app = create_app(settings)
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
-    GunicornServer(lambda: create_app(settings), gunicorn_options(host, port, workers)).run()
+    GunicornServer(lambda: create_app(settings, production=True), gunicorn_options(host, port, workers)).run()

@@ -194,3 +194,4 @@ class OutboxMessage(Base):
 
 
 from . import models_api  # noqa: E402,F401  (registers ApiToken on Base.metadata)
+from . import models_staff  # noqa: E402,F401  (registers StaffUser, BulkJob on Base.metadata)

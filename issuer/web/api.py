@@ -68,6 +68,7 @@ from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, new
 from ..identity import profile
 from ..mail import send_after_commit
 from ..images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
+from ..skills_inventory import coverage, skills_held
 from ..tokens import scope_allows, verify_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -987,50 +988,13 @@ def get_recipient(recipient_id: str) -> Response:
 
 # ---------------------------------------------------------------- skills
 
-def _skill_key(alignment: dict) -> tuple[str, str | None]:
-    return alignment.get("targetName") or "", alignment.get("targetFramework")
-
-
-def _active_holdings(session: Session, issuer: Issuer, now: datetime):
-    """(recipient id, achievement) for every active award valid now."""
-    rows = session.execute(
-        select(Award.recipient_id, Achievement).join(Achievement, Award.achievement_id == Achievement.id).where(
-            Award.issuer_id == issuer.id, Award.state == "active", Award.valid_from <= now,
-            or_(Award.valid_until.is_(None), Award.valid_until > now)))
-    return [(recipient_id, achievement) for recipient_id, achievement in rows]
-
-
 @bp.get("/skills")
 @requires(READ)
 def skills() -> Response:
     now = _now()
     with state().sessions() as session:
-        issuer = load_issuer_row(session)
-        found: dict[tuple[str, str | None], dict] = {}
-        for recipient_id, achievement in _active_holdings(session, issuer, now):
-            for alignment in achievement.alignments or []:
-                if not isinstance(alignment, dict) or not alignment.get("targetName"):
-                    continue
-                entry = found.setdefault(_skill_key(alignment), {
-                    "name": alignment.get("targetName"), "framework": alignment.get("targetFramework"),
-                    "target_url": alignment.get("targetUrl"), "target_code": alignment.get("targetCode"),
-                    "people": set(), "achievements": set()})
-                entry["people"].add(recipient_id)
-                entry["achievements"].add(achievement.slug)
-    items = [{**{k: v for k, v in entry.items() if k not in ("people", "achievements")},
-              "people": len(entry["people"]), "achievements": sorted(entry["achievements"])}
-             for entry in found.values()]
-    items.sort(key=lambda s: (-s["people"], s["name"].casefold(), s["framework"] or ""))
+        items = [s.to_json() for s in skills_held(session, load_issuer_row(session), now)]
     return ok({"as_of": timestamp(now), "items": items})
-
-
-def _matches(alignment: dict, asked: str) -> bool:
-    if not isinstance(alignment, dict):
-        return False
-    name = alignment.get("targetName")
-    if isinstance(name, str) and name.casefold() == asked.casefold():
-        return True
-    return asked in (alignment.get("targetUrl"), alignment.get("targetCode"))
 
 
 @bp.get("/skills/coverage")
@@ -1041,29 +1005,13 @@ def skills_coverage() -> Response:
         raise ApiProblem(400, "Name at least one skill: ?skill=...&skill=... (a skill name, target URL or code).")
     if len(asked) > MAX_SKILLS_ASKED or any(not s or len(s) > 1024 or "\x00" in s for s in asked):
         raise ApiProblem(400, f"Ask for 1 to {MAX_SKILLS_ASKED} skills of 1 to 1024 characters.")
-    asked = list(dict.fromkeys(asked))
     now = _now()
     with state().sessions() as session:
-        issuer = load_issuer_row(session)
-        held: dict[str, set[str]] = {}
-        known: set[str] = set()
-        for recipient_id, achievement in _active_holdings(session, issuer, now):
-            for skill in asked:
-                if any(_matches(a, skill) for a in achievement.alignments or []):
-                    held.setdefault(recipient_id, set()).add(skill)
-        for achievement in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)):
-            for skill in asked:
-                if any(_matches(a, skill) for a in achievement.alignments or []):
-                    known.add(skill)
-        recipients = session.scalars(select(Recipient).where(Recipient.issuer_id == issuer.id)
-                                     .order_by(Recipient.email)).all()
-        people = []
-        for recipient in recipients:
-            has = [s for s in asked if s in held.get(recipient.id, ())]
-            people.append({"recipient": {"id": recipient.id, "email": recipient.email, "name": recipient.name},
-                           "has": has, "missing": [s for s in asked if s not in has]})
+        result = coverage(session, load_issuer_row(session), asked, now)
+        people = [{"recipient": {"id": p.recipient.id, "email": p.recipient.email, "name": p.recipient.name},
+                   "has": p.has, "missing": p.missing} for p in result.people]
     return ok({
-        "as_of": timestamp(now), "skills": asked, "unknown_skills": [s for s in asked if s not in known],
+        "as_of": timestamp(now), "skills": result.skills, "unknown_skills": result.unknown_skills,
         "has_all": [p["recipient"] for p in people if not p["missing"]],
         "people": people,
     })

@@ -34,6 +34,7 @@ from ..db.engine import make_engine, session_factory
 from ..db.models import utcnow
 from ..instance import migrate_engine
 from . import pages, public
+from .admin import register_admin
 from .api import register_api
 
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -63,17 +64,22 @@ class WebState:
     clock: Callable[[], datetime] = field(default=utcnow)   # pages judge validity at clock()
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+               production: bool = False) -> Flask:
     """The issuer's Flask app for ``settings`` (default: :func:`~issuer.config.load_settings`).
 
     ``clock`` (default: now, UTC) is when pages check validity. Migrates the database to
     the current schema first. Raises
-    :class:`~issuer.config.ConfigError` for a secret key that is too short or readable by others.
+    :class:`~issuer.config.ConfigError` for a secret key that is too short or readable by others,
+    and with ``production`` (``microcred serve`` without ``--dev``) also for debug mode asked
+    for in the environment or a placeholder secret key (:func:`check_production`).
     """
     settings = settings or load_settings()
     instance = settings.instance.resolve()
     instance.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret_key = load_secret_key(instance)
+    if production:
+        check_production(secret_key)
     engine = open_database(settings)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", static_url_path="/static")
     https = urlsplit(settings.base_url).scheme == "https"
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.register_blueprint(pages.bp)
     app.register_blueprint(verifier_blueprint(_verifier_config(settings), url_prefix="/verify"))
     register_api(app)   # /api/v1 and the VC-API endpoints
+    register_admin(app)  # /admin, the HR console
     app.add_url_rule(public.did_document_path(settings), endpoint="did_document", view_func=public.did_json)
     _install_headers(app, hsts=https)
     _install_error_handlers(app)
@@ -134,6 +141,31 @@ def load_secret_key(instance: Path, env: dict | None = None) -> str:
     if len(value) < MIN_SECRET_LENGTH:
         raise ConfigError(f"the secret key in {source} is shorter than {MIN_SECRET_LENGTH} characters")
     return value
+
+
+PLACEHOLDER_WORDS = ("change", "example", "default", "placeholder", "your-secret", "secret-key", "secretkey",
+                     "dev-key", "devkey", "insecure")
+DEBUG_VARIABLES = ("FLASK_DEBUG", "MICROCRED_DEBUG")
+
+
+def check_production(secret_key: str, env: dict | None = None) -> None:
+    """Refuse to serve in production with debug mode asked for or a placeholder secret key.
+
+    Debug mode is never turned on by microcred, but ``FLASK_DEBUG``/``MICROCRED_DEBUG`` set
+    to a true value shows someone expects it: refused rather than silently ignored. A secret
+    that reads like a documentation placeholder ("change-me", "example", "default", ...) or
+    uses fewer than 10 distinct characters is refused (:class:`~issuer.config.ConfigError`).
+    """
+    env = os.environ if env is None else env
+    for name in DEBUG_VARIABLES:
+        if env.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
+            raise ConfigError(f"{name} asks for debug mode, which is never allowed in production "
+                              f"(unset it, or use 'microcred serve --dev' on your own machine)")
+    lowered = secret_key.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(secret_key)) < 10:
+        raise ConfigError(f"the secret key looks like a placeholder; set ${SECRET_KEY_ENV} to a random value "
+                          f"(python -c 'import secrets; print(secrets.token_urlsafe(48))') or unset it to "
+                          f"use a generated {SECRET_KEY_FILE} file")
 
 
 def _create_secret_file(path: Path) -> None:

@@ -1,0 +1,56 @@
+"""Staff accounts for the HR web console, and the bulk issuance jobs started from it.
+
+On the same declarative ``Base`` as :mod:`issuer.db.models` (same metadata, same migrations).
+Passwords are stored only as salted hashes (:mod:`issuer.staff`); ``session_version`` is
+bumped whenever a password changes or an account is disabled, which ends every session
+signed in before.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, new_id, utcnow
+
+STAFF_ROLES = ("issuer", "admin")      # admin: everything, keys and users; issuer: achievements and awards
+BULK_JOB_STATES = ("validated", "queued", "running", "done", "failed")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(100), unique=True)    # normalized: trimmed, lower-case
+    name: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))                       # "issuer" | "admin"
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BulkJob(Base):
+    """One uploaded bulk CSV: its dry run, then (once confirmed) its progress and results."""
+
+    __tablename__ = "bulk_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    created_by: Mapped[str] = mapped_column(String(255))                # the actor, "staff:<username>"
+    filename: Mapped[str] = mapped_column(String(255))
+    source: Mapped[bytes] = mapped_column(LargeBinary)                  # the CSV as uploaded
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="validated")
+    total: Mapped[int] = mapped_column(Integer, default=0)              # data rows in the file
+    done: Mapped[int] = mapped_column(Integer, default=0)               # rows handled so far
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)           # dry-run / result counts
+    result_csv: Mapped[bytes | None] = mapped_column(LargeBinary)       # one line per row: URL or error
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,145 @@
+"""Staff accounts of the web console: create, check a password, change, disable.
+
+Passwords are hashed with werkzeug's scrypt (salted, memory-hard); only the hash is stored.
+A wrong password counts against the account: after :data:`MAX_FAILED_LOGINS` failures in a
+row it is locked for :data:`LOCK_MINUTES` minutes (every worker sees it: it is in the
+database). An unknown user name costs the same hash computation as a known one, so timing
+does not tell which names exist. Pure functions of a session and a clock; no Flask.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from verifier.errors import CredentialError
+
+from .db.models import utcnow
+from .db.models_staff import STAFF_ROLES, StaffUser
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
+HASH_METHOD = "scrypt"
+_DUMMY_HASH = generate_password_hash("microcred-dummy-password", method=HASH_METHOD)
+
+
+class StaffError(CredentialError):
+    code = "invalid_staff_input"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who signed in: what a session keeps (never the password or its hash)."""
+
+    user_id: str
+    username: str
+    role: str
+    session_version: int
+
+
+def normalize_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def check_username(username: str) -> str:
+    name = normalize_username(username)
+    if not USERNAME.match(name):
+        raise StaffError("a user name is 2 to 100 characters: lower-case letters, digits and . _ @ + -",
+                         code="invalid_username")
+    return name
+
+
+def check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise StaffError(f"a password needs at least {MIN_PASSWORD} characters", code="weak_password")
+    if len(password) > MAX_PASSWORD:
+        raise StaffError(f"a password has at most {MAX_PASSWORD} characters", code="invalid_password")
+    if len(set(password)) < 5:
+        raise StaffError("the password repeats too few characters; choose a longer, varied one",
+                         code="weak_password")
+
+
+def check_role(role: str) -> str:
+    if role not in STAFF_ROLES:
+        raise StaffError(f"the role must be one of {', '.join(STAFF_ROLES)}, not {role!r}", code="invalid_role")
+    return role
+
+
+def find_user(session: Session, username: str) -> StaffUser | None:
+    return session.scalars(select(StaffUser).where(StaffUser.username == normalize_username(username))).one_or_none()
+
+
+def create_user(session: Session, username: str, password: str, role: str, *, name: str | None = None,
+                now: datetime | None = None) -> StaffUser:
+    """A new active account; :class:`StaffError` for a taken name, weak password or unknown role."""
+    username = check_username(username)
+    check_password(password)
+    check_role(role)
+    if find_user(session, username) is not None:
+        raise StaffError(f"a user named {username!r} already exists", code="duplicate_user")
+    user = StaffUser(username=username, name=(name or "").strip() or None, role=role,
+                     password_hash=generate_password_hash(password, method=HASH_METHOD), active=True,
+                     session_version=1, failed_logins=0, created_at=now or utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """Change the password; every existing session of the account ends."""
+    check_password(password)
+    user.password_hash = generate_password_hash(password, method=HASH_METHOD)
+    user.session_version += 1
+    user.failed_logins, user.locked_until = 0, None
+
+
+def set_active(session: Session, user: StaffUser, active: bool) -> None:
+    """Disable (ending every session) or re-enable an account."""
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+
+
+def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> SignedIn:
+    """The signed-in identity for a right user name and password; :class:`StaffError` otherwise.
+
+    The error never says whether the name exists. A locked or disabled account is refused
+    even with the right password (and the message says to wait or ask an admin only after
+    the password was right, so it tells an attacker nothing new).
+    """
+    now = now or utcnow()
+    user = find_user(session, username) if isinstance(username, str) and len(username) <= 100 else None
+    wrong = StaffError("the user name or password is wrong", code="bad_credentials")
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        raise wrong
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise wrong
+    if user.locked_until is not None and user.locked_until > now:
+        check_password_hash(_DUMMY_HASH, password)
+        raise StaffError(f"too many wrong passwords: this account is locked for up to {LOCK_MINUTES} minutes",
+                         code="locked")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
+        raise wrong
+    if not user.active:
+        raise StaffError("this account is disabled; ask an administrator", code="disabled")
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    return SignedIn(user.id, user.username, user.role, user.session_version)
+
+
+def still_valid(session: Session, signed_in: SignedIn) -> StaffUser | None:
+    """The account behind a session, or None when it was disabled or its password changed since."""
+    user = session.get(StaffUser, signed_in.user_id)
+    if user is None or not user.active or user.session_version != signed_in.session_version:
+        return None
+    return user

@@ -1,0 +1,59 @@
+"""Sign in and sign out of the console; ``/admin/`` sends a signed-in user to the dashboard."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, g, redirect, render_template, request, session, url_for
+
+from ...staff import StaffError, authenticate
+from .blueprint import SESSION_KEY, bp, public, state
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the console; anything else (another site, //host) goes to the home page."""
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for("admin.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | str:
+    if request.method == "GET":
+        if g.staff is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("admin/login.html", next=request.args.get("next", ""), error=None, username="")
+    username = request.form.get("username", "")[:100]
+    password = request.form.get("password", "")
+    error = None
+    with state().sessions.begin() as db:       # a failed attempt is counted (committed) too
+        try:
+            signed_in = authenticate(db, username, password, now=state().clock())
+        except StaffError as exc:
+            error = str(exc)
+    if error:
+        return render_template("admin/login.html", next=request.form.get("next", ""), error=error,
+                               username=username), 401
+    session.clear()                              # a fresh session: nothing from before signing in survives
+    session.permanent = True
+    session[SESSION_KEY] = {"user_id": signed_in.user_id, "username": signed_in.username,
+                            "role": signed_in.role, "session_version": signed_in.session_version}
+    return redirect(_safe_next(request.form.get("next")), 303)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("admin.login"), 303)
+
+
+@bp.get("/")
+def home() -> Response:
+    from flask import current_app
+
+    target = "admin.dashboard" if "admin.dashboard" in current_app.view_functions else "admin.awards"
+    if target not in current_app.view_functions:
+        target = "admin.keys"
+    return redirect(url_for(target))

@@ -1,0 +1,152 @@
+"""The console's blueprint and the rules every admin page shares.
+
+- Sign-in: every view needs a signed-in, still-valid staff account (:mod:`issuer.staff`),
+  except those marked :func:`public`; the account is re-read on every request, so a
+  disabled account or a changed password ends its sessions at once.
+- Roles: :func:`admin_only` views answer 403 to ``issuer`` accounts.
+- CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the session) and,
+  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
+- Responses are never cached and carry a CSP allowing this site's CSS/JS and form posts to
+  this site only.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ...staff import SignedIn, still_valid
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
+csrf = CSRFProtect()
+
+SESSION_KEY = "staff"
+SESSION_HOURS = 8
+ADMIN_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# (endpoint, label, admin only): the navigation; entries whose view does not exist are left out
+NAV = (
+    ("admin.dashboard", "Skills", False),
+    ("admin.achievements", "Achievements", False),
+    ("admin.award_new", "Issue", False),
+    ("admin.bulk", "Bulk issue", False),
+    ("admin.awards", "Awards", False),
+    ("admin.keys", "Keys", True),
+    ("admin.users", "Users", True),
+)
+_PUBLIC: set[str] = set()
+
+
+def install(app: Flask) -> None:
+    """Session cookie settings and CSRF protection (checked by :func:`_guard`, not globally:
+    the JSON APIs authenticate with bearer tokens, not cookies)."""
+    https = app.config.get("SESSION_COOKIE_SECURE", False)
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # as long as the session: forms may stay open
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", True)      # on https, the Referer must be this site too
+    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+                      SESSION_COOKIE_NAME="__Host-microcred" if https else "microcred_session",
+                      SESSION_COOKIE_PATH="/")
+    csrf.init_app(app)
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without signing in (the sign-in form)."""
+    _PUBLIC.add(view.__name__)
+    return view
+
+
+def admin_only(view: Callable) -> Callable:
+    """403 for anyone but an ``admin`` account."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.staff is None or g.staff.role != "admin":
+            abort(403, "Only administrators may do this.")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def state():
+    return current_app.extensions["microcred"]
+
+
+def actor() -> str:
+    """Who acts, for the audit log: ``staff:<username>``."""
+    return f"staff:{g.staff.username}"
+
+
+def is_admin() -> bool:
+    return g.get("staff") is not None and g.staff.role == "admin"
+
+
+def _same_site_request() -> bool:
+    """False when the browser says the request came from another site."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        parts = urlsplit(origin)
+        base = urlsplit(state().settings.base_url)
+        own = {(base.scheme, base.netloc), (request.scheme, request.host)}
+        return (parts.scheme, parts.netloc) in own
+    return origin != "null"
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    g.staff = None
+    view = request.endpoint.rsplit(".", 1)[-1] if request.endpoint else ""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if not _same_site_request():
+            abort(403, "This form was sent from another site; it was refused.")
+        csrf.protect()          # raises CSRFError (400) without a valid token
+    raw = session.get(SESSION_KEY)
+    if isinstance(raw, dict):
+        try:
+            signed_in = SignedIn(**raw)
+        except TypeError:
+            signed_in = None
+        if signed_in is not None:
+            with state().sessions() as db:
+                user = still_valid(db, signed_in)
+                if user is not None:
+                    g.staff = signed_in
+                    g.staff_name = user.name or user.username
+        if g.staff is None:
+            session.clear()
+    if g.staff is None and view not in _PUBLIC:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        abort(401, "Sign in first.")
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = ADMIN_CSP
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError) -> Response:
+    from ..app import error_page
+
+    return error_page(400, "Form refused", "This form has expired or was not sent from this site's page. "
+                      "Go back, reload the page and try again.")
+
+
+@bp.app_template_global()
+def admin_nav() -> list[tuple[str, str, bool]]:
+    """(url, label, current) for each console page the signed-in account may open."""
+    items = []
+    for endpoint, label, admin in NAV:
+        if endpoint in current_app.view_functions and (not admin or is_admin()):
+            items.append((url_for(endpoint), label, request.endpoint == endpoint
+                          or (request.endpoint or "").startswith(endpoint + "_")))
+    return items
