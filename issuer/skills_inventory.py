@@ -1,15 +1,17 @@
 """The skills inventory: what the workforce holds, from active awards valid now.
 
 One place for the answers the REST API (``/api/v1/skills``) and the console's dashboard
-give. A skill is an achievement's alignment (``targetName`` within ``targetFramework``); a
-person holds it while an award of that achievement is active (not revoked, suspended or
-superseded) and inside its validity period at ``now``. Pure functions of a session, the
-issuer and a time.
+(``/admin/skills``) give. A skill is an achievement's alignment (``targetName`` within
+``targetFramework``); a person holds it while an award of that achievement is active (not
+revoked, suspended or superseded) and inside its validity period at ``now``. A held skill is
+*expiring* within ``days`` when the person will no longer hold it at ``now + days`` (a later
+award of the same skill keeps it). Pure functions of a session, the issuer and a time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -35,6 +37,7 @@ class SkillCount:
     target_code: str | None
     people: set[str] = field(default_factory=set)           # recipient ids
     achievements: set[str] = field(default_factory=set)     # achievement slugs
+    titles: dict[str, str] = field(default_factory=dict)    # achievement slug -> name
 
     def to_json(self) -> dict:
         return {"name": self.name, "framework": self.framework, "target_url": self.target_url,
@@ -91,6 +94,7 @@ def skills_held(session: Session, issuer: Issuer, now: datetime) -> list[SkillCo
                     alignment.get("targetCode"))
             entry.people.add(holding.recipient_id)
             entry.achievements.add(holding.achievement.slug)
+            entry.titles[holding.achievement.slug] = holding.achievement.name
     return sorted(found.values(), key=lambda s: (-len(s.people), s.name.casefold(), s.framework or ""))
 
 
@@ -122,3 +126,104 @@ def coverage(session: Session, issuer: Issuer, asked: list[str], now: datetime) 
         has = [s for s in asked if s in held.get(recipient.id, ())]
         people.append(PersonCoverage(recipient, has, [s for s in asked if s not in has]))
     return Coverage(asked, [s for s in asked if s not in known], people)
+
+
+# ---------------------------------------------------------------- for the console's dashboard
+
+@dataclass(frozen=True)
+class SkillOption:
+    """A skill some achievement of the issuer aligns to, as the role picker offers it."""
+
+    ref: str                    # what :func:`coverage` is asked with: target URL, else code, else name
+    name: str
+    framework: str | None
+    url: str | None = None
+    code: str | None = None
+
+    def answers_to(self, asked: str) -> bool:
+        """As :func:`matches`: the skill's name (any case), target URL or code."""
+        return matches({"targetName": self.name, "targetUrl": self.url, "targetCode": self.code}, asked)
+
+
+def skill_ref(alignment: dict) -> str:
+    """The most specific way to ask :func:`coverage` for this alignment's skill."""
+    return alignment.get("targetUrl") or alignment.get("targetCode") or alignment["targetName"]
+
+
+def known_skills(session: Session, issuer: Issuer) -> list[SkillOption]:
+    """Every skill the issuer's achievements align to (held or not), by framework then name."""
+    found: dict[str, SkillOption] = {}
+    for achievement in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)):
+        for alignment in _alignments(achievement):
+            ref = skill_ref(alignment)
+            if isinstance(ref, str) and ref not in found:
+                found[ref] = SkillOption(ref, alignment["targetName"], alignment.get("targetFramework"),
+                                         alignment.get("targetUrl"), alignment.get("targetCode"))
+    return sorted(found.values(), key=lambda s: (s.framework is None, s.framework or "", s.name.casefold()))
+
+
+def frameworks(skills: Iterable[SkillCount | SkillOption]) -> list[str | None]:
+    """The distinct frameworks of ``skills``, named ones first (alphabetically), then none."""
+    names = {s.framework for s in skills}
+    return sorted(names, key=lambda f: (f is None, (f or "").casefold()))
+
+
+@dataclass(frozen=True)
+class ExpiringRow:
+    """A person who holds a skill now and will not at the end of the window."""
+
+    recipient: Recipient
+    achievement: Achievement        # the award that keeps the skill longest
+    skill: str
+    framework: str | None
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Expiring:
+    days: int
+    now: datetime
+    rows: list[ExpiringRow]         # soonest first
+
+    @property
+    def until(self) -> datetime:
+        return self.now + timedelta(days=self.days)
+
+    def per_skill(self) -> list[tuple[str, str | None, int]]:
+        """(skill, framework, people), most people first."""
+        people: dict[tuple[str, str | None], set[str]] = {}
+        for row in self.rows:
+            people.setdefault((row.skill, row.framework), set()).add(row.recipient.id)
+        return sorted(((name, fw, len(ids)) for (name, fw), ids in people.items()),
+                      key=lambda item: (-item[2], item[0].casefold(), item[1] or ""))
+
+
+def expiring(session: Session, issuer: Issuer, now: datetime, days: int) -> Expiring:
+    """Who loses which skill within ``days``: held now through awards ending by ``now + days``
+    and not held then through any other award (a renewal or a second achievement)."""
+    horizon = now + timedelta(days=days)
+    kept = {(h.recipient_id, skill_key(a)) for h in active_holdings(session, issuer, horizon)
+            for a in _alignments(h.achievement)}
+    ending: dict[tuple[str, tuple[str, str | None]], Holding] = {}
+    for holding in active_holdings(session, issuer, now):
+        for alignment in _alignments(holding.achievement):
+            key = (holding.recipient_id, skill_key(alignment))
+            if key in kept:
+                continue
+            earlier = ending.get(key)
+            if earlier is None or holding.valid_until > earlier.valid_until:
+                ending[key] = holding               # held until the last of its awards ends
+    people = _recipients(session, {recipient_id for recipient_id, _ in ending})
+    rows = [ExpiringRow(people[recipient_id], holding.achievement, name, framework, holding.valid_until)
+            for (recipient_id, (name, framework)), holding in ending.items()]
+    rows.sort(key=lambda r: (r.valid_until, r.recipient.email, r.skill.casefold(), r.framework or ""))
+    return Expiring(days, now, rows)
+
+
+def _recipients(session: Session, ids: set[str]) -> dict[str, Recipient]:
+    found: dict[str, Recipient] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):               # stay under SQL parameter limits
+        chunk = ordered[start:start + 500]
+        found.update((r.id, r) for r in session.scalars(select(Recipient).where(Recipient.id.in_(chunk))))
+    return found

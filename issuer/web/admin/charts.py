@@ -1,0 +1,76 @@
+"""Server-rendered charts for the console: a horizontal bar chart as inline SVG.
+
+:func:`bar_chart` is a pure function of (label, value) pairs. The SVG it returns is safe to
+embed in a page (every label is XML-escaped here, so it is returned as :class:`Markup`) and
+works under the console's CSP: no ``style`` attributes, only class names styled by
+``admin.css`` (``.chart .bar``, ``.chart .bar-soon``, ``.chart text``, ``.chart .value``).
+It is an image to assistive technology (``role="img"``) whose ``<title>`` names it and whose
+``<desc>`` lists every value, so nothing is only visible.
+"""
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Sequence
+
+from markupsafe import Markup
+
+WIDTH = 640
+LABEL_WIDTH = 220           # px kept for labels on the left
+VALUE_ROOM = 48             # px kept right of the longest bar for its value
+ROW = 26                    # px per bar
+BAR = 18                    # bar thickness
+LABEL_CHARS = 30            # longer labels end in an ellipsis (the full label is in <desc> and the bar's <title>)
+BAR_CLASSES = ("bar", "bar-soon")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: object) -> str:
+    """XML-escaped text, with the characters XML cannot hold removed."""
+    return escape(_NOT_XML.sub("", str(value)), quote=True)
+
+
+def truncate(label: str, limit: int = LABEL_CHARS) -> str:
+    label = " ".join(str(label).split())
+    return label if len(label) <= limit else label[:limit - 1].rstrip() + "…"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def bar_chart(pairs: Sequence[tuple[str, float]], *, title: str, chart_id: str, bar_class: str = "bar",
+              unit: str = "") -> Markup:
+    """A horizontal bar chart of ``pairs`` in the given order, bars scaled to the largest value.
+
+    ``chart_id`` makes the ids of ``<title>``/``<desc>`` unique on the page; ``unit`` follows
+    each value in the description ("people").
+    """
+    if bar_class not in BAR_CLASSES:
+        raise ValueError(f"bar_class must be one of {BAR_CLASSES}")
+    if not re.fullmatch(r"[A-Za-z][\w-]*", chart_id):
+        raise ValueError("chart_id must be a plain identifier")
+    suffix = f" {unit}" if unit else ""
+    described = "; ".join(f"{label}: {_number(value)}{suffix}" for label, value in pairs) or "No values."
+    height = max(len(pairs), 1) * ROW + 8
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
+             f'width="{WIDTH}" height="{height}" aria-labelledby="{chart_id}-title {chart_id}-desc">',
+             f'<title id="{chart_id}-title">{_text(title)}</title>',
+             f'<desc id="{chart_id}-desc">{_text(described)}</desc>']
+    if not pairs:
+        parts.append(f'<text x="0" y="{ROW - 8}">Nothing to show yet.</text>')
+    top = max((value for _, value in pairs), default=0)
+    room = WIDTH - LABEL_WIDTH - VALUE_ROOM
+    for index, (label, value) in enumerate(pairs):
+        y = 4 + index * ROW
+        length = round(room * value / top, 1) if top > 0 and value > 0 else 0
+        middle = y + BAR / 2
+        parts.append(
+            f'<g><title>{_text(label)}: {_text(_number(value))}{_text(suffix)}</title>'
+            f'<text x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end" dominant-baseline="middle">'
+            f'{_text(truncate(label))}</text>'
+            f'<rect class="{bar_class}" x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR}" rx="2"/>'
+            f'<text class="value" x="{LABEL_WIDTH + length + 6}" y="{middle}" dominant-baseline="middle">'
+            f'{_text(_number(value))}</text></g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
