@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from verifier.errors import CredentialError
 
+from .achievement_rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
 from .config import Settings, load_settings
 from .credentials import credential_url
 from .db.models import Achievement, Issuer
@@ -27,9 +28,6 @@ from .keyring import add_key
 from .lifecycle import change_status, expiring, renew
 from .mail import send_after_commit
 from .status_lists import ensure_lists
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-ALIGNMENT_KEYS = ("targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode", "targetType")
 
 
 def _settings() -> Settings:
@@ -89,31 +87,11 @@ def _parse_alignment(text: str) -> dict:
 
 
 def achievement_from_definition(definition: dict) -> dict:
-    """Validate an achievement definition (JSON file or flags) into model fields."""
-    slug = definition.get("slug", "")
-    if not SLUG.match(slug or ""):
-        raise CredentialError(f"the slug {slug!r} must be lower-case letters, digits and '-'", code="invalid_input")
-    for required in ("name", "description"):
-        if not str(definition.get(required) or "").strip():
-            raise CredentialError(f"an achievement needs a {required}", code="invalid_input")
-    if not definition.get("criteria_narrative") and not definition.get("criteria_url"):
-        raise CredentialError("an achievement needs criteria: a narrative (--criteria) or a URL (--criteria-url)",
-                              code="invalid_input")
-    months = definition.get("validity_months")
-    if months is not None and (not isinstance(months, int) or not 1 <= months <= 600):
-        raise CredentialError("validity_months must be a whole number of months between 1 and 600",
-                              code="invalid_input")
-    results = []
-    for rd in definition.get("result_descriptions") or []:
-        if not isinstance(rd, dict) or not rd.get("id") or not rd.get("name") or not rd.get("resultType"):
-            raise CredentialError("each result description needs id, name and resultType", code="invalid_input")
-        results.append(rd)
-    fields = {k: definition.get(k) for k in ("slug", "name", "description", "criteria_narrative", "criteria_url",
-                                            "image", "achievement_type", "validity_months", "version")}
-    fields["alignments"] = list(definition.get("alignments") or [])
-    fields["tags"] = list(definition.get("tags") or [])
-    fields["result_descriptions"] = results
-    return fields
+    """Validate an achievement definition (JSON file or flags) into model fields.
+
+    The rules are those of :mod:`issuer.achievement_rules`, shared with the API and the console;
+    a broken rule raises :class:`~issuer.achievement_rules.AchievementError` (a CredentialError)."""
+    return achievement_fields(definition)
 
 
 @click.group()

@@ -55,19 +55,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
-from verifier.canonicalize import canonicalize
 from verifier.errors import CredentialError
 from verifier.limits import check_structure
 from verifier.recipient import normalize_identity
-from verifier.schema import validate_credential
 
+from ..achievement_rules import AchievementError, achievement_fields
+from ..achievement_rules import create_achievement as new_achievement
 from ..config import ConfigError, Settings
-from ..credentials import build_credential, credential_url, timestamp
+from ..credentials import credential_url, timestamp
 from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
-from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, new_id, utcnow
-from ..identity import profile
+from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, utcnow
 from ..mail import send_after_commit
-from ..images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
 from ..skills_inventory import coverage, skills_held
 from ..tokens import scope_allows, verify_token
 
@@ -83,7 +81,6 @@ MAX_IDEMPOTENCY_KEY = 200
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-ALIGNMENT_KEYS = ("targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode", "targetType")
 EVIDENCE_KEYS = ("id", "narrative", "name", "description", "genre", "audience")
 RESULT_KEYS = ("resultDescription", "value", "achievedLevel", "status")
 READ, ISSUE, ADMIN = "read", "issue", "admin"
@@ -516,121 +513,28 @@ def get_achievement(ref: str) -> Response:
         return ok(achievement_json(achievement))
 
 
-ACHIEVEMENT_FIELDS = ("slug", "name", "description", "criteria_narrative", "criteria_url", "image",
-                      "achievement_type", "validity_months", "version", "alignments", "tags", "result_descriptions")
-ACHIEVEMENT_LENGTHS = {"slug": 100, "name": 255, "description": 20_000, "criteria_narrative": 20_000,
-                       "criteria_url": 1024, "image": 4 * MAX_IMAGE_BYTES // 3 + 64, "achievement_type": 64,
-                       "version": 32}
-
-
-def _check_image(value: str) -> None:
-    if HTTP_URL.match(value):
-        if not value.startswith("https://"):
-            raise invalid("An image URL must use https.")
-        return
-    match = re.fullmatch(r"data:(image/png|image/svg\+xml);base64,([A-Za-z0-9+/=\s]+)", value)
-    if not match:
-        raise invalid("'image' must be an https URL or a data: URI of a base64 PNG or SVG image.")
-    try:
-        data = base64.b64decode(match.group(2), validate=False)
-    except (binascii.Error, ValueError):
-        raise invalid("The image data is not valid base64.") from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise invalid(f"The image is larger than {MAX_IMAGE_BYTES // 1024} KiB.")
-    if match.group(1) == "image/png":
-        if not data.startswith(PNG_SIGNATURE):
-            raise invalid("The image data is not a PNG.")
-        return
-    try:
-        check_svg(data)
-    except ImageError as exc:
-        raise invalid(str(exc), code=exc.code) from None
-
-
-def _check_achievement_body(body: dict) -> None:
-    _only(body, ACHIEVEMENT_FIELDS, "The achievement")
-    for key, length in ACHIEVEMENT_LENGTHS.items():
-        _string(body, key, max_length=length)
-    if body.get("criteria_url") is not None and not HTTP_URL.match(body["criteria_url"]):
-        raise invalid("'criteria_url' must be an http(s) URL.")
-    if body.get("image") is not None:
-        _check_image(body["image"])
-    months = body.get("validity_months")
-    if months is not None and (isinstance(months, bool) or not isinstance(months, int)):
-        raise invalid("'validity_months' must be a whole number of months between 1 and 600.")
-    alignments = body.get("alignments")
-    if alignments is not None:
-        if not isinstance(alignments, list) or len(alignments) > 50:
-            raise invalid("'alignments' must be a list of at most 50 alignments.")
-        for alignment in alignments:
-            if not isinstance(alignment, dict):
-                raise invalid("Each alignment must be an object.")
-            _only(alignment, ALIGNMENT_KEYS, "An alignment")
-            for key in ALIGNMENT_KEYS:
-                _string(alignment, key, max_length=2048, required=key in ("targetName", "targetUrl"))
-            if not HTTP_URL.match(alignment["targetUrl"]):
-                raise invalid("An alignment's 'targetUrl' must be an http(s) URL.")
-    tags = body.get("tags")
-    if tags is not None and (not isinstance(tags, list) or len(tags) > 50
-                             or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in tags)):
-        raise invalid("'tags' must be a list of at most 50 strings of 1 to 100 characters.")
-    results = body.get("result_descriptions")
-    if results is not None and (not isinstance(results, list) or len(results) > 20):
-        raise invalid("'result_descriptions' must be a list of at most 20 result descriptions.")
-    for rd in results or []:
-        if not isinstance(rd, dict):
-            raise invalid("Each result description must be an object.")
-        for key in ("id", "name", "resultType"):
-            if not isinstance(rd.get(key), str):
-                raise invalid("Each result description needs id, name and resultType (strings).")
-
-
-def _dry_run(session: Session, issuer: Issuer, achievement: Achievement) -> None:
-    """Build the credential this achievement would be awarded in and check it like issuance would."""
-    probe_award = Award(id=new_id(), issuer_id=issuer.id, achievement_id=achievement.id, recipient_id=new_id(),
-                        external_key="probe", evidence=[], results=[], awarded_at=_now().replace(microsecond=0),
-                        valid_from=_now().replace(microsecond=0), valid_until=None, state="active", credential="")
-    probe_recipient = Recipient(id=probe_award.recipient_id, issuer_id=issuer.id, email="probe@example.com")
-    credential = build_credential(settings(), profile(issuer, settings()), achievement, probe_recipient,
-                                  probe_award, [])
-    violations = validate_credential(credential)
-    if violations:
-        raise invalid(f"Credentials for this achievement would not follow the Open Badges 3.0 schema: "
-                      f"{violations[0].path}: {violations[0].message}",
-                      errors=[{"path": v.path, "message": v.message} for v in violations[:20]])
-    try:
-        canonicalize(credential)
-    except CredentialError as exc:
-        raise invalid(f"Credentials for this achievement could not be signed: {exc}", code=exc.code) from None
+def _rule_problem(exc: AchievementError) -> ApiProblem:
+    """An achievement rule broken: 409 for a taken slug, else 422 (with the field it concerns)."""
+    extensions: dict[str, Any] = {"code": exc.code}
+    if exc.field:
+        extensions["field"] = exc.field
+    if exc.errors:
+        extensions["errors"] = exc.errors
+    return ApiProblem(409 if exc.code == "duplicate" else 422, str(exc), **extensions)
 
 
 @bp.post("/achievements")
 @requires(ADMIN)
 def create_achievement() -> Response:
-    from ..cli_admin import achievement_from_definition
-
     body = json_object()
-    _check_achievement_body(body)
     try:
-        fields = achievement_from_definition(body)
-    except CredentialError as exc:
-        raise invalid(str(exc), code=exc.code) from None
-    with state().sessions.begin() as session:
-        issuer = load_issuer_row(session)
-        if session.scalars(select(Achievement.id).where(Achievement.issuer_id == issuer.id,
-                                                        Achievement.slug == fields["slug"])).first():
-            raise ApiProblem(409, f"An achievement with the slug {fields['slug']!r} already exists.",
-                             code="duplicate")
-        now = _now()
-        achievement = Achievement(id=new_id(), issuer_id=issuer.id, created_at=now, updated_at=now, **fields)
-        _dry_run(session, issuer, achievement)
-        session.add(achievement)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise ApiProblem(409, f"An achievement with the slug {fields['slug']!r} already exists.",
-                             code="duplicate") from None
-        document = achievement_json(achievement)
+        fields = achievement_fields(body)
+        with state().sessions.begin() as session:
+            issuer = load_issuer_row(session)
+            achievement = new_achievement(session, settings(), issuer, fields, now=_now())
+            document = achievement_json(achievement)
+    except AchievementError as exc:
+        raise _rule_problem(exc) from None
     return ok(document, 201, {"Location": f"{request.script_root}/api/v1/achievements/{document['id']}"})
 
 
