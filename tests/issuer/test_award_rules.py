@@ -1,0 +1,161 @@
+"""The award request rules (issuer.award_rules): one place for the REST API, the console and the CLI."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from issuer.award_rules import (AwardRuleError, award_request, form_body, issuance_error_field, parse_moment,
+                                status_reason)
+from issuer.issuance import IssuanceError
+from tests.issuer.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+RUBRIC = {"id": "https://hr.example.com/achievements/a#rubric", "name": "Assessed proficiency",
+          "resultType": "RubricCriterionLevel",
+          "rubricCriterionLevel": [{"id": "https://hr.example.com/achievements/a#level-basic", "name": "Basic"},
+                                   {"id": "https://hr.example.com/achievements/a#level-advanced",
+                                    "name": "Advanced"}]}
+GRADE = {"id": "urn:uuid:grade", "name": "Grade", "resultType": "LetterGrade", "allowedValue": ["A", "B", "C"]}
+SCORE = {"id": "urn:uuid:score", "name": "Score", "resultType": "Percent"}
+
+# (body fields over a valid body, the field named, the message) — the REST API's messages
+REFUSED = [
+    ({"achievement": None}, "achievement", "'achievement' is required."),
+    ({"achievement": "  "}, "achievement", "'achievement' must not be empty."),
+    ({"email": 7}, "email", "'email' must be a string."),
+    ({"name": "x" * 256}, "name", "'name' is longer than 255 characters."),
+    ({"did": "not a did"}, "did", "'did' must be a DID (did:method:identifier)."),
+    ({"jwt": "yes"}, "jwt", "'jwt' must be true or false."),
+    ({"extra": 1}, None, "The award has unknown field 'extra'; allowed: achievement, email, name, employee_id, "
+                         "did, evidence, results, awarded_at, jwt."),
+    ({"evidence": "https://x.example"}, "evidence", "'evidence' must be a list of at most 20 evidence objects."),
+    ({"evidence": [{"id": "javascript:alert(1)"}]}, "evidence", "An evidence 'id' must be an http(s) URL."),
+    ({"evidence": [{"name": "no id"}]}, "evidence", "An evidence item needs an 'id' (URL) or a 'narrative'."),
+    ({"evidence": [{}]}, "evidence", "Each evidence item must be a non-empty object."),
+    ({"evidence": [{"id": "https://x.example", "script": "x"}]}, "evidence",
+     "An evidence item has unknown field 'script'; allowed: id, narrative, name, description, genre, audience."),
+    ({"results": [{"value": 1}]}, "results", "'value' must be a string."),
+    ({"results": [{}] * 21}, "results", "'results' must be a list of at most 20 results."),
+    ({"awarded_at": "yesterday"}, "awarded_at", "'awarded_at' 'yesterday' is not an ISO 8601 date or date-time."),
+    ({"awarded_at": "2999-01-01T00:00:00Z"}, "awarded_at", "'awarded_at' is in the future."),
+    ({"awarded_at": "1960-01-01"}, "awarded_at", "'awarded_at' is before 1970."),
+    ({"awarded_at": 20260101}, "awarded_at", "'awarded_at' must be an ISO 8601 date-time string."),
+]
+
+
+def body(**fields) -> dict:
+    document = {"achievement": "teamwork", "email": "alex@example.com", **fields}
+    return {k: v for k, v in document.items() if v is not None}
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), REFUSED)
+def test_each_rule_refuses_with_its_field_and_message(fields, field, message):
+    with pytest.raises(AwardRuleError) as caught:
+        award_request(body(**fields), now=NOW)
+    assert str(caught.value) == message and caught.value.message == message
+    assert caught.value.field == field
+
+
+def test_a_valid_body_becomes_an_award_request():
+    request, jwt = award_request(body(name="Alex Example", employee_id="E-1", did="did:key:z6Mk1",
+                                      evidence=[{"id": "https://x.example/work", "name": "Work"}],
+                                      results=[{"resultDescription": "urn:uuid:grade", "value": "A"}],
+                                      awarded_at="2026-11-20", jwt=True), "key-1", now=NOW)
+    assert jwt is True
+    assert (request.achievement, request.email, request.name, request.employee_id, request.did) == \
+        ("teamwork", "alex@example.com", "Alex Example", "E-1", "did:key:z6Mk1")
+    assert request.evidence == ({"id": "https://x.example/work", "name": "Work"},)
+    assert request.results == ({"resultDescription": "urn:uuid:grade", "value": "A"},)
+    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert request.external_id == "key-1"
+
+
+def test_the_future_is_judged_against_the_clock_given():
+    assert parse_moment("2026-11-26T12:04:00Z", "awarded_at", NOW) == NOW + timedelta(minutes=4)
+    with pytest.raises(AwardRuleError, match="in the future"):
+        parse_moment("2026-11-26T12:06:00Z", "awarded_at", NOW)
+    assert parse_moment("2026-11-26T14:00:00+02:00", "awarded_at", NOW) == NOW
+
+
+def test_status_reasons_are_required_and_bounded():
+    assert status_reason({"reason": "left the company"}) == "left the company"
+    with pytest.raises(AwardRuleError, match="'reason' is required."):
+        status_reason({})
+    with pytest.raises(AwardRuleError, match="'reason' must not be empty."):
+        status_reason({"reason": " "})
+    with pytest.raises(AwardRuleError, match="longer than 1000"):
+        status_reason({"reason": "x" * 1001}, required=False)
+    assert status_reason({}, required=False) is None
+
+
+def test_issuance_errors_name_their_field():
+    assert issuance_error_field(IssuanceError("bad", code="invalid_email")) == "email"
+    assert issuance_error_field(IssuanceError("bad", code="unknown_achievement")) == "achievement"
+    assert issuance_error_field(IssuanceError("bad", code="unknown_result_description")) == "results"
+    assert issuance_error_field(IssuanceError("bad", code="not_initialized")) is None
+
+
+# ---------------------------------------------------------------- the console form
+
+def test_a_form_becomes_a_body_without_its_empty_fields():
+    form = {"achievement": "a-id", "email": " alex@example.com ", "name": "Alex", "employee_id": "", "did": "",
+            "evidence_url": "https://x.example/work", "evidence_narrative": "Led the project.", "evidence_name": "",
+            "awarded_at": "2026-11-20", "result:" + RUBRIC["id"]: RUBRIC["rubricCriterionLevel"][1]["id"],
+            "result:" + GRADE["id"]: "B", "result:" + SCORE["id"]: "", "notify": "yes", "csrf_token": "t"}
+    assert form_body(form, [RUBRIC, GRADE, SCORE]) == {
+        "achievement": "a-id", "email": "alex@example.com", "name": "Alex", "awarded_at": "2026-11-20",
+        "evidence": [{"id": "https://x.example/work", "narrative": "Led the project."}],
+        "results": [{"resultDescription": RUBRIC["id"], "achievedLevel": RUBRIC["rubricCriterionLevel"][1]["id"],
+                     "value": "Advanced"},
+                    {"resultDescription": GRADE["id"], "value": "B"}],
+    }
+    request, _ = award_request(form_body(form, [RUBRIC, GRADE, SCORE]), now=NOW)
+    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def test_an_empty_form_is_refused_by_the_same_rules():
+    with pytest.raises(AwardRuleError) as caught:
+        award_request(form_body({"achievement": "a-id", "email": "  "}), now=NOW)
+    assert caught.value.field == "email" and str(caught.value) == "'email' must not be empty."
+
+
+def test_a_form_with_a_bad_evidence_url_is_refused():
+    with pytest.raises(AwardRuleError) as caught:
+        award_request(form_body({"achievement": "a", "email": "a@example.com", "evidence_url": "ftp://x"}), now=NOW)
+    assert caught.value.field == "evidence"
+
+
+@pytest.mark.parametrize("chosen", ["https://hr.example.com/achievements/a#level-expert", "Advanced"])
+def test_a_rubric_level_must_be_one_of_its_levels(chosen):
+    with pytest.raises(AwardRuleError, match="Choose one of the levels of Assessed proficiency") as caught:
+        form_body({"achievement": "a", "email": "a@example.com", "result:" + RUBRIC["id"]: chosen}, [RUBRIC])
+    assert caught.value.field == "results"
+
+
+def test_an_allowed_value_must_be_one_of_them():
+    with pytest.raises(AwardRuleError, match="Choose one of the values of Grade"):
+        form_body({"achievement": "a", "email": "a@example.com", "result:" + GRADE["id"]: "Z"}, [GRADE])
+
+
+def test_a_result_for_an_unknown_description_is_passed_on_for_issuance_to_refuse():
+    result = form_body({"achievement": "a", "email": "a@example.com", "result:urn:uuid:other": "A"}, [GRADE])
+    assert result["results"] == [{"resultDescription": "urn:uuid:other", "value": "A"}]
+
+
+# ---------------------------------------------------------------- the REST API says the same
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_rest_api_refuses_with_the_same_messages(db_url, tmp_path):
+    app = build_app(make_settings(tmp_path, db_url))
+    seed_issuer(app)
+    token = make_tokens(app)["issue"]
+    client = app.test_client()
+    try:
+        for fields, _field, message in REFUSED:
+            response = client.post("/api/v1/awards", json=body(**fields), headers=auth(token))
+            assert response.status_code == 422, response.get_data(as_text=True)
+            assert json.loads(response.get_data(as_text=True))["detail"] == message
+    finally:
+        app.extensions["microcred"].engine.dispose()
