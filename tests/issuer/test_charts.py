@@ -21,18 +21,21 @@ def bars(root: ET.Element) -> list[ET.Element]:
 
 
 def test_an_accessible_chart_with_one_bar_per_value_scaled_to_the_largest():
-    svg = bar_chart([("SQL", 8), ("Python", 4), ("Go", 0)], title="People per skill", chart_id="c1", unit="people")
+    svg = bar_chart([("SQL", 8), ("Python", 4), ("Go", 0), ("C", 1)], title="People per skill", chart_id="c1",
+                    unit="people", unit_one="person")
     root = parse(svg)
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == "c1-title c1-desc"
     assert root.find(f"{SVG}title").text == "People per skill"
     assert root.find(f"{SVG}title").get("id") == "c1-title"
-    assert root.find(f"{SVG}desc").text == "SQL: 8 people; Python: 4 people; Go: 0 people"
+    assert root.find(f"{SVG}desc").text == "SQL: 8 people; Python: 4 people; Go: 0 people; C: 1 person"
     widths = [float(rect.get("width")) for rect in bars(root)]
     assert widths[0] > 0 and widths[1] == pytest.approx(widths[0] / 2) and widths[2] == 0
+    assert widths[3] == pytest.approx(widths[0] / 8, abs=0.1)
     assert {rect.get("class") for rect in bars(root)} == {"bar"}
     values = [g.findall(f"{SVG}text")[1] for g in root.findall(f"{SVG}g")]
-    assert [(t.get("class"), t.text) for t in values] == [("value", "8"), ("value", "4"), ("value", "0")]
+    assert [(t.get("class"), t.text) for t in values] == [("value", "8"), ("value", "4"), ("value", "0"),
+                                                          ("value", "1")]
     assert float(values[0].get("x")) > float(values[1].get("x"))            # printed at the end of its bar
     assert "style" not in svg                                              # CSP: style-src 'self' only
     assert isinstance(svg, Markup)

@@ -40,18 +40,22 @@ def _number(value: float) -> str:
 
 
 def bar_chart(pairs: Sequence[tuple[str, float]], *, title: str, chart_id: str, bar_class: str = "bar",
-              unit: str = "") -> Markup:
+              unit: str = "", unit_one: str | None = None) -> Markup:
     """A horizontal bar chart of ``pairs`` in the given order, bars scaled to the largest value.
 
     ``chart_id`` makes the ids of ``<title>``/``<desc>`` unique on the page; ``unit`` follows
-    each value in the description ("people").
+    each value in the description ("people"), ``unit_one`` the value 1 ("person").
     """
     if bar_class not in BAR_CLASSES:
         raise ValueError(f"bar_class must be one of {BAR_CLASSES}")
     if not re.fullmatch(r"[A-Za-z][\w-]*", chart_id):
         raise ValueError("chart_id must be a plain identifier")
-    suffix = f" {unit}" if unit else ""
-    described = "; ".join(f"{label}: {_number(value)}{suffix}" for label, value in pairs) or "No values."
+
+    def suffix(value: float) -> str:
+        word = unit_one if value == 1 and unit_one is not None else unit
+        return f" {word}" if word else ""
+
+    described = "; ".join(f"{label}: {_number(value)}{suffix(value)}" for label, value in pairs) or "No values."
     height = max(len(pairs), 1) * ROW + 8
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
              f'width="{WIDTH}" height="{height}" aria-labelledby="{chart_id}-title {chart_id}-desc">',
@@ -66,7 +70,7 @@ def bar_chart(pairs: Sequence[tuple[str, float]], *, title: str, chart_id: str, 
         length = round(room * value / top, 1) if top > 0 and value > 0 else 0
         middle = y + BAR / 2
         parts.append(
-            f'<g><title>{_text(label)}: {_text(_number(value))}{_text(suffix)}</title>'
+            f'<g><title>{_text(label)}: {_text(_number(value))}{_text(suffix(value))}</title>'
             f'<text x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end" dominant-baseline="middle">'
             f'{_text(truncate(label))}</text>'
             f'<rect class="{bar_class}" x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR}" rx="2"/>'

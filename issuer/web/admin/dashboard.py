@@ -179,10 +179,10 @@ def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query
         "awards": session.scalar(select(func.count()).select_from(Award).where(Award.issuer_id == issuer.id)),
         "skills": skills_table(skills),
         "skills_chart": bar_chart(chart_pairs([(s.name, s.framework, len(s.people)) for s in skills]),
-                                  title="People per skill", chart_id="chart-skills", unit="people"),
+                                  title="People per skill", chart_id="chart-skills", unit="people", unit_one="person"),
         "windows": [(w, expiring_table(w), bar_chart(chart_pairs(w.per_skill()), bar_class="bar-soon",
                                                      title=f"People losing each skill in the next {w.days} days",
-                                                     chart_id=f"chart-expiring-{w.days}", unit="people"))
+                                                     chart_id=f"chart-expiring-{w.days}", unit="people", unit_one="person"))
                     for w in windows],
         "coverage": None,
     }

@@ -1,0 +1,244 @@
+"""The skills inventory dashboard (/admin/skills) through the Flask test client: counts from
+verified awards only, the expiring tables, the role picker, CSV exports equal to the page's
+tables (formula injection neutralised), empty states and sign-in.
+
+The workforce is tests/issuer/test_skills_inventory.py's (see its docstring), at a fixed clock.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import pytest
+
+from issuer.db.models import Achievement
+from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from tests.admin_support import Clock, Console, add_staff, console_app, page_text
+from tests.issuer.test_skills_inventory import ESCO, LEADERSHIP, ONET, OTHER, PYTHON, SQL, now_utc, seed_inventory
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+class Tables(HTMLParser):
+    """Every <table id=...> of a page as rows of cell texts (header row first)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table = self._row = self._cell = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("id", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+            self._table.append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(response) -> dict[str, list[list[str]]]:
+    assert response.status_code == 200, page_text(response)
+    return Tables(response.get_data(as_text=True)).tables
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+
+
+@pytest.fixture()
+def hr(tmp_path, db_url):
+    clock = Clock()
+    clock.now = now_utc()
+    app = console_app(tmp_path, db_url, clock=clock)
+    seed_inventory(app, clock.now)
+    add_staff(app, "hana", "issuer")
+    console = Console(app).login("hana")
+    console.clock = clock
+    return console
+
+
+def test_the_page_counts_people_per_skill_from_verified_awards_only(hr):
+    page = hr.get("/admin/skills")
+    found = tables(page)
+    assert found["table-skills"] == [
+        ["Skill", "Framework", "People", "Achievements"],
+        ["SQL", ESCO, "3", "Data Engineering; SQL Basics"],      # not cy (revoked) nor fay (expired)
+        ["lead a team", ESCO, "2", "Team Lead"],                 # not dee (suspended) nor gus (not yet valid)
+        ["Leadership", ONET, "2", "Team Lead"],
+        ["Python", ESCO, "1", "Data Engineering"],
+        ["SQL", OTHER, "1", "Other SQL"]]
+    text = page_text(page)
+    assert ("Counted from verified awards only: awards that are active (not revoked, suspended or superseded) "
+            "and inside their validity period on " + hr.clock.now.strftime("%Y-%m-%d %H:%M UTC")) in text
+    html = page.get_data(as_text=True)
+    assert html.count('<rect class="bar"') == 5 and html.count('<rect class="bar-soon"') == 1 + 2
+    assert (f"SQL ({ESCO}): 3 people; lead a team: 2 people; Leadership: 2 people; Python: 1 person; "
+            f"SQL ({OTHER}): 1 person") in text                  # the chart's description
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert ' style="' not in html
+
+
+def test_the_expiring_tables(hr):
+    found = tables(hr.get("/admin/skills"))
+    soon = found["table-expiring-30"]
+    assert soon[0] == ["Person", "Email", "Skill", "Framework", "Achievement", "Valid until"]
+    assert [(r[0], r[2], r[4]) for r in soon[1:]] == [("Ben", "SQL", "SQL Basics"), ("Hal", "SQL", "SQL Basics")]
+    quarter = sorted((r[1], r[2], r[4]) for r in found["table-expiring-90"][1:])
+    assert quarter == [("ana@example.com", "Python", "Data Engineering"), ("ana@example.com", "SQL", "Data Engineering"),
+                       ("ben@example.com", "SQL", "SQL Basics"), ("hal@example.com", "SQL", "SQL Basics")]
+
+
+def test_the_framework_filter_narrows_the_skills_table_and_its_csv(hr):
+    query = urlencode({"framework": ONET})
+    assert tables(hr.get(f"/admin/skills?{query}"))["table-skills"][1:] == [["Leadership", ONET, "2", "Team Lead"]]
+    assert csv_rows(hr.get(f"/admin/skills/skills.csv?{query}"))[1:] == [["Leadership", ONET, "2", "Team Lead"]]
+    empty = hr.get("/admin/skills?framework=Nothing")
+    assert "No one holds a skill in this framework now." in page_text(empty)
+
+
+def test_the_role_picker_shows_who_has_all_and_who_misses_which(hr):
+    page = hr.get("/admin/skills")
+    html = page.get_data(as_text=True)
+    for skill in (SQL, PYTHON, LEADERSHIP):                  # every known skill is offered, grouped by framework
+        assert f'name="skill" value="{skill["targetUrl"]}"' in html
+    assert "<legend>ESCO</legend>" in html and "<legend>Other</legend>" in html
+    assert "table-coverage" not in html                       # nothing chosen yet
+
+    query = urlencode({"skill": [SQL["targetUrl"], PYTHON["targetUrl"]]}, doseq=True)
+    page = hr.get(f"/admin/skills?{query}")
+    text = page_text(page)
+    assert "Has all 2 skills (1) Ana ana@example.com Who misses which" in text
+    rows = tables(page)["table-coverage"]
+    assert rows[0] == ["Person", "Email", "SQL", "Python", "Has all", "Missing"]
+    by_email = {r[1]: r for r in rows[1:]}
+    assert rows[1][1] == "ana@example.com" and by_email["ana@example.com"][2:] == ["✓", "✓", "yes", "nothing"]
+    assert by_email["ben@example.com"][2:] == ["✓", "missing", "no", "Python"]
+    assert by_email["ivy@example.com"][2:] == ["missing", "missing", "no", "SQL; Python"]
+    assert by_email["cy@example.com"][2:] == ["missing", "missing", "no", "SQL; Python"]     # revoked
+    assert f'value="{SQL["targetUrl"]}" checked' in page.get_data(as_text=True)
+
+    narrower = tables(hr.get(f"/admin/skills?{urlencode({'skill': LEADERSHIP['targetUrl']})}"))["table-coverage"]
+    assert sorted(r[1] for r in narrower[1:] if r[3] == "yes") == ["eve@example.com", "hal@example.com"]
+
+
+def test_same_named_skills_of_two_frameworks_are_told_apart(hr):
+    query = urlencode({"skill": [SQL["targetUrl"], "https://other.example/sql"]}, doseq=True)
+    rows = tables(hr.get(f"/admin/skills?{query}"))["table-coverage"]
+    assert rows[0][2:4] == [f"SQL ({ESCO})", f"SQL ({OTHER})"]
+
+
+def test_unknown_and_too_many_skills_are_explained(hr):
+    text = page_text(hr.get("/admin/skills?skill=COBOL"))
+    assert "No achievement of this issuer stands for: COBOL." in text
+    assert "Has all 1 skill (0)" in text and "No one has all of them." in text
+    many = hr.get("/admin/skills?" + urlencode({"skill": [f"s{i}" for i in range(51)]}, doseq=True))
+    assert many.status_code == 200
+    assert "Choose at most 50 skills at a time (51 were chosen)." in page_text(many)
+    assert "table-coverage" not in many.get_data(as_text=True)
+
+
+def test_every_csv_export_equals_its_table(hr):
+    query = urlencode({"skill": [SQL["targetUrl"], PYTHON["targetUrl"]]}, doseq=True)
+    found = tables(hr.get(f"/admin/skills?{query}"))
+    date = hr.clock.now.strftime("%Y-%m-%d")
+    for name, suffix in (("skills", ""), ("expiring-30", ""), ("expiring-90", ""), ("coverage", f"?{query}")):
+        response = hr.get(f"/admin/skills/{name}.csv{suffix}")
+        assert csv_rows(response) == found[f"table-{name}"], name
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert response.headers["Content-Disposition"] == f'attachment; filename="{name}-{date}.csv"'
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.get_data().startswith("\ufeff".encode("utf-8") + name_header(name))
+    page = hr.get(f"/admin/skills?{query}").get_data(as_text=True)
+    for name in ("skills", "expiring-30", "expiring-90"):
+        assert f'href="/admin/skills/{name}.csv"' in page
+    assert (f'href="/admin/skills/coverage.csv?skill={SQL["targetUrl"]}&amp;skill={PYTHON["targetUrl"]}"'
+            in page)
+
+
+def name_header(name: str) -> bytes:
+    return {"skills": b"Skill,", "expiring-30": b"Person,", "expiring-90": b"Person,", "coverage": b"Person,"}[name]
+
+
+@SQLITE_ONLY
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path, db_url):
+    clock = Clock()
+    clock.now = now = now_utc()
+    app = console_app(tmp_path, db_url, clock=clock)
+    state = app.extensions["microcred"]
+    evil = {"targetName": '=HYPERLINK("https://evil.example","x")', "targetUrl": "https://evil.example/s",
+            "targetFramework": "+cmd|' /C calc'!A0"}
+    with state.sessions.begin() as session:
+        issuer = load_issuer(session, state.settings)
+        session.add(Achievement(issuer_id=issuer.id, slug="evil", name="@SUM(1+1)", description="x.",
+                                criteria_narrative="x.", alignments=[evil], validity_months=1))
+    with state.sessions.begin() as session:
+        ctx = IssuerContext.load(session, state.settings, load_issuer(session, state.settings))
+        issue_award(session, ctx, AwardRequest(achievement="evil", email="-1+2@example.com", name="\tTab",
+                                               awarded_at=now), actor="test", now=now)
+    add_staff(app, "hana", "issuer")
+    hr = Console(app).login("hana")
+    skills = csv_rows(hr.get("/admin/skills/skills.csv"))
+    assert skills[1] == ["'" + evil["targetName"], "'" + evil["targetFramework"], "1", "'@SUM(1+1)"]
+    coverage = csv_rows(hr.get("/admin/skills/coverage.csv?skill=https://evil.example/s"))
+    assert coverage[0][2] == "'" + evil["targetName"]
+    assert coverage[1][:2] == ["'\tTab", "'-1+2@example.com"]
+    expiring = csv_rows(hr.get("/admin/skills/expiring-90.csv"))
+    assert expiring[1][:5] == ["'\tTab", "'-1+2@example.com", "'" + evil["targetName"], "'" + evil["targetFramework"],
+                               "'@SUM(1+1)"]
+    page = hr.get("/admin/skills").get_data(as_text=True)             # on the page: plain, escaped text
+    assert "=HYPERLINK(&#34;https://evil.example&#34;,&#34;x&#34;)" in page or \
+           "=HYPERLINK(&quot;https://evil.example&quot;,&quot;x&quot;)" in page
+
+
+@SQLITE_ONLY
+def test_an_empty_instance_explains_itself(tmp_path, db_url):
+    app = console_app(tmp_path, db_url)
+    add_staff(app, "hana", "issuer")
+    text = page_text(Console(app).login("hana").get("/admin/skills"))
+    assert "No awards yet — issue one" in text
+    assert "No achievement names a skill yet." in text
+    assert "No one holds a skill now." in text
+    assert "No one loses a skill in the next 30 days." in text and "No one loses a skill in the next 90 days." in text
+
+
+@SQLITE_ONLY
+def test_the_demo_data(tmp_path, db_url):
+    app = console_app(tmp_path, db_url, demo=True)
+    add_staff(app, "ada", "admin")                                     # admins see it too
+    admin = Console(app).login("ada")
+    rows = tables(admin.get("/admin/skills"))["table-skills"][1:]
+    assert len(rows) == 15 and {r[2] for r in rows} == {"2"}
+    lead = [r for r in rows if r[0] == "lead a team"]
+    assert lead == [["lead a team", "ESCO (European Skills, Competences, Qualifications and Occupations)", "2",
+                     "Team Leadership"]]
+    assert '<a href="/admin/skills" aria-current="page">Skills</a>' in admin.get("/admin/skills").get_data(as_text=True)
+
+
+@SQLITE_ONLY
+def test_signed_out_visitors_are_sent_to_sign_in_and_bad_exports_refused(tmp_path, db_url):
+    app = console_app(tmp_path, db_url)
+    client = app.test_client()
+    for path in ("/admin/skills", "/admin/skills/skills.csv", "/admin/skills/coverage.csv?skill=x"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/admin/login?next=" in response.headers["Location"], path
+    add_staff(app, "hana", "issuer")
+    hr = Console(app).login("hana")
+    assert hr.get("/admin/skills/people.csv").status_code == 404
+    assert hr.get("/admin/skills/coverage.csv").status_code == 400
+    assert hr.get("/admin/skills/coverage.csv?" + urlencode({"skill": [f"x{i}" for i in range(51)]}, doseq=True)).status_code == 400
