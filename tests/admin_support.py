@@ -78,7 +78,7 @@ class Console:
         self.client = app.test_client()
 
     def csrf_token(self, path: str = "/admin/login") -> str:
-        response = self.client.get(path)
+        response = self.client.get(path, follow_redirects=True)
         match = CSRF_FIELD.search(response.get_data(as_text=True))
         assert match, f"no csrf_token field on {path} ({response.status_code})"
         return match.group(1)

@@ -15,13 +15,15 @@ from flask import Flask
 
 from .blueprint import bp, install
 
+# every page module, imported once with this package (before any app registers the blueprint)
+PAGES = tuple(importlib.import_module(f"{__name__}.{module.name}")
+              for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+              if module.name != "blueprint")
+
 
 def register_admin(app: Flask) -> None:
     """Mount the console on ``app`` (CSRF protection, session settings, all admin pages)."""
     if "admin" in app.blueprints:
         return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name != "blueprint":
-            importlib.import_module(f"{__name__}.{module.name}")
     install(app)
     app.register_blueprint(bp)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, g, redirect, render_template, request, session, url_for
 
 from ...staff import StaffError, authenticate
-from .blueprint import SESSION_KEY, bp, public, state
+from .blueprint import SESSION_KEY, admin_nav, bp, public, state
 
 
 def _safe_next(target: str | None) -> str:
@@ -51,9 +51,8 @@ def logout() -> Response:
 
 @bp.get("/")
 def home() -> Response:
-    from flask import current_app
-
-    target = "admin.dashboard" if "admin.dashboard" in current_app.view_functions else "admin.awards"
-    if target not in current_app.view_functions:
-        target = "admin.keys"
-    return redirect(url_for(target))
+    """The first console page this account may open (the skills dashboard once it exists)."""
+    pages = admin_nav()
+    if not pages:
+        abort(404, "No console pages are available.")
+    return redirect(pages[0][0])

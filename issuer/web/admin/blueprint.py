@@ -150,3 +150,13 @@ def admin_nav() -> list[tuple[str, str, bool]]:
             items.append((url_for(endpoint), label, request.endpoint == endpoint
                           or (request.endpoint or "").startswith(endpoint + "_")))
     return items
+
+
+@bp.app_template_filter("sentence")
+def sentence(message: object) -> str:
+    """A service error ("the slug ... is taken") as a sentence for a page ("The slug ... is taken.")."""
+    text = str(message).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
