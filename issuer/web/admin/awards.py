@@ -1,0 +1,216 @@
+"""Awards: the list (filters, pages), issuing one award, one award's page with its actions and audit trail.
+
+The rules are elsewhere, each in one place: the request's (:mod:`issuer.award_rules`, shared
+with the REST API), issuance (:func:`issuer.issuance.issue_award`: idempotent, verified before
+it is stored), status changes and renewal (:mod:`issuer.lifecycle`) and the search
+(:mod:`issuer.award_search`). These views parse the form, call one of them and render.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from verifier.errors import CredentialError
+
+from ...award_rules import RESULT_FIELD, AwardRuleError, award_request, form_body, issuance_error_field, status_reason
+from ...award_search import FilterError, AwardFilters, STATES, parse_filters, search_awards, shown_state
+from ...credentials import credential_url
+from ...db.models import Achievement, AuditEntry, Award, Issuer
+from ...issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from ...lifecycle import change_status, renew
+from ...mail import send_after_commit
+from .blueprint import actor, bp, state
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ACTIONS = ("revoke", "suspend", "unsuspend", "renew")
+DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended (active again)"}
+
+
+def _sentence(message: str) -> str:
+    """A service's message ("there is no achievement 'x'") as a sentence for the page."""
+    message = message.strip()
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def _issuer(db: Session) -> Issuer:
+    return load_issuer(db, state().settings)
+
+
+def _achievements(db: Session, issuer: Issuer) -> list[Achievement]:
+    return list(db.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id).order_by(Achievement.name)))
+
+
+def _options(db: Session, issuer: Issuer, empty: str) -> list[tuple[str, str]]:
+    """The achievements as (id, name) options of a select, after an empty choice labelled ``empty``."""
+    return [("", empty)] + [(a.id, a.name) for a in _achievements(db, issuer)]
+
+
+def _award_or_404(db: Session, award_id: str) -> Award:
+    award = db.get(Award, award_id) if UUID.match(award_id) else None
+    if award is None or award.issuer_id != _issuer(db).id:
+        abort(404, "There is no such award.")
+    return award
+
+
+# ---------------------------------------------------------------- the list
+
+@bp.get("/awards")
+def awards() -> tuple[str, int]:
+    try:
+        filters, page_number = parse_filters(request.args)
+        error = None
+    except FilterError as exc:
+        filters, page_number, error = AwardFilters(), 1, exc
+    with state().sessions() as db:
+        issuer = _issuer(db)
+        page = None if error else search_awards(db, issuer, filters, now=state().clock(), page=page_number)
+        chosen = _find(db, issuer, filters.achievement)
+        return render_template("admin/awards.html", page=page, filters=filters, args=request.args,
+                               achievements=_options(db, issuer, "Any achievement"),
+                               achievement=chosen.id if chosen else request.args.get("achievement", ""),
+                               states=[("", "Any state")] + [(s, s.capitalize()) for s in STATES],
+                               errors={error.field: error.message} if error else {}), 400 if error else 200
+
+
+# ---------------------------------------------------------------- issue one
+
+def _find(db: Session, issuer: Issuer, ref: str | None) -> Achievement | None:
+    if not ref or len(ref) > 100:
+        return None
+    return db.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id,
+                                                (Achievement.id == ref) | (Achievement.slug == ref))).one_or_none()
+
+
+def _result_fields(achievement: Achievement | None) -> list[dict]:
+    """One form field per result description: a select of a rubric's levels or allowed values, else text."""
+    fields = []
+    for rd in (achievement.result_descriptions or []) if achievement else []:
+        levels = [(lv.get("id"), lv.get("name") or lv.get("id")) for lv in rd.get("rubricCriterionLevel") or []
+                  if isinstance(lv, dict)]
+        values = [(v, v) for v in rd.get("allowedValue") or [] if isinstance(v, str)]
+        options = levels or values
+        fields.append({"name": RESULT_FIELD + str(rd.get("id")),
+                       "label": f"{rd.get('name')} (level achieved)" if levels else str(rd.get("name")),
+                       "options": [("", "Not assessed")] + options if options else None,
+                       "hint": f"The value achieved ({rd.get('resultType') or 'a value'})."})
+    return fields
+
+
+def _issue_form(ref: str | None, form: dict, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    with state().sessions() as db:
+        issuer = _issuer(db)
+        chosen = _find(db, issuer, ref)
+        if ref and chosen is None and "achievement" not in errors:
+            errors = {**errors, "achievement": "Choose one of the achievements."}
+            status = 422 if status == 200 else status
+        return render_template("admin/award_new.html", achievements=_options(db, issuer, "Choose…"),
+                               chosen=chosen, result_fields=_result_fields(chosen),
+                               form=form, errors=errors, today=state().clock().date().isoformat()), status
+
+
+def _issue(wanted: AwardRequest, notify: bool) -> tuple[str, bool]:
+    """(award id, created): issue in one transaction; a concurrent twin of this form answers its award."""
+    settings = state().settings
+    for attempt in range(2):
+        try:
+            with state().sessions.begin() as db:
+                ctx = IssuerContext.load(db, settings, _issuer(db))
+                row, created = issue_award(db, ctx, wanted, actor=actor(), notify="awarded" if notify else None)
+                return row.id, created
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _issued_message(award_id: str, created: bool) -> Markup:
+    text = "Award issued." if created else "This award was already issued; nothing new was issued."
+    return Markup('{} <a href="{}">Open the signed credential\'s public page</a>.').format(
+        text, credential_url(state().settings, award_id))
+
+
+def _send_mail_after(response: Response) -> None:
+    """Deliver queued award emails once the response has gone out (the outbox retries failures)."""
+    sessions, settings = state().sessions, state().settings
+    response.call_on_close(lambda: send_after_commit(sessions, settings))
+
+
+@bp.route("/awards/new", methods=["GET", "POST"])
+def award_new() -> Response | tuple[str, int]:
+    if request.method == "GET":
+        return _issue_form(request.args.get("achievement"), {}, {})
+    form = request.form
+    values = {k: v[:10_000] for k, v in form.items() if k != "csrf_token"}
+    with state().sessions() as db:
+        chosen = _find(db, _issuer(db), form.get("achievement"))
+        descriptions = list(chosen.result_descriptions or []) if chosen else []
+    try:
+        wanted, _ = award_request(form_body(form, descriptions), now=state().clock())
+        award_id, created = _issue(wanted, notify=form.get("notify") == "yes")
+    except AwardRuleError as exc:
+        return _issue_form(form.get("achievement"), values, {exc.field or "form": exc.message}, 422)
+    except CredentialError as exc:
+        return _issue_form(form.get("achievement"), values,
+                           {issuance_error_field(exc) or "form": _sentence(str(exc))}, 422)
+    flash(_issued_message(award_id, created), "ok" if created else "info")
+    response = redirect(url_for("admin.award", award_id=award_id), 303)
+    if created and form.get("notify") == "yes":
+        _send_mail_after(response)
+    return response
+
+
+# ---------------------------------------------------------------- one award
+
+def _audit_trail(db: Session, award_id: str) -> list[AuditEntry]:
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.award_id == award_id)
+                           .order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def _links(award: Award) -> dict[str, str]:
+    settings = state().settings
+    public = credential_url(settings, award.id)
+    return {"credential": public, "verify": settings.url("/verify") + "?" + urlencode({"url": public})}
+
+
+@bp.get("/awards/<award_id>")
+def award(award_id: str) -> str:
+    with state().sessions() as db:
+        row = _award_or_404(db, award_id)
+        renewal_of = db.scalars(select(Award.id).where(Award.superseded_by == row.id)).first()
+        return render_template("admin/award.html", award=row, shown_state=shown_state(row, state().clock()),
+                               links=_links(row), trail=_audit_trail(db, row.id), renewal_of=renewal_of)
+
+
+def _renew(award_id: str) -> tuple[str, str]:
+    new = renew(state().sessions, state().settings, award_id, actor=actor())
+    return new.id, "Renewed: this is the new award. The earlier one is superseded and links here."
+
+
+def _change(award_id: str, action: str) -> tuple[str, str]:
+    reason = status_reason(request.form, required=False) or ""
+    change = change_status(state().sessions, state().settings, award_id, action, reason=reason, actor=actor())
+    verb = DONE[action]
+    return award_id, (f"Award {verb}." if change.changed else f"The award was already {change.state}; nothing changed.")
+
+
+@bp.post("/awards/<award_id>/<any(revoke, suspend, unsuspend, renew):action>")
+def award_action(award_id: str, action: str) -> Response:
+    with state().sessions() as db:
+        _award_or_404(db, award_id)
+    try:
+        target, message = _renew(award_id) if action == "renew" else _change(award_id, action)
+    except (AwardRuleError, CredentialError) as exc:
+        flash(_sentence(str(exc)), "bad")
+        return redirect(url_for("admin.award", award_id=award_id), 303)
+    flash(message, "ok")
+    response = redirect(url_for("admin.award", award_id=target), 303)
+    if action == "renew":       # the renewal email was queued with the new award
+        _send_mail_after(response)
+    return response
