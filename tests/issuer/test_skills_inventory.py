@@ -185,5 +185,6 @@ def test_known_skills_for_the_role_picker(tmp_path, db_url):
         options = known_skills(session, issuer)
     assert [(o.framework, o.name, o.ref) for o in options] == [
         (ESCO, "lead a team", LEAD["targetUrl"]), (ESCO, "Python", PYTHON["targetUrl"]),
-        (ESCO, "SQL", SQL["targetUrl"]), (ONET, "Leadership", LEADERSHIP["targetUrl"]), (OTHER, "SQL", OTHER_SQL["targetUrl"])]
+        (ESCO, "SQL", SQL["targetUrl"]), (ONET, "Leadership", LEADERSHIP["targetUrl"]),
+        (OTHER, "SQL", OTHER_SQL["targetUrl"])]
     assert options[2].answers_to("sql") and options[2].answers_to("S1.2") and not options[2].answers_to("Python")

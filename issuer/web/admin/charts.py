@@ -16,11 +16,11 @@ from typing import Sequence
 from markupsafe import Markup
 
 WIDTH = 640
-LABEL_WIDTH = 220           # px kept for labels on the left
+LABEL_WIDTH = 250           # px kept for labels on the left
 VALUE_ROOM = 48             # px kept right of the longest bar for its value
 ROW = 26                    # px per bar
 BAR = 18                    # bar thickness
-LABEL_CHARS = 30            # longer labels end in an ellipsis (the full label is in <desc> and the bar's <title>)
+LABEL_CHARS = 28            # longer labels end in an ellipsis (the full label is in <desc> and the bar's <title>)
 BAR_CLASSES = ("bar", "bar-soon")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -169,6 +169,12 @@ def build_table(name: str, session: Session, issuer: Issuer, now: datetime, quer
     return coverage_table(coverage(session, issuer, query.asked, now), labels)
 
 
+def _expiring_chart(window: Expiring):
+    return bar_chart(chart_pairs(window.per_skill()), bar_class="bar-soon", chart_id=f"chart-expiring-{window.days}",
+                     title=f"People losing each skill in the next {window.days} days", unit="people",
+                     unit_one="person")
+
+
 def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query) -> dict:
     skills, all_frameworks = _skills(session, issuer, now, query)
     options = known_skills(session, issuer)
@@ -180,10 +186,7 @@ def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query
         "skills": skills_table(skills),
         "skills_chart": bar_chart(chart_pairs([(s.name, s.framework, len(s.people)) for s in skills]),
                                   title="People per skill", chart_id="chart-skills", unit="people", unit_one="person"),
-        "windows": [(w, expiring_table(w), bar_chart(chart_pairs(w.per_skill()), bar_class="bar-soon",
-                                                     title=f"People losing each skill in the next {w.days} days",
-                                                     chart_id=f"chart-expiring-{w.days}", unit="people", unit_one="person"))
-                    for w in windows],
+        "windows": [(w, expiring_table(w), _expiring_chart(w)) for w in windows],
         "coverage": None,
     }
     if query.asked:
