@@ -191,7 +191,10 @@ def _install_headers(app: Flask, *, hsts: bool) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         own_policy = response.headers.get("Content-Security-Policy")    # a view's stricter one (SVG downloads)
+        own_referrer = response.headers.get("Referrer-Policy")          # the console's same-origin one
         response.headers.update(SECURITY_HEADERS)
+        if own_referrer:
+            response.headers["Referrer-Policy"] = own_referrer
         if own_policy:
             response.headers["Content-Security-Policy"] = own_policy
         elif response.mimetype == "text/html":

@@ -150,6 +150,9 @@ def test_pages_are_not_cached_and_only_post_forms_to_this_site(app):
     csp = response.headers["Content-Security-Policy"]
     assert "form-action 'self'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp
     assert "frame-ancestors 'none'" in csp
+    # same-origin, not no-referrer: browsers send "Origin: null" on posts from no-referrer pages
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert app.test_client().get("/issuer").headers["Referrer-Policy"] == "no-referrer"
 
 
 # ------------------------------------------------------------------ CSRF and cross-site requests

@@ -128,6 +128,9 @@ def _guard() -> Response | None:
 @bp.after_request
 def _headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts,
+    # which the cross-site check refuses; nothing is sent to other sites either way
+    response.headers["Referrer-Policy"] = "same-origin"
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = ADMIN_CSP
     return response
