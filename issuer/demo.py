@@ -10,6 +10,7 @@ again finds everything in place and adds nothing.
 from __future__ import annotations
 
 import os
+import secrets
 
 from dataclasses import dataclass
 
@@ -231,6 +232,34 @@ def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str
         return DemoResult(issuer.did, issuer_created, achievements_created, tuple(awards))
 
 
+DEMO_ADMIN = "hr-admin"
+DEMO_PASSWORD_FILE = "demo-admin-password"
+
+
+def ensure_demo_admin(sessions: sessionmaker[Session], settings: Settings) -> tuple[str, str | None]:
+    """A console account for trying the demo: (user name, password or None when unknown).
+
+    Created only while no staff account exists, with a random password kept (0600) in
+    ``<instance>/demo-admin-password`` so the demo can print it again. An installation that
+    already has accounts gets none.
+    """
+    from .db.models_staff import StaffUser
+    from .staff import create_user
+
+    path = settings.instance / DEMO_PASSWORD_FILE
+    with sessions.begin() as session:
+        if session.scalars(select(StaffUser.id).limit(1)).first() is None:
+            password = secrets.token_urlsafe(12)
+            create_user(session, DEMO_ADMIN, password, "admin", name="Demo HR admin")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(password + "\n")
+            return DEMO_ADMIN, password
+        if session.scalars(select(StaffUser.id).where(StaffUser.username == DEMO_ADMIN)).first() and path.is_file():
+            return DEMO_ADMIN, path.read_text(encoding="utf-8").strip()
+    return DEMO_ADMIN, None
+
+
 @click.command("demo")
 def demo() -> None:
     """Set up a demo issuer with a skills framework and sample awards (safe to run again)."""
@@ -245,6 +274,7 @@ def demo() -> None:
             sessions = session_factory(engine)
             result = seed_demo(sessions, settings, notify=True)
             delivery = send_after_commit(sessions, settings)
+            admin, password = ensure_demo_admin(sessions, settings)
         finally:
             engine.dispose()
     state = "created" if result.issuer_created else "already set up"
@@ -257,5 +287,8 @@ def demo() -> None:
     if delivery is not None and delivery.sent:
         where = "instance/outbox-mail/" if not os.environ.get("MICROCRED_SMTP_HOST") else "the SMTP server"
         click.echo(f"award emails: {delivery.sent} sent to {where}")
+    if password:
+        click.echo(f"HR console: {settings.url('/admin/')}  user {admin}, password {password} "
+                   f"(kept in {settings.instance / DEMO_PASSWORD_FILE})")
     hint = " --allow-http-host HOST" if settings.base_url.startswith("http:") else ""
     click.echo(f"Serve them with 'microcred serve'; check one with 'microcred verify URL{hint}'.")

@@ -129,3 +129,45 @@ def test_the_demo_command_reports_bad_configuration_in_one_line(tmp_path, db_url
     result = CliRunner().invoke(demo, [])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_demo_creates_a_console_account_once_and_prints_it(tmp_path, db_url, monkeypatch):
+    import re
+    import stat
+
+    from issuer.config import load_settings
+    from issuer.instance import open_instance
+    from issuer.staff import authenticate
+
+    monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
+    monkeypatch.setenv("MICROCRED_BASE_URL", "http://localhost:5000")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    first = CliRunner().invoke(demo, [])
+    match = re.search(r"HR console: http://localhost:5000/admin/  user hr-admin, password (\S+) ", first.stdout)
+    assert match, first.stdout
+    password_file = tmp_path / "instance" / "demo-admin-password"
+    assert password_file.read_text().strip() == match.group(1)
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    with open_instance(load_settings()).begin() as session:
+        assert authenticate(session, "hr-admin", match.group(1)).role == "admin"
+    second = CliRunner().invoke(demo, [])
+    assert f"user hr-admin, password {match.group(1)} " in second.stdout      # the same account, shown again
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_demo_adds_no_account_where_staff_accounts_exist(tmp_path, db_url, monkeypatch):
+    from issuer.config import load_settings
+    from issuer.instance import open_instance
+    from issuer.staff import create_user
+
+    monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
+    monkeypatch.setenv("MICROCRED_BASE_URL", "http://localhost:5000")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    with open_instance(load_settings()).begin() as session:
+        create_user(session, "hana", "a long enough passphrase", "admin")
+    result = CliRunner().invoke(demo, [])
+    assert result.exit_code == 0 and "HR console" not in result.stdout
+    assert not (tmp_path / "instance" / "demo-admin-password").exists()
