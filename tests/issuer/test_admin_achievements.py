@@ -327,9 +327,6 @@ def test_browser_fill_preview_save_and_list(browser, db_url, tmp_path, artifacts
 
     with live_console(factory) as (app, base_url):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        # Workaround, harmless once fixed: the app sends Referrer-Policy: no-referrer, so Chromium sends
-        # "Origin: null" with form posts, which the console's same-origin check refuses (403 at sign-in).
-        context.set_extra_http_headers({"Origin": base_url})
         page = context.new_page()
         problems = []
         page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
