@@ -179,13 +179,21 @@ def _links(award: Award) -> dict[str, str]:
     return {"credential": public, "verify": settings.url("/verify") + "?" + urlencode({"url": public})}
 
 
+def _results(award: Award) -> list[tuple[str, str]]:
+    """(result description's name, value or level) for each result of the award."""
+    names = {rd.get("id"): rd.get("name") for rd in award.achievement.result_descriptions or []}
+    return [(str(names.get(r.get("resultDescription")) or "Result"),
+             str(r.get("value") or r.get("achievedLevel") or r.get("status") or "")) for r in award.results or []]
+
+
 @bp.get("/awards/<award_id>")
 def award(award_id: str) -> str:
     with state().sessions() as db:
         row = _award_or_404(db, award_id)
         renewal_of = db.scalars(select(Award.id).where(Award.superseded_by == row.id)).first()
         return render_template("admin/award.html", award=row, shown_state=shown_state(row, state().clock()),
-                               links=_links(row), trail=_audit_trail(db, row.id), renewal_of=renewal_of)
+                               links=_links(row), trail=_audit_trail(db, row.id), renewal_of=renewal_of,
+                               results=_results(row))
 
 
 def _renew(award_id: str) -> tuple[str, str]:
