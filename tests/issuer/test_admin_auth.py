@@ -381,3 +381,10 @@ def test_microcred_users_errors_are_one_line_and_change_nothing(cli_env, args, s
     assert result.exit_code == 2
     assert message in result.output and result.output.startswith("error:")
     assert cli("users", "list").output == ""
+
+
+def test_form_attributes_are_markup_not_escaped_text(app):
+    html = Console(app).get("/admin/login").get_data(as_text=True)
+    assert 'autocomplete="username"' in html and "&#34;" not in html
+    html = Console(app).login("ada").get("/admin/users").get_data(as_text=True)
+    assert 'autocomplete="new-password" minlength="12"' in html and "&#34;" not in html
