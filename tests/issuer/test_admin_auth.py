@@ -388,3 +388,11 @@ def test_form_attributes_are_markup_not_escaped_text(app):
     assert 'autocomplete="username"' in html and "&#34;" not in html
     html = Console(app).login("ada").get("/admin/users").get_data(as_text=True)
     assert 'autocomplete="new-password" minlength="12"' in html and "&#34;" not in html
+
+
+def test_an_upload_over_the_request_limit_gets_a_plain_page(app):
+    admin = Console(app).login("ada")
+    response = admin.post("/admin/users", {"username": "x" * (2 * 1024 * 1024)}, token_from="/admin/users",
+                          headers={"Accept": "text/html"})
+    assert response.status_code == 413
+    assert "larger than this form accepts" in page_text(response)

@@ -144,6 +144,15 @@ def _csrf_error(exc: CSRFError) -> Response:
                       "Go back, reload the page and try again.")
 
 
+@bp.errorhandler(413)
+def _too_large(exc) -> Response:
+    from ..app import error_page
+
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return error_page(413, "Upload too large", f"What you sent is larger than this form accepts "
+                      f"({limit // 1024} KiB). Badge images may be up to 512 KiB; split a large CSV file.")
+
+
 @bp.app_template_global()
 def admin_nav() -> list[tuple[str, str, bool]]:
     """(url, label, current) for each console page the signed-in account may open."""
