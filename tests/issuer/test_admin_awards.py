@@ -1,4 +1,4 @@
-"""The console's awards pages: issue one, the filtered list, one award's page, its actions and audit trail.
+"""The console's awards pages: issue one, the filtered list, one award's shown, its actions and audit trail.
 
 Flask test client against SQLite and PostgreSQL; the issued credentials are checked with the
 real verifier, offline, against what the issuer publishes.
@@ -103,13 +103,13 @@ def test_the_issue_form_shows_the_chosen_achievements_results(app, hr, clock):
 def test_issue_one_award_with_evidence_and_a_result(app, hr):
     response = submit(hr, app)
     award_id = award_id_of(response)
-    page = hr.get(f"/admin/awards/{award_id}")
-    html = page.get_data(as_text=True)
+    shown = hr.get(f"/admin/awards/{award_id}")
+    html = shown.get_data(as_text=True)
     public = f"https://hr.example.com/credentials/{award_id}"
-    assert "Award issued." in page_text(page)
+    assert "Award issued." in page_text(shown)
     assert f'<a href="{public}">Open the signed credential' in html          # the flash links the public page
-    assert page_text(page).count("Award issued.") == 1
-    assert "Grade B" in page_text(page) and "Project report" in page_text(page)
+    assert page_text(shown).count("Award issued.") == 1
+    assert "Grade B" in page_text(shown) and "Project report" in page_text(shown)
     award = stored(app, award_id)
     assert award.evidence == [{"id": "https://wiki.example.com/projects/42", "narrative":
                                "Rewrote the reporting queries.", "name": "Project report"}]
@@ -214,9 +214,9 @@ def test_filters_each_narrow_the_list(app, hr, clock):
 @SQLITE_ONLY
 def test_the_filter_form_keeps_its_values_and_refuses_bad_ones(app, hr):
     issue(app, "alex@example.com")
-    page = hr.get("/admin/awards?recipient=alex&state=active&expiring=30&achievement=sql").get_data(as_text=True)
-    assert 'value="alex"' in page and '<option value="active" selected>' in page and 'value="30"' in page
-    assert f'<option value="{app.achievement_ids["sql"]}" selected>' in page
+    shown = hr.get("/admin/awards?recipient=alex&state=active&expiring=30&achievement=sql").get_data(as_text=True)
+    assert 'value="alex"' in shown and '<option value="active" selected>' in shown and 'value="30"' in shown
+    assert f'<option value="{app.achievement_ids["sql"]}" selected>' in shown
     bad = hr.get("/admin/awards?expiring=soon")
     assert bad.status_code == 400 and rows_of(bad) == []
     assert "Expiring within: a whole number of days from 0 to 3650." in page_text(bad)
@@ -264,9 +264,9 @@ def test_revoke_needs_a_reason(app, hr):
     award_id = issue(app, "alex@example.com")
     response = act(hr, award_id, "revoke", "   ")
     assert response.headers["Location"].endswith(f"/admin/awards/{award_id}")
-    page = hr.get(f"/admin/awards/{award_id}")
-    assert "A reason is required (it is kept in the audit log)." in page_text(page)
-    assert 'notice-bad' in page.get_data(as_text=True)
+    shown = hr.get(f"/admin/awards/{award_id}")
+    assert "A reason is required (it is kept in the audit log)." in page_text(shown)
+    assert 'notice-bad' in shown.get_data(as_text=True)
     assert stored(app, award_id).state == "active" and not revocation_bit(app, award_id)
     act(hr, award_id, "revoke")                       # no field at all
     assert stored(app, award_id).state == "active"
@@ -281,16 +281,16 @@ def test_revoke_with_a_reason(app, hr):
     assert revocation_bit(app, award_id)
     report = verify(app, award_id)
     assert not report.verified and report.check("status").reason == "revoked"
-    page = hr.get(f"/admin/awards/{award_id}")
-    text = page_text(page)
+    shown = hr.get(f"/admin/awards/{award_id}")
+    text = page_text(shown)
     assert "Award revoked." in text and "Reason: Issued to the wrong person" in text
-    trail = page.get_data(as_text=True).split('id="audit-trail"', 1)[1]
+    trail = shown.get_data(as_text=True).split('id="audit-trail"', 1)[1]
     rows = re.findall(r"<tr>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td class=\"reason\">\s*([^<]*)",
                       trail)
     assert [(who, action, details.strip()) for _, who, action, details in rows][-1] == \
         ("staff:hana", "revoke", "Issued to the wrong person")
     assert [action for _, _, action, _ in rows] == ["issue", "revoke"]
-    assert "Change this award" not in text and f"/admin/awards/{award_id}/" not in page.get_data(as_text=True)
+    assert "Change this award" not in text and f"/admin/awards/{award_id}/" not in shown.get_data(as_text=True)
     act(hr, award_id, "revoke", "again")
     assert "The award was already revoked; nothing changed." in page_text(hr.get(f"/admin/awards/{award_id}"))
 
@@ -300,9 +300,9 @@ def test_suspend_and_unsuspend(app, hr):
     act(hr, award_id, "suspend", "Under investigation")
     assert stored(app, award_id).state == "suspended"
     assert verify(app, award_id).check("status").reason == "suspended"
-    page = page_text(hr.get(f"/admin/awards/{award_id}"))
-    assert "Award suspended." in page and "Unsuspend" in page and "Reason for suspending" not in page
-    assert "Renew" not in page
+    shown = page_text(hr.get(f"/admin/awards/{award_id}"))
+    assert "Award suspended." in shown and "Unsuspend" in shown and "Reason for suspending" not in shown
+    assert "Renew" not in shown
     act(hr, award_id, "renew")                        # refused by the lifecycle rules: shown, nothing changes
     assert "An award that is suspended cannot be renewed." in page_text(hr.get(f"/admin/awards/{award_id}"))
     assert count(app) == 1

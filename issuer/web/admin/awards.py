@@ -142,23 +142,32 @@ def _send_mail_after(response: Response) -> None:
     response.call_on_close(lambda: send_after_commit(sessions, settings))
 
 
+def _issue_posted(form) -> tuple[str, bool]:
+    """Check the posted form with the award rules and issue it: (award id, created)."""
+    with state().sessions() as db:
+        chosen = _find(db, _issuer(db), form.get("achievement"))
+        descriptions = list(chosen.result_descriptions or []) if chosen else []
+    wanted, _ = award_request(form_body(form, descriptions), now=state().clock())
+    return _issue(wanted, notify=form.get("notify") == "yes")
+
+
+def _error_of(exc: Exception) -> dict[str, str]:
+    """{field: message} for a refused award ("form": not about one field)."""
+    if isinstance(exc, AwardRuleError):
+        return {exc.field or "form": exc.message}
+    return {issuance_error_field(exc) or "form": _sentence(str(exc))}
+
+
 @bp.route("/awards/new", methods=["GET", "POST"])
 def award_new() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _issue_form(request.args.get("achievement"), {}, {})
     form = request.form
-    values = {k: v[:10_000] for k, v in form.items() if k != "csrf_token"}
-    with state().sessions() as db:
-        chosen = _find(db, _issuer(db), form.get("achievement"))
-        descriptions = list(chosen.result_descriptions or []) if chosen else []
     try:
-        wanted, _ = award_request(form_body(form, descriptions), now=state().clock())
-        award_id, created = _issue(wanted, notify=form.get("notify") == "yes")
-    except AwardRuleError as exc:
-        return _issue_form(form.get("achievement"), values, {exc.field or "form": exc.message}, 422)
-    except CredentialError as exc:
-        return _issue_form(form.get("achievement"), values,
-                           {issuance_error_field(exc) or "form": _sentence(str(exc))}, 422)
+        award_id, created = _issue_posted(form)
+    except (AwardRuleError, CredentialError) as exc:
+        typed = {k: v[:10_000] for k, v in form.items() if k != "csrf_token"}
+        return _issue_form(form.get("achievement"), typed, _error_of(exc), 422)
     flash(_issued_message(award_id, created), "ok" if created else "info")
     response = redirect(url_for("admin.award", award_id=award_id), 303)
     if created and form.get("notify") == "yes":
