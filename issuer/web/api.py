@@ -61,6 +61,7 @@ from verifier.recipient import normalize_identity
 
 from ..achievement_rules import AchievementError, achievement_fields
 from ..achievement_rules import create_achievement as new_achievement
+from .. import award_rules
 from ..config import ConfigError, Settings
 from ..credentials import credential_url, timestamp
 from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
@@ -79,10 +80,7 @@ MAX_PAGE = 100
 MAX_SKILLS_ASKED = 50
 MAX_IDEMPOTENCY_KEY = 200
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-EVIDENCE_KEYS = ("id", "narrative", "name", "description", "genre", "audience")
-RESULT_KEYS = ("resultDescription", "value", "achievedLevel", "status")
 READ, ISSUE, ADMIN = "read", "issue", "admin"
 UNAVAILABLE_CODES = {"not_initialized", "no_current_key", "key_mismatch"}
 
@@ -540,80 +538,12 @@ def create_achievement() -> Response:
 
 # ---------------------------------------------------------------- awards
 
-AWARD_FIELDS = ("achievement", "email", "name", "employee_id", "did", "evidence", "results", "awarded_at", "jwt")
-
-
-def _parse_moment(value: Any, key: str) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise invalid(f"{key!r} must be an ISO 8601 date-time string.")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise invalid(f"{key!r} {value!r} is not an ISO 8601 date or date-time.") from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc).replace(microsecond=0)
-    if parsed.year < 1970:
-        raise invalid(f"{key!r} is before 1970.")
-    if parsed > _now() + timedelta(minutes=5):
-        raise invalid(f"{key!r} is in the future.")
-    return parsed
-
-
-def _evidence(value: Any) -> tuple[dict, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or len(value) > 20:
-        raise invalid("'evidence' must be a list of at most 20 evidence objects.")
-    items = []
-    for item in value:
-        if not isinstance(item, dict) or not item:
-            raise invalid("Each evidence item must be a non-empty object.")
-        _only(item, EVIDENCE_KEYS, "An evidence item")
-        for key in EVIDENCE_KEYS:
-            _string(item, key, max_length=2048 if key == "id" else 10_000)
-        if "id" in item and not HTTP_URL.match(item["id"]):
-            raise invalid("An evidence 'id' must be an http(s) URL.")
-        if "id" not in item and "narrative" not in item:
-            raise invalid("An evidence item needs an 'id' (URL) or a 'narrative'.")
-        items.append(dict(item))
-    return tuple(items)
-
-
-def _results(value: Any) -> tuple[dict, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or len(value) > 20:
-        raise invalid("'results' must be a list of at most 20 results.")
-    items = []
-    for item in value:
-        if not isinstance(item, dict) or not item:
-            raise invalid("Each result must be a non-empty object.")
-        _only(item, RESULT_KEYS, "A result")
-        for key in RESULT_KEYS:
-            _string(item, key, max_length=1024)
-        items.append(dict(item))
-    return tuple(items)
-
-
 def _award_request(body: dict, external_id: str | None):
-    from ..issuance import AwardRequest
-
-    _only(body, AWARD_FIELDS, "The award")
-    achievement = _string(body, "achievement", max_length=100, required=True)
-    email = _string(body, "email", max_length=320, required=True)
-    name = _string(body, "name", max_length=255)
-    employee_id = _string(body, "employee_id", max_length=100)
-    did = _string(body, "did", max_length=255)
-    if did is not None and not re.fullmatch(r"did:[a-z0-9]+:[A-Za-z0-9._:%-]+", did):
-        raise invalid("'did' must be a DID (did:method:identifier).")
-    jwt = body.get("jwt", False)
-    if not isinstance(jwt, bool):
-        raise invalid("'jwt' must be true or false.")
-    awarded = _parse_moment(body["awarded_at"], "awarded_at") if body.get("awarded_at") is not None else None
-    request_ = AwardRequest(achievement=achievement, email=email, name=name, employee_id=employee_id, did=did,
-                            evidence=_evidence(body.get("evidence")), results=_results(body.get("results")),
-                            awarded_at=awarded, external_id=external_id)
-    return request_, jwt
+    """The award request of a JSON body, by the rules the console and bulk share (:mod:`issuer.award_rules`)."""
+    try:
+        return award_rules.award_request(body, external_id, now=_now())
+    except award_rules.AwardRuleError as exc:
+        raise invalid(str(exc)) from None
 
 
 def _idempotency_key() -> str | None:
@@ -735,7 +665,10 @@ def _status_action(award_id: str, action: str) -> Response:
         _award_of_issuer(session, issuer, award_id)
     body = json_object()
     _only(body, ("reason",), "The request")
-    reason = _string(body, "reason", max_length=1000, required=True)
+    try:
+        reason = award_rules.status_reason(body)
+    except award_rules.AwardRuleError as exc:
+        raise invalid(str(exc)) from None
     try:
         change = change_status(state().sessions, settings(), award_id, action, reason=reason, actor=g.caller.actor)
     except LifecycleError as exc:
