@@ -25,18 +25,11 @@ from ...db.models import Achievement, AuditEntry, Award, Issuer
 from ...issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from ...lifecycle import change_status, renew
 from ...mail import send_after_commit
-from .blueprint import actor, bp, state
+from .blueprint import actor, bp, sentence, state
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ACTIONS = ("revoke", "suspend", "unsuspend", "renew")
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended (active again)"}
-
-
-def _sentence(message: str) -> str:
-    """A service's message ("there is no achievement 'x'") as a sentence for the page."""
-    message = message.strip()
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "?", "!")) else message + "."
 
 
 def _issuer(db: Session) -> Issuer:
@@ -155,7 +148,7 @@ def _error_of(exc: Exception) -> dict[str, str]:
     """{field: message} for a refused award ("form": not about one field)."""
     if isinstance(exc, AwardRuleError):
         return {exc.field or "form": exc.message}
-    return {issuance_error_field(exc) or "form": _sentence(str(exc))}
+    return {issuance_error_field(exc) or "form": sentence(str(exc))}
 
 
 @bp.route("/awards/new", methods=["GET", "POST"])
@@ -224,7 +217,7 @@ def award_action(award_id: str, action: str) -> Response:
     try:
         target, message = _renew(award_id) if action == "renew" else _change(award_id, action)
     except (AwardRuleError, CredentialError) as exc:
-        flash(_sentence(str(exc)), "bad")
+        flash(sentence(str(exc)), "bad")
         return redirect(url_for("admin.award", award_id=award_id), 303)
     flash(message, "ok")
     response = redirect(url_for("admin.award", award_id=target), 303)
