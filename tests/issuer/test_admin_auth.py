@@ -396,3 +396,22 @@ def test_an_upload_over_the_request_limit_gets_a_plain_page(app):
                           headers={"Accept": "text/html"})
     assert response.status_code == 413
     assert "larger than this form accepts" in page_text(response)
+
+
+@SQLITE_ONLY
+def test_sign_in_attempts_are_rate_limited_per_address(app):
+    app.config["ADMIN_LOGIN_RATE_LIMIT"] = "3/minute"
+    console = Console(app)
+    token = console.csrf_token()
+    for _ in range(3):
+        response = console.client.post("/admin/login", data={"username": "nobody", "password": "guess guess guess",
+                                                              "csrf_token": token})
+        assert response.status_code == 401
+    response = console.client.post("/admin/login", data={"username": "ada", "password": PASSWORD,
+                                                         "csrf_token": token}, headers={"Accept": "text/html"})
+    assert response.status_code == 429 and "Too many sign-in attempts" in page_text(response)
+    other = Console(app)       # the limit is per address: another client address still gets in
+    response = other.client.post("/admin/login", data={"username": "ada", "password": PASSWORD,
+                                                       "csrf_token": other.csrf_token()},
+                                 environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert response.status_code == 303
