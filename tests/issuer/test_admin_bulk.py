@@ -1,0 +1,194 @@
+"""The console's bulk issue pages (/admin/bulk) through Flask's test client, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from issuer import bulk_jobs
+from issuer.db.models import Award
+from tests.admin_support import Console, add_staff, console_app, page_text
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+DEADLINE = 180
+
+GOOD = ("email,name,achievement,awarded_date,external_id\r\n"
+        "ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
+        "-ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
+        "cho@example.com,Cho Park,team-leadership,,hr-3\r\n").encode()
+BAD = GOOD.replace(b"Cho Park,team-leadership", b"Cho Park,team-leadrship")
+
+
+@pytest.fixture()
+def app(tmp_path, db_url):
+    app = console_app(tmp_path, db_url, demo=True)
+    add_staff(app, "hana", "issuer")
+    add_staff(app, "omar", "issuer")
+    yield app
+    for job_id in list(bulk_jobs._threads):
+        bulk_jobs.wait(job_id, DEADLINE)
+    bulk_jobs._threads.clear()
+
+
+def upload(console: Console, data: bytes, filename: str = "awards.csv"):
+    return console.post("/admin/bulk", {"file": (io.BytesIO(data), filename)}, token_from="/admin/bulk",
+                        content_type="multipart/form-data")
+
+
+def upload_job(console: Console, data: bytes) -> str:
+    response = upload(console, data)
+    assert response.status_code == 303, page_text(response)
+    match = re.fullmatch(r"/admin/bulk/([0-9a-f-]{36})", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(1)
+
+
+def wait_done(console: Console, job_id: str) -> dict:
+    """Poll the progress JSON until the job has finished (a generous deadline, not a timing check)."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        progress = console.get(f"/admin/bulk/{job_id}/progress").get_json()
+        if progress["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.1)
+
+
+def error_rows(html: str) -> list[tuple[str, str]]:
+    """(line, reason) of each highlighted row."""
+    return re.findall(r'<tr class="row-error">\s*<td class="num">(\d+)</td>.*?<td class="reason">([^<]*)</td>',
+                      html, flags=re.S)
+
+
+def awards(app) -> int:
+    with app.extensions["microcred"].sessions() as session:
+        return session.scalar(select(func.count()).select_from(Award))
+
+
+def test_upload_shows_every_row_and_highlights_the_bad_one_with_its_reason(app):
+    hr = Console(app).login("hana")
+    job_id = upload_job(hr, BAD)
+    page = hr.get(f"/admin/bulk/{job_id}")
+    html, text = page.get_data(as_text=True), page_text(page)
+    assert page.status_code == 200
+    assert error_rows(html) == [("4", "unknown achievement &#39;team-leadrship&#39;")]
+    for line, email in (("2", "ana@example.com"), ("3", "-ben@example.com"), ("4", "cho@example.com")):
+        assert re.search(rf'<td class="num">{line}</td><td>{re.escape(email)}</td>', html)
+    assert "Rows 3 Ready to issue 2 Already issued 0 With problems 1" in text
+    assert "1 row of this file has problems" in text and "upload it again" in text
+    assert "Confirm and issue" not in text and f"/admin/bulk/{job_id}/confirm" not in html
+    refused = hr.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}")
+    assert refused.status_code == 303
+    assert "was not started" in page_text(hr.get(f"/admin/bulk/{job_id}"))
+    assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["state"] == "validated"
+
+
+def test_confirm_then_progress_then_results_csv(app):
+    hr = Console(app).login("hana")
+    before = awards(app)
+    job_id = upload_job(hr, GOOD)
+    page = hr.get(f"/admin/bulk/{job_id}")
+    assert "3 awards will be issued" in page_text(page) and not error_rows(page.get_data(as_text=True))
+    assert hr.get(f"/admin/bulk/{job_id}/results.csv").status_code == 404      # nothing yet
+    started = hr.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}")
+    assert started.status_code == 303 and started.headers["Location"] == f"/admin/bulk/{job_id}"
+    progress = wait_done(hr, job_id)
+    assert progress["state"] == "done" and progress["done"] == progress["total"] == 3
+    assert progress["summary"]["issued"] == 3 and "table" not in progress["summary"]
+    assert awards(app) == before + 3
+    page = hr.get(f"/admin/bulk/{job_id}")
+    assert "Done: 3 awards issued, 0 already issued before." in page_text(page)
+    assert f'href="/admin/bulk/{job_id}/results.csv"' in page.get_data(as_text=True)
+    result = hr.get(f"/admin/bulk/{job_id}/results.csv")
+    assert result.status_code == 200 and result.mimetype == "text/csv"
+    assert result.headers["Content-Disposition"].startswith("attachment; filename=")
+    rows = list(csv.DictReader(io.StringIO(result.get_data(as_text=True))))
+    assert [(r["line"], r["email"], r["status"]) for r in rows] == [
+        ("2", "ana@example.com", "issued"), ("3", "'-ben@example.com", "issued"), ("4", "cho@example.com", "issued")]
+    assert all(r["credential_url"] == f"https://hr.example.com/credentials/{r['award_id']}" for r in rows)
+    # the same file again: every row already issued, nothing issued twice
+    again = upload_job(hr, GOOD)
+    assert page_text(hr.get(f"/admin/bulk/{again}")).count("already issued") == 3
+    hr.post(f"/admin/bulk/{again}/confirm", token_from=f"/admin/bulk/{again}")
+    assert wait_done(hr, again)["summary"]["already_issued"] == 3 and awards(app) == before + 3
+
+
+def test_job_list_and_running_page(app):
+    hr = Console(app).login("hana")
+    job_id = upload_job(hr, GOOD)
+    index = hr.get("/admin/bulk")
+    assert index.status_code == 200 and 'accept=".csv,text/csv"' in index.get_data(as_text=True)
+    assert f'href="/admin/bulk/{job_id}"' in index.get_data(as_text=True)
+    assert "awards.csv validated 3 0 hana" in page_text(index)
+    with app.extensions["microcred"].sessions.begin() as session:     # as seen while it runs
+        session.get(bulk_jobs.BulkJob, job_id).state, session.get(bulk_jobs.BulkJob, job_id).done = "running", 1
+    page = hr.get(f"/admin/bulk/{job_id}").get_data(as_text=True)
+    assert re.search(r'<progress id="bulk-progress" max="3" value="1"', page)
+    assert '<script src="https://hr.example.com/static/admin-bulk.js" defer></script>' in page and "<noscript>" in page
+    assert "<script>" not in page and "Resume" not in page
+
+
+def test_template_csv_is_a_valid_file(app):
+    hr = Console(app).login("hana")
+    template = hr.get("/admin/bulk/template.csv")
+    assert template.status_code == 200 and template.mimetype == "text/csv"
+    assert template.headers["Content-Disposition"] == 'attachment; filename="bulk-template.csv"'
+    job_id = upload_job(hr, template.data)
+    assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["summary"] == {
+        "rows": 1, "ready": 1, "already_issued": 0, "errors": 0, "left_out": 0}
+
+
+@SQLITE_ONLY
+def test_uploads_without_a_file_empty_or_too_large_are_refused(app):
+    hr = Console(app).login("hana")
+    missing = hr.post("/admin/bulk", {}, token_from="/admin/bulk", content_type="multipart/form-data")
+    assert missing.status_code == 422 and "Choose a CSV file to upload." in page_text(missing)
+    empty = upload(hr, b"")
+    assert empty.status_code == 422 and "The file is empty." in page_text(empty)
+    too_large = upload(hr, b"x" * (bulk_jobs.MAX_UPLOAD_BYTES + 1))
+    assert too_large.status_code in (413, 422)
+    assert hr.get("/admin/bulk/progress").status_code == 404
+    with app.extensions["microcred"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(bulk_jobs.BulkJob)) == 0
+
+
+@SQLITE_ONLY
+def test_files_above_the_app_wide_one_mebibyte_limit_are_accepted(app):
+    hr = Console(app).login("hana")
+    big = GOOD + b"\r\n" * (1024 * 1024)            # blank lines are skipped: 2 MiB, 3 rows
+    job_id = upload_job(hr, big)
+    assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["total"] == 3
+
+
+def test_another_issuer_user_can_follow_and_confirm_a_job(app):
+    hana, omar = Console(app).login("hana"), Console(app).login("omar")
+    job_id = upload_job(hana, GOOD)
+    assert "awards.csv" in page_text(omar.get("/admin/bulk"))
+    omar.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}")
+    assert wait_done(omar, job_id)["state"] == "done"
+    assert omar.get(f"/admin/bulk/{job_id}/results.csv").status_code == 200
+    own = upload_job(omar, BAD)
+    assert len(error_rows(hana.get(f"/admin/bulk/{own}").get_data(as_text=True))) == 1
+    assert omar.get("/admin/bulk/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+@SQLITE_ONLY
+def test_signed_out_visitors_are_refused(app):
+    hr = Console(app).login("hana")
+    job_id = upload_job(hr, GOOD)
+    anonymous = app.test_client()
+    for path in ("/admin/bulk", f"/admin/bulk/{job_id}", f"/admin/bulk/{job_id}/progress",
+                 f"/admin/bulk/{job_id}/results.csv", "/admin/bulk/template.csv"):
+        response = anonymous.get(path)
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"], path
+    confirm = anonymous.post(f"/admin/bulk/{job_id}/confirm", data={})
+    assert confirm.status_code in (400, 401)
+    upload_refused = anonymous.post("/admin/bulk", data={"file": (io.BytesIO(GOOD), "a.csv")},
+                                    content_type="multipart/form-data")
+    assert upload_refused.status_code in (400, 401)
+    assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["state"] == "validated"
+    with app.extensions["microcred"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(bulk_jobs.BulkJob)) == 1
