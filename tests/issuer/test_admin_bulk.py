@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import time
 
 import pytest
@@ -11,7 +12,9 @@ from sqlalchemy import func, select
 
 from issuer import bulk_jobs
 from issuer.db.models import Award
-from tests.admin_support import Console, add_staff, console_app, page_text
+from tests import browser_fixtures
+from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
+from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 DEADLINE = 180
@@ -192,3 +195,118 @@ def test_signed_out_visitors_are_refused(app):
     assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["state"] == "validated"
     with app.extensions["microcred"].sessions() as session:
         assert session.scalar(select(func.count()).select_from(bulk_jobs.BulkJob)) == 1
+
+
+# ----------------------------------------------------------------------------- in a real browser
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for this module (a sync Playwright cannot outlive its module)."""
+    from pathlib import Path
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_fixtures._unavailable("playwright is not installed")
+    if not Path(browser_fixtures.CHROMIUM).exists():
+        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
+                                              args=browser_fixtures.CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def many_rows(count: int, bad_line: int | None = None) -> bytes:
+    lines = ["email,name,achievement,awarded_date,external_id"]
+    for n in range(1, count + 1):
+        achievement = "no-such-badge" if n + 1 == bad_line else "team-leadership"
+        lines.append(f"person{n}@example.com,Person {n},{achievement},2026-03-{1 + n % 28:02d},bulk-{n}")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+@SQLITE_ONLY
+def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monkeypatch):
+    from playwright.sync_api import expect
+
+    from issuer import bulk
+
+    real, seen_by_page = bulk.issue_csv, threading.Event()
+
+    def paced(*args, progress=None, **kwargs):
+        """Chunks of 10 rows; after the first one the run waits until the page has shown its progress."""
+        def gated(done, total):
+            progress(done, total)
+            if done == 10:
+                seen_by_page.wait(DEADLINE)
+        return real(*args, progress=gated, **{**kwargs, "chunk_size": 10})
+
+    monkeypatch.setattr(bulk, "issue_csv", paced)
+
+    def factory(base_url):
+        app = console_app(tmp_path, db_url, base_url, demo=True)
+        add_staff(app, "hana", "issuer", name="Hana HR")
+        return app
+
+    bad_file, good_file = tmp_path / "q1-awards.csv", tmp_path / "q1-awards-fixed.csv"
+    bad_file.write_bytes(many_rows(60, bad_line=8))
+    good_file.write_bytes(many_rows(60))
+    with live_console(factory) as (app, base_url):
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            browser_login(page, base_url, "hana")
+            page.get_by_role("link", name="Bulk issue").click()
+            expect(page.get_by_role("heading", name="Bulk issue", level=1)).to_be_visible()
+
+            # a file with one bad row: every row listed, the bad one highlighted with its reason, no Confirm
+            page.get_by_label("CSV file").set_input_files(str(bad_file))
+            page.get_by_role("button", name="Upload and check").click()
+            bad_row = page.locator("tr.row-error")
+            expect(bad_row).to_have_count(1)
+            expect(bad_row.locator("td").first).to_have_text("8")
+            expect(bad_row.locator("td.reason")).to_have_text("unknown achievement 'no-such-badge'")
+            expect(page.locator("table.data tbody tr")).to_have_count(60)
+            expect(page.get_by_role("button", name="Confirm and issue")).to_have_count(0)
+            assert "1 row of this file has problems" in page.get_by_role("alert").inner_text()
+            page.screenshot(path=str(artifacts_dir / "admin-bulk-dry-run-errors.png"), full_page=True)
+
+            # the fixed file: confirm, follow the progress (no reload by hand), download the results
+            page.get_by_role("link", name="Upload another file").click()
+            page.get_by_label("CSV file").set_input_files(str(good_file))
+            page.get_by_role("button", name="Upload and check").click()
+            expect(page.locator("tr.row-error")).to_have_count(0)
+            expect(page.get_by_text("60 awards will be issued")).to_be_visible()
+            page.get_by_role("button", name="Confirm and issue").click()
+            bar = page.locator("progress#bulk-progress")
+            expect(bar).to_be_visible()
+            expect(bar).to_have_attribute("max", "60")
+            # the script follows the progress without reloading: 10 rows stored, the run waits for us
+            expect(page.locator("#bulk-progress-text")).to_have_text("10 of 60 rows done.", timeout=DEADLINE * 1000)
+            expect(bar).to_have_js_property("value", 10)
+            page.screenshot(path=str(artifacts_dir / "admin-bulk-progress.png"), full_page=True)
+            seen_by_page.set()
+            link = page.get_by_role("link", name="Download results (CSV)")
+            expect(link).to_be_visible(timeout=DEADLINE * 1000)      # the script reloads the page when done
+            expect(page.get_by_text("Done: 60 awards issued, 0 already issued before.")).to_be_visible()
+            page.screenshot(path=str(artifacts_dir / "admin-bulk-done.png"), full_page=True)
+            with page.expect_download() as info:
+                link.click()
+            download = info.value
+            assert download.suggested_filename.startswith("bulk-results-")
+            rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+            assert [(r["line"], r["email"], r["status"]) for r in rows] == \
+                [(str(n + 1), f"person{n}@example.com", "issued") for n in range(1, 61)]
+            assert all(r["credential_url"] == f"{base_url}/credentials/{r['award_id']}" for r in rows)
+            with app.extensions["microcred"].sessions() as session:
+                stored = set(session.scalars(select(Award.id).where(Award.id.in_([r["award_id"] for r in rows]))))
+            assert stored == {r["award_id"] for r in rows}
+            assert errors == []           # no script errors, no CSP violations
+            context.close()
+        finally:
+            seen_by_page.set()              # never leave the run waiting
+            for job_id in list(bulk_jobs._threads):
+                bulk_jobs.wait(job_id, DEADLINE)
