@@ -119,6 +119,7 @@ class ValidationReport:
     problems: list[RowProblem] = field(default_factory=list)   # by line
     total_rows: int = 0                                        # data rows read (blank lines skipped)
     already_issued: int = 0                                    # valid rows whose award exists already
+    existing_keys: set[str] = field(default_factory=set)       # the idempotency keys of those rows
 
     @property
     def ok(self) -> bool:
@@ -247,6 +248,31 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[str]]:
         if column not in positions:
             problems.append(f"the required column {column!r} is missing")
     return positions, problems
+
+
+def read_cells(raw: bytes, columns: Sequence[str]) -> tuple[dict[int, dict[str, str]], int | None]:
+    """(first line of each data record -> its trimmed cells of ``columns``, the header's line).
+
+    Reads the file as :func:`validate_csv` does (same decoding and CSV dialect) and stops where
+    it stops reading; for showing rows beside the report's problems. Unknown or absent columns
+    are empty strings.
+    """
+    text, _undecodable = _decode(raw)
+    records = _records(text)
+    found: dict[int, dict[str, str]] = {}
+    header = None
+    try:
+        header = next(records, None)
+        if header is None:
+            return found, None
+        positions, _problems = _header(header[2])
+        for first, _last, cells in records:
+            found[first] = {column: cells[positions[column]].strip()
+                            if column in positions and positions[column] < len(cells) else ""
+                            for column in columns}
+    except _CsvError:
+        pass
+    return found, header[0] if header else None
 
 
 # --------------------------------------------------------------------------- checking one row
@@ -495,6 +521,7 @@ def validate_csv(source: str | os.PathLike | bytes, session: Session, issuer: Is
                 "email, achievement, evidence, result and date); give this row an external_id")))
     report.rows = [row for row in report.rows if row.line not in foreign]
     report.problems.sort(key=lambda p: p.line)
+    report.existing_keys = {row.key for row in report.rows if row.key in existing}
     report.already_issued = sum(1 for row in report.rows if row.key in existing)
     return report
 
@@ -1025,18 +1052,21 @@ def _is_busy(exc: OperationalError) -> bool:
 
 def issue_csv(path: str | os.PathLike | bytes, session_factory, settings: Settings, issuer_did: str, *,
               actor: str, progress: ProgressCallback | None = None, chunk_size: int = 500,
-              workers: int | None = None, now: datetime | None = None) -> BulkResult:
+              workers: int | None = None, now: datetime | None = None,
+              source_name: str | None = None) -> BulkResult:
     """Issue every row of a bulk file; nothing at all if any row is bad (see ``result.report``).
 
     ``session_factory()`` gives new sessions (e.g. ``issuer.db.engine.session_factory(engine)``).
     One transaction per chunk of ``chunk_size`` rows. ``progress(done, total)`` is called
     with the rows handled so far (issued or already issued) after each chunk is stored.
     ``workers``: processes that build, sign and self-verify (default: up to 2 for large
-    files, none for small ones; 0 = in this process).
+    files, none for small ones; 0 = in this process). ``source_name``: the file's name for the
+    audit log when ``path`` is its content (an upload).
     """
     started = time.monotonic()
     now = (now or utcnow()).astimezone(timezone.utc)
     raw, name = _read_source(path)
+    name = source_name or name
     with session_factory() as session:
         issuer = session.scalars(select(Issuer).where(Issuer.did == issuer_did)).one_or_none()
         if issuer is None:

@@ -61,31 +61,6 @@ class BulkJobError(Exception):
 
 # --------------------------------------------------------------------------- the dry run
 
-def _cells_by_line(raw: bytes) -> tuple[dict[int, dict[str, str]], int | None]:
-    """line -> the main cells of each data record (as written, trimmed), and the header's line.
-
-    Reads as :func:`issuer.bulk.validate_csv` does (same decoding and CSV dialect); stops where
-    it stops reading.
-    """
-    text, _undecodable = bulk._decode(raw)
-    records = bulk._records(text)
-    found: dict[int, dict[str, str]] = {}
-    header_line = None
-    try:
-        header = next(records, None)
-        if header is None:
-            return found, None
-        header_line = header[0]
-        positions, _problems = bulk._header(header[2])
-        for first, _last, cells in records:
-            found[first] = {column: cells[positions[column]].strip()
-                            if column in positions and positions[column] < len(cells) else ""
-                            for column in TABLE_COLUMNS}
-    except bulk._CsvError:
-        pass
-    return found, header_line
-
-
 def dry_run_table(raw: bytes, report: bulk.ValidationReport, existing: set[str]) -> tuple[list[dict], int]:
     """(rows for the page, rows left out): every data row in file order with its status.
 
@@ -93,7 +68,7 @@ def dry_run_table(raw: bytes, report: bulk.ValidationReport, existing: set[str])
     not about a data row (the header, a quote left open) appear as rows of their own. Beyond
     :data:`MAX_TABLE_ROWS` only error rows are kept (up to as many again).
     """
-    cells, header_line = _cells_by_line(raw)
+    cells, header_line = bulk.read_cells(raw, TABLE_COLUMNS)
     reasons: dict[int, str] = {}
     for problem in report.problems:
         reasons.setdefault(problem.line, problem.reason)
@@ -118,10 +93,6 @@ def dry_run_table(raw: bytes, report: bulk.ValidationReport, existing: set[str])
     return table, left_out
 
 
-def _existing_keys(session: Session, report: bulk.ValidationReport) -> set[str]:
-    return set(bulk._existing_awards(session, [row.key for row in report.rows]))
-
-
 def clean_filename(name: str | None) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
@@ -139,7 +110,7 @@ def create_job(session: Session, issuer: Issuer, *, filename: str | None, raw: b
     if not raw.strip():
         raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.")
     report = bulk.validate_csv(raw, session, issuer, now=now)
-    table, left_out = dry_run_table(raw, report, _existing_keys(session, report))
+    table, left_out = dry_run_table(raw, report, report.existing_keys)
     summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
                "errors": len(report.problems), "table": table, "left_out": left_out}
     job = BulkJob(issuer_id=issuer.id, created_by=actor, filename=clean_filename(filename), source=raw,
@@ -252,14 +223,15 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
     try:
         with sessions() as session:
             job = session.get(BulkJob, job_id)
-            raw, summary, total = job.source, dict(job.summary or {}), job.total
+            raw, summary, total, filename = job.source, dict(job.summary or {}), job.total, job.filename
         _set(sessions, job_id, state="running", done=0)
 
         def progress(done: int, rows: int) -> None:
             _set(sessions, job_id, done=done, total=rows)
 
         result = bulk.issue_csv(raw, sessions, settings, issuer_did, actor=actor, progress=progress,
-                                workers=0 if total <= IN_PROCESS_ROWS else None, now=clock())
+                                workers=0 if total <= IN_PROCESS_ROWS else None, now=clock(),
+                                source_name=f"upload {filename} (bulk job {job_id})")
         if not result.started:
             _finish_invalid(sessions, job_id, summary, raw, result.report, clock)
             return
@@ -294,8 +266,7 @@ def _fail(sessions, job_id: str, message: str, clock) -> None:
 def _finish_invalid(sessions, job_id: str, summary: dict, raw: bytes, report: bulk.ValidationReport,
                     clock) -> None:
     """The file was clean at upload but not any more (e.g. an achievement was deleted meanwhile)."""
-    with sessions() as session:
-        table, left_out = dry_run_table(raw, report, _existing_keys(session, report))
+    table, left_out = dry_run_table(raw, report, report.existing_keys)
     summary.update(table=table, left_out=left_out, errors=len(report.problems))
     first = report.problems[0]
     more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""

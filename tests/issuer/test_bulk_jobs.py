@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from issuer import bulk, bulk_jobs
 from issuer.credentials import credential_url
-from issuer.db.models import Achievement, Award
+from issuer.db.models import Achievement, AuditEntry, Award
 from issuer.db.models_staff import BulkJob
 from issuer.issuance import IssuanceError, load_issuer
 from tests.admin_support import console_app
@@ -140,6 +140,9 @@ def test_confirm_issues_every_row_and_stores_a_result_csv_of_stored_awards(app):
             assert award is not None and award.credential
             assert row["credential_url"] == credential_url(web(app).settings, award.id)
             assert award.recipient.email == row["email"]
+        issued = session.scalars(select(AuditEntry).where(AuditEntry.award_id == rows[0]["award_id"])).one()
+        assert issued.actor == "staff:hana"
+        assert issued.details["bulk"] == f"upload awards.csv (bulk job {job.id})"
     client = app.test_client()
     for row in rows:
         path = row["credential_url"].removeprefix(web(app).settings.base_url)

@@ -39,6 +39,8 @@ NAV = (
     ("admin.users", "Users", True),
 )
 _PUBLIC: set[str] = set()
+_UPLOAD_LIMITS: dict[str, int] = {}      # view name -> request size limit for its POSTs
+UPLOAD_SLACK = 64 * 1024                 # multipart overhead on top of the file itself
 
 
 def install(app: Flask) -> None:
@@ -58,6 +60,16 @@ def public(view: Callable) -> Callable:
     """Mark a view as reachable without signing in (the sign-in form)."""
     _PUBLIC.add(view.__name__)
     return view
+
+
+def accepts_upload(max_bytes: int) -> Callable[[Callable], Callable]:
+    """Let a view's POSTs carry a file of up to ``max_bytes`` (above the app-wide request limit).
+
+    The limit is set before the form is read (the CSRF check reads it first)."""
+    def mark(view: Callable) -> Callable:
+        _UPLOAD_LIMITS[view.__name__] = max_bytes + UPLOAD_SLACK
+        return view
+    return mark
 
 
 def admin_only(view: Callable) -> Callable:
@@ -101,6 +113,8 @@ def _guard() -> Response | None:
     g.staff = None
     view = request.endpoint.rsplit(".", 1)[-1] if request.endpoint else ""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if view in _UPLOAD_LIMITS:
+            request.max_content_length = _UPLOAD_LIMITS[view]
         if not _same_site_request():
             abort(403, "This form was sent from another site; it was refused.")
         csrf.protect()          # raises CSRFError (400) without a valid token

@@ -11,16 +11,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from ... import bulk_jobs
 from ...bulk import COLUMNS, MAX_ROWS, REQUIRED
 from ...issuance import load_issuer
-from .blueprint import actor, bp, state
-
-UPLOAD_SLACK = 64 * 1024           # multipart overhead on top of the file itself
-
-
-@bp.before_app_request
-def _upload_limit() -> None:
-    """Uploads to /admin/bulk may be larger than the app-wide limit (set before the form is parsed)."""
-    if request.endpoint == "admin.bulk" and request.method == "POST":
-        request.max_content_length = bulk_jobs.MAX_UPLOAD_BYTES + UPLOAD_SLACK
+from .blueprint import accepts_upload, actor, bp, state
 
 
 def _issuer_id() -> str:
@@ -36,6 +27,7 @@ def _render_index(error: str | None = None, status: int = 200):
 
 
 @bp.route("/bulk", methods=["GET", "POST"])
+@accepts_upload(bulk_jobs.MAX_UPLOAD_BYTES)
 def bulk() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _render_index()
