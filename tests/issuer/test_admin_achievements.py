@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 from issuer.db.models import Achievement, AuditEntry
 from issuer.images import MAX_IMAGE_BYTES
 from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from tests import browser_fixtures
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
-from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
+from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 NEW = "/admin/achievements/new"
@@ -301,22 +300,6 @@ def test_admins_may_use_the_pages_too(app):
 
 
 # ------------------------------------------------------------------ in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    """A Chromium for this module only (see tests/issuer/test_pages_browser.py)."""
-    from pathlib import Path
-
-    from playwright.sync_api import sync_playwright
-
-    if not Path(browser_fixtures.CHROMIUM).exists():
-        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
-                                              args=browser_fixtures.CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
 
 @SQLITE_ONLY
 def test_browser_fill_preview_save_and_list(browser, db_url, tmp_path, artifacts_dir):  # noqa: F811

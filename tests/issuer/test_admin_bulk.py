@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from issuer import bulk_jobs
 from issuer.db.models import Award
-from tests import browser_fixtures
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
-from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
+from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 DEADLINE = 180
@@ -198,24 +197,6 @@ def test_signed_out_visitors_are_refused(app):
 
 
 # ----------------------------------------------------------------------------- in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for this module (a sync Playwright cannot outlive its module)."""
-    from pathlib import Path
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_fixtures._unavailable("playwright is not installed")
-    if not Path(browser_fixtures.CHROMIUM).exists():
-        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
-                                              args=browser_fixtures.CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
 
 def many_rows(count: int, bad_line: int | None = None) -> bytes:
     lines = ["email,name,achievement,awarded_date,external_id"]

@@ -15,29 +15,10 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from issuer.db.models import IssuerKey
-from tests import browser_fixtures
 from tests.admin_support import add_staff, browser_login, console_app, live_console
-from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
+from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for this module (a sync Playwright cannot outlive its module)."""
-    from pathlib import Path
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_fixtures._unavailable("playwright is not installed")
-    if not Path(browser_fixtures.CHROMIUM).exists():
-        browser_fixtures._unavailable("Chromium is not installed at /usr/bin/chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=browser_fixtures.CHROMIUM,
-                                              args=browser_fixtures.CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
