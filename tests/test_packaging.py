@@ -56,3 +56,13 @@ def test_installed_wheel_signs_and_verifies_outside_the_checkout(wheel, tmp_path
                           text=True, timeout=120, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_wheel_contains_every_module_template_and_static_file(wheel):
+    """Nothing the running app needs is left out (e.g. a new subpackage or template folder)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = (".py", ".html", ".js", ".css", ".svg", ".mako", ".json")
+    for package in ("issuer", "verifier"):
+        for path in (ROOT / package).rglob("*"):
+            if path.is_file() and path.suffix in shipped and "__pycache__" not in path.parts:
+                assert path.relative_to(ROOT).as_posix() in names, path
