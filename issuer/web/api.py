@@ -14,7 +14,10 @@ route                                     scope    what
 ``GET  /awards``                          read     filter ``achievement``, ``state``, ``email``,
                                                    ``expiring_within_days``; cursor pagination
 ``POST /awards``                          issue    issue one; ``Idempotency-Key`` honoured
-``POST /awards/bulk``                     issue    CSV body or multipart ``file``; ``?dry_run=true``
+``POST /awards/bulk``                     issue    CSV body or multipart ``file``; ``?dry_run=true``;
+                                                   ``?async=true``: 202 and a bulk job issued in the background
+``GET  /bulk-jobs/{id}``                  read     a background bulk job: state, progress, counts
+``GET  /bulk-jobs/{id}/results``          read     its result CSV (each row's credential URL or error)
 ``GET  /awards/{id}``                     read     one award with its signed credential
 ``POST /awards/{id}/revoke|suspend|``     issue    ``{"reason": "..."}``
 ``unsuspend``
@@ -760,7 +763,7 @@ def bulk_issue() -> Response:
     bulk = _bulk_module()
     if bulk is None:
         raise ApiProblem(501, "Bulk issuance is not available in this installation.")
-    dry_run = _query_bool("dry_run")
+    dry_run, background = _query_bool("dry_run"), _query_bool("async")
     raw = _csv_bytes()
     if len(raw) > BULK_LIMIT:
         raise ApiProblem(413, f"The CSV is larger than {BULK_LIMIT // (1024 * 1024)} MiB; split it.")
@@ -768,8 +771,13 @@ def bulk_issue() -> Response:
         raise invalid("The CSV is empty.")
     with state().sessions() as session:
         issuer = load_issuer_row(session)
-        if dry_run:
+        if dry_run or background:
             report = bulk.validate_csv(raw, session, issuer)
+    if background and not dry_run:
+        if not report.ok:
+            raise invalid(f"{len(report.problems)} row(s) of the CSV are not valid; nothing was issued.",
+                          dry_run=False, ok=False, total_rows=report.total_rows, problems=_problems(report))
+        return _start_bulk_job(raw)
     if dry_run:
         summary = {"dry_run": True, "ok": report.ok, "total_rows": report.total_rows, "to_issue": report.to_issue,
                    "already_issued": report.already_issued, "problems": _problems(report)}
@@ -789,6 +797,63 @@ def bulk_issue() -> Response:
     if result.issued:
         _send_mail_after(response)
     return response
+
+
+def _start_bulk_job(raw: bytes) -> Response:
+    """Store the file as a bulk job (as the console does) and issue it in the background: 202."""
+    from .. import bulk_jobs
+
+    filename = request.files["file"].filename if request.mimetype == "multipart/form-data" else "api.csv"
+    with state().sessions.begin() as session:
+        issuer = load_issuer_row(session)
+        issuer_id = issuer.id
+        try:
+            job_id = bulk_jobs.create_job(session, issuer, filename=filename, raw=raw, actor=g.caller.actor,
+                                          now=_now())
+        except bulk_jobs.BulkJobError as exc:
+            raise invalid(str(exc)) from None
+    bulk_jobs.start_job(state().sessions, settings(), job_id, issuer_id, actor=g.caller.actor, clock=_now)
+    with state().sessions() as session:
+        document = bulk_job_json(bulk_jobs.get_job(session, issuer_id, job_id))
+    return ok(document, 202, {"Location": document["url"]})
+
+
+def bulk_job_json(job) -> dict:
+    from .. import bulk_jobs
+
+    url = f"{request.script_root}/api/v1/bulk-jobs/{job.id}"
+    return {"id": job.id, "url": url, "state": job.state, "filename": job.filename, "done": job.done,
+            "total": job.total, "counts": bulk_jobs.counts(job.summary), "error": job.error,
+            "created_by": job.created_by, "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
+            "finished_at": _iso(job.finished_at),
+            "results_url": f"{url}/results" if job.result_csv is not None else None}
+
+
+def _bulk_job_of_issuer(job_id: str):
+    from .. import bulk_jobs
+
+    with state().sessions() as session:
+        job = bulk_jobs.get_job(session, load_issuer_row(session).id, job_id) if UUID.match(job_id) else None
+        if job is None:
+            raise ApiProblem(404, "There is no such bulk job.")
+        session.expunge(job)
+    return job
+
+
+@bp.get("/bulk-jobs/<job_id>")
+@requires(READ)
+def get_bulk_job(job_id: str) -> Response:
+    return ok(bulk_job_json(_bulk_job_of_issuer(job_id)))
+
+
+@bp.get("/bulk-jobs/<job_id>/results")
+@requires(READ)
+def bulk_job_results(job_id: str) -> Response:
+    job = _bulk_job_of_issuer(job_id)
+    if job.result_csv is None:
+        raise ApiProblem(404, f"The job has no results yet (it is {job.state}); poll the job until it is done.")
+    return Response(job.result_csv, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="bulk-results-{job.id[:8]}.csv"', "Cache-Control": "no-store"})
 
 
 # ---------------------------------------------------------------- recipients

@@ -156,6 +156,19 @@ def _schemas() -> dict:
                     "created": {"type": "boolean"}}}},
             },
         },
+        "BulkJob": {
+            "type": "object",
+            "required": ["id", "url", "state", "filename", "done", "total", "counts", "created_at", "results_url"],
+            "properties": {
+                "id": STRING, "url": STRING,
+                "state": {"type": "string", "enum": ["validated", "queued", "running", "done", "failed"]},
+                "filename": STRING, "done": {"type": "integer"}, "total": {"type": "integer"},
+                "counts": {"type": "object", "description": "rows, ready, already_issued, errors; when done also "
+                                                            "issued and seconds"},
+                "error": N_STRING, "created_by": STRING, "created_at": DATETIME, "started_at": N_DATETIME,
+                "finished_at": N_DATETIME, "results_url": N_STRING,
+            },
+        },
         "Recipient": recipient,
         "RecipientDetail": {"allOf": [_ref("Recipient"), {
             "type": "object", "required": ["awards"],
@@ -261,6 +274,7 @@ def _status_op(action: str) -> dict:
 
 
 AWARD_ID = _param("award_id", "path", {"type": "string"}, "The award's id (a UUID).")
+JOB_ID = _param("job_id", "path", {"type": "string"}, "The bulk job's id (a UUID).")
 
 
 def _paths() -> dict:
@@ -307,13 +321,24 @@ def _paths() -> dict:
         f"{API}/awards/bulk": {"post": _op(
             "bulkIssue", "Issue one award per CSV row (docs/bulk-csv.md); nothing if any row is bad", "issue",
             {"200": _json("BulkOutcome", "Dry run (all rows valid), or every row issued before."),
-             "201": _json("BulkOutcome", "Issued.")},
+             "201": _json("BulkOutcome", "Issued."),
+             "202": _json("BulkJob", "With async=true: the job, issuing in the background (poll its url).",
+                          LOCATION)},
             tags=["awards"], errors=("501",),
-            parameters=[_param("dry_run", "query", {"type": "boolean"}, "Only check the rows; issue nothing.")],
+            parameters=[_param("dry_run", "query", {"type": "boolean"}, "Only check the rows; issue nothing."),
+                        _param("async", "query", {"type": "boolean"},
+                               "Answer at once (202) and issue in the background as a bulk job.")],
             body={"required": True, "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                     "file": {"type": "string", "format": "binary"}}}}}})},
+        f"{API}/bulk-jobs/{{job_id}}": {"get": _op(
+            "getBulkJob", "A bulk job started with async=true (or in the console): state and progress", "read",
+            {"200": _json("BulkJob", "The job.")}, tags=["awards"], parameters=[JOB_ID])},
+        f"{API}/bulk-jobs/{{job_id}}/results": {"get": _op(
+            "getBulkJobResults", "The finished job's result CSV: each row's award and credential URL", "read",
+            {"200": {"description": "The result CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            tags=["awards"], parameters=[JOB_ID])},
         f"{API}/awards/{{award_id}}": {"get": _op(
             "getAward", "One award, with its signed credential", "read",
             {"200": _json("Award", "The award.")}, tags=["awards"], parameters=[AWARD_ID])},

@@ -5,6 +5,7 @@ Most flows run on SQLite and PostgreSQL (``db_url``); request-shape tests run on
 """
 from __future__ import annotations
 
+import csv
 import http.client
 import io
 import json
@@ -733,6 +734,62 @@ def test_bulk_is_501_when_the_bulk_module_is_missing(client, tokens, monkeypatch
     body = assert_problem(client.post("/api/v1/awards/bulk", data=CSV, content_type="text/csv",
                                       headers=auth(tokens["issue"])), 501)
     assert "not available" in body["detail"]
+
+
+def test_bulk_async_answers_202_and_issues_in_the_background(app, client, tokens):
+    from issuer import bulk_jobs
+
+    write, read = auth(tokens["issue"]), auth(tokens["read"])
+    upload = {"file": (io.BytesIO(CSV.encode("utf-8")), "q3 awards.csv")}
+    started = client.post("/api/v1/awards/bulk?async=true", data=upload, content_type="multipart/form-data",
+                          headers=write)
+    assert started.status_code == 202, started.get_json()
+    job = started.get_json()
+    assert started.headers["Location"] == job["url"] == f"/api/v1/bulk-jobs/{job['id']}"
+    assert job["state"] in ("queued", "running", "done") and job["filename"] == "q3 awards.csv"
+    assert bulk_jobs.wait(job["id"], timeout=120)
+    done = client.get(job["url"], headers=read).get_json()
+    assert (done["state"], done["done"], done["total"], done["error"]) == ("done", 2, 2, None)
+    assert done["counts"]["issued"] == 2 and done["results_url"] == job["url"] + "/results"
+    results = client.get(done["results_url"], headers=read)
+    assert results.status_code == 200 and results.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(results.get_data(as_text=True))))
+    assert [r["status"] for r in rows] == ["issued", "issued"] and count(app, Award) == 2
+    with app.extensions["microcred"].sessions() as session:
+        for row in rows:
+            assert session.get(Award, row["award_id"]).created_at is not None
+    again = client.post("/api/v1/awards/bulk?async=true", data=CSV, content_type="text/csv", headers=write)
+    assert bulk_jobs.wait(again.get_json()["id"], timeout=120)
+    rerun = client.get(again.get_json()["url"], headers=read).get_json()
+    assert rerun["counts"]["issued"] == 0 and rerun["counts"]["already_issued"] == 2 and count(app, Award) == 2
+
+
+@SQLITE_ONLY
+def test_bulk_async_with_bad_rows_is_422_and_stores_no_job(app, client, tokens):
+    from issuer.db.models_staff import BulkJob
+
+    bad = CSV + "not-an-email,X,teamwork,,row-3\n"
+    body = assert_problem(client.post("/api/v1/awards/bulk?async=true", data=bad, content_type="text/csv",
+                                      headers=auth(tokens["issue"])), 422)
+    assert [p["line"] for p in body["problems"]] == [4]
+    assert count(app, BulkJob) == 0 and count(app, Award) == 0
+
+
+@SQLITE_ONLY
+def test_bulk_jobs_are_404_unless_they_exist_and_results_wait_for_the_end(app, client, tokens):
+    from issuer import bulk_jobs
+
+    read = auth(tokens["read"])
+    assert_problem(client.get("/api/v1/bulk-jobs/not-a-uuid", headers=read), 404)
+    assert_problem(client.get("/api/v1/bulk-jobs/00000000-0000-4000-8000-000000000000", headers=read), 404)
+    state = app.extensions["microcred"]
+    with state.sessions.begin() as session:
+        issuer = session.scalars(select(Issuer)).one()
+        job_id = bulk_jobs.create_job(session, issuer, filename="x.csv", raw=CSV.encode(), actor="test",
+                                      now=datetime.now(timezone.utc))
+    body = assert_problem(client.get(f"/api/v1/bulk-jobs/{job_id}/results", headers=read), 404)
+    assert "no results yet (it is validated)" in body["detail"]
+    assert client.get(f"/api/v1/bulk-jobs/{job_id}", headers=read).get_json()["state"] == "validated"
 
 
 # --------------------------------------------------------------------------- over real HTTP
