@@ -11,6 +11,7 @@ route                                     scope    what
 ``GET  /achievements``                    read     every achievement
 ``POST /achievements``                    admin    define one (the CLI's rules, plus a dry-run issuance)
 ``GET  /achievements/{ref}``              read     one achievement, by id or slug
+``PUT  /achievements/{ref}``              admin    replace its definition (same rules; the slug stays)
 ``GET  /awards``                          read     filter ``achievement``, ``state``, ``email``,
                                                    ``expiring_within_days``; cursor pagination
 ``POST /awards``                          issue    issue one; ``Idempotency-Key`` honoured
@@ -64,11 +65,12 @@ from verifier.recipient import normalize_identity
 
 from ..achievement_rules import AchievementError, achievement_fields
 from ..achievement_rules import create_achievement as new_achievement
+from ..achievement_rules import update_achievement as change_achievement
 from .. import award_rules
 from ..config import ConfigError, Settings
 from ..credentials import credential_url, timestamp
 from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
-from ..db.models import AWARD_STATES, Achievement, Award, Issuer, Recipient, utcnow
+from ..db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Recipient, utcnow
 from ..mail import send_after_commit
 from ..skills_inventory import coverage, skills_held
 from ..tokens import scope_allows, verify_token
@@ -533,10 +535,36 @@ def create_achievement() -> Response:
         with state().sessions.begin() as session:
             issuer = load_issuer_row(session)
             achievement = new_achievement(session, settings(), issuer, fields, now=_now())
+            _audit_achievement(session, "create_achievement", achievement)
             document = achievement_json(achievement)
     except AchievementError as exc:
         raise _rule_problem(exc) from None
     return ok(document, 201, {"Location": f"{request.script_root}/api/v1/achievements/{document['id']}"})
+
+
+@bp.put("/achievements/<ref>")
+@requires(ADMIN)
+def replace_achievement(ref: str) -> Response:
+    """Replace the definition (the slug stays); awards issued from now on carry the new one."""
+    body = json_object()
+    try:
+        with state().sessions.begin() as session:
+            issuer = load_issuer_row(session)
+            achievement = _find_achievement(session, issuer, ref)
+            if achievement is None:
+                raise ApiProblem(404, f"There is no achievement {ref!r}.")
+            fields = achievement_fields(body, slug=achievement.slug)
+            change_achievement(session, settings(), issuer, achievement, fields, now=_now())
+            _audit_achievement(session, "edit_achievement", achievement)
+            document = achievement_json(achievement)
+    except AchievementError as exc:
+        raise _rule_problem(exc) from None
+    return ok(document)
+
+
+def _audit_achievement(session: Session, action: str, achievement: Achievement) -> None:
+    session.add(AuditEntry(actor=g.caller.actor, action=action, award_id=None,
+                           details={"achievement": achievement.id, "slug": achievement.slug}))
 
 
 # ---------------------------------------------------------------- awards

@@ -102,6 +102,10 @@ def _schemas() -> dict:
         "ResultDescription": result_description,
         "AchievementInput": {"type": "object", "additionalProperties": False,
                              "required": ["slug", "name", "description"], "properties": achievement_props},
+        "AchievementReplacement": {"type": "object", "additionalProperties": False,
+                                   "required": ["name", "description"], "properties": achievement_props,
+                                   "description": "The whole new definition; 'slug', if given, must be the "
+                                                  "achievement's own."},
         "Achievement": {
             "type": "object", "required": ["id", "slug", "name", "description", "url", "created_at"],
             "properties": {
@@ -274,6 +278,7 @@ def _status_op(action: str) -> dict:
 
 
 AWARD_ID = _param("award_id", "path", {"type": "string"}, "The award's id (a UUID).")
+ACHIEVEMENT_REF = _param("ref", "path", {"type": "string"}, "Achievement id or slug.")
 JOB_ID = _param("job_id", "path", {"type": "string"}, "The bulk job's id (a UUID).")
 
 
@@ -291,10 +296,15 @@ def _paths() -> dict:
                         {"201": _json("Achievement", "Created.", LOCATION)}, tags=["achievements"],
                         body=_body("AchievementInput")),
         },
-        f"{API}/achievements/{{ref}}": {"get": _op(
-            "getAchievement", "One achievement, by id or slug", "read",
-            {"200": _json("Achievement", "The achievement.")}, tags=["achievements"],
-            parameters=[_param("ref", "path", {"type": "string"}, "Achievement id or slug.")])},
+        f"{API}/achievements/{{ref}}": {
+            "get": _op("getAchievement", "One achievement, by id or slug", "read",
+                       {"200": _json("Achievement", "The achievement.")}, tags=["achievements"],
+                       parameters=[ACHIEVEMENT_REF]),
+            "put": _op("replaceAchievement", "Replace an achievement's definition (same rules as creating; the "
+                       "slug cannot change); awards issued from now on carry it", "admin",
+                       {"200": _json("Achievement", "The new definition.")}, tags=["achievements"],
+                       parameters=[ACHIEVEMENT_REF], body=_body("AchievementReplacement")),
+        },
         f"{API}/awards": {
             "get": _op("listAwards", "Awards, newest first, with filters and cursor pagination", "read",
                        {"200": _json("AwardPage", "One page of awards.",

@@ -388,6 +388,42 @@ def test_achievements_are_created_listed_and_fetched_by_id_or_slug(client, token
     assert award.status_code == 201, award.get_json()
 
 
+def test_an_achievement_is_replaced_by_put_and_new_awards_carry_the_new_definition(app, client, tokens):
+    from issuer.db.models import AuditEntry
+
+    created = client.post("/api/v1/achievements", json=ACHIEVEMENT, headers=auth(tokens["admin"])).get_json()
+    before = issue(client, tokens["issue"], achievement="sql").get_json()
+    python = {**ACHIEVEMENT, "name": "SQL and Python", "alignments": [SQL_SKILL, PYTHON_SKILL]}
+    python.pop("slug")
+    response = client.put(f"/api/v1/achievements/{created['id']}", json=python, headers=auth(tokens["admin"]))
+    assert response.status_code == 200, response.get_json()
+    replaced = response.get_json()
+    assert (replaced["id"], replaced["slug"], replaced["name"]) == (created["id"], "sql", "SQL and Python")
+    assert client.get("/api/v1/achievements/sql", headers=auth(tokens["read"])).get_json() == replaced
+    after = issue(client, tokens["issue"], email="bo@example.com", achievement="sql").get_json()
+    new_credential = client.get(f"/api/v1/awards/{after['id']}", headers=auth(tokens["read"])).get_json()
+    old_credential = client.get(f"/api/v1/awards/{before['id']}", headers=auth(tokens["read"])).get_json()
+    names = lambda award: [a["targetName"] for a in award["credential"]["credentialSubject"]["achievement"]["alignment"]]  # noqa: E731
+    assert names(new_credential) == ["SQL", "Python"] and names(old_credential) == ["SQL"]   # issued ones unchanged
+    with app.extensions["microcred"].sessions() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "edit_achievement")).one()
+        assert entry.details == {"achievement": created["id"], "slug": "sql"} and entry.actor.startswith("api:")
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("change, status", [
+    ({"slug": "renamed"}, 422), ({"name": ""}, 422), ({"validity_months": 0}, 422), ({"bogus": 1}, 422),
+    ({"alignments": [{"targetName": "SQL", "targetUrl": "javascript:alert(1)"}]}, 422),
+])
+def test_a_bad_replacement_changes_nothing(app, client, tokens, change, status):
+    created = client.post("/api/v1/achievements", json=ACHIEVEMENT, headers=auth(tokens["admin"])).get_json()
+    response = client.put("/api/v1/achievements/sql", json={**ACHIEVEMENT, **change}, headers=auth(tokens["admin"]))
+    assert_problem(response, status)
+    assert client.get("/api/v1/achievements/sql", headers=auth(tokens["read"])).get_json() == created
+    assert_problem(client.put("/api/v1/achievements/nope", json=ACHIEVEMENT, headers=auth(tokens["admin"])), 404)
+    assert_problem(client.put("/api/v1/achievements/sql", json=ACHIEVEMENT, headers=auth(tokens["issue"])), 403)
+
+
 SVG_WITH_SCRIPT = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxzY3JpcHQ+YWxlcnQoMSk8L3NjcmlwdD48L3N2Zz4="
 
 
