@@ -8,8 +8,10 @@ does not tell which names exist. Pure functions of a session and a clock; no Fla
 """
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,12 +21,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from verifier.errors import CredentialError
 
 from .db.models import utcnow
-from .db.models_staff import STAFF_ROLES, StaffUser
+from .db.models_staff import STAFF_ROLES, StaffSession, StaffUser
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+SESSION_MAX_HOURS = 12          # a sign-in ends this long after it began, however active
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
 HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("microcred-dummy-password", method=HASH_METHOD)
@@ -42,6 +45,7 @@ class SignedIn:
     username: str
     role: str
     session_version: int
+    session_token: str = ""      # the random token of this sign-in (its hash is in staff_sessions)
 
 
 def normalize_username(username: str) -> str:
@@ -137,8 +141,33 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     return SignedIn(user.id, user.username, user.role, user.session_version)
 
 
-def still_valid(session: Session, signed_in: SignedIn) -> StaffUser | None:
-    """The account behind a session, or None when it was disabled or its password changed since."""
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(session: Session, signed_in: SignedIn, *, now: datetime | None = None) -> SignedIn:
+    """Record a new sign-in; the identity to keep in the cookie, with its random token."""
+    token = secrets.token_urlsafe(32)
+    session.add(StaffSession(token_hash=_token_hash(token), user_id=signed_in.user_id, created_at=now or utcnow()))
+    session.flush()
+    return replace(signed_in, session_token=token)
+
+
+def end_session(session: Session, signed_in: SignedIn, *, now: datetime | None = None) -> None:
+    """Sign out: the session's token is refused from now on (even from a copied cookie)."""
+    row = session.get(StaffSession, _token_hash(signed_in.session_token)) if signed_in.session_token else None
+    if row is not None and row.ended_at is None and row.user_id == signed_in.user_id:
+        row.ended_at = now or utcnow()
+
+
+def still_valid(session: Session, signed_in: SignedIn, *, now: datetime | None = None) -> StaffUser | None:
+    """The account behind a session, or None when the session ended (signed out, older than
+    :data:`SESSION_MAX_HOURS`) or the account was disabled or its password changed since."""
+    row = session.get(StaffSession, _token_hash(signed_in.session_token)) if signed_in.session_token else None
+    if row is None or row.ended_at is not None or row.user_id != signed_in.user_id:
+        return None
+    if (now or utcnow()) - row.created_at > timedelta(hours=SESSION_MAX_HOURS):
+        return None
     user = session.get(StaffUser, signed_in.user_id)
     if user is None or not user.active or user.session_version != signed_in.session_version:
         return None

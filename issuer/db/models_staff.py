@@ -34,6 +34,21 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StaffSession(Base):
+    """One sign-in: the cookie holds a random token, the database only its SHA-256.
+
+    Signing out ends it here, so a copy of the cookie is useless afterwards; a session also
+    ends :data:`issuer.staff.SESSION_MAX_HOURS` after signing in, however active it is.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
 class BulkJob(Base):
     """One uploaded bulk CSV: its dry run, then (once confirmed) its progress and results."""
 

@@ -5,7 +5,7 @@ Flask test client against a real database (SQLite and PostgreSQL for what is sto
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -415,3 +415,40 @@ def test_sign_in_attempts_are_rate_limited_per_address(app):
                                                        "csrf_token": other.csrf_token()},
                                  environ_base={"REMOTE_ADDR": "10.0.0.7"})
     assert response.status_code == 303
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(app):
+    hr = Console(app).login("ada")
+    with hr.client.session_transaction() as session:
+        copied = dict(session)
+    hr.post("/admin/logout", token_from="/admin/keys")
+    thief = Console(app)
+    with thief.client.session_transaction() as session:
+        session.update(copied)
+    response = thief.get("/admin/keys")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
+
+
+def test_a_session_ends_at_most_twelve_hours_after_signing_in(app):
+    from issuer.staff import SESSION_MAX_HOURS, SignedIn, still_valid
+
+    hr = Console(app).login("ada")
+    assert hr.get("/admin/keys").status_code == 200
+    with hr.client.session_transaction() as session:
+        signed_in = SignedIn(**session["staff"])
+    later = datetime.now(timezone.utc) + timedelta(hours=SESSION_MAX_HOURS)
+    with app.extensions["microcred"].sessions() as db:
+        assert still_valid(db, signed_in, now=later - timedelta(minutes=1)) is not None
+        assert still_valid(db, signed_in, now=later + timedelta(minutes=1)) is None
+
+
+def test_the_cookie_holds_no_password_hash_and_the_database_only_a_token_hash(app):
+    from issuer.db.models_staff import StaffSession
+
+    hr = Console(app).login("ada")
+    with hr.client.session_transaction() as session:
+        token = session["staff"]["session_token"]
+        assert set(session["staff"]) == {"user_id", "username", "role", "session_version", "session_token"}
+    with app.extensions["microcred"].sessions() as db:
+        row = db.scalars(select(StaffSession)).one()
+        assert row.token_hash != token and len(row.token_hash) == 64 and row.ended_at is None

@@ -1,6 +1,7 @@
 """Sign in and sign out of the console; ``/admin/`` sends a signed-in user to the dashboard."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
@@ -8,7 +9,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from ...staff import StaffError, authenticate
+from ...staff import StaffError, authenticate, end_session, start_session
 from .blueprint import SESSION_KEY, admin_nav, bp, public, state
 
 
@@ -48,7 +49,7 @@ def login() -> Response | str:
     error = None
     with state().sessions.begin() as db:       # a failed attempt is counted (committed) too
         try:
-            signed_in = authenticate(db, username, password, now=state().clock())
+            signed_in = start_session(db, authenticate(db, username, password, now=state().clock()))
         except StaffError as exc:
             error = str(exc)
     if error:
@@ -56,13 +57,14 @@ def login() -> Response | str:
                                username=username), 401
     session.clear()                              # a fresh session: nothing from before signing in survives
     session.permanent = True
-    session[SESSION_KEY] = {"user_id": signed_in.user_id, "username": signed_in.username,
-                            "role": signed_in.role, "session_version": signed_in.session_version}
+    session[SESSION_KEY] = asdict(signed_in)
     return redirect(_safe_next(request.form.get("next")), 303)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    with state().sessions.begin() as db:
+        end_session(db, g.staff)
     session.clear()
     return redirect(url_for("admin.login"), 303)
 

@@ -126,7 +126,7 @@ def _guard() -> Response | None:
             signed_in = None
         if signed_in is not None:
             with state().sessions() as db:
-                user = still_valid(db, signed_in)
+                user = still_valid(db, signed_in)       # session age by the wall clock, not the app's
                 if user is not None:
                     g.staff = signed_in
                     g.staff_name = user.name or user.username
