@@ -104,14 +104,14 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         secret = load_secret_key(settings.instance.resolve())   # created once here, before workers start
         if not dev:
             check_production(secret)
+        app = create_app(settings, production=not dev)  # every setting checked before anything listens
     click.echo(f"base URL:        {settings.base_url}")
     click.echo(f"DID document:    {did_document_location(settings)}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
     click.echo(f"listening on {host}:{port} ({'development server' if dev else f'gunicorn, {workers} workers'})")
     if dev:
         from werkzeug.serving import run_simple
-        with clean_errors():
-            app = create_app(settings)
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
+    app.extensions["microcred"].engine.dispose()     # each gunicorn worker builds its own app
     GunicornServer(lambda: create_app(settings, production=True), gunicorn_options(host, port, workers)).run()

@@ -35,6 +35,7 @@ read < issue < admin. Every error is an RFC 9457 ``application/problem+json`` bo
 ``title``, ``status`` and ``detail`` (and sometimes ``code`` or ``errors``): 400 malformed
 request, 401 no or bad token, 403 scope too small, 404 unknown object, 409 conflict,
 413 body too large (JSON: 2 MiB, CSV: 10 MiB), 415 wrong media type, 422 invalid content,
+429 too many requests with this token (600 a minute per server process; ``Retry-After``),
 501 bulk issuance not available, 503 issuer not set up. Only objects of this installation's
 issuer are ever visible or changeable.
 """
@@ -54,6 +55,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from limits import parse as parse_rate
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -74,6 +76,7 @@ from ..db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Re
 from ..mail import send_after_commit
 from ..skills_inventory import coverage, skills_held
 from ..tokens import scope_allows, verify_token
+from .ratelimit import over_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -83,6 +86,7 @@ BULK_LIMIT = 10 * 1024 * 1024
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
 MAX_SKILLS_ASKED = 50
+API_RATE_LIMIT = "600/minute"      # requests per token (app.config API_RATE_LIMIT), per server process
 MAX_IDEMPOTENCY_KEY = 200
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -96,7 +100,8 @@ def register_api(app: Flask) -> None:
     """Register ``/api/v1`` and the VC-API endpoints (with their configuration) on ``app``.
 
     Configuration (``app.config``, defaulting from the environment): ``VCAPI_ISSUER``
-    (``$MICROCRED_VCAPI_ISSUER``: ``did:web``, the default, or ``did:key``), ``VCAPI_OPEN``
+    (``$MICROCRED_VCAPI_ISSUER``: ``did:web``, the default, or ``did:key``), ``API_RATE_LIMIT``
+    (``$MICROCRED_API_RATE_LIMIT``, default ``600/minute`` per token and process), ``VCAPI_OPEN``
     (``$MICROCRED_VCAPI_OPEN=1``: the verify endpoints need no token), ``VCAPI_FETCH_POLICY``
     (a :class:`verifier.fetcher.FetchPolicy` for verification; default: public https only)
     and ``VCAPI_OFFLINE`` (verify without any network access).
@@ -109,6 +114,12 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("VCAPI_OPEN", os.environ.get("MICROCRED_VCAPI_OPEN") == "1")
     app.config.setdefault("VCAPI_FETCH_POLICY", None)
     app.config.setdefault("VCAPI_OFFLINE", False)
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("MICROCRED_API_RATE_LIMIT") or API_RATE_LIMIT)
+    try:
+        parse_rate(app.config["API_RATE_LIMIT"])
+    except ValueError:
+        raise ConfigError(f"MICROCRED_API_RATE_LIMIT must be a rate such as '600/minute', not "
+                          f"{app.config['API_RATE_LIMIT']!r}") from None
     if app.config["VCAPI_ISSUER"] not in ("did:web", "did:key"):
         raise ConfigError(f"MICROCRED_VCAPI_ISSUER must be 'did:web' or 'did:key', not "
                           f"{app.config['VCAPI_ISSUER']!r}")
@@ -209,6 +220,10 @@ def authenticate(required: str, *, optional: bool = False) -> Caller | None:
     if caller is None:
         raise ApiProblem(401, "The API token is unknown or was revoked.",
                          headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'})
+    wait = over_limit("api", current_app.config["API_RATE_LIMIT"], caller.token_id)
+    if wait is not None:
+        raise ApiProblem(429, f"Too many requests with this token; try again in {wait} seconds.",
+                         headers={"Retry-After": str(wait)})
     if not scope_allows(caller.scope, required):
         raise ApiProblem(403, f"This needs a token with the {required!r} scope; this token has {caller.scope!r}.",
                          headers={"WWW-Authenticate": f'{challenge}, error="insufficient_scope", scope="{required}"'})

@@ -23,6 +23,7 @@ ERROR_STATUSES = {
     "413": "The body is too large (JSON: 2 MiB; CSV: 10 MiB).",
     "415": "The body has the wrong media type.",
     "422": "The request is well-formed but its content is not valid.",
+    "429": "Too many requests with this token (see Retry-After).",
     "503": "The issuer is not set up yet, or the database is unavailable.",
 }
 

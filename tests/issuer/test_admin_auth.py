@@ -337,6 +337,11 @@ def test_microcred_serve_refuses_a_placeholder_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     result = CliRunner().invoke(main, ["serve", "--port", "1"])
     assert result.exit_code == 2 and "debug mode" in result.output
+    monkeypatch.delenv("FLASK_DEBUG")
+    monkeypatch.setenv("MICROCRED_API_RATE_LIMIT", "lots")         # any bad setting: refused before listening
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code == 2 and "MICROCRED_API_RATE_LIMIT must be a rate" in result.output
+    assert "listening" not in result.output
 
 
 # ------------------------------------------------------------------ microcred users

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from issuer.cli_admin import init_instance
 from issuer.cli_tokens import tokens as tokens_cli
-from issuer.config import Settings, load_settings
+from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from issuer.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
@@ -358,6 +358,28 @@ def test_before_init_the_api_answers_503(tmp_path):
                                    headers=auth(token)), 503)
     finally:
         app.extensions["microcred"].engine.dispose()
+
+
+@SQLITE_ONLY
+def test_each_token_is_rate_limited_with_retry_after(app, client, tokens):
+    app.config["API_RATE_LIMIT"] = "3/minute"
+    for _ in range(3):
+        assert client.get("/api/v1/achievements", headers=auth(tokens["read"])).status_code == 200
+    response = client.get("/api/v1/achievements", headers=auth(tokens["read"]))
+    body = assert_problem(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60 and "Too many requests with this token" in body["detail"]
+    assert client.get("/api/v1/achievements", headers=auth(tokens["admin"])).status_code == 200   # per token
+
+
+@SQLITE_ONLY
+def test_the_rate_limit_comes_from_the_environment_and_a_bad_one_is_refused(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROCRED_API_RATE_LIMIT", "5/second")
+    app = build_app(make_settings(tmp_path, db_url))
+    assert app.config["API_RATE_LIMIT"] == "5/second"
+    app.extensions["microcred"].engine.dispose()
+    monkeypatch.setenv("MICROCRED_API_RATE_LIMIT", "lots")
+    with pytest.raises(ConfigError, match="MICROCRED_API_RATE_LIMIT must be a rate"):
+        build_app(make_settings(tmp_path, db_url))
 
 
 # --------------------------------------------------------------------------- achievements

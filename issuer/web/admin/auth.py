@@ -5,25 +5,13 @@ from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from ...staff import StaffError, authenticate, end_session, start_session
+from ..ratelimit import over_limit
 from .blueprint import SESSION_KEY, admin_nav, bp, public, state
 
 
 LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.config ADMIN_LOGIN_RATE_LIMIT)
-
-
-def _attempt_allowed() -> bool:
-    """Count a sign-in attempt of this client address; False once over the limit (per process)."""
-    limiter = current_app.extensions.get("microcred_login_limiter")
-    if limiter is None:
-        limiter = current_app.extensions["microcred_login_limiter"] = FixedWindowRateLimiter(
-            storage_from_string("memory://"))
-    rate = parse(current_app.config.get("ADMIN_LOGIN_RATE_LIMIT", LOGIN_RATE_LIMIT))
-    return limiter.hit(rate, "admin-login", request.remote_addr or "-")
 
 
 def _safe_next(target: str | None) -> str:
@@ -42,8 +30,10 @@ def login() -> Response | str:
         if g.staff is not None:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("admin/login.html", next=request.args.get("next", ""), error=None, username="")
-    if not _attempt_allowed():
-        abort(429, "Too many sign-in attempts from your address; wait a minute and try again.")
+    wait = over_limit("admin-login", current_app.config.get("ADMIN_LOGIN_RATE_LIMIT", LOGIN_RATE_LIMIT),
+                      request.remote_addr or "-")
+    if wait is not None:
+        abort(429, f"Too many sign-in attempts from your address; try again in {wait} seconds.")
     username = request.form.get("username", "")[:100]
     password = request.form.get("password", "")
     error = None
