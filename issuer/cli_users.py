@@ -75,19 +75,21 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     click.echo(f"Password changed for {username.strip().lower()}; their sessions were ended")
 
 
+def _set_active(username: str, active: bool) -> None:
+    with open_instance(load_settings()).begin() as session:
+        set_active(session, _user(session, username), active)
+    click.echo(f"{username.strip().lower()}: {'enabled' if active else 'disabled'}")
+
+
 @users.command("disable")
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable an account (it can no longer sign in; open sessions end)."""
-    with open_instance(load_settings()).begin() as session:
-        set_active(session, _user(session, username), False)
-    click.echo(f"{username.strip().lower()}: disabled")
+    _set_active(username, False)
 
 
 @users.command("enable")
 @click.argument("username")
 def enable(username: str) -> None:
     """Enable a disabled account again."""
-    with open_instance(load_settings()).begin() as session:
-        set_active(session, _user(session, username), True)
-    click.echo(f"{username.strip().lower()}: enabled")
+    _set_active(username, True)
