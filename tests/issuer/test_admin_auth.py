@@ -373,6 +373,9 @@ def test_microcred_users_create_list_set_password_disable(cli_env):
     with open_instance(load_settings())() as session:
         with pytest.raises(StaffError, match="disabled"):
             authenticate(session, "ivo", "the new passphrase")
+    assert cli("users", "enable", "IVO").output == "ivo: enabled\n"
+    with open_instance(load_settings())() as session:
+        assert authenticate(session, "ivo", "the new passphrase").role == "issuer"
 
 
 @pytest.mark.parametrize("args, stdin, message", [
