@@ -22,7 +22,9 @@ Security rules (research notes, section B 13-23):
   one byte at a time (in the headers or the body) cannot hold the verifier. Bodies are read in
   small pieces and decompressed by us (gzip / deflate) with a hard cap on the *decoded* size,
   so a gzip bomb stops at ``max_bytes``. Each ``Fetcher`` (one per verification) sends at most
-  ``max_fetches`` HTTP requests (redirect hops count).
+  ``max_fetches`` HTTP requests (redirect hops count), all of them within
+  ``verification_timeout`` seconds of its creation (each fetch's deadline is cut to what is
+  left), so one verification cannot hold the verifier for ``max_fetches * total_timeout``.
 
 How pinning is implemented: rather than teaching ``requests`` / ``urllib3`` to connect to an
 address other than the URL's host (custom adapters, pool keys, ``server_hostname`` /
@@ -118,6 +120,7 @@ class FetchPolicy:
     total_timeout: float = 10.0
     max_redirects: int = 3
     max_fetches: int = 10
+    verification_timeout: float = 20.0      # all fetches of one verification (one Fetcher) together
 
 
 @dataclass(frozen=True)
@@ -427,6 +430,7 @@ class Fetcher:
         self._local = dict(local_documents or {})
         self._resolve = resolve_host or _default_resolve
         self._clock = clock
+        self._spend_until = clock() + policy.verification_timeout
         self._count = 0
         self._memo: dict[tuple, FetchResponse] = {}
         self._lock = threading.Lock()
@@ -501,7 +505,11 @@ class Fetcher:
             self._count += 1
 
     def _fetch_network(self, url: str, accept: str, cap: int) -> FetchResponse:
-        deadline = self._clock() + self.policy.total_timeout
+        now = self._clock()
+        if now >= self._spend_until:
+            raise _fail("timeout", f"This verification has spent its {self.policy.verification_timeout:g} s "
+                                   "for fetching documents.", url)
+        deadline = min(now + self.policy.total_timeout, self._spend_until)
         current = url
         for hop in range(self.policy.max_redirects + 1):
             target = _parse_target(current, self.policy)
@@ -520,10 +528,14 @@ class Fetcher:
             return FetchResponse(url, target.url, status, content_type, body)
         raise _fail("too_many_redirects", f"More than {self.policy.max_redirects} redirects.", url)
 
+    def _out_of_time(self) -> str:
+        return (f"The fetch ran out of time (at most {self.policy.total_timeout:g} s a fetch and "
+                f"{self.policy.verification_timeout:g} s for all fetches of a verification).")
+
     def _remaining(self, deadline: float, url: str) -> float:
         remaining = deadline - self._clock()
         if remaining <= 0:
-            raise _fail("timeout", f"The fetch took longer than {self.policy.total_timeout} s.", url)
+            raise _fail("timeout", self._out_of_time(), url)
         return remaining
 
     def _addresses(self, target: _Target, deadline: float, url: str) -> list[str]:
@@ -616,7 +628,7 @@ class Fetcher:
                 raise _fail("timeout", f"{target.host} was too slow to answer.", url) from exc
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 if watchdog.fired or self._clock() >= deadline:
-                    raise _fail("timeout", f"The fetch took longer than {self.policy.total_timeout} s.",
+                    raise _fail("timeout", self._out_of_time(),
                                 url) from exc
                 raise _fail("connection_failed", f"The connection to {target.host} failed: "
                             f"{type(exc).__name__}.", url) from exc
@@ -650,7 +662,7 @@ class Fetcher:
             sock.settimeout(min(self.policy.read_timeout, self._remaining(deadline, url)))
             chunk = response.read1(_READ_CHUNK)
             if watchdog.fired:
-                raise _fail("timeout", f"The fetch took longer than {self.policy.total_timeout} s.", url)
+                raise _fail("timeout", self._out_of_time(), url)
             if not chunk:
                 break
             raw_total += len(chunk)
@@ -673,7 +685,7 @@ class Fetcher:
             if len(out) > cap:
                 raise too_large()
         if self._clock() >= deadline:
-            raise _fail("timeout", f"The fetch took longer than {self.policy.total_timeout} s.", url)
+            raise _fail("timeout", self._out_of_time(), url)
         if decoder is not None:
             if not decoder.eof:
                 raise _fail("bad_encoding", "The compressed body is truncated.", url)

@@ -367,6 +367,36 @@ def test_slow_trickle_in_the_headers_hits_the_total_deadline(http_server):
     assert time.monotonic() - start < 1.8
 
 
+def test_one_verification_has_one_time_budget_for_all_its_fetches(http_server):
+    """Each fetch may take total_timeout, but all fetches of one Fetcher share verification_timeout."""
+    http_server.trickle("/slow", interval=0.2)
+    fetcher = Fetcher(http_server.policy(total_timeout=5.0, read_timeout=5.0, verification_timeout=0.8))
+    start = time.monotonic()
+    error = None
+    try:
+        fetcher.fetch(http_server.url("/slow"), accept=ACCEPT)
+    except FetchError as exc:
+        error = exc
+    assert error is not None and error.code == "timeout"
+    assert time.monotonic() - start < 4.0             # cut by the verification's budget, not the fetch's 5 s
+    http_server.set("/fast", b"{}", content_type="application/json")
+    with pytest.raises(FetchError, match="spent its 0.8 s for fetching documents") as spent:
+        fetcher.fetch(http_server.url("/fast"), accept=ACCEPT)
+    assert spent.value.code == "timeout"
+    assert fetcher.fetch_count == 1                   # refused before any request was sent
+
+
+def test_the_verification_budget_is_counted_from_the_fetchers_creation(http_server):
+    http_server.set("/doc", b"{}", content_type="application/json")
+    clock = FakeClock()
+    fetcher = Fetcher(http_server.policy(verification_timeout=20.0), clock=clock)
+    assert fetcher.fetch(http_server.url("/doc"), accept=ACCEPT).body == b"{}"
+    clock.now += 21
+    http_server.set("/other", b"[]", content_type="application/json")
+    assert code_of(lambda: fetcher.fetch(http_server.url("/other"), accept=ACCEPT)) == "timeout"
+    assert fetcher.fetch(http_server.url("/doc"), accept=ACCEPT).body == b"{}"     # memoised: no new fetch
+
+
 def test_read_timeout_on_a_stalled_server(http_server):
     http_server.trickle("/stall", interval=3.0)
     fetcher = Fetcher(http_server.policy(read_timeout=0.3, total_timeout=5.0))
