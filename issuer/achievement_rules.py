@@ -34,6 +34,7 @@ from .credentials import build_credential
 from .db.models import Achievement, Award, Issuer, Recipient, new_id
 from .identity import profile
 from .images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
+from .input_checks import unknown_fields
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
@@ -110,10 +111,9 @@ def _string(body: dict, key: str, *, max_length: int, label: str, required: bool
 
 
 def _only(body: dict, allowed: tuple[str, ...], what: str, field: str | None) -> None:
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise AchievementError(f"{what} has unknown field{'s' if len(unknown) > 1 else ''} "
-                               f"{', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}.", field=field)
+    message = unknown_fields(body, allowed, what)
+    if message:
+        raise AchievementError(message, field=field)
 
 
 def check_image(value: str) -> None:

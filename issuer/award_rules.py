@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from verifier.errors import CredentialError
 
 from .db.models import utcnow
+from .input_checks import unknown_fields
 from .issuance import AwardRequest
 
 AWARD_FIELDS = ("achievement", "email", "name", "employee_id", "did", "evidence", "results", "awarded_at", "jwt")
@@ -64,10 +65,9 @@ def string(body: Mapping, key: str, *, max_length: int, required: bool = False,
 
 def only(body: Mapping, allowed: tuple[str, ...], what: str, field: str | None = None) -> None:
     """Refuse keys of ``body`` outside ``allowed`` (``what``: "The award", "An evidence item", ...)."""
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise AwardRuleError(f"{what} has unknown field{'s' if len(unknown) > 1 else ''} "
-                             f"{', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}.", field)
+    message = unknown_fields(body, allowed, what)
+    if message:
+        raise AwardRuleError(message, field)
 
 
 def parse_moment(value: Any, key: str, now: datetime | None = None) -> datetime:

@@ -100,16 +100,17 @@ def clean_filename(name: str | None) -> str:
 
 
 def create_job(session: Session, issuer: Issuer, *, filename: str | None, raw: bytes, actor: str,
-               now: datetime) -> str:
+               now: datetime, report: bulk.ValidationReport | None = None) -> str:
     """Store an upload and its dry run; the job's id. Raises :class:`BulkJobError` for an
     empty or too large file (nothing is stored then). A file with bad rows is stored too: its
-    page lists them (and it cannot be started)."""
+    page lists them (and it cannot be started). ``report``: the file's dry run when the caller
+    has just made it (it is not made again)."""
     if len(raw) > MAX_UPLOAD_BYTES:
         raise BulkJobError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB. "
                            "Split it into smaller files and upload them one by one.")
     if not raw.strip():
         raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.")
-    report = bulk.validate_csv(raw, session, issuer, now=now)
+    report = report or bulk.validate_csv(raw, session, issuer, now=now)
     table, left_out = dry_run_table(raw, report, report.existing_keys)
     summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
                "errors": len(report.problems), "table": table, "left_out": left_out}

@@ -87,10 +87,12 @@ def active_holdings(session: Session, issuer: Issuer, now: datetime) -> list[Hol
             for award_id, recipient_id, valid_until, achievement_id in rows]
 
 
-def skills_held(session: Session, issuer: Issuer, now: datetime) -> list[SkillCount]:
-    """People per skill (and framework), most held first."""
+def skills_held(session: Session, issuer: Issuer, now: datetime, *,
+                holdings: list[Holding] | None = None) -> list[SkillCount]:
+    """People per skill (and framework), most held first. ``holdings``: ``active_holdings(...,
+    now)`` when the caller has them already (the dashboard reads them once for every table)."""
     found: dict[tuple[str, str | None], SkillCount] = {}
-    for holding in active_holdings(session, issuer, now):
+    for holding in active_holdings(session, issuer, now) if holdings is None else holdings:
         for alignment in holding.skills:
             entry = found.get(skill_key(alignment))
             if entry is None:
@@ -113,15 +115,17 @@ def matches(alignment: dict, asked: str) -> bool:
     return asked in (alignment.get("targetUrl"), alignment.get("targetCode"))
 
 
-def coverage(session: Session, issuer: Issuer, asked: list[str], now: datetime) -> Coverage:
-    """For a role's required skills: who has each of them, who misses which."""
+def coverage(session: Session, issuer: Issuer, asked: list[str], now: datetime, *,
+             holdings: list[Holding] | None = None) -> Coverage:
+    """For a role's required skills: who has each of them, who misses which (``holdings``: as
+    for :func:`skills_held`)."""
     asked = list(dict.fromkeys(asked))
     answers: dict[str, set[str]] = {}          # achievement id -> the asked skills it aligns to
     for achievement in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)):
         answers[achievement.id] = {s for s in asked if any(matches(a, s) for a in achievement.alignments or [])}
     known = set().union(*answers.values()) if answers else set()
     held: dict[str, set[str]] = {}
-    for holding in active_holdings(session, issuer, now):
+    for holding in active_holdings(session, issuer, now) if holdings is None else holdings:
         if answers.get(holding.achievement.id):
             held.setdefault(holding.recipient_id, set()).update(answers[holding.achievement.id])
     recipients = session.scalars(select(Recipient).where(Recipient.issuer_id == issuer.id)
@@ -203,14 +207,16 @@ class Expiring:
                       key=lambda item: (-item[2], item[0].casefold(), item[1] or ""))
 
 
-def expiring(session: Session, issuer: Issuer, now: datetime, days: int) -> Expiring:
+def expiring(session: Session, issuer: Issuer, now: datetime, days: int, *,
+             holdings: list[Holding] | None = None) -> Expiring:
     """Who loses which skill within ``days``: held now through awards ending by ``now + days``
-    and not held then through any other award (a renewal or a second achievement)."""
+    and not held then through any other award (a renewal or a second achievement).
+    ``holdings``: as for :func:`skills_held` (the ones at ``now``)."""
     horizon = now + timedelta(days=days)
     kept = {(h.recipient_id, skill_key(a)) for h in active_holdings(session, issuer, horizon)
             for a in h.skills}
     ending: dict[tuple[str, tuple[str, str | None]], Holding] = {}
-    for holding in active_holdings(session, issuer, now):
+    for holding in active_holdings(session, issuer, now) if holdings is None else holdings:
         for alignment in holding.skills:
             key = (holding.recipient_id, skill_key(alignment))
             if key in kept:

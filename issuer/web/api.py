@@ -341,28 +341,6 @@ def invalid(detail: str, **extensions: Any) -> ApiProblem:
     return ApiProblem(422, detail, **extensions)
 
 
-def _string(body: dict, key: str, *, max_length: int, required: bool = False) -> str | None:
-    value = body.get(key)
-    if value is None:
-        if required:
-            raise invalid(f"{key!r} is required.")
-        return None
-    if not isinstance(value, str):
-        raise invalid(f"{key!r} must be a string.")
-    if len(value) > max_length:
-        raise invalid(f"{key!r} is longer than {max_length} characters.")
-    if required and not value.strip():
-        raise invalid(f"{key!r} must not be empty.")
-    return value
-
-
-def _only(body: dict, allowed: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise invalid(f"{what} has unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-                      f"allowed: {', '.join(allowed)}.")
-
-
 # ---------------------------------------------------------------- query parameters
 
 def _query_int(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -710,8 +688,8 @@ def _status_action(award_id: str, action: str) -> Response:
         issuer = load_issuer_row(session)
         _award_of_issuer(session, issuer, award_id)
     body = json_object()
-    _only(body, ("reason",), "The request")
     try:
+        award_rules.only(body, ("reason",), "The request")
         reason = award_rules.status_reason(body)
     except award_rules.AwardRuleError as exc:
         raise invalid(str(exc)) from None
@@ -820,7 +798,7 @@ def bulk_issue() -> Response:
         if not report.ok:
             raise invalid(f"{len(report.problems)} row(s) of the CSV are not valid; nothing was issued.",
                           dry_run=False, ok=False, total_rows=report.total_rows, problems=_problems(report))
-        return _start_bulk_job(raw)
+        return _start_bulk_job(raw, report)
     if dry_run:
         summary = {"dry_run": True, "ok": report.ok, "total_rows": report.total_rows, "to_issue": report.to_issue,
                    "already_issued": report.already_issued, "problems": _problems(report)}
@@ -842,7 +820,7 @@ def bulk_issue() -> Response:
     return response
 
 
-def _start_bulk_job(raw: bytes) -> Response:
+def _start_bulk_job(raw: bytes, report) -> Response:
     """Store the file as a bulk job (as the console does) and issue it in the background: 202."""
     from .. import bulk_jobs
 
@@ -852,7 +830,7 @@ def _start_bulk_job(raw: bytes) -> Response:
         issuer_id = issuer.id
         try:
             job_id = bulk_jobs.create_job(session, issuer, filename=filename, raw=raw, actor=g.caller.actor,
-                                          now=_now())
+                                          now=_now(), report=report)
         except bulk_jobs.BulkJobError as exc:
             raise invalid(str(exc)) from None
     bulk_jobs.start_job(state().sessions, settings(), job_id, issuer_id, actor=g.caller.actor, clock=_now)

@@ -19,8 +19,7 @@ from ...achievement_rules import (
 )
 from ...badge_art import default_badge_data_uri
 from ...db.models import Achievement, AuditEntry, Award, Issuer, new_id
-from ...issuance import load_issuer
-from .blueprint import actor, bp, state
+from .blueprint import actor, bp, issuer_of, state
 
 EMPTY_ROWS = 3
 MORE_ROWS = 3
@@ -44,10 +43,6 @@ class AchievementForm:
 
 
 # ---------------------------------------------------------------- reading
-
-def _issuer(db) -> Issuer:
-    return load_issuer(db, state().settings)
-
 
 def _achievement(db, issuer: Issuer, achievement_id: str) -> Achievement:
     achievement = db.get(Achievement, achievement_id) if len(achievement_id) <= 36 else None
@@ -229,7 +224,7 @@ def save(form: AchievementForm, fields: dict, achievement_id: str | None) -> str
     now = state().clock()
     try:
         with state().sessions.begin() as db:
-            issuer = _issuer(db)
+            issuer = issuer_of(db)
             if achievement_id is None:
                 achievement = create_achievement(db, state().settings, issuer, fields, now=now)
             else:
@@ -260,7 +255,7 @@ def preview(form: AchievementForm, fields: dict | None) -> dict:
 def render_form(form: AchievementForm, existing: Achievement | None, *, status: int = 200,
                 show_preview: bool = False, extra_rows: int = 0, fields: dict | None = None):
     with state().sessions() as db:
-        frameworks = _frameworks(db, _issuer(db))
+        frameworks = _frameworks(db, issuer_of(db))
     types = list(achievement_types())
     if form.values["achievement_type"] and form.values["achievement_type"] not in types:
         types.insert(0, form.values["achievement_type"])
@@ -294,7 +289,7 @@ def handle_post(existing: Achievement | None, achievement_id: str | None):
 @bp.get("/achievements")
 def achievements() -> str:
     with state().sessions() as db:
-        issuer = _issuer(db)
+        issuer = issuer_of(db)
         counts = _award_counts(db, issuer)
         rows = [_list_row(a, counts.get(a.id, 0)) for a in db.scalars(
             select(Achievement).where(Achievement.issuer_id == issuer.id).order_by(Achievement.name))]
@@ -311,7 +306,7 @@ def achievement_new():
 @bp.route("/achievements/<achievement_id>/edit", methods=["GET", "POST"])
 def achievement_edit(achievement_id: str):
     with state().sessions() as db:
-        existing = _achievement(db, _issuer(db), achievement_id)
+        existing = _achievement(db, issuer_of(db), achievement_id)
         db.expunge(existing)
     if request.method == "GET":
         return render_form(form_from_achievement(existing), existing)

@@ -22,18 +22,14 @@ from ...award_rules import RESULT_FIELD, AwardRuleError, award_request, form_bod
 from ...award_search import FilterError, AwardFilters, STATES, parse_filters, search_awards, shown_state
 from ...credentials import credential_url
 from ...db.models import Achievement, AuditEntry, Award, Issuer
-from ...issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from ...issuance import AwardRequest, IssuerContext, issue_award
 from ...lifecycle import change_status, renew
 from ...mail import send_after_commit
-from .blueprint import actor, bp, sentence, state
+from .blueprint import actor, bp, issuer_of, sentence, state
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ACTIONS = ("revoke", "suspend", "unsuspend", "renew")
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended (active again)"}
-
-
-def _issuer(db: Session) -> Issuer:
-    return load_issuer(db, state().settings)
 
 
 def _achievements(db: Session, issuer: Issuer) -> list[Achievement]:
@@ -47,7 +43,7 @@ def _options(db: Session, issuer: Issuer, empty: str) -> list[tuple[str, str]]:
 
 def _award_or_404(db: Session, award_id: str) -> Award:
     award = db.get(Award, award_id) if UUID.match(award_id) else None
-    if award is None or award.issuer_id != _issuer(db).id:
+    if award is None or award.issuer_id != issuer_of(db).id:
         abort(404, "There is no such award.")
     return award
 
@@ -62,7 +58,7 @@ def awards() -> tuple[str, int]:
     except FilterError as exc:
         filters, page_number, error = AwardFilters(), 1, exc
     with state().sessions() as db:
-        issuer = _issuer(db)
+        issuer = issuer_of(db)
         page = None if error else search_awards(db, issuer, filters, now=state().clock(), page=page_number)
         chosen = _find(db, issuer, filters.achievement)
         return render_template("admin/awards.html", page=page, filters=filters, args=request.args,
@@ -98,7 +94,7 @@ def _result_fields(achievement: Achievement | None) -> list[dict]:
 
 def _issue_form(ref: str | None, form: dict, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     with state().sessions() as db:
-        issuer = _issuer(db)
+        issuer = issuer_of(db)
         chosen = _find(db, issuer, ref)
         if ref and chosen is None and "achievement" not in errors:
             errors = {**errors, "achievement": "Choose one of the achievements."}
@@ -114,7 +110,7 @@ def _issue(wanted: AwardRequest, notify: bool) -> tuple[str, bool]:
     for attempt in range(2):
         try:
             with state().sessions.begin() as db:
-                ctx = IssuerContext.load(db, settings, _issuer(db))
+                ctx = IssuerContext.load(db, settings, issuer_of(db))
                 row, created = issue_award(db, ctx, wanted, actor=actor(), notify="awarded" if notify else None)
                 return row.id, created
         except IntegrityError:
@@ -138,7 +134,7 @@ def _send_mail_after(response: Response) -> None:
 def _issue_posted(form) -> tuple[str, bool]:
     """Check the posted form with the award rules and issue it: (award id, created)."""
     with state().sessions() as db:
-        chosen = _find(db, _issuer(db), form.get("achievement"))
+        chosen = _find(db, issuer_of(db), form.get("achievement"))
         descriptions = list(chosen.result_descriptions or []) if chosen else []
     wanted, _ = award_request(form_body(form, descriptions), now=state().clock())
     return _issue(wanted, notify=form.get("notify") == "yes")

@@ -18,7 +18,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
 
+from ...db.models import Issuer
+from ...issuance import load_issuer
 from ...staff import SignedIn, still_valid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
@@ -84,6 +87,11 @@ def admin_only(view: Callable) -> Callable:
 
 def state():
     return current_app.extensions["microcred"]
+
+
+def issuer_of(db: Session) -> Issuer:
+    """This installation's issuer (the one the base URL names), read in the session ``db``."""
+    return load_issuer(db, state().settings)
 
 
 def actor() -> str:

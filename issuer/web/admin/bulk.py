@@ -10,18 +10,17 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 
 from ... import bulk_jobs
 from ...bulk import COLUMNS, MAX_ROWS, REQUIRED
-from ...issuance import load_issuer
-from .blueprint import accepts_upload, actor, bp, state
+from .blueprint import accepts_upload, actor, bp, issuer_of, state
 
 
 def _issuer_id() -> str:
     with state().sessions() as db:
-        return load_issuer(db, state().settings).id
+        return issuer_of(db).id
 
 
 def _render_index(error: str | None = None, status: int = 200):
     with state().sessions() as db:
-        jobs = bulk_jobs.recent_jobs(db, load_issuer(db, state().settings).id)
+        jobs = bulk_jobs.recent_jobs(db, issuer_of(db).id)
     return render_template("admin/bulk.html", jobs=jobs, error=error, columns=COLUMNS, required=REQUIRED,
                            max_rows=MAX_ROWS, max_mib=bulk_jobs.MAX_UPLOAD_BYTES // (1024 * 1024)), status
 
@@ -37,7 +36,7 @@ def bulk() -> Response | tuple[str, int]:
     raw = upload.read(bulk_jobs.MAX_UPLOAD_BYTES + 1)
     try:
         with state().sessions.begin() as db:
-            issuer = load_issuer(db, state().settings)
+            issuer = issuer_of(db)
             job_id = bulk_jobs.create_job(db, issuer, filename=upload.filename, raw=raw, actor=actor(),
                                           now=state().clock())
     except bulk_jobs.BulkJobError as exc:
@@ -48,7 +47,7 @@ def bulk() -> Response | tuple[str, int]:
 def _job_view(job_id: str) -> dict:
     """What the job page shows (404 for a job of another issuer or none)."""
     with state().sessions() as db:
-        job = bulk_jobs.get_job(db, load_issuer(db, state().settings).id, job_id)
+        job = bulk_jobs.get_job(db, issuer_of(db).id, job_id)
         if job is None:
             abort(404, "There is no such bulk job.")
         summary = job.summary or {}
@@ -86,7 +85,7 @@ def bulk_progress(job_id: str) -> Response:
 @bp.get("/bulk/<job_id>/results.csv")
 def bulk_results(job_id: str) -> Response:
     with state().sessions() as db:
-        job = bulk_jobs.get_job(db, load_issuer(db, state().settings).id, job_id)
+        job = bulk_jobs.get_job(db, issuer_of(db).id, job_id)
         data = job.result_csv if job is not None else None
     if data is None:
         abort(404, "This job has no results yet.")
@@ -96,7 +95,7 @@ def bulk_results(job_id: str) -> Response:
 @bp.get("/bulk/template.csv")
 def bulk_template() -> Response:
     with state().sessions() as db:
-        data = bulk_jobs.template_csv(db, load_issuer(db, state().settings))
+        data = bulk_jobs.template_csv(db, issuer_of(db))
     return _csv_download(data, "bulk-template.csv")
 
 

@@ -15,11 +15,11 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...bulk_jobs import safe_cell
 from ...db.models import Award, Issuer
-from ...issuance import load_issuer
-from ...skills_inventory import (Coverage, Expiring, SkillCount, SkillOption, coverage, expiring, frameworks,
-                                 known_skills, skills_held)
-from .blueprint import bp, state
+from ...skills_inventory import (Coverage, Expiring, Holding, SkillCount, SkillOption, active_holdings, coverage,
+                                 expiring, frameworks, known_skills, skills_held)
+from .blueprint import bp, issuer_of, state
 from .charts import bar_chart
 
 TABLES = ("skills", "expiring-30", "expiring-90", "coverage")
@@ -28,7 +28,6 @@ NO_FRAMEWORK = "~none"          # the framework filter's value for skills withou
 MAX_ASKED = 50
 PAGE_ROWS = 500                 # rows shown per table on the page; the CSV has them all
 CHART_BARS = 25
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -130,13 +129,6 @@ def chart_pairs(items: list[tuple[str, str | None, int]]) -> list[tuple[str, int
 
 # ---------------------------------------------------------------- CSV
 
-def safe_cell(value: str | int) -> str | int:
-    """A cell a spreadsheet will not run as a formula: text starting = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_text(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -155,8 +147,9 @@ def csv_response(table: Table, now: datetime) -> Response:
 
 # ---------------------------------------------------------------- data for the page
 
-def _skills(session: Session, issuer: Issuer, now: datetime, query: Query) -> tuple[list[SkillCount], list]:
-    held = skills_held(session, issuer, now)
+def _skills(session: Session, issuer: Issuer, now: datetime, query: Query,
+            holdings: list[Holding] | None = None) -> tuple[list[SkillCount], list]:
+    held = skills_held(session, issuer, now, holdings=holdings)
     return [s for s in held if query.wants(s.framework)], frameworks(held)
 
 
@@ -176,9 +169,10 @@ def _expiring_chart(window: Expiring):
 
 
 def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query) -> dict:
-    skills, all_frameworks = _skills(session, issuer, now, query)
+    holdings = active_holdings(session, issuer, now)        # read once for every table of the page
+    skills, all_frameworks = _skills(session, issuer, now, query, holdings)
     options = known_skills(session, issuer)
-    windows = [expiring(session, issuer, now, days) for days in WINDOWS]
+    windows = [expiring(session, issuer, now, days, holdings=holdings) for days in WINDOWS]
     data = {
         "now": now, "query": query, "frameworks": all_frameworks, "options": options,
         "option_groups": group_options(options),
@@ -190,7 +184,7 @@ def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query
         "coverage": None,
     }
     if query.asked:
-        result = coverage(session, issuer, query.asked, now)
+        result = coverage(session, issuer, query.asked, now, holdings=holdings)
         labels = skill_labels(query.asked, options)
         data.update(coverage=result, labels=labels, coverage_table=coverage_table(result, labels))
     return data
@@ -207,7 +201,7 @@ def dashboard() -> str:
     query = Query.parse(request.args)
     now = state().clock()
     with state().sessions() as db:
-        data = dashboard_data(db, load_issuer(db, state().settings), now, query)
+        data = dashboard_data(db, issuer_of(db), now, query)
         issue_url = url_for("admin.award_new") if "admin.award_new" in current_app.view_functions else None
         return render_template("admin/dashboard.html", **data, issue_url=issue_url, page_rows=PAGE_ROWS,
                                framework_options=_framework_options(data["frameworks"]), no_framework=NO_FRAMEWORK)
@@ -224,4 +218,4 @@ def dashboard_csv(table: str) -> Response:
         abort(400, "Choose at least one skill: /admin/skills/coverage.csv?skill=...")
     now = state().clock()
     with state().sessions() as db:
-        return csv_response(build_table(table, db, load_issuer(db, state().settings), now, query), now)
+        return csv_response(build_table(table, db, issuer_of(db), now, query), now)

@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from ...db.models import AuditEntry
-from ...issuance import load_issuer
 from ...keyring import add_key, all_keys, verification_method
-from .blueprint import actor, admin_only, bp, state
+from .blueprint import actor, admin_only, bp, issuer_of, state
 
 
 @bp.get("/keys")
@@ -14,7 +13,7 @@ from .blueprint import actor, admin_only, bp, state
 def keys() -> str:
     settings = state().settings
     with state().sessions() as db:
-        issuer = load_issuer(db, settings)
+        issuer = issuer_of(db)
         rows = [{"method": verification_method(issuer, k), "type": k.key_type, "state": k.state,
                  "created": k.created_at, "retired": k.retired_at, "multibase": k.public_multibase}
                 for k in reversed(all_keys(db, issuer))]
@@ -30,7 +29,7 @@ def keys_rotate() -> Response:
         return redirect(url_for("admin.keys"), 303)
     settings = state().settings
     with state().sessions.begin() as db:
-        issuer = load_issuer(db, settings)
+        issuer = issuer_of(db)
         key = add_key(db, settings, issuer)
         method = verification_method(issuer, key)
         db.add(AuditEntry(actor=actor(), action="rotate_key", award_id=None, details={"key": method}))
