@@ -47,6 +47,20 @@ EXPLANATIONS = {
                        "it is never downloaded, so the credential cannot be checked.",
     "dropped_term": "The credential contains data that no vocabulary defines; it would not be covered by the "
                     "signature, so the credential is rejected.",
+    "non_term_key": "A property is spelled as a web address instead of by its name, which would hide it from "
+                    "the checks while the signature still matches; the credential is rejected.",
+    "keyword_not_allowed": "The credential uses a JSON-LD feature (such as @nest, @included or @reverse) that "
+                           "can hide signed data from the checks; the credential is rejected.",
+    "alias_of_checked_property": "A property is given under another name for a property the checks read; the "
+                                 "credential is rejected.",
+    "non_term_type": "A type is spelled as a web address instead of by its name; the credential is rejected.",
+    "inline_context_alias": "The credential's own vocabulary renames data the checks read; the credential is "
+                            "rejected.",
+    "inline_context_not_allowed": "The credential's own vocabulary uses a feature that could change what its "
+                                  "data means; the credential is rejected.",
+    "node_described_twice": "Part of the credential is described in two places, so some signed data would not "
+                            "be checked; the credential is rejected.",
+    "blocked_by_contexts": "Not checked: the credential's vocabulary or spelling cannot be trusted.",
     "jsonld_error": "The credential's linked-data structure is invalid.",
     "canonicalization_limit": "The credential's data is too complex to check safely.",
     "schema_violation": "The credential does not follow the Open Badges 3.0 data model.",

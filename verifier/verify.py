@@ -24,6 +24,7 @@ from .jws import parse_compact_jws, verify_compact_jws
 from .key_resolution import ResolvedMethod, check_issuer_binding, resolve_jwt_key, resolve_verification_method
 from .limits import check_structure
 from .ob2 import is_ob2, verify_ob2
+from .reading import ReadingError, check_single_reading
 from .recipient import recipient_matches
 from .report import (
     FAILED, INDETERMINATE, PASSED, SKIPPED, CheckResult, VerificationReport, explain,
@@ -250,8 +251,13 @@ def _check_contexts(credential: dict, ctx: _Context) -> bool:
         ctx.add("contexts", FAILED, explain("unknown_context", ""), "unknown_context",
                 error=f"not bundled: {', '.join(map(str, unknown or bad))}", urls=unknown)
         return False
-    ctx.add("contexts", PASSED, "Every vocabulary is one this verifier ships (nothing downloaded).",
-            contexts=[c for c in contexts if isinstance(c, str)])
+    try:
+        check_single_reading(credential)
+    except ReadingError as exc:
+        ctx.fail("contexts", exc)
+        return False
+    ctx.add("contexts", PASSED, "Every vocabulary is one this verifier ships (nothing downloaded), and every "
+            "property is spelled by its name.", contexts=[c for c in contexts if isinstance(c, str)])
     return True
 
 
@@ -337,7 +343,8 @@ def _verify_jsonld(credential: dict, ctx: _Context, summary: dict, *, jwt_proof:
         jwt_proof()
     elif not contexts_ok:
         for check in ("key", "issuer_binding", "proof"):
-            ctx.add(check, SKIPPED, "Not checked: the credential's vocabularies are unknown.", "unknown_context")
+            ctx.add(check, SKIPPED, "Not checked: the credential's vocabulary or spelling cannot be trusted.",
+                    "blocked_by_contexts")
     else:
         resolved = _resolve_keys(credential, ctx)
         if resolved is not None:
@@ -435,18 +442,21 @@ def _check_recipient(credential: dict, ctx: _Context) -> None:
 
 
 def _embedded_endorsements(credential: dict) -> list[Any]:
+    """Every endorsement attached anywhere in the credential (the credential, its issuer, the
+    achievement, or any other node): where it is attached in the JSON does not change what is
+    signed, so it must not change what is checked either."""
     found: list[Any] = []
-    subjects = credential.get("credentialSubject")
-    holders = [credential, credential.get("issuer")]
-    for subject in subjects if isinstance(subjects, list) else [subjects]:
-        if isinstance(subject, dict):
-            holders.append(subject.get("achievement"))
-    for holder in holders:
-        if not isinstance(holder, dict):
-            continue
-        for key in ("endorsement", "endorsementJwt"):
-            value = holder.get(key) or []
-            found.extend(value if isinstance(value, list) else [value])
+    stack: list[Any] = [credential]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if key in ("endorsement", "endorsementJwt"):
+                    found.extend(child if isinstance(child, list) else [child])
+                elif key not in ("proof", "@context"):
+                    stack.append(child)
     return found
 
 

@@ -252,7 +252,7 @@ def _svg_external_entity(world):
 def _poison_graph(world):
     signed = world.issue()
     signed["credentialSubject"]["https://example.com/links"] = [
-        {"@id": f"_:p{i}", "https://example.com/knows": [{"@id": f"_:p{j}"} for j in range(8) if j != i]}
+        {"id": f"_:p{i}", "https://example.com/knows": [{"id": f"_:p{j}"} for j in range(8) if j != i]}
         for i in range(8)]
     return signed
 

@@ -1,0 +1,212 @@
+"""One reading of a credential: the JSON the checks read means what the signature covers.
+
+A Data Integrity proof such as ``eddsa-rdfc-2022`` signs RDF statements, not JSON. JSON-LD
+has many spellings of one statement: a full IRI as a key, a compact IRI through a prefix,
+an alias from an inline ``@context``, an ``@nest`` wrapper, ``@included`` nodes, ``@reverse``
+properties. A holder can re-spell a signed ``credentialStatus`` or ``validUntil`` that way,
+the signature still verifies, and checks that read ``credential["validUntil"]`` find nothing.
+
+Decision: the credential must be in *compacted form under the bundled contexts*
+(VC 2.0 §4.3 "type-specific credential processing"; JSON-LD 1.1 §6 compacted form), and this
+module refuses, with a named reason, anything else — before any key is fetched or proof
+checked. The alternative, reading every checked field from the expanded form, would mean two
+readings of every field (the page and the API show JSON) and a second JSON-LD pass over
+untrusted input; one strict shape keeps one reading, is linear in the document's size, and is
+what type-specific processors in other verifiers assume. The rules:
+
+1. **Keys** (``non_term_key``, ``keyword_not_allowed``, ``alias_of_checked_property``): every
+   key is a plain term (no ``:``), or a full/compact IRI that cannot expand to vocabulary a
+   bundled context already names (:class:`~verifier.vocabulary.BundledVocabulary`
+   over-approximates every expansion). Keywords are refused except ``@context`` and, inside
+   value objects, ``@value``/``@language``/``@direction``/``@type``: ``@nest``, ``@included``,
+   ``@reverse``, ``@graph``, ``@id``/``@type`` (the contexts alias them as ``id``/``type``) and
+   the rest move or hide statements. A term the bundled contexts map onto the same IRI as a
+   property the checks read (``expiration`` for ``expires``) is refused too.
+2. **Inline contexts** (``inline_context_alias``, ``inline_context_not_allowed``): an inline
+   ``@context`` object may only *add* terms for new vocabulary, as VC 2.0 §4.2 allows (the W3C
+   suite issues ``{"ExampleVerifiableCredential": "https://example.org/#ExampleVerifiableCredential"}``).
+   Each term maps to an absolute IRI (a string, or ``{"@id", "@type"?, "@container"?}``) that
+   is not vocabulary a bundled context names, that does not end with a gen-delim (so it can
+   never serve as a prefix, JSON-LD 1.1 §4.1.5), and whose name is not a bundled term. An
+   ``@vocab`` may not cover bundled vocabulary. ``@base``, ``@import``, ``@propagate``,
+   ``@prefix``, ``@reverse``, ``@nest``, scoped contexts and ``null`` are refused. Strings in
+   ``@context`` must be bundled contexts (checked by the contexts check).
+3. **Types** (``non_term_type``): a ``type`` value with a ``:`` may not expand to a class a
+   bundled context names: it must use the term (``VerifiableCredential``, not
+   ``cred:VerifiableCredential``).
+4. **One description per checked node** (``node_described_twice``): the credential, its
+   status entries and its subjects are each described by one JSON object; another object with
+   the same ``id`` and properties beyond ``id``/``type`` would add statements about them that
+   the checks do not see. (A bare ``{"id", "type"}`` elsewhere only adds a type, as the
+   1EdTech complete example's ``refreshService`` does, and is accepted.)
+
+All rules are checked on the JSON in one pass, in time linear in its size; nothing here
+runs JSON-LD or touches the network.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterator
+
+from .errors import CredentialError
+from .vocabulary import GEN_DELIM_END, BundledVocabulary, bundled_vocabulary
+
+# Keys the checks, the summary and the proof code read by name. A bundled term that maps onto
+# the same IRI as one of these under another name is an alias the checks would not see.
+CHECKED_KEYS = frozenset({
+    "id", "type", "issuer", "name", "credentialSubject", "credentialStatus", "statusPurpose",
+    "statusListIndex", "statusListCredential", "statusSize", "statusMessage", "validFrom",
+    "validUntil", "issuanceDate", "expirationDate", "identifier", "identityHash", "identityType",
+    "hashed", "salt", "achievement", "endorsement", "endorsementJwt", "proof", "created",
+    "expires", "verificationMethod", "proofPurpose", "cryptosuite", "proofValue", "jws",
+    "previousProof", "challenge", "domain", "relatedResource", "digestSRI", "digestMultibase",
+    "credentialSchema", "encodedList", "evidence",
+})
+VALUE_OBJECT_KEYS = frozenset({"@value", "@language", "@direction", "@type"})
+INLINE_CONTEXT_KEYWORDS = frozenset({"@version", "@protected", "@language", "@direction", "@vocab"})
+INLINE_DEFINITION_KEYS = frozenset({"@id", "@type", "@container", "@protected"})
+INLINE_CONTAINERS = frozenset({"@set", "@list", "@language", "@index"})
+
+
+class ReadingError(CredentialError):
+    """The credential's JSON would not mean what its signed statements say."""
+
+    code = "non_term_key"
+
+
+def _refuse(code: str, message: str, path: str) -> ReadingError:
+    return ReadingError(f"{message} (at {path})", code=code, details={"path": path})
+
+
+def check_single_reading(document: dict, vocabulary: BundledVocabulary | None = None) -> None:
+    """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring)."""
+    vocab = vocabulary or bundled_vocabulary()
+    checked_iris = _checked_iris(vocab)
+    described: Counter[str] = Counter()
+    for path, node in _objects(document, "$"):
+        _check_object(node, path, vocab, checked_iris)
+        if isinstance(node.get("id"), str) and set(node) - {"id", "type", "@context"}:
+            described[node["id"]] += 1
+    for node_id in _checked_node_ids(document):
+        if described[node_id] > 1:
+            raise _refuse("node_described_twice",
+                          f"{node_id[:200]!r} is described in more than one place, so part of what is signed "
+                          "about it would not be checked", "$")
+
+
+def _objects(value: Any, path: str) -> Iterator[tuple[str, dict]]:
+    """Every JSON object in ``value`` with its JSONPath, depth first (iteratively)."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, dict):
+            yield here, item
+            stack.extend((f"{here}.{key}", child) for key, child in item.items() if key != "@context")
+        elif isinstance(item, list):
+            stack.extend((f"{here}[{i}]", child) for i, child in enumerate(item))
+
+
+def _check_object(node: dict, path: str, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
+    value_object = "@value" in node
+    for key, value in node.items():
+        where = f"{path}.{key}"
+        if key == "@context":
+            _check_context_value(value, where, vocab)
+        elif key.startswith("@"):
+            if not (value_object and key in VALUE_OBJECT_KEYS):
+                raise _refuse("keyword_not_allowed",
+                              f"the JSON-LD keyword {key} is not allowed in a credential: it can move or hide "
+                              "signed statements", where)
+        elif ":" in key:
+            if key.startswith("_:") or vocab.names_known_vocabulary(key):
+                raise _refuse("non_term_key",
+                              f"the property {key[:200]!r} is spelled as an IRI instead of by its name", where)
+        elif key not in CHECKED_KEYS and _term_iris(vocab, key) & checked_iris:
+            raise _refuse("alias_of_checked_property",
+                          f"the property {key!r} is another name for a property the checks read", where)
+        if key == "type":
+            _check_types(value, where, vocab)
+
+
+def _check_types(value: Any, where: str, vocab: BundledVocabulary) -> None:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and ":" in item and vocab.names_known_vocabulary(item):
+            raise _refuse("non_term_type", f"the type {item[:200]!r} is spelled as an IRI instead of by its name",
+                          where)
+
+
+def _check_context_value(value: Any, where: str, vocab: BundledVocabulary) -> None:
+    for index, item in enumerate(value if isinstance(value, list) else [value]):
+        here = f"{where}[{index}]"
+        if isinstance(item, str):
+            continue  # the contexts check refuses any context that is not bundled
+        if not isinstance(item, dict):
+            raise _refuse("inline_context_not_allowed", "an @context entry is neither a URL nor an object", here)
+        _check_inline_context(item, here, vocab)
+
+
+def _check_inline_context(context: dict, where: str, vocab: BundledVocabulary) -> None:
+    for term, definition in context.items():
+        here = f"{where}.{term}"
+        if term.startswith("@"):
+            if term not in INLINE_CONTEXT_KEYWORDS:
+                raise _refuse("inline_context_not_allowed", f"an inline @context may not use {term}", here)
+            if term == "@vocab" and (not isinstance(definition, str) or not _absolute(definition)
+                                     or vocab.covers_namespace(definition)):
+                raise _refuse("inline_context_alias",
+                              "an inline @vocab may only name a new vocabulary, not one the bundled contexts define",
+                              here)
+            continue
+        if ":" in term or term in vocab.terms or term in vocab.keyword_aliases:
+            raise _refuse("inline_context_alias",
+                          f"an inline @context may only add new plain terms; {term[:200]!r} is not one", here)
+        _check_inline_definition(definition, here, vocab)
+
+
+def _check_inline_definition(definition: Any, where: str, vocab: BundledVocabulary) -> None:
+    if isinstance(definition, dict):
+        if not set(definition) <= INLINE_DEFINITION_KEYS or "@id" not in definition:
+            raise _refuse("inline_context_not_allowed",
+                          "an inline term definition may only give @id, @type and @container", where)
+        container = definition.get("@container")
+        if container is not None and (not isinstance(container, str) or container not in INLINE_CONTAINERS):
+            raise _refuse("inline_context_not_allowed", f"the container {container!r} is not allowed inline", where)
+        datatype = definition.get("@type")
+        if datatype is not None and not (datatype in ("@id", "@vocab", "@json") or
+                                         (isinstance(datatype, str) and _absolute(datatype))):
+            raise _refuse("inline_context_not_allowed", f"the type {datatype!r} is not allowed inline", where)
+        iri = definition["@id"]
+    else:
+        iri = definition
+    if not isinstance(iri, str) or not _absolute(iri):
+        raise _refuse("inline_context_not_allowed", "an inline term must map to an absolute IRI", where)
+    if GEN_DELIM_END.search(iri):
+        raise _refuse("inline_context_alias",
+                      "an inline term may not end with ':', '/', '#', '?', '[', ']' or '@' (it would be a prefix)",
+                      where)
+    if vocab.names_known_vocabulary(iri):
+        raise _refuse("inline_context_alias",
+                      f"the inline term maps to {iri[:200]!r}, which the bundled contexts already name", where)
+
+
+def _absolute(iri: str) -> bool:
+    scheme, colon, _ = iri.partition(":")
+    return bool(colon) and scheme[:1].isalpha() and not iri.startswith("_:")
+
+
+def _term_iris(vocab: BundledVocabulary, term: str) -> frozenset[str]:
+    return vocab.term_iris.get(term, frozenset())
+
+
+def _checked_iris(vocab: BundledVocabulary) -> frozenset[str]:
+    return frozenset(iri for key in CHECKED_KEYS for iri in vocab.term_iris.get(key, ()))
+
+
+def _checked_node_ids(document: dict) -> list[str]:
+    ids = [document.get("id")]
+    for key in ("credentialStatus", "credentialSubject"):
+        value = document.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                ids.append(item.get("id"))
+    return [i for i in ids if isinstance(i, str)]
