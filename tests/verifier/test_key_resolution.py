@@ -79,7 +79,8 @@ def test_did_key_method(make):
     did = key.to_did_key()
     vm = f"{did}#{key.to_multibase()}"
     method = resolve(vm, Fetcher(offline=True))
-    assert method == ResolvedMethod(vm, did, method.public_key, "did:key", (vm,), True)
+    assert method == ResolvedMethod(vm, did, method.public_key, "did:key", (vm,), method.listed_methods)
+    assert vm in method.listed_methods
     assert method.public_key.thumbprint() == key.thumbprint()
     check_issuer_binding(method, did)
 
@@ -292,12 +293,14 @@ def test_https_profile_with_embedded_keys(https_server):
     check_issuer_binding(method, issuer)
 
 
-def test_https_profile_without_relationships_is_accepted_on_origin_and_controller(https_server):
+def test_https_profile_without_relationships_no_longer_authorises_its_keys(https_server):
+    # issue 11 section 2: once accepted on same origin + controller (the OB 2.0 validator's
+    # rule); now the profile must list the key under assertionMethod (or OB 2.0 publicKey)
     issuer = https_server.url("/issuer")
     https_server.set_json("/issuer", profile(issuer, [multikey(issuer + "#key-1", issuer, ed_key())]))
     method = resolve(issuer + "#key-1", Fetcher(https_server.policy()))
-    assert method.assertion_methods == () and not method.assertion_method_declared
-    check_issuer_binding(method, issuer)
+    assert method.assertion_methods == () and method.listed_methods == (issuer + "#key-1",)
+    assert raises(lambda: check_issuer_binding(method, issuer), IssuerBindingError) == "method_not_in_assertion_method"
 
 
 def test_https_profile_key_only_under_authentication(https_server):
@@ -346,8 +349,12 @@ def test_https_single_key_document_with_controller(https_server):
     assert method.public_key.thumbprint() == key.thumbprint()
     check_issuer_binding(method, issuer)
     assert fetcher.fetch_count == 2
-    # the profile lists a different key
+    # the profile lists a different key: this one is not the issuer's at all
     https_server.set_json("/issuer", profile(issuer, [], assertionMethod=[https_server.url("/keys/2")]))
+    method = resolve(key_url, Fetcher(https_server.policy()))
+    assert raises(lambda: check_issuer_binding(method, issuer), IssuerBindingError) == "key_not_listed_by_issuer"
+    # the profile names it, but only for authentication
+    https_server.set_json("/issuer", profile(issuer, [], authentication=[key_url]))
     method = resolve(key_url, Fetcher(https_server.policy()))
     assert raises(lambda: check_issuer_binding(method, issuer), IssuerBindingError) == "method_not_in_assertion_method"
 
@@ -409,8 +416,7 @@ def test_jwks_kid_resolution(https_server, tls_material):
     fetcher = Fetcher(https_server.policy())
     method = resolve(https_server.url("/jwks.json#k2"), fetcher)
     assert method.public_key.thumbprint() == k2.thumbprint()
-    assert method.controller == https_server.base_url and method.source == "https"
-    check_issuer_binding(method, issuer)
+    assert method.controller is None and method.source == "https"  # a JWK Set names no controller
     by_query = resolve(https_server.url("/jwks.json?kid=k1"), Fetcher(https_server.policy()))
     assert by_query.public_key.thumbprint() == k1.thumbprint()
     assert raises(lambda: resolve(https_server.url("/jwks.json#k3"), fetcher)) == "key_not_found"
@@ -427,8 +433,12 @@ def test_jwks_kid_resolution(https_server, tls_material):
 def test_binding_of_hand_made_methods():
     key = ed_key()
     issuer = "https://univ.example/issuer"
-    ok = ResolvedMethod(issuer + "#k", issuer, key, "https")
+    ok = ResolvedMethod(issuer + "#k", issuer, key, "https", (issuer + "#k",), (issuer + "#k",))
     check_issuer_binding(ok, issuer)
+    unlisted = ResolvedMethod(issuer + "#k", issuer, key, "https")  # once accepted: same origin + controller
+    assert raises(lambda: check_issuer_binding(unlisted, issuer), IssuerBindingError) == "key_not_listed_by_issuer"
+    jwks = ResolvedMethod("https://univ.example/jwks.json#k", None, key, "https")  # no fetcher: fail closed
+    assert raises(lambda: check_issuer_binding(jwks, issuer), IssuerBindingError) == "key_not_listed_by_issuer"
     off = ResolvedMethod("https://evil.example/key", issuer, key, "https")
     assert raises(lambda: check_issuer_binding(off, issuer), IssuerBindingError) == "key_from_another_origin"
     port = ResolvedMethod("https://univ.example:8443/key", issuer, key, "https")

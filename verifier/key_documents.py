@@ -1,0 +1,205 @@
+"""Reading key and controller documents: method ids, key material, and what a document lists.
+
+Pure functions over parsed JSON (no network); :mod:`verifier.key_resolution` fetches the
+documents and applies the rules (its module docstring is the spec). Ids found in a document are
+made absolute against the document ``id`` (``"#key-1"``); other relative references are ignored.
+
+What a controller document *lists*:
+
+* :func:`authorised_ids`: the methods it authorises for issuing: ``assertionMethod`` (ids or
+  embedded methods); for an https document (issuer profile) also OB 2.0 ``publicKey``.
+  A DID document authorises through ``assertionMethod`` only.
+* :func:`listed_ids`: every method it names at all (``verificationMethod``, ``publicKey`` and
+  every verification relationship), so that "not the issuer's key" and "the issuer's key, but
+  not for issuing" can be told apart.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from .did import KeyResolutionError
+from .errors import KeyFormatError, KeyTypeMismatchError
+from .keys import ED25519, P256, RSA, PublicKey, public_key_from_jwk, public_key_from_multibase
+
+MAX_REFERENCE_LENGTH = 2048
+RELATIONSHIPS = ("assertionMethod", "authentication", "keyAgreement", "capabilityInvocation",
+                 "capabilityDelegation")
+KEY_MATERIAL = ("publicKeyMultibase", "publicKeyJwk", "publicKeyPem", "publicKeyBase58")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def key_error(code: str, message: str, **details) -> KeyResolutionError:
+    return KeyResolutionError(message, code=code, details={k: v for k, v in details.items() if v is not None})
+
+
+def origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL (default ports omitted), else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except (ValueError, TypeError):
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == (443 if scheme == "https" else 80):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def absolute(ref: object, doc_id: str) -> str | None:
+    """Resolve a method reference found in a document; None if it is not usable."""
+    if not isinstance(ref, str) or not ref or len(ref) > MAX_REFERENCE_LENGTH:
+        return None
+    if ref.startswith("#"):
+        return without_fragment(doc_id) + ref
+    if _SCHEME.match(ref):
+        return ref
+    return None
+
+
+def as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _inside(method_id: str, doc_id: str) -> bool:
+    if doc_id.startswith("did:"):
+        return without_fragment(method_id) == doc_id
+    return origin(method_id) is not None and origin(method_id) == origin(doc_id)
+
+
+def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
+    """Every method object the document defines, with its absolute id.
+
+    A method defined outside the document (a DID document: an id not under the DID; an https
+    document: an id on another origin) is ``did_document_mismatch``.
+    """
+    found: list[tuple[str, dict]] = []
+    for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS):
+        for entry in as_list(doc.get(prop)):
+            if not isinstance(entry, dict):
+                continue
+            method_id = absolute(entry.get("id"), doc_id)
+            if method_id is None or not _inside(method_id, doc_id):
+                raise key_error("did_document_mismatch",
+                                f"The document {doc_id} defines a verification method with the id "
+                                f"{str(entry.get('id'))[:200]!r}, which is not inside the document.",
+                                url=doc_id)
+            found.append((method_id, entry))
+    return found
+
+
+def _referenced_ids(doc: dict, doc_id: str, props: tuple[str, ...]) -> tuple[str, ...]:
+    listed: list[str] = []
+    for prop in props:
+        for entry in as_list(doc.get(prop)):
+            method_id = absolute(entry.get("id") if isinstance(entry, dict) else entry, doc_id)
+            if method_id is not None and method_id not in listed:
+                listed.append(method_id)
+    return tuple(listed)
+
+
+def authorised_ids(doc: dict, doc_id: str) -> tuple[str, ...]:
+    """The methods the document authorises for issuing (see the module docstring)."""
+    props = ("assertionMethod",) if doc_id.startswith("did:") else ("assertionMethod", "publicKey")
+    return _referenced_ids(doc, doc_id, props)
+
+
+def listed_ids(doc: dict, doc_id: str) -> tuple[str, ...]:
+    """Every method the document names, under any property."""
+    return _referenced_ids(doc, doc_id, ("verificationMethod", "publicKey", *RELATIONSHIPS))
+
+
+def is_controller_document(doc: dict) -> bool:
+    return any(prop in doc for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS))
+
+
+def controller_of(vm: dict) -> object:
+    return vm.get("controller", vm.get("owner"))
+
+
+def _types(vm: dict) -> set[str]:
+    return {t for t in as_list(vm.get("type")) if isinstance(t, str)}
+
+
+def is_ob2_key(vm: dict) -> bool:
+    return "CryptographicKey" in _types(vm)
+
+
+def _pem_key(pem: object, where: str) -> PublicKey:
+    if not isinstance(pem, str) or len(pem) > 16384:
+        raise key_error("unsupported_key", f"{where}: publicKeyPem is not a PEM string.", method=where)
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError, TypeError) as exc:
+        raise key_error("unsupported_key", f"{where}: publicKeyPem is not a public key.", method=where) from exc
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return PublicKey(ED25519, key)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return PublicKey(P256, key)
+    if isinstance(key, rsa.RSAPublicKey):
+        return PublicKey(RSA, key)
+    raise key_error("unsupported_key", f"{where}: the PEM key type is not supported.", method=where)
+
+
+def public_key_of_method(vm: dict, where: str) -> PublicKey:
+    """The public key of a verification method object.
+
+    ``Multikey`` / ``Ed25519VerificationKey2020`` with ``publicKeyMultibase``; ``JsonWebKey`` /
+    ``JsonWebKey2020`` with ``publicKeyJwk`` (private members refused); OB 2.0
+    ``CryptographicKey`` (or no type) with ``publicKeyPem``. Exactly one key property; anything
+    else is ``unsupported_key``.
+    """
+    types = _types(vm)
+    material = [p for p in KEY_MATERIAL if p in vm]
+    try:
+        if len(material) != 1:
+            raise key_error("unsupported_key", f"{where} must carry exactly one public key property, "
+                            f"not {material or 'none'}.", method=where)
+        if types & {"Multikey", "Ed25519VerificationKey2020"} and material == ["publicKeyMultibase"] \
+                and not types & {"JsonWebKey", "JsonWebKey2020", "CryptographicKey"}:
+            key = public_key_from_multibase(vm["publicKeyMultibase"])
+            if "Ed25519VerificationKey2020" in types and key.key_type != ED25519:
+                raise key_error("unsupported_key", f"{where}: an Ed25519VerificationKey2020 must be an Ed25519 key.",
+                                method=where)
+            return key
+        if types & {"JsonWebKey", "JsonWebKey2020"} and material == ["publicKeyJwk"] \
+                and not types & {"Multikey", "Ed25519VerificationKey2020", "CryptographicKey"}:
+            jwk = vm["publicKeyJwk"]
+            if not isinstance(jwk, dict):
+                raise key_error("unsupported_key", f"{where}: publicKeyJwk is not a JSON object.", method=where)
+            return public_key_from_jwk(jwk)
+        if material == ["publicKeyPem"] and types <= {"CryptographicKey"}:
+            return _pem_key(vm["publicKeyPem"], where)
+    except (KeyFormatError, KeyTypeMismatchError) as exc:
+        raise key_error("unsupported_key", f"{where}: the key is not usable: {exc}", method=where) from exc
+    raise key_error("unsupported_key", f"{where} has the unsupported type {sorted(types) or 'none'} "
+                    f"with {material}.", method=where)
+
+
+def check_reference(ref: object, what: str) -> str:
+    """An absolute DID URL or http(s) URL of bounded length without spaces or controls."""
+    if not isinstance(ref, str) or not ref:
+        raise key_error("invalid_verification_method", f"The {what} is missing or not a string.")
+    if len(ref) > MAX_REFERENCE_LENGTH:
+        raise key_error("invalid_verification_method",
+                        f"The {what} is longer than {MAX_REFERENCE_LENGTH} characters.")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in ref):
+        raise key_error("invalid_verification_method", f"The {what} contains spaces or control characters.")
+    if not (ref.startswith("did:") or ref.startswith("https://") or ref.startswith("http://")):
+        raise key_error("invalid_verification_method",
+                        f"The {what} {ref[:200]!r} is not an absolute DID URL or https URL.")
+    return ref
