@@ -6,12 +6,17 @@
   the input to a chained proof is the unsecured document plus the proofs it names.
 * The ``@context`` rule: a proof's ``@context``, when present, must be a prefix of
   the document's.
-* The registry of cryptosuites and :func:`verify_proofs`, which checks every proof.
+* The proof's validity period (``created`` / ``expires``) against the verifier's clock.
+* The registry of cryptosuites and :func:`verify_proofs`, which checks every proof and
+  reports each one as verified, failed or unsupported (a proof type or cryptosuite
+  microcred does not implement), so the caller can ignore unsupported proofs when
+  another proof verifies (VC Data Integrity 1.0, section 4.5).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from ..errors import (
@@ -21,6 +26,11 @@ from ..errors import (
     UnsupportedCryptosuiteError,
 )
 from ..jsonld import JsonLdEngine, default_engine
+from ..validity import CLOCK_SKEW, ValidityError, parse_datetime
+
+VERIFIED = "verified"
+FAILED = "failed"
+UNSUPPORTED = "unsupported"
 
 # XML Schema dateTimeStamp: a dateTime that carries a time zone offset.
 _DATETIME_STAMP = re.compile(
@@ -39,12 +49,25 @@ class Signer(Protocol):
 
 @dataclass
 class ProofResult:
-    """The outcome of checking one proof."""
+    """The outcome of checking one proof.
 
-    verified: bool
+    ``status`` is :data:`VERIFIED`, :data:`FAILED` (``error`` says why) or
+    :data:`UNSUPPORTED` (a proof type or cryptosuite microcred does not implement;
+    ``error`` is an :class:`UnsupportedCryptosuiteError`, and no key was resolved).
+    """
+
     proof: dict
+    status: str = FAILED
     error: CredentialError | None = None
     public_key: object | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status == VERIFIED
+
+    @property
+    def unsupported(self) -> bool:
+        return self.status == UNSUPPORTED
 
     @property
     def verification_method(self) -> str | None:
@@ -61,7 +84,31 @@ class ProofSetResult:
 
     @property
     def verified(self) -> bool:
-        return self.error is None and bool(self.results) and all(r.verified for r in self.results)
+        """At least one proof verified and none failed; unsupported proofs are ignored.
+
+        This says nothing about *whose* keys made the proofs: a caller that needs an
+        issuer's proof checks the verified results' verification methods itself.
+        """
+        return (self.error is None and any(r.verified for r in self.results)
+                and not any(r.status == FAILED for r in self.results))
+
+    def with_status(self, status: str) -> list[ProofResult]:
+        """The results whose status is ``status`` (verified, failed or unsupported), in order."""
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def first_error(self) -> CredentialError | None:
+        """Why the set does not verify: the document's problem, the first failed proof's
+        error, or (when no proof verified) the first unsupported proof's; None if it verifies."""
+        if self.error is not None:
+            return self.error
+        failed = self.with_status(FAILED)
+        if failed:
+            return failed[0].error
+        if not any(r.verified for r in self.results):
+            unsupported = self.with_status(UNSUPPORTED)
+            return unsupported[0].error if unsupported else None
+        return None
 
 
 def is_datetime_stamp(value: object) -> bool:
@@ -83,15 +130,20 @@ def split_proofs(document: dict) -> tuple[dict, list[dict]]:
     return unsecured, proofs
 
 
-def check_proof_shape(proof: dict, *, proof_type: str = "DataIntegrityProof") -> None:
-    """Required proof properties and their formats (not the signature)."""
+def check_proof_shape(proof: dict, *, proof_type: str = "DataIntegrityProof",
+                      signature_property: str = "proofValue") -> None:
+    """Required proof properties and their formats (not the signature).
+
+    ``signature_property`` is the member holding the signature: ``proofValue``, or
+    ``jws`` for the legacy ``Ed25519Signature2018`` suite.
+    """
     if proof.get("type") != proof_type:
         raise MalformedProofError(f"proof type must be {proof_type!r}, got {proof.get('type')!r}")
     for name in ("verificationMethod", "proofPurpose"):
         if not isinstance(proof.get(name), str) or not proof[name]:
             raise MalformedProofError(f"the proof has no {name}")
-    if not isinstance(proof.get("proofValue"), str):
-        raise MalformedProofError("the proof has no proofValue")
+    if not isinstance(proof.get(signature_property), str):
+        raise MalformedProofError(f"the proof has no {signature_property}")
     for name in ("created", "expires"):
         if name in proof and not is_datetime_stamp(proof[name]):
             raise MalformedProofError(
@@ -101,6 +153,39 @@ def check_proof_shape(proof: dict, *, proof_type: str = "DataIntegrityProof") ->
         ids = prev if isinstance(prev, list) else [prev]
         if not ids or not all(isinstance(i, str) and i for i in ids):
             raise MalformedProofError("previousProof must be a proof id or a list of proof ids")
+
+
+def _proof_time(proof: dict, name: str) -> datetime | None:
+    if name not in proof:
+        return None
+    try:
+        return parse_datetime(proof[name], f"proof {name}", require_zone=True)
+    except ValidityError as exc:
+        raise MalformedProofError(str(exc)) from exc
+
+
+def check_proof_dates(proof: dict, now: datetime, skew: timedelta = CLOCK_SKEW) -> None:
+    """The proof's validity period holds at ``now``, give or take ``skew``.
+
+    VC Data Integrity 1.0, section 2.1 defines ``created`` and ``expires`` (the proof
+    "expires" at that time); section 2.6 asks verifiers to "ensure that the time of
+    interest ... is within the validity period for the proof (that is, between
+    ``created`` and ``expires``)". Applied here as a step of Verify Proof (section 4.4)
+    before the cryptosuite runs. Raises :class:`CredentialError` with code
+    ``proof_created_in_future`` or ``proof_expired``, or :class:`MalformedProofError`
+    for a date that does not exist or an ``expires`` before ``created``.
+    """
+    created = _proof_time(proof, "created")
+    expires = _proof_time(proof, "expires")
+    if created is not None and expires is not None and expires < created:
+        raise MalformedProofError(f"the proof expires ({proof['expires']}) before it was created "
+                                  f"({proof['created']})")
+    if created is not None and created > now + skew:
+        raise CredentialError(f"the proof says it was created at {proof['created']}, which is in the future",
+                              code="proof_created_in_future", details={"created": proof["created"]})
+    if expires is not None and expires < now - skew:
+        raise CredentialError(f"the proof expired at {proof['expires']}",
+                              code="proof_expired", details={"expires": proof["expires"]})
 
 
 def chain_input(unsecured: dict, proof: dict, all_proofs: list[dict]) -> dict:
@@ -136,6 +221,7 @@ def apply_proof_context(document: dict, proof: dict) -> dict:
 class Cryptosuite(Protocol):
     name: str
     proof_type: str
+    signature_property: str  # "proofValue", or "jws" for Ed25519Signature2018
 
     def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool: ...
 
@@ -150,42 +236,121 @@ def register(suite: Cryptosuite) -> Cryptosuite:
 
 
 def suite_for(proof: dict) -> Cryptosuite:
+    """The registered suite for ``proof``.
+
+    Raises :class:`UnsupportedCryptosuiteError` for a proof type or cryptosuite
+    microcred does not implement, and :class:`MalformedProofError` for a proof whose
+    ``type`` is not a string or a ``DataIntegrityProof`` without a ``cryptosuite``.
+    """
     proof_type = proof.get("type")
-    key = (proof_type, proof.get("cryptosuite") if proof_type == "DataIntegrityProof" else None)
-    suite = _SUITES.get(key)
+    if not isinstance(proof_type, str) or not proof_type:
+        raise MalformedProofError(f"the proof's type must be a string, not {proof_type!r}")
+    cryptosuite = proof.get("cryptosuite") if proof_type == "DataIntegrityProof" else None
+    if proof_type == "DataIntegrityProof" and (not isinstance(cryptosuite, str) or not cryptosuite):
+        raise MalformedProofError("a DataIntegrityProof must name its cryptosuite")
+    suite = _SUITES.get((proof_type, cryptosuite))
     if suite is None:
-        what = proof.get("cryptosuite") if proof_type == "DataIntegrityProof" else proof_type
+        what = cryptosuite or proof_type
         raise UnsupportedCryptosuiteError(f"the proof uses {what!r}, which microcred does not support",
                                           details={"type": proof_type, "cryptosuite": proof.get("cryptosuite")})
     return suite
 
 
+def is_supported(proof: object) -> bool:
+    """Whether ``proof`` names a proof type (and cryptosuite) microcred implements."""
+    if not isinstance(proof, dict):
+        return False
+    try:
+        suite_for(proof)
+    except UnsupportedCryptosuiteError:
+        return False
+    except MalformedProofError:
+        return True  # understood but malformed: it is checked, and fails
+    return True
+
+
 def verify_proofs(document: dict, resolve_key: KeyResolver, *, engine: JsonLdEngine | None = None,
-                  expected_purpose: str = "assertionMethod") -> ProofSetResult:
-    """Check every proof on ``document``; never raises for a bad credential."""
+                  expected_purpose: str = "assertionMethod", now: datetime | None = None,
+                  skew: timedelta = CLOCK_SKEW) -> ProofSetResult:
+    """Check every proof on ``document``; never raises for a bad credential.
+
+    Verify Proof Sets and Chains (VC Data Integrity 1.0, section 4.5), running Verify
+    Proof (section 4.4) on each proof. Each result says verified, failed or unsupported;
+    keys are resolved only for supported proofs. With ``now`` (timezone-aware), each
+    proof's ``created``/``expires`` is checked too (:func:`check_proof_dates`); without
+    it, no date is checked. Raises ``ValueError`` only for a naive ``now``.
+    """
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     engine = engine or default_engine()
     try:
         unsecured, proofs = split_proofs(document)
     except CredentialError as exc:
         return ProofSetResult(error=exc)
-    outcome = ProofSetResult()
-    for proof in proofs:
-        result = ProofResult(verified=False, proof=proof)
-        outcome.results.append(result)
-        try:
-            suite = suite_for(proof)
-            check_proof_shape(proof, proof_type=suite.proof_type)
-            if proof["proofPurpose"] != expected_purpose:
-                raise MalformedProofError(
-                    f"the proof's purpose is {proof['proofPurpose']!r}, not {expected_purpose!r}",
-                    code="wrong_proof_purpose")
-            result.public_key = resolve_key(proof["verificationMethod"])
-            signed_input = chain_input(unsecured, proof, proofs)
-            result.verified = suite.verify(signed_input, proof, result.public_key, engine)
-            if not result.verified:
-                result.error = SignatureMismatchError(
-                    "the signature does not match the credential: it was changed after signing, "
-                    "or signed with another key")
-        except CredentialError as exc:
-            result.error = exc
+    outcome = ProofSetResult([_verify_proof(proof, unsecured, proofs, resolve_key, engine,
+                                            expected_purpose, now, skew) for proof in proofs])
+    _require_verified_predecessors(outcome.results)
     return outcome
+
+
+def _verify_proof(proof: dict, unsecured: dict, all_proofs: list[dict], resolve_key: KeyResolver,
+                  engine: JsonLdEngine, expected_purpose: str, now: datetime | None,
+                  skew: timedelta) -> ProofResult:
+    """Verify Proof (VC Data Integrity 1.0, section 4.4) for one proof of a set or chain."""
+    result = ProofResult(proof)
+    try:
+        suite = suite_for(proof)
+    except UnsupportedCryptosuiteError as exc:
+        result.status, result.error = UNSUPPORTED, exc
+        return result
+    except CredentialError as exc:
+        result.error = exc
+        return result
+    try:
+        # (4) type, verificationMethod and proofPurpose (and the signature) must exist.
+        check_proof_shape(proof, proof_type=suite.proof_type, signature_property=suite.signature_property)
+        # (5) the purpose must be the expected one.
+        if proof["proofPurpose"] != expected_purpose:
+            raise MalformedProofError(
+                f"the proof's purpose is {proof['proofPurpose']!r}, not {expected_purpose!r}",
+                code="wrong_proof_purpose")
+        # The proof's validity period (sections 2.1 and 2.6).
+        if now is not None:
+            check_proof_dates(proof, now, skew)
+        result.public_key = resolve_key(proof["verificationMethod"])
+        # (8) the cryptosuite's verifyProof, over the input the proof was made on (4.5).
+        if suite.verify(chain_input(unsecured, proof, all_proofs), proof, result.public_key, engine):
+            result.status = VERIFIED
+        else:
+            result.error = SignatureMismatchError(
+                "the signature does not match the credential: it was changed after signing, "
+                "or signed with another key")
+    except CredentialError as exc:
+        result.error = exc
+    return result
+
+
+def _require_verified_predecessors(results: list[ProofResult]) -> None:
+    """A chained proof "can only be considered verified if the proofs it references are
+    also considered verified" (section 4.5): it takes an unverified predecessor's status."""
+    by_id = {r.proof.get("id"): r for r in results if isinstance(r.proof.get("id"), str)}
+    changed = True
+    while changed:
+        changed = False
+        for result in results:
+            prev = result.proof.get("previousProof") if result.verified else None
+            for pid in (prev if isinstance(prev, list) else [prev] if prev is not None else []):
+                predecessor = by_id.get(pid)
+                if predecessor is None or predecessor.verified:
+                    continue
+                if predecessor.unsupported:
+                    result.status = UNSUPPORTED
+                    result.error = UnsupportedCryptosuiteError(
+                        f"the proof chains to {pid}, whose type microcred does not support",
+                        details=dict(predecessor.error.details) if predecessor.error else {})
+                else:
+                    result.status = FAILED
+                    result.error = CredentialError(f"the proof chains to {pid}, which does not verify",
+                                                   code="previous_proof_unverified", details={"previous_proof": pid})
+                changed = True
+                break

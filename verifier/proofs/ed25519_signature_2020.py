@@ -18,6 +18,7 @@ NAME = PROOF_TYPE = "Ed25519Signature2020"
 class _Suite:
     name = NAME
     proof_type = PROOF_TYPE
+    signature_property = "proofValue"
 
     def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool:
         require_ed25519(public_key.key_type, NAME)

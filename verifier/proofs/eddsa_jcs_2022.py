@@ -63,6 +63,7 @@ def create_proof(unsecured_document: dict, proof_options: dict, signer: Signer, 
 class _Suite:
     name = NAME
     proof_type = PROOF_TYPE
+    signature_property = "proofValue"
 
     def verify(self, document: dict, proof: dict, public_key, engine) -> bool:
         """Verify Proof (3.4.2)."""

@@ -102,6 +102,7 @@ def create_proof(unsecured_document: dict, proof_options: dict, signer: Signer,
 class _Suite:
     name = NAME
     proof_type = PROOF_TYPE
+    signature_property = "proofValue"
 
     def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool:
         """Verify Proof (3.3.2): ``document`` is the input the proof was made over."""
