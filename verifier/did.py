@@ -13,6 +13,12 @@
   unless the policy allows the host (tests, local development). IPv6 cannot be written.
 * Path segments: ``[A-Za-z0-9._-]+`` only; ``.`` and ``..`` are refused.
 
+Local documents: a document the caller gives under the DID itself (``verify_credential(...,
+documents={"did:web:example.com": doc})``, ``microcred verify --resolve did:web:example.com=FILE``)
+is that DID's document and nothing is fetched; one given under the document's URL
+(``https://example.com/.well-known/did.json``) works too, through the fetcher. Either way its
+``id`` must be the DID.
+
 ``did:key`` keys are derived from the DID itself (Ed25519, P-256, RSA; see ``verifier.keys``);
 ``did:jwk`` is the base64url of a public JWK (one method, ``#0``).
 
@@ -202,11 +208,25 @@ def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: in
                                  details={"url": url, "fetch_error": exc.code}) from exc
 
 
-def _did_web(did: str, fetcher: Fetcher) -> dict:
-    url = did_web_url(did)
+def _local_did_document(did: str, fetcher: Fetcher) -> bytes | None:
+    """The document given locally under the DID itself (``--resolve did:web:...=FILE``), if any.
+
+    A DID is never a network URL, so the fetcher can only answer it from its local documents;
+    its other refusals (``scheme_not_allowed``, ``network_forbidden``) just mean "none given".
+    """
     try:
-        document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
-                                      what=f"DID document of {did}")
+        return fetcher.fetch(did, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES).body
+    except FetchError as exc:
+        if exc.code != "too_large":
+            return None
+        raise KeyResolutionError(f"The DID document given for {did} could not be used: {exc}",
+                                 code="key_unresolvable", details={"url": did, "fetch_error": exc.code}) from exc
+
+
+def _fetch_did_web(did: str, url: str, fetcher: Fetcher) -> tuple[str, object]:
+    try:
+        return url, fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
+                                       what=f"DID document of {did}")
     except KeyResolutionError as exc:
         # Local development: a host explicitly allowed over plain http (e.g. a
         # did:web:localhost%3A5000 issuer on Flask's server) is tried again over http.
@@ -215,8 +235,22 @@ def _did_web(did: str, fetcher: Fetcher) -> dict:
                 fetcher.policy.allow_hosts, parts.hostname or "", parts.port or 443):
             raise
         url = "http://" + url[len("https://"):]
-        document = fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
-                                      what=f"DID document of {did}")
+        return url, fetch_key_document(fetcher, url, accept=DID_ACCEPT, max_bytes=MAX_DID_DOCUMENT_BYTES,
+                                       what=f"DID document of {did}")
+
+
+def _did_web(did: str, fetcher: Fetcher) -> dict:
+    url = did_web_url(did)
+    local = _local_did_document(did, fetcher)
+    if local is None:
+        url, document = _fetch_did_web(did, url, fetcher)
+    else:
+        url = did
+        try:
+            document = strict_json_loads(local)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise KeyResolutionError(f"The DID document given for {did} is not valid JSON: {exc}",
+                                     code="key_unresolvable", details={"url": did, "fetch_error": "not_json"}) from exc
     if not isinstance(document, dict):
         raise KeyResolutionError(f"The document at {url} is not a JSON object.", code="did_document_mismatch",
                                  details={"url": url, "did": did})

@@ -166,6 +166,70 @@ def test_did_web_offline_uses_local_documents_only():
     assert info.value.code == "key_unresolvable" and info.value.details["fetch_error"] == "network_forbidden"
 
 
+def test_did_web_local_document_keyed_by_the_did(https_server):
+    # `microcred verify --resolve did:web:...=FILE` keys the document by the DID, not its URL
+    did = https_server.did_web()
+    https_server.set_json("/.well-known/did.json", did_document("did:web:evil.example"))
+    fetcher = Fetcher(https_server.policy(), local_documents={did: json.dumps(did_document(did)).encode()})
+    assert resolve_did(did, fetcher)["id"] == did
+    assert https_server.total_hits() == 0 and fetcher.fetch_count == 0  # the given document wins; no network
+    offline = Fetcher(offline=True, local_documents={"did:web:issuer.example": json.dumps(
+        did_document("did:web:issuer.example")).encode()})
+    assert resolve_did("did:web:issuer.example", offline)["id"] == "did:web:issuer.example"
+
+
+@pytest.mark.parametrize("body,code,fetch_error", [
+    (json.dumps(did_document("did:web:evil.example")).encode(), "did_document_mismatch", None),
+    (json.dumps([did_document("did:web:issuer.example")]).encode(), "did_document_mismatch", None),
+    (b'{"id": "did:web:issuer.example", "id": "x"}', "key_unresolvable", "not_json"),
+    (b"not json", "key_unresolvable", "not_json"),
+    (b'{"id": "' + b"x" * (300 * 1024) + b'"}', "key_unresolvable", "too_large"),
+])
+def test_did_web_local_document_keyed_by_the_did_is_checked(body, code, fetch_error):
+    fetcher = Fetcher(offline=True, local_documents={"did:web:issuer.example": body})
+    with pytest.raises(KeyResolutionError) as info:
+        resolve_did("did:web:issuer.example", fetcher)
+    assert info.value.code == code and info.value.details.get("fetch_error") == fetch_error
+
+
+def test_verify_credential_with_a_did_keyed_document():
+    """``verify_credential(..., documents={DID: document})`` verifies offline (README: --resolve DID=FILE)."""
+    from verifier import verify_credential
+    from verifier.proofs import eddsa_jcs_2022
+
+    did = "did:web:issuer.example:hr"
+    private = ed25519.Ed25519PrivateKey.generate()
+
+    class Signer:
+        key_type = ED25519
+
+        def sign(self, data: bytes) -> bytes:
+            return private.sign(data)
+
+    document = {"@context": ["https://www.w3.org/ns/did/v1"], "id": did, "assertionMethod": [
+        {"id": "#key-1", "type": "Multikey", "controller": did,
+         "publicKeyMultibase": PublicKey(ED25519, private.public_key()).to_multibase()}]}
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:3f5c1f0a-8f7e-4a52-9d7a-6b1c0e2d4f10", "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Teamwork", "issuer": {"id": did, "type": ["Profile"], "name": "HR"},
+        "validFrom": "2026-01-15T09:00:00Z",
+        "credentialSubject": {"type": ["AchievementSubject"], "id": "did:example:alex", "achievement": {
+            "id": "urn:uuid:a1b2c3d4-0000-4000-8000-00000000beef", "type": ["Achievement"], "name": "Teamwork",
+            "description": "Works well in teams.", "criteria": {"narrative": "Peer review."}}},
+    }
+    credential["proof"] = eddsa_jcs_2022.create_proof(credential, {
+        "created": "2026-01-15T09:00:00Z", "verificationMethod": did + "#key-1", "proofPurpose": "assertionMethod"},
+        Signer())
+    report = verify_credential(credential, offline=True, documents={did: document})
+    assert report.outcome == "verified", report
+    assert report.check("key").status == "passed" and report.check("issuer_binding").status == "passed"
+    # keyed by its URL it works too; keyed by nothing it cannot be checked offline
+    url = "https://issuer.example/hr/did.json"
+    assert verify_credential(credential, offline=True, documents={url: document}).outcome == "verified"
+    assert verify_credential(credential, offline=True).check("key").reason == "key_unresolvable"
+
+
 # --------------------------------------------------------------------------- #
 # did:key and did:jwk (local)
 # --------------------------------------------------------------------------- #
