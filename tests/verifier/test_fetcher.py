@@ -10,6 +10,7 @@ import time
 import pytest
 
 import verifier.fetcher as fetcher_mod
+import verifier.net.transport as transport_mod
 from tests.http_fixtures import LoopbackServer, http_server, https_server, tls_material, unused_port  # noqa: F401
 from verifier.errors import CredentialError
 from verifier.fetcher import FetchError, Fetcher, FetchPolicy, ResponseCache, forbidden_address
@@ -21,7 +22,7 @@ ACCEPT = "application/json"
 def connects(monkeypatch):
     """Record every TCP connect the fetcher attempts; only loopback ones really happen."""
     seen: list[tuple[str, int]] = []
-    real = fetcher_mod._open_connection
+    real = transport_mod._open_connection
 
     def spy(ip, port, timeout):
         seen.append((ip, port))
@@ -29,7 +30,7 @@ def connects(monkeypatch):
             raise ConnectionRefusedError("the test network has no route there")
         return real(ip, port, timeout)
 
-    monkeypatch.setattr(fetcher_mod, "_open_connection", spy)
+    monkeypatch.setattr(transport_mod, "_open_connection", spy)
     return seen
 
 
