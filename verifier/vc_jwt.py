@@ -10,9 +10,18 @@ nbf    ``validFrom`` (VCDM 2.0) or ``issuanceDate`` (VCDM 1.1), integer seconds
 exp    ``validUntil`` / ``expirationDate``, integer seconds (omitted when none)
 =====  =========================================================================
 
-Dates must be whole seconds with an explicit time zone so that ``nbf``/``exp``
-round-trip exactly; a non-zero fractional second is refused (an all-zero
-fraction such as ``.000`` denotes a whole second and is accepted).
+A NumericDate is whole seconds (OB 3.0 §8.2 "JWT Payload Format"; RFC 7519 §2). When
+*signing*, dates must be whole seconds with an explicit time zone so that ``nbf``/``exp``
+round-trip exactly: a non-zero fractional second is refused (an all-zero fraction such
+as ``.000`` denotes a whole second and is accepted). When *verifying*
+(:func:`claim_mismatches`), OB 3.0 §8.2 "Verify a Credential VC-JWT Signature" converts
+the claim to a date-time and compares it with the credential's; a date with fractional
+seconds (walt.id and didkit write them) matches the claim for the second it falls in
+(the fraction is truncated), and nothing looser.
+
+Where the credential is (:func:`credential_from_payload`): the payload itself (OB 3.0
+§8.2, VC 2.0 / VC-JOSE-COSE), or the ``vc`` claim (VCDM 1.1 style tokens, the note in
+OB 3.0 §8.2 "Verify a Credential") - never both.
 """
 from __future__ import annotations
 
@@ -38,8 +47,12 @@ def _invalid(message: str) -> CredentialError:
     return CredentialError(message, code="invalid_credential")
 
 
-def numeric_date(value: Any, field: str) -> int:
-    """Convert an XML Schema dateTimeStamp string to a NumericDate (integer seconds)."""
+def numeric_date(value: Any, field: str, *, truncate: bool = False) -> int:
+    """Convert an XML Schema dateTimeStamp string to a NumericDate (integer seconds).
+
+    A non-zero fractional second is refused, unless ``truncate`` (verification), which
+    drops it: the NumericDate of the second the date falls in.
+    """
     if not isinstance(value, str):
         raise _invalid(f"{field} must be a date-time string, got {type(value).__name__}.")
     m = _DATETIME.fullmatch(value)
@@ -48,7 +61,7 @@ def numeric_date(value: Any, field: str) -> int:
             f"{field} {value!r} is not a date-time with a time zone "
             "(expected e.g. 2024-01-01T00:00:00Z)."
         )
-    if m["frac"] and m["frac"].strip("0"):
+    if m["frac"] and m["frac"].strip("0") and not truncate:
         raise _invalid(
             f"{field} {value!r} has fractional seconds; a VC-JWT NumericDate is whole "
             "seconds, so the date would not round-trip. Use whole seconds."
@@ -90,11 +103,12 @@ def _subject_id(credential: dict) -> str | None:
     return subject["id"]
 
 
-def jwt_claims_for(credential: dict) -> dict:
+def jwt_claims_for(credential: dict, *, truncate_fractions: bool = False) -> dict:
     """Return the registered JWT claims derived from ``credential``.
 
     Raises ``CredentialError(code="invalid_credential")`` for a missing issuer or
-    valid-from date, a non-string ``id``, and unparseable or fractional dates.
+    valid-from date, a non-string ``id``, and unparseable dates, and for fractional
+    seconds unless ``truncate_fractions`` (used when verifying a token's claims).
     """
     if not isinstance(credential, dict):
         raise _invalid("The credential is not a JSON object.")
@@ -110,17 +124,48 @@ def jwt_claims_for(credential: dict) -> dict:
         claims["sub"] = sub
 
     if "validFrom" in credential:
-        claims["nbf"] = numeric_date(credential["validFrom"], "validFrom")
+        claims["nbf"] = numeric_date(credential["validFrom"], "validFrom", truncate=truncate_fractions)
     elif "issuanceDate" in credential:
-        claims["nbf"] = numeric_date(credential["issuanceDate"], "issuanceDate")
+        claims["nbf"] = numeric_date(credential["issuanceDate"], "issuanceDate", truncate=truncate_fractions)
     else:
         raise _invalid("The credential has no validFrom (or issuanceDate) date.")
 
     if "validUntil" in credential:
-        claims["exp"] = numeric_date(credential["validUntil"], "validUntil")
+        claims["exp"] = numeric_date(credential["validUntil"], "validUntil", truncate=truncate_fractions)
     elif "expirationDate" in credential:
-        claims["exp"] = numeric_date(credential["expirationDate"], "expirationDate")
+        claims["exp"] = numeric_date(credential["expirationDate"], "expirationDate", truncate=truncate_fractions)
     return claims
+
+
+#: JWT registered claims (RFC 7519 §4.1): not credential properties, so removed from a
+#: payload that is the credential before it is read as JSON-LD.
+JWT_REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+
+
+def credential_from_payload(payload: Any) -> dict:
+    """The credential a VC-JWT payload carries, without the JWT registered claims.
+
+    The payload is the credential (OB 3.0 §8.2 "JWT Payload Format": "the JSON object of
+    the OpenBadgeCredential"; VC-JOSE-COSE: "The JWT Claim Names vc and vp MUST NOT be
+    present"), or, for VCDM 1.1 style tokens, the ``vc`` claim holds it (the note in OB 3.0
+    §8.2 "Verify a Credential"). A payload with both a top-level credential (``@context``)
+    and a ``vc`` claim follows neither text and could show one credential while the
+    claims were checked against the other, so it is refused whether or not they agree.
+
+    Raises ``CredentialError`` with code ``jwt_ambiguous_credential`` for both, or
+    ``not_a_credential`` for a payload or ``vc`` claim that is not a JSON object.
+    """
+    if not isinstance(payload, dict):
+        raise CredentialError("the JWT payload is not a JSON object", code="not_a_credential")
+    if "vc" in payload and "@context" in payload:
+        raise CredentialError(
+            "the JWT payload is a credential and also carries one in its 'vc' claim; a VC-JWT "
+            "carries exactly one credential", code="jwt_ambiguous_credential")
+    if "vc" in payload:
+        if not isinstance(payload["vc"], dict):
+            raise CredentialError("the 'vc' claim is not a JSON object", code="not_a_credential")
+        return payload["vc"]
+    return {k: v for k, v in payload.items() if k not in JWT_REGISTERED_CLAIMS}
 
 
 _SOURCE = {
@@ -141,18 +186,22 @@ def _type_ok(name: str, value: Any) -> bool:
 def claim_mismatches(payload: dict) -> list[str]:
     """List plain-language disagreements between the JWT claims and the credential.
 
-    The credential is the payload itself, or the ``vc`` claim for VCDM 1.1
-    style tokens. An empty list means the claims agree. A claim that is
-    expected but missing, present but not expected, of the wrong JSON type, or
-    of a different value is a mismatch.
+    OB 3.0 §8.2 "Verify a Credential VC-JWT Signature": ``iss``, ``sub``, ``nbf`` and
+    ``jti`` must match ``issuer.id``, ``credentialSubject.id``, ``validFrom`` and ``id``,
+    and ``exp`` stands for ``validUntil``; the VCDM 1.1 names ``issuanceDate`` and
+    ``expirationDate`` are read too. The credential is found by
+    :func:`credential_from_payload`. Dates are compared to the second: a credential
+    date with a fraction matches the claim for the second it falls in. An empty list
+    means the claims agree. A claim that is expected but missing, present but not
+    expected, of the wrong JSON type (a NumericDate is an integer), or of a different
+    value is a mismatch.
     """
-    if not isinstance(payload, dict):
-        return ["the JWT payload is not a JSON object"]
-    credential = payload.get("vc") if "vc" in payload else payload
-    if not isinstance(credential, dict):
-        return ["the 'vc' claim is not a JSON object"]
     try:
-        expected = jwt_claims_for(credential)
+        credential = credential_from_payload(payload)
+    except CredentialError as exc:
+        return [str(exc)]
+    try:
+        expected = jwt_claims_for(credential, truncate_fractions=True)
     except CredentialError as exc:
         return [f"the claims cannot be checked: {exc}"]
 
