@@ -10,6 +10,16 @@ anyone can repeat the extraction and compare.
 
 Packages that ship a context only as a JavaScript module (the Open Badges contexts)
 are evaluated with node and written as JSON (2-space indent, key order kept).
+
+A context no registry package carries (the W3C examples vocabulary,
+``https://www.w3.org/ns/credentials/examples/v2``: @digitalbazaar/credentials-examples-context
+1.0.0 has only v1) is written from :data:`WRITTEN`, the bytes of the W3C publication, and
+recorded with ``"source": "w3c-publication:..."``.
+
+:data:`PUBLISHED` records, for contexts whose bundled bytes differ from the bytes the W3C
+serves (the npm copies are reformatted), the sha256/384/512 of the published files, so that
+``relatedResource`` digests (VC 2.0 section 5.3), which issuers compute over the published
+bytes, can be checked without fetching anything.
 """
 from __future__ import annotations
 
@@ -78,6 +88,57 @@ SOURCES = [
 ]
 
 
+@dataclass(frozen=True)
+class Written:
+    url: str
+    file: str
+    data: bytes  # the exact bytes of the publication
+    source: str  # where the bytes were read
+
+
+WRITTEN = [
+    # Byte-equal to w3c/vc-data-model contexts/credentials/examples/v2 (last changed 2023-05-09,
+    # commit 80cefee), the file W3C serves at the URL.
+    Written("https://www.w3.org/ns/credentials/examples/v2", "credentials-examples-v2.jsonld",
+            b'{\n  "@context": {\n    "@vocab": "https://www.w3.org/ns/credentials/examples#"\n  }\n}\n',
+            "w3c-publication:https://www.w3.org/ns/credentials/examples/v2 (w3c/vc-data-model "
+            "contexts/credentials/examples/v2, last changed 2023-05-09); no registry package "
+            "carries it"),
+]
+
+
+@dataclass(frozen=True)
+class Published:
+    """The digests (hex) of one published version of a context file."""
+    label: str
+    sha256: str
+    sha384: str
+    sha512: str
+    superseded: bool = False  # an earlier version, accepted only for relatedResource digests
+
+
+PUBLISHED: dict[str, list[Published]] = {
+    "https://www.w3.org/ns/credentials/v2": [
+        # The VC 2.0 Recommendation's file (its appendix B.1 gives this sha256):
+        # w3c/vc-data-model contexts/credentials/v2 @ 08b83e4 (2025-02-24).
+        Published("W3C VC 2.0 Recommendation (2025-02-24)",
+                  "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734",
+                  "97f1eb8e5042356c805fdd61afa2c557663785e0794dcafa21e138fd38def18c"
+                  "b360133c221aa31d6896a6bf3e65b614",
+                  "5d55452bd2dcf8a29f5a290473eb242b1c5fb77d4e68f1a0aa87baa4dba26948"
+                  "52d65ec63d48ac04a99d956f9f7153b9406f84d2d04c74869b02c239a1d81305"),
+        # @ 8d0ee10 (2024-07-20): the digests the W3C VC 2.0 test suite's valid fixture carries.
+        Published("W3C publication of 2024-07-20 (superseded)",
+                  "24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9",
+                  "35239c36999d2155312091af194a1edb61634d6ad789a5e5b19f2aebdd762dd9"
+                  "d1dcaada40eda7ef921c6b8c0ae107a0",
+                  "cb1336dfa8670d80d03344b3b0cc25faf4d45201823c35f39bb1afe5a9f911f6"
+                  "15ff4ec80ec5f2f89e33d14e96bec8be78e38df35b918c9cd5f3b3449bd6c88f",
+                  superseded=True),
+    ],
+}
+
+
 def _fetch(registry: str, package: str, version: str, workdir: Path) -> Path:
     """Download and unpack one package; return the folder holding its files."""
     dest = workdir / f"{registry}-{package.replace('/', '_')}-{version}"
@@ -112,7 +173,9 @@ def _read_member(root: Path, member: str) -> bytes:
 def main() -> None:
     index = {
         "description": "Pinned JSON-LD contexts: URL -> file in this folder, its sha256 "
-                       "(checked on every load) and the registry package it was taken from. "
+                       "(checked on every load) and the registry package it was taken from "
+                       "(or the publication it was written from); 'published' lists digests of "
+                       "the bytes W3C serves where they differ from the bundled file. "
                        "Written by tools/vendor_contexts.py; do not edit by hand.",
         "contexts": {},
     }
@@ -129,6 +192,18 @@ def main() -> None:
                 "member": src.member,
             }
             print(f"{src.url} <- {src.registry}:{src.package}@{src.version}/{src.member}")
+    for written in WRITTEN:
+        (OUT / written.file).write_bytes(written.data)
+        index["contexts"][written.url] = {
+            "file": written.file,
+            "sha256": hashlib.sha256(written.data).hexdigest(),
+            "source": written.source,
+        }
+        print(f"{written.url} <- {written.source}")
+    for url, versions in PUBLISHED.items():
+        index["contexts"][url]["published"] = [
+            {"label": v.label, "sha256": v.sha256, "sha384": v.sha384, "sha512": v.sha512,
+             **({"superseded": True} if v.superseded else {})} for v in versions]
     (OUT / "index.json").write_text(json.dumps(index, indent=2) + "\n")
 
 

@@ -1,8 +1,13 @@
 """The bundled JSON-LD contexts: read from package data, sha256-checked on load.
 
 ``contexts/index.json`` (installed as the package ``microcred_contexts``) maps every
-context URL to its file, the file's sha256 and the registry package it came from.
-A file whose bytes do not match its recorded digest is refused.
+context URL to its file, the file's sha256 and the registry package it came from (or, for
+the W3C examples vocabulary, which no registry package carries, the publication it was
+written from). A file whose bytes do not match its recorded digest is refused.
+
+Some bundled files are reformatted copies of what W3C serves (same JSON, other bytes); their
+entries list under ``published`` the sha256/384/512 of the published bytes, which is what
+an issuer hashes for a ``relatedResource`` digest (see :mod:`verifier.related_resource`).
 """
 from __future__ import annotations
 
@@ -31,11 +36,11 @@ def context_index() -> Mapping[str, dict]:
     return MappingProxyType(data["contexts"])
 
 
-@lru_cache(maxsize=None)
-def load_bundled_context(url: str) -> dict:
-    """The parsed context document for ``url``; raises KeyError if it is not bundled.
+def bundled_context_bytes(url: str) -> bytes:
+    """The bytes of the bundled file for ``url``, sha256-checked; KeyError if it is not bundled.
 
-    The caller must not mutate the returned object (it is shared).
+    Raises:
+        ContextIntegrityError: the file does not match its recorded sha256.
     """
     entry = context_index()[url]
     raw = (CONTEXTS_DIR / entry["file"]).read_bytes()
@@ -46,7 +51,27 @@ def load_bundled_context(url: str) -> dict:
             "reinstall microcred",
             details={"url": url, "expected": entry["sha256"], "actual": digest},
         )
-    return json.loads(raw)
+    return raw
+
+
+@lru_cache(maxsize=None)
+def load_bundled_context(url: str) -> dict:
+    """The parsed context document for ``url``; raises KeyError if it is not bundled.
+
+    The caller must not mutate the returned object (it is shared).
+    """
+    return json.loads(bundled_context_bytes(url))
+
+
+def published_digests(url: str) -> tuple[Mapping[str, str], ...]:
+    """Recorded digests of the bytes published at ``url``, where they differ from the bundled file.
+
+    Each item maps ``label``, ``sha256``, ``sha384``, ``sha512`` (hex) and, for an earlier
+    version kept only for ``relatedResource`` digests, ``superseded: True``. Empty when
+    nothing is recorded (the bundled bytes are then the only known form); KeyError if ``url``
+    is not bundled.
+    """
+    return tuple(MappingProxyType(item) for item in context_index()[url].get("published", ()))
 
 
 def bundled_context_urls() -> tuple[str, ...]:

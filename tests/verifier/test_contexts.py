@@ -91,3 +91,33 @@ def test_loader_serves_explicitly_given_documents_only_to_its_own_engine():
     assert DocumentLoader({"https://example.com/ctx": doc})("https://example.com/ctx", {})["document"] == doc
     with pytest.raises(UnknownContextError):
         DocumentLoader()("https://example.com/ctx", {})
+
+
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+def test_the_examples_context_is_written_from_the_w3c_publication():
+    # No registry package carries it (@digitalbazaar/credentials-examples-context 1.0.0 has only v1).
+    entry = context_index()[EXAMPLES_V2]
+    assert entry["source"].startswith("w3c-publication:")
+    assert load_bundled_context(EXAMPLES_V2) == {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}
+    assert DocumentLoader().knows(EXAMPLES_V2)
+
+
+def test_the_examples_context_is_json_equal_and_byte_equal_to_the_published_one(spec):
+    published = read_json(spec / "contexts" / "index.json")["contexts"][EXAMPLES_V2]
+    path = spec / "contexts" / published["file"]
+    assert load_bundled_context(EXAMPLES_V2) == read_json(path)
+    assert bundled.bundled_context_bytes(EXAMPLES_V2) == path.read_bytes()
+
+
+def test_recorded_published_digests_are_those_of_the_published_file(spec):
+    # ../shared/spec/contexts/credentials-v2.jsonld is a byte-exact copy of the W3C file whose sha256
+    # the VC 2.0 Recommendation gives (appendix B.1); the bundled npm copy is reformatted.
+    published = read_json(spec / "contexts" / "index.json")["contexts"]["https://www.w3.org/ns/credentials/v2"]
+    data = (spec / "contexts" / published["file"]).read_bytes()
+    [current] = [v for v in bundled.published_digests("https://www.w3.org/ns/credentials/v2")
+                 if not v.get("superseded")]
+    for algorithm in ("sha256", "sha384", "sha512"):
+        assert current[algorithm] == hashlib.new(algorithm, data).hexdigest()
+    assert bundled.published_digests(EXAMPLES_V2) == ()
