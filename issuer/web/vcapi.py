@@ -49,6 +49,7 @@ from verifier.fetcher import Fetcher, FetchPolicy, ResponseCache
 from verifier.jsonld import default_engine
 from verifier.key_resolution import resolve_verification_method
 from verifier.proofs import verify_proofs
+from verifier.related_resource import check_related_resources
 from verifier.validity import ValidityError, validity_period
 
 from ..db.models import AuditEntry, StatusList
@@ -73,17 +74,6 @@ MAX_CREDENTIALS_IN_PRESENTATION = 10
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f<>\"{}|\\^`]*$")
 TERM = re.compile(r"^[^\x00-\x20\x7f<>\"{}|\\^`]+$")
 TYPED_PROPERTIES = ("credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence")
-# Known digests of context files (RFC 'digestSRI'), for relatedResource entries naming them.
-# The VC 2.0 base context: today's W3C bytes, and the 2024-07-20 bytes the VC 2.0 test suite's
-# valid fixture still carries (see vc-api-contract.md, "Known suite quirk").
-CONTEXT_DIGESTS = {
-    VC_V2: {
-        "sha256-WZVc7WaX1h4D8rJVb+vlMIqxaEKEb1tYbX8fet7JJzQ=",
-        "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU",
-        "sha512-XVVFK9Lc+KKfWikEc+skKxxft31OaPGgqoe6pNuiaUhS1l7GPUisBKmdlW+fcVO5QG+E0tBMdIabAsI5odgTBQ==",
-        "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg",
-    },
-}
 
 
 # ---------------------------------------------------------------- helpers
@@ -173,31 +163,12 @@ def _check_types(value: Any, where: str, errors: list[str], *, required: bool) -
         errors.append(f"{where}.type must be a term or URL, or a non-empty list of them")
 
 
-def _check_related_resources(value: Any, errors: list[str]) -> None:
-    seen: set[str] = set()
-    for index, entry in enumerate(_as_list(value)):
-        where = f"relatedResource[{index}]"
-        if not isinstance(entry, dict):
-            errors.append(f"{where} must be an object with id and digestSRI or digestMultibase")
-            continue
-        if "id" not in entry:
-            errors.append(f"{where} has no id")
-            continue
-        _check_iri(entry["id"], f"{where}.id", errors)
-        if entry["id"] in seen:
-            errors.append(f"{where}.id {entry['id']!r} appears more than once")
-        seen.add(entry["id"] if isinstance(entry["id"], str) else json.dumps(entry["id"]))
-        sri, multibase = entry.get("digestSRI"), entry.get("digestMultibase")
-        if sri is None and multibase is None:
-            errors.append(f"{where} has neither digestSRI nor digestMultibase")
-        if sri is not None:
-            if not isinstance(sri, str) or not re.fullmatch(r"sha(256|384|512)-[A-Za-z0-9+/]+={0,2}", sri):
-                errors.append(f"{where}.digestSRI is not a sha256/384/512 subresource-integrity digest")
-            elif entry["id"] in CONTEXT_DIGESTS and sri not in CONTEXT_DIGESTS[entry["id"]]:
-                errors.append(f"{where}.digestSRI does not match the published {entry['id']}")
-        if multibase is not None and (not isinstance(multibase, str) or not re.fullmatch(r"[uzmMfF][^\s]+",
-                                                                                            multibase)):
-            errors.append(f"{where}.digestMultibase is not a multibase string")
+def _check_related_resources(credential: dict, errors: list[str]) -> None:
+    """VC 2.0 section 5.3: well-formed entries, and digests of bundled contexts that match.
+
+    Nothing is fetched when issuing: digests of other resources are the issuer's word.
+    """
+    errors += [finding.message for finding in check_related_resources(credential) if finding.failed]
 
 
 def check_data_model(credential: Any) -> list[str]:
@@ -258,8 +229,7 @@ def check_data_model(credential: Any) -> list[str]:
             _check_types(entry.get("type"), where, errors, required=True)
             if name == "credentialSchema" and "id" not in entry:
                 errors.append(f"{where} has no id (the schema's URL)")
-    if "relatedResource" in credential:
-        _check_related_resources(credential["relatedResource"], errors)
+    _check_related_resources(credential, errors)
     _check_ids(credential, "credential", errors)
     return errors
 

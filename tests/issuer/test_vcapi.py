@@ -32,6 +32,12 @@ from verifier.keys import public_key_from_multibase
 CREATED = "2026-01-10T00:00:00Z"
 V2_DIGEST_2024 = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
 V2_DIGEST_NOW = "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"
+# digestMultibase of the VC 2.0 context: a sha2-256 multihash (base58btc) of today's W3C bytes, and the
+# bare sha-256 (base64url, no multihash header) of the 2024-07-20 bytes the W3C VC 2.0 suite sends
+V2_MULTIBASE_NOW = "zQmUNM6HqwZxuJ5k6cYRKAiqjUkx1qxWJe4WTqsg7ZJtEFm"
+V2_MULTIBASE_SUITE = "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"
+LOGO_MULTIBASE = "uEiA1mM5vllskgf4mMWwGswlQxGrH-OcinxBKp49XmZdmjQ"  # sha2-256 multihash of b"logo"
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 
 # --------------------------------------------------------------------------- environment
@@ -154,7 +160,16 @@ def _accepted_cases(did: str) -> dict:
         "v2-related-resource-2024-digest": unsigned(did, relatedResource=[{"id": VC_V2, "digestSRI": V2_DIGEST_2024}]),
         "v2-related-resource-current-digest": unsigned(did, relatedResource=[
             {"id": VC_V2, "digestSRI": V2_DIGEST_NOW},
-            {"id": "https://example.com/logo.png", "digestMultibase": "uEiBZlVztZpfWHgPysrVb"}]),
+            {"id": "https://example.com/logo.png", "digestMultibase": LOGO_MULTIBASE}]),
+        "v2-related-resource-multibase": unsigned(did, relatedResource={"id": VC_V2, "digestMultibase": V2_MULTIBASE_NOW}),
+        "v2-related-resource-suite-multibase": unsigned(did, relatedResource={
+            "id": VC_V2, "digestMultibase": V2_MULTIBASE_SUITE, "mediaType": "application/ld+json"}),
+        "v2-related-resource-both-digests": unsigned(did, relatedResource=[
+            {"id": VC_V2, "digestSRI": V2_DIGEST_NOW, "digestMultibase": [V2_MULTIBASE_NOW]}]),
+        "v2-examples-context": unsigned(did, **{"@context": [VC_V2, EXAMPLES_V2],
+                                                "type": ["VerifiableCredential", "ExampleAlumniCredential"],
+                                                "credentialSubject": {"id": "did:example:s",
+                                                                      "alumniOf": {"name": "Example University"}}}),
         "v1": {"@context": [VC_V1], "id": "urn:uuid:0b5e7f5c-1c1e-4d7a-9a55-3f1d2a0b9c11",
                "type": ["VerifiableCredential"], "issuer": did, "issuanceDate": "2024-01-01T00:00:00Z",
                "credentialSubject": {"id": "did:example:subject"}},
@@ -340,12 +355,21 @@ ISSUE_REJECT = {
     "related-resource-string": _mutate(relatedResource=["https://example.com/logo.png"]),
     "related-resource-without-id": _mutate(relatedResource=[{"digestSRI": V2_DIGEST_NOW}]),
     "related-resource-repeated-id": _mutate(relatedResource=[
-        {"id": "https://example.com/a", "digestMultibase": "uEiBZlVztZpfWHgPysrVb"},
-        {"id": "https://example.com/a", "digestMultibase": "uEiBZlVztZpfWHgPysrVc"}]),
+        {"id": "https://example.com/a", "digestMultibase": LOGO_MULTIBASE},
+        {"id": "https://example.com/a", "digestSRI": V2_DIGEST_NOW}]),
     "related-resource-without-digest": _mutate(relatedResource=[{"id": "https://example.com/a"}]),
     "related-resource-wrong-context-digest": _mutate(relatedResource=[
         {"id": VC_V2, "digestSRI": "sha384-AAAANpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"}]),
     "related-resource-bad-sri": _mutate(relatedResource=[{"id": "https://example.com/a", "digestSRI": "md5-abc"}]),
+    "related-resource-wrong-context-multibase": _mutate(relatedResource=[  # the W3C VC 2.0 suite's wrong digests
+        {"id": VC_V2, "digestMultibase": "uM4RgWQc3RUDtjJCSgTJtTfvpZ7SPEg_LNO0ESlovQC0"}]),
+    "related-resource-wrong-context-sri-base64url": _mutate(relatedResource=[
+        {"id": VC_V2, "digestSRI": "sha384-_rCVIV7fSXXTNIvpiq26jRDyj8JG8TDjij-tD0ewLk4JpnXEz6a5AeeY_1qQ0d0P"}]),
+    "related-resource-one-of-two-digests-wrong": _mutate(relatedResource=[
+        {"id": VC_V2, "digestSRI": V2_DIGEST_NOW,
+         "digestMultibase": "zQmUNM6HqwZxuJ5k6cYRKAiqjUkx1qxWJe4WTqsg7ZJtEFn"}]),
+    "related-resource-truncated-multibase": _mutate(relatedResource=[
+        {"id": "https://example.com/a", "digestMultibase": "uEiBZlVztZpfWHgPysrVb"}]),
     # identifiers
     "id-null": _mutate(id=None),
     "id-not-a-url": _mutate(id="not a url"),
