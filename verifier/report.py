@@ -90,6 +90,8 @@ EXPLANATIONS = {
     "not_a_jws": "This is an encrypted token, not a signed one.",
     "unsupported_header": "The token asks for processing this verifier does not support.",
     "private_key_in_header": "The token exposes a private key; it cannot be trusted.",
+    "jwt_ambiguous_credential": "The signed token carries two credentials (one in its body and one in its 'vc' "
+                                "claim), so it is unclear which one was checked; it is rejected.",
     "jwt_claims_mismatch": "The token's claims disagree with the credential inside it.",
     "not_yet_valid": "The credential is not valid yet.",
     "expired": "The credential has expired.",

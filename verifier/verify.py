@@ -32,7 +32,7 @@ from .report import (
 from .schema import validate_credential
 from .status import check_status
 from .validity import ValidityError, check_validity
-from .vc_jwt import claim_mismatches
+from .vc_jwt import claim_mismatches, credential_from_payload
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -517,12 +517,11 @@ def _verify_jwt(token: str, ctx: _Context, summary: dict) -> None:
     except CredentialError as exc:
         ctx.fail("parse", exc)
         return
-    if not isinstance(payload, dict):
-        ctx.add("parse", FAILED, explain("not_a_credential", ""), "not_a_credential", error="the token's payload is not JSON")
+    try:
+        credential = credential_from_payload(payload)
+    except CredentialError as exc:
+        ctx.fail("parse", exc)
         return
-    credential = payload.get("vc") if isinstance(payload.get("vc"), dict) and "@context" not in payload else payload
-    credential = {k: v for k, v in credential.items() if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")} \
-        if credential is payload else credential
     summary["format"] = "vc-jwt"
 
     def jwt_proof() -> None:
