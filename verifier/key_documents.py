@@ -1,7 +1,8 @@
 """Reading key and controller documents: method ids, key material, and what a document lists.
 
-Pure functions over parsed JSON (no network); :mod:`verifier.key_resolution` fetches the
-documents and applies the rules (its module docstring is the spec). Ids found in a document are
+Pure functions over parsed JSON (no network), and :class:`ResolvedMethod`, what they produce
+(:func:`method_from_document`); :mod:`verifier.key_resolution` fetches the documents and
+applies the rules (its module docstring is the spec). Ids found in a document are
 made absolute against the document ``id`` (``"#key-1"``); other relative references are ignored.
 
 What a controller document *lists*:
@@ -16,6 +17,7 @@ What a controller document *lists*:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -30,6 +32,26 @@ RELATIONSHIPS = ("assertionMethod", "authentication", "keyAgreement", "capabilit
                  "capabilityDelegation")
 KEY_MATERIAL = ("publicKeyMultibase", "publicKeyJwk", "publicKeyPem", "publicKeyBase58")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class ResolvedMethod:
+    """A resolved verification method.
+
+    ``controller``: the id (a DID or an https URL) of the controller document that was read
+    for this method: the document that defines it, or the one a standalone key names. ``None``
+    for a key from a JWK Set, which names no controller. ``assertion_methods``: the absolute
+    ids that controller document authorises for issuing (:func:`authorised_ids`);
+    ``listed_methods``: every id it names (:func:`listed_ids`). Both are ``()`` when
+    ``controller`` is ``None``.
+    """
+
+    id: str
+    controller: str | None
+    public_key: PublicKey
+    source: str  # "did:key" | "did:jwk" | "did:web" | "https"
+    assertion_methods: tuple[str, ...] = ()
+    listed_methods: tuple[str, ...] = ()
 
 
 def key_error(code: str, message: str, **details) -> KeyResolutionError:
@@ -69,7 +91,7 @@ def absolute(ref: object, doc_id: str) -> str | None:
     return None
 
 
-def as_list(value: object) -> list:
+def _as_list(value: object) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -89,7 +111,7 @@ def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
     """
     found: list[tuple[str, dict]] = []
     for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS):
-        for entry in as_list(doc.get(prop)):
+        for entry in _as_list(doc.get(prop)):
             if not isinstance(entry, dict):
                 continue
             method_id = absolute(entry.get("id"), doc_id)
@@ -105,7 +127,7 @@ def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
 def _referenced_ids(doc: dict, doc_id: str, props: tuple[str, ...]) -> tuple[str, ...]:
     listed: list[str] = []
     for prop in props:
-        for entry in as_list(doc.get(prop)):
+        for entry in _as_list(doc.get(prop)):
             method_id = absolute(entry.get("id") if isinstance(entry, dict) else entry, doc_id)
             if method_id is not None and method_id not in listed:
                 listed.append(method_id)
@@ -132,10 +154,10 @@ def controller_of(vm: dict) -> object:
 
 
 def _types(vm: dict) -> set[str]:
-    return {t for t in as_list(vm.get("type")) if isinstance(t, str)}
+    return {t for t in _as_list(vm.get("type")) if isinstance(t, str)}
 
 
-def is_ob2_key(vm: dict) -> bool:
+def _is_ob2_key(vm: dict) -> bool:
     return "CryptographicKey" in _types(vm)
 
 
@@ -203,3 +225,36 @@ def check_reference(ref: object, what: str) -> str:
         raise key_error("invalid_verification_method",
                         f"The {what} {ref[:200]!r} is not an absolute DID URL or https URL.")
     return ref
+
+
+def controller_method(controller_id: str, controller_doc: dict, vm_url: str, key: PublicKey,
+                       source: str) -> ResolvedMethod:
+    return ResolvedMethod(vm_url, controller_id, key, source, authorised_ids(controller_doc, controller_id),
+                          listed_ids(controller_doc, controller_id))
+
+
+def check_agrees(doc: dict, doc_id: str, vm_url: str, key: PublicKey) -> None:
+    """If ``doc`` defines ``vm_url`` too, it must publish the same key."""
+    for method_id, vm in defined_methods(doc, doc_id):
+        if method_id == vm_url and public_key_of_method(vm, vm_url).thumbprint() != key.thumbprint():
+            raise key_error("did_document_mismatch", f"{doc_id} publishes a different key for {vm_url}.", url=vm_url)
+
+
+def method_from_document(doc: dict, doc_id: str, vm_url: str, source: str) -> ResolvedMethod:
+    """Look ``vm_url`` up in a controller document whose ``id`` is ``doc_id``."""
+    matches = [vm for method_id, vm in defined_methods(doc, doc_id) if method_id == vm_url]
+    if not matches:
+        raise key_error("key_not_found", f"{doc_id} has no verification method {vm_url}.", url=vm_url)
+    keys = [public_key_of_method(vm, vm_url) for vm in matches]
+    controllers = {str(controller_of(vm)) for vm in matches}
+    if len({key.thumbprint() for key in keys}) > 1 or len(controllers) > 1:
+        raise key_error("did_document_mismatch",
+                        f"{doc_id} defines {vm_url} more than once, with different keys or controllers.", url=vm_url)
+    controller = controller_of(matches[0])
+    if controller is None and _is_ob2_key(matches[0]):
+        controller = doc_id  # OB 2.0 keys inside a profile may omit "owner"
+    if controller != doc_id:
+        raise key_error("did_document_mismatch",
+                        f"{vm_url} names {str(controller)[:200]!r} as its controller, but it is published by "
+                        f"{doc_id}.", url=vm_url)
+    return controller_method(doc_id, doc, vm_url, keys[0], source)

@@ -76,6 +76,14 @@ Issuer binding (:func:`check_issuer_binding`), in this order:
   referenced from the profile as above. A profile that lists no relationship at all is no
   longer enough, whatever its origin.
 
+VC-JWT headers (:func:`resolve_jwt_key`): a ``kid`` (absolute, or ``"#frag"`` against the
+issuer id) is resolved and bound as above; a ``jwk`` next to it must be the same key (else
+``jwk_not_issuers``). A ``jwk`` alone counts only if a method the issuer's own document
+*defines* (did:key / did:jwk, DID document, profile) has the same RFC 7638 thumbprint and
+passes the binding (else ``jwk_not_issuers``); keys the profile only references are not
+searched. ``jku``, ``x5u`` and ``x5c`` are never used (neither ``kid`` nor ``jwk``:
+``key_not_found``); private members in ``jwk`` are ``private_key_in_header``.
+
 Redirects: key, controller, issuer and DID documents are only accepted from the origin they
 were requested from; a redirect to another origin (an open redirect on the issuer's site would
 otherwise let anyone publish "its" keys) gives ``key_from_another_origin``.
@@ -90,15 +98,15 @@ for an off-origin redirect) and :class:`IssuerBindingError` (``key_not_controlle
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from .did import KeyResolutionError, fetch_key_document, resolve_did, split_did_url
 from .errors import CredentialError, KeyFormatError, KeyTypeMismatchError
 from .fetcher import Fetcher
 from .key_documents import (
-    authorised_ids, check_reference, controller_of, defined_methods, is_controller_document, is_ob2_key,
-    key_error, listed_ids, origin, public_key_of_method, without_fragment,
+    ResolvedMethod, authorised_ids, check_agrees, check_reference, controller_method, controller_of, defined_methods,
+    is_controller_document, key_error, listed_ids, method_from_document, origin, public_key_of_method,
+    without_fragment,
 )
 from .keys import PRIVATE_JWK_MEMBERS, PublicKey, public_key_from_jwk
 
@@ -122,63 +130,11 @@ class IssuerBindingError(CredentialError):
     code = "key_not_controlled_by_issuer"
 
 
-@dataclass(frozen=True)
-class ResolvedMethod:
-    """A resolved verification method.
-
-    ``controller``: the id (a DID or an https URL) of the controller document that was read
-    for this method: the document that defines it, or the one a standalone key names. ``None``
-    for a key from a JWK Set, which names no controller. ``assertion_methods``: the absolute
-    ids that controller document authorises for issuing; ``listed_methods``: every id it names
-    (see :mod:`verifier.key_documents`). Both are ``()`` when ``controller`` is ``None``.
-    """
-
-    id: str
-    controller: str | None
-    public_key: PublicKey
-    source: str  # "did:key" | "did:jwk" | "did:web" | "https"
-    assertion_methods: tuple[str, ...] = ()
-    listed_methods: tuple[str, ...] = ()
-
-
 # --------------------------------------------------------------------------- #
 # Documents
 # --------------------------------------------------------------------------- #
 def _fetch_document(url: str, fetcher: Fetcher, what: str) -> object:
     return fetch_key_document(fetcher, url, accept=KEY_ACCEPT, max_bytes=MAX_KEY_DOCUMENT_BYTES, what=what)
-
-
-def _controller_method(controller_id: str, controller_doc: dict, vm_url: str, key: PublicKey,
-                       source: str) -> ResolvedMethod:
-    return ResolvedMethod(vm_url, controller_id, key, source, authorised_ids(controller_doc, controller_id),
-                          listed_ids(controller_doc, controller_id))
-
-
-def _check_agrees(doc: dict, doc_id: str, vm_url: str, key: PublicKey) -> None:
-    """If ``doc`` defines ``vm_url`` too, it must publish the same key."""
-    for method_id, vm in defined_methods(doc, doc_id):
-        if method_id == vm_url and public_key_of_method(vm, vm_url).thumbprint() != key.thumbprint():
-            raise key_error("did_document_mismatch", f"{doc_id} publishes a different key for {vm_url}.", url=vm_url)
-
-
-def _method_from_document(doc: dict, doc_id: str, vm_url: str, source: str) -> ResolvedMethod:
-    """Look ``vm_url`` up in a controller document whose ``id`` is ``doc_id``."""
-    matches = [vm for method_id, vm in defined_methods(doc, doc_id) if method_id == vm_url]
-    if not matches:
-        raise key_error("key_not_found", f"{doc_id} has no verification method {vm_url}.", url=vm_url)
-    keys = [public_key_of_method(vm, vm_url) for vm in matches]
-    controllers = {str(controller_of(vm)) for vm in matches}
-    if len({key.thumbprint() for key in keys}) > 1 or len(controllers) > 1:
-        raise key_error("did_document_mismatch",
-                        f"{doc_id} defines {vm_url} more than once, with different keys or controllers.", url=vm_url)
-    controller = controller_of(matches[0])
-    if controller is None and is_ob2_key(matches[0]):
-        controller = doc_id  # OB 2.0 keys inside a profile may omit "owner"
-    if controller != doc_id:
-        raise key_error("did_document_mismatch",
-                        f"{vm_url} names {str(controller)[:200]!r} as its controller, but it is published by "
-                        f"{doc_id}.", url=vm_url)
-    return _controller_method(doc_id, doc, vm_url, keys[0], source)
 
 
 def _issuer_document(issuer_id: str, fetcher: Fetcher) -> dict:
@@ -232,16 +188,16 @@ def _single_key_method(doc: dict, vm_url: str, base: str, fetcher: Fetcher) -> R
         check_reference(controller, "controller")
         if without_fragment(controller) == base:
             if controller != vm_url:
-                raise key_error("did_document_mismatch",
-                                f"The controller document of {vm_url} does not have the id {controller}.", url=controller)
+                raise key_error("did_document_mismatch", f"The controller document of {vm_url} does not have "
+                                f"the id {controller}.", url=controller)
             return ResolvedMethod(vm_url, controller, key, "https")  # self-controlled: no document lists it
         controller_doc = _fetch_document(without_fragment(controller), fetcher, "controller document")
         if not isinstance(controller_doc, dict) or controller_doc.get("id") != controller:
             raise key_error("did_document_mismatch",
                             f"The controller document of {vm_url} does not have the id {controller}.", url=controller)
     assert isinstance(controller_doc, dict)
-    _check_agrees(controller_doc, controller, vm_url, key)
-    return _controller_method(controller, controller_doc, vm_url, key, "https")
+    check_agrees(controller_doc, controller, vm_url, key)
+    return controller_method(controller, controller_doc, vm_url, key, "https")
 
 
 def _https_method(vm_url: str, fetcher: Fetcher) -> ResolvedMethod:
@@ -257,7 +213,7 @@ def _https_method(vm_url: str, fetcher: Fetcher) -> ResolvedMethod:
         if doc.get("id") != base:
             raise key_error("did_document_mismatch",
                             f"The document at {base} has the id {str(doc.get('id'))[:200]!r}, not {base}.", url=vm_url)
-        return _method_from_document(doc, base, vm_url, "https")
+        return method_from_document(doc, base, vm_url, "https")
     if any(p in doc for p in ("publicKeyMultibase", "publicKeyJwk", "publicKeyPem")):
         return _single_key_method(doc, vm_url, base, fetcher)
     raise key_error("key_not_found", f"The document at {base} is neither a key, a JWK Set nor a controller document.",
@@ -277,7 +233,7 @@ def resolve_verification_method(vm_url: str, fetcher: Fetcher) -> ResolvedMethod
                             "(a '#fragment' is missing).", url=vm_url)
         document = resolve_did(did, fetcher)
         source = "did:" + did.split(":", 2)[1]
-        return _method_from_document(document, did, vm_url, source)
+        return method_from_document(document, did, vm_url, source)
     return _https_method(vm_url, fetcher)
 
 
@@ -308,7 +264,7 @@ def _issuer_lists(method: ResolvedMethod, issuer_id: str, fetcher: Fetcher | Non
                              f"the issuer's profile {issuer_id[:200]} lists it, and the profile was not consulted.",
                              method, issuer_id)
     document = _issuer_document(issuer_id, fetcher)
-    _check_agrees(document, issuer_id, method.id, method.public_key)
+    check_agrees(document, issuer_id, method.id, method.public_key)
     return authorised_ids(document, issuer_id), listed_ids(document, issuer_id)
 
 
@@ -370,7 +326,7 @@ def _issuer_candidates(issuer_id: str, fetcher: Fetcher) -> list[ResolvedMethod]
             continue
         seen.add(method_id)
         try:
-            methods.append(_method_from_document(document, doc_id, method_id, source))
+            methods.append(method_from_document(document, doc_id, method_id, source))
         except KeyResolutionError:
             continue  # an unusable other key does not matter here
     return methods

@@ -210,7 +210,8 @@ def test_verify_credential_with_a_did_keyed_document():
         {"id": "#key-1", "type": "Multikey", "controller": did,
          "publicKeyMultibase": PublicKey(ED25519, private.public_key()).to_multibase()}]}
     credential = {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
         "id": "urn:uuid:3f5c1f0a-8f7e-4a52-9d7a-6b1c0e2d4f10", "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": "Teamwork", "issuer": {"id": did, "type": ["Profile"], "name": "HR"},
         "validFrom": "2026-01-15T09:00:00Z",

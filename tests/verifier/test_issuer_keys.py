@@ -119,7 +119,8 @@ def test_attacker_uploaded_key_file_naming_the_issuer_as_controller_is_refused(h
     assert method.controller == host.issuer  # it claims the issuer ...
     assert binding_code(method, host.issuer, None) == "key_not_listed_by_issuer"  # ... the issuer does not claim it
     # OB 2.0 flavour: a CryptographicKey naming the issuer as owner, next to a publicKey profile
-    pem = attacker.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = attacker.key.public_bytes(serialization.Encoding.PEM,
+                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     host.server.set_json("/uploads/key.json", {"type": "CryptographicKey", "id": key_url, "owner": host.issuer,
                                                "publicKeyPem": pem})
     host.server.set_json("/issuer", {"@context": "https://w3id.org/openbadges/v2", "type": "Issuer",
