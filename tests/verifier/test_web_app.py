@@ -32,6 +32,7 @@ from issuer.keys import generate_key
 from tests.http_fixtures import LoopbackServer, unused_port
 from tests.verifier.issuer_world import IssuerWorld
 from verifier.baked import bake_png, bake_svg
+from verifier.fetcher import NetworkFetcher
 from verifier.web import create_app, verifier_blueprint
 from verifier.web import app as web_app
 from verifier.web.cli import verifier as verifier_group
@@ -502,6 +503,46 @@ def test_links_to_one_site_are_rate_limited(world):
     assert response.status_code == 429 and "this site" in response.get_json()["detail"]
 
 
+
+def test_the_app_has_one_long_lived_fetcher_with_host_limits(world):
+    client = make_app(world).test_client()
+    verifier = client.application.extensions[web_app.STATE]["verifier"]
+    assert isinstance(verifier.fetcher, NetworkFetcher) and verifier.fetcher.limiter is not None
+    assert verifier.fetcher.limiter.max_concurrent == 4 and verifier.policy.max_fetches_per_host == 4
+    client.post("/api/verify", json={"url": publish(world, world.issue())})
+    assert client.application.extensions[web_app.STATE]["verifier"].fetcher is verifier.fetcher
+    assert make_app(world).extensions[web_app.STATE]["verifier"].fetcher is not verifier.fetcher
+
+
+def test_a_site_gets_at_most_the_outbound_rate_of_requests(world):
+    client = make_app(world, OUTBOUND_RATE_LIMIT="1 per minute").test_client()
+    client.post("/api/verify", json={"url": publish(world, world.issue())})
+    second = publish(world, world.issue(), path="/credentials/2")
+    response = client.post("/api/verify", json={"url": second}, environ_base={"REMOTE_ADDR": "192.0.2.11"})
+    assert response.status_code == 429 and "this site" in response.get_json()["detail"]
+    assert world.server.hits("/credentials/2") == 0
+
+
+@pytest.mark.skipif(not web_app.TAKES_FETCHER, reason="verify_credential(fetcher=) is not there yet")
+def test_every_fetch_of_a_verification_counts_against_the_site(world):
+    client = make_app(world, OUTBOUND_RATE_LIMIT="1 per minute").test_client()
+    url = world.publish_status_list("/status/1", revoked=[5])
+    body = client.post("/api/verify", json={"credential": world.sign(world.with_status(world.unsigned(), url, 6))})
+    checks = {check["check"]: check for check in body.get_json()["checks"]}
+    assert checks["key"]["status"] == "passed" and checks["status"]["status"] == "indeterminate"
+    assert world.server.hits("/.well-known/did.json") == 1 and world.server.hits("/status/1") == 0
+
+
+def test_a_dead_link_is_asked_once_per_failure_window(world):
+    client = make_app(world).test_client()
+    world.server.set("/gone", b"down", status=503)
+    for address in ("192.0.2.12", "192.0.2.13"):
+        body = client.post("/api/verify", json={"url": world.server.url("/gone")},
+                           environ_base={"REMOTE_ADDR": address}).get_json()
+        assert body["outcome"] == "not_verified" and body["checks"][0]["details"]["fetch_error"] == "http_status"
+    assert world.server.hits("/gone") == 1
+    assert "remembered" in body["checks"][0]["details"]["error"]
+
 @contextmanager
 def serving(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -615,10 +656,12 @@ def test_the_serve_command_options():
     result = runner.invoke(verifier_group, ["serve", "--help"])
     assert result.exit_code == 0
     for option in ("--host", "--port", "--workers", "--threads", "--allow-host", "--ca-file", "--rate-limit",
-                   "--fetch-timeout", "--trusted-proxies", "--dev"):
+                   "--outbound-rate-limit", "--fetch-timeout", "--trusted-proxies", "--dev"):
         assert option in result.output
     bad = runner.invoke(verifier_group, ["serve", "--rate-limit", "lots"])
     assert bad.exit_code == 2 and "--rate-limit" in bad.output
+    bad = runner.invoke(verifier_group, ["serve", "--outbound-rate-limit", "lots"])
+    assert bad.exit_code == 2 and "--outbound-rate-limit" in bad.output
 
 
 def test_serve_runs_gunicorn(world):

@@ -14,14 +14,24 @@ shown inside ``<bdi>`` with invisible and bidi control characters made visible, 
 drawn from ``report.outcome`` alone, the issuer is shown as the proven DID or domain (the name
 only "as claimed"), and the badge image is shown only as an ``<img>`` with an https URL or a
 ``data:image/(png|jpeg|gif|webp|svg+xml)`` URI whose bytes start like that kind of image (an SVG
-inside ``<img>`` runs no script and loads nothing); an SVG is never inlined. Every network access
-goes through the verifier's hardened fetcher with one bounded TTL cache per app (keys, DID
-documents, status lists, and which status lists verified; reports are never cached).
+inside ``<img>`` runs no script and loads nothing); an SVG is never inlined.
+
+Every network access goes through one long-lived :class:`~verifier.fetcher.NetworkFetcher` per
+app, shared by all its requests: one bounded TTL cache (keys, DID documents, status lists; plus
+which status lists verified; reports are never cached), failures remembered for
+``FAILURE_TTL`` seconds so a dead host is not asked again by every verification, and limits per
+target host on every outbound request, whichever credential or link caused it
+(``OUTBOUND_RATE_LIMIT``, ``OUTBOUND_CONCURRENCY``; in-process, so per gunicorn worker). Each
+verification has its own budget (``FetchPolicy.max_fetches``, ``max_fetches_per_host``, 20 s) in
+which the submitted link counts too. On top of that, submitted links are limited per target host
+(``TARGET_RATE_LIMIT``) and verifications per client (``RATE_LIMIT``), both in
+``RATELIMIT_STORAGE_URI`` storage.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import logging
 import re
@@ -45,7 +55,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..baked import extract_baked, sniff_image
 from ..errors import CredentialError
-from ..fetcher import FetchError, Fetcher, FetchPolicy, ResponseCache, strict_json_loads
+from ..fetcher import (FailureCache, FetchError, Fetcher, FetchPolicy, HostLimiter, NetworkFetcher, ResponseCache,
+                       strict_json_loads)
 from ..jws import parse_compact_jws
 from ..report import CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, CheckResult, VerificationReport, explain
 from ..verify import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES, verify_credential
@@ -73,6 +84,10 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_SIZE": 1024,             # responses kept at most
     "RATE_LIMIT": "60 per minute",  # verifications per client address
     "TARGET_RATE_LIMIT": "120 per minute",  # credential links fetched per target host
+    "OUTBOUND_RATE_LIMIT": "300 per minute",  # requests of any kind to one target host (per process)
+    "OUTBOUND_CONCURRENCY": 4,      # requests to one target host under way at once (per process)
+    "FETCHES_PER_HOST": 4,          # requests to one target host per verification
+    "FAILURE_TTL": 30.0,            # seconds a failed fetch is remembered (not retried)
     "RATELIMIT_STORAGE_URI": "memory://",  # e.g. redis://... to share limits between workers and hosts
     "TRUSTED_PROXIES": 0,           # standalone app: reverse proxies in front whose X-Forwarded-For is trusted
 }
@@ -123,13 +138,20 @@ class StatusListMemo:
 
 @dataclass(frozen=True)
 class VerifierState:
-    """One app's verifier: its fetch policy, response cache, status list memo, target-host limiter."""
+    """One app's verifier: its long-lived fetcher, status list memo and submitted-link limiter."""
 
     settings: Mapping[str, Any]
-    policy: FetchPolicy
-    cache: ResponseCache
+    fetcher: NetworkFetcher
     memo: StatusListMemo
     target_limit: Callable[[str], bool]   # host -> may we fetch one more link from it?
+
+    @property
+    def policy(self) -> FetchPolicy:
+        return self.fetcher.policy
+
+    @property
+    def cache(self) -> ResponseCache:
+        return self.fetcher.cache
 
 
 @dataclass(frozen=True)
@@ -149,17 +171,27 @@ def merged_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return settings
 
 
-def make_state(config: Mapping[str, Any] | None = None) -> VerifierState:
-    """One app's fetch policy, response cache and target-host limiter, as ``config`` describes them."""
-    settings = merged_settings(config)
+def make_fetcher(settings: Mapping[str, Any]) -> NetworkFetcher:
+    """The app's one fetcher: policy, response and failure caches, per-target-host limits."""
     timeout = float(settings["FETCH_TIMEOUT"])
     policy = FetchPolicy(allow_hosts=settings["ALLOW_HOSTS"], ca_file=settings["CA_FILE"], total_timeout=timeout,
-                         connect_timeout=min(5.0, timeout), read_timeout=min(5.0, timeout))
-    limiter = FixedWindowRateLimiter(storage_from_string(settings["RATELIMIT_STORAGE_URI"]))
+                         connect_timeout=min(5.0, timeout), read_timeout=min(5.0, timeout),
+                         max_fetches_per_host=int(settings["FETCHES_PER_HOST"]))
+    outbound = parse_rate(settings["OUTBOUND_RATE_LIMIT"])
+    limiter = HostLimiter.per_period(outbound.amount, outbound.get_expiry(),
+                                     max_concurrent=int(settings["OUTBOUND_CONCURRENCY"]))
+    return NetworkFetcher(policy, cache=ResponseCache(int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"])),
+                          failures=FailureCache(ttl=float(settings["FAILURE_TTL"])), limiter=limiter)
+
+
+def make_state(config: Mapping[str, Any] | None = None) -> VerifierState:
+    """One app's fetcher, status list memo and submitted-link limiter, as ``config`` describes them."""
+    settings = merged_settings(config)
+    links = FixedWindowRateLimiter(storage_from_string(settings["RATELIMIT_STORAGE_URI"]))
     rate = parse_rate(settings["TARGET_RATE_LIMIT"])
-    size, ttl = int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"])
-    return VerifierState(settings, policy, ResponseCache(size, ttl), StatusListMemo(size, ttl),
-                         lambda host: limiter.hit(rate, "microcred-verifier-target", host))
+    memo = StatusListMemo(int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"]))
+    return VerifierState(settings, make_fetcher(settings), memo,
+                         lambda host: links.hit(rate, "microcred-verifier-target", host))
 
 
 def state() -> VerifierState:
@@ -251,20 +283,35 @@ class RequestTooLarge(HTTPException):
 def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
     """Verify ``sub``; also return the credential as read (unverified), for display."""
     verifier = state()
+    fetcher = verifier.fetcher.for_verification()     # one budget: the link and all that follows
     documents, raw = None, sub.source
     if sub.url is not None:
         host = urlsplit(sub.url).hostname or ""
         if not verifier.target_limit(host):
             raise TargetBusy()
         try:   # fetched here so that the page shows exactly the bytes that were verified
-            response = Fetcher(verifier.policy, cache=verifier.cache).fetch(
-                sub.url, accept=CREDENTIAL_ACCEPT, max_bytes=MAX_INPUT_BYTES)
+            response = fetcher.fetch(sub.url, accept=CREDENTIAL_ACCEPT, max_bytes=MAX_INPUT_BYTES)
         except FetchError as exc:
+            if exc.code == "host_rate_limited":
+                raise TargetBusy() from exc
             return unreachable(sub.url, exc), None
         documents, raw = {sub.url: response.body}, response.body
-    report = verify_credential(sub.source, recipient=sub.recipient, policy=verifier.policy, cache=verifier.cache,
-                               documents=documents, memo=verifier.memo)  # type: ignore[arg-type]
+    report = verify(sub.source, fetcher, verifier, recipient=sub.recipient, documents=documents)
     return report, readable(raw)
+
+
+#: Whether ``verify_credential`` takes ``fetcher=`` yet (issue 11). Until it does, only the
+#: submitted link goes through the app's fetcher (and its host limits); the rest of a
+#: verification shares the app's policy and response cache but not its limits.
+TAKES_FETCHER = "fetcher" in inspect.signature(verify_credential).parameters
+
+
+def verify(source: Any, fetcher: Fetcher, verifier: VerifierState, **options: Any) -> VerificationReport:
+    """``verify_credential`` with every fetch through ``fetcher`` (this verification's budget)."""
+    if TAKES_FETCHER:
+        return verify_credential(source, fetcher=fetcher, memo=verifier.memo, **options)
+    return verify_credential(source, policy=verifier.policy, cache=verifier.cache, memo=verifier.memo,
+                             **options)  # type: ignore[arg-type]
 
 
 def unreachable(url: str, exc: FetchError) -> VerificationReport:

@@ -32,7 +32,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, access_lo
 
 
 def run_gunicorn(factory: Callable[[], Any], options: dict[str, Any]) -> None:
-    """Run gunicorn configured in code; each worker builds its own app (and cache) with ``factory``."""
+    """Run gunicorn configured in code; each worker builds its own app (and fetcher: cache,
+    per-site limits) with ``factory``."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -65,6 +66,8 @@ def verifier() -> None:
               help="Also trust this CA bundle for https (e.g. a company's internal CA).")
 @click.option("--rate-limit", default=DEFAULTS["RATE_LIMIT"], show_default=True, metavar="LIMIT",
               help="Verifications per client address, e.g. '60 per minute'.")
+@click.option("--outbound-rate-limit", default=DEFAULTS["OUTBOUND_RATE_LIMIT"], show_default=True, metavar="LIMIT",
+              help="Requests of any kind to any one site, per worker, e.g. '300 per minute'.")
 @click.option("--fetch-timeout", type=click.FloatRange(0.5, 60), default=DEFAULTS["FETCH_TIMEOUT"], show_default=True,
               metavar="SECONDS", help="Time limit of one fetch (DID document, key, status list), redirects included.")
 @click.option("--trusted-proxies", type=click.IntRange(0, 5), default=0, show_default=True, metavar="N",
@@ -72,18 +75,21 @@ def verifier() -> None:
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[str, ...], ca_file: str | None,
-          rate_limit: str, fetch_timeout: float, trusted_proxies: int, access_log: bool, dev: bool) -> None:
+          rate_limit: str, outbound_rate_limit: str, fetch_timeout: float, trusted_proxies: int, access_log: bool,
+          dev: bool) -> None:
     """Serve the verifier: the form at /, results at /verify, the JSON API at /api/verify."""
     from limits import parse as parse_rate
 
     from .app import create_app
 
-    try:
-        parse_rate(rate_limit)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--rate-limit") from None
+    for hint, value in (("--rate-limit", rate_limit), ("--outbound-rate-limit", outbound_rate_limit)):
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
     config = {"ALLOW_HOSTS": frozenset(h.lower() for h in allow_hosts), "CA_FILE": ca_file, "RATE_LIMIT": rate_limit,
-              "FETCH_TIMEOUT": fetch_timeout, "TRUSTED_PROXIES": trusted_proxies}
+              "OUTBOUND_RATE_LIMIT": outbound_rate_limit, "FETCH_TIMEOUT": fetch_timeout,
+              "TRUSTED_PROXIES": trusted_proxies}
     create_app(config)      # fail here, once, on bad settings
     click.echo(f"verifier:        http://{host}:{port}/")
     if allow_hosts:
