@@ -133,6 +133,12 @@ _VERIFY_INDETERMINATE = {
     "unreachable": "status_list_unreachable",
     "expired": "status_list_expired",
     "not_yet_valid": "status_list_not_yet_valid",
+    # the list's own status list (checked one level deep) could not be checked: still unknown
+    "status_list_unreachable": "status_list_unreachable",
+    "status_list_expired": "status_list_unreachable",
+    "status_list_not_yet_valid": "status_list_unreachable",
+    "unsupported_status_type": "status_list_unreachable",
+    "unsupported_status": "status_list_unreachable",
 }
 
 

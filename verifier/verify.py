@@ -396,8 +396,11 @@ def _check_dates(credential: dict, ctx: _Context) -> None:
 
 
 def _check_status(credential: dict, ctx: _Context) -> None:
-    if ctx.depth > 0 and "credentialStatus" in credential:
-        ctx.add("status", SKIPPED, "Status of a status list or endorsement is not followed further.", "depth_limit")
+    # A status list (or an endorsement) is itself checked for status, one level deep: a revoked
+    # or suspended list is not trusted. The status of that list's own status list is not followed.
+    if ctx.depth > 1 and "credentialStatus" in credential:
+        ctx.add("status", SKIPPED, "The status of a status list's status list is not followed further.",
+                "depth_limit")
         return
 
     def fetch_json(url: str) -> object:

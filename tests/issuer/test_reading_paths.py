@@ -12,12 +12,12 @@ import pytest
 from tests.issuer.test_vcapi import env, post  # noqa: F401  (shared fixtures)
 from tests.verifier import reading_attacks as attacks
 
-NAMES = sorted(attacks.fixtures(attacks.TestSigner()))
+NAMES = sorted(attacks.fixtures(attacks.FixtureSigner()))
 
 
 @pytest.fixture(scope="module")
 def fixtures() -> dict[str, tuple[dict, str]]:
-    return attacks.fixtures(attacks.TestSigner())
+    return attacks.fixtures(attacks.FixtureSigner())
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -41,7 +41,7 @@ EMAIL = "alice@example.com"
 SALT = "b7f2c9a1e04d3f58"
 
 
-class TestSigner:
+class FixtureSigner:
     """An Ed25519 key for a did:key issuer; implements the proofs' Signer protocol."""
 
     key_type = ED25519
@@ -60,18 +60,18 @@ class TestSigner:
         return {**document, "proof": eddsa_rdfc_2022.create_proof(document, options, self)}
 
 
-def _encoded_list(revoked: int, size: int = 131_072) -> str:
+def encoded_list(revoked: int, size: int = 131_072) -> str:
     bits = bytearray(size // 8)
     bits[revoked // 8] |= 0x80 >> (revoked % 8)
     return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits))).decode().rstrip("=")
 
 
-def status_list(signer: TestSigner) -> dict:
+def status_list(signer: FixtureSigner) -> dict:
     return signer.sign_document({
         "@context": [V2], "id": STATUS_URL, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": signer.did, "validFrom": "2026-01-01T00:00:00Z",
         "credentialSubject": {"id": f"{STATUS_URL}#list", "type": "BitstringStatusList",
-                              "statusPurpose": "revocation", "encodedList": _encoded_list(REVOKED_INDEX)},
+                              "statusPurpose": "revocation", "encodedList": encoded_list(REVOKED_INDEX)},
     })
 
 
@@ -79,7 +79,7 @@ def _identity_hash(email: str) -> str:
     return "sha256$" + hashlib.sha256((email + SALT).encode()).hexdigest()
 
 
-def _endorsement(signer: TestSigner) -> dict:
+def _endorsement(signer: FixtureSigner) -> dict:
     """A signed endorsement, then tampered with: it does not verify."""
     signed = signer.sign_document({
         "@context": [V2, OB], "id": "urn:uuid:0b5f7a52-6d3e-4c1b-9a55-3a1f2e4d5c60",
@@ -93,7 +93,7 @@ def _endorsement(signer: TestSigner) -> dict:
     return signed
 
 
-def base_credential(signer: TestSigner) -> dict:
+def base_credential(signer: FixtureSigner) -> dict:
     """A signed OB 3.0 credential the verifier refuses for four reasons at once: it has expired,
     it is revoked, it carries a bad endorsement, and it was not issued to bob@example.com."""
     return signer.sign_document({
@@ -116,7 +116,7 @@ def base_credential(signer: TestSigner) -> dict:
     })
 
 
-def v11_credential(signer: TestSigner) -> dict:
+def v11_credential(signer: FixtureSigner) -> dict:
     """A signed VC 1.1 credential that expired (expirationDate)."""
     return signer.sign_document({
         "@context": [V1, DI], "id": CREDENTIAL_ID, "type": ["VerifiableCredential"],
@@ -208,7 +208,7 @@ EXPECTED_REASON = {
 }
 
 
-def fixtures(signer: TestSigner) -> dict[str, tuple[dict, str]]:
+def fixtures(signer: FixtureSigner) -> dict[str, tuple[dict, str]]:
     """Name -> (document, the reason code the contexts check must give)."""
     base = base_credential(signer)
     named = {f"{field}-{spelling}": (respell(base, FIELDS[field], spelling), EXPECTED_REASON[spelling])
@@ -223,6 +223,6 @@ def fixtures(signer: TestSigner) -> dict[str, tuple[dict, str]]:
     return named
 
 
-def documents(signer: TestSigner) -> dict[str, dict]:
+def documents(signer: FixtureSigner) -> dict[str, dict]:
     """What the verifier needs besides the credential: the status list."""
     return {STATUS_URL: status_list(signer)}

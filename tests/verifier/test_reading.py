@@ -27,8 +27,8 @@ from verifier.web import create_app
 
 
 @pytest.fixture(scope="module")
-def signer() -> attacks.TestSigner:
-    return attacks.TestSigner()
+def signer() -> attacks.FixtureSigner:
+    return attacks.FixtureSigner()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def documents(signer) -> dict:
     return attacks.documents(signer)
 
 
-NAMES = sorted(attacks.fixtures(attacks.TestSigner()))
+NAMES = sorted(attacks.fixtures(attacks.FixtureSigner()))
 
 
 def _reasons(report) -> dict[str, tuple[str, str | None]]:
