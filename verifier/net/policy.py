@@ -147,8 +147,8 @@ def host_allowed(allow_hosts: frozenset[str], host: str, port: int) -> bool:
     return host in allowed or bracketed in allowed or f"{bracketed}:{port}" in allowed
 
 
-def parse_target(url: str, policy: FetchPolicy) -> Target:
-    """Validate a URL against the policy (everything except the address of a host name)."""
+def _split(url: str):
+    """The URL's parts and port, after the checks that need no host (length, characters, port form)."""
     if not isinstance(url, str) or not url:
         raise fetch_error("invalid_url", "The URL is empty or not a string.", str(url)[:200])
     if len(url) > MAX_URL_LENGTH:
@@ -160,15 +160,14 @@ def parse_target(url: str, policy: FetchPolicy) -> Target:
         port = parts.port
     except ValueError as exc:
         raise fetch_error("invalid_url", f"The URL cannot be parsed: {exc}", url) from exc
-    scheme = parts.scheme.lower()
-    hostport = parts.netloc.rsplit("@", 1)[-1]
-    port_text = hostport.rsplit("]", 1)[-1].partition(":")[2] if ":" in hostport.rsplit("]", 1)[-1] else None
-    if port_text is not None and not re.fullmatch(r"[1-9][0-9]{0,4}", port_text):
+    after_host = parts.netloc.rsplit("@", 1)[-1].rsplit("]", 1)[-1]
+    if ":" in after_host and not re.fullmatch(r"[1-9][0-9]{0,4}", after_host.partition(":")[2]):
         raise fetch_error("invalid_url", "The URL's port is empty or not in canonical form.", url)
-    if scheme not in ("https", "http"):
-        raise fetch_error("scheme_not_allowed", f"Only https URLs are fetched, not {scheme or 'relative'} ones.", url)
-    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-        raise fetch_error("userinfo_in_url", "URLs with a user name or password are never fetched.", url)
+    return parts, port
+
+
+def _host(parts, url: str) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address | None]:
+    """The canonical host (lower-case name or IP literal) and its address if it is one."""
     raw_host = parts.hostname or ""
     if not raw_host:
         raise fetch_error("invalid_url", "The URL has no host.", url)
@@ -188,8 +187,23 @@ def parse_target(url: str, policy: FetchPolicy) -> Target:
         except ValueError:
             ip_literal = legacy_ipv4(raw_host)
             if ip_literal is None and not all(_LABEL.fullmatch(label) for label in raw_host.split(".")):
-                raise fetch_error("invalid_url", "The URL's host is not a valid DNS name.", url)
-    host = str(ip_literal) if ip_literal is not None else raw_host
+                raise fetch_error("invalid_url", "The URL's host is not a valid DNS name.", url) from None
+    return (str(ip_literal) if ip_literal is not None else raw_host), ip_literal
+
+
+def parse_target(url: str, policy: FetchPolicy) -> Target:
+    """Validate a URL against the policy (everything except the address of a host name).
+
+    Raises :class:`FetchError` (``invalid_url``, ``scheme_not_allowed``, ``userinfo_in_url``,
+    ``port_not_allowed``, ``private_address``).
+    """
+    parts, port = _split(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise fetch_error("scheme_not_allowed", f"Only https URLs are fetched, not {scheme or 'relative'} ones.", url)
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise fetch_error("userinfo_in_url", "URLs with a user name or password are never fetched.", url)
+    host, ip_literal = _host(parts, url)
     if port is None:
         port = 443 if scheme == "https" else 80
     if not 1 <= port <= 65535:
@@ -199,13 +213,9 @@ def parse_target(url: str, policy: FetchPolicy) -> Target:
         raise fetch_error("scheme_not_allowed", "Plain http is refused; only https URLs are fetched.", url)
     if not allowed and port != 443:
         raise fetch_error("port_not_allowed", f"Only port 443 is allowed, not {port}.", url, port=port)
-    if not allowed:
-        if ip_literal is not None and forbidden_address(ip_literal):
-            raise fetch_error("private_address", f"{host} is a private, local or reserved address.", url)
-        if host == "localhost" or host.endswith(".localhost"):
-            raise fetch_error("private_address", "localhost names are never fetched.", url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    clean_url = url.split("#", 1)[0]
-    return Target(clean_url, scheme, host, port, ip_literal, target, allowed)
+    if not allowed and ip_literal is not None and forbidden_address(ip_literal):
+        raise fetch_error("private_address", f"{host} is a private, local or reserved address.", url)
+    if not allowed and (host == "localhost" or host.endswith(".localhost")):
+        raise fetch_error("private_address", "localhost names are never fetched.", url)
+    request_target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    return Target(url.split("#", 1)[0], scheme, host, port, ip_literal, request_target, allowed)
