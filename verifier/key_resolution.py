@@ -254,7 +254,8 @@ def _not_for_issuing(method: ResolvedMethod, issuer_id: str, where: str) -> Issu
                           "credentials with it.", method, issuer_id)
 
 
-def _issuer_lists(method: ResolvedMethod, issuer_id: str, fetcher: Fetcher | None) -> tuple[tuple[str, ...], ...]:
+def _issuer_lists(method: ResolvedMethod, issuer_id: str,
+                  fetcher: Fetcher | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(authorised, listed) ids of the https issuer's own document, for ``method``."""
     if method.controller == issuer_id:
         return method.assertion_methods, method.listed_methods  # read while resolving the method
