@@ -143,8 +143,8 @@ def test_the_per_host_budget_is_spent_per_target_host(http_server):
     assert network.for_verification().fetch_json(http_server.url("/b")) == {"doc": "/b"}   # another verification
 
 
-def test_the_default_policy_allows_four_fetches_per_host():
-    assert FetchPolicy().max_fetches_per_host == 4 and FetchPolicy().max_fetches == 10
+def test_the_default_policy_allows_eight_fetches_per_host():
+    assert FetchPolicy().max_fetches_per_host == 8 and FetchPolicy().max_fetches == 10
 
 
 # --------------------------------------------------------------------------- #

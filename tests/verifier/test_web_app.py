@@ -508,7 +508,7 @@ def test_the_app_has_one_long_lived_fetcher_with_host_limits(world):
     client = make_app(world).test_client()
     verifier = client.application.extensions[web_app.STATE]["verifier"]
     assert isinstance(verifier.fetcher, NetworkFetcher) and verifier.fetcher.limiter is not None
-    assert verifier.fetcher.limiter.max_concurrent == 4 and verifier.policy.max_fetches_per_host == 4
+    assert verifier.fetcher.limiter.max_concurrent == 4 and verifier.policy.max_fetches_per_host == 8
     client.post("/api/verify", json={"url": publish(world, world.issue())})
     assert client.application.extensions[web_app.STATE]["verifier"].fetcher is verifier.fetcher
     assert make_app(world).extensions[web_app.STATE]["verifier"].fetcher is not verifier.fetcher

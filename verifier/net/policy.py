@@ -80,7 +80,7 @@ class FetchPolicy:
     total_timeout: float = 10.0
     max_redirects: int = 3
     max_fetches: int = 10
-    max_fetches_per_host: int = 4
+    max_fetches_per_host: int = 8
     verification_timeout: float = 20.0      # all fetches of one verification together
 
     @property

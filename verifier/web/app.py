@@ -86,7 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "TARGET_RATE_LIMIT": "120 per minute",  # credential links fetched per target host
     "OUTBOUND_RATE_LIMIT": "300 per minute",  # requests of any kind to one target host (per process)
     "OUTBOUND_CONCURRENCY": 4,      # requests to one target host under way at once (per process)
-    "FETCHES_PER_HOST": 4,          # requests to one target host per verification
+    "FETCHES_PER_HOST": 8,          # requests to one target host per verification
     "FAILURE_TTL": 30.0,            # seconds a failed fetch is remembered (not retried)
     "RATELIMIT_STORAGE_URI": "memory://",  # e.g. redis://... to share limits between workers and hosts
     "TRUSTED_PROXIES": 0,           # standalone app: reverse proxies in front whose X-Forwarded-For is trusted
