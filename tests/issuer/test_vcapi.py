@@ -161,7 +161,8 @@ def _accepted_cases(did: str) -> dict:
         "v2-related-resource-current-digest": unsigned(did, relatedResource=[
             {"id": VC_V2, "digestSRI": V2_DIGEST_NOW},
             {"id": "https://example.com/logo.png", "digestMultibase": LOGO_MULTIBASE}]),
-        "v2-related-resource-multibase": unsigned(did, relatedResource={"id": VC_V2, "digestMultibase": V2_MULTIBASE_NOW}),
+        "v2-related-resource-multibase": unsigned(did, relatedResource={"id": VC_V2,
+                                                                        "digestMultibase": V2_MULTIBASE_NOW}),
         "v2-related-resource-suite-multibase": unsigned(did, relatedResource={
             "id": VC_V2, "digestMultibase": V2_MULTIBASE_SUITE, "mediaType": "application/ld+json"}),
         "v2-related-resource-both-digests": unsigned(did, relatedResource=[
