@@ -1,19 +1,64 @@
 """Structural limits on untrusted JSON, checked before any JSON-LD work.
 
 A credential is a few hundred values nested a few levels deep. Documents far
-beyond that (100,000-element arrays, 10,000-deep nesting) are refused up front
-with a clear error instead of exhausting the stack or the CPU later.
+beyond that are refused up front with a :class:`DocumentTooComplexError` (reason
+code ``too_complex``) naming the limit, instead of exhausting the stack, the CPU
+or the memory later (pyld's node map, for one, is quadratic in the values of a
+property).
+
+* :func:`check_structure`: any JSON (API bodies, OB 2.0 documents): depth and
+  number of values only.
+* :func:`check_jsonld_limits`: a JSON-LD document about to be expanded
+  (credentials, proof configurations, status list credentials); every cap of
+  :class:`JsonLdLimits`. :mod:`verifier.jsonld` and :mod:`verifier.canonicalize`
+  call it on every document they are given.
+
+The caps leave room for real credentials: the largest OB 3.0 example (24 KB,
+complete with endorsements) holds under 600 values and no array over 10 items;
+status list credentials carry an ``encodedList`` of some KB (microcred's own
+lists are 131,072 entries, 16 KB before compression); badge images embedded as
+``data:`` URIs are up to 512 KiB before base64 (what microcred's issuer accepts,
+about 700,000 characters after).
 """
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
 
 from .errors import CredentialError
 
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
 
+# Properties whose string values may be long: proofs, status lists, JWT endorsements.
+LONG_STRING_PROPERTIES = frozenset({"proofValue", "encodedList", "endorsementJwt", "jws"})
+
 
 class DocumentTooComplexError(CredentialError):
     code = "too_complex"
+
+
+@dataclass(frozen=True)
+class JsonLdLimits:
+    """Caps on a JSON-LD document, all checked in one pass before expansion."""
+
+    max_depth: int = MAX_DEPTH
+    max_values: int = 20_000                 # every JSON value: objects, arrays, scalars
+    max_array: int = 1_000                   # values of one property (one JSON array)
+    max_string: int = 64 * 1024              # characters of one key or string value ...
+    max_long_string: int = 1024 * 1024       # ... of a data: URI or a LONG_STRING_PROPERTIES value
+    max_total_chars: int = 4 * 1024 * 1024   # characters of all keys and strings together
+    max_contexts: int = 64                   # @context entries (URLs and objects) in the whole document
+    max_inline_contexts: int = 8             # @context objects, scoped ones inside them included
+    max_inline_context_bytes: int = 16 * 1024  # one @context object serialized (UTF-8 JSON)
+    max_context_terms: int = 256             # terms one @context object defines
+
+
+JSONLD_LIMITS = JsonLdLimits()
+
+
+def _refuse(message: str, limit: str, value: int) -> DocumentTooComplexError:
+    return DocumentTooComplexError(message, details={"limit": limit, "max": value})
 
 
 def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> None:
@@ -24,10 +69,101 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
         value, depth = stack.pop()
         seen += 1
         if seen > max_values:
-            raise DocumentTooComplexError(f"the document holds more than {max_values} values")
+            raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
         if depth > max_depth:
-            raise DocumentTooComplexError(f"the document is nested more than {max_depth} levels deep")
+            raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
+
+
+class _Walk:
+    """One pass over a document, counting what the caps bound."""
+
+    def __init__(self, limits: JsonLdLimits):
+        self.limits = limits
+        self.values = 0
+        self.chars = 0
+        self.contexts = 0
+        self.inline: list[dict] = []
+
+    def long_text(self, text: str, key: str | None) -> None:
+        """Refuse a key or string over its length cap (``key`` None: ``text`` is a key)."""
+        lim = self.limits
+        long_ok = key is not None and (key in LONG_STRING_PROPERTIES or text.startswith("data:"))
+        cap = lim.max_long_string if long_ok else lim.max_string
+        if len(text) > cap:
+            where = f"a value of {key!r}" if key is not None else "a key"
+            raise _refuse(f"{where} is longer than {cap} characters (string length)",
+                          "long_string" if long_ok else "string", cap)
+
+    def context(self, value: object) -> None:
+        lim = self.limits
+        entries = value if isinstance(value, list) else [value]
+        self.contexts += len(entries)
+        if self.contexts > lim.max_contexts:
+            raise _refuse(f"the document has more than {lim.max_contexts} @context entries", "contexts",
+                          lim.max_contexts)
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            self.inline.append(entry)
+            if len(self.inline) > lim.max_inline_contexts:
+                raise _refuse(f"the document has more than {lim.max_inline_contexts} inline @context objects",
+                              "inline_contexts", lim.max_inline_contexts)
+            if len(entry) > lim.max_context_terms:
+                raise _refuse(f"an inline @context defines more than {lim.max_context_terms} terms",
+                              "context_terms", lim.max_context_terms)
+
+    def run(self, document: object) -> None:
+        lim = self.limits
+        max_string = lim.max_string
+        stack: list[tuple[object, int, str | None]] = [(document, 1, None)]
+        while stack:
+            value, depth, key = stack.pop()
+            self.values += 1
+            if self.values > lim.max_values:
+                raise _refuse(f"the document holds more than {lim.max_values} values", "values", lim.max_values)
+            if depth > lim.max_depth:
+                raise _refuse(f"the document is nested more than {lim.max_depth} levels deep", "depth", lim.max_depth)
+            if isinstance(value, str):
+                self.chars += len(value)
+                if len(value) > max_string:
+                    self.long_text(value, key if key is not None else "")
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    self.chars += len(k)
+                    if len(k) > max_string:
+                        self.long_text(k, None)
+                    if k == "@context":
+                        self.context(v)
+                    stack.append((v, depth + 1, k))
+            elif isinstance(value, list):
+                if len(value) > lim.max_array:
+                    where = f"the property {key!r}" if key is not None else "an array"
+                    raise _refuse(f"{where} holds more than {lim.max_array} values "
+                                  "(values per property)", "values_per_property", lim.max_array)
+                stack.extend((v, depth + 1, key) for v in value)
+            if self.chars > lim.max_total_chars:
+                raise _refuse(f"the document's keys and strings total more than {lim.max_total_chars} characters",
+                              "total_chars", lim.max_total_chars)
+        # Sizes last: only now is every inline context known to be shallow and small enough to serialize.
+        for entry in self.inline:
+            size = len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            if size > lim.max_inline_context_bytes:
+                raise _refuse(f"an inline @context is larger than {lim.max_inline_context_bytes} bytes",
+                              "inline_context_bytes", lim.max_inline_context_bytes)
+
+
+def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> None:
+    """Refuse a JSON-LD document that any cap of ``limits`` does not allow, before JSON-LD work.
+
+    Args:
+        document: the parsed JSON (not modified).
+        limits: the caps (default :data:`JSONLD_LIMITS`).
+
+    Raises:
+        DocumentTooComplexError: the message names the cap, ``details["limit"]`` too.
+    """
+    _Walk(limits).run(document)
