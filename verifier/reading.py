@@ -142,6 +142,10 @@ def _check_context_value(value: Any, where: str, vocab: BundledVocabulary) -> No
             continue  # the contexts check refuses any context that is not bundled
         if not isinstance(item, dict):
             raise _refuse("inline_context_not_allowed", "an @context entry is neither a URL nor an object", here)
+        if set(item) == {"@context"}:
+            # an embedded context document ({"@context": {...}}), unwrapped as JSON-LD processors do
+            _check_context_value(item["@context"], f"{here}.@context", vocab)
+            continue
         _check_inline_context(item, here, vocab)
 
 

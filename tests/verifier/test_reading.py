@@ -254,3 +254,13 @@ def test_nested_string_contexts_do_not_hide_anything(signer):
     # an endorsement repeats the bundled contexts at its own level: allowed
     document = copy.deepcopy(attacks.base_credential(signer))
     check_single_reading(document)
+
+
+def test_an_embedded_context_document_is_read_like_its_context():
+    # the W3C vc-di-eddsa suite's proof chains write an @context entry as {"@context": {...}}
+    document = _base()
+    document["@context"] = [attacks.V2, {"@context": {"exampleLevel": "https://example.org/level"}}]
+    check_single_reading(document)
+    document["@context"] = [attacks.V2, {"@context": {"until": "https://www.w3.org/2018/credentials#validUntil"}}]
+    with pytest.raises(ReadingError):
+        check_single_reading(document)
