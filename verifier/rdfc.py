@@ -8,18 +8,20 @@ the output is byte-identical to jsonld.js. Quads are serialized by
 Untrusted input can be a "poison" graph (many pairwise-linked blank nodes) whose
 canonicalization takes exponential time. As in rdf-canonize, the number of Hash
 N-Degree Quads calls is capped at ``n ** max_work_factor`` (n = blank nodes that
-the first-degree hashes do not tell apart), and a wall-clock deadline is checked
-throughout. Either limit raises :class:`CanonicalizationLimitError`. Credentials
-(blank nodes told apart by their first-degree hashes) never reach the deep step.
+the first-degree hashes do not tell apart), and a time budget
+(:class:`~verifier.budget.Deadline`, shared with JSON-LD expansion when the caller
+passes one) is checked throughout. Either limit raises
+:class:`CanonicalizationLimitError`. Credentials (blank nodes told apart by their
+first-degree hashes) never reach the deep step.
 """
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from pyld.canon import permutations  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
 
+from .budget import Deadline, effective_deadline
 from .errors import CanonicalizationLimitError
 from .nquads import quad_to_nquads
 
@@ -30,7 +32,7 @@ _POSITIONS = (("subject", "s"), ("object", "o"), ("name", "g"))
 class CanonicalizationLimits:
     max_quads: int = 20_000
     max_work_factor: int = 1
-    max_seconds: float = 2.0
+    max_seconds: float = 2.0  # the budget when the caller passes no deadline (and none is in scope)
 
 
 DEFAULT_LIMITS = CanonicalizationLimits()
@@ -69,20 +71,17 @@ def _sha256_hex(parts) -> str:
 
 
 class _Canonicalizer:
-    def __init__(self, quads: list[dict], limits: CanonicalizationLimits):
+    def __init__(self, quads: list[dict], limits: CanonicalizationLimits, deadline: Deadline):
         self.quads = quads
         self.limits = limits
-        self.deadline = time.monotonic() + limits.max_seconds
+        self.deadline = deadline
         self.canonical = _Issuer("_:c14n")
         self.quads_of: dict[str, list[dict]] = {}
         self.first_hash: dict[str, str] = {}
         self.remaining_deep = 0
 
     def _check_deadline(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise CanonicalizationLimitError(
-                f"canonicalization took longer than {self.limits.max_seconds:g} s "
-                "(the graph is too complex to canonicalize safely)")
+        self.deadline.check()
 
     # 4.4 steps 2-3
     def _index_blank_nodes(self) -> None:
@@ -185,7 +184,9 @@ class _Canonicalizer:
         self._index_blank_nodes()
         # 5.3: first-degree hashes (computed once, as every implementation does)
         hash_to_nodes: dict[str, list[str]] = {}
-        for node in self.quads_of:
+        for count, node in enumerate(self.quads_of):
+            if count % 256 == 0:
+                self._check_deadline()
             h = self._hash_first_degree(node)
             self.first_hash[node] = h
             hash_to_nodes.setdefault(h, []).append(node)
@@ -223,9 +224,20 @@ class _Canonicalizer:
         return "".join(lines)
 
 
-def canonicalize_quads(quads: list[dict], limits: CanonicalizationLimits = DEFAULT_LIMITS) -> str:
-    """RDFC-1.0 canonical N-Quads of ``quads`` (pyld dataset quads, blank nodes ``_:...``)."""
-    return _Canonicalizer(quads, limits).run()
+def canonicalize_quads(quads: list[dict], limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
+                       deadline: Deadline | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of ``quads`` (pyld dataset quads, blank nodes ``_:...``).
+
+    Args:
+        quads: the dataset's quads.
+        limits: statement count and work limits.
+        deadline: the time budget; default the :func:`~verifier.budget.deadline_scope`'s,
+            else a fresh one of ``limits.max_seconds``.
+
+    Raises:
+        CanonicalizationLimitError: a limit or the budget was exceeded.
+    """
+    return _Canonicalizer(quads, limits, effective_deadline(deadline, limits.max_seconds)).run()
 
 
 def dataset_quads(dataset: dict) -> list[dict]:

@@ -1,0 +1,106 @@
+"""One time budget for JSON-LD expansion, RDF conversion and canonicalization, with an injected clock."""
+from __future__ import annotations
+
+import pytest
+
+from verifier.budget import (
+    Deadline, DeadlineExceededError, current_deadline, deadline_scope, effective_deadline,
+)
+from verifier.canonicalize import canonicalize
+from verifier.errors import CanonicalizationLimitError
+from verifier.jsonld import JsonLdEngine
+from verifier.rdfc import canonicalize_quads
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+OB = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+
+class FakeClock:
+    """Advances by ``step`` at every read; records how often it was read."""
+
+    def __init__(self, step: float = 0.0):
+        self.now, self.step, self.reads = 0.0, step, 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.now += self.step
+        return self.now
+
+
+def credential(items: int = 200) -> dict:
+    return {"@context": [V2, OB], "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": {"id": "did:example:issuer", "type": ["Profile"]}, "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:learner", "type": ["AchievementSubject"],
+                                  "https://example.com/item": [{"https://example.com/n": i} for i in range(items)]}}
+
+
+def test_a_deadline_fires_when_its_clock_passes_the_budget():
+    clock = FakeClock()
+    deadline = Deadline(1.0, clock=clock)
+    deadline.check()
+    clock.now = 0.999
+    deadline.check()
+    assert deadline.remaining() == pytest.approx(0.001)
+    clock.now = 1.001
+    with pytest.raises(DeadlineExceededError, match="longer than its 1 s budget") as caught:
+        deadline.check()
+    assert caught.value.code == "canonicalization_limit"
+    assert isinstance(caught.value, CanonicalizationLimitError)  # callers catching that still do
+    with pytest.raises(ValueError):
+        Deadline(0)
+
+
+def test_the_deadline_stops_expansion_from_inside():
+    """Each clock read costs 1 s of a 10 s budget: expansion of 200 nodes stops mid-way, deterministically."""
+    engine = JsonLdEngine()
+    runs = []
+    for _ in range(2):
+        clock = FakeClock(step=1.0)
+        with pytest.raises(DeadlineExceededError):
+            engine.expand(credential(), deadline=Deadline(10, clock=clock))
+        runs.append(clock.reads)
+    assert runs[0] == runs[1] == 12  # the creation read, 10 reads within budget, the one that fires
+    clock = FakeClock(step=1.0)
+    assert engine.expand(credential(items=5), deadline=Deadline(10, clock=clock))
+    assert 1 < clock.reads < 10  # read inside expansion, and few times for a small document
+
+
+def test_the_deadline_stops_rdf_conversion_and_canonicalization_too():
+    engine = JsonLdEngine()
+    clock = FakeClock(step=1.0)
+    engine.expand(credential(), deadline=Deadline(10_000, clock=clock))
+    expand_reads = clock.reads
+    clock = FakeClock(step=1.0)
+    engine.to_dataset(credential(), deadline=Deadline(10_000, clock=clock))
+    assert clock.reads > expand_reads  # the node map reads it too
+    with pytest.raises(DeadlineExceededError):
+        engine.to_dataset(credential(), deadline=Deadline(expand_reads + 2, clock=FakeClock(step=1.0)))
+    quads = [{"subject": {"type": "blank node", "value": f"_:b{i}"},
+              "predicate": {"type": "IRI", "value": "https://example.com/p"},
+              "object": {"type": "literal", "value": str(i), "datatype": "http://www.w3.org/2001/XMLSchema#string"}}
+             for i in range(2000)]
+    with pytest.raises(DeadlineExceededError):
+        canonicalize_quads(quads, deadline=Deadline(3, clock=FakeClock(step=1.0)))
+
+
+def test_one_deadline_is_shared_by_every_step_of_a_scope():
+    clock = FakeClock()
+    deadline = Deadline(5, clock=clock)
+    assert current_deadline() is None
+    with deadline_scope(deadline):
+        assert current_deadline() is deadline
+        assert effective_deadline() is deadline
+        canonicalize(credential(items=3))       # within budget: the clock stands still
+        clock.now = 6                           # then the verification has spent it all
+        with pytest.raises(DeadlineExceededError):
+            canonicalize(credential(items=4))
+        explicit = Deadline(5, clock=FakeClock())
+        assert effective_deadline(explicit) is explicit  # an explicit one wins
+    assert current_deadline() is None
+
+
+def test_without_a_deadline_each_call_gets_a_fresh_default():
+    assert effective_deadline().seconds == 2.0
+    assert effective_deadline(seconds=0.5).seconds == 0.5
+    assert "did:example:learner" in canonicalize(credential(items=3))
