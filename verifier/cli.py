@@ -14,7 +14,8 @@ import click
 
 from .fetcher import FetchPolicy
 from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, VerificationReport
-from .verify import MAX_INPUT_BYTES, verify_credential
+from .checks.parse import MAX_INPUT_BYTES
+from .verify import verify_credential
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
 UNREADABLE = {"not_json", "too_large", "not_a_image", "not_an_image", "bad_png", "bad_svg", "unsafe_svg",

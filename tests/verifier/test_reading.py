@@ -62,7 +62,9 @@ def test_the_genuine_credential_is_refused_for_every_field_the_attacks_hide(sign
     assert reasons["validity"] == ("failed", "expired")
     assert reasons["status"] == ("failed", "revoked")
     assert reasons["recipient"] == ("failed", "recipient_mismatch")
-    assert reasons["endorsements"] == ("failed", "endorsement_invalid")
+    assert reasons["endorsements"] == ("warning", "endorsement_invalid")   # failed under strict
+    strict = verify_credential(attacks.base_credential(signer), now=attacks.NOW, documents=documents, strict=True)
+    assert _reasons(strict)["endorsements"] == ("failed", "endorsement_invalid")
     v11 = verify_credential(attacks.v11_credential(signer), now=attacks.NOW, offline=True)
     assert _reasons(v11)["validity"] == ("failed", "expired")
 

@@ -23,7 +23,7 @@ import issuer
 from issuer.cli import main as microcred
 from issuer.keys import generate_key
 from issuer.vc_jwt import sign_vc_jwt
-from tests.verifier.issuer_world import V2, IssuerWorld, sample_credential
+from tests.verifier.issuer_world import CREATED, V2, IssuerWorld, sample_credential
 from verifier import verify_credential
 from verifier.baked import bake_png, bake_svg
 from verifier.vc_jwt import jwt_claims_for
@@ -74,8 +74,9 @@ def test_a_did_web_credential_verifies(world, cryptosuite):
     signed = world.sign(world.unsigned(), cryptosuite=cryptosuite)
     report = verify(world, signed, recipient="alex.rivera@example.com")
     assert report.verified, report.to_dict()
-    assert [c.check for c in report.checks] == ["parse", "contexts", "schema", "key", "issuer_binding", "proof",
-                                                "validity", "status", "recipient", "endorsements"]
+    assert [c.check for c in report.checks] == ["parse", "contexts", "conformance", "key", "issuer_binding", "proof",
+                                                "validity", "status", "recipient", "related_resources",
+                                                "endorsements"]
     assert report.check("recipient").status == "passed"
     assert report.summary["issuer"]["proven"].startswith(world.did)
     assert report.summary["issuer"]["name_as_claimed"] == "Example Corp People Team"
@@ -92,7 +93,7 @@ def test_proof_sets_need_one_issuer_key_and_every_proof_valid(world):
     signed = world.issue()
     stranger = generate_key("ed25519")
     stranger_vm = f"{stranger.public.to_did_key()}#{stranger.public.to_multibase()}"
-    both = issuer.sign_credential(signed, stranger, verification_method=stranger_vm)
+    both = issuer.sign_credential(signed, stranger, verification_method=stranger_vm, created=CREATED)
     assert verify(world, both).verified
     only_stranger = world.sign(world.unsigned(), key=stranger, vm=stranger_vm)
     assert verify(world, only_stranger).check("issuer_binding").reason == "key_not_controlled_by_issuer"
@@ -124,7 +125,7 @@ def test_an_rsa_key_published_by_an_https_issuer_signs_rs256(world):
     credential["issuer"]["id"] = profile
     report = verify(world, issuer.sign_jwt(credential, rsa, verification_method=f"{profile}#rsa-1"))
     assert report.verified, report.to_dict()
-    assert report.summary["issuer"]["proven"] == "127.0.0.1"
+    assert report.summary["issuer"]["proven"] == profile   # the whole URL, never just the host
 
 
 def test_a_credential_by_url_and_baked_images(world):
@@ -372,7 +373,7 @@ def test_endorsements_are_verified_with_the_same_checks(world):
         "credentialSubject": {"id": "urn:uuid:a1b2c3d4-0000-4000-8000-00000000beef", "type": ["EndorsementSubject"],
                               "endorsementComment": "Well designed assessment."},
     }
-    signed_endorsement = issuer.sign_credential(endorsement, endorser,
+    signed_endorsement = issuer.sign_credential(endorsement, endorser, created=CREATED,
                                                 verification_method=f"{endorser_did}#{endorser_did[8:]}")
     credential = world.unsigned()
     credential["credentialSubject"]["achievement"]["endorsement"] = [signed_endorsement]
@@ -383,5 +384,9 @@ def test_endorsements_are_verified_with_the_same_checks(world):
     broken["credentialSubject"]["endorsementComment"] = "Changed."
     credential["credentialSubject"]["achievement"]["endorsement"] = [broken]
     report = verify(world, world.sign(credential))
-    assert (report.check("endorsements").status, report.check("endorsements").reason) == \
-        ("failed", "endorsement_invalid")
+    # a bad endorsement is a warning on that endorsement, with its own verdict (issue 11 section 6)
+    endorsements = report.check("endorsements")
+    assert (endorsements.status, endorsements.reason) == ("warning", "endorsement_invalid")
+    assert report.verified and endorsements.details["endorsements"][0]["outcome"] == "not_verified"
+    strict = verify(world, world.sign(credential), strict=True)
+    assert (strict.check("endorsements").status, strict.outcome) == ("failed", "not_verified")

@@ -126,12 +126,12 @@ def test_vc_1_1_credentials_verify_and_expire_by_expiration_date():
                               "https://w3id.org/security/data-integrity/v2"]
     credential["issuer"]["id"] = did
     credential["issuanceDate"] = credential.pop("validFrom")
-    signed = issuer.sign_credential(credential, key, verification_method=vm)
+    signed = issuer.sign_credential(credential, key, verification_method=vm, created="2026-01-10T00:00:00Z")
     report = verify_credential(signed, now=NOW)
     assert report.verified, report.to_dict()
     assert report.check("parse").details["vc_version"] == "1.1"
     expiring = issuer.sign_credential({**credential, "expirationDate": "2026-03-01T00:00:00Z"}, key,
-                                      verification_method=vm)
+                                      verification_method=vm, created="2026-01-10T00:00:00Z")
     assert verify_credential(expiring, now=NOW).check("validity").reason == "expired"
 
 

@@ -523,7 +523,6 @@ def test_a_site_gets_at_most_the_outbound_rate_of_requests(world):
     assert world.server.hits("/credentials/2") == 0
 
 
-@pytest.mark.skipif(not web_app.TAKES_FETCHER, reason="verify_credential(fetcher=) is not there yet")
 def test_every_fetch_of_a_verification_counts_against_the_site(world):
     client = make_app(world, OUTBOUND_RATE_LIMIT="1 per minute").test_client()
     url = world.publish_status_list("/status/1", revoked=[5])

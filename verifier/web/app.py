@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import inspect
 import json
 import logging
 import re
@@ -59,7 +58,8 @@ from ..fetcher import (FailureCache, FetchError, Fetcher, FetchPolicy, HostLimit
                        strict_json_loads)
 from ..jws import parse_compact_jws
 from ..report import CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, CheckResult, VerificationReport, explain
-from ..verify import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES, verify_credential
+from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
+from ..verify import verify_credential
 
 log = logging.getLogger(__name__)
 
@@ -300,18 +300,9 @@ def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
     return report, readable(raw)
 
 
-#: Whether ``verify_credential`` takes ``fetcher=`` yet (issue 11). Until it does, only the
-#: submitted link goes through the app's fetcher (and its host limits); the rest of a
-#: verification shares the app's policy and response cache but not its limits.
-TAKES_FETCHER = "fetcher" in inspect.signature(verify_credential).parameters
-
-
 def verify(source: Any, fetcher: Fetcher, verifier: VerifierState, **options: Any) -> VerificationReport:
     """``verify_credential`` with every fetch through ``fetcher`` (this verification's budget)."""
-    if TAKES_FETCHER:
-        return verify_credential(source, fetcher=fetcher, memo=verifier.memo, **options)
-    return verify_credential(source, policy=verifier.policy, cache=verifier.cache, memo=verifier.memo,
-                             **options)  # type: ignore[arg-type]
+    return verify_credential(source, fetcher=fetcher, memo=verifier.memo, **options)
 
 
 def unreachable(url: str, exc: FetchError) -> VerificationReport:

@@ -1,0 +1,106 @@
+"""What one verification carries along, and how checks make their results.
+
+A :class:`Verification` holds the injected ports (the per-verification fetcher, the JSON-LD
+engine, the clock reading) and the options. Endorsements and status list credentials are
+verified by the same checks in a :meth:`Verification.child`, one level deeper, sharing the
+fetcher's budget and the CPU deadline.
+
+A check's status comes from its reason code's entry in :mod:`verifier.registry` ("could not
+check" reasons are indeterminate, deviations are warnings), never from lists of codes here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import CredentialError
+from ..fetcher import Fetcher
+from ..jsonld import JsonLdEngine
+from ..registry import CheckId, Status, explain, status_of
+from ..report import CheckResult
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
+MAX_PROOFS = 4
+MAX_ENDORSEMENTS = 8
+
+
+@dataclass(frozen=True)
+class Options:
+    """How strictly to judge. ``strict``: data-model deviations (warnings) fail the credential."""
+
+    strict: bool = False
+
+
+@dataclass
+class Verification:
+    """One verification's clock reading, ports, options and results so far."""
+
+    now: datetime
+    fetcher: Fetcher
+    engine: JsonLdEngine
+    recipient: str | None = None
+    options: Options = Options()
+    supplied: frozenset[str] = frozenset()   # URLs and DIDs whose documents the user supplied
+    depth: int = 0
+    memo: dict | None = None                 # status list credential digest -> None or its error
+    results: list[CheckResult] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, result: CheckResult) -> CheckResult:
+        self.results.append(result)
+        return result
+
+    def result(self, check_id: CheckId) -> CheckResult | None:
+        return next((r for r in self.results if r.check == check_id), None)
+
+    def child(self) -> Verification:
+        """A verification of a nested credential (endorsement, status list), one level deeper."""
+        return Verification(self.now, self.fetcher, self.engine, None, self.options, self.supplied,
+                            self.depth + 1, self.memo)
+
+
+def passed(check: CheckId, message: str, **details: Any) -> CheckResult:
+    return CheckResult(check, Status.PASSED, message, None, details)
+
+
+def skipped(check: CheckId, reason: str, message: str | None = None, **details: Any) -> CheckResult:
+    return CheckResult(check, Status.SKIPPED, message or explain(reason, "Not checked."), reason, details)
+
+
+def reported(check: CheckId, reason: str, detail: str | None = None, *, status: Status | None = None,
+             **details: Any) -> CheckResult:
+    """A result for ``reason``, with its registered status and message (``detail`` kept in details)."""
+    if detail:
+        details = {"error": detail, **details}
+    return CheckResult(check, status or status_of(reason), explain(reason, detail or reason), reason, details)
+
+
+def from_error(check: CheckId, exc: CredentialError, *, status: Status | None = None) -> CheckResult:
+    """A result for a raised error: its code's registered status unless ``status`` is given."""
+    return reported(check, exc.code, str(exc), status=status, **exc.details)
+
+
+def types_of(document: dict) -> list[str]:
+    """The string members of a document's ``type`` (a string or a list)."""
+    value = document.get("type")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for t in value if isinstance(t, str)]
+    return []
+
+
+def issuer_id(credential: dict) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,27 @@
+"""CONTEXTS: every vocabulary is bundled, and the credential has one reading.
+
+VC Data Model 2.0 §4.3 (type-specific processing): the ``@context`` URLs must be ones this
+verifier ships (nothing is downloaded, so a context cannot change under a credential), and
+:mod:`verifier.reading` must find every key a plain term, so that what the JSON checks read is
+what the signature covers.
+"""
+from __future__ import annotations
+
+from ..reading import ReadingError, check_single_reading
+from ..registry import CheckId
+from ..report import CheckResult
+from .base import Verification, as_list, from_error, passed, reported
+
+
+def check_contexts(credential: dict, v: Verification) -> CheckResult:
+    contexts = as_list(credential.get("@context"))
+    unknown = [c for c in contexts if isinstance(c, str) and not v.engine.loader.knows(c)]
+    if unknown:
+        return reported(CheckId.CONTEXTS, "unknown_context", f"not bundled: {', '.join(u[:200] for u in unknown)}",
+                        urls=unknown)
+    try:
+        check_single_reading(credential)
+    except ReadingError as exc:
+        return from_error(CheckId.CONTEXTS, exc)
+    return passed(CheckId.CONTEXTS, "Every vocabulary is one this verifier ships (nothing downloaded), and every "
+                  "property is spelled by its name.", contexts=[c for c in contexts if isinstance(c, str)])

@@ -1,0 +1,61 @@
+"""ENDORSEMENTS: each embedded endorsement (OB 3.0 ``endorsement`` / ``endorsementJwt``) gets its
+own verdict, shown with the credential.
+
+An endorsement is a credential of its own, verified by the same verifier one level deeper (its
+own endorsements are not followed). Whether a third party vouches for the achievement does not
+change whether the credential is genuine: an expired or unverifiable endorsement is a warning
+on that endorsement, and fails the credential only in strict mode. Endorsements are collected
+wherever they are attached (the credential, its issuer, the achievement, any node): where they
+sit in the JSON does not change what is signed.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..registry import CheckId, Status
+from ..report import CheckResult, VerificationReport
+from .base import MAX_ENDORSEMENTS, Verification, passed, reported, skipped
+
+VerifySource = Callable[[Any, Verification], VerificationReport]
+
+
+def embedded_endorsements(credential: dict) -> list[Any]:
+    found: list[Any] = []
+    stack: list[Any] = [credential]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if key in ("endorsement", "endorsementJwt"):
+                    found.extend(child if isinstance(child, list) else [child])
+                elif key not in ("proof", "@context"):
+                    stack.append(child)
+    return found
+
+
+def check_endorsements(credential: dict, v: Verification, verify_source: VerifySource) -> CheckResult:
+    endorsements = embedded_endorsements(credential)
+    if not endorsements:
+        return skipped(CheckId.ENDORSEMENTS, "no_endorsements")
+    if v.depth > 0:
+        return skipped(CheckId.ENDORSEMENTS, "depth_limit")
+    problem = Status.FAILED if v.options.strict else Status.WARNING
+    if len(endorsements) > MAX_ENDORSEMENTS:
+        return reported(CheckId.ENDORSEMENTS, "too_many_endorsements", f"{len(endorsements)} attached",
+                        status=problem)
+    verdicts = []
+    for endorsement in endorsements:
+        source = endorsement if isinstance(endorsement, (dict, str)) else ""
+        report = verify_source(source, v.child())
+        verdicts.append({"issuer": (report.summary.get("issuer") or {}).get("id"),
+                         "proven": (report.summary.get("issuer") or {}).get("proven"),
+                         "name": report.summary.get("name"), "outcome": report.outcome,
+                         "headline": report.headline, "checks": [c.to_dict() for c in report.checks]})
+    bad = [e for e in verdicts if e["outcome"] != "verified"]
+    if bad:
+        return reported(CheckId.ENDORSEMENTS, "endorsement_invalid", bad[0]["headline"], status=problem,
+                        endorsements=verdicts)
+    return passed(CheckId.ENDORSEMENTS, f"{len(verdicts)} endorsement{'s' if len(verdicts) > 1 else ''} verified.",
+                  endorsements=verdicts)

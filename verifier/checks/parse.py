@@ -1,0 +1,112 @@
+"""PARSE: what was given, and is it a verifiable credential at all.
+
+:func:`read_source` turns any accepted input form into one :class:`Parsed` value: a JSON-LD
+credential (dict), a VC-JWT (compact JWS with its decoded, not yet trusted, payload) or an
+Open Badges 2.0 assertion. Bytes may be JSON, a JWT or a baked PNG/SVG badge; a string may
+also be an https URL, fetched through the verification's fetcher. :func:`check_parse` then
+checks the credential's base shape (VC Data Model 2.0 §4.1 contexts, §4.4 types).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..baked import extract_baked, sniff_image
+from ..errors import CredentialError
+from ..fetcher import FetchError
+from ..jsonutil import find_lone_surrogate, parse_json_object
+from ..jws import parse_compact_jws
+from ..limits import check_structure
+from ..ob2 import is_ob2
+from ..registry import CheckId
+from ..report import CheckResult
+from .base import OB_TYPES, VC_V1, VC_V2, Verification, as_list, from_error, passed, reported, types_of
+
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+MAX_JSON_BYTES = 2 * 1024 * 1024
+CREDENTIAL_ACCEPT = ("application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, "
+                     "application/vc+jwt;q=0.7, application/jwt;q=0.7, text/plain;q=0.5, "
+                     "image/png;q=0.4, image/svg+xml;q=0.4")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An input, read: ``kind`` is ``jsonld``, ``jwt`` or ``ob2``; ``value`` the dict or token."""
+
+    kind: str
+    value: Any
+
+
+def read_source(source: Any, v: Verification) -> Parsed:
+    """Classify and decode ``source``. Raises :class:`CredentialError` (reported under PARSE)."""
+    if isinstance(source, dict):
+        return Parsed("ob2" if is_ob2(source) else "jsonld", source)
+    if isinstance(source, str):
+        text = source.strip()
+        if text.startswith(("https://", "http://")):
+            return _fetched(text, v)
+        if looks_like_jwt(text):
+            return Parsed("ob2" if _jws_carries_ob2(text) else "jwt", text)
+        if len(text) > MAX_JSON_BYTES:
+            raise CredentialError("the JSON is larger than 2 MiB", code="too_large")
+        return read_source(parse_json_object(text.encode("utf-8")), v)
+    data = bytes(source)
+    if len(data) > MAX_INPUT_BYTES:
+        raise CredentialError("the input is larger than 10 MiB", code="too_large")
+    if sniff_image(data):
+        baked = extract_baked(data)
+        return _fetched(baked.value, v) if baked.kind == "url" else read_source(baked.value, v)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CredentialError("the input is not UTF-8 text or a PNG/SVG image", code="not_json") from exc
+    return read_source(text, v)
+
+
+def looks_like_jwt(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) in (3, 5) and all(parts[:2]) and " " not in text and "{" not in text
+
+
+def _jws_carries_ob2(token: str) -> bool:
+    """Whether a compact JWS (not yet verified) carries an Open Badges 2.0 assertion."""
+    try:
+        _, payload, _, _ = parse_compact_jws(token)
+    except CredentialError:
+        return False
+    return isinstance(payload, dict) and is_ob2(payload)
+
+
+def _fetched(url: str, v: Verification) -> Parsed:
+    try:
+        response = v.fetcher.fetch(url, accept=CREDENTIAL_ACCEPT, max_bytes=MAX_INPUT_BYTES)
+    except FetchError as exc:
+        raise CredentialError(f"could not retrieve {url}: {exc}", code="unreachable",
+                              details={"url": url, "fetch_error": exc.code}) from exc
+    v.add(passed(CheckId.FETCH, f"Retrieved from {response.final_url}.", url=response.final_url))
+    return read_source(response.body, v)
+
+
+def check_parse(credential: dict) -> CheckResult:
+    """The credential's base shape: within the structural limits, the W3C base context first,
+    one VC version, and ``VerifiableCredential`` among its types."""
+    try:
+        check_structure(credential)
+    except CredentialError as exc:
+        return from_error(CheckId.PARSE, exc)
+    surrogate = find_lone_surrogate(credential)
+    if surrogate is not None:
+        return reported(CheckId.PARSE, "not_json", f"the text at {surrogate[:200]} is not valid Unicode")
+    contexts = as_list(credential.get("@context"))
+    first = contexts[0] if contexts else None
+    if first not in (VC_V1, VC_V2):
+        return reported(CheckId.PARSE, "missing_base_context", f"the first @context is {str(first)[:200]!r}")
+    if VC_V1 in contexts and VC_V2 in contexts:
+        return reported(CheckId.PARSE, "mixed_base_contexts", "both the VC 1.1 and the VC 2.0 contexts are listed")
+    types = types_of(credential)
+    if "VerifiableCredential" not in types:
+        return reported(CheckId.PARSE, "not_a_credential", "type does not include VerifiableCredential")
+    kind = next((t for t in types if t in OB_TYPES), None)
+    version = "2.0" if first == VC_V2 else "1.1"
+    return passed(CheckId.PARSE, f"A VC {version} {kind or 'verifiable credential'}.",
+                  kind=kind or "VerifiableCredential", vc_version=version)

@@ -1,0 +1,130 @@
+"""KEY, ISSUER_BINDING and PROOF for Data Integrity proofs (VC Data Integrity 1.0 §4.4-4.5).
+
+The keys of the proofs this verifier understands are resolved (KEY); each key is checked
+against the issuer (ISSUER_BINDING: the controller is the issuer and lists the key for issuing,
+:func:`verifier.key_resolution.check_issuer_binding`); then every proof is verified (PROOF,
+:func:`verifier.proofs.verify_proofs`, with the proofs' own ``created``/``expires``). Proofs of
+unknown types are noted and ignored when at least one understood proof verifies and none fails;
+the credential counts as the issuer's only when a verified proof was made with an
+issuer-controlled key (security.md A.8: a valid attacker proof next to anything of the issuer's
+proves nothing). A key taken from a document the user supplied is said so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..did import did_web_url
+from ..errors import CredentialError
+from ..key_resolution import ResolvedMethod, check_issuer_binding, resolve_verification_method
+from ..proofs import is_supported, verify_proofs
+from ..proofs.data_integrity import VERIFIED
+from ..registry import CheckId, Status
+from ..report import CheckResult
+from .base import MAX_PROOFS, Verification, as_list, from_error, issuer_id, passed, reported, skipped
+
+
+def supplied_by_user(method_id: str, supplied: frozenset[str]) -> bool:
+    """Whether the document behind ``method_id`` is one the user supplied (``--resolve``)."""
+    if not supplied:
+        return False
+    base = method_id.split("#", 1)[0]
+    candidates = {base}
+    if base.startswith("did:web:"):
+        try:
+            candidates.add(did_web_url(base))
+        except CredentialError:
+            pass
+    return bool(candidates & supplied)
+
+
+@dataclass
+class _Keys:
+    resolved: dict[str, ResolvedMethod]
+    bound: dict[str, CredentialError | None]   # method id -> None if bound, else why not
+
+
+def check_data_integrity(credential: dict, v: Verification) -> None:
+    """Add the KEY, ISSUER_BINDING and PROOF results of ``credential``'s proofs to ``v``."""
+    keys = _check_keys(credential, v)
+    if keys is None:
+        return
+    _check_proofs(credential, keys, v)
+
+
+def _check_keys(credential: dict, v: Verification) -> _Keys | None:
+    if "proof" not in credential:
+        _blocked(v, reported(CheckId.KEY, "no_proof"))
+        return None
+    proofs = as_list(credential.get("proof"))
+    if not proofs or len(proofs) > MAX_PROOFS or not all(isinstance(p, dict) for p in proofs):
+        _blocked(v, reported(CheckId.KEY, "malformed_proof", f"expected 1 to {MAX_PROOFS} proof objects"))
+        return None
+    understood = [p for p in proofs if is_supported(p)]
+    if not understood:
+        v.add(skipped(CheckId.KEY, "unsupported_cryptosuite"))
+        v.add(skipped(CheckId.ISSUER_BINDING, "unsupported_cryptosuite"))
+        v.add(reported(CheckId.PROOF, "unsupported_cryptosuite",
+                       "no proof is of a type this verifier understands",
+                       types=[str(p.get("cryptosuite") or p.get("type"))[:100] for p in proofs]))
+        return None
+    resolved: dict[str, ResolvedMethod] = {}
+    for proof in understood:
+        vm = proof.get("verificationMethod")
+        if not isinstance(vm, str) or not vm:
+            _blocked(v, reported(CheckId.KEY, "malformed_proof", "a proof has no verificationMethod"))
+            return None
+        if vm not in resolved:
+            try:
+                resolved[vm] = resolve_verification_method(vm, v.fetcher)
+            except CredentialError as exc:
+                _blocked(v, from_error(CheckId.KEY, exc))
+                return None
+    supplied = [vm for vm in resolved if supplied_by_user(vm, v.supplied)]
+    message = f"Found the signing key{'s' if len(resolved) > 1 else ''}"
+    message += " (taken from a file you supplied)." if supplied else "."
+    v.add(passed(CheckId.KEY, message, methods={vm: m.source for vm, m in resolved.items()},
+                 supplied_by_user=supplied))
+    issuer = issuer_id(credential)
+    bound: dict[str, CredentialError | None] = {}
+    for vm, method in resolved.items():
+        try:
+            if not issuer:
+                raise CredentialError("The credential names no issuer.", code="no_issuer")
+            check_issuer_binding(method, issuer, v.fetcher)
+            bound[vm] = None
+        except CredentialError as exc:
+            bound[vm] = exc
+    return _Keys(resolved, bound)
+
+
+def _blocked(v: Verification, key_result: CheckResult) -> None:
+    v.add(key_result)
+    for check in (CheckId.ISSUER_BINDING, CheckId.PROOF):
+        v.add(skipped(check, "blocked_by_key"))
+
+
+def _check_proofs(credential: dict, keys: _Keys, v: Verification) -> None:
+    result = verify_proofs(credential, lambda vm: keys.resolved[vm].public_key, engine=v.engine, now=v.now)
+    verified = [r for r in result.results if r.status == VERIFIED]
+    ignored = [str(r.proof.get("cryptosuite") or r.proof.get("type"))[:100] for r in result.results if r.unsupported]
+    error = result.first_error
+    # The issuer must control a key that made a verified proof; before any proof verifies, the
+    # question is whether the issuer controls the keys at all.
+    candidates = [r.verification_method for r in verified if r.verification_method] or list(keys.bound)
+    bound = [m for m in candidates if keys.bound.get(m, False) is None]
+    issuer = issuer_id(credential) or ""
+    if bound:
+        v.add(passed(CheckId.ISSUER_BINDING, f"Signed with a key {issuer[:200]} controls and uses for issuing.",
+                     methods=bound))
+    else:
+        why = next((keys.bound[m] for m in candidates if keys.bound.get(m) is not None), None)
+        v.add(from_error(CheckId.ISSUER_BINDING, why) if why is not None
+              else reported(CheckId.ISSUER_BINDING, "key_not_controlled_by_issuer", "no key of the issuer"))
+    if error is not None:
+        v.add(from_error(CheckId.PROOF, error))
+        return
+    suites = [str(r.proof.get("cryptosuite") or r.proof.get("type")) for r in verified]
+    plural = len(suites) > 1
+    v.add(CheckResult(CheckId.PROOF, Status.PASSED,
+                      f"The signature{'s' if plural else ''} match{'' if plural else 'es'} the credential: nothing "
+                      "was changed after signing.", None, {"cryptosuites": suites, "ignored_proofs": ignored}))
