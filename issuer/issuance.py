@@ -177,8 +177,8 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
 
 def self_check(signed: dict, ctx: IssuerContext, now: datetime) -> None:
     """Verify with the verifier, offline, against the issuer's own published documents."""
-    report = verify_credential(signed, now=max(now, datetime.now(timezone.utc)), offline=True,
-                               documents=ctx.documents, memo=ctx.memo, engine=ctx.engine)
+    report = verify_credential(signed, now=max(now, datetime.now(timezone.utc)), offline=True, strict=True,
+                               documents=ctx.documents, memo=ctx.memo, engine=ctx.engine, flag_supplied=False)
     if not report.verified:
         problems = [f"{c.check}: {c.reason}" for c in report.checks if c.status in ("failed", "indeterminate")]
         raise IssuanceError(f"the signed credential did not verify ({', '.join(problems)}); nothing was stored",

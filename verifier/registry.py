@@ -40,6 +40,7 @@ class CheckId(StrEnum):
     RECIPIENT = "recipient"
     RELATED_RESOURCES = "related_resources"
     ENDORSEMENTS = "endorsements"
+    HOLDER_BINDING = "holder_binding"   # presentations: the holder signed
 
 
 CHECK_ORDER: tuple[CheckId, ...] = tuple(CheckId)
@@ -56,6 +57,7 @@ CHECK_TITLES: Mapping[CheckId, str] = MappingProxyType({
     CheckId.RECIPIENT: "Recipient",
     CheckId.RELATED_RESOURCES: "Linked files unchanged",
     CheckId.ENDORSEMENTS: "Endorsements",
+    CheckId.HOLDER_BINDING: "Presented by its holder",
 })
 # The checks that must pass for a credential to be verified (besides nothing failing).
 REQUIRED_PASSES: tuple[CheckId, ...] = (CheckId.KEY, CheckId.ISSUER_BINDING, CheckId.PROOF)
@@ -212,6 +214,16 @@ _REASONS: dict[str, tuple[Status, str]] = {
     "endorsement_invalid": (_W, "An endorsement attached to the credential does not verify; the credential itself "
                                 "is not affected."),
     "too_many_endorsements": (_W, "More endorsements are attached than this verifier checks."),
+    # ---- presentations
+    "not_a_presentation": (_F, "This is not a verifiable presentation."),
+    "too_many_credentials": (_F, "The presentation carries more credentials than this verifier checks at once."),
+    "enveloped_credential_unsupported": (_F, "The presentation carries a credential in a form this verifier does "
+                                             "not read here (an enveloped credential)."),
+    "presentation_not_signed": (_F, "The presentation is not signed, but a signed one was asked for."),
+    "challenge_mismatch": (_F, "The presentation was not signed for this request (its challenge differs)."),
+    "domain_mismatch": (_F, "The presentation was signed for another website (its domain differs)."),
+    "holder_mismatch": (_F, "The presentation was signed by someone other than its holder."),
+    "method_not_in_authentication": (_F, "The holder's key is not one the holder uses to authenticate."),
     # ---- Open Badges 2.0
     "hosted_verification": (_S, "An Open Badges 2.0 hosted badge: trust comes from the issuer's own website, not "
                                 "from a signature."),

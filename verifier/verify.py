@@ -59,7 +59,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
                       recipient: str | None = None, policy: FetchPolicy | None = None, strict: bool = False,
                       offline: bool = False, documents: Mapping[str, Any] | None = None,
                       cache: ResponseCache | None = None, engine: JsonLdEngine | None = None,
-                      memo: dict | None = None) -> VerificationReport:
+                      memo: dict | None = None, flag_supplied: bool = True) -> VerificationReport:
     """Verify ``source`` and return a :class:`~verifier.report.VerificationReport`.
 
     Args:
@@ -73,7 +73,8 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
         strict: data-model deviations and bad endorsements fail instead of warning.
         offline: nothing from the network (did:key, did:jwk, bundled contexts, ``documents``).
         documents: URL or DID -> document served instead of the network, and flagged in the
-            report as supplied by the user.
+            report as supplied by the user (unless ``flag_supplied`` is false: the issuer's own
+            self-check passes its own published documents).
         engine: a JSON-LD engine with extra contexts (tests).
         memo: a dict shared across calls remembering which status list credentials verified
             (bulk issuance); only pass one while those lists cannot change.
@@ -93,7 +94,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
     network = fetcher or NetworkFetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache)
     verification = Verification(now, network.for_verification(documents=local, offline=offline),
                                 engine or default_engine(), recipient, Options(strict=strict),
-                                supplied=frozenset(local), memo=memo)
+                                supplied=frozenset(local) if flag_supplied else frozenset(), memo=memo)
     scope = deadline_scope(Deadline()) if current_deadline() is None else nullcontext()
     with scope:
         return verify_source(source, verification)

@@ -77,7 +77,7 @@ def verify_stored(session: Session, issuer: Issuer, credential: dict, now: datet
     for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
         if status_list.credential:
             documents[list_url(settings, status_list)] = status_list.credential
-    return verify_credential(credential, now=now, offline=True, documents=documents)
+    return verify_credential(credential, now=now, offline=True, documents=documents, flag_supplied=False)
 
 
 def _status_since(session: Session, award: Award) -> datetime | None:

@@ -43,11 +43,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verifier import verify_credential
-from verifier.did import resolve_did, split_did_url
 from verifier.errors import CredentialError
-from verifier.fetcher import Fetcher, FetchPolicy, ResponseCache
+from verifier.fetcher import FetchPolicy, NetworkFetcher
 from verifier.jsonld import default_engine
-from verifier.key_resolution import resolve_verification_method
+from verifier.presentation import verify_presentation as check_presentation
 from verifier.proofs import verify_proofs
 from verifier.related_resource import check_related_resources
 from verifier.validity import ValidityError, validity_period
@@ -357,10 +356,18 @@ def _local_documents() -> dict:
         return documents
 
 
-def _verify_options() -> dict:
+def _network() -> NetworkFetcher:
+    """The app's one long-lived fetcher (its caches and host limits serve every request)."""
     policy = current_app.config.get("VCAPI_FETCH_POLICY") or FetchPolicy()
-    return {"policy": policy, "offline": bool(current_app.config.get("VCAPI_OFFLINE")),
-            "documents": _local_documents(), "cache": ResponseCache()}
+    fetcher = current_app.extensions.get("microcred.vcapi.fetcher")
+    if fetcher is None or fetcher.policy != policy:
+        fetcher = current_app.extensions["microcred.vcapi.fetcher"] = NetworkFetcher(policy)
+    return fetcher
+
+
+def _verify_options() -> dict:
+    return {"fetcher": _network(), "offline": bool(current_app.config.get("VCAPI_OFFLINE")),
+            "documents": _local_documents(), "flag_supplied": False}
 
 
 def _report_errors(report) -> list[dict]:
@@ -386,75 +393,14 @@ def verify() -> Response:
                               "an embedded proof).", title="Invalid request", verified=False, checks=[],
                          warnings=[], errors=[{"message": "verifiableCredential is missing or not an object"}])
     report = _verify_one(credential, _verify_options())
+    warnings = [{"check": c.check, "reason": c.reason, "message": c.message} for c in report.warnings]
     if report.verified:
-        return ok({"verified": True, "checks": _passed(report), "warnings": [], "errors": [],
+        return ok({"verified": True, "checks": _passed(report), "warnings": warnings, "errors": [],
                    "report": report.to_dict()})
     errors = _report_errors(report)
     return problem_response(422, "Not verified", errors[0]["message"] if errors else "The credential did not verify.",
-                            verified=False, checks=_passed(report), warnings=[], errors=errors,
+                            verified=False, checks=_passed(report), warnings=warnings, errors=errors,
                             report=report.to_dict())
-
-
-def _holder(presentation: dict) -> Any:
-    holder = presentation.get("holder")
-    return holder.get("id") if isinstance(holder, dict) else holder
-
-
-def _authentication_methods(did: str, fetcher: Fetcher) -> set[str]:
-    document = resolve_did(did, fetcher)
-    methods = set()
-    for entry in _as_list(document.get("authentication") or []):
-        ref = entry.get("id") if isinstance(entry, dict) else entry
-        if isinstance(ref, str):
-            methods.add(did + ref if ref.startswith("#") else ref)
-    return methods
-
-
-def _check_presentation_proofs(presentation: dict, options: dict, verify_options: dict) -> list[str]:
-    fetcher = Fetcher(verify_options["policy"], cache=verify_options["cache"],
-                      local_documents={k: v.encode("utf-8") if isinstance(v, str) else json.dumps(v).encode("utf-8")
-                                       for k, v in verify_options["documents"].items()},
-                      offline=verify_options["offline"])
-    errors: list[str] = []
-    proofs = [p for p in _as_list(presentation.get("proof")) if isinstance(p, dict)]
-    challenge, domain = options.get("challenge"), options.get("domain")
-    for proof in proofs:
-        if challenge is not None and proof.get("challenge") != challenge:
-            errors.append("the presentation's proof does not carry the challenge that was asked for")
-        if domain is not None:
-            proof_domains = _as_list(proof.get("domain"))
-            wanted = _as_list(domain)
-            if not all(d in proof_domains for d in wanted):
-                errors.append("the presentation's proof is not for the domain that was asked for")
-    methods: dict[str, Any] = {}
-
-    def resolve(vm: str):
-        if vm not in methods:
-            methods[vm] = resolve_verification_method(vm, fetcher)
-        return methods[vm].public_key
-
-    result = verify_proofs(presentation, resolve, expected_purpose="authentication")
-    if result.error is not None:
-        errors.append(str(result.error))
-    for proof_result in result.results:
-        if not proof_result.verified:
-            errors.append(str(proof_result.error) if proof_result.error else "a proof does not verify")
-    if errors:
-        return errors
-    holder = _holder(presentation)
-    for vm, method in methods.items():
-        if holder is not None and method.controller != holder:
-            errors.append(f"the presentation is signed by {method.controller}, not by its holder {holder}")
-            continue
-        try:
-            did, _ = split_did_url(vm) if vm.startswith("did:") else (None, None)
-            allowed = _authentication_methods(did, fetcher) if did else set()
-        except CredentialError as exc:
-            errors.append(f"could not check that {vm} may authenticate: {exc}")
-            continue
-        if did and vm not in allowed:
-            errors.append(f"{did} does not list {vm} under authentication")
-    return errors
 
 
 @bp.post("/presentations/verify")
@@ -471,45 +417,25 @@ def verify_presentation() -> Response:
                                     (name == "domain" and isinstance(options[name], list)
                                      and all(isinstance(d, str) for d in options[name]))):
             raise ApiProblem(400, f"options.{name} must be a string.")
-    errors: list[str] = []
-    contexts = _as_list(presentation.get("@context"))
-    if not contexts or contexts[0] != VC_V2:
-        errors.append(f"the first @context of a presentation must be {VC_V2}")
-    types = _types(presentation.get("type"))
-    if "VerifiablePresentation" not in types:
-        errors.append("type does not include VerifiablePresentation")
-    if "id" in presentation:
-        _check_iri(presentation["id"], "id", errors)
-    credentials = _as_list(presentation.get("verifiableCredential", []))
-    if len(credentials) > MAX_CREDENTIALS_IN_PRESENTATION:
-        errors.append(f"more than {MAX_CREDENTIALS_IN_PRESENTATION} credentials in one presentation")
-    if not errors:
-        errors += check_json_ld({k: v for k, v in presentation.items() if k != "proof"})
-    if errors:
-        raise _rejected(422, errors, "Invalid presentation")
-    verify_options = _verify_options()
-    checks = []
-    if "proof" in presentation:
-        proof_errors = _check_presentation_proofs(presentation, options, verify_options)
-        if proof_errors:
-            raise _rejected(422, proof_errors, "Not verified")
-        checks.append("proof")
-    elif options.get("challenge") is not None or options.get("domain") is not None:
-        raise _rejected(422, ["a challenge or domain was asked for, but the presentation is not signed"],
-                        "Not verified")
-    results = []
-    for index, credential in enumerate(credentials):
-        if not isinstance(credential, dict) or credential.get("type") == "EnvelopedVerifiableCredential":
-            raise _rejected(422, [f"verifiableCredential[{index}] is not an embedded JSON-LD credential "
-                                  "(enveloped credentials are not supported here)"], "Not verified")
-        report = _verify_one(credential, verify_options)
-        results.append(report.to_dict())
-        if not report.verified:
-            failed = _report_errors(report)
+    report = check_presentation(presentation, challenge=options.get("challenge"), domain=options.get("domain"),
+                                **_verify_options())
+    problems = _messages(c for c in report.errors if c.check in ("parse", "contexts"))
+    if not problems and report.presentation_verified:
+        problems = check_json_ld({k: v for k, v in presentation.items() if k != "proof"})
+    if problems:
+        raise _rejected(422, problems, "Invalid presentation")
+    if report.errors:
+        raise _rejected(422, _messages(report.errors), "Not verified")
+    results = [r.to_dict() for r in report.credentials]
+    for index, credential_report in enumerate(report.credentials):
+        if not credential_report.verified:
+            failed = _report_errors(credential_report)
             raise ApiProblem(422, f"verifiableCredential[{index}]: "
                                   f"{failed[0]['message'] if failed else 'did not verify'}",
                              title="Not verified", verified=False, errors=failed, credentialResults=results)
-    if credentials:
-        checks.append("credentials")
+    checks = [name for name, done in (("proof", report.signed), ("credentials", bool(report.credentials))) if done]
     return ok({"verified": True, "checks": checks, "warnings": [], "errors": [], "credentialResults": results})
 
+
+def _messages(results) -> list[str]:
+    return [c.details.get("error") or c.message for c in results]

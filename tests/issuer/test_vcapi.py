@@ -580,7 +580,7 @@ def test_this_installations_awards_verify_through_the_endpoint(env, post):
                                 headers={"Authorization": f"Bearer {env.tokens['read']}"}).get_json()["credential"]
     status, _mimetype, body = post("/credentials/verify", {"verifiableCredential": credential}, token="read")
     assert status == 200, body
-    assert {"proof", "issuer_binding", "status", "schema"} <= set(body["checks"])
+    assert {"proof", "issuer_binding", "status", "conformance"} <= set(body["checks"])
 
 
 # --------------------------------------------------------------------------- presentations
