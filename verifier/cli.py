@@ -13,14 +13,14 @@ from pathlib import Path
 import click
 
 from .fetcher import FetchPolicy
-from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, VerificationReport
+from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, VerificationReport
 from .checks.parse import MAX_INPUT_BYTES
 from .verify import verify_credential
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
 UNREADABLE = {"not_json", "too_large", "not_a_image", "not_an_image", "bad_png", "bad_svg", "unsafe_svg",
               "no_credential_in_image", "unreachable"}
-MARKS = {PASSED: "✓", FAILED: "✗", INDETERMINATE: "?", SKIPPED: "-"}
+MARKS = {PASSED: "✓", FAILED: "✗", INDETERMINATE: "?", SKIPPED: "-", WARNING: "!"}
 
 
 def _usage_error(message: str) -> None:
@@ -88,6 +88,13 @@ def render(report: VerificationReport) -> str:
     for check in report.checks:
         reason = f" [{check.reason}]" if check.reason and check.status != PASSED else ""
         lines.append(f"{MARKS.get(check.status, '?')} {check.check}: {check.message}{reason}")
+        if check.status == WARNING:
+            for item in (check.details.get("deviations") or [])[:10]:
+                lines.append(f"    - {item.get('path')}: {item.get('message')}")
+    if summary.get("supplied_by_user"):
+        lines.append("")
+        lines.append("Documents you supplied (--resolve) were used instead of the network: "
+                     + ", ".join(summary["supplied_by_user"]))
     return "\n".join(lines)
 
 
@@ -103,12 +110,14 @@ def render(report: VerificationReport) -> str:
               help="Allow plain http and private addresses for HOST (local development). Repeatable.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), metavar="PEM",
               help="Also trust this CA bundle for https (e.g. a company's internal CA).")
+@click.option("--strict", is_flag=True,
+              help="Fail on data-model deviations and bad endorsements instead of warning about them.")
 def verify(source: str, as_json: bool, recipient_email: str | None, at: str | None, offline: bool,
-           resolve: tuple[str, ...], allow_hosts: tuple[str, ...], ca_file: str | None) -> None:
+           resolve: tuple[str, ...], allow_hosts: tuple[str, ...], ca_file: str | None, strict: bool) -> None:
     """Verify a credential: a file (JSON, JWT, PNG or SVG badge), '-' for stdin, or an https URL."""
     data = _read_source(source)
     report = verify_credential(data, recipient=recipient_email, now=_parse_at(at), offline=offline,
-                               documents=_parse_resolve(resolve),
+                               documents=_parse_resolve(resolve), strict=strict,
                                policy=FetchPolicy(allow_hosts=frozenset(h.lower() for h in allow_hosts), ca_file=ca_file))
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render(report))
     parse = report.check("parse")

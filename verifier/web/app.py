@@ -57,7 +57,8 @@ from ..errors import CredentialError
 from ..fetcher import (FailureCache, FetchError, Fetcher, FetchPolicy, HostLimiter, NetworkFetcher, ResponseCache,
                        strict_json_loads)
 from ..jws import parse_compact_jws
-from ..report import CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, CheckResult, VerificationReport, explain
+from ..report import (CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, CheckResult,
+                      VerificationReport, explain)
 from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
 from ..verify import verify_credential
 
@@ -161,6 +162,7 @@ class Submission:
     source: dict | str | bytes
     recipient: str | None = None
     url: str | None = None
+    strict: bool = False
 
 
 def merged_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -221,7 +223,7 @@ def _checked_url(url: str) -> str:
     return url
 
 
-def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any) -> Submission:
+def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any, strict: Any = False) -> Submission:
     """Exactly one of a link, a credential (dict, or JSON / JWT text) or an uploaded file."""
     url = _text(url, "The link", MAX_URL_CHARS)
     if isinstance(credential, str):
@@ -237,9 +239,11 @@ def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any) 
         raise BadRequest("Give one credential: a link, pasted JSON or JWT, or a file." if not given else
                          "Give only one credential at a time: a link, pasted text or a file.")
     recipient = _text(recipient, "The recipient", MAX_RECIPIENT_CHARS)
+    if not isinstance(strict, bool):
+        raise BadRequest("strict must be true or false.")
     if url is not None:
-        return Submission(_checked_url(url), recipient, url)
-    return Submission(credential if credential is not None else upload, recipient)
+        return Submission(_checked_url(url), recipient, url, strict)
+    return Submission(credential if credential is not None else upload, recipient, None, strict)
 
 
 def from_form() -> Submission:
@@ -249,7 +253,8 @@ def from_form() -> Submission:
     data = upload.read(MAX_INPUT_BYTES + 1) if upload is not None else b""
     if len(data) > MAX_INPUT_BYTES:
         raise RequestTooLarge()
-    return submission(form.get("url"), form.get("credential"), data or None, form.get("recipient"))
+    return submission(form.get("url"), form.get("credential"), data or None, form.get("recipient"),
+                      form.get("strict") in ("on", "true", "1"))
 
 
 def from_json() -> Submission:
@@ -262,10 +267,11 @@ def from_json() -> Submission:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
-    unknown = sorted(set(body) - {"url", "credential", "recipient"})
+    unknown = sorted(set(body) - {"url", "credential", "recipient", "strict"})
     if unknown:
         raise BadRequest(f"Unknown member(s): {', '.join(unknown)[:200]}.")
-    return submission(body.get("url"), body.get("credential"), None, body.get("recipient"))
+    return submission(body.get("url"), body.get("credential"), None, body.get("recipient"),
+                      body.get("strict", False))
 
 
 class TargetBusy(TooManyRequests):
@@ -296,7 +302,10 @@ def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
                 raise TargetBusy() from exc
             return unreachable(sub.url, exc), None
         documents, raw = {sub.url: response.body}, response.body
-    report = verify(sub.source, fetcher, verifier, recipient=sub.recipient, documents=documents)
+    # the link's own bytes are served from memory (the page shows exactly what was verified);
+    # they were fetched here, not supplied by the user, so they are not flagged as supplied
+    report = verify(sub.source, fetcher, verifier, recipient=sub.recipient, documents=documents,
+                    strict=sub.strict, flag_supplied=False)
     return report, readable(raw)
 
 
@@ -341,7 +350,8 @@ VERDICTS = {
     "not_verified": ("Not verified", "bad", "✗"),
     "indeterminate": ("Could not be fully checked", "unknown", "?"),
 }
-STATUS_WORDS = {PASSED: "Passed", FAILED: "Failed", INDETERMINATE: "Could not check", SKIPPED: "Not checked"}
+STATUS_WORDS = {PASSED: "Passed", FAILED: "Failed", INDETERMINATE: "Could not check", SKIPPED: "Not checked",
+                WARNING: "Warning"}
 DATE_LABELS = {"validFrom": "Valid from", "validUntil": "Valid until", "issuanceDate": "Issued",
                "expirationDate": "Expires", "awardedDate": "Awarded"}
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
@@ -443,7 +453,19 @@ def _check_view(check: CheckResult) -> dict:
             "status": check.status, "word": STATUS_WORDS.get(check.status, check.status),
             "text": shown(explain(check.reason, check.message) if trouble and check.reason else check.message, 600),
             "reason": check.reason if check.status != PASSED else None,
-            "error": shown(error, 600) if isinstance(error, str) else None}
+            "error": shown(error, 600) if isinstance(error, str) else None,
+            "items": _items(check)}
+
+
+def _items(check: CheckResult) -> list[str]:
+    """The lines under a check: each data-model deviation, each endorsement's own verdict."""
+    lines = [f"{d.get('path')}: {d.get('message')}" for d in check.details.get("deviations") or []
+             if isinstance(d, dict)]
+    for endorsement in check.details.get("endorsements") or []:
+        if isinstance(endorsement, dict):
+            who = endorsement.get("proven") or endorsement.get("issuer") or "an unknown endorser"
+            lines.append(f"Endorsement by {who}: {endorsement.get('headline')}")
+    return [text for text in (shown(line, 400) for line in lines[:20]) if text]
 
 
 def _keys(report: VerificationReport) -> list[tuple[str, str]]:
