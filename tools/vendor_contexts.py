@@ -74,6 +74,8 @@ SOURCES = [
            "npm", "did-context", "3.1.1", "contexts/did-v1.jsonld"),
     Source("https://w3id.org/security/suites/ed25519-2020/v1", "ed25519-signature-2020-v1.jsonld",
            "npm", "ed25519-signature-2020-context", "1.1.0", "contexts/ed25519-signature-2020-v1.jsonld"),
+    Source("https://w3id.org/security/suites/ed25519-2018/v1", "ed25519-signature-2018-v1.jsonld",
+           "npm", "ed25519-signature-2018-context", "1.1.0", "contexts/ed25519-signature-2018-v1.jsonld"),
     Source("https://w3id.org/security/suites/jws-2020/v1", "jws-2020-v1.json",
            "npm", "@transmute/json-web-signature", "0.7.0-unstable.82", "src/contexts/jws-v1.json"),
     Source("https://w3id.org/vc/status-list/2021/v1", "status-list-2021-v1.jsonld",

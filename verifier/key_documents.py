@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -177,12 +178,27 @@ def _pem_key(pem: object, where: str) -> PublicKey:
     raise key_error("unsupported_key", f"{where}: the PEM key type is not supported.", method=where)
 
 
+def _base58_ed25519_key(value: object, where: str) -> PublicKey:
+    """A legacy ``Ed25519VerificationKey2018``: the 32 raw key bytes in plain base58btc (no multibase prefix)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise key_error("unsupported_key", f"{where}: publicKeyBase58 is not a base58 string.", method=where)
+    try:
+        raw = base58.b58decode(value)
+    except ValueError as exc:
+        raise key_error("unsupported_key", f"{where}: publicKeyBase58 is not base58.", method=where) from exc
+    if len(raw) != 32:
+        raise key_error("unsupported_key", f"{where}: publicKeyBase58 has {len(raw)} bytes; an Ed25519 key has 32.",
+                        method=where)
+    return PublicKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(raw))
+
+
 def public_key_of_method(vm: dict, where: str) -> PublicKey:
     """The public key of a verification method object.
 
     ``Multikey`` / ``Ed25519VerificationKey2020`` with ``publicKeyMultibase``; ``JsonWebKey`` /
     ``JsonWebKey2020`` with ``publicKeyJwk`` (private members refused); OB 2.0
-    ``CryptographicKey`` (or no type) with ``publicKeyPem``. Exactly one key property; anything
+    ``CryptographicKey`` (or no type) with ``publicKeyPem``; legacy ``Ed25519VerificationKey2018``
+    with ``publicKeyBase58``. Exactly one key property; anything
     else is ``unsupported_key``.
     """
     types = _types(vm)
@@ -206,6 +222,8 @@ def public_key_of_method(vm: dict, where: str) -> PublicKey:
             return public_key_from_jwk(jwk)
         if material == ["publicKeyPem"] and types <= {"CryptographicKey"}:
             return _pem_key(vm["publicKeyPem"], where)
+        if types == {"Ed25519VerificationKey2018"} and material == ["publicKeyBase58"]:
+            return _base58_ed25519_key(vm["publicKeyBase58"], where)
     except (KeyFormatError, KeyTypeMismatchError) as exc:
         raise key_error("unsupported_key", f"{where}: the key is not usable: {exc}", method=where) from exc
     raise key_error("unsupported_key", f"{where} has the unsupported type {sorted(types) or 'none'} "

@@ -26,6 +26,7 @@ REQUIRED = [
     "https://w3id.org/security/multikey/v1",
     "https://www.w3.org/ns/did/v1",
     "https://w3id.org/security/suites/ed25519-2020/v1",
+    "https://w3id.org/security/suites/ed25519-2018/v1",
     "https://w3id.org/security/suites/jws-2020/v1",
     "https://w3id.org/vc/status-list/2021/v1",
     "https://www.w3.org/ns/credentials/status/v1",

@@ -140,3 +140,38 @@ def test_wrong_purpose_is_refused(signer):
     signed = sign_ed25519_2018(credential(signer.did, v1=True), signer)
     assert _codes(verify_proofs(signed, signer.resolve, expected_purpose="authentication")) == ["wrong_proof_purpose"]
 
+
+
+def test_an_ed25519_verification_key_2018_with_public_key_base58_is_read():
+    import base58
+    from cryptography.hazmat.primitives import serialization
+
+    from verifier.key_documents import KeyResolutionError, public_key_of_method
+
+    key = TestSigner()
+    raw = key.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    method = {"id": "did:example:a#k", "type": "Ed25519VerificationKey2018", "controller": "did:example:a",
+              "publicKeyBase58": base58.b58encode(raw).decode()}
+    assert public_key_of_method(method, "k").thumbprint() == key.public.thumbprint()
+    for bad in ("0OIl", base58.b58encode(raw[:31]).decode(), 7):
+        with pytest.raises(KeyResolutionError):
+            public_key_of_method({**method, "publicKeyBase58": bad}, "k")
+
+
+def test_a_vc_2_0_credential_with_the_bundled_2018_suite_context_verifies_end_to_end():
+    from datetime import datetime, timezone
+
+    from verifier import verify_credential
+
+    signer = TestSigner()
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2",
+                               "https://w3id.org/security/suites/ed25519-2018/v1"],
+                  "type": ["VerifiableCredential"], "issuer": signer.did, "validFrom": "2026-01-01T00:00:00Z",
+                  "credentialSubject": {"id": "did:example:alice"}}
+    signed = sign_ed25519_2018(credential, signer)
+    report = verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=timezone.utc), offline=True)
+    assert report.verified, report.to_dict()
+    assert report.check("proof").details["cryptosuites"] == ["Ed25519Signature2018"]
+    signed["credentialSubject"]["id"] = "did:example:mallory"
+    assert verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=timezone.utc), offline=True).outcome == \
+        "not_verified"
