@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
-from urllib.parse import unquote, urlencode
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
@@ -118,10 +118,7 @@ class Verdict:
 
 
 def _signer(report: VerificationReport) -> str:
-    """Who proved to have signed: the did:web's domain, else the proven DID or URL."""
-    issuer_id = (report.summary.get("issuer") or {}).get("id") or ""
-    if issuer_id.startswith("did:web:"):
-        return unquote(issuer_id.split(":")[2])
+    """Who proved to have signed, in full (a did:web with the host and path it stands for)."""
     return (report.summary.get("issuer") or {}).get("proven") or "the issuer"
 
 

@@ -65,7 +65,7 @@ def test_an_issued_award_verifies_and_passes_the_schema(instance):
                               evidence=({"id": "https://git.example.com/alex/sql-exam"},))
     report = check(instance, award_id)
     assert created and report.verified, report.to_dict()
-    assert report.check("schema").status == "passed"
+    assert report.check("conformance").status == "passed"
     assert report.check("status").status == "passed"
     credential = json.loads(instance[1]().get(Award, award_id).credential)
     assert credential["id"] == f"https://hr.example.com/credentials/{award_id}"

@@ -105,7 +105,8 @@ def test_the_badge_page_on_a_phone(site, page, artifacts_dir):
     assert page.locator("h1").inner_text() == "Team Leadership"
     verdict = page.locator("#verdict")
     assert verdict.locator("h2").inner_text().strip().endswith("Verified")
-    assert f"Genuine and current: signed by {site.base_url[7:]}," in verdict.inner_text()
+    assert "Genuine and current: signed by did:web:" in verdict.inner_text()
+    assert f"({site.base_url[7:]}), unchanged since" in verdict.inner_text()
     verdict.locator("summary").click()
     signature = verdict.locator(".check", has_text="Signature")             # the checks, one by one, in words
     assert signature.get_attribute("class") == "check check-passed"

@@ -208,7 +208,7 @@ def test_the_badge_page_shows_the_achievement_skills_results_issuer_and_verdict(
     assert "Example Corp People Team" in text
     assert "did:web:hr.example.com (hr.example.com) (proven by the signature)" in text
     assert 'class="verdict verdict-verified"' in html
-    assert "Genuine and current: signed by hr.example.com, unchanged since it was issued" in text
+    assert "Genuine and current: signed by did:web:hr.example.com (hr.example.com), unchanged since it was issued" in text
     assert "Signature" in text and "Not revoked" in text                           # the checks, in words
     year = datetime.now(timezone.utc).year
     assert "Valid until" in text and str(year + 2) in text
