@@ -228,3 +228,46 @@ def test_a_presentation_is_not_verified_when_a_credential_is_not(signer):
     assert report.presentation_verified and not report.verified
     with pytest.raises(TypeError):
         bool(report)
+
+
+# ---------------------------------------------------------------- endorsements given as VC-JWT
+
+def endorsement_jwt(endorser: TestSigner, *, comment: str = "Solid.") -> str:
+    from tests.verifier.signing_support import sign_vc_jwt
+    from verifier.vc_jwt import jwt_claims_for
+
+    credential = {"@context": [V2, OB], "id": "urn:uuid:0b5f7a52-6d3e-4c1b-9a55-3a1f2e4d5c61",
+                  "type": ["VerifiableCredential", "EndorsementCredential"], "name": "Endorsement",
+                  "issuer": {"id": endorser.did, "type": ["Profile"], "name": "Endorser"},
+                  "validFrom": "2026-01-01T00:00:00Z",
+                  "credentialSubject": {"id": "urn:uuid:a1b2c3d4-0000-4000-8000-00000000beef",
+                                        "type": ["EndorsementSubject"], "endorsementComment": comment}}
+    return sign_vc_jwt({**credential, **jwt_claims_for(credential)}, endorser)
+
+
+# endorsementJwt is in the OB 3.0 data model but in no published OB context (3.0.3 included), so a
+# credential carrying one is signed with eddsa-jcs-2022 or as a VC-JWT (JSON as written), never RDF.
+JCS = "eddsa-jcs-2022"
+
+
+def test_an_endorsement_jwt_is_verified_with_its_own_verdict(signer):
+    endorser = TestSigner()
+    credential = open_badge(signer.did)
+    credential["credentialSubject"]["achievement"]["endorsementJwt"] = [endorsement_jwt(endorser)]
+    report = verify_credential(sign_data_integrity(credential, signer, cryptosuite=JCS), now=NOW, offline=True)
+    assert report.verified, report.to_dict()
+    endorsements = report.check("endorsements")
+    assert str(endorsements.status) == "passed"
+    assert endorsements.details["endorsements"][0]["proven"] == endorser.did
+
+
+def test_a_forged_endorsement_jwt_is_a_warning_on_that_endorsement(signer):
+    header, payload, signature = endorsement_jwt(TestSigner()).split(".")
+    forged = ".".join([header, endorsement_jwt(TestSigner(), comment="Outstanding.").split(".")[1], signature])
+    credential = open_badge(signer.did)
+    credential["credentialSubject"]["achievement"]["endorsementJwt"] = [forged]
+    report = verify_credential(sign_data_integrity(credential, signer, cryptosuite=JCS), now=NOW, offline=True)
+    assert report.verified
+    endorsements = report.check("endorsements")
+    assert (str(endorsements.status), endorsements.reason) == ("warning", "endorsement_invalid")
+    assert endorsements.details["endorsements"][0]["outcome"] == "not_verified"
