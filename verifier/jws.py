@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any, Iterable
 
@@ -25,6 +24,7 @@ from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
 
+from .net.strict_json import strict_json_loads
 from .errors import JwsError, KeyTypeMismatchError
 
 ALLOWED_ALGS: tuple[str, ...] = ("EdDSA", "ES256", "RS256")
@@ -63,28 +63,6 @@ def b64url_decode(segment: str, what: str) -> bytes:
 def b64url_encode(data: bytes) -> str:
     """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    obj: dict = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"duplicate member {key!r}")
-        obj[key] = value
-    return obj
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def strict_json_loads(data: bytes) -> Any:
-    """Parse UTF-8 JSON, rejecting duplicate members and NaN/Infinity."""
-    return json.loads(
-        data.decode("utf-8"),
-        object_pairs_hook=_no_duplicates,
-        parse_constant=_reject_constant,
-    )
 
 
 def _check_header(header: dict) -> None:

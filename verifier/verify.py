@@ -23,7 +23,6 @@ may be given; each verification takes its own budgeted view of it), the clock is
 """
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -90,7 +89,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    local = {key: _as_bytes(doc) for key, doc in (documents or {}).items()}
+    local = dict(documents or {})
     network = fetcher or NetworkFetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache)
     verification = Verification(now, network.for_verification(documents=local, offline=offline),
                                 engine or default_engine(), recipient, Options(strict=strict),
@@ -98,14 +97,6 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
     scope = deadline_scope(Deadline()) if current_deadline() is None else nullcontext()
     with scope:
         return verify_source(source, verification)
-
-
-def _as_bytes(doc: Any) -> bytes:
-    if isinstance(doc, (bytes, bytearray)):
-        return bytes(doc)
-    if isinstance(doc, str):
-        return doc.encode("utf-8")
-    return json.dumps(doc).encode("utf-8")
 
 
 def verify_source(source: Any, v: Verification) -> VerificationReport:
