@@ -2,26 +2,36 @@
 
 It publishes a did:web DID document (one Ed25519 key for issuing, one only for
 authentication), an https issuer profile with its keys, and Bitstring status
-lists; it signs credentials with microcred's issuer code. Every negative fixture
-is made by changing one thing in a freshly issued valid credential.
+lists; it signs credentials with the verifier's own proof stages
+(tests/verifier/signing_support.py), so no ``issuer`` package is needed. Every
+negative fixture is made by changing one thing in a freshly issued valid credential.
 """
 from __future__ import annotations
 
 import copy
 import json
 from dataclasses import dataclass, field
-from importlib.resources import files
+from pathlib import Path
 
-import issuer
-from issuer.keys import KeyPair, generate_key
+from tests.verifier.signing_support import TestSigner, sign_credential_jwt, sign_data_integrity
 from verifier.status import encode_bitstring
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 CREATED = "2026-01-10T00:00:00Z"
+JWT = "jwt"
+SAMPLE = Path(__file__).parent / "fixtures" / "teamwork-badge.json"  # a copy of issuer/samples/teamwork-badge.json
 
 
 def sample_credential() -> dict:
-    return json.loads(files("issuer").joinpath("samples/teamwork-badge.json").read_text())
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+def sign(credential: dict, key: TestSigner, *, vm: str, cryptosuite: str = "eddsa-rdfc-2022",
+         created: str = CREATED) -> dict | str:
+    """What ``issuer.sign_credential`` returns: a copy with one more Data Integrity proof, or a VC-JWT."""
+    if cryptosuite == JWT:
+        return sign_credential_jwt(credential, key, kid=vm)
+    return sign_data_integrity(credential, key, cryptosuite=cryptosuite, created=created, verificationMethod=vm)
 
 
 def status_list_bits(revoked=(), size=131_072) -> bytes:
@@ -34,8 +44,8 @@ def status_list_bits(revoked=(), size=131_072) -> bytes:
 @dataclass
 class IssuerWorld:
     server: object  # tests.http_fixtures.LoopbackServer
-    key: KeyPair = field(default_factory=lambda: generate_key("ed25519"))
-    auth_key: KeyPair = field(default_factory=lambda: generate_key("ed25519"))
+    key: TestSigner = field(default_factory=TestSigner)
+    auth_key: TestSigner = field(default_factory=TestSigner)
 
     def __post_init__(self) -> None:
         self.did = self.server.did_web()
@@ -75,17 +85,16 @@ class IssuerWorld:
         credential.update(changes)
         return credential
 
-    def sign(self, credential: dict, *, key: KeyPair | None = None, vm: str | None = None,
+    def sign(self, credential: dict, *, key: TestSigner | None = None, vm: str | None = None,
              cryptosuite: str = "eddsa-rdfc-2022"):
-        return issuer.sign_credential(credential, key or self.key, verification_method=vm or self.vm,
-                                      cryptosuite=cryptosuite, created=CREATED)
+        return sign(credential, key or self.key, vm=vm or self.vm, cryptosuite=cryptosuite)
 
     def issue(self, **changes):
         return self.sign(self.unsigned(**changes))
 
     # ------------------------------------------------------------ status lists
     def publish_status_list(self, path: str, *, purpose: str = "revocation", revoked=(), issuer_did: str | None = None,
-                            key: KeyPair | None = None, vm: str | None = None) -> str:
+                            key: TestSigner | None = None, vm: str | None = None) -> str:
         url = self.server.url(path)
         list_credential = {
             "@context": [V2],
@@ -96,8 +105,7 @@ class IssuerWorld:
             "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
                                   "encodedList": encode_bitstring(status_list_bits(revoked))},
         }
-        signed = issuer.sign_credential(list_credential, key or self.key, verification_method=vm or self.vm,
-                                        created=CREATED)
+        signed = sign(list_credential, key or self.key, vm=vm or self.vm)
         self.server.set_json(path, signed, content_type="application/vc+ld+json")
         return url
 

@@ -19,9 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from verifier.keys import ED25519, PublicKey
+from tests.verifier.signing_support import TestSigner
 from verifier.proofs import eddsa_rdfc_2022
 
 V1 = "https://www.w3.org/2018/credentials/v1"
@@ -41,21 +39,18 @@ EMAIL = "alice@example.com"
 SALT = "b7f2c9a1e04d3f58"
 
 
-class FixtureSigner:
-    """An Ed25519 key for a did:key issuer; implements the proofs' Signer protocol."""
+class FixtureSigner(TestSigner):
+    """The one test signer (:class:`signing_support.TestSigner`, Ed25519 did:key) under the names
+    these fixtures use: ``vm`` for its verification method, ``sign_document`` for one proof."""
 
-    key_type = ED25519
+    __test__ = False
 
-    def __init__(self) -> None:
-        self._private = Ed25519PrivateKey.generate()
-        self.public = PublicKey(ED25519, self._private.public_key())
-        self.did = self.public.to_did_key()
-        self.vm = f"{self.did}#{self.public.to_multibase()}"
-
-    def sign(self, data: bytes) -> bytes:
-        return self._private.sign(data)
+    @property
+    def vm(self) -> str:
+        return self.verification_method
 
     def sign_document(self, document: dict) -> dict:
+        """``document`` with its proof replaced by one ``eddsa-rdfc-2022`` proof created at ``CREATED``."""
         options = {"created": CREATED, "verificationMethod": self.vm, "proofPurpose": "assertionMethod"}
         return {**document, "proof": eddsa_rdfc_2022.create_proof(document, options, self)}
 

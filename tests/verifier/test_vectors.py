@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
-from issuer.keys import key_from_ed25519_secret
 from tests.support import VECTORS, read_json
+from tests.verifier.signing_support import TestSigner
 from verifier.keys import public_key_from_did_key
 from verifier.multiformats import multibase_decode
 from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022, verify_proofs
@@ -26,7 +26,7 @@ def _hex_file(path) -> str:
 @pytest.fixture(scope="module")
 def signer(spec):
     pair = read_json(VECTORS / "keyPair.json")
-    key = key_from_ed25519_secret(pair["privateKeyMultibase"])
+    key = TestSigner.from_ed25519_secret(pair["privateKeyMultibase"])
     assert key.public.to_multibase() == pair["publicKeyMultibase"]
     return key
 
@@ -139,7 +139,7 @@ def test_every_signed_vector_fails_when_a_value_changes(name, vector_engine):
 
 def _multikey_signers():
     pairs = read_json(VECTORS / "proof-set-chain" / "multiKeyPairs.json")
-    return {name: key_from_ed25519_secret(p["privateKeyMultibase"]) for name, p in pairs.items()}
+    return {name: TestSigner.from_ed25519_secret(p["privateKeyMultibase"]) for name, p in pairs.items()}
 
 
 def test_proof_set_and_chain_creation_matches_vectors(vector_engine):

@@ -2,7 +2,8 @@
 
 One named negative fixture per reason, each made by changing one thing in a
 freshly issued credential, asserting the check id, status and reason; and the
-same verdicts from ``microcred verify``.
+same verdicts from ``microcred verify`` (the verifier's own command, ``verifier.cli.verify``).
+Everything is signed with the verifier's proof stages (tests/verifier/signing_support.py).
 """
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
-from jwcrypto import jws as jose_jws
 from PIL import Image
 
-import issuer
-from issuer.cli import main as microcred
-from issuer.keys import generate_key
-from issuer.vc_jwt import sign_vc_jwt
 from tests.verifier.issuer_world import CREATED, V2, IssuerWorld, sample_credential
+from tests.verifier.signing_support import TestSigner, sign_credential_jwt, sign_data_integrity, sign_vc_jwt
 from verifier import verify_credential
+from verifier.cli import verify as verify_command
 from verifier.baked import bake_png, bake_svg
 from verifier.vc_jwt import jwt_claims_for
 
@@ -62,9 +60,7 @@ def _token(header: dict, payload: dict, sign=None) -> str:
 
 
 def _jws(payload: dict, key, kid: str) -> str:
-    token = jose_jws.JWS(json.dumps(payload).encode())
-    token.add_signature(key.to_jwcrypto(), alg="EdDSA", protected=json.dumps({"alg": "EdDSA", "kid": kid}))
-    return token.serialize(compact=True)
+    return sign_vc_jwt(payload, key, header={"alg": "EdDSA", "kid": kid})
 
 
 # ---------------------------------------------------------------- valid credentials
@@ -91,9 +87,9 @@ def test_a_credential_with_a_clear_status_bit_verifies(world):
 
 def test_proof_sets_need_one_issuer_key_and_every_proof_valid(world):
     signed = world.issue()
-    stranger = generate_key("ed25519")
+    stranger = TestSigner()
     stranger_vm = f"{stranger.public.to_did_key()}#{stranger.public.to_multibase()}"
-    both = issuer.sign_credential(signed, stranger, verification_method=stranger_vm, created=CREATED)
+    both = sign_data_integrity(signed, stranger, created=CREATED, verificationMethod=stranger_vm)
     assert verify(world, both).verified
     only_stranger = world.sign(world.unsigned(), key=stranger, vm=stranger_vm)
     assert verify(world, only_stranger).check("issuer_binding").reason == "key_not_controlled_by_issuer"
@@ -101,18 +97,18 @@ def test_proof_sets_need_one_issuer_key_and_every_proof_valid(world):
 
 @pytest.mark.parametrize("key_type,expected_alg", [("p256", "ES256"), ("ed25519", "EdDSA")])
 def test_did_key_issuers_with_other_key_types(key_type, expected_alg):
-    key = generate_key(key_type)
+    key = TestSigner.generate(key_type)
     did = key.public.to_did_key()
     credential = sample_credential()
     credential["issuer"]["id"] = did
-    token = issuer.sign_jwt(credential, key, verification_method=f"{did}#{did[8:]}")
+    token = sign_credential_jwt(credential, key, kid=f"{did}#{did[8:]}")
     report = verify_credential(token, now=NOW)
     assert report.verified, report.to_dict()
     assert report.check("proof").details["alg"] == expected_alg
 
 
 def test_an_rsa_key_published_by_an_https_issuer_signs_rs256(world):
-    rsa = generate_key("rsa")
+    rsa = TestSigner.generate("rsa")
     profile = world.server.url("/issuer")
     world.server.set_json("/issuer", {
         "@context": [V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
@@ -123,7 +119,7 @@ def test_an_rsa_key_published_by_an_https_issuer_signs_rs256(world):
     })
     credential = world.unsigned()
     credential["issuer"]["id"] = profile
-    report = verify(world, issuer.sign_jwt(credential, rsa, verification_method=f"{profile}#rsa-1"))
+    report = verify(world, sign_credential_jwt(credential, rsa, kid=f"{profile}#rsa-1"))
     assert report.verified, report.to_dict()
     assert report.summary["issuer"]["proven"] == profile   # the whole URL, never just the host
 
@@ -148,7 +144,7 @@ def _tampered(world):
 
 
 def _wrong_issuer_key(world):
-    attacker = generate_key("ed25519")
+    attacker = TestSigner()
     return world.sign(world.unsigned(), key=attacker, vm=f"{attacker.public.to_did_key()}#{attacker.public.to_multibase()}")
 
 
@@ -158,7 +154,7 @@ def _not_in_assertion_method(world):
 
 def _key_from_another_origin(world):
     other = world.other_origin()
-    key = generate_key("ed25519")
+    key = TestSigner()
     profile = world.server.url("/issuer")
     foreign_vm = other.url("/keys/1")
     other.set_json("/keys/1", {"@context": ["https://w3id.org/security/multikey/v1"], "id": foreign_vm,
@@ -201,7 +197,7 @@ def _suspended(world):
 
 
 def _status_list_from_another_issuer(world):
-    other = generate_key("ed25519")
+    other = TestSigner()
     other_did = other.public.to_did_key()
     url = world.publish_status_list("/status/foreign", issuer_did=other_did, key=other,
                                     vm=f"{other_did}#{other.public.to_multibase()}")
@@ -228,7 +224,7 @@ def _hs256(world):
 
 
 def _jwk_header_not_issuers(world):
-    return sign_vc_jwt(world.unsigned(), generate_key("ed25519"), embed_jwk=True)
+    return sign_credential_jwt(world.unsigned(), TestSigner(), embed_jwk=True)
 
 
 def _iss_not_issuer(world):
@@ -312,8 +308,8 @@ def test_cli_gives_the_same_verdict(world, name, tmp_path):
     make, check_id, status, reason = NEGATIVE[name]
     source = make(world)
     library = verify(world, source).to_dict()
-    result = CliRunner().invoke(microcred, [
-        "verify", _write(tmp_path, name, source), "--json", "--at", NOW.isoformat(),
+    result = CliRunner().invoke(verify_command, [
+        _write(tmp_path, name, source), "--json", "--at", NOW.isoformat(),
         "--allow-http-host", "127.0.0.1", "--ca-file", world.server.ca_file])
     report = json.loads(result.output)
     assert [(c["check"], c["status"], c["reason"]) for c in report["checks"]] == \
@@ -324,7 +320,7 @@ def test_cli_gives_the_same_verdict(world, name, tmp_path):
 
 def test_cli_human_output_and_exit_code_for_a_valid_credential(world, tmp_path):
     path = _write(tmp_path, "badge.json", world.issue())
-    result = CliRunner().invoke(microcred, ["verify", path, "--at", NOW.isoformat(), "--recipient-email",
+    result = CliRunner().invoke(verify_command, [path, "--at", NOW.isoformat(), "--recipient-email",
                                             "alex.rivera@example.com", "--allow-http-host", "127.0.0.1",
                                             "--ca-file", world.server.ca_file])
     assert result.exit_code == 0, result.output
@@ -361,7 +357,7 @@ def test_a_failing_credential_never_raises_and_misuse_does():
 
 
 def test_endorsements_are_verified_with_the_same_checks(world):
-    endorser = generate_key("ed25519")
+    endorser = TestSigner()
     endorser_did = endorser.public.to_did_key()
     endorsement = {
         "@context": [V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
@@ -373,8 +369,8 @@ def test_endorsements_are_verified_with_the_same_checks(world):
         "credentialSubject": {"id": "urn:uuid:a1b2c3d4-0000-4000-8000-00000000beef", "type": ["EndorsementSubject"],
                               "endorsementComment": "Well designed assessment."},
     }
-    signed_endorsement = issuer.sign_credential(endorsement, endorser, created=CREATED,
-                                                verification_method=f"{endorser_did}#{endorser_did[8:]}")
+    signed_endorsement = sign_data_integrity(endorsement, endorser, created=CREATED,
+                                             verificationMethod=f"{endorser_did}#{endorser_did[8:]}")
     credential = world.unsigned()
     credential["credentialSubject"]["achievement"]["endorsement"] = [signed_endorsement]
     report = verify(world, world.sign(credential))

@@ -1,21 +1,21 @@
 """What the W3C interoperability suites expect a verifier to reject and accept
 (../shared/research/vc-api-contract.md), VC 1.1 credentials, OB 2.0 hosted badges end
-to end, and every kind of credential microcred signs through the real ``microcred verify``."""
+to end, and every kind of signed credential through the verify command in its own process.
+
+Signed with the verifier's own proof stages (tests/verifier/signing_support.py); that the
+issuer's output verifies is tested in tests/issuer/test_signing_verifies.py."""
 from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-import issuer
-from issuer.keys import generate_key
 from tests.verifier.issuer_world import IssuerWorld, sample_credential
+from tests.verifier.signing_support import TestSigner, sign_credential_jwt, sign_data_integrity, sign_vc_jwt
 from verifier import verify_credential
 from verifier.fetcher import ResponseCache
 from verifier.proofs import eddsa_rdfc_2022
@@ -26,7 +26,7 @@ OB = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 
 
 def did_key_issuer():
-    key = generate_key("ed25519")
+    key = TestSigner()
     did = key.public.to_did_key()
     return key, did, f"{did}#{did[8:]}"
 
@@ -36,7 +36,7 @@ def signed():
     key, did, vm = did_key_issuer()
     credential = sample_credential()
     credential["issuer"]["id"] = did
-    return issuer.sign_credential(credential, key, verification_method=vm, created="2026-01-10T00:00:00Z")
+    return sign_data_integrity(credential, key, verificationMethod=vm, created="2026-01-10T00:00:00Z")
 
 
 def _proof_edit(edit):
@@ -93,8 +93,8 @@ def test_proof_sets_by_the_same_key_are_accepted():
     key, did, vm = did_key_issuer()
     credential = sample_credential()
     credential["issuer"]["id"] = did
-    once = issuer.sign_credential(credential, key, verification_method=vm, created="2026-01-10T00:00:00Z")
-    twice = issuer.sign_credential(once, key, verification_method=vm, created="2026-01-11T00:00:00Z")
+    once = sign_data_integrity(credential, key, verificationMethod=vm, created="2026-01-10T00:00:00Z")
+    twice = sign_data_integrity(once, key, verificationMethod=vm, created="2026-01-11T00:00:00Z")
     report = verify_credential(twice, now=NOW)
     assert report.verified, report.to_dict()
 
@@ -126,12 +126,12 @@ def test_vc_1_1_credentials_verify_and_expire_by_expiration_date():
                               "https://w3id.org/security/data-integrity/v2"]
     credential["issuer"]["id"] = did
     credential["issuanceDate"] = credential.pop("validFrom")
-    signed = issuer.sign_credential(credential, key, verification_method=vm, created="2026-01-10T00:00:00Z")
+    signed = sign_data_integrity(credential, key, verificationMethod=vm, created="2026-01-10T00:00:00Z")
     report = verify_credential(signed, now=NOW)
     assert report.verified, report.to_dict()
     assert report.check("parse").details["vc_version"] == "1.1"
-    expiring = issuer.sign_credential({**credential, "expirationDate": "2026-03-01T00:00:00Z"}, key,
-                                      verification_method=vm, created="2026-01-10T00:00:00Z")
+    expiring = sign_data_integrity({**credential, "expirationDate": "2026-03-01T00:00:00Z"}, key,
+                                   verificationMethod=vm, created="2026-01-10T00:00:00Z")
     assert verify_credential(expiring, now=NOW).check("validity").reason == "expired"
 
 
@@ -164,12 +164,14 @@ def test_a_hosted_open_badges_2_assertion_verifies_and_its_revocation_shows(http
 
 # ---------------------------------------------------------------- through the real command
 
-def _microcred() -> str:
-    return shutil.which("microcred") or str(Path(sys.executable).parent / "microcred")
+#: ``microcred verify`` is the verifier's click command (issuer.cli only mounts it); run it in
+#: its own process, as the installed command does, without loading the issuer package.
+VERIFY_COMMAND = [sys.executable, "-c", "from verifier.cli import verify; "
+                  "verify(prog_name='microcred verify')"]
 
 
 def _signed_variants(world: IssuerWorld) -> dict[str, str | dict]:
-    p256 = generate_key("p256")
+    p256 = TestSigner.generate("p256")
     p256_did = p256.public.to_did_key()
     es256_credential = sample_credential()
     es256_credential["issuer"]["id"] = p256_did
@@ -177,16 +179,16 @@ def _signed_variants(world: IssuerWorld) -> dict[str, str | dict]:
         "eddsa-rdfc-2022": world.sign(world.unsigned()),
         "eddsa-jcs-2022": world.sign(world.unsigned(), cryptosuite="eddsa-jcs-2022"),
         "jwt-eddsa": world.sign(world.unsigned(), cryptosuite="jwt"),
-        "jwt-es256": issuer.sign_jwt(es256_credential, p256, verification_method=f"{p256_did}#{p256_did[8:]}"),
+        "jwt-es256": sign_credential_jwt(es256_credential, p256, kid=f"{p256_did}#{p256_did[8:]}"),
     }
 
 
-def test_every_kind_of_signed_credential_round_trips_through_microcred_verify(https_server, tmp_path):
+def test_every_kind_of_signed_credential_round_trips_through_the_verify_command(https_server, tmp_path):
     world = IssuerWorld(https_server)
     for name, signed in _signed_variants(world).items():
         path = tmp_path / name
         path.write_text(signed if isinstance(signed, str) else json.dumps(signed))
-        done = subprocess.run([_microcred(), "verify", str(path), "--json", "--at", NOW.isoformat(),
+        done = subprocess.run([*VERIFY_COMMAND, str(path), "--json", "--at", NOW.isoformat(),
                                "--allow-http-host", "127.0.0.1", "--ca-file", https_server.ca_file],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, (name, done.stdout, done.stderr)
@@ -194,7 +196,7 @@ def test_every_kind_of_signed_credential_round_trips_through_microcred_verify(ht
         tampered = (signed.replace(".", ".x", 1) if isinstance(signed, str)
                     else json.dumps({**signed, "name": "Forged"}))
         path.write_text(tampered)
-        done = subprocess.run([_microcred(), "verify", str(path), "--at", NOW.isoformat(),
+        done = subprocess.run([*VERIFY_COMMAND, str(path), "--at", NOW.isoformat(),
                                "--allow-http-host", "127.0.0.1", "--ca-file", https_server.ca_file],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 1, (name, done.stdout, done.stderr)
@@ -202,8 +204,6 @@ def test_every_kind_of_signed_credential_round_trips_through_microcred_verify(ht
 
 
 def test_a_vcdm_1_1_jwt_with_a_vc_claim_verifies():
-    from jwcrypto import jws
-
     from verifier.vc_jwt import jwt_claims_for
 
     key, did, vm = did_key_issuer()
@@ -212,11 +212,9 @@ def test_a_vcdm_1_1_jwt_with_a_vc_claim_verifies():
     credential["issuer"]["id"] = did
     credential["issuanceDate"] = credential.pop("validFrom")
     payload = {**jwt_claims_for(credential), "vc": credential}
-    token = jws.JWS(json.dumps(payload).encode())
-    token.add_signature(key.to_jwcrypto(), alg="EdDSA", protected=json.dumps({"alg": "EdDSA", "kid": vm}))
-    report = verify_credential(token.serialize(compact=True), now=NOW)
+    token = sign_vc_jwt(payload, key, header={"alg": "EdDSA", "kid": vm})
+    report = verify_credential(token, now=NOW)
     assert report.verified, report.to_dict()
     forged = {**payload, "iss": "did:example:someone-else"}
-    token = jws.JWS(json.dumps(forged).encode())
-    token.add_signature(key.to_jwcrypto(), alg="EdDSA", protected=json.dumps({"alg": "EdDSA", "kid": vm}))
-    assert verify_credential(token.serialize(compact=True), now=NOW).check("proof").reason == "jwt_claims_mismatch"
+    token = sign_vc_jwt(forged, key, header={"alg": "EdDSA", "kid": vm})
+    assert verify_credential(token, now=NOW).check("proof").reason == "jwt_claims_mismatch"

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from importlib.resources import files
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,10 +28,9 @@ from jsonschema import Draft202012Validator
 from PIL import Image
 from werkzeug.serving import make_server
 
-import issuer
-from issuer.keys import generate_key
 from tests.http_fixtures import LoopbackServer, unused_port
 from tests.verifier.issuer_world import IssuerWorld
+from tests.verifier.signing_support import TestSigner, sign_data_integrity
 from verifier.baked import bake_png, bake_svg
 from verifier.fetcher import NetworkFetcher
 from verifier.web import create_app, verifier_blueprint
@@ -83,10 +83,11 @@ def revoked(world) -> dict:
 
 
 def did_key_signed(credential: dict) -> dict:
-    key = generate_key("ed25519")
+    key = TestSigner()
     did = key.public.to_did_key()
     credential["issuer"]["id"] = did
-    return issuer.sign_credential(credential, key, verification_method=f"{did}#{did[8:]}")
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")   # signed now, as the issuer does
+    return sign_data_integrity(credential, key, created=created, verificationMethod=f"{did}#{did[8:]}")
 
 
 def html(response) -> str:
@@ -383,7 +384,7 @@ def test_a_famous_name_signed_by_an_unknown_did_key_shows_the_did(client, world)
 
 
 def test_a_borrowed_issuer_id_is_not_proven(client, world):
-    attacker = generate_key("ed25519")
+    attacker = TestSigner()
     did = attacker.public.to_did_key()
     signed = world.sign(world.unsigned(), key=attacker, vm=f"{did}#{did[8:]}")   # claims the world's did:web
     response = client.post("/verify", data={"credential": json.dumps(signed)})
