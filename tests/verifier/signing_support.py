@@ -66,7 +66,7 @@ class TestSigner:
         self.key_type = actual
 
     @classmethod
-    def generate(cls, kind: str = "ed25519", *, bits: int = RSA_BITS) -> "TestSigner":
+    def generate(cls, kind: str = "ed25519", *, bits: int = RSA_BITS) -> TestSigner:
         """A new key: ``ed25519``, ``p256`` or ``rsa`` (``bits``, 3072 by default)."""
         kind = kind.lower().replace("-", "")
         if kind == "ed25519":
@@ -78,7 +78,7 @@ class TestSigner:
         raise ValueError(f"unknown key kind {kind!r}")
 
     @classmethod
-    def from_ed25519_secret(cls, value: str) -> "TestSigner":
+    def from_ed25519_secret(cls, value: str) -> TestSigner:
         """An Ed25519 key from a ``z3u2...`` private multibase (as the W3C vectors give it) or 64 hex."""
         if len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value):
             seed = bytes.fromhex(value)

@@ -22,8 +22,8 @@ from PIL import Image
 from tests.verifier.issuer_world import CREATED, V2, IssuerWorld, sample_credential
 from tests.verifier.signing_support import TestSigner, sign_credential_jwt, sign_data_integrity, sign_vc_jwt
 from verifier import verify_credential
-from verifier.cli import verify as verify_command
 from verifier.baked import bake_png, bake_svg
+from verifier.cli import verify as verify_command
 from verifier.vc_jwt import jwt_claims_for
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

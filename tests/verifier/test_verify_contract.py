@@ -166,8 +166,7 @@ def test_a_hosted_open_badges_2_assertion_verifies_and_its_revocation_shows(http
 
 #: ``microcred verify`` is the verifier's click command (issuer.cli only mounts it); run it in
 #: its own process, as the installed command does, without loading the issuer package.
-VERIFY_COMMAND = [sys.executable, "-c", "from verifier.cli import verify; "
-                  "verify(prog_name='microcred verify')"]
+VERIFY_COMMAND = [sys.executable, "-c", "from verifier.cli import verify; verify(prog_name='microcred verify')"]
 
 
 def _signed_variants(world: IssuerWorld) -> dict[str, str | dict]:
