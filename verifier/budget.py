@@ -26,9 +26,9 @@ that created it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator
 
 from .errors import CanonicalizationLimitError
 
@@ -51,7 +51,7 @@ class Deadline:
         clock: seconds as a float, monotonic; default the thread's CPU time.
     """
 
-    __slots__ = ("seconds", "_clock", "_end")
+    __slots__ = ("_clock", "_end", "seconds")
 
     def __init__(self, seconds: float = DEFAULT_SECONDS, *, clock: Clock = time.thread_time):
         if not seconds > 0:

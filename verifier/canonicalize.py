@@ -7,7 +7,12 @@ import json
 from .budget import Deadline, effective_deadline
 from .jsonld import JsonLdEngine, default_engine
 from .limits import check_jsonld_limits
-from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits, canonicalize_quads, dataset_quads
+from .rdfc import (
+    DEFAULT_LIMITS,
+    CanonicalizationLimits,
+    canonicalize_quads,
+    dataset_quads,
+)
 
 
 def canonicalize(document: dict, *, engine: JsonLdEngine | None = None,

@@ -9,7 +9,10 @@
   under a :class:`~verifier.budget.Deadline` (the one RDFC-1.0 uses too), checked
   at every node; pyld's node map, quadratic in the values of one property (it
   scans the values for duplicates), is replaced by an indexed one with the same
-  output (tests compare with plain pyld).
+  output (tests compare with plain pyld). Documents of more than
+  :data:`HEAVY_VALUES` values take turns, one at a time per engine, and let other
+  threads run every few milliseconds, so a flood of them cannot crowd out
+  ordinary credentials.
 * Caching: every :class:`JsonLdEngine` owns its resolved-context cache (pyld's own
   is process-wide and keyed by URL only) and memoizes context processing and IRI
   expansion by the identity of the (frozen, shared) active context. The shared
@@ -21,15 +24,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
 
-from .budget import Deadline, effective_deadline
+from .budget import Deadline, DeadlineExceededError, effective_deadline
 from .document_loader import DocumentLoader
 from .errors import CredentialError, DroppedTermError, JsonLdProcessingError
 from .limits import JSONLD_LIMITS, JsonLdLimits, check_jsonld_limits
@@ -40,8 +45,14 @@ IRI_MEMO_ENTRIES = 16_384
 IRI_MEMO_BYTES = 2 * 1024 * 1024
 CANONICAL_MEMO_ENTRIES = 64
 CANONICAL_MEMO_BYTES = 8 * 1024 * 1024
+# Documents with more JSON values than this take turns (one at a time per engine), so a
+# flood of large documents cannot crowd out ordinary credentials (a few hundred values).
+HEAVY_VALUES = 2_000
+HEAVY_WAIT_SECONDS = 10.0
 _TRUSTED_ACTIVE_ENTRIES = 4_096
 _TICK_STRIDE = 8
+_YIELD_EVERY = 0.002   # a large document's thread lets others run after this much work ...
+_YIELD_FOR = 0.0002    # ... for this long
 
 
 def _is_absolute_iri(value: str) -> bool:
@@ -124,7 +135,7 @@ class _NoProcessedCache:
 class _EngineContextResolver(ContextResolver):
     """pyld's resolver, but only documents the loader served are cached beyond the call."""
 
-    def __init__(self, engine: "JsonLdEngine"):
+    def __init__(self, engine: JsonLdEngine):
         super().__init__(engine._resolved_cache, engine.loader)
         self._engine = engine
         self._fetched: set[str] = set()
@@ -174,12 +185,14 @@ def _freeze(value: Any) -> Any:
 
 
 class _SafeProcessor(_pyld.JsonLdProcessor):
+    _per_value = False  # deadline checks at every value, not only at every node object
+
     """pyld's processor with safe-mode checks, deadline checks, bounded memos and a linear node map.
 
     One per engine and thread; :meth:`call` brackets one public operation.
     """
 
-    def __init__(self, engine: "JsonLdEngine"):
+    def __init__(self, engine: JsonLdEngine):
         super().__init__(on_property_dropped=self._on_dropped)
         self._engine = engine
         self._deadline: Deadline | None = None
@@ -190,6 +203,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):
 
     @contextmanager
     def call(self, deadline: Deadline) -> Iterator[None]:
+        """One public operation under ``deadline``."""
         self._deadline = deadline
         self._ticks = 0
         try:
@@ -279,6 +293,8 @@ class _SafeProcessor(_pyld.JsonLdProcessor):
     def _add(self, subject: dict, prop: str, value: Any, allow_duplicate: bool) -> None:
         """``JsonLdProcessor.add_value(subject, prop, value, {'propertyIsArray': True, ...})``
         for one non-array value, with duplicates found in a set instead of a scan."""
+        if self._per_value:
+            self._tick()
         key = None if allow_duplicate else _value_key(value)
         if key is not None:
             seen = self._seen.get((id(subject), prop))
@@ -383,6 +399,40 @@ class _SafeProcessor(_pyld.JsonLdProcessor):
                                           active_property=property_)
 
 
+class _LargeDocumentProcessor(_SafeProcessor):
+    """For documents over :data:`HEAVY_VALUES` values: checks the deadline at every value (a
+    node may hold thousands) and, every :data:`_YIELD_EVERY` seconds of work, sleeps a moment so
+    that threads verifying ordinary credentials get the GIL at once instead of after the
+    interpreter's 5 ms switch interval."""
+
+    _per_value = True
+
+    def __init__(self, engine: JsonLdEngine):
+        super().__init__(engine)
+        self._last_yield = time.monotonic()
+
+    def _expand_value(self, *args, **kwargs):
+        self._tick()
+        return super()._expand_value(*args, **kwargs)
+
+    def _tick(self) -> None:
+        self._ticks -= 1
+        if self._ticks <= 0:
+            self._ticks = _TICK_STRIDE
+            if self._deadline is not None:
+                self._deadline.check()
+            now = time.monotonic()
+            if now - self._last_yield > _YIELD_EVERY:
+                time.sleep(_YIELD_FOR)
+                self._last_yield = time.monotonic()
+
+    @contextmanager
+    def call(self, deadline: Deadline) -> Iterator[None]:
+        self._last_yield = time.monotonic()
+        with super().call(deadline):
+            yield
+
+
 def _relative(kind: str, value: str) -> DroppedTermError:
     return DroppedTermError(
         f"the {kind} {value!r} is not an absolute IRI (an undefined term or a relative "
@@ -420,7 +470,7 @@ def _check_expanded(node: Any) -> None:
 
 def _unwrap(exc: BaseException) -> CredentialError:
     """Our own error from inside pyld's wrapping, or a JsonLdProcessingError."""
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, CredentialError):
             return seen
@@ -429,7 +479,7 @@ def _unwrap(exc: BaseException) -> CredentialError:
 
 
 def _describe(exc: BaseException) -> str:
-    messages = []
+    messages: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(messages) < 4:
         text = str(seen.args[0]) if seen.args else type(seen).__name__
@@ -453,7 +503,7 @@ class JsonLdEngine:
         self.canonical_memo: BoundedMemo | None = (
             BoundedMemo(CANONICAL_MEMO_ENTRIES, CANONICAL_MEMO_BYTES, lambda text: 64 + len(text))
             if remember_canonical else None)
-        self._resolved_cache = LRUCache(maxsize=256)  # URL -> resolved contexts; only what the loader served
+        self._resolved_cache: LRUCache = LRUCache(maxsize=256)  # URL -> resolved contexts; only what the loader served
         self._ctx_memo = BoundedMemo(CONTEXT_MEMO_ENTRIES, CONTEXT_MEMO_BYTES, _active_ctx_bytes)
         self._iri_memo = BoundedMemo(IRI_MEMO_ENTRIES, IRI_MEMO_BYTES, _iri_bytes)
         self._trusted_docs: dict[str, tuple[Any, frozenset[int]]] = {}
@@ -462,6 +512,7 @@ class JsonLdEngine:
         self._trusted_active: OrderedDict[int, Any] = OrderedDict()
         self._trust_lock = threading.Lock()
         self._local = threading.local()
+        self._heavy_turn = threading.Lock()
         initial = _pyld.JsonLdProcessor()._get_initial_context({"processingMode": "json-ld-1.1"})
         self._trust_active(initial)
 
@@ -469,7 +520,7 @@ class JsonLdEngine:
 
     def _trust_document(self, url: str, context: Any) -> None:
         ids = []
-        terms = set()
+        terms: set[str] = set()
         stack = [context]
         while stack:
             value = stack.pop()
@@ -509,10 +560,12 @@ class JsonLdEngine:
 
     # operations
 
-    def _processor(self) -> _SafeProcessor:
-        proc = getattr(self._local, "processor", None)
+    def _processor(self, large: bool = False) -> _SafeProcessor:
+        name = "large_processor" if large else "processor"
+        proc = getattr(self._local, name, None)
         if proc is None:
-            proc = self._local.processor = _SafeProcessor(self)
+            proc = (_LargeDocumentProcessor if large else _SafeProcessor)(self)
+            setattr(self._local, name, proc)
         return proc
 
     def _options(self) -> dict:
@@ -525,13 +578,28 @@ class JsonLdEngine:
 
     def _run(self, operation: Callable[[_SafeProcessor, dict], Any], document: dict,
              options: dict, deadline: Deadline | None) -> Any:
-        check_jsonld_limits(document, self.limits)
-        proc = self._processor()
+        values = check_jsonld_limits(document, self.limits)
+        proc = self._processor(large=values > HEAVY_VALUES)
         try:
-            with proc.call(effective_deadline(deadline)):
+            with self._turn(values), proc.call(effective_deadline(deadline)):
                 return operation(proc, options)
         except Exception as exc:  # pyld raises many kinds; report ours or a clear one
             raise _unwrap(exc) from exc
+
+    @contextmanager
+    def _turn(self, values: int) -> Iterator[None]:
+        """Large documents (over :data:`HEAVY_VALUES` values) are processed one at a time."""
+        if values <= HEAVY_VALUES:
+            yield
+            return
+        if not self._heavy_turn.acquire(timeout=HEAVY_WAIT_SECONDS):
+            raise DeadlineExceededError(
+                f"the verifier was busy with other large documents for {HEAVY_WAIT_SECONDS:g} s",
+                details={"values": values})
+        try:
+            yield
+        finally:
+            self._heavy_turn.release()
 
     def expand(self, document: dict, *, deadline: Deadline | None = None) -> list:
         """Expanded form of ``document`` (safe mode).

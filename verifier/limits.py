@@ -156,14 +156,19 @@ class _Walk:
                               "inline_context_bytes", lim.max_inline_context_bytes)
 
 
-def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> None:
+def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> int:
     """Refuse a JSON-LD document that any cap of ``limits`` does not allow, before JSON-LD work.
 
     Args:
         document: the parsed JSON (not modified).
         limits: the caps (default :data:`JSONLD_LIMITS`).
 
+    Returns:
+        The number of JSON values in ``document`` (what the cost of JSON-LD work grows with).
+
     Raises:
         DocumentTooComplexError: the message names the cap, ``details["limit"]`` too.
     """
-    _Walk(limits).run(document)
+    walk = _Walk(limits)
+    walk.run(document)
+    return walk.values

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from pyld.canon import permutations  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
+from pyld.canon import (
+    permutations,  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
+)
 
 from .budget import Deadline, effective_deadline
 from .errors import CanonicalizationLimitError
@@ -41,7 +43,7 @@ DEFAULT_LIMITS = CanonicalizationLimits()
 class _Issuer:
     """Identifier Issuer (RDFC-1.0 section 4.5)."""
 
-    __slots__ = ("prefix", "issued", "order")
+    __slots__ = ("issued", "order", "prefix")
 
     def __init__(self, prefix: str):
         self.prefix = prefix
@@ -56,7 +58,7 @@ class _Issuer:
             self.order.append(existing)
         return issued
 
-    def clone(self) -> "_Issuer":
+    def clone(self) -> _Issuer:
         copy = _Issuer(self.prefix)
         copy.issued = dict(self.issued)
         copy.order = list(self.order)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import pytest
 
 from verifier.budget import (
-    Deadline, DeadlineExceededError, current_deadline, deadline_scope, effective_deadline,
+    Deadline,
+    DeadlineExceededError,
+    current_deadline,
+    deadline_scope,
+    effective_deadline,
 )
 from verifier.canonicalize import canonicalize
 from verifier.errors import CanonicalizationLimitError
@@ -104,3 +108,20 @@ def test_without_a_deadline_each_call_gets_a_fresh_default():
     assert effective_deadline().seconds == 2.0
     assert effective_deadline(seconds=0.5).seconds == 0.5
     assert "did:example:learner" in canonicalize(credential(items=3))
+
+
+def test_large_documents_take_turns_and_do_not_wait_forever(monkeypatch):
+    """Over HEAVY_VALUES values a document waits for its turn (one at a time); the wait is bounded."""
+    from verifier import jsonld
+    engine = JsonLdEngine()
+    monkeypatch.setattr(jsonld, "HEAVY_WAIT_SECONDS", 0.01)
+    large = credential(items=jsonld.HEAVY_VALUES // 2)
+    assert engine.expand(large)
+    engine._heavy_turn.acquire()  # another large document is being processed
+    try:
+        assert engine.expand(credential(items=5))  # ordinary documents never wait
+        with pytest.raises(DeadlineExceededError, match="busy with other large documents"):
+            engine.expand(large)
+    finally:
+        engine._heavy_turn.release()
+    assert engine.expand(large)

@@ -180,6 +180,7 @@ def _plain_node_map(expanded: list) -> dict:
 
 def test_the_linear_node_map_equals_pyld_on_every_vector_and_example(vector_engine):
     from pyld.identifier_issuer import IdentifierIssuer
+
     from verifier.budget import Deadline
     compared = 0
     for name, doc in _documents_for_equality() + [("many values", _many_values(400))]:

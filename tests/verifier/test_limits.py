@@ -10,7 +10,11 @@ from tests.support import example_credentials, read_json
 from verifier.canonicalize import canonicalize
 from verifier.jsonld import JsonLdEngine
 from verifier.limits import (
-    JSONLD_LIMITS, DocumentTooComplexError, JsonLdLimits, check_jsonld_limits, check_structure,
+    JSONLD_LIMITS,
+    DocumentTooComplexError,
+    JsonLdLimits,
+    check_jsonld_limits,
+    check_structure,
 )
 
 V2 = "https://www.w3.org/ns/credentials/v2"
