@@ -40,6 +40,7 @@ from . import multiformats as mf
 from .errors import CredentialError, KeyFormatError
 from .fetcher import FetchError, Fetcher, host_allowed, strict_json_loads
 from .keys import b64url_decode, did_key_document, public_key_from_jwk
+from .urls import origin
 
 __all__ = ["KeyResolutionError", "did_web_url", "resolve_did", "split_did_url", "fetch_key_document",
            "DID_ACCEPT", "MAX_DID_LENGTH"]
@@ -177,11 +178,6 @@ def _did_jwk(did: str, msid: str) -> dict:
     return document
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-
-
 def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: int, what: str) -> object:
     """Fetch and strictly parse a DID / key / controller document.
 
@@ -193,7 +189,7 @@ def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: in
     """
     try:
         response = fetcher.fetch(url, accept=accept, max_bytes=max_bytes)
-        if _origin(response.final_url) != _origin(url):
+        if origin(response.final_url) != origin(url):
             raise KeyResolutionError(
                 f"The {what} at {url} redirected to another site ({response.final_url}); keys must be "
                 "served from the same origin.", code="key_from_another_origin",

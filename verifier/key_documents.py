@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from .accessors import as_list, types_of
 from .did import KeyResolutionError
 from .errors import KeyFormatError, KeyTypeMismatchError
 from .keys import ED25519, P256, RSA, PublicKey, public_key_from_jwk, public_key_from_multibase
+from .urls import origin
 
 MAX_REFERENCE_LENGTH = 2048
 RELATIONSHIPS = ("assertionMethod", "authentication", "keyAgreement", "capabilityInvocation",
@@ -59,24 +60,6 @@ def key_error(code: str, message: str, **details) -> KeyResolutionError:
     return KeyResolutionError(message, code=code, details={k: v for k, v in details.items() if v is not None})
 
 
-def origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL (default ports omitted), else None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except (ValueError, TypeError):
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == (443 if scheme == "https" else 80):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
 def without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
@@ -90,12 +73,6 @@ def absolute(ref: object, doc_id: str) -> str | None:
     if _SCHEME.match(ref):
         return ref
     return None
-
-
-def _as_list(value: object) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _inside(method_id: str, doc_id: str) -> bool:
@@ -112,7 +89,7 @@ def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
     """
     found: list[tuple[str, dict]] = []
     for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS):
-        for entry in _as_list(doc.get(prop)):
+        for entry in as_list(doc.get(prop)):
             if not isinstance(entry, dict):
                 continue
             method_id = absolute(entry.get("id"), doc_id)
@@ -128,7 +105,7 @@ def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
 def _referenced_ids(doc: dict, doc_id: str, props: tuple[str, ...]) -> tuple[str, ...]:
     listed: list[str] = []
     for prop in props:
-        for entry in _as_list(doc.get(prop)):
+        for entry in as_list(doc.get(prop)):
             method_id = absolute(entry.get("id") if isinstance(entry, dict) else entry, doc_id)
             if method_id is not None and method_id not in listed:
                 listed.append(method_id)
@@ -154,15 +131,12 @@ def controller_of(vm: dict) -> object:
     return vm.get("controller", vm.get("owner"))
 
 
-def _types(vm: dict) -> set[str]:
-    return {t for t in _as_list(vm.get("type")) if isinstance(t, str)}
-
-
 def _is_ob2_key(vm: dict) -> bool:
-    return "CryptographicKey" in _types(vm)
+    return "CryptographicKey" in set(types_of(vm))
 
 
-def _pem_key(pem: object, where: str) -> PublicKey:
+def pem_public_key(pem: object, where: str) -> PublicKey:
+    """The key of an OB 2.0 ``CryptographicKey``'s ``publicKeyPem`` (Ed25519, P-256 or RSA); ``unsupported_key``."""
     if not isinstance(pem, str) or len(pem) > 16384:
         raise key_error("unsupported_key", f"{where}: publicKeyPem is not a PEM string.", method=where)
     try:
@@ -201,7 +175,7 @@ def public_key_of_method(vm: dict, where: str) -> PublicKey:
     with ``publicKeyBase58``. Exactly one key property; anything
     else is ``unsupported_key``.
     """
-    types = _types(vm)
+    types = set(types_of(vm))
     material = [p for p in KEY_MATERIAL if p in vm]
     try:
         if len(material) != 1:
@@ -221,7 +195,7 @@ def public_key_of_method(vm: dict, where: str) -> PublicKey:
                 raise key_error("unsupported_key", f"{where}: publicKeyJwk is not a JSON object.", method=where)
             return public_key_from_jwk(jwk)
         if material == ["publicKeyPem"] and types <= {"CryptographicKey"}:
-            return _pem_key(vm["publicKeyPem"], where)
+            return pem_public_key(vm["publicKeyPem"], where)
         if types == {"Ed25519VerificationKey2018"} and material == ["publicKeyBase58"]:
             return _base58_ed25519_key(vm["publicKeyBase58"], where)
     except (KeyFormatError, KeyTypeMismatchError) as exc:

@@ -69,10 +69,12 @@ import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
 
+from .accessors import types_of
+from .dates import DateError, parse_datetime
 from .errors import CredentialError
 
 PASSED, FAILED, INDETERMINATE, SKIPPED = "passed", "failed", "indeterminate", "skipped"
@@ -331,7 +333,7 @@ class _Checker:
         try:
             if not isinstance(entry, dict):
                 raise _Stop("malformed_status", error="a status entry is not a JSON object")
-            kind = _entry_kind(entry.get("type"))
+            kind = _entry_kind(entry)
             details["type"] = kind
             if kind in _LIST_TYPES:
                 purpose, status, reason, extra = self._check_bitstring(entry, kind, details)
@@ -405,7 +407,7 @@ class _Checker:
 
     def _check_list_shape(self, document: dict, kind: str, url: str) -> dict:
         credential_type, subject_type = _LIST_TYPES[kind]
-        if credential_type not in _types(document.get("type")):
+        if credential_type not in types_of(document):
             raise _Stop("status_list_mismatch", expected_type=credential_type,
                         error=f"the status list is not a {credential_type}")
         if "id" in document and document["id"] != url:
@@ -416,7 +418,7 @@ class _Checker:
             subject = subject[0]
         if not isinstance(subject, dict):
             raise _Stop("malformed_status_list", error="the status list has no single credentialSubject")
-        if subject_type not in _types(subject.get("type")):
+        if subject_type not in types_of(subject):
             raise _Stop("status_list_mismatch", expected_type=subject_type,
                         error=f"the status list's subject is not a {subject_type}")
         expected, found = _issuer_id(self.credential), _issuer_id(document)
@@ -502,26 +504,16 @@ def _passed_message(purpose: str | None, details: dict) -> str:
 # --------------------------------------------------------------------------- parsing helpers
 
 _INDEX = re.compile(r"(0|[1-9][0-9]*)\Z")
-_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
-                       r"(Z|[+-][0-9]{2}:[0-9]{2})?\Z")
 
 
-def _entry_kind(value: object) -> str | None:
-    types = _types(value)
+def _entry_kind(entry: dict) -> str | None:
+    types = set(types_of(entry))
     for known in (BITSTRING_ENTRY, STATUS_LIST_2021_ENTRY, REVOCATION_LIST_1EDTECH):
         if known in types:
             return known
     if not types:
         return None
     return sorted(types)[0]
-
-
-def _types(value: object) -> set[str]:
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, list):
-        return {t for t in value if isinstance(t, str)}
-    return set()
 
 
 def _parse_index(value: object) -> int:
@@ -589,16 +581,7 @@ def _issuer_id(document: dict) -> str | None:
 
 
 def _parse_datetime(value: object, name: str) -> datetime:
-    match = _DATETIME.match(value) if isinstance(value, str) else None
-    if not match:
-        raise _Stop("malformed_status_list", error=f"the status list's {name} is not a date-time")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                          int((fraction or "0")[:6].ljust(6, "0")), tzinfo=timezone.utc)
-    except ValueError:
+        return parse_datetime(value, require_zone=False)
+    except DateError:
         raise _Stop("malformed_status_list", error=f"the status list's {name} is not a date-time") from None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-    return moment

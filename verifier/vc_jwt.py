@@ -29,17 +29,14 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .dates import DateError, parse_datetime
 from .errors import CredentialError
 
 REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "jti", "sub", "nbf", "exp")
 _STRING_CLAIMS = ("iss", "jti", "sub")
 _DATE_CLAIMS = ("nbf", "exp")
 
-_DATETIME = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[Tt]"
-    r"(?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?"
-    r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})"
-)
+_FRACTION = re.compile(r"\.([0-9]+)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -55,32 +52,19 @@ def numeric_date(value: Any, field: str, *, truncate: bool = False) -> int:
     """
     if not isinstance(value, str):
         raise _invalid(f"{field} must be a date-time string, got {type(value).__name__}.")
-    m = _DATETIME.fullmatch(value)
-    if not m:
-        raise _invalid(
-            f"{field} {value!r} is not a date-time with a time zone "
-            "(expected e.g. 2024-01-01T00:00:00Z)."
-        )
-    if m["frac"] and m["frac"].strip("0") and not truncate:
+    try:
+        # RFC 3339 allows a lower-case "t" and "z"; the digits are unchanged by upper()
+        dt = parse_datetime(value.upper(), require_zone=True)
+    except DateError as exc:
+        raise _invalid(f"{field} {value!r} is not a date-time with a time zone "
+                       f"(expected e.g. 2024-01-01T00:00:00Z): {exc}.") from None
+    fraction = _FRACTION.search(value)
+    if fraction and fraction[1].strip("0") and not truncate:
         raise _invalid(
             f"{field} {value!r} has fractional seconds; a VC-JWT NumericDate is whole "
             "seconds, so the date would not round-trip. Use whole seconds."
         )
-    tz = m["tz"].upper()
-    try:
-        if tz == "Z":
-            tzinfo = timezone.utc
-        else:
-            sign = 1 if tz[0] == "+" else -1
-            hours, minutes = int(tz[1:3]), int(tz[4:6])
-            if minutes > 59:
-                raise ValueError("time zone minutes out of range")
-            tzinfo = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        dt = datetime(int(m["y"]), int(m["mo"]), int(m["d"]),
-                      int(m["h"]), int(m["mi"]), int(m["s"]), tzinfo=tzinfo)
-    except ValueError as exc:
-        raise _invalid(f"{field} {value!r} is not a valid date-time: {exc}.") from exc
-    return (dt - _EPOCH) // timedelta(seconds=1)
+    return (dt.replace(microsecond=0) - _EPOCH) // timedelta(seconds=1)
 
 
 def _issuer_id(credential: dict) -> str:

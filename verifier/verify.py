@@ -187,14 +187,11 @@ def _verify_jwt(token: str, v: Verification) -> None:
 # ---------------------------------------------------------------- Open Badges 2.0
 
 def _verify_ob2(document: dict | str, v: Verification) -> None:
-    result = verify_ob2(document, fetch_json=lambda url: v.fetcher.fetch_json(
-        url, accept="application/ld+json, application/json;q=0.9"), now=v.now, recipient=v.recipient)
-    for check in result.checks:
-        v.add(CheckResult(check.check, check.status, check.message, check.reason, dict(check.details)))
+    found = verify_ob2(document, v)
     v.summary["format"] = "ob2"
-    badge, issuer = result.badge or {}, result.issuer or {}
+    badge, issuer = found.badge or {}, found.issuer or {}
     v.summary["name"] = badge.get("name")
     v.summary["issuer"] = {"id": issuer.get("id"), "name_as_claimed": issuer.get("name")}
-    if result.verified and isinstance(issuer.get("id"), str):
+    if VerificationReport(list(v.results)).verified and isinstance(issuer.get("id"), str):
         v.summary["issuer"]["proven"] = proven_identity(issuer["id"])
     v.summary["achievement"] = {"id": badge.get("id"), "name": badge.get("name"), "type": "BadgeClass"}

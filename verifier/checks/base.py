@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..accessors import as_list, types_of
 from ..errors import CredentialError
 from ..fetcher import Fetcher
 from ..jsonld import JsonLdEngine
@@ -25,6 +26,9 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
 MAX_PROOFS = 4
 MAX_ENDORSEMENTS = 8
+
+__all__ = ["Options", "Verification", "as_list", "from_error", "issuer_id", "passed", "reported", "skipped",
+           "types_of"]
 
 
 @dataclass(frozen=True)
@@ -83,24 +87,8 @@ def from_error(check: CheckId, exc: CredentialError, *, status: Status | None = 
     return reported(check, exc.code, str(exc), status=status, **exc.details)
 
 
-def types_of(document: dict) -> list[str]:
-    """The string members of a document's ``type`` (a string or a list)."""
-    value = document.get("type")
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [t for t in value if isinstance(t, str)]
-    return []
-
-
 def issuer_id(credential: dict) -> str | None:
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
     return issuer if isinstance(issuer, str) else None
-
-
-def as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

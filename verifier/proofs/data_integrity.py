@@ -14,11 +14,11 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
+from ..dates import is_datetime_stamp
 from ..errors import (
     CredentialError,
     MalformedProofError,
@@ -31,12 +31,6 @@ from ..validity import CLOCK_SKEW, ValidityError, parse_datetime
 VERIFIED = "verified"
 FAILED = "failed"
 UNSUPPORTED = "unsupported"
-
-# XML Schema dateTimeStamp: a dateTime that carries a time zone offset.
-_DATETIME_STAMP = re.compile(
-    r"^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?"
-    r"(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$"
-)
 
 KeyResolver = Callable[[str], object]  # verification method URL -> verifier.keys.PublicKey
 
@@ -109,10 +103,6 @@ class ProofSetResult:
             unsupported = self.with_status(UNSUPPORTED)
             return unsupported[0].error if unsupported else None
         return None
-
-
-def is_datetime_stamp(value: object) -> bool:
-    return isinstance(value, str) and bool(_DATETIME_STAMP.match(value))
 
 
 def split_proofs(document: dict) -> tuple[dict, list[dict]]:
