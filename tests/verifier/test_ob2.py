@@ -130,14 +130,14 @@ ISSUER = {
 
 
 def hosted_web(assertion: dict | None = None, *, issuer: dict | None = None, badge: dict | None = None,
-               **extra) -> FakeWeb:
+               policy: FetchPolicy = FetchPolicy(), **extra) -> FakeWeb:
     documents = {
         ASSERTION_ID: assertion if assertion is not None else hosted_assertion(),
         BADGE_ID: badge if badge is not None else BADGE,
         ISSUER_ID: issuer if issuer is not None else ISSUER,
     }
     documents.update(extra)
-    return FakeWeb(documents)
+    return FakeWeb(documents, policy=policy)
 
 
 def test_hosted_valid():
@@ -727,3 +727,44 @@ def test_is_ob2():
     assert not is_ob2("a.b.c")
     assert not is_ob2(None)
     assert not is_ob2([hosted_assertion()])
+
+
+# --------------------------------------------------------------------------- #
+# --allow-http-host reaches Open Badges 2.0 (a plain-http loopback server)
+# --------------------------------------------------------------------------- #
+def _serve_hosted_badge(server) -> dict:
+    base = server.base_url
+    issuer = dict(ISSUER, id=f"{base}/issuer", url=base)
+    badge = dict(BADGE, id=f"{base}/badge", issuer=issuer["id"])
+    assertion = hosted_assertion(id=f"{base}/assertion", badge=badge["id"])
+    for path, document in (("/issuer", issuer), ("/badge", badge), ("/assertion", assertion)):
+        server.set_json(path, document)
+    return assertion
+
+
+def test_allow_http_host_reaches_ob2(http_server):
+    from verifier import verify_credential
+
+    assertion = _serve_hosted_badge(http_server)
+    allowed = FetchPolicy(allow_hosts=frozenset({http_server.host}))
+    for source in (assertion["id"], assertion):
+        report = verify_credential(source, now=NOW, policy=allowed, recipient=EMAIL)
+        assert report.verified, report.to_dict()["checks"]
+        assert report.summary["format"] == "ob2"
+    assert http_server.hits("/issuer") >= 1
+
+    refused = verify_credential(assertion, now=NOW, policy=FetchPolicy())
+    assert (refused.check("fetch").status, refused.check("fetch").reason) == ("failed", "not_https_url")
+    other_host = FetchPolicy(allow_hosts=frozenset({"example.org"}))
+    refused = verify_credential(assertion, now=NOW, policy=other_host)
+    assert refused.check("fetch").reason == "not_https_url"
+
+
+def test_http_only_for_the_allowed_host():
+    """With example.org allowed, an http badge on example.net is still refused (https only)."""
+    badge_url = "http://example.net/badge.json"
+    web = hosted_web(hosted_assertion(badge=badge_url), policy=FetchPolicy(allow_hosts=frozenset({"example.org"})))
+    web.documents[badge_url] = dict(BADGE, id=badge_url)
+    result = ob2(hosted_assertion(badge=badge_url), fetch_json=web, now=NOW)
+    assert statuses(result)["fetch"] == ("failed", "not_https_url")
+    assert badge_url not in web.calls
