@@ -44,8 +44,11 @@ def subject_identities(subject: dict) -> list[tuple[str, bool, str | None]]:
         found.append((subject["id"], False, None))
     identifiers = subject.get("identifier") or []
     for entry in identifiers if isinstance(identifiers, list) else [identifiers]:
-        if isinstance(entry, dict) and isinstance(entry.get("identityHash"), str):
-            found.append((entry["identityHash"], bool(entry.get("hashed")), entry.get("salt")))
+        if not isinstance(entry, dict) or not isinstance(entry.get("identityHash"), str):
+            continue
+        salt = entry.get("salt")
+        if salt is None or isinstance(salt, str):    # any other salt names nobody
+            found.append((entry["identityHash"], bool(entry.get("hashed")), salt))
     return found
 
 

@@ -49,7 +49,11 @@ def read_source(source: Any, v: Verification) -> Parsed:
             return Parsed("ob2" if _jws_carries_ob2(text) else "jwt", text)
         if len(text) > MAX_JSON_BYTES:
             raise CredentialError("the JSON is larger than 2 MiB", code="too_large")
-        return read_source(parse_json_object(text.encode("utf-8")), v)
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CredentialError("the text holds a lone surrogate (not valid Unicode)", code="not_json") from exc
+        return read_source(parse_json_object(raw), v)
     data = bytes(source)
     if len(data) > MAX_INPUT_BYTES:
         raise CredentialError("the input is larger than 10 MiB", code="too_large")

@@ -3,7 +3,9 @@
 Role: the one parser for JSON the verifier did not write (DID documents, keys, status lists,
 credentials fetched by URL). Threat model: an attacker-controlled document may rely on
 parser differences (duplicate members, NaN, a byte-order mark) to mean one thing to us and
-another to other verifiers, or nest deeply to exhaust the stack; all of these are refused.
+another to other verifiers, or nest deeply to exhaust the stack; all of these are refused. So
+is a lone surrogate (``"\\ud800"`` without its pair): valid JSON text, but not Unicode text,
+which would crash the first code that encodes it (canonicalization, a report, a web page).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ __all__ = ["MAX_JSON_DEPTH", "strict_json_loads"]
 
 MAX_JSON_DEPTH = 64
 _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _no_duplicates(pairs: list) -> dict:
@@ -47,7 +51,7 @@ def strict_json_loads(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object
     """Parse UTF-8 JSON strictly; raise ``ValueError`` on anything ambiguous.
 
     Refused: invalid UTF-8, a byte-order mark, NaN / Infinity, duplicate object members,
-    nesting deeper than ``max_depth``.
+    nesting deeper than ``max_depth``, a lone surrogate in a string or member name.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         raise ValueError("a byte-order mark before the JSON text")
@@ -55,6 +59,26 @@ def strict_json_loads(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object
     if not _json_depth_ok(text, max_depth):
         raise ValueError(f"JSON nests deeper than {max_depth} levels")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except RecursionError as exc:  # pragma: no cover - the depth scan prevents it
         raise ValueError("JSON nests too deeply") from exc
+    # UTF-8 input cannot hold a surrogate, so only a \uD800-\uDFFF escape can make one
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
+        raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff without its pair): not Unicode text")
+    return value
+
+
+def _holds_lone_surrogate(value: object) -> bool:
+    """Whether a parsed value has a surrogate code point left (escaped pairs were joined)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
