@@ -26,8 +26,10 @@ what type-specific processors in other verifiers assume. The rules:
    ``@context`` object may only *add* terms for new vocabulary, as VC 2.0 §4.2 allows (the W3C
    suite issues ``{"ExampleVerifiableCredential": "https://example.org/#ExampleVerifiableCredential"}``).
    Each term maps to an absolute IRI (a string, or ``{"@id", "@type"?, "@container"?}``) that
-   is not vocabulary a bundled context names, that does not end with a gen-delim (so it can
-   never serve as a prefix, JSON-LD 1.1 §4.1.5), and whose name is not a bundled term. An
+   does not end with a gen-delim (so it can never serve as a prefix, JSON-LD 1.1 §4.1.5). A term
+   for vocabulary a bundled context names must carry the name that context gives it (VC 1.1
+   credentials define ``name`` as schema:name, which VC 2.0 names the same way), and a name the
+   checks read (``validUntil``, ``credentialStatus``...) may not be given another meaning. An
    ``@vocab`` may not cover bundled vocabulary. ``@base``, ``@import``, ``@propagate``,
    ``@prefix``, ``@reverse``, ``@nest``, scoped contexts and ``null`` are refused. Strings in
    ``@context`` must be bundled contexts (checked by the contexts check).
@@ -161,13 +163,29 @@ def _check_inline_context(context: dict, where: str, vocab: BundledVocabulary) -
                               "an inline @vocab may only name a new vocabulary, not one the bundled contexts define",
                               here)
             continue
-        if ":" in term or term in vocab.terms or term in vocab.keyword_aliases:
+        if ":" in term or term in vocab.keyword_aliases:
             raise _refuse("inline_context_alias",
-                          f"an inline @context may only add new plain terms; {term[:200]!r} is not one", here)
-        _check_inline_definition(definition, here, vocab)
+                          f"an inline @context may only add plain terms; {term[:200]!r} is not one", here)
+        iri = _check_inline_definition(definition, here, vocab)
+        _check_inline_name(term, iri, here, vocab)
 
 
-def _check_inline_definition(definition: Any, where: str, vocab: BundledVocabulary) -> None:
+def _check_inline_name(term: str, iri: str, where: str, vocab: BundledVocabulary) -> None:
+    """A term for known vocabulary must carry the name the bundled contexts give it (``name`` for
+    schema:name, as VC 1.1 credentials without the VC 2.0 context define it), and a name the checks
+    read must keep its meaning: anything else would make the JSON say one thing and the RDF another."""
+    expansions = vocab.expansions(iri)
+    own = vocab.term_iris.get(term, frozenset())
+    if expansions & vocab.iris and not expansions & own:
+        raise _refuse("inline_context_alias",
+                      f"the inline term {term[:200]!r} renames {iri[:200]!r}, which the bundled contexts name "
+                      "otherwise", where)
+    if term in CHECKED_KEYS and not expansions & own:
+        raise _refuse("inline_context_alias",
+                      f"the inline term {term!r} gives a name the checks read another meaning ({iri[:200]!r})", where)
+
+
+def _check_inline_definition(definition: Any, where: str, vocab: BundledVocabulary) -> str:
     if isinstance(definition, dict):
         if not set(definition) <= INLINE_DEFINITION_KEYS or "@id" not in definition:
             raise _refuse("inline_context_not_allowed",
@@ -188,9 +206,7 @@ def _check_inline_definition(definition: Any, where: str, vocab: BundledVocabula
         raise _refuse("inline_context_alias",
                       "an inline term may not end with ':', '/', '#', '?', '[', ']' or '@' (it would be a prefix)",
                       where)
-    if vocab.names_known_vocabulary(iri):
-        raise _refuse("inline_context_alias",
-                      f"the inline term maps to {iri[:200]!r}, which the bundled contexts already name", where)
+    return iri
 
 
 def _absolute(iri: str) -> bool:

@@ -266,3 +266,24 @@ def test_an_embedded_context_document_is_read_like_its_context():
     document["@context"] = [attacks.V2, {"@context": {"until": "https://www.w3.org/2018/credentials#validUntil"}}]
     with pytest.raises(ReadingError):
         check_single_reading(document)
+
+
+def test_a_vc_1_1_inline_context_may_define_known_vocabulary_under_its_own_name():
+    # the W3C vc-di-eddsa suite's VC 1.1 credentials define name and description for themselves
+    document = _base()
+    document["@context"] = ["https://www.w3.org/2018/credentials/v1", {"@context": {
+        "AlumniCredential": "https://www.example.org/AlumniCredential",
+        "name": "https://schema.org/name", "description": "https://schema.org/description"}}]
+    check_single_reading(document)
+    document["@context"][1]["@context"]["title"] = "https://schema.org/name"   # another name for it
+    with pytest.raises(ReadingError) as caught:
+        check_single_reading(document)
+    assert caught.value.code == "inline_context_alias"
+
+
+def test_a_checked_name_keeps_its_meaning_inline():
+    document = _base()
+    document["@context"] = ["https://www.w3.org/2018/credentials/v1", {"validUntil": "https://example.org/until"}]
+    with pytest.raises(ReadingError) as caught:
+        check_single_reading(document)
+    assert caught.value.code == "inline_context_alias"
