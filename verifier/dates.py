@@ -18,7 +18,7 @@ reason code (``invalid_date``, ``malformed_status_list``, a malformed proof).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = ["DateError", "is_datetime_stamp", "parse_datetime"]
 
@@ -75,7 +75,7 @@ def is_datetime_stamp(value: object) -> bool:
 
 def _zone(text: str | None) -> timezone:
     if text is None or text in "Zz":
-        return timezone.utc
+        return UTC
     digits = text[1:].replace(":", "")
     offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
     if int(digits[2:] or 0) > 59 or offset > _MAX_OFFSET:

@@ -1,15 +1,13 @@
 """The shared date parser (verifier.dates), origin (verifier.urls) and type reader (verifier.accessors)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from verifier.accessors import as_list, types_of
 from verifier.dates import DateError, is_datetime_stamp, parse_datetime
 from verifier.urls import origin
-
-UTC = timezone.utc
 
 
 @pytest.mark.parametrize("text, expected", [

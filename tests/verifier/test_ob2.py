@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +23,7 @@ from verifier.ob2 import CHECKS, Ob2Found, is_ob2, verify_ob2
 from verifier.ob2.signed import MAX_KEYS
 from verifier.report import CheckResult, VerificationReport
 
-NOW = datetime(2017, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 3, 1, 12, 0, tzinfo=UTC)
 OB2 = "https://w3id.org/openbadges/v2"
 ISSUER_ID = "https://example.org/organization.json"
 BADGE_ID = "https://example.org/robotics-badge.json"
@@ -42,13 +42,13 @@ def identity_hash(email: str = EMAIL, salt: str = SALT, algorithm: str = "sha256
 class FakeWeb:
     """A Fetcher over a dict of URL -> document; records every URL asked for."""
 
-    def __init__(self, documents: dict, gone: tuple[str, ...] = (), policy: FetchPolicy = FetchPolicy()):
+    def __init__(self, documents: dict, gone: tuple[str, ...] = (), policy: FetchPolicy | None = None):
         self.documents = documents
         self.gone = set(gone)
         self.calls: list[str] = []
-        self.policy = policy
+        self.policy = policy or FetchPolicy()
 
-    def for_verification(self, *, documents=None, offline=False) -> "FakeWeb":
+    def for_verification(self, *, documents=None, offline=False) -> FakeWeb:
         return self
 
     def fetch(self, url: str, *, accept: str, max_bytes: int | None = None) -> FetchResponse:
@@ -130,7 +130,7 @@ ISSUER = {
 
 
 def hosted_web(assertion: dict | None = None, *, issuer: dict | None = None, badge: dict | None = None,
-               policy: FetchPolicy = FetchPolicy(), **extra) -> FakeWeb:
+               policy: FetchPolicy | None = None, **extra) -> FakeWeb:
     documents = {
         ASSERTION_ID: assertion if assertion is not None else hosted_assertion(),
         BADGE_ID: badge if badge is not None else BADGE,
@@ -293,13 +293,13 @@ def test_http_issuer_origin_is_not_the_https_origin():
 
 
 def test_expired():
-    result = ob2(hosted_assertion(), fetch_json=hosted_web(), now=datetime(2017, 7, 1, 0, 5, 1, tzinfo=timezone.utc))
+    result = ob2(hosted_assertion(), fetch_json=hosted_web(), now=datetime(2017, 7, 1, 0, 5, 1, tzinfo=UTC))
     assert statuses(result)["validity"] == ("failed", "expired")
     assert not result.verified
 
 
 def test_not_yet_valid_and_invalid_dates():
-    early = datetime(2016, 12, 1, tzinfo=timezone.utc)
+    early = datetime(2016, 12, 1, tzinfo=UTC)
     assert statuses(ob2(hosted_assertion(), fetch_json=hosted_web(), now=early))["validity"] == \
         ("failed", "not_yet_valid")
     for issued in ("2016-12-31", "31/12/2016", "2016-12-31T23:59:59"):

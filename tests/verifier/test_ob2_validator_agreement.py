@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -26,7 +27,7 @@ from verifier import verify_credential
 from verifier.fetcher import FetchPolicy, StaticFetcher
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ob2-validator"
-NOW = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 OB2 = "https://w3id.org/openbadges/v2"
 POLICY = FetchPolicy(allow_hosts=frozenset({"example.org", "example.com"}))
 KEY_URL = "http://example.org/key1"
@@ -218,8 +219,8 @@ def signed_scenarios(private_key) -> dict[str, Scenario]:
 DISAGREEMENTS = {
     "assertion_redirected_to_its_http_id": (
         "assertion_from_another_origin",
-        "an assertion served over http is not within the verification scope of an issuer on https: origins are "
-        "compared with their scheme (the validator compares host and port only)"),
+        ("an assertion served over http is not within the verification scope of an issuer on https: origins "
+         "are compared with their scheme (the validator compares host and port only)")),
 }
 
 SCENARIOS: dict[str, Callable[..., dict[str, Scenario]]] = {

@@ -71,29 +71,32 @@ def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResul
                           **({"id": given.assertion.get("id")} if given.assertion else {"url": given.url})))
     documents = Documents(v.fetcher)
     found.moved = documents.moved
+    assertion = given.assertion
     if given.mode == "hosted":
         hosted = fetch_hosted(given, documents)
-        found.assertion = hosted.assertion
+        found.assertion = assertion = hosted.assertion
         if hosted.revoked:
             results.append(passed(CheckId.FETCH, "The issuer answered for the hosted assertion.",
                                   fetched=list(documents.fetched)))
             why = hosted.revocation_reason
             raise Ob2Problem(CheckId.STATUS, "revoked", "the issuer has revoked this badge" + (f": {why}" if why else ""),
-                             {"url": hosted.assertion.get("id"), "revocationReason": why})
-    found.badge, found.issuer = documents.badge_and_issuer(found.assertion)
+                             {"url": assertion.get("id"), "revocationReason": why})
+    assert assertion is not None  # a signed assertion was read from its JWS; a hosted one fetched
+    found.badge, issuer = documents.badge_and_issuer(assertion)
+    found.issuer = issuer
     results.append(passed(CheckId.FETCH, "Fetched " + ", ".join(documents.fetched) + ".",
                           fetched=list(documents.fetched), **({"moved": dict(documents.moved)} if documents.moved else {})))
-    if given.mode == "hosted":
-        results += [skipped(CheckId.KEY, "hosted_verification"), check_hosted_scope(found.assertion, found.issuer),
+    if given.token is None:
+        results += [skipped(CheckId.KEY, "hosted_verification"), check_hosted_scope(assertion, issuer),
                     skipped(CheckId.PROOF, "hosted_verification")]
     else:
-        keys, key_results = check_signing_keys(found.assertion, found.issuer, documents)
+        keys, key_results = check_signing_keys(assertion, issuer, documents)
         results += key_results
         if keys:
             results.append(check_signature(given.token, keys))
-    results.append(check_dates(found.assertion, v.now))
-    if given.mode == "hosted":
+    results.append(check_dates(assertion, v.now))
+    if given.token is None:
         results.append(passed(CheckId.STATUS, "The issuer still hosts the assertion and does not mark it revoked."))
     else:
-        results.append(check_revocation(found.assertion, found.issuer, documents))
-    results.append(check_recipient(found.assertion, v.recipient))
+        results.append(check_revocation(assertion, issuer, documents))
+    results.append(check_recipient(assertion, v.recipient))

@@ -10,7 +10,7 @@ validator requires), §IdentityObject (``identity``, ``type``, ``hashed``, ``sal
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..checks.base import passed, reported, skipped
@@ -26,7 +26,7 @@ _HASH_LENGTHS = {"sha256": 64, "md5": 32}
 
 def check_dates(assertion: dict, now: datetime) -> CheckResult:
     """VALIDITY: issued, not in the future and not expired (give or take the clock skew)."""
-    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
     try:
         issued = _date(assertion, "issuedOn")
         expires = _date(assertion, "expires") if assertion.get("expires") is not None else None

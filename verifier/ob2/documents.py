@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import CredentialError
-from ..fetcher import FetchError, Fetcher, host_allowed
+from ..fetcher import Fetcher, FetchError, host_allowed
 from ..jsonutil import find_lone_surrogate
 from ..limits import check_structure
 from ..registry import CheckId

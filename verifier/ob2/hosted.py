@@ -24,7 +24,15 @@ from ..registry import CheckId
 from ..report import CheckResult
 from ..urls import DEFAULT_PORTS, origin
 from .documents import ASSERTION, Documents
-from .parse import HOSTED_TYPES, Given, Ob2Problem, is_ob2, missing_properties, ref_id, verification_types
+from .parse import (
+    HOSTED_TYPES,
+    Given,
+    Ob2Problem,
+    is_ob2,
+    missing_properties,
+    ref_id,
+    verification_types,
+)
 
 COMPARED = ("id", "recipient", "issuedOn")
 
@@ -71,7 +79,8 @@ def fetch_hosted(given: Given, documents: Documents) -> Hosted:
 def check_hosted_scope(assertion: dict, issuer: dict) -> CheckResult:
     """ISSUER_BINDING (2): the assertion's id is within the issuer's verification scope."""
     assertion_id = assertion["id"]
-    policy = issuer.get("verification") if isinstance(issuer.get("verification"), dict) else {}
+    declared = issuer.get("verification")
+    policy: dict = declared if isinstance(declared, dict) else {}
     allowed = [o for o in as_list(policy.get("allowedOrigins")) if isinstance(o, str)]
     prefixes = [p for p in as_list(policy.get("startsWith")) if isinstance(p, str) and p]
     problems = []

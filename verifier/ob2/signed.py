@@ -68,7 +68,7 @@ def check_signing_keys(assertion: dict, issuer: dict, documents: Documents) -> t
         else:
             not_owned.append(f"key {key_id} names owner {str(key.get('owner'))[:200]!r}, not {issuer_id}")
     if keys:
-        ids = [k.get("id") for k in keys]
+        ids = [str(k.get("id")) for k in keys]
         return keys, [passed(CheckId.KEY, f"Found the issuer's key{'s' if len(ids) > 1 else ''} {', '.join(ids)}.",
                              keys=ids),
                       passed(CheckId.ISSUER_BINDING,
