@@ -63,7 +63,9 @@ def check_recipient(assertion: dict, recipient: str | None) -> CheckResult:
         return reported(CheckId.RECIPIENT, "malformed_recipient", "the assertion has no usable recipient identity")
     kind = identity_object.get("type") if isinstance(identity_object.get("type"), str) else "email"
     identity = identity_object["identity"].strip()
-    salt = identity_object.get("salt") if isinstance(identity_object.get("salt"), str) else None
+    salt = identity_object.get("salt")
+    if salt is not None and not isinstance(salt, str):
+        return reported(CheckId.RECIPIENT, "malformed_recipient", "the recipient's salt is not text")
     hashed = identity_object.get("hashed")
     match = _IDENTITY_HASH.fullmatch(identity)
     if hashed is True or (hashed is None and match):
