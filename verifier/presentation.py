@@ -2,8 +2,9 @@
 
 VC Data Model 2.0 §4.13 and VC Data Integrity 1.0 §4.4-4.5. The presentation's own checks:
 
-* PARSE: the VC 2.0 base context first, type ``VerifiablePresentation``, at most
-  :data:`MAX_CREDENTIALS` embedded credentials (enveloped ones are not supported here).
+* PARSE: within the structural limits and valid Unicode (as for credentials), the VC 2.0 base
+  context first, type ``VerifiablePresentation``, at most :data:`MAX_CREDENTIALS` embedded
+  credentials (enveloped ones are not supported here).
 * CONTEXTS: bundled vocabularies and one reading (:mod:`verifier.reading`), as for credentials.
 * PROOF (when signed, or when a ``challenge``/``domain`` is asked for): every proof verifies
   for the ``authentication`` purpose and carries the challenge and each domain asked for.
@@ -21,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from .checks.base import VC_V2, as_list, from_error, passed, reported, skipped, types_of
+from .checks.parse import check_readable
 from .did import resolve_did, split_did_url
 from .errors import CredentialError
 from .fetcher import FetchPolicy, Fetcher, NetworkFetcher
@@ -108,6 +110,9 @@ def _not_embedded() -> VerificationReport:
 
 
 def _check_shape(presentation: dict) -> CheckResult:
+    unusable = check_readable(presentation)
+    if unusable is not None:
+        return unusable
     contexts = as_list(presentation.get("@context"))
     if not contexts or contexts[0] != VC_V2:
         return reported(CheckId.PARSE, "missing_base_context", f"the first @context of a presentation must be {VC_V2}")

@@ -20,20 +20,30 @@ def normalize_identity(value: str) -> str:
 
 
 def hashed_identity(value: str, salt: str | None, algorithm: str = "sha256") -> str:
-    digest = hashlib.new(algorithm, (value + (salt or "")).encode("utf-8")).hexdigest()
+    digest = hashlib.new(algorithm, _utf8(value + (salt or ""))).hexdigest()
     return f"{algorithm}${digest}"
+
+
+def _utf8(text: str) -> bytes:
+    # surrogatepass: a recipient given on a command line may hold undecodable bytes (surrogateescape)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time equality of two texts (compare_digest takes only ASCII str, so bytes)."""
+    return hmac.compare_digest(_utf8(a), _utf8(b))
 
 
 def identity_matches(claimed: str, hashed: bool, salt: str | None, known: str) -> bool:
     known_norm = normalize_identity(known)
     if not hashed:
-        return hmac.compare_digest(normalize_identity(claimed), known_norm)
+        return _same(normalize_identity(claimed), known_norm)
     algorithm, _, digest = claimed.partition("$")
     algorithm = algorithm.lower()
     if algorithm not in ("sha256", "md5") or not digest:
         return False
     candidates = {known_norm, known.strip()}
-    return any(hmac.compare_digest(hashed_identity(c, salt, algorithm), f"{algorithm}${digest.lower()}")
+    return any(_same(hashed_identity(c, salt, algorithm), f"{algorithm}${digest.lower()}")
                for c in candidates)
 
 

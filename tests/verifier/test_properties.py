@@ -156,6 +156,32 @@ def test_a_jwt_header_with_an_escaped_lone_surrogate_is_malformed():
     assert_sound(report)
 
 
+def test_a_subject_id_with_non_ascii_text_is_compared_with_the_recipient():
+    """``credentialSubject.id = "é"`` crashed hmac.compare_digest (it takes only ASCII text)."""
+    world = shapes.world()
+    for changed in ({"id": "mailto:zoë@example.com"}, {"identifier": [{"type": "IdentityObject", "hashed": True,
+                                                                        "identityHash": "sha256$é",
+                                                                        "identityType": "emailAddress"}]}):
+        credential = copy.deepcopy(world.credentials["ob3-jcs"])
+        credential["credentialSubject"].update(changed)
+        for recipient in (shapes.EMAIL, "zoë@example.com", "\udcff@example.com"):
+            report = verify_credential(world.sign(credential, "eddsa-jcs-2022"), now=shapes.NOW, offline=True,
+                                       documents=world.documents, recipient=recipient)
+            named = "id" in changed and recipient.isprintable()    # alice's hashed email is still there
+            assert report.check("recipient").status == ("passed" if named else "failed")
+            assert_sound(report)
+
+
+def test_a_presentation_with_a_lone_surrogate_in_an_inline_context():
+    """``@context: [V2, {"\ud800": ...}]`` on a signed presentation crashed measuring the inline
+    context; a presentation is now read like a credential (structural limits, valid Unicode)."""
+    world = shapes.world()
+    presentation = {**world.presentation, "@context": [attacks.V2, {"\ud800": "https://example.com/x"}]}
+    report = verify_presentation(presentation, now=shapes.NOW, offline=True, documents=world.documents)
+    assert [(c.check, c.reason) for c in report.errors] == [("parse", "not_json")]
+    assert_serialisable(report.to_dict())
+
+
 def test_an_identifier_whose_salt_is_an_object_names_nobody():
     """``identifier[0].salt = {}`` (re-signed) crashed hashing the recipient's email with it."""
     world = shapes.world()

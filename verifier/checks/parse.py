@@ -91,16 +91,25 @@ def _fetched(url: str, v: Verification) -> Parsed:
     return read_source(response.body, v)
 
 
+def check_readable(document: dict) -> CheckResult | None:
+    """A failed PARSE for a document (credential or presentation) beyond the structural limits
+    or holding text that is not valid Unicode; None when it can be read."""
+    try:
+        check_structure(document)
+    except CredentialError as exc:
+        return from_error(CheckId.PARSE, exc)
+    surrogate = find_lone_surrogate(document)
+    if surrogate is not None:
+        return reported(CheckId.PARSE, "not_json", f"the text at {surrogate[:200]} is not valid Unicode")
+    return None
+
+
 def check_parse(credential: dict) -> CheckResult:
     """The credential's base shape: within the structural limits, the W3C base context first,
     one VC version, and ``VerifiableCredential`` among its types."""
-    try:
-        check_structure(credential)
-    except CredentialError as exc:
-        return from_error(CheckId.PARSE, exc)
-    surrogate = find_lone_surrogate(credential)
-    if surrogate is not None:
-        return reported(CheckId.PARSE, "not_json", f"the text at {surrogate[:200]} is not valid Unicode")
+    unusable = check_readable(credential)
+    if unusable is not None:
+        return unusable
     contexts = as_list(credential.get("@context"))
     first = contexts[0] if contexts else None
     if first not in (VC_V1, VC_V2):
