@@ -688,3 +688,19 @@ def test_serve_runs_gunicorn(world):
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert "gthread" in output and "Traceback" not in output
+
+
+def test_served_workers_tune_the_interpreter_for_mixed_load():
+    import gc
+    import sys
+
+    from verifier.web.cli import GC_THRESHOLDS, SWITCH_INTERVAL, gunicorn_options, tune_interpreter
+
+    assert gunicorn_options("127.0.0.1", 5001, 2, 8, False)["post_worker_init"] is tune_interpreter
+    saved = sys.getswitchinterval(), gc.get_threshold()
+    try:
+        tune_interpreter()
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL) and gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        sys.setswitchinterval(saved[0])
+        gc.set_threshold(*saved[1])
