@@ -593,9 +593,9 @@ class JsonLdEngine:
             yield
             return
         if not self._heavy_turn.acquire(timeout=HEAVY_WAIT_SECONDS):
-            raise DeadlineExceededError(
+            raise CredentialError(   # could not check now: not a verdict on the document
                 f"the verifier was busy with other large documents for {HEAVY_WAIT_SECONDS:g} s",
-                details={"values": values})
+                code="verifier_busy", details={"values": values})
         try:
             yield
         finally:

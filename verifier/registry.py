@@ -79,6 +79,7 @@ _REASONS: dict[str, tuple[Status, str]] = {
     "invalid_credential": (_F, "The credential is malformed."),
     "too_large": (_F, "The input is larger than a credential can be."),
     "too_complex": (_F, "The credential is nested too deeply or holds too many values to be checked safely."),
+    "verifier_busy": (_I, "The verifier is busy with other large credentials right now; try again shortly."),
     "too_slow": (_F, "The credential takes too long to process to be checked safely."),
     "missing_base_context": (_F, "The credential does not start with the W3C Verifiable Credentials vocabulary."),
     "mixed_base_contexts": (_F, "The credential mixes two versions of the W3C Verifiable Credentials vocabulary."),

@@ -16,7 +16,7 @@ from ..errors import CredentialError
 from ..fetcher import FetchError
 from ..jsonutil import find_lone_surrogate, parse_json_object
 from ..jws import parse_compact_jws
-from ..limits import check_structure
+from ..limits import check_jsonld_limits, check_structure
 from ..ob2 import is_ob2
 from ..registry import CheckId
 from ..report import CheckResult
@@ -96,6 +96,7 @@ def check_readable(document: dict) -> CheckResult | None:
     or holding text that is not valid Unicode; None when it can be read."""
     try:
         check_structure(document)
+        check_jsonld_limits(document)   # values, strings and inline contexts, before any JSON-LD work
     except CredentialError as exc:
         return from_error(CheckId.PARSE, exc)
     surrogate = find_lone_surrogate(document)
