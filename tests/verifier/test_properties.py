@@ -182,6 +182,15 @@ def test_a_presentation_with_a_lone_surrogate_in_an_inline_context():
     assert_serialisable(report.to_dict())
 
 
+def test_a_credential_with_a_lone_surrogate_in_an_inline_context():
+    """The inline context caps measure the context as UTF-8: the lone surrogate must be refused first."""
+    world = shapes.world()
+    credential = {**world.credentials["ob3-rdfc"], "@context": [attacks.V2, attacks.OB, {"\ud800": "urn:x"}]}
+    report = verify_credential(credential, now=shapes.NOW, offline=True, documents=world.documents)
+    assert (_parse(report).status, _parse(report).reason) == ("failed", "not_json")
+    assert_sound(report)
+
+
 def test_an_identifier_whose_salt_is_an_object_names_nobody():
     """``identifier[0].salt = {}`` (re-signed) crashed hashing the recipient's email with it."""
     world = shapes.world()

@@ -96,12 +96,15 @@ def check_readable(document: dict) -> CheckResult | None:
     or holding text that is not valid Unicode; None when it can be read."""
     try:
         check_structure(document)
+    except CredentialError as exc:
+        return from_error(CheckId.PARSE, exc)
+    surrogate = find_lone_surrogate(document)     # before anything encodes the text
+    if surrogate is not None:
+        return reported(CheckId.PARSE, "not_json", f"the text at {surrogate[:200]} is not valid Unicode")
+    try:
         check_jsonld_limits(document)   # values, strings and inline contexts, before any JSON-LD work
     except CredentialError as exc:
         return from_error(CheckId.PARSE, exc)
-    surrogate = find_lone_surrogate(document)
-    if surrogate is not None:
-        return reported(CheckId.PARSE, "not_json", f"the text at {surrogate[:200]} is not valid Unicode")
     return None
 
 
