@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from verifier.status import encode_bitstring
+from verifier.bitstring import encode_bitstring
 
 from .config import Settings
 from .db.models import Issuer, StatusAllocation, StatusList

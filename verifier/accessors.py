@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["as_list", "types_of"]
+__all__ = ["as_list", "issuer_id", "types_of"]
 
 
 def as_list(value: Any) -> list:
@@ -25,3 +25,11 @@ def types_of(document: object) -> list[str]:
     if isinstance(value, list):
         return [t for t in value if isinstance(t, str)]
     return []
+
+
+def issuer_id(credential: object) -> str | None:
+    """The credential's issuer id (``issuer`` as a string, or ``issuer.id``), or None (also for "")."""
+    issuer = credential.get("issuer") if isinstance(credential, dict) else None
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) and issuer else None

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .dates import DateError, parse_datetime
+from .accessors import issuer_id
 from .errors import CredentialError
 
 REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "jti", "sub", "nbf", "exp")
@@ -68,12 +69,10 @@ def numeric_date(value: Any, field: str, *, truncate: bool = False) -> int:
 
 
 def _issuer_id(credential: dict) -> str:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    if not isinstance(issuer, str) or not issuer:
+    found = issuer_id(credential)
+    if found is None:
         raise _invalid("The credential has no issuer id (issuer or issuer.id).")
-    return issuer
+    return found
 
 
 def _subject_id(credential: dict) -> str | None:

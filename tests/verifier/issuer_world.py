@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.verifier.signing_support import TestSigner, sign_credential_jwt, sign_data_integrity
-from verifier.status import encode_bitstring
+from verifier.bitstring import encode_bitstring
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 CREATED = "2026-01-10T00:00:00Z"

@@ -15,7 +15,7 @@ import verifier
 from verifier.registry import CHECK_ORDER, CHECK_TITLES, REASONS, CheckId, Reason, Status, explain, status_of
 
 SOURCES = Path(verifier.__file__).parent
-_HELPERS = r"_refuse|_Stop|_error|key_error|fetch_error|_fail|_binding_error|bad|_invalid_did|_bad|_outcome"
+_HELPERS = r"_refuse|_?Stop|_error|key_error|fetch_error|_fail|_binding_error|bad|_invalid_did|_bad|_outcome"
 PATTERNS = [
     re.compile(r'\bcode\s*=\s*"([a-z][a-z0-9_]+)"'),
     re.compile(r'\b(?:reported|skipped)\(\s*CheckId\.\w+,\s*"([a-z][a-z0-9_]+)"'),

@@ -18,9 +18,8 @@ from datetime import datetime, timezone
 import pytest
 
 from verifier.errors import CredentialError
-from verifier.status import (
-    MIN_ENTRIES, StatusListError, StatusOutcome, bit_at, check_status, decode_bitstring, encode_bitstring,
-)
+from verifier.bitstring import StatusListError, bit_at, decode_bitstring, encode_bitstring
+from verifier.status import MIN_ENTRIES, StatusOutcome, check_status
 
 ISSUER = "did:web:hr.example.com"
 LIST_URL = "https://hr.example.com/status/1"

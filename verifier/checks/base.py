@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..accessors import as_list, types_of
+from ..accessors import as_list, issuer_id, types_of
 from ..errors import CredentialError
 from ..fetcher import Fetcher
 from ..jsonld import JsonLdEngine
@@ -85,10 +85,3 @@ def reported(check: CheckId, reason: str, detail: str | None = None, *, status: 
 def from_error(check: CheckId, exc: CredentialError, *, status: Status | None = None) -> CheckResult:
     """A result for a raised error: its code's registered status unless ``status`` is given."""
     return reported(check, exc.code, str(exc), status=status, **exc.details)
-
-
-def issuer_id(credential: dict) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
