@@ -10,26 +10,22 @@ from __future__ import annotations
 
 from ..errors import CredentialError
 from ..jws import verify_compact_jws
-from ..key_resolution import resolve_jwt_key
+from ..key_resolution import IssuerBindingError, resolve_jwt_key
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from ..vc_jwt import claim_mismatches
 from .base import Verification, from_error, issuer_id, passed, reported, skipped
 from .signature import supplied_by_user
 
-BINDING_CODES = frozenset({"jwk_not_issuers", "key_not_controlled_by_issuer", "method_not_in_assertion_method",
-                           "key_from_another_origin", "key_not_listed_by_issuer", "no_issuer"})
-
-
 def check_jwt(token: str, header: dict, payload: dict, credential: dict, v: Verification) -> None:
     """Add the KEY, ISSUER_BINDING and PROOF results of a VC-JWT to ``v``."""
     issuer = issuer_id(credential)
     try:
         if not issuer:
-            raise CredentialError("The credential names no issuer.", code="no_issuer")
+            raise IssuerBindingError("The credential names no issuer.", code="no_issuer")
         method = resolve_jwt_key(header, issuer, v.fetcher)
     except CredentialError as exc:
-        if exc.code in BINDING_CODES:   # the key was found; it is not the issuer's
+        if isinstance(exc, IssuerBindingError):   # the key was found; it is not the issuer's
             v.add(passed(CheckId.KEY, "Found the key the token names."))
             v.add(from_error(CheckId.ISSUER_BINDING, exc))
             v.add(skipped(CheckId.PROOF, "blocked_by_key", "Not checked: the key is not the issuer's."))
