@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from tests.issuer.test_vcapi import env  # noqa: F401  (the shared module-scoped app)
 from tests.verifier import credential_shapes as shapes
 from verifier.fetcher import StaticFetcher
-from verifier.web.app import STATE
+from verifier.web.state import STATE
 
 PROPERTY = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -27,7 +27,7 @@ from tests.verifier import credential_shapes as shapes
 from verifier.cli import verify as verify_command
 from verifier.fetcher import StaticFetcher
 from verifier.web import create_app
-from verifier.web.app import STATE
+from verifier.web.state import STATE
 
 PROPERTY = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -35,6 +35,8 @@ from verifier.baked import bake_png, bake_svg
 from verifier.fetcher import NetworkFetcher
 from verifier.web import create_app, verifier_blueprint
 from verifier.web import app as web_app
+from verifier.web import display as web_display
+from verifier.web import state as web_state
 from verifier.web.cli import verifier as verifier_group
 
 ALEX = "alex.rivera@example.com"  # the sample credential's (hashed) recipient
@@ -411,7 +413,7 @@ IMAGES = {
 def test_only_safe_images_are_shown(name):
     value, shown = IMAGES[name]
     document = {"credentialSubject": {"achievement": {"image": {"id": value, "type": "Image"}}}}
-    assert (web_app.badge_image(document) == value) is shown
+    assert (web_display.badge_image(document) == value) is shown
 
 
 def test_the_badge_image_is_an_img_never_inline_svg(client, world):
@@ -439,7 +441,7 @@ def test_keys_and_status_lists_are_cached_per_app(world):
 
 def test_the_status_list_memo_keeps_successes_only_bounded_and_briefly():
     now = [0.0]
-    memo = web_app.StatusListMemo(2, 10.0, clock=lambda: now[0])
+    memo = web_state.StatusListMemo(2, 10.0, clock=lambda: now[0])
     memo["a"] = None
     memo["bad"] = ValueError("the list did not verify")
     assert "a" in memo and memo["a"] is None and "bad" not in memo
@@ -458,7 +460,7 @@ def test_a_remembered_status_list_still_reports_revocation(world):
     for index, outcome in ((6, "verified"), (3, "not_verified"), (6, "verified"), (3, "not_verified")):
         signed = world.sign(world.with_status(world.unsigned(), url, index))
         assert client.post("/api/verify", json={"credential": signed}).get_json()["outcome"] == outcome
-    assert len(client.application.extensions[web_app.STATE]["verifier"].memo) == 1
+    assert len(client.application.extensions[web_state.STATE]["verifier"].memo) == 1
 
 
 def test_the_cache_expires(world):
@@ -507,12 +509,12 @@ def test_links_to_one_site_are_rate_limited(world):
 
 def test_the_app_has_one_long_lived_fetcher_with_host_limits(world):
     client = make_app(world).test_client()
-    verifier = client.application.extensions[web_app.STATE]["verifier"]
+    verifier = client.application.extensions[web_state.STATE]["verifier"]
     assert isinstance(verifier.fetcher, NetworkFetcher) and verifier.fetcher.limiter is not None
     assert verifier.fetcher.limiter.max_concurrent == 4 and verifier.policy.max_fetches_per_host == 8
     client.post("/api/verify", json={"url": publish(world, world.issue())})
-    assert client.application.extensions[web_app.STATE]["verifier"].fetcher is verifier.fetcher
-    assert make_app(world).extensions[web_app.STATE]["verifier"].fetcher is not verifier.fetcher
+    assert client.application.extensions[web_state.STATE]["verifier"].fetcher is verifier.fetcher
+    assert make_app(world).extensions[web_state.STATE]["verifier"].fetcher is not verifier.fetcher
 
 
 def test_a_site_gets_at_most_the_outbound_rate_of_requests(world):

@@ -4,6 +4,7 @@
 ``verifier_blueprint(config, url_prefix="/verify")`` mounts the same pages in another app.
 Like the rest of :mod:`verifier`, it never imports ``issuer``.
 """
-from .app import DEFAULTS, create_app, verifier_blueprint
+from .app import create_app, verifier_blueprint
+from .state import DEFAULTS
 
 __all__ = ["DEFAULTS", "create_app", "verifier_blueprint"]

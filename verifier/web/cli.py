@@ -17,8 +17,10 @@ import sys
 from typing import Any, Callable
 
 import click
+from limits import parse as parse_rate
 
-from .app import DEFAULTS
+from .app import create_app
+from .state import DEFAULTS
 
 DEFAULT_PORT = 5001
 
@@ -98,10 +100,6 @@ def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[s
           rate_limit: str, outbound_rate_limit: str, fetch_timeout: float, trusted_proxies: int, access_log: bool,
           dev: bool) -> None:
     """Serve the verifier: the form at /, results at /verify, the JSON API at /api/verify."""
-    from limits import parse as parse_rate
-
-    from .app import create_app
-
     for hint, value in (("--rate-limit", rate_limit), ("--outbound-rate-limit", outbound_rate_limit)):
         try:
             parse_rate(value)
