@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from verifier.canonicalize import canonicalize
 from verifier.errors import CredentialError
-from verifier.schema import SCHEMAS_DIR, validate_credential
+from verifier.schema import validate_credential
+from verifier.schema_bundle import SCHEMAS_DIR
 
 from .config import Settings
 from .credentials import build_credential

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 
 from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
-from verifier.schema import is_uri
+from verifier.schema_bundle import is_uri
 
 from .config import Settings
 from .credentials import build_credential, credential_url

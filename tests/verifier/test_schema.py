@@ -57,8 +57,10 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909
 
 import microcred_contexts
-from verifier import schema as vs
-from verifier.schema import SchemaViolation, schema_for, validate_credential
+from verifier import schema_bundle as vs
+from verifier.schema import validate_credential
+from verifier.schema_bundle import schema_for
+from verifier.schema_messages import SchemaViolation
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SPEC_SCHEMAS = SHARED / "spec" / "schemas"

@@ -1,0 +1,270 @@
+"""The bundled OB 3.0 JSON Schemas, loaded and compiled, and which one decides a credential.
+
+No npm or PyPI package ships 1EdTech's OB 3.0 JSON Schemas, so microcred carries its
+own, written from the OB 3.0 data model: ``contexts/schemas/*.schema.json``, installed
+as package data of ``microcred_contexts`` (see ``schemas/index.json``). They are compiled
+for JSON Schema draft 2019-09 with format checking on (date, date-time and uri, with the
+small checkers below, so the result does not depend on jsonschema's optional extras);
+``$ref`` resolves only against the bundled files, nothing is fetched.
+
+:func:`schema_for` picks the schema by the credential's ``type``;
+:func:`validator_for_credential` the compiled validator that decides it, and
+:func:`fast_validator_for_credential` the jsonschema-rs one that may say "valid" quickly.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import microcred_contexts
+from jsonschema import Draft201909Validator, FormatChecker
+
+try:  # optional accelerator (a dependency of microcred; kept optional so the check never depends on it)
+    import jsonschema_rs
+except ImportError:  # pragma: no cover
+    jsonschema_rs = None
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT201909
+
+from .accessors import types_of
+
+SCHEMAS_DIR: Path = microcred_contexts.DIRECTORY / "schemas"
+
+ACHIEVEMENT_CREDENTIAL = "ob-v3p0-achievementcredential"
+ENDORSEMENT_CREDENTIAL = "ob-v3p0-endorsementcredential"
+PROFILE = "ob-v3p0-profile"
+
+VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+
+# --------------------------------------------------------------------------- formats
+
+_DATE_TIME_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$",
+    re.ASCII,
+)
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+# RFC 3986: scheme ":" then only unreserved / reserved characters and %XX escapes.
+_URI_RE = re.compile(
+    r"^[A-Za-z][A-Za-z0-9+.-]*:"
+    r"(?:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+    r"(?:#(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$",
+    re.ASCII,
+)
+
+
+def _valid_ymd(year: str, month: str, day: str) -> bool:
+    try:
+        _dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def is_date_time(value: object) -> bool:
+    """RFC 3339 ``date-time`` (what JSON Schema's "date-time" format means).
+
+    Requires a time zone (``Z`` or ``+hh:mm``); allows a leap second (``:60``) and
+    lower-case ``t``/``z`` as RFC 3339 does. Non-strings pass (``type`` checks those).
+    """
+    if not isinstance(value, str):
+        return True
+    m = _DATE_TIME_RE.match(value)
+    if not m:
+        return False
+    year, month, day, hour, minute, second = m.group(1, 2, 3, 4, 5, 6)
+    if not _valid_ymd(year, month, day):
+        return False
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
+        return False
+    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+        return False
+    return True
+
+
+def is_date(value: object) -> bool:
+    """RFC 3339 ``full-date`` (YYYY-MM-DD)."""
+    if not isinstance(value, str):
+        return True
+    m = _DATE_RE.match(value)
+    return bool(m) and _valid_ymd(*m.groups())
+
+
+def is_uri(value: object) -> bool:
+    """An absolute URI per RFC 3986 syntax (scheme, then URI characters only).
+
+    Accepts ``https:``, ``urn:uuid:``, ``did:``, ``data:`` ... URIs; refuses relative
+    references, spaces and raw non-ASCII (an IRI must be percent-encoded to be a URI).
+    """
+    if not isinstance(value, str):
+        return True
+    return bool(_URI_RE.match(value))
+
+
+def format_checker() -> FormatChecker:
+    """A FormatChecker that really checks date, date-time and uri (and nothing else).
+
+    jsonschema's default checker silently skips date-time and uri unless optional
+    packages are installed; this one does not depend on them.
+    """
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(is_date_time)
+    checker.checks("date")(is_date)
+    checker.checks("uri")(is_uri)
+    return checker
+
+
+# --------------------------------------------------------------------------- loading
+
+@lru_cache(maxsize=1)
+def schema_index() -> dict:
+    """The parsed ``schemas/index.json``: schema name -> file and $id."""
+    return json.loads((SCHEMAS_DIR / "index.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    """The parsed bundled schema ``name`` (e.g. "ob-v3p0-achievementcredential").
+
+    Raises KeyError for an unknown name. The caller must not mutate the result.
+    """
+    entry = schema_index()["schemas"][name]
+    return json.loads((SCHEMAS_DIR / entry["file"]).read_text(encoding="utf-8"))
+
+
+def _no_retrieval(uri: str):
+    # Every $ref must resolve to a bundled schema; never go to the network.
+    raise NoSuchResource(ref=uri)
+
+
+@lru_cache(maxsize=1)
+def schema_registry() -> Registry:
+    """A referencing Registry holding every bundled schema under its $id."""
+    resources = []
+    for name in schema_index()["schemas"]:
+        contents = load_schema(name)
+        resources.append((contents["$id"], Resource.from_contents(contents, default_specification=DRAFT201909)))
+    return Registry(retrieve=_no_retrieval).with_resources(resources)
+
+
+@lru_cache(maxsize=None)
+def validator_for(name: str) -> Draft201909Validator:
+    """A compiled (cached) validator for the bundled schema ``name``."""
+    schema = load_schema(name)
+    return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())
+
+
+@lru_cache(maxsize=None)
+def _fast_validator_for_def(name: str, definition: str):
+    """The same check compiled by jsonschema-rs (Rust), for the common case of a valid credential.
+
+    Used only to say "valid" quickly: anything it rejects is re-checked, and explained, by the
+    reference validator above. Same bundled schemas, same format checkers, no retrieval; the
+    schema tests compare its verdicts with 1EdTech's schemas on thousands of documents.
+    """
+    if jsonschema_rs is None:
+        return None
+    resources = [(load_schema(n)["$id"], load_schema(n)) for n in schema_index()["schemas"]]
+    base = load_schema(name)["$id"]
+    schema = {"$schema": "https://json-schema.org/draft/2019-09/schema", "$ref": f"{base}#/$defs/{definition}"}
+    return jsonschema_rs.Draft201909Validator(
+        schema, registry=jsonschema_rs.Registry(resources), validate_formats=True, offline=True,
+        formats={"date-time": is_date_time, "date": is_date, "uri": is_uri})
+
+
+@lru_cache(maxsize=None)
+def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
+    """A (cached) validator for one class ($defs entry) of the bundled schema ``name``."""
+    base = load_schema(name)["$id"]
+    schema = {"$schema": "https://json-schema.org/draft/2019-09/schema", "$ref": f"{base}#/$defs/{definition}"}
+    return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())
+
+
+# --------------------------------------------------------------------------- which schema
+
+def schema_for(credential: dict) -> str | None:
+    """The name of the bundled schema that applies to ``credential``, by its ``type``.
+
+    "ob-v3p0-achievementcredential" for an AchievementCredential/OpenBadgeCredential,
+    "ob-v3p0-endorsementcredential" for an EndorsementCredential, None otherwise
+    (not an Open Badges 3.0 credential).
+    """
+    if not isinstance(credential, dict):
+        return None
+    types = types_of(credential)
+    if "AchievementCredential" in types or "OpenBadgeCredential" in types:
+        return ACHIEVEMENT_CREDENTIAL
+    if "EndorsementCredential" in types:
+        return ENDORSEMENT_CREDENTIAL
+    return None
+
+
+def _vc_version(credential: dict) -> str:
+    """"1.1" when the credential is written against VC Data Model 1.1, else "2.0"."""
+    context = credential.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    if first == VC_V1_CONTEXT:
+        return "1.1"
+    if first == VC_V2_CONTEXT:
+        return "2.0"
+    return "1.1" if "issuanceDate" in credential and "validFrom" not in credential else "2.0"
+
+
+_CLASS_FOR = {
+    (ACHIEVEMENT_CREDENTIAL, "2.0"): "AchievementCredential",
+    (ACHIEVEMENT_CREDENTIAL, "1.1"): "AchievementCredentialV1p1",
+    (ENDORSEMENT_CREDENTIAL, "2.0"): "EndorsementCredential",
+    (ENDORSEMENT_CREDENTIAL, "1.1"): "EndorsementCredentialV1p1",
+}
+
+
+def validator_for_credential(credential: dict) -> Draft201909Validator | None:
+    """The validator that decides ``credential`` (None if it is not an OB credential).
+
+    Each credential schema is anyOf [VC 2.0 form, VC 1.1 form]. An @context array whose
+    first item is the VC 2.0 context can only satisfy the VC 2.0 form (that form wants
+    it first; the VC 1.1 form wants the VC 1.1 context first), and vice versa, so for
+    such credentials validating against that one form gives the same verdict as the
+    whole schema, several times faster and with errors about the right form. Anything
+    else (e.g. a single @context string) gets the whole schema.
+    """
+    name = schema_for(credential)
+    if name is None:
+        return None
+    context = credential.get("@context")
+    first = context[0] if isinstance(context, list) and context else None
+    if first == VC_V2_CONTEXT:
+        return _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "2.0")])
+    if first == VC_V1_CONTEXT:
+        return _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "1.1")])
+    return validator_for(name)
+
+
+def fast_validator_for_credential(credential: dict):
+    """The jsonschema-rs validator of the one form ``credential``'s @context selects, else None.
+
+    Only for saying "valid" quickly (see :func:`_fast_validator_for_def`); None also when
+    jsonschema-rs is missing or ``credential`` is not an OB credential.
+    """
+    name = schema_for(credential)
+    context = credential.get("@context")
+    first = context[0] if isinstance(context, list) and context else None
+    if name is None or first not in (VC_V2_CONTEXT, VC_V1_CONTEXT):
+        return None
+    return _fast_validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "2.0" if first == VC_V2_CONTEXT else "1.1")])
+
+
+def likely_form_validator(credential: dict) -> Draft201909Validator:
+    """The validator of the form (VC 2.0 or VC 1.1) an OB ``credential`` most likely meant.
+
+    Used to explain a credential that fits neither form of the whole schema.
+    """
+    name = schema_for(credential)
+    if name is None:
+        raise ValueError("not an Open Badges 3.0 credential")
+    return _validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, _vc_version(credential))])
