@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from .dates import DateError, parse_datetime
 from .fetcher import FetchPolicy
 from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, VerificationReport
 from .checks.parse import MAX_INPUT_BYTES
@@ -45,13 +46,17 @@ def _read_source(source: str) -> str | bytes:
 
 
 def _parse_at(value: str | None) -> datetime | None:
+    """``--at``: a date and time read by :func:`verifier.dates.parse_datetime` (the ISO 8601 forms
+    it reads leniently; without a zone, UTC), or a date alone (its midnight, UTC)."""
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        _usage_error(f"--at {value!r} is not an ISO 8601 date and time")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    for text in (value, f"{value}T00:00:00"):
+        try:
+            return parse_datetime(text, require_zone=False, lenient=True)
+        except DateError:
+            continue
+    _usage_error(f"--at {value!r} is not an ISO 8601 date and time")
+    return None
 
 
 def _parse_resolve(pairs: tuple[str, ...]) -> dict[str, bytes]:
