@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 import issuer
 from benchmarks.credentials import small_credential
+from benchmarks.serving import wait_until_listening
 from issuer.keys import generate_key
 from verifier import verify_credential
 
@@ -174,15 +175,7 @@ def start_verifier(port: int, workers: int, threads: int, tree: Path) -> subproc
                "--threads", str(threads), "--rate-limit", "1000000 per minute", "--no-access-log"]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("the verifier did not start")
+    return wait_until_listening(process, port)
 
 
 def stop(process: subprocess.Popen) -> None:

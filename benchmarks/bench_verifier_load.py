@@ -43,9 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import issuer  # noqa: E402
+from benchmarks.serving import wait_until_listening  # noqa: E402
 from issuer.keys import generate_key  # noqa: E402
 from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port  # noqa: E402
 from tests.verifier.issuer_world import IssuerWorld, sample_credential  # noqa: E402
+
 
 TARGET_PER_SECOND = 300
 
@@ -100,15 +102,7 @@ def start_verifier(port: int, ca_file: str, args) -> subprocess.Popen:
                "--ca-file", ca_file, "--rate-limit", "1000000 per minute",
                "--fetch-timeout", str(args.fetch_timeout)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("the verifier did not start")
+    return wait_until_listening(process, port)
 
 
 def healthy_phase(port: int, body: bytes, args) -> dict:

@@ -96,8 +96,11 @@ class _SafeProcessor(MemoizedContexts, LinearNodeMap, _pyld.JsonLdProcessor):
         self._ticks -= 1
         if self._ticks <= 0:
             self._ticks = _TICK_STRIDE
-            if self._deadline is not None:
-                self._deadline.check()
+            self._stride()
+
+    def _stride(self) -> None:
+        if self._deadline is not None:
+            self._deadline.check()
 
     @staticmethod
     def _on_dropped(expanded_property) -> None:
@@ -133,16 +136,11 @@ class _LargeDocumentProcessor(_SafeProcessor):
         self._tick()
         return super()._expand_value(*args, **kwargs)
 
-    def _tick(self) -> None:
-        self._ticks -= 1
-        if self._ticks <= 0:
-            self._ticks = _TICK_STRIDE
-            if self._deadline is not None:
-                self._deadline.check()
-            now = time.monotonic()
-            if now - self._last_yield > _YIELD_EVERY:
-                time.sleep(_YIELD_FOR)
-                self._last_yield = time.monotonic()
+    def _stride(self) -> None:
+        super()._stride()
+        if time.monotonic() - self._last_yield > _YIELD_EVERY:
+            time.sleep(_YIELD_FOR)
+            self._last_yield = time.monotonic()
 
     @contextmanager
     def call(self, deadline: Deadline) -> Iterator[None]:
