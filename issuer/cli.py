@@ -36,7 +36,6 @@ main.add_command(verify)
 for _command in (cli_admin.init, cli_admin.achievements, cli_admin.issue, cli_admin.revoke, cli_admin.suspend,
                  cli_admin.unsuspend, cli_admin.renew_command, cli_admin.expiring_command):
     main.add_command(_command)
-keys.add_command(cli_admin.rotate)
 main.add_command(serve)
 main.add_command(demo)
 main.add_command(issue_bulk)

@@ -1,10 +1,16 @@
-"""``microcred keys`` commands: generate, show and import signing keys.
+"""``microcred keys`` commands: key files (generate, show, import) and the issuer's keys (list, rotate, revoke).
+
+``rotate`` makes a new key current and destroys the old private key file (optionally
+exporting it once, encrypted); ``revoke KEY --compromised`` withdraws a key from the
+issuer's published documents and re-issues the awards it signed (:mod:`issuer.keyring`,
+:mod:`issuer.lifecycle`).
 
 On any error the commands print exactly one ``error: ...`` line on stderr,
 nothing on stdout, and exit with status 2.
 """
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -120,3 +126,121 @@ def import_key(
     else:
         key = key_from_ed25519_secret(sys.stdin.readline() if secret == "-" else secret)
     _store(key, out, force, passphrase)
+
+
+# ---- the issuer's keys (database + keys folder of this installation)
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _installation():
+    from issuer.config import load_settings
+    from issuer.instance import open_instance
+
+    settings = load_settings()
+    return settings, open_instance(settings)
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """List the issuer's keys: KEY_ID, type, state, created, verification method."""
+    from issuer.issuance import load_issuer
+    from issuer.keyring import all_keys, verification_method
+
+    settings, factory = _installation()
+    with factory() as session:
+        issuer = load_issuer(session, settings)
+        for key in all_keys(session, issuer):
+            click.echo(f"{key.key_id}\t{key.key_type}\t{key.state}\t{key.created_at:%Y-%m-%d}\t"
+                       f"{verification_method(issuer, key)}")
+
+
+@keys.command("rotate")
+@click.option("--export-old", "export_old", type=click.Path(dir_okay=False),
+              help=f"First write the old private key to this file, encrypted with the passphrase in "
+                   f"{PASSPHRASE_ENV} (asked for if unset).")
+def rotate(export_old: str | None) -> None:
+    """Make a new Ed25519 signing key current and destroy the old private key file.
+
+    The old public key stays published, so everything it signed still verifies.
+    """
+    from issuer.db.models import AuditEntry
+    from issuer.issuance import load_issuer
+    from issuer.keyring import add_key, verification_method
+
+    settings, factory = _installation()
+    export_passphrase = None
+    if export_old is not None:
+        if Path(export_old).exists():
+            raise click.UsageError(f"{export_old} already exists; the old key is exported to a new file only")
+        export_passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
+            "Passphrase to encrypt the exported key", hide_input=True, confirmation_prompt=True, err=True)
+    with factory.begin() as session:
+        issuer = load_issuer(session, settings)
+        key = add_key(session, settings, issuer, export_old=Path(export_old) if export_old else None,
+                      export_passphrase=export_passphrase)
+        method = verification_method(issuer, key)
+        session.add(AuditEntry(actor=_actor(), action="rotate_key", award_id=None,
+                               details={"key": method, "exported_old": bool(export_old)}))
+    click.echo(f"Current key: {method} (earlier keys stay in the DID document; "
+               "the old private key file was deleted)")
+    if export_old:
+        click.echo(f"The old private key was exported, encrypted, to {export_old}")
+
+
+@keys.command("revoke")
+@click.argument("key_ref", metavar="KEY_ID")
+@click.option("--compromised", is_flag=True,
+              help="The key may be known to someone else: withdraw it and re-issue what it signed.")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+def revoke(key_ref: str, compromised: bool, reason: str) -> None:
+    """Withdraw a compromised key (KEY_ID as 'microcred keys list' shows it, e.g. key-1).
+
+    The key leaves the DID document and the JWKS, its private key file is deleted, and
+    every active award it signed is re-issued with the current key (the old credential is
+    superseded; the recipient is emailed the new one). Running it again finishes an
+    interrupted re-issue.
+    """
+    from issuer.issuance import load_issuer
+    from issuer.keyring import withdraw_key
+    from issuer.lifecycle import reissue_signed_with
+    from issuer.mail import send_after_commit
+
+    if not compromised:
+        raise click.UsageError("only --compromised is supported; to stop signing with a key, run 'keys rotate'")
+    settings, factory = _installation()
+    actor = _actor()
+    with factory.begin() as session:
+        issuer = load_issuer(session, settings)
+        withdrawal = withdraw_key(session, settings, issuer, key_ref, reason=reason, actor=actor)
+        key_pk = withdrawal.key.id
+    click.echo(f"{withdrawal.method}: " + ("withdrawn (no longer published; private key file deleted)"
+                                            if withdrawal.changed else "already withdrawn"))
+    bar = None
+    shown = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="re-issuing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
+
+    try:
+        result = reissue_signed_with(factory, settings, key_pk, actor=actor, reason=f"key withdrawn: {reason}",
+                                     progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    count = len(result.reissued)
+    click.echo(f"{count} badge{'' if count == 1 else 's'} re-issued with the current key"
+               + ("; the recipients were emailed the new credentials" if count else ""))
+    if count:
+        send_after_commit(factory, settings)

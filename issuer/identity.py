@@ -1,8 +1,10 @@
 """The issuer's public identity documents: DID document, Profile, JWKS.
 
-Pure functions of the database rows. Every key the issuer ever used (current and
-retired) is listed under ``verificationMethod`` and ``assertionMethod``, so old
-credentials keep verifying after a rotation. Only public key material appears here.
+Pure functions of the database rows. The current key and every retired one are
+listed under ``verificationMethod`` and ``assertionMethod``, so old credentials keep
+verifying after a rotation (a retired key's private file is destroyed, so it signs
+nothing new). A withdrawn (compromised) key is left out of every document, so nothing
+signed with it verifies any more. Only public key material appears here.
 """
 from __future__ import annotations
 
@@ -23,8 +25,16 @@ def _method(issuer: Issuer, key: IssuerKey) -> dict:
     return {**vm, "type": "JsonWebKey2020", "publicKeyJwk": {k: v for k, v in key.public_jwk.items() if k != "d"}}
 
 
+PUBLISHED_STATES = ("current", "retired")
+
+
+def published(keys: list[IssuerKey]) -> list[IssuerKey]:
+    """The keys that may verify: current and retired, never withdrawn."""
+    return [key for key in keys if key.state in PUBLISHED_STATES]
+
+
 def did_document(issuer: Issuer, keys: list[IssuerKey]) -> dict:
-    methods = [_method(issuer, key) for key in keys]
+    methods = [_method(issuer, key) for key in published(keys)]
     contexts = DID_CONTEXTS if any(m["type"] == "JsonWebKey2020" for m in methods) else DID_CONTEXTS[:2]
     return {
         "@context": contexts,
@@ -52,7 +62,7 @@ def profile_document(issuer: Issuer, settings: Settings) -> dict:
 
 def jwks(issuer: Issuer, keys: list[IssuerKey]) -> dict:
     return {"keys": [{**{k: v for k, v in key.public_jwk.items() if k != "d"}, "kid": f"{issuer.did}#{key.key_id}"}
-                     for key in keys]}
+                     for key in published(keys)]}
 
 
 def did_document_url(issuer: Issuer) -> str:

@@ -6,7 +6,7 @@ Key files hold a private JWK as JSON, or — with a passphrase — a JWE
     {"microcred_encrypted_key": 1, "jwe": "<compact JWE>"}
 
 Files are written atomically with mode 0600 and refused on load if group- or
-world-accessible.
+world-accessible. :func:`destroy_key_file` removes one for good (rotation, withdrawal).
 """
 from __future__ import annotations
 
@@ -322,6 +322,35 @@ def save_key(
         tmp.unlink(missing_ok=True)
     _fsync_dir(parent)
     return path
+
+
+def destroy_key_file(path: str | os.PathLike) -> bool:
+    """Delete a private key file; True if there was one.
+
+    The file is first overwritten in place with random bytes (fsynced), then unlinked, and
+    the directory entry's removal is fsynced. The overwrite is best effort only: on
+    journaling or copy-on-write filesystems, SSDs and backups the old blocks may survive,
+    so what this guarantees is "deleted; nothing keeps reading it". Keys that must be
+    unrecoverable also need the disk (or its backups) handled accordingly.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            os.write(fd, secrets.token_bytes(max(size, 1)))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    path.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return True
 
 
 def _link_no_clobber(tmp: Path, path: Path) -> None:

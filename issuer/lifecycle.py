@@ -1,4 +1,4 @@
-"""After issuance: revoke, suspend, unsuspend, renew, and find what expires soon.
+"""After issuance: revoke, suspend, unsuspend, renew, re-issue, and find what expires soon.
 
 Status changes flip the award's bit on the issuer's status list and re-publish the
 signed list in the same transaction as the award's new state and the audit entry.
@@ -12,8 +12,9 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +23,7 @@ from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
 
 from .config import Settings
-from .db.models import AuditEntry, Award, Issuer, StatusList, utcnow
+from .db.models import AuditEntry, Award, Issuer, IssuerKey, StatusList, utcnow
 from .issuance import AwardRequest, IssuerContext, issue_award
 from .status_lists import allocated_index, bit, publish, set_bit
 
@@ -123,6 +124,96 @@ def renew(factory: sessionmaker[Session], settings: Settings, award_id: str, *, 
         old.state, old.state_reason, old.superseded_by = "superseded", f"renewed as {new.id}", new.id
         session.add(AuditEntry(actor=actor, action="renew", award_id=old.id, details={"new_award": new.id}))
         return new
+
+
+def reissue(session: Session, ctx: IssuerContext, old: Award, *, actor: str, reason: str,
+            now: datetime | None = None) -> Award:
+    """Sign the same award again with the current key; the old award is superseded.
+
+    Same achievement, recipient, evidence, results and award date (so the same validity
+    under the achievement's rules); a JWT form too if the old award had one. The recipient
+    is emailed the new credential (the outbox's "renewed" email). Re-issuing the same award
+    again returns the re-issue already made. Audited as ``reissue``.
+    """
+    if old.superseded_by:
+        return session.get(Award, old.superseded_by)
+    if old.state != "active":
+        raise LifecycleError(f"an award that is {old.state} cannot be re-issued")
+    request = AwardRequest(achievement=old.achievement_id, email=old.recipient.email, name=old.recipient.name,
+                           employee_id=old.recipient.employee_id, did=old.recipient.did,
+                           evidence=tuple(old.evidence or ()), results=tuple(old.results or ()),
+                           awarded_at=old.awarded_at, external_id=f"reissue-of:{old.id}")
+    new, _ = issue_award(session, ctx, request, actor=actor, now=now, jwt=bool(old.credential_jwt), notify="renewed")
+    old.state, old.state_reason, old.superseded_by = "superseded", f"re-issued as {new.id}: {reason}", new.id
+    session.add(AuditEntry(actor=actor, action="reissue", award_id=old.id,
+                           details={"new_award": new.id, "reason": reason}))
+    return new
+
+
+def signed_with(session: Session, issuer: Issuer, method: str, now: datetime | None = None) -> list[str]:
+    """Ids of the issuer's active, unexpired awards whose credential's proof names ``method``."""
+    import json
+
+    now = now or utcnow()
+    rows = session.execute(select(Award.id, Award.credential).where(
+        Award.issuer_id == issuer.id, Award.state == "active",
+        or_(Award.valid_until.is_(None), Award.valid_until > now),
+        Award.credential.contains(json.dumps(method), autoescape=True)).order_by(Award.created_at, Award.id))
+    found = []
+    for award_id, text in rows:
+        proofs = json.loads(text).get("proof")
+        proofs = proofs if isinstance(proofs, list) else [proofs]
+        if any(isinstance(p, dict) and p.get("verificationMethod") == method for p in proofs):
+            found.append(award_id)
+    return found
+
+
+@dataclass(frozen=True)
+class Reissued:
+    method: str
+    reissued: list[tuple[str, str]]        # (old award id, new award id)
+
+
+def reissue_signed_with(factory: sessionmaker[Session], settings: Settings, key: IssuerKey | str, *, actor: str,
+                        reason: str, progress: Callable[[int, int], None] | None = None, batch: int = 25,
+                        now: datetime | None = None, attempts: int = 5) -> Reissued:
+    """Re-issue, with the current key, every active award a (withdrawn) key signed.
+
+    Runs in batches of ``batch`` awards, one transaction each, so a long run keeps what it
+    has done; running it again after an interruption re-issues only the rest (re-issuing
+    is idempotent). ``progress(done, total)`` is called after each batch.
+    """
+    with factory() as session:
+        issuer_key = key if isinstance(key, IssuerKey) else session.get(IssuerKey, key)
+        issuer = session.get(Issuer, issuer_key.issuer_id)
+        method = f"{issuer.did}#{issuer_key.key_id}"
+        todo = signed_with(session, issuer, method, now)
+        issuer_id = issuer.id
+    done: list[tuple[str, str]] = []
+    if progress:
+        progress(0, len(todo))
+    for start in range(0, len(todo), batch):
+        ids = todo[start:start + batch]
+        for attempt in range(attempts):
+            try:
+                with factory.begin() as session:
+                    issuer = session.get(Issuer, issuer_id)
+                    ctx = IssuerContext.load(session, settings, issuer)
+                    pairs = []
+                    for award_id in ids:
+                        old = get_award(session, award_id)
+                        if old.state == "active":     # revoked or suspended meanwhile: left as it is
+                            pairs.append((old.id, reissue(session, ctx, old, actor=actor, reason=reason,
+                                                          now=now).id))
+                break
+            except (StaleDataError, OperationalError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        done.extend(pairs)
+        if progress:
+            progress(len(done), len(todo))
+    return Reissued(method, done)
 
 
 def expiring(session: Session, issuer: Issuer, days: int, now: datetime | None = None) -> list[Award]:
