@@ -102,11 +102,17 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
 
 def _verifier_config(settings: Settings) -> dict:
-    """The mounted verifier (/verify). With a plain-http base URL (local use) it may reach this
-    issuer's own host; otherwise it is the hardened public verifier with nothing private allowed."""
+    """The mounted verifier (/verify): the hardened public verifier (https, port 443, public
+    addresses only). With a plain-http base URL (local development) it may also reach this
+    issuer's own origin, and only that: the one ``host:port`` entry (port made explicit) allows
+    plain http and a private address on that port alone, so every other port and host of the
+    machine stays refused before any connection is made. (The https attempt a did:web resolution
+    makes first goes to the same host and port, fails its handshake, and falls back to http.)"""
     parts = urlsplit(settings.base_url)
-    local = parts.scheme == "http" and parts.hostname
-    return {"ALLOW_HOSTS": frozenset({parts.hostname}) if local else frozenset()}
+    if parts.scheme != "http" or not parts.hostname:
+        return {"ALLOW_HOSTS": frozenset()}
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return {"ALLOW_HOSTS": frozenset({f"{host}:{parts.port or 80}"})}
 
 
 def open_database(settings: Settings) -> Engine:

@@ -11,7 +11,8 @@ list URL, a redirect ``Location``). The checks below refuse anything that could 
 verifier's own network:
 
 * **https only**, port 443 only. Hosts named in ``FetchPolicy.allow_hosts`` (tests, local
-  development) may also use plain http, any port, and private / loopback addresses.
+  development) may also use plain http, any port, and private / loopback addresses; a
+  ``host:port`` entry allows that one port only (one origin: nothing else on the host).
 * **No userinfo** in URLs, no IDN (punycode only), no legacy numeric host forms accepted as
   names: ``2130706433``, ``0x7f000001``, ``0177.0.0.1`` and ``127.1`` are read the way
   ``inet_aton`` reads them (as 127.0.0.1) and then checked like any address.

@@ -36,7 +36,8 @@ from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
 from ..fetcher import FetchError, Fetcher
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
-from .display import present, readable
+from ..baked import sniff_image
+from .display import credential_like, present, readable
 from .responses import error_response, internal_error, page, report_json, security_headers
 from .state import STATE, VerifierState, make_state, merged_settings, state
 from .submission import Submission, TargetBusy, entered_url, from_form, from_json, submission
@@ -59,6 +60,8 @@ def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
                 raise TargetBusy() from exc
             return unreachable(sub.url, exc), None
         documents, raw = {sub.url: response.body}, response.body
+        if not sniff_image(raw) and not credential_like(read := readable(raw)):
+            return not_a_credential(sub.url, "not_a_credential" if read is not None else "not_json"), None
     # the link's own bytes are served from memory (the page shows exactly what was verified);
     # they were fetched here, not supplied by the user, so they are not flagged as supplied
     report = verify(sub.source, fetcher, verifier, recipient=sub.recipient, documents=documents,
@@ -69,6 +72,16 @@ def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
 def verify(source: Any, fetcher: Fetcher, verifier: VerifierState, **options: Any) -> VerificationReport:
     """``verify_credential`` with every fetch through ``fetcher`` (this verification's budget)."""
     return verify_credential(source, fetcher=fetcher, memo=verifier.memo, **options)
+
+
+def not_a_credential(url: str, code: str) -> VerificationReport:
+    """The report for a link whose document is not a credential: the verdict and the reason only.
+
+    Nothing of the fetched document is shown back, on the page or in the API answer, and nothing
+    it names is fetched: the link could point at any page this verifier can reach (an issuer's own
+    console, a DID document), and the verifier must not become a way to read it.
+    """
+    return VerificationReport([CheckResult("parse", FAILED, explain(code, ""), code, {"url": url})])
 
 
 def unreachable(url: str, exc: FetchError) -> VerificationReport:

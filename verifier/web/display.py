@@ -11,7 +11,9 @@ inside ``<img>`` runs no script and loads nothing); an SVG is never inlined.
 
 :func:`readable` reads the credential JSON out of what was submitted (JSON, a JWT's payload, a
 baked image) without verifying it, for the description, skills and image the report does not
-carry.
+carry. :func:`credential_like` says whether what was read is a credential at all (a VC or VP, or
+an OB 2.0 assertion): a fetched document that is not one is never shown back (the link could
+point at any page the verifier can reach).
 """
 from __future__ import annotations
 
@@ -23,11 +25,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..accessors import types_of
 from ..baked import extract_baked, sniff_image
 from ..dates import DateError, parse_datetime
 from ..errors import CredentialError
 from ..fetcher import strict_json_loads
 from ..jws import parse_compact_jws
+from ..ob2 import is_ob2
 from ..report import (CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, CheckResult,
                       VerificationReport, explain)
 from .submission import Submission, looks_like_url
@@ -70,6 +74,14 @@ def readable(source: Any) -> dict | None:
     except (CredentialError, ValueError, UnicodeError, RecursionError):
         return None
     return source if isinstance(source, dict) else None
+
+
+def credential_like(document: Any) -> bool:
+    """True for a credential or presentation (by ``type``) or an OB 2.0 assertion; not verified."""
+    if not isinstance(document, dict):
+        return False
+    kinds = types_of(document)
+    return "VerifiableCredential" in kinds or "VerifiablePresentation" in kinds or is_ob2(document)
 
 
 def shown(value: Any, limit: int = 300) -> str | None:
