@@ -5,7 +5,8 @@
     microcred tokens revoke TOKEN_ID
 
 Scopes: ``read`` (look things up, verify), ``issue`` (also issue, revoke, suspend, renew,
-bulk, VC-API issuing), ``admin`` (also define achievements). Only a hash of each token is
+bulk), ``admin`` (also define achievements), and ``vcapi-issue``: only VC-API issuing
+(``POST /credentials/issue``, off unless ``MICROCRED_VCAPI_ISSUING=1``), included in no other scope. Only a hash of each token is
 stored: a lost token cannot be shown again; revoke it and create a new one.
 """
 from __future__ import annotations
@@ -14,9 +15,8 @@ import click
 
 from .cli_support import CleanErrorsGroup
 from .config import load_settings
-from .db.models_api import TOKEN_SCOPES
 from .instance import open_instance
-from .tokens import create_token, list_tokens, revoke_token
+from .tokens import SCOPES, create_token, list_tokens, revoke_token
 
 
 def _when(value) -> str:
@@ -29,8 +29,8 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--scope", required=True, type=click.Choice(TOKEN_SCOPES),
-              help="read < issue < admin: what the token may do.")
+@click.option("--scope", required=True, type=click.Choice(SCOPES),
+              help="read < issue < admin: what the token may do; vcapi-issue: only VC-API issuing.")
 @click.option("--name", default=None, help="What the token is for (shown by 'tokens list').")
 def create(scope: str, name: str | None) -> None:
     """Create a token and print it once (it is stored only as a hash)."""

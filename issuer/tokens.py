@@ -3,12 +3,17 @@
     token_row, secret = create_token(session, scope="issue", name="LMS integration")
     print(secret)                                  # "mct_..." shown once, never stored
     row = verify_token(session, secret)            # the ApiToken, or None (unknown / revoked)
-    scope_allows(row.scope, "read")                # read < issue < admin
+    scope_allows(row.scope, "read")                # read < issue < admin; vcapi-issue on its own
     revoke_token(session, token_row.id)
 
 A token is ``mct_`` followed by 256 random bits (base64url). Only its SHA-256 (hex) is
 stored; it is looked up by that hash and compared with :func:`hmac.compare_digest`.
 Revoked tokens stay in the table (for the audit trail) and never verify again.
+
+Scopes: ``read`` < ``issue`` < ``admin`` (each includes the ones before it), and
+``vcapi-issue``, which stands alone: it allows only VC-API issuing (``POST
+/credentials/issue``, which must also be enabled with ``MICROCRED_VCAPI_ISSUING=1``) and
+no other scope includes it.
 """
 from __future__ import annotations
 
@@ -33,6 +38,10 @@ MAX_NAME = 255
 TOUCH_INTERVAL = timedelta(minutes=1)                # last_used_at is written at most this often
 
 
+VCAPI_ISSUE = "vcapi-issue"
+SCOPES = (*TOKEN_SCOPES, VCAPI_ISSUE)               # every scope a token may have
+
+
 class TokenError(CredentialError):
     code = "invalid_token"
 
@@ -42,7 +51,10 @@ def hash_token(token: str) -> str:
 
 
 def scope_allows(granted: str, required: str) -> bool:
-    """Whether a token with scope ``granted`` may do what needs ``required`` (read < issue < admin)."""
+    """Whether a token with scope ``granted`` may do what needs ``required`` (read < issue < admin;
+    ``vcapi-issue`` allows only itself and is allowed by nothing else)."""
+    if VCAPI_ISSUE in (granted, required):
+        return granted == required
     if granted not in TOKEN_SCOPES or required not in TOKEN_SCOPES:
         return False
     return TOKEN_SCOPES.index(granted) >= TOKEN_SCOPES.index(required)
@@ -50,8 +62,8 @@ def scope_allows(granted: str, required: str) -> bool:
 
 def create_token(session: Session, *, scope: str, name: str | None = None) -> tuple[ApiToken, str]:
     """A new token: (its row, the secret token string). The secret is not kept anywhere."""
-    if scope not in TOKEN_SCOPES:
-        raise TokenError(f"the scope must be one of {', '.join(TOKEN_SCOPES)}, not {scope!r}", code="invalid_scope")
+    if scope not in SCOPES:
+        raise TokenError(f"the scope must be one of {', '.join(SCOPES)}, not {scope!r}", code="invalid_scope")
     if name is not None:
         name = name.strip() or None
         if name and (len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name)):

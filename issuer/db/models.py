@@ -152,7 +152,32 @@ class StatusAllocation(Base):
 
     list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
-    award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"))
+    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"))
+    # or a credential signed through the VC-API (exactly one of the two is set)
+    vcapi_credential_id: Mapped[str | None] = mapped_column(ForeignKey("vcapi_credentials.id"))
+
+
+class VcapiCredential(Base):
+    """A credential the issuer signed through the VC-API ``/credentials/issue``, exactly as signed.
+
+    ``credential_id`` is the credential's ``id`` (``{base_url}/credentials/{id}`` for the
+    installation's own identity; whatever the caller sent in did:key suite mode). Its status
+    entries are ``StatusAllocation`` rows; ``state`` follows them (active/suspended/revoked).
+    """
+
+    __tablename__ = "vcapi_credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    credential_id: Mapped[str | None] = mapped_column(String(2048), index=True)
+    signed_as: Mapped[str] = mapped_column(String(255))       # the issuer identity: did:web or did:key
+    types: Mapped[list] = mapped_column(JSON, default=list)
+    credential: Mapped[str] = mapped_column(Text)              # the signed credential, exactly as issued
+    token_id: Mapped[str | None] = mapped_column(String(36))   # the API token that asked
+    actor: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

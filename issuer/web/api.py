@@ -25,6 +25,8 @@ route                                     scope    what
 ``POST /awards/{id}/renew``               issue    a new credential; the old award is superseded
 ``GET  /recipients``                      read     filter ``email``; cursor pagination
 ``GET  /recipients/{id}``                 read     one recipient with their awards
+``GET  /vcapi-credentials``               read     credentials signed through the VC-API, with who asked;
+                                                   filter ``state``; cursor pagination
 ``GET  /skills``                          read     people per skill from active, valid awards
 ``GET  /skills/coverage?skill=..``        read     who has every skill asked for, who misses which
 ``GET  /openapi.json``                    (none)   the OpenAPI 3.1 description of all of this
@@ -102,7 +104,8 @@ def register_api(app: Flask) -> None:
     Configuration (``app.config``, defaulting from the environment): ``VCAPI_ISSUER``
     (``$MICROCRED_VCAPI_ISSUER``: ``did:web``, the default, or ``did:key``), ``API_RATE_LIMIT``
     (``$MICROCRED_API_RATE_LIMIT``, default ``600/minute`` per token and process), ``VCAPI_OPEN``
-    (``$MICROCRED_VCAPI_OPEN=1``: the verify endpoints need no token), ``VCAPI_FETCH_POLICY``
+    (``$MICROCRED_VCAPI_OPEN=1``: the verify endpoints need no token), ``VCAPI_ISSUING``
+    (``$MICROCRED_VCAPI_ISSUING=1``: ``/credentials/issue`` is on; off by default), ``VCAPI_FETCH_POLICY``
     (a :class:`verifier.fetcher.FetchPolicy` for verification; default: public https only)
     and ``VCAPI_OFFLINE`` (verify without any network access).
     """
@@ -112,6 +115,7 @@ def register_api(app: Flask) -> None:
         return
     app.config.setdefault("VCAPI_ISSUER", os.environ.get("MICROCRED_VCAPI_ISSUER") or "did:web")
     app.config.setdefault("VCAPI_OPEN", os.environ.get("MICROCRED_VCAPI_OPEN") == "1")
+    app.config.setdefault("VCAPI_ISSUING", os.environ.get("MICROCRED_VCAPI_ISSUING") == "1")
     app.config.setdefault("VCAPI_FETCH_POLICY", None)
     app.config.setdefault("VCAPI_OFFLINE", False)
     app.config.setdefault("API_RATE_LIMIT", os.environ.get("MICROCRED_API_RATE_LIMIT") or API_RATE_LIMIT)
@@ -910,6 +914,31 @@ def get_recipient(recipient_id: str) -> Response:
 
 
 # ---------------------------------------------------------------- skills
+
+def vcapi_credential_json(record, status: list[dict]) -> dict:
+    return {"id": record.id, "credential_id": record.credential_id, "signed_as": record.signed_as,
+            "types": record.types or [], "actor": record.actor, "token_id": record.token_id, "state": record.state,
+            "state_reason": record.state_reason, "created_at": _iso(record.created_at), "status": status,
+            "credential": json.loads(record.credential)}
+
+
+@bp.get("/vcapi-credentials")
+@requires(READ)
+def list_vcapi_credentials() -> Response:
+    from ..vcapi_records import STATES, allocations, list_query
+
+    limit = _query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = _decode_cursor()
+    state_filter = _query_str("state", 20)
+    if state_filter is not None and state_filter not in STATES:
+        raise ApiProblem(400, f"'state' must be one of {', '.join(STATES)}.")
+    with state().sessions() as session:
+        issuer = load_issuer_row(session)
+        query = list_query(issuer, state_filter)
+        model = query.column_descriptions[0]["entity"]
+        rows = list(session.scalars(_page(model, query, limit, cursor)))
+        return _paged(rows, limit, lambda r: vcapi_credential_json(r, allocations(session, r.id)))
+
 
 @bp.get("/skills")
 @requires(READ)

@@ -178,6 +178,31 @@ def _schemas() -> dict:
         "RecipientDetail": {"allOf": [_ref("Recipient"), {
             "type": "object", "required": ["awards"],
             "properties": {"awards": {"type": "array", "items": _ref("Award")}}}]},
+        "VcapiCredential": {
+            "type": "object",
+            "required": ["id", "credential_id", "signed_as", "types", "actor", "token_id", "state", "created_at",
+                         "status", "credential"],
+            "properties": {
+                "id": {"type": "string", "description": "The record's id (a UUID)."},
+                "credential_id": {**N_STRING, "description": "The signed credential's id (null: it has none)."},
+                "signed_as": {**STRING, "description": "The issuer identity it was signed as (did:web or did:key)."},
+                "types": {"type": "array", "items": STRING},
+                "actor": {**STRING, "description": "Who asked: the API token (id and name)."},
+                "token_id": N_STRING,
+                "state": {"type": "string", "enum": ["active", "suspended", "revoked"]},
+                "state_reason": N_STRING,
+                "created_at": DATETIME,
+                "status": {"type": "array", "description": "Its entries on the issuer's status lists (none in "
+                                                           "did:key suite mode).",
+                           "items": {"type": "object", "required": ["purpose", "list", "index"],
+                                     "properties": {"purpose": STRING, "list": {"type": "integer"},
+                                                    "index": {"type": "integer"}}}},
+                "credential": {"type": "object", "description": "The signed credential, exactly as issued."},
+            },
+        },
+        "VcapiCredentialPage": {"type": "object", "required": ["items", "next_cursor"],
+                                "properties": {"items": {"type": "array", "items": _ref("VcapiCredential")},
+                                               "next_cursor": N_STRING}},
         "RecipientPage": {"type": "object", "required": ["items", "next_cursor"],
                           "properties": {"items": {"type": "array", "items": _ref("Recipient")},
                                          "next_cursor": N_STRING}},
@@ -264,7 +289,9 @@ def _op(operation_id: str, summary: str, scope: str | None, responses: dict, *, 
     if scope is None:
         op["security"] = []
     else:
-        op["description"] = f"Needs a token with the `{scope}` scope (read < issue < admin)."
+        op["description"] = (f"Needs a token with the `{scope}` scope (read < issue < admin)." if scope != "vcapi-issue"
+                             else "Off unless the installation sets MICROCRED_VCAPI_ISSUING=1 (403 otherwise); needs "
+                                  "a token with the `vcapi-issue` scope, which no other scope includes.")
     if parameters:
         op["parameters"] = parameters
     if body:
@@ -367,6 +394,12 @@ def _paths() -> dict:
             {"200": _json("RecipientPage", "One page of recipients.")}, tags=["recipients"],
             parameters=[LIMIT, CURSOR, _param("email", "query", {"type": "string", "maxLength": 320},
                                               "Recipient email.")])},
+        f"{API}/vcapi-credentials": {"get": _op(
+            "listVcapiCredentials", "Credentials signed through the VC-API, newest first, with who asked", "read",
+            {"200": _json("VcapiCredentialPage", "One page of VC-API credentials.")}, tags=["vc-api"],
+            parameters=[LIMIT, CURSOR, _param("state", "query", {"type": "string",
+                                                                 "enum": ["active", "suspended", "revoked"]},
+                                              "Only credentials in this state.")])},
         f"{API}/recipients/{{recipient_id}}": {"get": _op(
             "getRecipient", "One recipient with their awards", "read",
             {"200": _json("RecipientDetail", "The recipient.")}, tags=["recipients"],
@@ -382,7 +415,8 @@ def _paths() -> dict:
                                "A skill name, target URL or code; repeat for several.", required=True,
                                style="form", explode=True)])},
         "/credentials/issue": {"post": _op(
-            "vcapiIssueCredential", "VC-API: sign a credential (eddsa-rdfc-2022) as this issuer", "issue",
+            "vcapiIssueCredential", "VC-API: sign a credential (eddsa-rdfc-2022) as this issuer; recorded, with "
+            "the issuer's id and status entries", "vcapi-issue",
             {"201": _json("IssueCredentialResponse", "The signed credential.")}, tags=["vc-api"],
             body=_body("IssueCredentialRequest"))},
         "/credentials/verify": {"post": {**_op(
@@ -412,7 +446,7 @@ def openapi(base_url: str | None = None) -> dict:
             "title": "microcred issuer API", "version": VERSION,
             "description": "HR REST API (achievements, awards, recipients, skills, bulk issuance) and the W3C "
                            "VC-API endpoints. Errors are RFC 9457 problem details. Tokens: 'microcred tokens "
-                           "create --scope read|issue|admin'.",
+                           "create --scope read|issue|admin|vcapi-issue'.",
         },
         "paths": _paths(),
         "components": {

@@ -21,7 +21,27 @@ Verifying uses :func:`verifier.verify_credential` with network access under a fe
 that allows only public https (``VCAPI_FETCH_POLICY`` / ``VCAPI_OFFLINE`` in ``app.config``);
 this installation's own DID document and status lists are served locally.
 
-Tokens: ``issue`` scope for issuing; ``read`` for the verify endpoints, which need no token
+Issuing is accountable and off by default: ``/credentials/issue`` answers 403 unless the
+installation sets ``MICROCRED_VCAPI_ISSUING=1`` (``app.config["VCAPI_ISSUING"]``) and the token
+has the ``vcapi-issue`` scope (which no other scope includes). Every credential it signs is
+recorded (:class:`issuer.db.models.VcapiCredential`: the signed credential, the token that
+asked, when, its status entries) and listed at ``GET /api/v1/vcapi-credentials`` and on the
+console's VC-API page, where it can be revoked or suspended. As the installation's own
+identity (did:web) the issuer gives the credential its id, ``{base_url}/credentials/{uuid}``,
+and a revocation and a suspension ``BitstringStatusListEntry`` on its own lists, so the
+credential must come without ``id`` and ``credentialStatus``, be a VC 2.0 credential (the
+VC 1.1 context does not define the status entries), and have ``validFrom`` within
+:data:`DATE_SKEW` of now (no backdating, no post-dating). Refused in every mode (422): status
+list credential types, ids of this installation's credentials, and ``credentialStatus``
+entries on this issuer's lists.
+
+The did:key mode (``MICROCRED_VCAPI_ISSUER=did:key``) is for the W3C conformance suites, which
+send fixed ids, old dates, VC 1.1 credentials and status entries of example lists: it signs
+as the current key's did:key, not as the installation's public identity, keeps the input as it
+is and records each credential (with the token that asked), but gives it no id and no status
+entries, so such credentials cannot be revoked. Do not enable it on a production installation.
+
+Tokens: ``vcapi-issue`` for issuing; ``read`` for the verify endpoints, which need no token
 at all when ``MICROCRED_VCAPI_OPEN=1``.
 
 Presentations: unsigned ones must be well-formed VC 2.0 presentations whose every credential
@@ -36,6 +56,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -43,6 +64,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verifier import verify_credential
+from verifier.dates import DateError, parse_datetime
 from verifier.errors import CredentialError
 from verifier.fetcher import FetchPolicy, NetworkFetcher
 from verifier.jsonld import default_engine
@@ -51,11 +73,14 @@ from verifier.proofs import verify_proofs
 from verifier.related_resource import check_related_resources
 from verifier.validity import ValidityError, validity_period
 
-from ..db.models import AuditEntry, StatusList
+from ..credentials import credential_url
+from ..db.models import AuditEntry, StatusList, VcapiCredential, new_id, utcnow
 from ..identity import did_document, did_document_url
 from ..keyring import all_keys, current_key, verification_method
 from ..signing import sign_credential
 from ..status_lists import list_url
+from ..tokens import VCAPI_ISSUE
+from ..vcapi_records import id_in_use, status_entries
 from .api import (
     ApiProblem, Caller, authenticate, install_error_handlers, json_body, load_issuer_row, ok, problem_response,
     settings, state,
@@ -73,6 +98,9 @@ MAX_CREDENTIALS_IN_PRESENTATION = 10
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f<>\"{}|\\^`]*$")
 TERM = re.compile(r"^[^\x00-\x20\x7f<>\"{}|\\^`]+$")
 TYPED_PROPERTIES = ("credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence")
+STATUS_LIST_TYPES = ("BitstringStatusListCredential", "StatusList2021Credential", "RevocationList2020Credential",
+                     "SuspensionList2020Credential")
+DATE_SKEW = timedelta(minutes=5)      # how far validFrom / issuanceDate may be from now (did:web identity)
 
 
 # ---------------------------------------------------------------- helpers
@@ -300,9 +328,81 @@ def _issuer_id(credential: dict) -> Any:
 
 # ---------------------------------------------------------------- POST /credentials/issue
 
+def _ours(settings_, url: Any) -> bool:
+    """Whether ``url`` is under this installation's base URL."""
+    return isinstance(url, str) and (url == settings_.base_url or url.startswith(settings_.base_url.rstrip("/") + "/"))
+
+
+def _check_accountable(session: Session, credential: dict, *, suite_mode: bool) -> list[str]:
+    """What VC-API issuing refuses beyond the data model (see the module docstring)."""
+    current = settings()
+    errors: list[str] = []
+    types = [t for t in _types(credential.get("type")) if isinstance(t, str)]
+    listed = [t for t in types if t in STATUS_LIST_TYPES or t.rsplit("#", 1)[-1] in STATUS_LIST_TYPES]
+    if listed:
+        errors.append(f"the issuer does not sign status list credentials ({listed[0]}) through the VC-API: "
+                      f"it publishes its own lists")
+    given_id = credential.get("id")
+    # (in did:key suite mode the suites send the same fixed ids again and again: only this
+    # installation's own namespace, where every award and did:web credential id is, is refused)
+    if isinstance(given_id, str) and (_ours(current, given_id) or
+                                      (not suite_mode and id_in_use(session, current, given_id))):
+        errors.append(f"the id {given_id[:200]} is already the id of a credential of this issuer "
+                      f"(or in its namespace); the issuer gives each new credential its own id")
+    elif "id" in credential and not suite_mode:
+        errors.append("leave 'id' out: the issuer gives each credential its own id, "
+                      f"{credential_url(current, '{uuid}')}")
+    if "credentialStatus" in credential:
+        statuses = [s for s in _as_list(credential["credentialStatus"]) if isinstance(s, dict)]
+        if any(_ours(current, s.get("statusListCredential")) or _ours(current, s.get("id")) for s in statuses):
+            errors.append("credentialStatus names this issuer's status lists: the issuer allocates its own "
+                          "entries; leave credentialStatus out")
+        elif not suite_mode:
+            errors.append("credentialStatus names a status list that is not this issuer's; leave it out: the "
+                          "issuer adds its own revocation and suspension entries")
+    if suite_mode:
+        return errors
+    if _as_list(credential.get("@context"))[:1] == [VC_V1]:
+        errors.append(f"only VC 2.0 credentials (first @context {VC_V2}) can be issued: the issuer adds "
+                      "status entries, which the VC 1.1 context does not define")
+    now = utcnow()
+    for name in ("validFrom", "issuanceDate"):
+        if name not in credential:
+            continue
+        try:
+            moment = parse_datetime(credential[name])
+        except DateError:
+            continue     # the data model check reports it
+        if abs(moment - now) > DATE_SKEW:
+            errors.append(f"{name} must be now (within {int(DATE_SKEW.total_seconds() // 60)} minutes): "
+                          f"{credential[name]} is {'before' if moment < now else 'after'} that; credentials "
+                          "cannot be backdated or post-dated")
+    return errors
+
+
+def _accountable(document: dict, credential_id: str, entries: list[dict]) -> dict:
+    """``document`` with the issuer's id (after @context) and status entries (at the end)."""
+    result: dict = {}
+    for key, value in document.items():
+        result[key] = value
+        if key == "@context":
+            result["id"] = credential_id
+    result.setdefault("id", credential_id)
+    result["credentialStatus"] = entries
+    return result
+
+
+def _issuing_enabled() -> None:
+    if not current_app.config.get("VCAPI_ISSUING"):
+        raise ApiProblem(403, "VC-API issuing is turned off on this installation. An administrator can turn it "
+                              "on with MICROCRED_VCAPI_ISSUING=1; it also needs a token with the 'vcapi-issue' "
+                              "scope.", title="VC-API issuing is off", code="vcapi_issuing_off")
+
+
 @bp.post("/credentials/issue")
 def issue_credential() -> Response:
-    caller = _caller("issue")
+    _issuing_enabled()
+    caller = _caller(VCAPI_ISSUE)
     body = _body()
     if "credential" not in body or not isinstance(body["credential"], dict):
         raise ApiProblem(400, "The body needs 'credential', a JSON object.")
@@ -310,28 +410,43 @@ def issue_credential() -> Response:
     errors = check_data_model(credential)
     if errors:
         raise _rejected(422, errors)
-    with state().sessions() as session:
-        identity = _identity(session)
-    if _issuer_id(credential) != identity.did:
-        raise _rejected(422, [f"this endpoint issues as {identity.did}; the credential's issuer must be exactly that"])
-    document = copy.deepcopy(credential)
-    contexts = _as_list(document["@context"])
-    if contexts[0] == VC_V1 and DI_V2 not in contexts:
-        document["@context"] = [*contexts, DI_V2]
-    errors = check_json_ld({k: v for k, v in document.items() if k != "proof"})
-    if errors:
-        raise _rejected(422, errors)
-    try:
-        signed = sign_credential(document, identity.key, verification_method=identity.verification_method)
-    except CredentialError as exc:
-        raise ApiProblem(422, str(exc), title="Invalid credential", code=exc.code, errors=[str(exc)]) from None
-    result = verify_proofs(signed, lambda vm: identity.key.public)
-    if not result.verified:     # never hand out something that does not verify
-        raise ApiProblem(500, "The signed credential did not verify; nothing was issued.")
+    suite_mode = current_app.config.get("VCAPI_ISSUER") == "did:key"
     with state().sessions.begin() as session:
+        identity = _identity(session)
+        if _issuer_id(credential) != identity.did:
+            raise _rejected(422, [f"this endpoint issues as {identity.did}; the credential's issuer must be exactly "
+                                  "that"])
+        errors = _check_accountable(session, credential, suite_mode=suite_mode)
+        if errors:
+            raise _rejected(422, errors)
+        document = copy.deepcopy(credential)
+        contexts = _as_list(document["@context"])
+        if contexts[0] == VC_V1 and DI_V2 not in contexts:
+            document["@context"] = [*contexts, DI_V2]
+        record = VcapiCredential(id=new_id(), issuer_id=load_issuer_row(session).id, signed_as=identity.did,
+                                 credential="", token_id=caller.token_id, actor=caller.actor[:255], state="active")
+        session.add(record)
+        session.flush()     # before the status allocations that point at it
+        record_id = record.id
+        if not suite_mode:
+            entries = status_entries(session, settings(), load_issuer_row(session), record_id)
+            document = _accountable(document, credential_url(settings(), record_id), entries)
+        errors = check_json_ld({k: v for k, v in document.items() if k != "proof"})
+        if errors:
+            raise _rejected(422, errors)
+        try:
+            signed = sign_credential(document, identity.key, verification_method=identity.verification_method)
+        except CredentialError as exc:
+            raise ApiProblem(422, str(exc), title="Invalid credential", code=exc.code, errors=[str(exc)]) from None
+        result = verify_proofs(signed, lambda vm: identity.key.public)
+        if not result.verified:     # never hand out something that does not verify
+            raise ApiProblem(500, "The signed credential did not verify; nothing was issued.")
+        signed_id = signed.get("id") if isinstance(signed.get("id"), str) else None
+        types = [t for t in _types(credential.get("type")) if isinstance(t, str)][:10]
+        record.credential_id = signed_id[:2048] if signed_id else None
+        record.types, record.credential = types, json.dumps(signed)
         session.add(AuditEntry(actor=caller.actor, action="vcapi-issue", award_id=None, details={
-            "credential": credential.get("id") if isinstance(credential.get("id"), str) else None,
-            "types": [t for t in _types(credential.get("type")) if isinstance(t, str)][:10],
+            "credential": signed_id, "vcapiCredential": record_id, "types": types,
             "verificationMethod": identity.verification_method}))
     return ok({"verifiableCredential": signed}, 201)
 

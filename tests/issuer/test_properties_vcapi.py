@@ -47,7 +47,7 @@ def app(env):  # noqa: F811
     env.app.config.update(saved)
 
 
-def post(env, path: str, body, *, token: str | None = "issue", raw: bytes | None = None):  # noqa: F811
+def post(env, path: str, body, *, token: str | None = "vcapi-issue", raw: bytes | None = None):  # noqa: F811
     """POST JSON as an HTTP client sends it (lone surrogates as escapes), from a fresh client
     address each time so the per-client rate limits stay out of the way."""
     headers = {"Content-Type": "application/json"}

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pytest
 from flask import Flask
@@ -21,6 +22,7 @@ from issuer.db.models import AuditEntry
 from issuer.issuance import load_issuer
 from issuer.keyring import current_key
 from issuer.keys import generate_key
+from issuer.tokens import VCAPI_ISSUE, create_token
 from issuer.web.api import register_api
 from issuer.web.vcapi import DI_V2, VC_V1, VC_V2, check_data_model
 from tests.issuer.test_api import Live, build_app, make_settings, make_tokens, seed_issuer, serve
@@ -56,12 +58,21 @@ class Env:
         return self.app.test_client()
 
 
+def make_vcapi_tokens(app: Flask) -> dict[str, str]:
+    """A token of each ladder scope, and one with the 'vcapi-issue' scope."""
+    tokens = make_tokens(app)
+    with app.extensions["microcred"].sessions.begin() as session:
+        tokens[VCAPI_ISSUE] = create_token(session, scope=VCAPI_ISSUE, name="test vcapi-issue")[1]
+    return tokens
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     folder = tmp_path_factory.mktemp("vcapi")
-    app = build_app(make_settings(folder, f"sqlite:///{folder}/db.sqlite"), VCAPI_ISSUER="did:key")
+    app = build_app(make_settings(folder, f"sqlite:///{folder}/db.sqlite"), VCAPI_ISSUER="did:key",
+                    VCAPI_ISSUING=True)
     seed_issuer(app)
-    tokens = make_tokens(app)
+    tokens = make_vcapi_tokens(app)
     state = app.extensions["microcred"]
     with state.sessions() as session:
         _row, pair = current_key(session, state.settings, load_issuer(session, state.settings))
@@ -89,7 +100,7 @@ def post(request, env):
     """post(path, body, token=..., raw=None) -> (status, media type, JSON) via the test client or real HTTP."""
     transport = request.param
 
-    def call(path: str, body=None, *, token: str | None = "issue", raw: bytes | None = None):
+    def call(path: str, body=None, *, token: str | None = VCAPI_ISSUE, raw: bytes | None = None):
         data = raw if raw is not None else json.dumps(body).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "application/ld+json, application/json"}
         if token:
@@ -124,6 +135,12 @@ def unsigned(issuer_id: str, **changes) -> dict:
 
 
 _DROP = object()
+
+
+def accountable(issuer_id: str, **changes) -> dict:
+    """What the installation's own identity issues: no id, no status, validFrom now."""
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return unsigned(issuer_id, **{"id": _DROP, "validFrom": now, **changes})
 
 
 def proof_verifies(signed: dict) -> bool:
@@ -221,7 +238,7 @@ def test_the_issued_credential_keeps_the_order_of_contexts_and_fields(env):
     ])
     raw = json.dumps({"credential": credential, "options": {}}).encode("utf-8")
     status, _headers, payload = env.live.request("POST", "/credentials/issue", raw, {
-        "Content-Type": "application/json", "Authorization": f"Bearer {env.tokens['issue']}"})
+        "Content-Type": "application/json", "Authorization": f"Bearer {env.tokens[VCAPI_ISSUE]}"})
     assert status == 201
     signed = json.loads(payload, object_pairs_hook=OrderedDict)["verifiableCredential"]
     assert list(signed) == [*credential, "proof"]
@@ -234,7 +251,7 @@ def test_issuing_is_audited_with_the_token(env):
         before = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "vcapi-issue"))
     credential = unsigned(env.did_key)
     response = env.client.post("/credentials/issue", json={"credential": credential},
-                               headers={"Authorization": f"Bearer {env.tokens['issue']}"})
+                               headers={"Authorization": f"Bearer {env.tokens[VCAPI_ISSUE]}"})
     assert response.status_code == 201
     with env.app.extensions["microcred"].sessions() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "vcapi-issue")
@@ -248,14 +265,15 @@ def test_the_did_web_identity_signs_with_the_did_web_key_and_verifies_over_http(
     holder: dict = {}
     server = serve(lambda environ, start: holder["app"](environ, start))
     base_url = f"http://127.0.0.1:{server.server_port}"
-    app = build_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/db.sqlite", base_url))
+    app = build_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/db.sqlite", base_url), VCAPI_ISSUING=True)
     holder["app"] = app
     try:
         seed_issuer(app)
-        tokens = make_tokens(app)
+        tokens = make_vcapi_tokens(app)
         did = app.extensions["microcred"].settings.did
         live = Live(app, server.server_port)
-        status, _headers, body = live.json("POST", "/credentials/issue", {"credential": unsigned(did)}, tokens["issue"])
+        status, _headers, body = live.json("POST", "/credentials/issue", {"credential": accountable(did)},
+                                           tokens[VCAPI_ISSUE])
         assert status == 201, body
         signed = body["verifiableCredential"]
         assert signed["proof"]["verificationMethod"] == f"{did}#key-1"
@@ -268,8 +286,8 @@ def test_the_did_web_identity_signs_with_the_did_web_key_and_verifies_over_http(
                                              tokens["read"])
         assert status == 200 and result["verified"] is True
         other_key, other_did, _vm = did_key_identity()
-        status, _headers, body = live.json("POST", "/credentials/issue", {"credential": unsigned(other_did)},
-                                           tokens["issue"])
+        status, _headers, body = live.json("POST", "/credentials/issue", {"credential": accountable(other_did)},
+                                           tokens[VCAPI_ISSUE])
         assert status == 422 and did in body["detail"]
     finally:
         server.shutdown()
@@ -412,13 +430,14 @@ def test_the_data_model_check_names_every_problem():
 
 # --------------------------------------------------------------------------- tokens and configuration
 
-def test_issuing_needs_an_issue_token(env, post):
+def test_issuing_needs_a_vcapi_issue_token(env, post):
     credential = {"credential": unsigned(env.did_key)}
     status, mimetype, _body = post("/credentials/issue", credential, token=None)
     assert (status, mimetype) == (401, "application/problem+json")
-    assert post("/credentials/issue", credential, token="read")[0] == 403
+    for scope in ("read", "issue", "admin"):        # vcapi-issue is in no other scope
+        assert post("/credentials/issue", credential, token=scope)[0] == 403
     assert post("/credentials/issue", credential, token="mct_" + "x" * 43)[0] == 401
-    assert post("/credentials/issue", credential, token="admin")[0] == 201
+    assert post("/credentials/issue", credential, token=VCAPI_ISSUE)[0] == 201
 
 
 def test_verifying_needs_a_read_token_unless_the_endpoints_are_open(env, post, config):
