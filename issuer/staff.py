@@ -1,16 +1,31 @@
 """Staff accounts of the web console: create, check a password, change, disable.
 
 Passwords are hashed with werkzeug's scrypt (salted, memory-hard); only the hash is stored.
-A wrong password counts against the account: after :data:`MAX_FAILED_LOGINS` failures in a
-row it is locked for :data:`LOCK_MINUTES` minutes (every worker sees it: it is in the
-database). An unknown user name costs the same hash computation as a known one, so timing
-does not tell which names exist. Pure functions of a session and a clock; no Flask.
+
+Wrong passwords lock **one account for one client address**: after :data:`MAX_FAILED_LOGINS`
+failures in a row from an address, that account refuses sign-ins from that address for
+:data:`LOCK_MINUTES` minutes (:class:`SignInGuard`). Locking the account itself, for everyone,
+would let anyone who knows a user name lock its owner out from anywhere; slowing every
+attempt down instead would hold a server worker per attempt, which is the same denial of
+service by other means. Per (account, address) an attacker gets five guesses per address per
+quarter-hour against passwords of 12 characters or more hashed with scrypt (the console also
+limits sign-in attempts per address), while the owner, from their own address, still gets in.
+The counts are kept in the server process's memory, like the request limits: with several
+server processes each keeps its own (the ``failed_logins`` / ``locked_until`` columns are no
+longer used for locking and are only cleared on a successful sign-in).
+
+The answer for a wrong password, an unknown user name and a locked (account, address) is the
+same sentence (:data:`SIGN_IN_FAILED`) and costs the same: one scrypt computation and no
+database write, so neither the text nor the timing tells which names exist or which are
+locked. Pure functions of a session and a clock; no Flask.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -31,6 +46,9 @@ SESSION_MAX_HOURS = 12          # a sign-in ends this long after it began, howev
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
 HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("microcred-dummy-password", method=HASH_METHOD)
+#: the one answer for a wrong password, an unknown user name and a locked account
+SIGN_IN_FAILED = (f"The user name or password is wrong, or there were too many attempts from here: "
+                  f"check them, or wait {LOCK_MINUTES} minutes and try again.")
 
 
 class StaffError(CredentialError):
@@ -111,32 +129,75 @@ def set_active(session: Session, user: StaffUser, active: bool) -> None:
         user.session_version += 1
 
 
-def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> SignedIn:
+class SignInGuard:
+    """Failed sign-ins per (user name, client address), in this process's memory.
+
+    After ``max_failures`` failures in a row the pair is locked for ``lock``; a success clears
+    it. At most ``max_entries`` pairs are kept (the oldest are forgotten first), so a flood of
+    made-up names cannot grow the memory without bound. Thread-safe.
+    """
+
+    def __init__(self, max_failures: int = MAX_FAILED_LOGINS, lock: timedelta = timedelta(minutes=LOCK_MINUTES),
+                 max_entries: int = 10_000) -> None:
+        self.max_failures, self.lock, self.max_entries = max_failures, lock, max_entries
+        self._entries: OrderedDict[tuple[str, str], tuple[int, datetime | None]] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def locked_until(self, username: str, client: str, now: datetime) -> datetime | None:
+        """When the pair's lock ends, or None if it is not locked now."""
+        with self._mutex:
+            _, until = self._entries.get((normalize_username(username), client), (0, None))
+        return until if until is not None and until > now else None
+
+    def failed(self, username: str, client: str, now: datetime) -> None:
+        key = (normalize_username(username), client)
+        with self._mutex:
+            count, until = self._entries.pop(key, (0, None))
+            if until is not None and until <= now:
+                count, until = 0, None
+            count += 1
+            if count >= self.max_failures:
+                count, until = 0, now + self.lock
+            self._entries[key] = (count, until)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self._mutex:
+            self._entries.pop((normalize_username(username), client), None)
+
+
+def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None,
+                 client: str = "-", guard: SignInGuard | None = None) -> SignedIn:
     """The signed-in identity for a right user name and password; :class:`StaffError` otherwise.
 
-    The error never says whether the name exists. A locked or disabled account is refused
-    even with the right password (and the message says to wait or ask an admin only after
-    the password was right, so it tells an attacker nothing new).
+    ``client``: the address the attempt comes from; ``guard``: the failures per (account,
+    address) (the web console passes its own; without one nothing is counted, as for the
+    command line). A wrong password, an unknown name and a locked (account, address) all raise
+    the same :data:`SIGN_IN_FAILED` (code ``bad_credentials``) after one scrypt computation,
+    and write nothing. A disabled account is told so only after the right password, so that
+    tells an attacker nothing new.
     """
     now = now or utcnow()
-    user = find_user(session, username) if isinstance(username, str) and len(username) <= 100 else None
-    wrong = StaffError("the user name or password is wrong", code="bad_credentials")
-    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+    wrong = StaffError(SIGN_IN_FAILED, code="bad_credentials")
+    if not isinstance(username, str) or len(username) > 100 or not isinstance(password, str) \
+            or len(password) > MAX_PASSWORD:
+        check_password_hash(_DUMMY_HASH, "")
         raise wrong
-    if user is None:
+    if guard is not None and guard.locked_until(username, client, now) is not None:
         check_password_hash(_DUMMY_HASH, password)
+        find_user(session, username)          # the same query as any other attempt
         raise wrong
-    if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
-        raise StaffError(f"too many wrong passwords: this account is locked for up to {LOCK_MINUTES} minutes",
-                         code="locked")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
+    user = find_user(session, username)
+    right = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if user is None or not right:
+        if guard is not None:
+            guard.failed(username, client, now)
         raise wrong
     if not user.active:
         raise StaffError("this account is disabled; ask an administrator", code="disabled")
+    if guard is not None:
+        guard.succeeded(username, client)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     return SignedIn(user.id, user.username, user.role, user.session_version)
 

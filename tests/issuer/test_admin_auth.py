@@ -5,6 +5,7 @@ Flask test client against a real database (SQLite and PostgreSQL for what is sto
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,8 @@ from issuer.config import ConfigError, load_settings
 from issuer.db.models import AuditEntry, IssuerKey
 from issuer.db.models_staff import StaffUser
 from issuer.instance import open_instance
-from issuer.staff import LOCK_MINUTES, MAX_FAILED_LOGINS, StaffError, authenticate, create_user, set_password
+from issuer.staff import (LOCK_MINUTES, MAX_FAILED_LOGINS, SIGN_IN_FAILED, SignInGuard, StaffError, authenticate,
+                          create_user, set_password)
 from issuer.web.app import check_production
 from tests.admin_support import PASSWORD, Clock, Console, add_staff, console_app, page_text
 
@@ -78,16 +80,68 @@ def test_a_wrong_password_or_unknown_name_gives_the_same_answer(app):
     assert console.get("/admin/keys").status_code == 302
 
 
-def test_repeated_wrong_passwords_lock_the_account_for_a_while(app, clock):
+def _attempt(console: Console, username: str, password: str, address: str = "127.0.0.1"):
+    return console.client.post("/admin/login", data={"username": username, "password": password,
+                                                     "csrf_token": console.csrf_token()},
+                               environ_base={"REMOTE_ADDR": address})
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while_from_that_address(app, clock):
+    clock.now = datetime.now(timezone.utc)
     console = Console(app)
     for _ in range(MAX_FAILED_LOGINS):
-        console.client.post("/admin/login", data={"username": "ike", "password": "not the password",
-                                                  "csrf_token": console.csrf_token()})
-    response = console.client.post("/admin/login", data={"username": "ike", "password": PASSWORD,
-                                                         "csrf_token": console.csrf_token()})
-    assert response.status_code == 401 and "locked" in page_text(response)
-    clock.now = staff(app, "ike").locked_until + timedelta(seconds=1)
-    Console(app).login("ike")
+        assert _attempt(console, "ike", "not the password").status_code == 401
+    response = _attempt(console, "ike", PASSWORD)
+    assert response.status_code == 401 and SIGN_IN_FAILED in page_text(response)
+    assert staff(app, "ike").locked_until is None          # nothing is written for the account itself
+    clock.now += timedelta(minutes=LOCK_MINUTES, seconds=1)
+    assert _attempt(console, "ike", PASSWORD).status_code == 303
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_from_another(app):
+    attacker, owner = Console(app), Console(app)
+    for _ in range(MAX_FAILED_LOGINS * 2):
+        assert _attempt(attacker, "ike", "guess guess guess", "203.0.113.9").status_code == 401
+    assert _attempt(attacker, "ike", PASSWORD, "203.0.113.9").status_code == 401     # locked for the attacker
+    assert _attempt(owner, "ike", PASSWORD, "198.51.100.4").status_code == 303      # the owner gets in
+
+
+def _comparable(response, username: str) -> tuple:
+    headers = sorted((k, v) for k, v in response.headers.items() if k.lower() not in ("set-cookie", "vary"))
+    body = response.get_data(as_text=True).replace(f'value="{username}"', 'value="NAME"')
+    body = re.sub(r'name="csrf_token" value="[^"]+"', "CSRF", body)     # signed with a timestamp
+    return response.status_code, headers, body
+
+
+def test_unknown_locked_and_wrong_password_answers_are_identical(app):
+    console = Console(app)
+    for _ in range(MAX_FAILED_LOGINS):
+        _attempt(console, "ada", "not the password", "192.0.2.1")
+    answers = {
+        "unknown": _comparable(_attempt(console, "zed", "not the password"), "zed"),   # names of one length
+        "wrong": _comparable(_attempt(console, "ike", "not the password"), "ike"),
+        "locked, right password": _comparable(_attempt(console, "ada", PASSWORD, "192.0.2.1"), "ada"),
+        "locked, wrong password": _comparable(_attempt(console, "ada", "not the password", "192.0.2.1"), "ada"),
+    }
+    first = answers["unknown"]
+    assert first[0] == 401 and SIGN_IN_FAILED.split(":")[0] in first[2]
+    for name, answer in answers.items():
+        assert answer == first, name
+
+
+def test_locked_unknown_and_wrong_cost_the_same_password_hash(app, monkeypatch):
+    import issuer.staff as staff_module
+    calls = []
+    real = staff_module.check_password_hash
+    monkeypatch.setattr(staff_module, "check_password_hash", lambda *a: calls.append(1) or real(*a))
+    guard = SignInGuard(max_failures=1)
+    with app.extensions["microcred"].sessions.begin() as session:
+        for username in ("nobody", "ike", "ike"):        # unknown, wrong (locks), locked
+            calls.clear()
+            with pytest.raises(StaffError) as refused:
+                authenticate(session, username, "not the password", client="a", guard=guard)
+            assert str(refused.value) == SIGN_IN_FAILED and len(calls) == 1
+        assert guard.locked_until("ike", "a", datetime.now(timezone.utc)) is not None
 
 
 def test_the_session_cookie_is_httponly_samesite_and_secure_on_https(app):
@@ -291,12 +345,25 @@ def test_a_disabled_account_with_the_right_password_is_told_so(app):
 
 
 def test_lock_lasts_the_stated_minutes(app, clock):
+    guard, now = SignInGuard(), datetime(2030, 1, 1, tzinfo=timezone.utc)
     with app.extensions["microcred"].sessions.begin() as session:
         for _ in range(MAX_FAILED_LOGINS):
             with pytest.raises(StaffError):
-                authenticate(session, "ike", "nope nope nope")
-    locked_until = staff(app, "ike").locked_until
-    assert timedelta(minutes=LOCK_MINUTES - 1) < locked_until - clock() <= timedelta(minutes=LOCK_MINUTES)
+                authenticate(session, "ike", "nope nope nope", now=now, client="10.1.1.1", guard=guard)
+        assert guard.locked_until("ike", "10.1.1.1", now) == now + timedelta(minutes=LOCK_MINUTES)
+        assert guard.locked_until("ike", "10.2.2.2", now) is None
+        with pytest.raises(StaffError):
+            authenticate(session, "ike", PASSWORD, now=now + timedelta(minutes=LOCK_MINUTES - 1), client="10.1.1.1",
+                         guard=guard)
+        later = now + timedelta(minutes=LOCK_MINUTES, seconds=1)
+        assert authenticate(session, "ike", PASSWORD, now=later, client="10.1.1.1", guard=guard).username == "ike"
+
+
+def test_the_guard_forgets_the_oldest_pairs_beyond_its_size():
+    guard, now = SignInGuard(max_failures=1, max_entries=3), datetime(2030, 1, 1, tzinfo=timezone.utc)
+    for n in range(5):
+        guard.failed(f"user{n}", "a", now)
+    assert guard.locked_until("user0", "a", now) is None and guard.locked_until("user4", "a", now) is not None
 
 
 # ------------------------------------------------------------------ production refusals

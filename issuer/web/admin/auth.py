@@ -6,12 +6,17 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from ...staff import StaffError, authenticate, end_session, start_session
+from ...staff import SignInGuard, StaffError, authenticate, end_session, start_session
 from ..ratelimit import over_limit
 from .blueprint import SESSION_KEY, admin_nav, bp, public, state
 
 
 LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.config ADMIN_LOGIN_RATE_LIMIT)
+
+
+def _guard() -> SignInGuard:
+    """This app's failed sign-ins per (account, client address) (see :mod:`issuer.staff`)."""
+    return current_app.extensions.setdefault("microcred_sign_in_guard", SignInGuard())
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,7 +44,8 @@ def login() -> Response | str:
     error = None
     with state().sessions.begin() as db:       # a failed attempt is counted (committed) too
         try:
-            signed_in = start_session(db, authenticate(db, username, password, now=state().clock()))
+            signed_in = start_session(db, authenticate(db, username, password, now=state().clock(),
+                                                       client=request.remote_addr or "-", guard=_guard()))
         except StaffError as exc:
             error = str(exc)
     if error:
