@@ -17,6 +17,7 @@ from issuer.keys import (
     KeyExistsError,
     KeyPair,
     coerce_key,
+    destroy_key_file,
     generate_key,
     key_from_ed25519_secret,
     key_from_jwk,
@@ -385,3 +386,13 @@ def test_key_file_usable_from_another_process(tmp_path: Path, keys) -> None:
         [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
     )
     assert keys["p256"].public.verify(bytes.fromhex(result.stdout), b"cross-process") is True
+
+
+def test_destroy_key_file_overwrites_then_deletes(tmp_path, monkeypatch):
+    path = save_key(generate_key("ed25519"), tmp_path / "old.jwk")
+    written = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: written.append(data) or real_write(fd, data))
+    assert destroy_key_file(path) is True
+    assert not path.exists() and written and b'"d"' not in written[0]
+    assert destroy_key_file(path) is False                    # already gone: nothing to do
