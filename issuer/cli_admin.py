@@ -258,13 +258,3 @@ def expiring_command(days: int) -> None:
         for award in expiring(session, issuer, days):
             click.echo(f"{award.valid_until.date().isoformat()}\t{award.id}\t{award.achievement.slug}\t"
                        f"{award.recipient.email}")
-
-
-@click.command("rotate")
-def rotate() -> None:
-    """Make a new Ed25519 signing key current; old keys stay published so old credentials still verify."""
-    settings = _settings()
-    with open_instance(settings).begin() as session:
-        issuer = load_issuer(session, settings)
-        key = add_key(session, settings, issuer)
-    click.echo(f"Current key: {issuer.did}#{key.key_id} (earlier keys stay in the DID document)")

@@ -38,6 +38,7 @@ NAV = (
     ("admin.award_new", "Issue", False),
     ("admin.bulk", "Bulk issue", False),
     ("admin.awards", "Awards", False),
+    ("admin.vcapi_credentials", "VC-API", False),
     ("admin.keys", "Keys", True),
     ("admin.users", "Users", True),
 )
