@@ -48,7 +48,6 @@ from issuer.keys import generate_key  # noqa: E402
 from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port  # noqa: E402
 from tests.verifier.issuer_world import IssuerWorld, sample_credential  # noqa: E402
 
-
 TARGET_PER_SECOND = 300
 
 

@@ -15,8 +15,9 @@ is the email an email address, is a result description the achievement's) is che
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from verifier.errors import CredentialError
 
@@ -78,8 +79,8 @@ def parse_moment(value: Any, key: str, now: datetime | None = None) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise AwardRuleError(f"{key!r} {value!r} is not an ISO 8601 date or date-time.", key) from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc).replace(microsecond=0)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC).replace(microsecond=0)
     if parsed.year < 1970:
         raise AwardRuleError(f"{key!r} is before 1970.", key)
     if parsed > (now or utcnow()) + timedelta(minutes=5):

@@ -13,9 +13,9 @@ an active award whose ``valid_until`` has passed (so ``active`` means active and
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session

@@ -38,13 +38,13 @@ import re
 import secrets
 import time
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, inspect, select, update
@@ -58,7 +58,16 @@ from verifier.schema_bundle import is_uri
 from .config import Settings
 from .credentials import build_credential, credential_url
 from .db.models import (
-    Achievement, AuditEntry, Award, Issuer, IssuerKey, OutboxMessage, Recipient, StatusAllocation, new_id, utcnow,
+    Achievement,
+    AuditEntry,
+    Award,
+    Issuer,
+    IssuerKey,
+    OutboxMessage,
+    Recipient,
+    StatusAllocation,
+    new_id,
+    utcnow,
 )
 from .identity import profile
 from .issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
@@ -80,7 +89,7 @@ MAX_LENGTH = {"email": 320, "name": 255, "employee_id": 100, "did": 255, "achiev
 # would make a spreadsheet run them as a formula (CSV injection).
 FORMULA_CHECKED = ("name", "employee_id", "evidence_name", "external_id")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-EARLIEST_AWARD = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST_AWARD = datetime(1970, 1, 1, tzinfo=UTC)
 _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*(?::(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*)*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")     # C0 controls except tab, LF, CR; DEL
 _LINE_BREAK = re.compile(r"[\t\n\r]")
@@ -288,7 +297,7 @@ class _Catalog:
             self.by_ref.setdefault(achievement.slug, achievement)
 
     @classmethod
-    def load(cls, session: Session, issuer: Issuer) -> "_Catalog":
+    def load(cls, session: Session, issuer: Issuer) -> _Catalog:
         return cls(session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)))
 
 
@@ -297,7 +306,7 @@ def _parse_awarded(value: str, now: datetime) -> datetime | str:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            parsed = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            parsed = datetime(day.year, day.month, day.day, tzinfo=UTC)
         else:
             if not re.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|z|[+-]\d\d:?\d\d)?", value):
                 raise ValueError
@@ -307,7 +316,7 @@ def _parse_awarded(value: str, now: datetime) -> datetime | str:
                         "or give only the date")
     except ValueError:
         return f"awarded_date {value!r} is not an ISO 8601 date (2026-03-31) or date-time (2026-03-31T09:00:00Z)"
-    parsed = parsed.astimezone(timezone.utc).replace(microsecond=0)
+    parsed = parsed.astimezone(UTC).replace(microsecond=0)
     if parsed < EARLIEST_AWARD:
         return f"awarded_date {value!r} is before 1970"
     if parsed > now:
@@ -505,7 +514,7 @@ def validate_csv(source: str | os.PathLike | bytes, session: Session, issuer: Is
     break). Every bad row is reported with its line number and a plain reason; valid rows
     are returned ready to issue, and the ones already issued are counted.
     """
-    now = (now or utcnow()).astimezone(timezone.utc)
+    now = (now or utcnow()).astimezone(UTC)
     raw, _name = _read_source(source)
     if len(raw) > MAX_FILE_BYTES:
         raise BulkInputError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (split it)",
@@ -1064,7 +1073,7 @@ def issue_csv(path: str | os.PathLike | bytes, session_factory, settings: Settin
     audit log when ``path`` is its content (an upload).
     """
     started = time.monotonic()
-    now = (now or utcnow()).astimezone(timezone.utc)
+    now = (now or utcnow()).astimezone(UTC)
     raw, name = _read_source(path)
     name = source_name or name
     with session_factory() as session:

@@ -24,8 +24,8 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -252,7 +252,7 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
 
 
 def _after_run(sessions: sessionmaker[Session], settings: Settings) -> None:
-    from .mail import send_after_commit     # lazy: mail imports issuance
+    from .mail import send_after_commit  # lazy: mail imports issuance
 
     send_after_commit(sessions, settings)   # the award emails queued with each chunk; never raises
 

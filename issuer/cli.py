@@ -7,18 +7,18 @@ import sys
 import click
 
 from verifier.cli import verify
-from verifier.web.cli import verifier as verifier_group
 from verifier.errors import CredentialError
+from verifier.web.cli import verifier as verifier_group
 
 from . import cli_admin
-from .cli_keys import keys
 from .cli_bulk import issue_bulk
+from .cli_keys import keys
 from .cli_serve import serve
 from .cli_share import mail, profile
+from .cli_support import CleanErrorsGroup
 from .cli_tokens import tokens
 from .cli_users import users
 from .demo import demo
-from .cli_support import CleanErrorsGroup
 from .keys import load_key
 from .signing import SUPPORTED, sign_credential
 

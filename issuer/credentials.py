@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from verifier.recipient import hashed_identity, normalize_identity
 
@@ -27,8 +27,8 @@ OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achieve
 def timestamp(value: datetime) -> str:
     """Whole seconds, UTC, with Z (round-trips through VC-JWT nbf/exp). Naive means UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def achievement_url(settings: Settings, achievement: Achievement) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-
 from dataclasses import dataclass
 
 import click
@@ -23,8 +22,8 @@ from .config import Settings, load_settings
 from .credentials import achievement_url, credential_url
 from .db.engine import session_factory
 from .db.models import Achievement, Issuer, new_id
-from .mail import send_after_commit
 from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from .mail import send_after_commit
 
 ISSUER = {
     "name": "Example Corp People Team",

@@ -1,7 +1,7 @@
 """Checks every kind of input (API bodies, console forms, achievement definitions) shares."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 
 def unknown_fields(body: Mapping, allowed: Iterable[str], what: str) -> str | None:

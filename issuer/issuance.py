@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -51,11 +51,11 @@ class AwardRequest:
     def external_key(self) -> str:
         """Stable across re-runs of the same request: the idempotency key."""
         if self.external_id:
-            return hashlib.sha256(f"external:{self.external_id}".encode("utf-8")).hexdigest()
+            return hashlib.sha256(f"external:{self.external_id}".encode()).hexdigest()
         material = json.dumps({
             "achievement": self.achievement, "email": normalize_identity(self.email),
             "evidence": list(self.evidence), "results": list(self.results),
-            "awarded": self.awarded_at.astimezone(timezone.utc).isoformat() if self.awarded_at else None,
+            "awarded": self.awarded_at.astimezone(UTC).isoformat() if self.awarded_at else None,
         }, sort_keys=True)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
@@ -72,7 +72,7 @@ class IssuerContext:
     engine: JsonLdEngine = field(default_factory=lambda: JsonLdEngine(remember_canonical=True))
 
     @classmethod
-    def load(cls, session: Session, settings: Settings, issuer: Issuer) -> "IssuerContext":
+    def load(cls, session: Session, settings: Settings, issuer: Issuer) -> IssuerContext:
         ctx = cls(settings, issuer)
         ctx.refresh(session)
         return ctx
@@ -177,7 +177,7 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
 
 def self_check(signed: dict, ctx: IssuerContext, now: datetime) -> None:
     """Verify with the verifier, offline, against the issuer's own published documents."""
-    report = verify_credential(signed, now=max(now, datetime.now(timezone.utc)), offline=True, strict=True,
+    report = verify_credential(signed, now=max(now, datetime.now(UTC)), offline=True, strict=True,
                                documents=ctx.documents, memo=ctx.memo, engine=ctx.engine, flag_supplied=False)
     if not report.verified:
         problems = [f"{c.check}: {c.reason}" for c in report.checks if c.status in ("failed", "indeterminate")]

@@ -91,7 +91,7 @@ class MailConfig:
     folder: Path                # where messages go when no SMTP host is configured
 
     @classmethod
-    def from_env(cls, settings: Settings, env: dict | None = None) -> "MailConfig":
+    def from_env(cls, settings: Settings, env: dict | None = None) -> MailConfig:
         env = os.environ if env is None else env
         port = env.get("MICROCRED_SMTP_PORT") or "587"
         if not port.isdigit() or not 0 < int(port) < 65536:
@@ -343,7 +343,7 @@ def _record_failure(factory: sessionmaker[Session], message_id: int, now: dateti
 def remind_expiring(factory: sessionmaker[Session], settings: Settings, days: int, *,
                     now: datetime | None = None) -> int:
     """Queue one reminder for every active award that expires within ``days`` days; the number queued."""
-    from .lifecycle import expiring      # lazy: issuance may import this module to queue award emails
+    from .lifecycle import expiring  # lazy: issuance may import this module to queue award emails
 
     with factory.begin() as session:
         issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()

@@ -23,8 +23,8 @@ import re
 import secrets
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
 
@@ -167,7 +167,7 @@ def badge_svg(credential: dict) -> bytes:
     title = escape(achievement_name(credential)[:200])
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label={quoteattr(title)}><title>{title}</title>'
-            f'<image width="{width}" height="{height}" href="{art_data_uri(art)}"/></svg>').encode("utf-8")
+            f'<image width="{width}" height="{height}" href="{art_data_uri(art)}"/></svg>').encode()
 
 
 def baked_png(credential_text: str, credential: dict) -> bytes:

@@ -7,7 +7,7 @@ verifies every credential in full with the verifier before keeping it.
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
@@ -29,7 +29,7 @@ SUPPORTED = (*CRYPTOSUITES, JWT)
 
 def now_timestamp() -> str:
     """The current UTC time as an XML dateTimeStamp in whole seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_input(credential: object, verification_method: object) -> None:

@@ -9,9 +9,9 @@ award of the same skill keeps it). Pure functions of a session, the issuer and a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session

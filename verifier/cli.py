@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
+from .checks.parse import MAX_INPUT_BYTES
 from .dates import DateError, parse_datetime
 from .fetcher import FetchPolicy
 from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, VerificationReport
-from .checks.parse import MAX_INPUT_BYTES
 from .verify import verify_credential
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3

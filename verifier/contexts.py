@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import microcred_contexts
 
@@ -54,7 +54,7 @@ def bundled_context_bytes(url: str) -> bytes:
     return raw
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_bundled_context(url: str) -> dict:
     """The parsed context document for ``url``; raises KeyError if it is not bundled.
 

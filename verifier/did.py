@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from . import multiformats as mf
 from .errors import CredentialError, KeyFormatError
-from .fetcher import FetchError, Fetcher, host_allowed, strict_json_loads
+from .fetcher import Fetcher, FetchError, host_allowed, strict_json_loads
 from .keys import b64url_decode, did_key_document, public_key_from_jwk
 from .urls import origin
 

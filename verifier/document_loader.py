@@ -12,7 +12,8 @@ built around this loader, never to pyld's process-wide cache.
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .contexts import context_index, load_bundled_context
 from .errors import UnknownContextError

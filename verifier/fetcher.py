@@ -31,12 +31,21 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .net.cache import FailureCache, ResponseCache
-from .net.policy import (FETCH_ERROR_CODES, FetchError, FetchPolicy, Target, fetch_error, forbidden_address,
-                         host_allowed, parse_target)
+from .net.policy import (
+    FETCH_ERROR_CODES,
+    FetchError,
+    FetchPolicy,
+    Target,
+    fetch_error,
+    forbidden_address,
+    host_allowed,
+    parse_target,
+)
 from .net.strict_json import MAX_JSON_DEPTH, strict_json_loads
 from .net.throttle import HostLimiter
 from .net.transport import FetchResponse, Resolver, Transport

@@ -18,14 +18,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
 
-from .net.strict_json import strict_json_loads
 from .errors import JwsError, KeyTypeMismatchError
+from .net.strict_json import strict_json_loads
 
 ALLOWED_ALGS: tuple[str, ...] = ("EdDSA", "ES256", "RS256")
 MAX_TOKEN_BYTES = 1024 * 1024  # 1 MiB

@@ -104,8 +104,18 @@ from .did import KeyResolutionError, fetch_key_document, resolve_did, split_did_
 from .errors import CredentialError, KeyFormatError, KeyTypeMismatchError
 from .fetcher import Fetcher
 from .key_documents import (
-    ResolvedMethod, authorised_ids, check_agrees, check_reference, controller_method, controller_of, defined_methods,
-    is_controller_document, key_error, listed_ids, method_from_document, public_key_of_method,
+    ResolvedMethod,
+    authorised_ids,
+    check_agrees,
+    check_reference,
+    controller_method,
+    controller_of,
+    defined_methods,
+    is_controller_document,
+    key_error,
+    listed_ids,
+    method_from_document,
+    public_key_of_method,
     without_fragment,
 )
 from .keys import PRIVATE_JWK_MEMBERS, PublicKey, public_key_from_jwk

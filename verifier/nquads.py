@@ -30,7 +30,7 @@ def _uchar(ch: str) -> str:
 def escape_literal(value: str) -> str:
     if not _LITERAL_SPECIAL.search(value):
         return value
-    return _LITERAL_SPECIAL.sub(lambda m: _ECHARS.get(m.group(), None) or _uchar(m.group()), value)
+    return _LITERAL_SPECIAL.sub(lambda m: _ECHARS.get(m.group()) or _uchar(m.group()), value)
 
 
 def escape_iri(value: str) -> str:

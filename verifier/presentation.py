@@ -17,15 +17,16 @@ A bad presentation never raises; only misuse does.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .checks.base import VC_V2, as_list, from_error, passed, reported, skipped, types_of
 from .checks.parse import check_readable
 from .did import resolve_did, split_did_url
 from .errors import CredentialError
-from .fetcher import FetchPolicy, Fetcher, NetworkFetcher
+from .fetcher import Fetcher, FetchPolicy, NetworkFetcher
 from .key_resolution import ResolvedMethod, resolve_verification_method
 from .proofs import verify_proofs
 from .reading import ReadingError, check_single_reading
@@ -87,7 +88,7 @@ def verify_presentation(presentation: Any, *, challenge: str | None = None, doma
     """
     if not isinstance(presentation, dict):
         raise TypeError("a presentation must be a dict")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     network = fetcher or NetworkFetcher(policy or FetchPolicy())
     view = network.for_verification(documents=dict(documents or {}), offline=offline)
     checks = [_check_shape(presentation)]

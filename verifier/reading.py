@@ -48,7 +48,8 @@ runs JSON-LD or touches the network.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .errors import CredentialError
 from .vocabulary import GEN_DELIM_END, BundledVocabulary, bundled_vocabulary

@@ -11,10 +11,10 @@ authenticity (they fail only under ``strict``); ``SKIPPED`` ones say why a check
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 
 class Status(StrEnum):

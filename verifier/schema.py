@@ -8,8 +8,13 @@ bundled schemas' verdicts are tested against the official ones (tests/verifier/t
 """
 from __future__ import annotations
 
-from .schema_bundle import (fast_validator_for_credential, likely_form_validator, schema_for, validator_for,
-                            validator_for_credential)
+from .schema_bundle import (
+    fast_validator_for_credential,
+    likely_form_validator,
+    schema_for,
+    validator_for,
+    validator_for_credential,
+)
 from .schema_messages import SchemaViolation, explain
 
 __all__ = ["SchemaViolation", "validate_credential"]

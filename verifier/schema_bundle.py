@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import microcred_contexts
@@ -127,7 +127,7 @@ def schema_index() -> dict:
     return json.loads((SCHEMAS_DIR / "index.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """The parsed bundled schema ``name`` (e.g. "ob-v3p0-achievementcredential").
 
@@ -152,14 +152,14 @@ def schema_registry() -> Registry:
     return Registry(retrieve=_no_retrieval).with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator_for(name: str) -> Draft201909Validator:
     """A compiled (cached) validator for the bundled schema ``name``."""
     schema = load_schema(name)
     return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_validator_for_def(name: str, definition: str):
     """The same check compiled by jsonschema-rs (Rust), for the common case of a valid credential.
 
@@ -177,7 +177,7 @@ def _fast_validator_for_def(name: str, definition: str):
         formats={"date-time": is_date_time, "date": is_date, "uri": is_uri})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
     """A (cached) validator for one class ($defs entry) of the bundled schema ``name``."""
     base = load_schema(name)["$id"]

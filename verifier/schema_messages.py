@@ -9,8 +9,9 @@ says each problem once, in words: "required property 'name' is missing", "must b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from jsonschema.exceptions import ValidationError
 

@@ -64,17 +64,27 @@ its ``statusMessage`` text are reported in the details), larger sizes are
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from .accessors import issuer_id, types_of
 from .bitstring import MAX_LIST_BYTES, StatusListError, bit_at, decode_bitstring
 from .errors import CredentialError
 from .registry import Status, explain, status_of
-from .status_entry import (BITSTRING_ENTRY, MAX_STATUS_SIZE, REVOCATION_LIST_1EDTECH, STATUS_LIST_2021_ENTRY, Stop,
-                           entry_kind, parse_datetime_of_list, parse_index, parse_size, parse_status_messages,
-                           parse_url)
+from .status_entry import (
+    BITSTRING_ENTRY,
+    MAX_STATUS_SIZE,
+    REVOCATION_LIST_1EDTECH,
+    STATUS_LIST_2021_ENTRY,
+    Stop,
+    entry_kind,
+    parse_datetime_of_list,
+    parse_index,
+    parse_size,
+    parse_status_messages,
+    parse_url,
+)
 
 PASSED, FAILED, INDETERMINATE, SKIPPED = Status.PASSED, Status.FAILED, Status.INDETERMINATE, Status.SKIPPED
 
@@ -131,7 +141,7 @@ def check_status(credential: dict, *, fetch_json: Callable[[str], object],
         return _outcome(FAILED, "malformed_status",
                         {"error": f"{len(entries)} status entries; at most {MAX_STATUS_ENTRIES} are accepted"})
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     checker = _Checker(credential, fetch_json, verify_list_credential, now)
     return _combine([checker.check_entry(entry) for entry in entries])
 

@@ -26,11 +26,11 @@ OB 3.0 §8.2 "Verify a Credential") - never both.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .dates import DateError, parse_datetime
 from .accessors import issuer_id
+from .dates import DateError, parse_datetime
 from .errors import CredentialError
 
 REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "jti", "sub", "nbf", "exp")
@@ -38,7 +38,7 @@ _STRING_CLAIMS = ("iss", "jti", "sub")
 _DATE_CLAIMS = ("nbf", "exp")
 
 _FRACTION = re.compile(r"\.([0-9]+)")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _invalid(message: str) -> CredentialError:

@@ -23,9 +23,10 @@ may be given; each verification takes its own budgeted view of it), the clock is
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .budget import Deadline, current_deadline, deadline_scope
 from .checks.base import Options, Verification, as_list, from_error, issuer_id, skipped, types_of
@@ -40,7 +41,7 @@ from .checks.signature import check_data_integrity
 from .checks.status import check_status
 from .checks.validity import check_validity
 from .errors import CredentialError
-from .fetcher import FetchPolicy, Fetcher, NetworkFetcher, ResponseCache
+from .fetcher import Fetcher, FetchPolicy, NetworkFetcher, ResponseCache
 from .identity import proven_identity
 from .jsonld import JsonLdEngine, default_engine
 from .jws import parse_compact_jws
@@ -86,7 +87,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
         raise TypeError("source must be a dict, a str (JSON, JWT or https URL) or bytes (JSON, JWT or image)")
     if fetcher is not None and (policy is not None or cache is not None):
         raise TypeError("give a fetcher or a policy/cache, not both: a fetcher carries its own")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     local = dict(documents or {})

@@ -17,9 +17,10 @@ all scopes), so it is written here, over the raw context files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from .contexts import context_index, load_bundled_context
 

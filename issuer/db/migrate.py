@@ -12,9 +12,9 @@ No ``alembic.ini`` is needed: the configuration is built here, pointing at
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

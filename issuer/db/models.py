@@ -7,7 +7,7 @@ credential of an award is stored exactly as issued (JSON text), never rebuilt.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -24,7 +24,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -45,7 +45,7 @@ class Issuer(Base):
     image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    keys: Mapped[list["IssuerKey"]] = relationship(back_populates="issuer", order_by="IssuerKey.created_at")
+    keys: Mapped[list[IssuerKey]] = relationship(back_populates="issuer", order_by="IssuerKey.created_at")
 
 
 class IssuerKey(Base):
@@ -218,5 +218,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
-from . import models_api  # noqa: E402,F401  (registers ApiToken on Base.metadata)
-from . import models_staff  # noqa: E402,F401  (registers StaffUser, BulkJob on Base.metadata)
+from . import (
+    models_api,  # noqa: E402,F401  (registers ApiToken on Base.metadata)
+    models_staff,  # noqa: E402,F401  (registers StaffUser, BulkJob on Base.metadata)
+)

@@ -11,7 +11,7 @@ as ``sa.DateTime(timezone=True)``), so switching a column to it needs no migrati
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -29,7 +29,7 @@ class UTCDateTime(TypeDecorator):
             raise TypeError(f"UTCDateTime needs a datetime, not {type(value).__name__}")
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} for a UTCDateTime column: give it a time zone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)          # stored as UTC wall-clock text
         return value
@@ -38,8 +38,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)  # SQLite: stored as UTC
-        return value.astimezone(timezone.utc)          # PostgreSQL: in the session's TimeZone
+            return value.replace(tzinfo=UTC)  # SQLite: stored as UTC
+        return value.astimezone(UTC)          # PostgreSQL: in the session's TimeZone
 
     @property
     def python_type(self) -> type:

@@ -49,11 +49,12 @@ import importlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -67,10 +68,10 @@ from verifier.errors import CredentialError
 from verifier.limits import check_structure
 from verifier.recipient import normalize_identity
 
+from .. import award_rules
 from ..achievement_rules import AchievementError, achievement_fields
 from ..achievement_rules import create_achievement as new_achievement
 from ..achievement_rules import update_achievement as change_achievement
-from .. import award_rules
 from ..config import ConfigError, Settings
 from ..credentials import credential_url, timestamp
 from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
@@ -381,7 +382,7 @@ def _query_bool(name: str) -> bool:
 
 
 def _encode_cursor(created_at: datetime, row_id: str) -> str:
-    raw = json.dumps([created_at.astimezone(timezone.utc).isoformat(), row_id], separators=(",", ":"))
+    raw = json.dumps([created_at.astimezone(UTC).isoformat(), row_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template
@@ -43,8 +44,18 @@ from ..db.models import AuditEntry, Award, Issuer, Recipient, StatusList
 from ..identity import did_document, did_document_url
 from ..keyring import all_keys
 from ..sharing import (
-    SLUG, achievement_name, achievement_of, art_data_uri, badge_art, badge_png, baked_png, baked_svg, download_name,
-    linkedin_url, parse_timestamp, qr_svg,
+    SLUG,
+    achievement_name,
+    achievement_of,
+    art_data_uri,
+    badge_art,
+    badge_png,
+    baked_png,
+    baked_svg,
+    download_name,
+    linkedin_url,
+    parse_timestamp,
+    qr_svg,
 )
 from ..status_lists import list_url
 from .public import UUID, VC_JWT, VC_LD, issuer_session, stored_response

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
@@ -153,7 +154,7 @@ def credential(ref: str) -> Response:
         raise NotFound("There is no such credential.")
     mimetype = VC_JWT if as_jwt else negotiate(bool(jwt))
     if mimetype == HTML:
-        from .pages import credential_page      # pages builds on this module
+        from .pages import credential_page  # pages builds on this module
 
         return credential_page(award_id)
     if mimetype is None:

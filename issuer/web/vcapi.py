@@ -82,8 +82,16 @@ from ..status_lists import list_url
 from ..tokens import VCAPI_ISSUE
 from ..vcapi_records import id_in_use, status_entries
 from .api import (
-    ApiProblem, Caller, authenticate, install_error_handlers, json_body, load_issuer_row, ok, problem_response,
-    settings, state,
+    ApiProblem,
+    Caller,
+    authenticate,
+    install_error_handlers,
+    json_body,
+    load_issuer_row,
+    ok,
+    problem_response,
+    settings,
+    state,
 )
 
 bp = Blueprint("vcapi", __name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 
 import pytest
@@ -74,7 +74,7 @@ def test_our_vc_jwt_verifies_in_openbadgeslib(issuer_key, credential):
 
 def test_openbadgeslib_data_integrity_proof_verifies_here_and_matches_ours(issuer_key, credential):
     key, _, vm = issuer_key
-    created = datetime.fromisoformat(CREATED.replace("Z", "+00:00")).astimezone(timezone.utc)
+    created = datetime.fromisoformat(CREATED.replace("Z", "+00:00")).astimezone(UTC)
     theirs = ldp.add_data_integrity_proof(credential, _pem(key), vm, created=created)
     result = verify_proofs(theirs, public_key_from_did_key)
     assert result.verified, [r.error for r in result.results]

@@ -6,7 +6,7 @@ Flask test client against a real database (SQLite and PostgreSQL for what is sto
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -17,8 +17,16 @@ from issuer.config import ConfigError, load_settings
 from issuer.db.models import AuditEntry, IssuerKey
 from issuer.db.models_staff import StaffUser
 from issuer.instance import open_instance
-from issuer.staff import (LOCK_MINUTES, MAX_FAILED_LOGINS, SIGN_IN_FAILED, SignInGuard, StaffError, authenticate,
-                          create_user, set_password)
+from issuer.staff import (
+    LOCK_MINUTES,
+    MAX_FAILED_LOGINS,
+    SIGN_IN_FAILED,
+    SignInGuard,
+    StaffError,
+    authenticate,
+    create_user,
+    set_password,
+)
 from issuer.web.app import check_production
 from tests.admin_support import PASSWORD, Clock, Console, add_staff, console_app, page_text
 
@@ -87,7 +95,7 @@ def _attempt(console: Console, username: str, password: str, address: str = "127
 
 
 def test_repeated_wrong_passwords_lock_the_account_for_a_while_from_that_address(app, clock):
-    clock.now = datetime.now(timezone.utc)
+    clock.now = datetime.now(UTC)
     console = Console(app)
     for _ in range(MAX_FAILED_LOGINS):
         assert _attempt(console, "ike", "not the password").status_code == 401
@@ -141,7 +149,7 @@ def test_locked_unknown_and_wrong_cost_the_same_password_hash(app, monkeypatch):
             with pytest.raises(StaffError) as refused:
                 authenticate(session, username, "not the password", client="a", guard=guard)
             assert str(refused.value) == SIGN_IN_FAILED and len(calls) == 1
-        assert guard.locked_until("ike", "a", datetime.now(timezone.utc)) is not None
+        assert guard.locked_until("ike", "a", datetime.now(UTC)) is not None
 
 
 def test_the_session_cookie_is_httponly_samesite_and_secure_on_https(app):
@@ -345,7 +353,7 @@ def test_a_disabled_account_with_the_right_password_is_told_so(app):
 
 
 def test_lock_lasts_the_stated_minutes(app, clock):
-    guard, now = SignInGuard(), datetime(2030, 1, 1, tzinfo=timezone.utc)
+    guard, now = SignInGuard(), datetime(2030, 1, 1, tzinfo=UTC)
     with app.extensions["microcred"].sessions.begin() as session:
         for _ in range(MAX_FAILED_LOGINS):
             with pytest.raises(StaffError):
@@ -360,7 +368,7 @@ def test_lock_lasts_the_stated_minutes(app, clock):
 
 
 def test_the_guard_forgets_the_oldest_pairs_beyond_its_size():
-    guard, now = SignInGuard(max_failures=1, max_entries=3), datetime(2030, 1, 1, tzinfo=timezone.utc)
+    guard, now = SignInGuard(max_failures=1, max_entries=3), datetime(2030, 1, 1, tzinfo=UTC)
     for n in range(5):
         guard.failed(f"user{n}", "a", now)
     assert guard.locked_until("user0", "a", now) is None and guard.locked_until("user4", "a", now) is not None
@@ -437,9 +445,8 @@ def test_microcred_users_create_list_set_password_disable(cli_env):
     assert cli("users", "set-password", "ivo", "--password-stdin", stdin="the new passphrase\n").exit_code == 0
     assert cli("users", "disable", "ivo").exit_code == 0
     assert "ivo\tissuer\tdisabled" in cli("users", "list").output
-    with open_instance(load_settings())() as session:
-        with pytest.raises(StaffError, match="disabled"):
-            authenticate(session, "ivo", "the new passphrase")
+    with open_instance(load_settings())() as session, pytest.raises(StaffError, match="disabled"):
+        authenticate(session, "ivo", "the new passphrase")
     assert cli("users", "enable", "IVO").output == "ivo: enabled\n"
     with open_instance(load_settings())() as session:
         assert authenticate(session, "ivo", "the new passphrase").role == "issuer"
@@ -511,7 +518,7 @@ def test_a_session_ends_at_most_twelve_hours_after_signing_in(app):
     assert hr.get("/admin/keys").status_code == 200
     with hr.client.session_transaction() as session:
         signed_in = SignedIn(**session["staff"])
-    later = datetime.now(timezone.utc) + timedelta(hours=SESSION_MAX_HOURS)
+    later = datetime.now(UTC) + timedelta(hours=SESSION_MAX_HOURS)
     with app.extensions["microcred"].sessions() as db:
         assert still_valid(db, signed_in, now=later - timedelta(minutes=1)) is not None
         assert still_valid(db, signed_in, now=later + timedelta(minutes=1)) is None

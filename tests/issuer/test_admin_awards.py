@@ -6,9 +6,9 @@ real verifier, offline, against what the issuer publishes.
 from __future__ import annotations
 
 import json
-from html import unescape
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -87,7 +87,7 @@ def verify(app, award_id: str):
 # ---------------------------------------------------------------- issue one
 
 def test_the_issue_form_shows_the_chosen_achievements_results(app, hr, clock):
-    clock.now = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     first = hr.get("/admin/awards/new")
     assert first.status_code == 200 and "SQL fundamentals" in page_text(first) and "Continue" in page_text(first)
     second = hr.get("/admin/awards/new?achievement=sql")
@@ -114,7 +114,7 @@ def test_issue_one_award_with_evidence_and_a_result(app, hr):
     assert award.evidence == [{"id": "https://wiki.example.com/projects/42", "narrative":
                                "Rewrote the reporting queries.", "name": "Project report"}]
     assert award.results == [{"resultDescription": GRADE["id"], "value": "B"}]
-    assert award.awarded_at == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert award.awarded_at == datetime(2026, 11, 20, tzinfo=UTC)
     report = verify(app, award_id)
     assert report.verified, report.to_dict()
     subject = credential_of(app, award_id)["credentialSubject"]
@@ -159,7 +159,7 @@ def test_refusals_made_during_issuance(app, hr, clock):
 
 
 def refused(app, hr, clock, fields, field, message):
-    clock.now = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     response = submit(hr, app, **fields)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -203,7 +203,7 @@ def test_filters_each_narrow_the_list(app, hr, clock):
     assert rows_of(hr.get("/admin/awards?expiring=30&recipient=bea")) == []
     assert rows_of(hr.get("/admin/awards?state=active&achievement=sql")) == [bea_sql, alex_sql]
     # the app's clock: 20 days on, Alex's sql award has expired and nothing expires within 30 days
-    clock.now = datetime.now(timezone.utc) + timedelta(days=20)
+    clock.now = datetime.now(UTC) + timedelta(days=20)
     assert rows_of(hr.get("/admin/awards?state=expired")) == [alex_sql]
     assert rows_of(hr.get("/admin/awards?expiring=30")) == []
     assert rows_of(hr.get("/admin/awards?state=active&achievement=sql")) == [bea_sql]

@@ -18,10 +18,10 @@ from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtur
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 DEADLINE = 180
 
-GOOD = ("email,name,achievement,awarded_date,external_id\r\n"
-        "ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
-        "-ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
-        "cho@example.com,Cho Park,team-leadership,,hr-3\r\n").encode()
+GOOD = (b"email,name,achievement,awarded_date,external_id\r\n"
+        b"ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
+        b"-ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
+        b"cho@example.com,Cho Park,team-leadership,,hr-3\r\n")
 BAD = GOOD.replace(b"Cho Park,team-leadership", b"Cho Park,team-leadrship")
 
 

@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,8 @@ from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from issuer.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
-from issuer.web import create_app
 from issuer.web import api as api_module
+from issuer.web import create_app
 from issuer.web.api import register_api
 from issuer.web.openapi import documented_operations, openapi
 from verifier import verify_credential
@@ -677,7 +677,7 @@ def test_another_issuers_award_is_invisible_and_unchangeable(app, client, tokens
         recipient = Recipient(issuer_id=other.id, email="victim@example.com")
         session.add(recipient)
         session.flush()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         award = Award(issuer_id=other.id, achievement_id=achievement.id, recipient_id=recipient.id,
                       external_key="other-key", awarded_at=now, valid_from=now, credential="{}")
         session.add(award)
@@ -714,7 +714,7 @@ def test_the_skills_inventory_counts_people_with_active_valid_awards(app, client
     client.post(f"/api/v1/awards/{revoked['id']}/revoke", json={"reason": "error"}, headers=write)
     expired = issue(client, tokens["issue"], email="dee@example.com", achievement="data-eng").get_json()
     with app.extensions["microcred"].sessions.begin() as session:          # its validity has ended since
-        session.get(Award, expired["id"]).valid_until = datetime.now(timezone.utc) - timedelta(days=1)
+        session.get(Award, expired["id"]).valid_until = datetime.now(UTC) - timedelta(days=1)
     issue(client, tokens["issue"], email="eve@example.com", achievement="teamwork")
     inventory = client.get("/api/v1/skills", headers=auth(tokens["read"])).get_json()["items"]
     by_name = {(s["name"], s["framework"]): s for s in inventory}
@@ -844,7 +844,7 @@ def test_bulk_jobs_are_404_unless_they_exist_and_results_wait_for_the_end(app, c
     with state.sessions.begin() as session:
         issuer = session.scalars(select(Issuer)).one()
         job_id = bulk_jobs.create_job(session, issuer, filename="x.csv", raw=CSV.encode(), actor="test",
-                                      now=datetime.now(timezone.utc))
+                                      now=datetime.now(UTC))
     body = assert_problem(client.get(f"/api/v1/bulk-jobs/{job_id}/results", headers=read), 404)
     assert "no results yet (it is validated)" in body["detail"]
     assert client.get(f"/api/v1/bulk-jobs/{job_id}", headers=read).get_json()["state"] == "validated"

@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.award_rules import (AwardRuleError, award_request, form_body, issuance_error_field, parse_moment,
-                                status_reason)
+from issuer.award_rules import (
+    AwardRuleError,
+    award_request,
+    form_body,
+    issuance_error_field,
+    parse_moment,
+    status_reason,
+)
 from issuer.issuance import IssuanceError
 from tests.issuer.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RUBRIC = {"id": "https://hr.example.com/achievements/a#rubric", "name": "Assessed proficiency",
           "resultType": "RubricCriterionLevel",
           "rubricCriterionLevel": [{"id": "https://hr.example.com/achievements/a#level-basic", "name": "Basic"},
@@ -68,7 +74,7 @@ def test_a_valid_body_becomes_an_award_request():
         ("teamwork", "alex@example.com", "Alex Example", "E-1", "did:key:z6Mk1")
     assert request.evidence == ({"id": "https://x.example/work", "name": "Work"},)
     assert request.results == ({"resultDescription": "urn:uuid:grade", "value": "A"},)
-    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=UTC)
     assert request.external_id == "key-1"
 
 
@@ -112,7 +118,7 @@ def test_a_form_becomes_a_body_without_its_empty_fields():
                     {"resultDescription": GRADE["id"], "value": "B"}],
     }
     request, _ = award_request(form_body(form, [RUBRIC, GRADE, SCORE]), now=NOW)
-    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert request.awarded_at == datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_an_empty_form_is_refused_by_the_same_rules():

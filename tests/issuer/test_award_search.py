@@ -1,7 +1,7 @@
 """The awards list query (issuer.award_search), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -40,7 +40,7 @@ def add_achievements(app: Flask) -> dict[str, str]:
 def issue(app: Flask, email: str, achievement: str = "sql", *, name: str | None = None,
           awarded_days_ago: int = 0) -> str:
     state = app.extensions["microcred"]
-    awarded = (datetime.now(timezone.utc) - timedelta(days=awarded_days_ago)).replace(microsecond=0)
+    awarded = (datetime.now(UTC) - timedelta(days=awarded_days_ago)).replace(microsecond=0)
     with state.sessions.begin() as session:
         ctx = IssuerContext.load(session, state.settings, load_issuer(session, state.settings))
         award, _ = issue_award(session, ctx, AwardRequest(achievement, email, name=name, awarded_at=awarded),
@@ -74,7 +74,7 @@ def found(app, now: datetime | None = None, page: int = 1, page_size: int = 50, 
     state = app.extensions["microcred"]
     with state.sessions() as session:
         result = search_awards(session, load_issuer(session, state.settings), AwardFilters(**filters),
-                               now=now or datetime.now(timezone.utc), page=page, page_size=page_size)
+                               now=now or datetime.now(UTC), page=page, page_size=page_size)
         return [row.award.id for row in result.rows]
 
 
@@ -88,7 +88,7 @@ def test_newest_first_with_recipient_and_achievement(app, people):
     state = app.extensions["microcred"]
     with state.sessions() as session:
         rows = search_awards(session, load_issuer(session, state.settings), AwardFilters(),
-                             now=datetime.now(timezone.utc)).rows
+                             now=datetime.now(UTC)).rows
         assert [(r.recipient.email, r.achievement.slug, r.state) for r in rows[:2]] == [
             ("eli@example.com", "sql", "active"), ("dora@example.com", "sql", "active")]
     assert names(awards, found(app)) == ["eli-sql", "dora-sql", "cem-team", "alex-team", "bea-sql", "alex-sql"]
@@ -126,7 +126,7 @@ def test_states(app, people):
     assert names(awards, found(app, state="active")) == ["bea-renewed", "eli-sql", "alex-team", "alex-sql"]
     assert found(app, state="expired") == []
     # 20 days on, Alex's sql award has expired: no longer "active"
-    later = datetime.now(timezone.utc) + timedelta(days=20)
+    later = datetime.now(UTC) + timedelta(days=20)
     assert names(awards, found(app, later, state="expired")) == ["alex-sql"]
     assert names(awards, found(app, later, state="active")) == ["bea-renewed", "eli-sql", "alex-team"]
     state_shown = _states(app, later)
@@ -162,7 +162,7 @@ def test_pages(app, people):
     state = app.extensions["microcred"]
     with state.sessions() as session:
         issuer = load_issuer(session, state.settings)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         assert search_awards(session, issuer, AwardFilters(), now=now, page_size=4).has_next
         assert not search_awards(session, issuer, AwardFilters(), now=now, page=2, page_size=4).has_next
         assert not search_awards(session, issuer, AwardFilters(), now=now, page_size=6).has_next

@@ -15,7 +15,7 @@ import textwrap
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,14 @@ from issuer.config import Settings, load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
 from issuer.db.models import (
-    Achievement, AuditEntry, Award, Issuer, Recipient, StatusAllocation, StatusList, new_id,
+    Achievement,
+    AuditEntry,
+    Award,
+    Issuer,
+    Recipient,
+    StatusAllocation,
+    StatusList,
+    new_id,
 )
 from issuer.identity import did_document, did_document_url
 from issuer.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award
@@ -81,8 +88,8 @@ def _setup(sessions: sessionmaker[Session], settings: Settings, *, room: int | N
         session.flush()
         if room is not None:   # lists almost full (3/4 of the indexes are used), to see them followed by new ones
             filler = Award(issuer_id=issuer.id, achievement_id=teamwork.id, recipient_id=_recipient(session, issuer.id),
-                           external_key="scaffold-filler", awarded_at=datetime.now(timezone.utc),
-                           valid_from=datetime.now(timezone.utc), credential="{}")
+                           external_key="scaffold-filler", awarded_at=datetime.now(UTC),
+                           valid_from=datetime.now(UTC), credential="{}")
             session.add(filler)
             session.flush()
             for status_list in lists:
@@ -281,7 +288,7 @@ def test_achievement_by_id_or_slug_and_duplicates_across_both(inst):
 def test_bytes_that_are_not_utf8_are_reported_by_line(inst):
     raw = ("\ufeffemail,name,achievement\n"
            "a@example.com,Ann,teamwork\n").encode("utf-8") + "b@example.com,Ren\xe9e,teamwork\n".encode("latin-1") + \
-        "c@example.com,Zoë,teamwork\n".encode("utf-8") + b"d@example.com,\xff\xfe,python-basics\n"
+        "c@example.com,Zoë,teamwork\n".encode() + b"d@example.com,\xff\xfe,python-basics\n"
     with inst.sessions() as session:
         report = validate_csv(raw, session, inst.issuer(session))
     assert report.lines() == ["line 3: not UTF-8 text (byte 0xE9 at column 18); save the file as CSV UTF-8",
@@ -419,7 +426,7 @@ def test_an_external_id_of_another_issuer_is_refused(inst, tmp_path):
 
 
 def test_rows_issued_by_issue_award_count_as_already_issued(inst, tmp_path):
-    awarded = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    awarded = datetime(2026, 2, 1, tzinfo=UTC)
     with inst.sessions() as session, session.begin():
         ctx = IssuerContext.load(session, inst.settings, inst.issuer(session))
         award, _ = issue_award(session, ctx, AwardRequest("teamwork", "Pat@Example.com", awarded_at=awarded),
@@ -536,7 +543,7 @@ def test_an_index_taken_concurrently_makes_the_chunk_retry(inst, tmp_path, monke
             with self.session_factory() as session, session.begin():
                 other = Award(issuer_id=inst.issuer_id, achievement_id=inst.teamwork_id,
                               recipient_id=_recipient(session, inst.issuer_id), external_key="scaffold-" + new_id(),
-                              awarded_at=datetime.now(timezone.utc), valid_from=datetime.now(timezone.utc),
+                              awarded_at=datetime.now(UTC), valid_from=datetime.now(UTC),
                               credential="{}")
                 session.add(other)
                 session.flush()

@@ -19,10 +19,10 @@ from tests.admin_support import console_app
 
 DEADLINE = 180          # seconds to wait for a job's thread; never a timing assertion
 
-GOOD = ("email,name,achievement,awarded_date,external_id\r\n"
-        "ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
-        "ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
-        "cho@example.com,Cho Park,team-leadership,,hr-3\r\n").encode()
+GOOD = (b"email,name,achievement,awarded_date,external_id\r\n"
+        b"ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
+        b"ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
+        b"cho@example.com,Cho Park,team-leadership,,hr-3\r\n")
 BAD = GOOD + b"dee@example.com,Dee,no-such-badge,2026-02-01,hr-4\r\n"
 
 

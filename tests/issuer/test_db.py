@@ -5,9 +5,8 @@ Every test runs once per backend (``db_url`` / ``db_engine`` are parametrized, s
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -18,12 +17,19 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+import issuer.db.migrations
 from issuer.db import migrate as migrate_module
 from issuer.db.engine import make_engine, session_factory
-import issuer.db.migrations
 from issuer.db.migrate import current_revision, head_revision, migrate
 from issuer.db.models import (
-    Achievement, AuditEntry, Award, Base, Issuer, Recipient, StatusAllocation, StatusList,
+    Achievement,
+    AuditEntry,
+    Award,
+    Base,
+    Issuer,
+    Recipient,
+    StatusAllocation,
+    StatusList,
 )
 from issuer.db.types import UTCDateTime
 
@@ -64,7 +70,7 @@ def _award(session: Session, issuer: Issuer, external_key: str, email: str = "al
         recipient = Recipient(issuer_id=issuer.id, email=email)
         session.add(recipient)
     session.flush()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     award = Award(issuer_id=issuer.id, achievement_id=achievement.id, recipient_id=recipient.id,
                   external_key=external_key, awarded_at=now, valid_from=now, credential="{}")
     session.add(award)
@@ -212,7 +218,7 @@ def test_utc_datetime_type_round_trips_aware_utc(db_engine):
         assert rows[0].at.utcoffset() == timedelta(0)
         assert rows[0].at.replace(tzinfo=None) == datetime(2024, 3, 30, 23, 30, 15, 123456)
         assert rows[0].maybe is None
-        assert rows[1].at == datetime(2024, 3, 31, 5, tzinfo=timezone.utc)
+        assert rows[1].at == datetime(2024, 3, 31, 5, tzinfo=UTC)
         # comparisons happen on the instant, whatever the offset of the bound value
         def after(moment):
             return connection.scalars(sa.select(table.c.id).where(table.c.at > moment).order_by(table.c.id)).all()
@@ -221,9 +227,8 @@ def test_utc_datetime_type_round_trips_aware_utc(db_engine):
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("SELECT at FROM utc_probe WHERE id = 1").scalar() == \
                 "2024-03-30 23:30:15.123456"
-    with db_engine.begin() as connection:
-        with pytest.raises(StatementError, match="naive datetime"):
-            connection.execute(table.insert(), {"id": 3, "at": datetime(2024, 1, 1)})
+    with db_engine.begin() as connection, pytest.raises(StatementError, match="naive datetime"):
+        connection.execute(table.insert(), {"id": 3, "at": datetime(2024, 1, 1)})
 
 
 def test_model_datetimes_round_trip_aware(db_engine):

@@ -11,7 +11,14 @@ from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
 from issuer.db.models import (
-    Achievement, AuditEntry, Award, Issuer, IssuerKey, Recipient, StatusAllocation, StatusList,
+    Achievement,
+    AuditEntry,
+    Award,
+    Issuer,
+    IssuerKey,
+    Recipient,
+    StatusAllocation,
+    StatusList,
 )
 from issuer.demo import ACHIEVEMENTS, AWARDS, EMPLOYEES, demo, seed_demo
 from issuer.identity import did_document, did_document_url

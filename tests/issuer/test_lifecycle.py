@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -174,7 +174,7 @@ def test_key_rotation_keeps_old_credentials_verifying(instance):
 
 def test_expiring_lists_awards_ending_soon(instance):
     settings, factory = instance
-    soon, _ = issue(instance, awarded_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=350))
+    soon, _ = issue(instance, awarded_at=datetime.now(UTC).replace(microsecond=0) - timedelta(days=350))
     issue(instance, email="later@example.com")
     with factory() as session:
         found = [a.id for a in expiring(session, load_issuer(session, settings), 30)]

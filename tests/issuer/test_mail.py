@@ -10,7 +10,7 @@ import email
 import email.policy
 import socket
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,8 +22,15 @@ from issuer.db.models import Award, OutboxMessage, Recipient
 from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.lifecycle import renew
 from issuer.mail import (
-    BACKOFF_MINUTES, FolderTransport, MailConfig, MailError, SmtpTransport, clean_header, deliver_pending,
-    enqueue_award_mail, remind_expiring, send_after_commit,
+    BACKOFF_MINUTES,
+    MailConfig,
+    MailError,
+    SmtpTransport,
+    clean_header,
+    deliver_pending,
+    enqueue_award_mail,
+    remind_expiring,
+    send_after_commit,
 )
 from tests.issuer.test_sharing import ALEX, BASE, issue_custom, issuer_documents, make_app, seed
 from verifier import verify_credential
@@ -165,15 +172,14 @@ def test_queueing_is_idempotent_per_award_and_kind(app, seeded):
         assert enqueue_award_mail(session, state.settings, award, "awarded") is None
         assert enqueue_award_mail(session, state.settings, award, "expiring") is not None
     assert [m.key for m in outbox(app)] == [f"awarded:{award_id}", f"expiring:{award_id}"]
-    with pytest.raises(MailError):
-        with state.sessions.begin() as session:
-            enqueue_award_mail(session, state.settings, session.get(Award, award_id), "party")
+    with pytest.raises(MailError), state.sessions.begin() as session:
+        enqueue_award_mail(session, state.settings, session.get(Award, award_id), "party")
 
 
 def test_a_failing_mail_server_leaves_the_message_queued_and_it_is_retried_later(app, seeded, smtp_server):
     award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
     closed = smtp_config(app, free_port())                       # nothing listens there
-    t0 = datetime.now(timezone.utc)
+    t0 = datetime.now(UTC)
     result = deliver(app, config=closed, now=t0)
     assert (result.sent, result.failed, result.waiting) == (0, 1, 1)
     assert "ConnectionRefusedError" in result.errors[0]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect
 from PIL import Image
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from issuer.lifecycle import change_status
@@ -185,7 +185,7 @@ def test_the_badge_page_on_a_desktop_and_when_revoked(site, browser, artifacts_d
         page.reload()
         verdict = page.locator("#verdict")
         assert verdict.locator("h2").inner_text().strip().endswith("Revoked")
-        today = datetime.now(timezone.utc)
+        today = datetime.now(UTC)
         assert f"The issuer revoked this credential on {today.day} {today:%B %Y}." in verdict.inner_text()
         page.screenshot(path=str(artifacts_dir / "badge-page-revoked.png"), full_page=False)
         assert serious_violations(page) == []
@@ -210,7 +210,7 @@ def test_an_achievement_named_like_a_script_renders_as_text(site, page, artifact
 def test_the_skill_profile(site, page, artifacts_dir):
     seen = watch(page)
     slug = set_profile(site.app, "sofia.lindqvist@example.com", slug="sofia-lindqvist", show_name=True)
-    site.clock.now = datetime.now(timezone.utc) + timedelta(days=400)     # the 12-month badge has expired
+    site.clock.now = datetime.now(UTC) + timedelta(days=400)     # the 12-month badge has expired
     page.goto(site.url(f"/profiles/{slug}"))
     assert page.locator("h1").inner_text() == "Sofia Lindqvist"
     items = page.locator(".badge-item")

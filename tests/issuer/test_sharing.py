@@ -15,7 +15,7 @@ import re
 import struct
 import threading
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,7 +54,7 @@ class Clock:
         self.now: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.now or datetime.now(timezone.utc)
+        return self.now or datetime.now(UTC)
 
 
 def make_app(tmp_path: Path, db_url: str, base_url: str = BASE, clock: Clock | None = None) -> Flask:
@@ -210,7 +210,7 @@ def test_the_badge_page_shows_the_achievement_skills_results_issuer_and_verdict(
     assert 'class="verdict verdict-verified"' in html
     assert "Genuine and current: signed by did:web:hr.example.com (hr.example.com), unchanged since it was issued" in text
     assert "Signature" in text and "Not revoked" in text                           # the checks, in words
-    year = datetime.now(timezone.utc).year
+    year = datetime.now(UTC).year
     assert "Valid until" in text and str(year + 2) in text
     assert 'alt="Badge: Team Leadership"' in html and 'alt="QR code that opens this badge page"' in html
 
@@ -246,7 +246,7 @@ def test_a_revoked_credential_still_resolves_and_the_page_says_revoked_with_the_
     assert client.get(f"/credentials/{award_id}").data == stored(app, award_id).credential.encode("utf-8")
     response = client.get(f"/credentials/{award_id}", headers=HTML)
     text = page_text(response)
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     assert response.status_code == 200 and 'verdict verdict-revoked' in response.get_data(as_text=True)
     assert f"The issuer revoked this credential on {today.day} {today:%B %Y}." in text
     assert "assessment fraud" not in text                    # the internal reason stays internal
@@ -259,7 +259,7 @@ def test_a_revoked_credential_still_resolves_and_the_page_says_revoked_with_the_
 @SQLITE_ONLY
 def test_an_expired_credential_says_expired_and_a_renewed_one_points_to_its_successor(app, client, clock, awards):
     award_id = awards[("Sofia Lindqvist", "Data-Driven Decision Making")]     # valid for 12 months
-    clock.now = datetime.now(timezone.utc) + timedelta(days=400)
+    clock.now = datetime.now(UTC) + timedelta(days=400)
     response = client.get(f"/credentials/{award_id}", headers=HTML)
     assert 'verdict verdict-expired' in response.get_data(as_text=True)
     assert "This credential expired on" in page_text(response)
@@ -535,7 +535,7 @@ def test_the_profile_lists_badges_and_skills_by_framework_with_expired_ones_mark
     state = app.extensions["microcred"]
     slug = set_profile(app, "sofia.lindqvist@example.com", slug="sofia", show_name=True)
     # Sofia: Data-Driven Decision Making (12 months) and Conflict Resolution (24 months)
-    clock.now = datetime.now(timezone.utc) + timedelta(days=400)
+    clock.now = datetime.now(UTC) + timedelta(days=400)
     response = client.get(f"/profiles/{slug}", headers=HTML)
     html, text = response.get_data(as_text=True), page_text(response)
     assert response.status_code == 200 and "<h1>Sofia Lindqvist</h1>" in html

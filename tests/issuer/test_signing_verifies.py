@@ -13,7 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from issuer.vc_jwt import sign_vc_jwt
 from tests.verifier.issuer_world import CREATED, V2, IssuerWorld, sample_credential
 from verifier import verify_credential
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture()

@@ -19,7 +19,7 @@ ivy    other-sql (no end), no-skill                  SQL in the "Other" framewor
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
@@ -61,7 +61,7 @@ AWARDS = [
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def seed_inventory(app: Flask, now: datetime) -> dict[tuple[str, str], str]:

@@ -10,7 +10,7 @@ import json
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -28,8 +28,8 @@ from issuer.web.vcapi import DI_V2, VC_V1, VC_V2, check_data_model
 from tests.issuer.test_api import Live, build_app, make_settings, make_tokens, seed_issuer, serve
 from verifier import verify_credential
 from verifier.fetcher import FetchPolicy, ResponseCache
-from verifier.proofs import eddsa_rdfc_2022, verify_proofs
 from verifier.keys import public_key_from_multibase
+from verifier.proofs import eddsa_rdfc_2022, verify_proofs
 
 CREATED = "2026-01-10T00:00:00Z"
 V2_DIGEST_2024 = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
@@ -139,7 +139,7 @@ _DROP = object()
 
 def accountable(issuer_id: str, **changes) -> dict:
     """What the installation's own identity issues: no id, no status, validFrom now."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return unsigned(issuer_id, **{"id": _DROP, "validFrom": now, **changes})
 
 

@@ -6,7 +6,7 @@ verifier sees, the refusals, the listing (API and console), and the did:key suit
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,11 +22,11 @@ SUBJECT = {"id": "did:example:alice", "name": "Alice"}
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _now(**delta) -> str:
-    return _stamp(datetime.now(timezone.utc) + timedelta(**delta))
+    return _stamp(datetime.now(UTC) + timedelta(**delta))
 
 
 class Issuing:

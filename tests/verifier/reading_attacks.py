@@ -17,7 +17,7 @@ import copy
 import gzip
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.verifier.signing_support import TestSigner
 from verifier.proofs import eddsa_rdfc_2022
@@ -30,7 +30,7 @@ CRED = "https://www.w3.org/2018/credentials#"
 OBV = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 CREATED = "2026-01-10T00:00:00Z"
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 STATUS_URL = "https://status.example/lists/1"
 REVOKED_INDEX = 4242
 CREDENTIAL_ID = "urn:uuid:3f5c1f0a-8f7e-4a52-9d7a-6b1c0e2d4f10"

@@ -94,7 +94,7 @@ def svg_with(inner: str, *, extra_ns: str = "", prolog: str = '<?xml version="1.
     return (
         f'{prolog}<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NS}" {extra_ns}'
         f'viewBox="0 0 512 512">\n  {inner}\n  <rect width="1" height="1"/>\n</svg>\n'
-    ).encode("utf-8")
+    ).encode()
 
 
 def error_code(data: bytes, **kwargs) -> str:

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from tests.http_fixtures import https_server, tls_material  # noqa: F401
 from verifier import multiformats as mf
 from verifier.did import KeyResolutionError, did_web_url, resolve_did
-from verifier.fetcher import FetchError, Fetcher, FetchPolicy
+from verifier.fetcher import Fetcher, FetchError, FetchPolicy
 from verifier.keys import ED25519, P256, PublicKey, b64url_encode
 
 

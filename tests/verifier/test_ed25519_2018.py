@@ -6,6 +6,7 @@ rejects. Our own key checks the header and signature rules (security.md A.6, D.4
 from __future__ import annotations
 
 import copy
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support import read_json, shared_context
 from tests.verifier.signing_support import (
-    TestSigner, credential, ed25519_2018_jws, sign_ed25519_2018,
+    TestSigner,
+    credential,
+    ed25519_2018_jws,
+    sign_ed25519_2018,
 )
 from verifier.document_loader import DocumentLoader
 from verifier.errors import MalformedProofError
@@ -159,7 +163,7 @@ def test_an_ed25519_verification_key_2018_with_public_key_base58_is_read():
 
 
 def test_a_vc_2_0_credential_with_the_bundled_2018_suite_context_verifies_end_to_end():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from verifier import verify_credential
 
@@ -169,9 +173,9 @@ def test_a_vc_2_0_credential_with_the_bundled_2018_suite_context_verifies_end_to
                   "type": ["VerifiableCredential"], "issuer": signer.did, "validFrom": "2026-01-01T00:00:00Z",
                   "credentialSubject": {"id": "did:example:alice"}}
     signed = sign_ed25519_2018(credential, signer)
-    report = verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=timezone.utc), offline=True)
+    report = verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=UTC), offline=True)
     assert report.verified, report.to_dict()
     assert report.check("proof").details["cryptosuites"] == ["Ed25519Signature2018"]
     signed["credentialSubject"]["id"] = "did:example:mallory"
-    assert verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=timezone.utc), offline=True).outcome == \
+    assert verify_credential(signed, now=datetime(2026, 6, 1, tzinfo=UTC), offline=True).outcome == \
         "not_verified"

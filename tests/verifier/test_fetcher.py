@@ -13,7 +13,7 @@ import verifier.fetcher as fetcher_mod
 import verifier.net.transport as transport_mod
 from tests.http_fixtures import LoopbackServer, http_server, https_server, tls_material, unused_port  # noqa: F401
 from verifier.errors import CredentialError
-from verifier.fetcher import FetchError, Fetcher, FetchPolicy, ResponseCache, forbidden_address
+from verifier.fetcher import Fetcher, FetchError, FetchPolicy, ResponseCache, forbidden_address
 
 ACCEPT = "application/json"
 

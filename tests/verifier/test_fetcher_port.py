@@ -10,8 +10,18 @@ import pytest
 
 import verifier.net.transport as transport_mod
 from tests.http_fixtures import http_server, https_server, tls_material, unused_port  # noqa: F401
-from verifier.fetcher import (FailureCache, FetchError, Fetcher, FetchPolicy, FetchResponse, HostLimiter,
-                              NetworkFetcher, ResponseCache, StaticFetcher, VerificationFetcher)
+from verifier.fetcher import (
+    FailureCache,
+    Fetcher,
+    FetchError,
+    FetchPolicy,
+    FetchResponse,
+    HostLimiter,
+    NetworkFetcher,
+    ResponseCache,
+    StaticFetcher,
+    VerificationFetcher,
+)
 
 ACCEPT = "application/json"
 

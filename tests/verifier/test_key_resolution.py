@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.http_fixtures import LoopbackServer, https_server, tls_material  # noqa: F401
 from verifier.did import KeyResolutionError
-from verifier.fetcher import FetchError, Fetcher
+from verifier.fetcher import Fetcher, FetchError
 from verifier.key_resolution import (
     IssuerBindingError,
     ResolvedMethod,

@@ -6,7 +6,7 @@ interest must lie between them), with the 300 s clock skew used for credential d
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,8 +14,8 @@ from tests.verifier.signing_support import TestSigner, credential, sign_data_int
 from verifier.proofs import verify_proofs
 from verifier.validity import CLOCK_SKEW
 
-CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
-EXPIRES = datetime(2026, 2, 1, tzinfo=timezone.utc)
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+EXPIRES = datetime(2026, 2, 1, tzinfo=UTC)
 SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 
 
@@ -68,13 +68,13 @@ def test_created_just_ahead_of_the_clock_within_the_skew_verifies(signer):
 
 def test_a_proof_without_expires_never_expires(signer):
     document = sign_data_integrity(credential(signer.did), signer, created="2026-01-01T00:00:00Z")
-    assert _outcome(document, signer, datetime(2099, 1, 1, tzinfo=timezone.utc)) == (True, None)
+    assert _outcome(document, signer, datetime(2099, 1, 1, tzinfo=UTC)) == (True, None)
 
 
 def test_legacy_suites_are_date_checked_too(signer):
     document = sign_ed25519_2018(credential(signer.did, v1=True), signer, created="2030-01-01T00:00:00Z")
     assert _outcome(document, signer, CREATED) == (False, "proof_created_in_future")
-    assert _outcome(document, signer, datetime(2030, 1, 2, tzinfo=timezone.utc)) == (True, None)
+    assert _outcome(document, signer, datetime(2030, 1, 2, tzinfo=UTC)) == (True, None)
 
 
 def test_without_now_no_date_is_checked(signer):

@@ -8,7 +8,7 @@ of the understood ones fails. Whose key made the verified proof is the caller's 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -121,10 +121,10 @@ def test_a_proof_chained_to_a_failed_proof_fails(signer):
     """The chained proof's own signature matches, but the proof it builds on has expired."""
     first = _signed(signer, id="urn:uuid:first", expires="2026-02-01T00:00:00Z")
     chained = sign_data_integrity(first, signer, created="2026-01-02T00:00:00Z", previousProof="urn:uuid:first")
-    result = verify_proofs(chained, signer.resolve, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    result = verify_proofs(chained, signer.resolve, now=datetime(2026, 3, 1, tzinfo=UTC))
     assert [r.status for r in result.results] == [FAILED, FAILED]
     assert [r.error.code for r in result.results] == ["proof_expired", "previous_proof_unverified"]
-    assert verify_proofs(chained, signer.resolve, now=datetime(2026, 1, 15, tzinfo=timezone.utc)).verified
+    assert verify_proofs(chained, signer.resolve, now=datetime(2026, 1, 15, tzinfo=UTC)).verified
 
 
 def test_is_supported():

@@ -10,8 +10,19 @@ import pytest
 from verifier.errors import CredentialError
 from verifier.fetcher import FetchError
 from verifier.related_resource import (
-    DIGEST_MISMATCH, DIGEST_UNSUPPORTED, EXPLANATIONS, MALFORMED, MALFORMED_ENTRY, MISMATCH, RESOURCE_UNAVAILABLE,
-    UNAVAILABLE, UNSUPPORTED, VERIFIED, MalformedDigestError, check_related_resources, decode_digest_multibase,
+    DIGEST_MISMATCH,
+    DIGEST_UNSUPPORTED,
+    EXPLANATIONS,
+    MALFORMED,
+    MALFORMED_ENTRY,
+    MISMATCH,
+    RESOURCE_UNAVAILABLE,
+    UNAVAILABLE,
+    UNSUPPORTED,
+    VERIFIED,
+    MalformedDigestError,
+    check_related_resources,
+    decode_digest_multibase,
     decode_sri,
 )
 from verifier.vocabulary_notes import uses_examples_vocabulary

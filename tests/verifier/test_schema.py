@@ -47,16 +47,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
+import microcred_contexts
 import pytest
 from jsonschema import Draft201909Validator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909
 
-import microcred_contexts
 from verifier import schema_bundle as vs
 from verifier.schema import validate_credential
 from verifier.schema_bundle import schema_for
@@ -91,7 +91,7 @@ def _official_validator(*parts: str, definition: str | None = None) -> Draft2019
     return Draft201909Validator(schema, registry=registry, format_checker=vs.format_checker())
 
 
-@lru_cache(maxsize=None)
+@cache
 def official(name: str) -> Draft201909Validator:
     files = {
         "achievement": ("ob_v3p0_achievementcredential_schema.json",),

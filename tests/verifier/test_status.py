@@ -13,12 +13,12 @@ import struct
 import time
 import tracemalloc
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from verifier.errors import CredentialError
 from verifier.bitstring import StatusListError, bit_at, decode_bitstring, encode_bitstring
+from verifier.errors import CredentialError
 from verifier.status import MIN_ENTRIES, StatusOutcome, check_status
 
 ISSUER = "did:web:hr.example.com"
@@ -26,7 +26,7 @@ LIST_URL = "https://hr.example.com/status/1"
 SUSPENSION_URL = "https://hr.example.com/status/2"
 RL_URL = "https://hr.example.com/credentials/revocations"
 CREDENTIAL_ID = "urn:uuid:2f5b8c8e-4d0a-4c5b-9d55-6d2a4b3f7e01"
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 LAST = MIN_ENTRIES - 1
 
 # The "Example BitstringStatusListCredential" of W3C Bitstring Status List v1.0
@@ -439,7 +439,7 @@ def test_current_list_passes_and_naive_now_is_utc():
     net = with_list(validUntil="2025-06-01T12:00:01Z")
     assert check(credential(entry("0")), net).status == "passed"
     assert check(credential(entry("0")), net, now=NOW.replace(tzinfo=None)).status == "passed"
-    assert check(credential(entry("0")), net, now=datetime(2025, 6, 1, 12, 0, 2, tzinfo=timezone.utc)
+    assert check(credential(entry("0")), net, now=datetime(2025, 6, 1, 12, 0, 2, tzinfo=UTC)
                  ).reason == "status_list_expired"
 
 

@@ -1,7 +1,7 @@
 """Dates against an injected clock, recipient matching, and the report's rules."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from verifier.recipient import hashed_identity, recipient_matches
 from verifier.report import FAILED, INDETERMINATE, PASSED, SKIPPED, CheckResult, VerificationReport
 from verifier.validity import ValidityError, check_validity
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("credential,reason", [

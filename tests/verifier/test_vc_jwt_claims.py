@@ -8,7 +8,7 @@ is refused (D.38).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 

@@ -9,10 +9,14 @@ from tests.support import VECTORS, read_json
 from tests.verifier.signing_support import TestSigner
 from verifier.keys import public_key_from_did_key
 from verifier.multiformats import multibase_decode
-from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022, verify_proofs
+from verifier.proofs import (
+    ed25519_signature_2020,  # noqa: F401  (registers the suite)
+    eddsa_jcs_2022,
+    eddsa_rdfc_2022,
+    verify_proofs,
+)
 from verifier.proofs.data_integrity import chain_input, split_proofs
 from verifier.proofs.ed25519 import hash_data
-from verifier.proofs import ed25519_signature_2020  # noqa: F401  (registers the suite)
 
 
 def _text(path) -> str:

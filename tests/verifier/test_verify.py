@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -26,7 +26,7 @@ from verifier.baked import bake_png, bake_svg
 from verifier.cli import verify as verify_command
 from verifier.vc_jwt import jwt_claims_for
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def _png_1x1() -> bytes:

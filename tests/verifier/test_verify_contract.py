@@ -10,7 +10,7 @@ import copy
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ from verifier import verify_credential
 from verifier.fetcher import ResponseCache
 from verifier.proofs import eddsa_rdfc_2022
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 V1 = "https://www.w3.org/2018/credentials/v1"
 OB = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 

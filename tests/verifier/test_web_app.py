@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,8 +33,8 @@ from tests.verifier.issuer_world import IssuerWorld
 from tests.verifier.signing_support import TestSigner, sign_data_integrity
 from verifier.baked import bake_png, bake_svg
 from verifier.fetcher import NetworkFetcher
-from verifier.web import create_app, verifier_blueprint
 from verifier.web import app as web_app
+from verifier.web import create_app, verifier_blueprint
 from verifier.web import display as web_display
 from verifier.web import state as web_state
 from verifier.web.cli import verifier as verifier_group
@@ -88,7 +88,7 @@ def did_key_signed(credential: dict) -> dict:
     key = TestSigner()
     did = key.public.to_did_key()
     credential["issuer"]["id"] = did
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")   # signed now, as the issuer does
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")   # signed now, as the issuer does
     return sign_data_integrity(credential, key, created=created, verificationMethod=f"{did}#{did[8:]}")
 
 

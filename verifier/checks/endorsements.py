@@ -10,7 +10,8 @@ sit in the JSON does not change what is signed.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..registry import CheckId, Status
 from ..report import CheckResult, VerificationReport

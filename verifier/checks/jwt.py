@@ -17,6 +17,7 @@ from ..vc_jwt import claim_mismatches
 from .base import Verification, from_error, issuer_id, passed, reported, skipped
 from .signature import supplied_by_user
 
+
 def check_jwt(token: str, header: dict, payload: dict, credential: dict, v: Verification) -> None:
     """Add the KEY, ISSUER_BINDING and PROOF results of a VC-JWT to ``v``."""
     issuer = issuer_id(credential)

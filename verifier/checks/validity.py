@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..registry import CheckId
 from ..report import CheckResult
-from ..validity import ValidityError, check_validity as validity_state
+from ..validity import ValidityError
+from ..validity import check_validity as validity_state
 from .base import Verification, from_error, passed, reported
 
 

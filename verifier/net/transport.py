@@ -44,9 +44,9 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urljoin
 
 from .policy import FetchError, FetchPolicy, Target, fetch_error, forbidden_address, parse_target

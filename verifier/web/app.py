@@ -22,8 +22,9 @@ links are limited per target host (``TARGET_RATE_LIMIT``) and verifications per 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, request, url_for
@@ -32,11 +33,11 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..baked import sniff_image
 from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
-from ..fetcher import FetchError, Fetcher
+from ..fetcher import Fetcher, FetchError
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
-from ..baked import sniff_image
 from .display import credential_like, present, readable
 from .responses import error_response, internal_error, page, report_json, security_headers
 from .state import STATE, VerifierState, make_state, merged_settings, state

@@ -32,8 +32,17 @@ from ..errors import CredentialError
 from ..fetcher import strict_json_loads
 from ..jws import parse_compact_jws
 from ..ob2 import is_ob2
-from ..report import (CHECK_TITLES, FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, CheckResult,
-                      VerificationReport, explain)
+from ..report import (
+    CHECK_TITLES,
+    FAILED,
+    INDETERMINATE,
+    PASSED,
+    SKIPPED,
+    WARNING,
+    CheckResult,
+    VerificationReport,
+    explain,
+)
 from .submission import Submission, looks_like_url
 
 MAX_SHOWN_JSON = 200_000

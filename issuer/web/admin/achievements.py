@@ -14,7 +14,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ...achievement_rules import (
-    HTTP_URL, AchievementError, achievement_types, check_definition, create_achievement, image_from_upload, result_types,
+    HTTP_URL,
+    AchievementError,
+    achievement_types,
+    check_definition,
+    create_achievement,
+    image_from_upload,
+    result_types,
     update_achievement,
 )
 from ...badge_art import default_badge_data_uri

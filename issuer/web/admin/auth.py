@@ -10,7 +10,6 @@ from ...staff import SignInGuard, StaffError, authenticate, end_session, start_s
 from ..ratelimit import over_limit
 from .blueprint import SESSION_KEY, admin_nav, bp, public, state
 
-
 LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.config ADMIN_LOGIN_RATE_LIMIT)
 
 

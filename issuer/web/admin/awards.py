@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from verifier.errors import CredentialError
 
 from ...award_rules import RESULT_FIELD, AwardRuleError, award_request, form_body, issuance_error_field, status_reason
-from ...award_search import FilterError, AwardFilters, STATES, parse_filters, search_awards, shown_state
+from ...award_search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
 from ...credentials import credential_url
 from ...db.models import Achievement, AuditEntry, Award, Issuer
 from ...issuance import AwardRequest, IssuerContext, issue_award

@@ -10,8 +10,8 @@ It is an image to assistive technology (``role="img"``) whose ``<title>`` names 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from markupsafe import Markup
 

@@ -17,8 +17,19 @@ from sqlalchemy.orm import Session
 
 from ...bulk_jobs import safe_cell
 from ...db.models import Award, Issuer
-from ...skills_inventory import (Coverage, Expiring, Holding, SkillCount, SkillOption, active_holdings, coverage,
-                                 expiring, frameworks, known_skills, skills_held)
+from ...skills_inventory import (
+    Coverage,
+    Expiring,
+    Holding,
+    SkillCount,
+    SkillOption,
+    active_holdings,
+    coverage,
+    expiring,
+    frameworks,
+    known_skills,
+    skills_held,
+)
 from .blueprint import bp, issuer_of, state
 from .charts import bar_chart
 
@@ -48,7 +59,7 @@ class Query:
     errors: list[str]
 
     @classmethod
-    def parse(cls, args) -> "Query":
+    def parse(cls, args) -> Query:
         errors = []
         framework = args.get("framework", "").strip()[:1024]
         asked = list(dict.fromkeys(s.strip() for s in args.getlist("skill") if s.strip()))
