@@ -10,7 +10,7 @@ from typing import Any
 __all__ = ["as_list", "issuer_id", "types_of"]
 
 
-def as_list(value: Any) -> list:
+def as_list(value: Any) -> list[Any]:
     """``value`` as a list: ``[]`` for None, the list itself, or ``[value]``."""
     if value is None:
         return []

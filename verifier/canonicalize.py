@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from .budget import Deadline, effective_deadline
 from .jsonld import JsonLdEngine, default_engine
@@ -15,7 +16,7 @@ from .rdfc import (
 )
 
 
-def canonicalize(document: dict, *, engine: JsonLdEngine | None = None,
+def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None,
                  limits: CanonicalizationLimits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> str:
     """Canonical N-Quads of ``document`` (safe-mode expansion, bundled contexts only).
 

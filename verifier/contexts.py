@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import microcred_contexts
 
@@ -30,7 +31,7 @@ class ContextIntegrityError(CredentialError):
 
 
 @lru_cache(maxsize=1)
-def context_index() -> Mapping[str, dict]:
+def context_index() -> Mapping[str, dict[str, Any]]:
     """URL -> {"file", "sha256", "source", "member"} for every bundled context."""
     data = json.loads((CONTEXTS_DIR / "index.json").read_text(encoding="utf-8"))
     return MappingProxyType(data["contexts"])
@@ -55,7 +56,7 @@ def bundled_context_bytes(url: str) -> bytes:
 
 
 @cache
-def load_bundled_context(url: str) -> dict:
+def load_bundled_context(url: str) -> dict[str, Any]:
     """The parsed context document for ``url``; raises KeyError if it is not bundled.
 
     The caller must not mutate the returned object (it is shared).

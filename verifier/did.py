@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import multiformats as mf
@@ -133,7 +134,7 @@ def did_web_url(did: str) -> str:
     return f"https://{authority}/{suffix}"
 
 
-def _did_key(did: str) -> dict:
+def _did_key(did: str) -> dict[str, Any]:
     multibase = did[len("did:key:"):]
     try:
         codec, _payload = mf.decode_multikey(multibase)
@@ -151,7 +152,7 @@ def _did_key(did: str) -> dict:
         raise _invalid(did, str(exc)) from exc
 
 
-def _did_jwk(did: str, msid: str) -> dict:
+def _did_jwk(did: str, msid: str) -> dict[str, Any]:
     try:
         raw = b64url_decode(msid, "did:jwk value")
         jwk = strict_json_loads(raw)
@@ -235,7 +236,7 @@ def _fetch_did_web(did: str, url: str, fetcher: Fetcher) -> tuple[str, object]:
                                        what=f"DID document of {did}")
 
 
-def _did_web(did: str, fetcher: Fetcher) -> dict:
+def _did_web(did: str, fetcher: Fetcher) -> dict[str, Any]:
     url = did_web_url(did)
     local = _local_did_document(did, fetcher)
     if local is None:
@@ -257,7 +258,7 @@ def _did_web(did: str, fetcher: Fetcher) -> dict:
     return document
 
 
-def resolve_did(did: str, fetcher: Fetcher) -> dict:
+def resolve_did(did: str, fetcher: Fetcher) -> dict[str, Any]:
     """Resolve a bare DID (no fragment) to its DID document (a dict with ``id == did``)."""
     method, msid = _check_did(did)
     if method == "key":

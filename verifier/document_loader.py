@@ -42,7 +42,7 @@ class DocumentLoader:
             details={"url": url},
         )
 
-    def __call__(self, url: str, options: dict | None = None) -> dict:
+    def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
             "contentType": JSONLD_CONTENT_TYPE,
             "contextUrl": None,

@@ -5,13 +5,15 @@ The verification report (and the CLI) turn these into plain-language lines; the
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class CredentialError(Exception):
     """A credential, key or proof is unusable. ``code`` is a stable reason code."""
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
         super().__init__(message)
         if code:
             self.code = code

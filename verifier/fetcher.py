@@ -140,7 +140,7 @@ class _Budget:
         self.spend_until = clock() + policy.verification_timeout
         self.count = 0
         self.per_host: dict[str, int] = {}
-        self.memo: dict[tuple, FetchResponse] = {}
+        self.memo: dict[tuple[Any, ...], FetchResponse] = {}
         self.lock = threading.Lock()
 
     def take(self, target: Target) -> None:

@@ -246,7 +246,7 @@ class JsonLdEngine:
             setattr(self._local, name, proc)
         return proc
 
-    def _options(self) -> dict:
+    def _options(self) -> dict[str, Any]:
         return {
             "base": None,
             "documentLoader": self.loader,
@@ -254,8 +254,8 @@ class JsonLdEngine:
             "processingMode": "json-ld-1.1",
         }
 
-    def _run(self, operation: Callable[[_SafeProcessor, dict], Any], document: dict,
-             options: dict, deadline: Deadline | None) -> Any:
+    def _run(self, operation: Callable[[_SafeProcessor, dict[str, Any]], Any], document: dict[str, Any],
+             options: dict[str, Any], deadline: Deadline | None) -> Any:
         values = check_jsonld_limits(document, self.limits)
         proc = self._processor(large=values > HEAVY_VALUES)
         try:
@@ -279,7 +279,7 @@ class JsonLdEngine:
         finally:
             self._heavy_turn.release()
 
-    def expand(self, document: dict, *, deadline: Deadline | None = None) -> list:
+    def expand(self, document: dict[str, Any], *, deadline: Deadline | None = None) -> list[Any]:
         """Expanded form of ``document`` (safe mode).
 
         Args:
@@ -293,7 +293,7 @@ class JsonLdEngine:
         return self._run(lambda proc, options: proc.expand(document, options), document,
                          self._options(), deadline)
 
-    def to_dataset(self, document: dict, *, deadline: Deadline | None = None) -> dict:
+    def to_dataset(self, document: dict[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
         """pyld RDF dataset ``{graph name: [triples]}`` of ``document``; arguments as :meth:`expand`."""
         options = self._options()
         options["produceGeneralizedRdf"] = False

@@ -87,13 +87,13 @@ class BoundedMemo:
             self.bytes = 0
 
 
-def active_ctx_bytes(entry: tuple) -> int:
+def active_ctx_bytes(entry: tuple[Any, ...]) -> int:
     """Approximate bytes of a context memo entry ``(active, local, processed)``."""
     # a processed active context: its own mappings dict (~100 B a slot) plus new term definitions
     return 104 * len(entry[2].get("mappings", ())) + 1024
 
 
-def iri_bytes(entry: tuple) -> int:
+def iri_bytes(entry: tuple[Any, ...]) -> int:
     """Approximate bytes of an IRI memo entry ``(active, expanded)``."""
     result = entry[1]
     return 160 + (len(result) if isinstance(result, str) else 0)
@@ -215,8 +215,8 @@ class MemoizedContexts:
         self._reset_call_memos()
 
     def _reset_call_memos(self) -> None:
-        self._call_ctx_memo: dict = {}
-        self._call_iri_memo: dict = {}
+        self._call_ctx_memo: dict[str, Any] = {}
+        self._call_iri_memo: dict[str, Any] = {}
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):

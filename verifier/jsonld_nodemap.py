@@ -29,7 +29,7 @@ def value_key(value: Any) -> Any:
     return _primitive_key(value)
 
 
-def _primitive_key(value: Any) -> tuple:
+def _primitive_key(value: Any) -> tuple[Any, ...]:
     if isinstance(value, bool):
         return ("b", value)
     if isinstance(value, (dict, list)):
@@ -57,9 +57,9 @@ class LinearNodeMap:
     _tick: Callable[[], None]  # the processor's
 
     def _reset_node_map(self) -> None:
-        self._seen: dict[tuple[int, str], set] = {}  # (id(subject), property) -> value keys
+        self._seen: dict[tuple[int, str], set[Any]] = {}  # (id(subject), property) -> value keys
 
-    def _add(self, subject: dict, prop: str, value: Any, allow_duplicate: bool) -> None:
+    def _add(self, subject: dict[str, Any], prop: str, value: Any, allow_duplicate: bool) -> None:
         """``JsonLdProcessor.add_value(subject, prop, value, {'propertyIsArray': True, ...})``
         for one non-array value, with duplicates found in a set instead of a scan."""
         if self._per_value:
@@ -104,7 +104,7 @@ class LinearNodeMap:
                 self._add(subject_node, active_property, input_, False)
             return
         if _pyld._is_list(input_):
-            o: dict = {"@list": []}
+            o: dict[str, Any] = {"@list": []}
             self._create_node_map(input_["@list"], graph_map, active_graph, issuer, active_subject,
                                   active_property, o)
             if list_:

@@ -16,7 +16,7 @@ from .net.strict_json import strict_json_loads
 MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
-def parse_json_object(raw: bytes, *, what: str = "credential") -> dict:
+def parse_json_object(raw: bytes, *, what: str = "credential") -> dict[str, Any]:
     """Parse ``raw`` as one JSON object; raises :class:`CredentialError` (``not_json``,
     ``too_large``, ``too_complex``, ``not_a_credential``)."""
     if len(raw) > MAX_JSON_BYTES:

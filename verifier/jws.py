@@ -66,7 +66,7 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _check_header(header: dict) -> None:
+def _check_header(header: dict[str, Any]) -> None:
     """Header checks that do not depend on the verification key."""
     if "enc" in header:
         raise JwsError("The token is a JWE (encrypted), not a signed JWS.", code="not_a_jws")
@@ -99,7 +99,7 @@ def _check_header(header: dict) -> None:
             )
 
 
-def parse_compact_jws(token: str) -> tuple[dict, dict | bytes, bytes, bytes]:
+def parse_compact_jws(token: str) -> tuple[dict[str, Any], dict[str, Any] | bytes, bytes, bytes]:
     """Strictly split a compact JWS into (header, payload, signing_input, signature).
 
     ``payload`` is the decoded JSON object when the payload is a JSON object,
@@ -141,7 +141,7 @@ def parse_compact_jws(token: str) -> tuple[dict, dict | bytes, bytes, bytes]:
     if not signature:
         raise JwsError("The JWS has an empty signature (unsigned token).", code="alg_none")
 
-    payload: dict | bytes = payload_raw
+    payload: dict[str, Any] | bytes = payload_raw
     try:
         decoded = strict_json_loads(payload_raw)
     except UnicodeDecodeError:
@@ -162,7 +162,7 @@ def parse_compact_jws(token: str) -> tuple[dict, dict | bytes, bytes, bytes]:
 # --------------------------------------------------------------------------- #
 # Keys
 # --------------------------------------------------------------------------- #
-def _as_public_jwk_dict(public_jwk: Any) -> dict:
+def _as_public_jwk_dict(public_jwk: Any) -> dict[str, Any]:
     """Normalise a JWK dict / jwcrypto JWK / object with ``to_jwk()`` to a dict."""
     if isinstance(public_jwk, JWK):
         if public_jwk.get("kty") == "oct":
@@ -179,7 +179,7 @@ def _as_public_jwk_dict(public_jwk: Any) -> dict:
     return data
 
 
-def key_fits_alg(jwk: dict, alg: str) -> None:
+def key_fits_alg(jwk: dict[str, Any], alg: str) -> None:
     """Raise ``key_type_mismatch`` unless the JWK is a public key usable for ``alg``."""
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "oct":
@@ -210,7 +210,7 @@ def key_fits_alg(jwk: dict, alg: str) -> None:
         raise KeyTypeMismatchError(f"The key's 'use' is {jwk['use']!r}, not 'sig'.")
 
 
-def _load_public_key(jwk: dict, alg: str) -> JWK:
+def _load_public_key(jwk: dict[str, Any], alg: str) -> JWK:
     key_fits_alg(jwk, alg)
     public = {k: v for k, v in jwk.items() if k not in PRIVATE_JWK_MEMBERS}
     try:
@@ -231,7 +231,7 @@ def _load_public_key(jwk: dict, alg: str) -> JWK:
 # --------------------------------------------------------------------------- #
 def verify_compact_jws(
     token: str, public_jwk: Any, *, allowed_algs: Iterable[str] = ALLOWED_ALGS
-) -> tuple[dict, bytes]:
+) -> tuple[dict[str, Any], bytes]:
     """Verify a compact JWS with the caller's public key; return (header, payload bytes).
 
     ``public_jwk`` may be a JWK dict, a jwcrypto ``JWK`` or an object with a

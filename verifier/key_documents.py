@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import base58
 from cryptography.hazmat.primitives import serialization
@@ -81,13 +82,13 @@ def _inside(method_id: str, doc_id: str) -> bool:
     return origin(method_id) is not None and origin(method_id) == origin(doc_id)
 
 
-def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
+def defined_methods(doc: dict[str, Any], doc_id: str) -> list[tuple[str, dict[str, Any]]]:
     """Every method object the document defines, with its absolute id.
 
     A method defined outside the document (a DID document: an id not under the DID; an https
     document: an id on another origin) is ``did_document_mismatch``.
     """
-    found: list[tuple[str, dict]] = []
+    found: list[tuple[str, dict[str, Any]]] = []
     for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS):
         for entry in as_list(doc.get(prop)):
             if not isinstance(entry, dict):
@@ -102,7 +103,7 @@ def defined_methods(doc: dict, doc_id: str) -> list[tuple[str, dict]]:
     return found
 
 
-def _referenced_ids(doc: dict, doc_id: str, props: tuple[str, ...]) -> tuple[str, ...]:
+def _referenced_ids(doc: dict[str, Any], doc_id: str, props: tuple[str, ...]) -> tuple[str, ...]:
     listed: list[str] = []
     for prop in props:
         for entry in as_list(doc.get(prop)):
@@ -112,26 +113,26 @@ def _referenced_ids(doc: dict, doc_id: str, props: tuple[str, ...]) -> tuple[str
     return tuple(listed)
 
 
-def authorised_ids(doc: dict, doc_id: str) -> tuple[str, ...]:
+def authorised_ids(doc: dict[str, Any], doc_id: str) -> tuple[str, ...]:
     """The methods the document authorises for issuing (see the module docstring)."""
     props = ("assertionMethod",) if doc_id.startswith("did:") else ("assertionMethod", "publicKey")
     return _referenced_ids(doc, doc_id, props)
 
 
-def listed_ids(doc: dict, doc_id: str) -> tuple[str, ...]:
+def listed_ids(doc: dict[str, Any], doc_id: str) -> tuple[str, ...]:
     """Every method the document names, under any property."""
     return _referenced_ids(doc, doc_id, ("verificationMethod", "publicKey", *RELATIONSHIPS))
 
 
-def is_controller_document(doc: dict) -> bool:
+def is_controller_document(doc: dict[str, Any]) -> bool:
     return any(prop in doc for prop in ("verificationMethod", "publicKey", *RELATIONSHIPS))
 
 
-def controller_of(vm: dict) -> object:
+def controller_of(vm: dict[str, Any]) -> object:
     return vm.get("controller", vm.get("owner"))
 
 
-def _is_ob2_key(vm: dict) -> bool:
+def _is_ob2_key(vm: dict[str, Any]) -> bool:
     return "CryptographicKey" in set(types_of(vm))
 
 
@@ -166,7 +167,7 @@ def _base58_ed25519_key(value: object, where: str) -> PublicKey:
     return PublicKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(raw))
 
 
-def public_key_of_method(vm: dict, where: str) -> PublicKey:
+def public_key_of_method(vm: dict[str, Any], where: str) -> PublicKey:
     """The public key of a verification method object.
 
     ``Multikey`` / ``Ed25519VerificationKey2020`` with ``publicKeyMultibase``; ``JsonWebKey`` /
@@ -219,20 +220,20 @@ def check_reference(ref: object, what: str) -> str:
     return ref
 
 
-def controller_method(controller_id: str, controller_doc: dict, vm_url: str, key: PublicKey,
+def controller_method(controller_id: str, controller_doc: dict[str, Any], vm_url: str, key: PublicKey,
                        source: str) -> ResolvedMethod:
     return ResolvedMethod(vm_url, controller_id, key, source, authorised_ids(controller_doc, controller_id),
                           listed_ids(controller_doc, controller_id))
 
 
-def check_agrees(doc: dict, doc_id: str, vm_url: str, key: PublicKey) -> None:
+def check_agrees(doc: dict[str, Any], doc_id: str, vm_url: str, key: PublicKey) -> None:
     """If ``doc`` defines ``vm_url`` too, it must publish the same key."""
     for method_id, vm in defined_methods(doc, doc_id):
         if method_id == vm_url and public_key_of_method(vm, vm_url).thumbprint() != key.thumbprint():
             raise key_error("did_document_mismatch", f"{doc_id} publishes a different key for {vm_url}.", url=vm_url)
 
 
-def method_from_document(doc: dict, doc_id: str, vm_url: str, source: str) -> ResolvedMethod:
+def method_from_document(doc: dict[str, Any], doc_id: str, vm_url: str, source: str) -> ResolvedMethod:
     """Look ``vm_url`` up in a controller document whose ``id`` is ``doc_id``."""
     matches = [vm for method_id, vm in defined_methods(doc, doc_id) if method_id == vm_url]
     if not matches:

@@ -98,6 +98,7 @@ for an off-origin redirect) and :class:`IssuerBindingError` (``key_not_controlle
 """
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .did import KeyResolutionError, fetch_key_document, resolve_did, split_did_url
@@ -148,7 +149,7 @@ def _fetch_document(url: str, fetcher: Fetcher, what: str) -> object:
     return fetch_key_document(fetcher, url, accept=KEY_ACCEPT, max_bytes=MAX_KEY_DOCUMENT_BYTES, what=what)
 
 
-def _issuer_document(issuer_id: str, fetcher: Fetcher) -> dict:
+def _issuer_document(issuer_id: str, fetcher: Fetcher) -> dict[str, Any]:
     """The https issuer's own profile / controller document, fetched at its id."""
     check_reference(issuer_id, "issuer id")
     document = _fetch_document(without_fragment(issuer_id), fetcher, "issuer profile")
@@ -161,7 +162,7 @@ def _issuer_document(issuer_id: str, fetcher: Fetcher) -> dict:
 # --------------------------------------------------------------------------- #
 # https verification methods
 # --------------------------------------------------------------------------- #
-def _jwks_method(doc: dict, vm_url: str, base: str) -> ResolvedMethod:
+def _jwks_method(doc: dict[str, Any], vm_url: str, base: str) -> ResolvedMethod:
     fragment = vm_url.partition("#")[2] if "#" in vm_url else None
     query_kid = parse_qs(urlsplit(base).query).get("kid", [None])[0]
     wanted = {k for k in (fragment, vm_url, query_kid if fragment is None else None) if k}
@@ -181,7 +182,7 @@ def _jwks_method(doc: dict, vm_url: str, base: str) -> ResolvedMethod:
     return ResolvedMethod(vm_url, None, key, "https")
 
 
-def _single_key_method(doc: dict, vm_url: str, base: str, fetcher: Fetcher) -> ResolvedMethod:
+def _single_key_method(doc: dict[str, Any], vm_url: str, base: str, fetcher: Fetcher) -> ResolvedMethod:
     if doc.get("id") != vm_url:
         raise key_error("did_document_mismatch",
                         f"The key at {base} has the id {str(doc.get('id'))[:200]!r}, not {vm_url}.", url=vm_url)
@@ -344,7 +345,7 @@ def _issuer_candidates(issuer_id: str, fetcher: Fetcher) -> list[ResolvedMethod]
     return methods
 
 
-def resolve_jwt_key(header: dict, issuer_id: str, fetcher: Fetcher) -> ResolvedMethod:
+def resolve_jwt_key(header: dict[str, Any], issuer_id: str, fetcher: Fetcher) -> ResolvedMethod:
     """The issuer-bound key for a VC-JWT header (``kid`` or ``jwk``; ``jku``/``x5u`` are never fetched).
 
     ``kid`` must be absolute; ``"#key-1"`` is resolved against the issuer id. An embedded ``jwk``

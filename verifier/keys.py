@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,7 +98,7 @@ class PublicKey:
         """The Multikey ``publicKeyMultibase`` value (``z6Mk...``, ``zDn...``, ``z4MX...``)."""
         return mf.encode_multikey(_PUB_CODECS[self.key_type], self._raw())
 
-    def to_jwk(self) -> dict:
+    def to_jwk(self) -> dict[str, Any]:
         """The public JWK (no ``kid``, never any private member)."""
         if self.key_type == ED25519:
             return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw())}
@@ -170,7 +171,7 @@ def public_key_from_multibase(value: str) -> PublicKey:
     raise KeyFormatError(f"{codec} is a private key codec, not a public key")
 
 
-def _jwk_int(jwk: dict, name: str, length: int | None = None) -> int:
+def _jwk_int(jwk: dict[str, Any], name: str, length: int | None = None) -> int:
     if name not in jwk:
         raise KeyFormatError(f"JWK is missing {name!r}")
     data = b64url_decode(jwk[name], f"JWK member {name!r}")
@@ -181,7 +182,7 @@ def _jwk_int(jwk: dict, name: str, length: int | None = None) -> int:
     return int.from_bytes(data, "big")
 
 
-def public_key_from_jwk(jwk: dict) -> PublicKey:
+def public_key_from_jwk(jwk: dict[str, Any]) -> PublicKey:
     """Parse a public JWK (OKP/Ed25519, EC/P-256 or RSA >= 2048 bits).
 
     A JWK carrying private members is refused: public keys must never travel with secrets.
@@ -242,7 +243,7 @@ def public_key_from_did_key(did_or_vm: str) -> PublicKey:
     return public_key_from_multibase(multibase)
 
 
-def did_key_document(did: str) -> dict:
+def did_key_document(did: str) -> dict[str, Any]:
     """Build the DID document for a bare did:key DID, with one Multikey verification method."""
     multibase, fragment = _split_did_key(did)
     if fragment is not None:

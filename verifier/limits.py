@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import CredentialError
 
@@ -86,7 +87,7 @@ class _Walk:
         self.values = 0
         self.chars = 0
         self.contexts = 0
-        self.inline: list[dict] = []
+        self.inline: list[dict[str, Any]] = []
 
     def long_text(self, text: str, key: str | None) -> None:
         """Refuse a key or string over its length cap (``key`` None: ``text`` is a key)."""

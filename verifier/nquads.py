@@ -14,6 +14,7 @@ A quad here is pyld's dataset form: ``{"subject": term, "predicate": term,
 from __future__ import annotations
 
 import re
+from typing import Any
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -39,7 +40,7 @@ def escape_iri(value: str) -> str:
     return _IRI_SPECIAL.sub(lambda m: _uchar(m.group()), value)
 
 
-def term_to_nquads(term: dict) -> str:
+def term_to_nquads(term: dict[str, Any]) -> str:
     kind = term["type"]
     if kind == "IRI":
         return "<" + escape_iri(term["value"]) + ">"
@@ -54,7 +55,7 @@ def term_to_nquads(term: dict) -> str:
     return text
 
 
-def quad_to_nquads(quad: dict) -> str:
+def quad_to_nquads(quad: dict[str, Any]) -> str:
     """One quad as a canonical N-Quads line, newline included."""
     line = (term_to_nquads(quad["subject"]) + " " + term_to_nquads(quad["predicate"]) + " "
             + term_to_nquads(quad["object"]))

@@ -62,7 +62,7 @@ class PresentationReport:
         """The presentation's failed or indeterminate checks."""
         return [c for c in self.checks if c.status in (Status.FAILED, Status.INDETERMINATE)]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"verified": self.verified, "checks": [c.to_dict() for c in self.checks],
                 "credentialResults": [r.to_dict() for r in self.credentials]}
 
@@ -110,7 +110,7 @@ def _not_embedded() -> VerificationReport:
     return VerificationReport([reported(CheckId.PARSE, "enveloped_credential_unsupported")])
 
 
-def _check_shape(presentation: dict) -> CheckResult:
+def _check_shape(presentation: dict[str, Any]) -> CheckResult:
     unusable = check_readable(presentation)
     if unusable is not None:
         return unusable
@@ -129,7 +129,7 @@ def _check_shape(presentation: dict) -> CheckResult:
     return passed(CheckId.PARSE, f"A presentation of {len(credentials)} credential{'s' if len(credentials) != 1 else ''}.")
 
 
-def _check_contexts(presentation: dict) -> CheckResult:
+def _check_contexts(presentation: dict[str, Any]) -> CheckResult:
     try:
         check_single_reading({k: v for k, v in presentation.items() if k != "verifiableCredential"})
     except ReadingError as exc:
@@ -137,7 +137,7 @@ def _check_contexts(presentation: dict) -> CheckResult:
     return passed(CheckId.CONTEXTS, "Every property of the presentation is spelled by its name.")
 
 
-def _check_signature(presentation: dict, challenge: str | None, domain: str | list[str] | None,
+def _check_signature(presentation: dict[str, Any], challenge: str | None, domain: str | list[str] | None,
                      fetcher: Fetcher, now: datetime) -> list[CheckResult]:
     if "proof" not in presentation:
         if challenge is not None or domain is not None:
@@ -165,7 +165,7 @@ def _check_signature(presentation: dict, challenge: str | None, domain: str | li
             _check_holder(presentation, methods, fetcher)]
 
 
-def _check_holder(presentation: dict, methods: dict[str, ResolvedMethod], fetcher: Fetcher) -> CheckResult:
+def _check_holder(presentation: dict[str, Any], methods: dict[str, ResolvedMethod], fetcher: Fetcher) -> CheckResult:
     holder = presentation.get("holder")
     holder = holder.get("id") if isinstance(holder, dict) else holder
     for vm, method in methods.items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from pyld.canon import (
     permutations,  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
@@ -73,12 +74,12 @@ def _sha256_hex(parts) -> str:
 
 
 class _Canonicalizer:
-    def __init__(self, quads: list[dict], limits: CanonicalizationLimits, deadline: Deadline):
+    def __init__(self, quads: list[dict[str, Any]], limits: CanonicalizationLimits, deadline: Deadline):
         self.quads = quads
         self.limits = limits
         self.deadline = deadline
         self.canonical = _Issuer("_:c14n")
-        self.quads_of: dict[str, list[dict]] = {}
+        self.quads_of: dict[str, list[dict[str, Any]]] = {}
         self.first_hash: dict[str, str] = {}
         self.remaining_deep = 0
 
@@ -107,7 +108,7 @@ class _Canonicalizer:
         return _sha256_hex(lines)
 
     # 4.7 Hash Related Blank Node
-    def _hash_related(self, related: str, quad: dict, issuer: _Issuer, position: str) -> str:
+    def _hash_related(self, related: str, quad: dict[str, Any], issuer: _Issuer, position: str) -> str:
         if related in self.canonical.issued:
             ident = self.canonical.issued[related]
         elif related in issuer.issued:
@@ -226,7 +227,7 @@ class _Canonicalizer:
         return "".join(lines)
 
 
-def canonicalize_quads(quads: list[dict], limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
+def canonicalize_quads(quads: list[dict[str, Any]], limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
                        deadline: Deadline | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of ``quads`` (pyld dataset quads, blank nodes ``_:...``).
 
@@ -242,7 +243,7 @@ def canonicalize_quads(quads: list[dict], limits: CanonicalizationLimits = DEFAU
     return _Canonicalizer(quads, limits, effective_deadline(deadline, limits.max_seconds)).run()
 
 
-def dataset_quads(dataset: dict) -> list[dict]:
+def dataset_quads(dataset: dict[str, Any]) -> list[dict[str, Any]]:
     """Flatten pyld's ``{graph name: [triples]}`` dataset into a list of quads."""
     quads = []
     for graph_name, triples in dataset.items():

@@ -81,7 +81,7 @@ def _refuse(code: str, message: str, path: str) -> ReadingError:
     return ReadingError(f"{message} (at {path})", code=code, details={"path": path})
 
 
-def check_single_reading(document: dict, vocabulary: BundledVocabulary | None = None) -> None:
+def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary | None = None) -> None:
     """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring)."""
     vocab = vocabulary or bundled_vocabulary()
     checked_iris = _checked_iris(vocab)
@@ -97,7 +97,7 @@ def check_single_reading(document: dict, vocabulary: BundledVocabulary | None = 
                           "about it would not be checked", "$")
 
 
-def _objects(value: Any, path: str) -> Iterator[tuple[str, dict]]:
+def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every JSON object in ``value`` with its JSONPath, depth first (iteratively)."""
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
@@ -109,7 +109,7 @@ def _objects(value: Any, path: str) -> Iterator[tuple[str, dict]]:
             stack.extend((f"{here}[{i}]", child) for i, child in enumerate(item))
 
 
-def _check_object(node: dict, path: str, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
+def _check_object(node: dict[str, Any], path: str, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
     value_object = "@value" in node
     for key, value in node.items():
         where = f"{path}.{key}"
@@ -152,7 +152,7 @@ def _check_context_value(value: Any, where: str, vocab: BundledVocabulary) -> No
         _check_inline_context(item, here, vocab)
 
 
-def _check_inline_context(context: dict, where: str, vocab: BundledVocabulary) -> None:
+def _check_inline_context(context: dict[str, Any], where: str, vocab: BundledVocabulary) -> None:
     for term, definition in context.items():
         here = f"{where}.{term}"
         if term.startswith("@"):
@@ -223,7 +223,7 @@ def _checked_iris(vocab: BundledVocabulary) -> frozenset[str]:
     return frozenset(iri for key in CHECKED_KEYS for iri in vocab.term_iris.get(key, ()))
 
 
-def _checked_node_ids(document: dict) -> list[str]:
+def _checked_node_ids(document: dict[str, Any]) -> list[str]:
     ids = [document.get("id")]
     for key in ("credentialStatus", "credentialSubject"):
         value = document.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from typing import Any
 
 
 def normalize_identity(value: str) -> str:
@@ -47,7 +48,7 @@ def identity_matches(claimed: str, hashed: bool, salt: str | None, known: str) -
                for c in candidates)
 
 
-def subject_identities(subject: dict) -> list[tuple[str, bool, str | None]]:
+def subject_identities(subject: dict[str, Any]) -> list[tuple[str, bool, str | None]]:
     """(value, hashed, salt) for the subject's id and every identifier it carries."""
     found = []
     if isinstance(subject.get("id"), str):
@@ -62,7 +63,7 @@ def subject_identities(subject: dict) -> list[tuple[str, bool, str | None]]:
     return found
 
 
-def recipient_matches(credential: dict, known: str) -> bool | None:
+def recipient_matches(credential: dict[str, Any], known: str) -> bool | None:
     """True/False, or None when the credential holds no identifier to compare with."""
     subjects = credential.get("credentialSubject")
     subjects = subjects if isinstance(subjects, list) else [subjects]

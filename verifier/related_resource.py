@@ -180,7 +180,7 @@ def decode_digest_multibase(value: Any) -> tuple[Digest | None, str]:
     raise MalformedDigestError(f"digestMultibase {value[:60]!r} is neither a multihash nor a sha-256/384/512 digest")
 
 
-def _entry_digests(entry: dict) -> tuple[list[Digest], list[str], list[str]]:
+def _entry_digests(entry: dict[str, Any]) -> tuple[list[Digest], list[str], list[str]]:
     """(supported digests, unsupported digest texts, encodings noted) of one entry."""
     if "digestSRI" not in entry and "digestMultibase" not in entry:
         raise MalformedDigestError("it has neither digestSRI nor digestMultibase")

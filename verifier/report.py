@@ -39,7 +39,7 @@ class CheckResult:
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"check": str(self.check), "status": str(self.status), "reason": self.reason,
                 "message": self.message, "details": self.details}
 
@@ -102,7 +102,7 @@ class VerificationReport:
         pending = next((c for c in self.checks if c.status == INDETERMINATE), None)
         return f"Could not be fully checked: {pending.message}" if pending else "Could not be checked."
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"verified": self.verified, "outcome": self.outcome, "headline": self.headline,
                 "summary": self.summary, "checks": [c.to_dict() for c in self.checks],
                 "warnings": [c.to_dict() for c in self.warnings]}

@@ -8,6 +8,8 @@ bundled schemas' verdicts are tested against the official ones (tests/verifier/t
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .schema_bundle import (
     fast_validator_for_credential,
     likely_form_validator,
@@ -20,7 +22,7 @@ from .schema_messages import SchemaViolation, explain
 __all__ = ["SchemaViolation", "validate_credential"]
 
 
-def validate_credential(credential: dict) -> list[SchemaViolation]:
+def validate_credential(credential: dict[str, Any]) -> list[SchemaViolation]:
     """Check ``credential`` against the bundled OB 3.0 schema for its type.
 
     Returns [] when it is valid; otherwise one SchemaViolation per problem found.

@@ -18,6 +18,7 @@ import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import microcred_contexts
 from jsonschema import Draft201909Validator, FormatChecker
@@ -122,13 +123,13 @@ def format_checker() -> FormatChecker:
 # --------------------------------------------------------------------------- loading
 
 @lru_cache(maxsize=1)
-def schema_index() -> dict:
+def schema_index() -> dict[str, Any]:
     """The parsed ``schemas/index.json``: schema name -> file and $id."""
     return json.loads((SCHEMAS_DIR / "index.json").read_text(encoding="utf-8"))
 
 
 @cache
-def load_schema(name: str) -> dict:
+def load_schema(name: str) -> dict[str, Any]:
     """The parsed bundled schema ``name`` (e.g. "ob-v3p0-achievementcredential").
 
     Raises KeyError for an unknown name. The caller must not mutate the result.
@@ -187,7 +188,7 @@ def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
 
 # --------------------------------------------------------------------------- which schema
 
-def schema_for(credential: dict) -> str | None:
+def schema_for(credential: dict[str, Any]) -> str | None:
     """The name of the bundled schema that applies to ``credential``, by its ``type``.
 
     "ob-v3p0-achievementcredential" for an AchievementCredential/OpenBadgeCredential,
@@ -204,7 +205,7 @@ def schema_for(credential: dict) -> str | None:
     return None
 
 
-def _vc_version(credential: dict) -> str:
+def _vc_version(credential: dict[str, Any]) -> str:
     """"1.1" when the credential is written against VC Data Model 1.1, else "2.0"."""
     context = credential.get("@context")
     first = context[0] if isinstance(context, list) and context else context
@@ -223,7 +224,7 @@ _CLASS_FOR = {
 }
 
 
-def validator_for_credential(credential: dict) -> Draft201909Validator | None:
+def validator_for_credential(credential: dict[str, Any]) -> Draft201909Validator | None:
     """The validator that decides ``credential`` (None if it is not an OB credential).
 
     Each credential schema is anyOf [VC 2.0 form, VC 1.1 form]. An @context array whose
@@ -245,7 +246,7 @@ def validator_for_credential(credential: dict) -> Draft201909Validator | None:
     return validator_for(name)
 
 
-def fast_validator_for_credential(credential: dict):
+def fast_validator_for_credential(credential: dict[str, Any]):
     """The jsonschema-rs validator of the one form ``credential``'s @context selects, else None.
 
     Only for saying "valid" quickly (see :func:`_fast_validator_for_def`); None also when
@@ -259,7 +260,7 @@ def fast_validator_for_credential(credential: dict):
     return _fast_validator_for_def("ob-v3p0-common", _CLASS_FOR[(name, "2.0" if first == VC_V2_CONTEXT else "1.1")])
 
 
-def likely_form_validator(credential: dict) -> Draft201909Validator:
+def likely_form_validator(credential: dict[str, Any]) -> Draft201909Validator:
     """The validator of the form (VC 2.0 or VC 1.1) an OB ``credential`` most likely meant.
 
     Used to explain a credential that fits neither form of the whole schema.

@@ -67,6 +67,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from .accessors import issuer_id, types_of
 from .bitstring import MAX_LIST_BYTES, StatusListError, bit_at, decode_bitstring
@@ -109,7 +110,7 @@ class StatusOutcome:
     status: str         # "passed" | "failed" | "indeterminate" | "skipped"
     reason: str | None  # stable code (see the module docstring)
     message: str        # plain language for a recruiter
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- check_status
@@ -120,11 +121,11 @@ class _EntryResult:
     reason: str | None
     message: str
     purpose: str | None
-    details: dict
+    details: dict[str, Any]
 
 
-def check_status(credential: dict, *, fetch_json: Callable[[str], object],
-                 verify_list_credential: Callable[[dict], None], now: datetime) -> StatusOutcome:
+def check_status(credential: dict[str, Any], *, fetch_json: Callable[[str], object],
+                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime) -> StatusOutcome:
     """Check every ``credentialStatus`` entry; see the module docstring for the outcomes."""
     if not isinstance(credential, dict):
         return _outcome(FAILED, "malformed_status", {"error": "the credential is not a JSON object"})
@@ -146,7 +147,7 @@ def check_status(credential: dict, *, fetch_json: Callable[[str], object],
     return _combine([checker.check_entry(entry) for entry in entries])
 
 
-def _outcome(status: str, reason: str, details: dict) -> StatusOutcome:
+def _outcome(status: str, reason: str, details: dict[str, Any]) -> StatusOutcome:
     return StatusOutcome(status, reason, explain(reason), details)
 
 
@@ -168,7 +169,7 @@ def _combine(results: list[_EntryResult]) -> StatusOutcome:
 
 
 class _Checker:
-    def __init__(self, credential: dict, fetch_json, verify_list_credential, now: datetime):
+    def __init__(self, credential: dict[str, Any], fetch_json, verify_list_credential, now: datetime):
         self.credential = credential
         self.fetch_json = fetch_json
         self.verify_list_credential = verify_list_credential
@@ -179,7 +180,7 @@ class _Checker:
     # one entry -------------------------------------------------------------
 
     def check_entry(self, entry: object) -> _EntryResult:
-        details: dict = {}
+        details: dict[str, Any] = {}
         purpose = None
         try:
             if not isinstance(entry, dict):
@@ -202,7 +203,7 @@ class _Checker:
         message = explain(reason) if reason else _passed_message(purpose, details)
         return _EntryResult(status, reason, message, purpose, details)
 
-    def _check_bitstring(self, entry: dict, kind: str, details: dict):
+    def _check_bitstring(self, entry: dict[str, Any], kind: str, details: dict[str, Any]):
         purpose = entry.get("statusPurpose")
         if not isinstance(purpose, str) or not purpose:
             raise Stop("malformed_status", error="statusPurpose is missing or not a string")
@@ -256,7 +257,7 @@ class _Checker:
             return purpose, FAILED, "suspended", extra
         return purpose, PASSED, None, extra
 
-    def _check_list_shape(self, document: dict, kind: str, url: str) -> dict:
+    def _check_list_shape(self, document: dict[str, Any], kind: str, url: str) -> dict[str, Any]:
         credential_type, subject_type = _LIST_TYPES[kind]
         if credential_type not in types_of(document):
             raise Stop("status_list_mismatch", expected_type=credential_type,
@@ -277,7 +278,7 @@ class _Checker:
             raise Stop("status_list_from_another_issuer", list_issuer=found, credential_issuer=expected)
         return subject
 
-    def _check_list_dates(self, document: dict) -> None:
+    def _check_list_dates(self, document: dict[str, Any]) -> None:
         for name in ("validUntil", "expirationDate"):
             if name in document:
                 until = parse_datetime_of_list(document[name], name)
@@ -289,7 +290,7 @@ class _Checker:
                 if start > self.now:
                     raise Stop("status_list_not_yet_valid", list_valid_from=document[name])
 
-    def _check_1edtech(self, entry: dict, details: dict):
+    def _check_1edtech(self, entry: dict[str, Any], details: dict[str, Any]):
         details["purpose"] = "revocation"
         url = parse_url(entry.get("id"), "id")
         details["list"] = url
@@ -330,7 +331,7 @@ class _Checker:
                         error_code=getattr(error, "code", type(error).__name__))
         return document
 
-    def _verify(self, url: str, document: dict) -> None:
+    def _verify(self, url: str, document: dict[str, Any]) -> None:
         if url not in self._verified:
             try:
                 self.verify_list_credential(document)
@@ -345,7 +346,7 @@ class _Checker:
             raise Stop(reason, error=str(error)[:500], error_code=error.code)
 
 
-def _passed_message(purpose: str | None, details: dict) -> str:
+def _passed_message(purpose: str | None, details: dict[str, Any]) -> str:
     source = "revocation list" if details.get("type") == REVOCATION_LIST_1EDTECH else "status list"
     if purpose == "revocation":
         return f"Not revoked (checked against the issuer's {source})."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from .accessors import types_of
@@ -34,7 +35,7 @@ class Stop(Exception):
 _INDEX = re.compile(r"(0|[1-9][0-9]*)\Z")
 
 
-def entry_kind(entry: dict) -> str | None:
+def entry_kind(entry: dict[str, Any]) -> str | None:
     types = set(types_of(entry))
     for known in (BITSTRING_ENTRY, STATUS_LIST_2021_ENTRY, REVOCATION_LIST_1EDTECH):
         if known in types:
@@ -58,14 +59,14 @@ def parse_index(value: object) -> int:
     return int(value)
 
 
-def parse_size(entry: dict) -> int:
+def parse_size(entry: dict[str, Any]) -> int:
     size = entry.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise Stop("malformed_status", error="statusSize is not an integer greater than zero")
     return size
 
 
-def parse_status_messages(entry: dict, size: int) -> dict[int, str] | None:
+def parse_status_messages(entry: dict[str, Any], size: int) -> dict[int, str] | None:
     if "statusMessage" not in entry:
         if size > 1:
             raise Stop("malformed_status", error="statusSize above 1 requires statusMessage")

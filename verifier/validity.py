@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import dates
 from .errors import CredentialError
@@ -32,7 +33,7 @@ def parse_datetime(value: object, name: str, *, require_zone: bool) -> datetime:
         raise ValidityError(f"{name} {value!r}: {exc}") from None
 
 
-def validity_period(credential: dict) -> ValidityPeriod:
+def validity_period(credential: dict[str, Any]) -> ValidityPeriod:
     """The credential's validity period; raises ValidityError for malformed dates."""
     v2 = "validFrom" in credential or "validUntil" in credential or "issuanceDate" not in credential
     start_name, end_name = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
@@ -45,7 +46,7 @@ def validity_period(credential: dict) -> ValidityPeriod:
     return ValidityPeriod(valid_from, valid_until)
 
 
-def check_validity(credential: dict, now: datetime, skew: timedelta = CLOCK_SKEW) -> tuple[str | None, str]:
+def check_validity(credential: dict[str, Any], now: datetime, skew: timedelta = CLOCK_SKEW) -> tuple[str | None, str]:
     """(reason, message): reason None when valid now, else "not_yet_valid" or "expired".
 
     Raises ValidityError for malformed dates.

@@ -68,14 +68,14 @@ def numeric_date(value: Any, field: str, *, truncate: bool = False) -> int:
     return (dt.replace(microsecond=0) - _EPOCH) // timedelta(seconds=1)
 
 
-def _issuer_id(credential: dict) -> str:
+def _issuer_id(credential: dict[str, Any]) -> str:
     found = issuer_id(credential)
     if found is None:
         raise _invalid("The credential has no issuer id (issuer or issuer.id).")
     return found
 
 
-def _subject_id(credential: dict) -> str | None:
+def _subject_id(credential: dict[str, Any]) -> str | None:
     subject = credential.get("credentialSubject")
     if isinstance(subject, list):
         subject = subject[0] if len(subject) == 1 else None
@@ -86,7 +86,7 @@ def _subject_id(credential: dict) -> str | None:
     return subject["id"]
 
 
-def jwt_claims_for(credential: dict, *, truncate_fractions: bool = False) -> dict:
+def jwt_claims_for(credential: dict[str, Any], *, truncate_fractions: bool = False) -> dict[str, Any]:
     """Return the registered JWT claims derived from ``credential``.
 
     Raises ``CredentialError(code="invalid_credential")`` for a missing issuer or
@@ -125,7 +125,7 @@ def jwt_claims_for(credential: dict, *, truncate_fractions: bool = False) -> dic
 JWT_REGISTERED_CLAIMS: tuple[str, ...] = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 
-def credential_from_payload(payload: Any) -> dict:
+def credential_from_payload(payload: Any) -> dict[str, Any]:
     """The credential a VC-JWT payload carries, without the JWT registered claims.
 
     The payload is the credential (OB 3.0 §8.2 "JWT Payload Format": "the JSON object of
@@ -166,7 +166,7 @@ def _type_ok(name: str, value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def claim_mismatches(payload: dict) -> list[str]:
+def claim_mismatches(payload: dict[str, Any]) -> list[str]:
     """List plain-language disagreements between the JWT claims and the credential.
 
     OB 3.0 §8.2 "Verify a Credential VC-JWT Signature": ``iss``, ``sub``, ``nbf`` and

@@ -59,7 +59,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
                       recipient: str | None = None, policy: FetchPolicy | None = None, strict: bool = False,
                       offline: bool = False, documents: Mapping[str, Any] | None = None,
                       cache: ResponseCache | None = None, engine: JsonLdEngine | None = None,
-                      memo: dict | None = None, flag_supplied: bool = True) -> VerificationReport:
+                      memo: dict[str, Any] | None = None, flag_supplied: bool = True) -> VerificationReport:
     """Verify ``source`` and return a :class:`~verifier.report.VerificationReport`.
 
     Args:
@@ -116,7 +116,7 @@ def verify_source(source: Any, v: Verification) -> VerificationReport:
     return VerificationReport(v.results, v.summary)
 
 
-def verify_jsonld(credential: dict, v: Verification, *, proof: Callable[[], None] | None = None) -> None:
+def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callable[[], None] | None = None) -> None:
     """The checks of a JSON-LD credential; ``proof`` replaces the Data Integrity strategy (VC-JWT)."""
     if v.add(check_parse(credential)).status != Status.PASSED:
         return
@@ -146,12 +146,12 @@ def _passed(v: Verification, check: CheckId) -> bool:
     return result is not None and result.status == Status.PASSED
 
 
-def _nested(document: dict, child: Verification) -> list[CheckResult]:
+def _nested(document: dict[str, Any], child: Verification) -> list[CheckResult]:
     verify_jsonld(document, child)
     return child.results
 
 
-def _summarize(credential: dict, summary: dict) -> None:
+def _summarize(credential: dict[str, Any], summary: dict[str, Any]) -> None:
     """What the credential says about itself (unverified: the page labels it "as claimed")."""
     issuer = credential.get("issuer")
     summary["credential_id"] = credential.get("id")
@@ -187,7 +187,7 @@ def _verify_jwt(token: str, v: Verification) -> None:
 
 # ---------------------------------------------------------------- Open Badges 2.0
 
-def _verify_ob2(document: dict | str, v: Verification) -> None:
+def _verify_ob2(document: dict[str, Any] | str, v: Verification) -> None:
     found = verify_ob2(document, v)
     v.summary["format"] = "ob2"
     badge, issuer = found.badge or {}, found.issuer or {}

@@ -63,7 +63,7 @@ class BundledVocabulary:
         return any(iri.startswith(candidate) for candidate in self.expansions(namespace) for iri in self.iris)
 
 
-def _definitions(context: Any, seen_urls: set[str]) -> Iterable[tuple[str, Any, dict]]:
+def _definitions(context: Any, seen_urls: set[str]) -> Iterable[tuple[str, Any, dict[str, Any]]]:
     """(term, definition, the context object defining it) for a context value, scoped ones included."""
     items = context if isinstance(context, list) else [context]
     for item in items:
@@ -80,7 +80,7 @@ def _definitions(context: Any, seen_urls: set[str]) -> Iterable[tuple[str, Any, 
 
 
 def _collect(urls: Iterable[str]) -> BundledVocabulary:
-    raw: list[tuple[str, Any, dict]] = []
+    raw: list[tuple[str, Any, dict[str, Any]]] = []
     seen: set[str] = set()
     for url in urls:
         raw.extend(_definitions(url, seen))

@@ -10,6 +10,8 @@ write and which is never loaded). Two Open Badges elements are ambiguous and ref
 """
 from __future__ import annotations
 
+from typing import Any
+
 from defusedxml import DefusedXmlException
 from defusedxml import minidom as safe_minidom
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
@@ -58,8 +60,8 @@ class _SvgScanner:
     def __init__(self) -> None:
         self.depth = 0
         self.root: str | None = None
-        self.found: list[dict] = []
-        self._open: dict | None = None
+        self.found: list[dict[str, Any]] = []
+        self._open: dict[str, Any] | None = None
 
     def start(self, tag, attrib):
         if self.depth == 0:

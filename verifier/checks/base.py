@@ -49,7 +49,7 @@ class Verification:
     options: Options = Options()
     supplied: frozenset[str] = frozenset()   # URLs and DIDs whose documents the user supplied
     depth: int = 0
-    memo: dict | None = None                 # status list credential digest -> None or its error
+    memo: dict[str, Any] | None = None                 # status list credential digest -> None or its error
     results: list[CheckResult] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -10,6 +10,8 @@ vocabulary is a warning too: it is for specifications and tests, not for real cr
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from ..schema import validate_credential
@@ -19,7 +21,7 @@ from .base import OB_TYPES, Verification, as_list, reported, skipped, types_of
 MAX_LISTED = 20
 
 
-def check_conformance(credential: dict, v: Verification) -> CheckResult:
+def check_conformance(credential: dict[str, Any], v: Verification) -> CheckResult:
     deviations: list[dict[str, str]] = []
     reason = None
     if any(t in OB_TYPES for t in types_of(credential)):

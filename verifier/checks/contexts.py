@@ -7,13 +7,15 @@ what the signature covers.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..reading import ReadingError, check_single_reading
 from ..registry import CheckId
 from ..report import CheckResult
 from .base import Verification, as_list, from_error, passed, reported
 
 
-def check_contexts(credential: dict, v: Verification) -> CheckResult:
+def check_contexts(credential: dict[str, Any], v: Verification) -> CheckResult:
     contexts = as_list(credential.get("@context"))
     unknown = [c for c in contexts if isinstance(c, str) and not v.engine.loader.knows(c)]
     if unknown:

@@ -20,7 +20,7 @@ from .base import MAX_ENDORSEMENTS, Verification, passed, reported, skipped
 VerifySource = Callable[[Any, Verification], VerificationReport]
 
 
-def embedded_endorsements(credential: dict) -> list[Any]:
+def embedded_endorsements(credential: dict[str, Any]) -> list[Any]:
     found: list[Any] = []
     stack: list[Any] = [credential]
     while stack:
@@ -36,7 +36,7 @@ def embedded_endorsements(credential: dict) -> list[Any]:
     return found
 
 
-def check_endorsements(credential: dict, v: Verification, verify_source: VerifySource) -> CheckResult:
+def check_endorsements(credential: dict[str, Any], v: Verification, verify_source: VerifySource) -> CheckResult:
     endorsements = embedded_endorsements(credential)
     if not endorsements:
         return skipped(CheckId.ENDORSEMENTS, "no_endorsements")

@@ -8,6 +8,8 @@ the texts say: NumericDates in whole seconds).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import CredentialError
 from ..jws import verify_compact_jws
 from ..key_resolution import IssuerBindingError, resolve_jwt_key
@@ -18,7 +20,7 @@ from .base import Verification, from_error, issuer_id, passed, reported, skipped
 from .signature import supplied_by_user
 
 
-def check_jwt(token: str, header: dict, payload: dict, credential: dict, v: Verification) -> None:
+def check_jwt(token: str, header: dict[str, Any], payload: dict[str, Any], credential: dict[str, Any], v: Verification) -> None:
     """Add the KEY, ISSUER_BINDING and PROOF results of a VC-JWT to ``v``."""
     issuer = issuer_id(credential)
     try:
@@ -43,7 +45,7 @@ def check_jwt(token: str, header: dict, payload: dict, credential: dict, v: Veri
     v.add(_check_token(token, header, payload, method.public_key))
 
 
-def _check_token(token: str, header: dict, payload: dict, public_key: object) -> CheckResult:
+def _check_token(token: str, header: dict[str, Any], payload: dict[str, Any], public_key: object) -> CheckResult:
     try:
         verify_compact_jws(token, public_key)
     except CredentialError as exc:

@@ -91,7 +91,7 @@ def _fetched(url: str, v: Verification) -> Parsed:
     return read_source(response.body, v)
 
 
-def check_readable(document: dict) -> CheckResult | None:
+def check_readable(document: dict[str, Any]) -> CheckResult | None:
     """A failed PARSE for a document (credential or presentation) beyond the structural limits
     or holding text that is not valid Unicode; None when it can be read."""
     try:
@@ -108,7 +108,7 @@ def check_readable(document: dict) -> CheckResult | None:
     return None
 
 
-def check_parse(credential: dict) -> CheckResult:
+def check_parse(credential: dict[str, Any]) -> CheckResult:
     """The credential's base shape: within the structural limits, the W3C base context first,
     one VC version, and ``VerifiableCredential`` among its types."""
     unusable = check_readable(credential)

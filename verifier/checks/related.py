@@ -6,6 +6,8 @@ obtained, or a digest algorithm not supported, is noted and does not fail.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..registry import CheckId
 from ..related_resource import check_related_resources as findings_for
 from ..report import CheckResult
@@ -15,7 +17,7 @@ ACCEPT = "*/*"
 MAX_RESOURCE_BYTES = 2 * 1024 * 1024
 
 
-def check_related_resources(credential: dict, v: Verification) -> CheckResult:
+def check_related_resources(credential: dict[str, Any], v: Verification) -> CheckResult:
     def fetch_bytes(url: str) -> bytes:
         return v.fetcher.fetch(url, accept=ACCEPT, max_bytes=MAX_RESOURCE_BYTES).body
 

@@ -12,6 +12,7 @@ proves nothing). A key taken from a document the user supplied is said so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..did import did_web_url
 from ..errors import CredentialError
@@ -43,7 +44,7 @@ class _Keys:
     bound: dict[str, CredentialError | None]   # method id -> None if bound, else why not
 
 
-def check_data_integrity(credential: dict, v: Verification) -> None:
+def check_data_integrity(credential: dict[str, Any], v: Verification) -> None:
     """Add the KEY, ISSUER_BINDING and PROOF results of ``credential``'s proofs to ``v``."""
     keys = _check_keys(credential, v)
     if keys is None:
@@ -51,7 +52,7 @@ def check_data_integrity(credential: dict, v: Verification) -> None:
     _check_proofs(credential, keys, v)
 
 
-def _check_keys(credential: dict, v: Verification) -> _Keys | None:
+def _check_keys(credential: dict[str, Any], v: Verification) -> _Keys | None:
     if "proof" not in credential:
         _blocked(v, reported(CheckId.KEY, "no_proof"))
         return None
@@ -103,7 +104,7 @@ def _blocked(v: Verification, key_result: CheckResult) -> None:
         v.add(skipped(check, "blocked_by_key"))
 
 
-def _check_proofs(credential: dict, keys: _Keys, v: Verification) -> None:
+def _check_proofs(credential: dict[str, Any], keys: _Keys, v: Verification) -> None:
     result = verify_proofs(credential, lambda vm: keys.resolved[vm].public_key, engine=v.engine, now=v.now)
     verified = [r for r in result.results if r.status == VERIFIED]
     ignored = [str(r.proof.get("cryptosuite") or r.proof.get("type"))[:100] for r in result.results if r.unsupported]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import CredentialError
 from ..registry import CheckId, Status
@@ -21,10 +22,10 @@ from .base import Verification, skipped
 
 STATUS_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
 
-VerifyNested = Callable[[dict, Verification], list[CheckResult]]
+VerifyNested = Callable[[dict[str, Any], Verification], list[CheckResult]]
 
 
-def check_status(credential: dict, v: Verification, verify_nested: VerifyNested) -> CheckResult:
+def check_status(credential: dict[str, Any], v: Verification, verify_nested: VerifyNested) -> CheckResult:
     """``verify_nested(document, child)`` runs the JSON-LD checks on a status list credential."""
     if v.depth > 1 and "credentialStatus" in credential:
         return skipped(CheckId.STATUS, "depth_limit")
@@ -32,7 +33,7 @@ def check_status(credential: dict, v: Verification, verify_nested: VerifyNested)
     def fetch_json(url: str) -> object:
         return v.fetcher.fetch_json(url, accept=STATUS_ACCEPT)
 
-    def verify_list_credential(document: dict) -> None:
+    def verify_list_credential(document: dict[str, Any]) -> None:
         key = None
         if v.memo is not None:
             key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()

@@ -1,6 +1,8 @@
 """VALIDITY: is the credential current (VC Data Model 2.0 §4.9, 1.1 §7.x issuance/expiration)?"""
 from __future__ import annotations
 
+from typing import Any
+
 from ..registry import CheckId
 from ..report import CheckResult
 from ..validity import ValidityError
@@ -8,7 +10,7 @@ from ..validity import check_validity as validity_state
 from .base import Verification, from_error, passed, reported
 
 
-def check_validity(credential: dict, v: Verification) -> CheckResult:
+def check_validity(credential: dict[str, Any], v: Verification) -> CheckResult:
     try:
         reason, message = validity_state(credential, v.now)
     except ValidityError as exc:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .policy import FetchError
 from .transport import FetchResponse
@@ -37,10 +37,10 @@ class _TtlLru(Generic[V]):
         self.max_entries, self.ttl, self.max_size = max_entries, ttl, max_size
         self._size, self._clock = size, clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, tuple[float, V]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, V]] = OrderedDict()
         self._total = 0
 
-    def get(self, key: tuple) -> tuple[float, V] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[float, V] | None:
         """``(stored_at, value)``, or None if absent or expired."""
         with self._lock:
             entry = self._entries.get(key)
@@ -52,7 +52,7 @@ class _TtlLru(Generic[V]):
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, value: V) -> None:
+    def put(self, key: tuple[Any, ...], value: V) -> None:
         size = self._size(value)
         if size > self.max_size:
             return          # larger than the whole cache: not kept at all
@@ -64,7 +64,7 @@ class _TtlLru(Generic[V]):
             while len(self._entries) > self.max_entries or self._total > self.max_size:
                 self._drop(next(iter(self._entries)))
 
-    def _drop(self, key: tuple) -> None:
+    def _drop(self, key: tuple[Any, ...]) -> None:
         _, value = self._entries.pop(key)
         self._total -= self._size(value)
 
@@ -113,11 +113,11 @@ class ResponseCache:
         """The bodies (and URLs) held now, in bytes."""
         return self._lru.total_size
 
-    def get(self, key: tuple) -> FetchResponse | None:
+    def get(self, key: tuple[Any, ...]) -> FetchResponse | None:
         entry = self._lru.get(key)
         return entry[1] if entry is not None else None
 
-    def put(self, key: tuple, response: FetchResponse) -> None:
+    def put(self, key: tuple[Any, ...], response: FetchResponse) -> None:
         if 200 <= response.status < 300:
             self._lru.put(key, response)
 
@@ -145,7 +145,7 @@ class FailureCache:
     def ttl(self) -> float:
         return self._lru.ttl
 
-    def check(self, key: tuple) -> None:
+    def check(self, key: tuple[Any, ...]) -> None:
         """Raise the failure remembered for ``key``, if any."""
         entry = self._lru.get(key)
         if entry is None:
@@ -155,7 +155,7 @@ class FailureCache:
         raise FetchError(f"{error} (remembered from a failed attempt {age:.0f} s ago; not tried again "
                          f"for {self.ttl:g} s)", code=error.code, details={**error.details, "cached": True})
 
-    def put(self, key: tuple, error: FetchError) -> None:
+    def put(self, key: tuple[Any, ...], error: FetchError) -> None:
         self._lru.put(key, error)
 
     def clear(self) -> None:

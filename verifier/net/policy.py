@@ -26,6 +26,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import CredentialError
@@ -85,7 +86,7 @@ class FetchPolicy:
     verification_timeout: float = 20.0      # all fetches of one verification together
 
     @property
-    def cache_key(self) -> tuple:
+    def cache_key(self) -> tuple[Any, ...]:
         """The parts of the policy that decide whether a URL may be fetched at all."""
         return (tuple(sorted(self.allow_hosts)), self.ca_file)
 

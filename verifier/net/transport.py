@@ -47,6 +47,7 @@ import zlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 from .policy import FetchError, FetchPolicy, Target, fetch_error, forbidden_address, parse_target
@@ -146,8 +147,8 @@ class _Exchange:
         target = self.target
         if target.ip_literal is not None:
             return [str(target.ip_literal)]
-        result: list = []
-        error: list = []
+        result: list[Any] = []
+        error: list[Any] = []
 
         def run() -> None:
             try:
@@ -184,7 +185,7 @@ class _Exchange:
             raise self.fail("timeout", f"Connecting to {self.target.host} timed out.") from last
         raise self.fail("connection_failed", f"Could not connect to {self.target.host}.") from last
 
-    def run(self, accept: str, cap: int) -> tuple[int, dict, bytes]:
+    def run(self, accept: str, cap: int) -> tuple[int, dict[str, Any], bytes]:
         """Send the GET; returns (status, headers, body), the body only for a 2xx answer."""
         raw = self.connect()
         self.watchdog = _Watchdog(raw, self.remaining())
@@ -223,7 +224,7 @@ class _Exchange:
             return self.out_of_time()
         return self.fail("connection_failed", f"The connection to {host} failed: {type(exc).__name__}.")
 
-    def _request(self, sock: socket.socket, accept: str, cap: int) -> tuple[int, dict, bytes]:
+    def _request(self, sock: socket.socket, accept: str, cap: int) -> tuple[int, dict[str, Any], bytes]:
         sock.settimeout(min(self.policy.read_timeout, self.remaining()))
         conn = http.client.HTTPConnection(self.target.host, self.target.port)
         conn.sock = sock
@@ -239,7 +240,7 @@ class _Exchange:
             return response.status, headers, b""
         return response.status, headers, self._read_body(response, headers, sock, cap)
 
-    def _decoder(self, headers: dict, cap: int):
+    def _decoder(self, headers: dict[str, Any], cap: int):
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding in ("", "identity"):
             length = headers.get("content-length")
@@ -253,7 +254,7 @@ class _Exchange:
     def too_large(self, cap: int) -> FetchError:
         return self.fail("too_large", f"The document is larger than {cap} bytes.", max_bytes=cap)
 
-    def _read_body(self, response: http.client.HTTPResponse, headers: dict, sock: socket.socket,
+    def _read_body(self, response: http.client.HTTPResponse, headers: dict[str, Any], sock: socket.socket,
                    cap: int) -> bytes:
         decoder = self._decoder(headers, cap)
         raw_cap = 2 * cap + 65536  # compressed input beyond this is not plausible

@@ -40,9 +40,9 @@ class Ob2Found:
     """What the verification found (as claimed; the report says what was proven)."""
 
     mode: str | None = None
-    assertion: dict | None = None
-    badge: dict | None = None
-    issuer: dict | None = None
+    assertion: dict[str, Any] | None = None
+    badge: dict[str, Any] | None = None
+    issuer: dict[str, Any] | None = None
     moved: dict[str, str] = field(default_factory=dict)
 
 

@@ -24,7 +24,7 @@ _IDENTITY_HASH = re.compile(r"(sha256|md5)\$([0-9a-f]+)", re.IGNORECASE)
 _HASH_LENGTHS = {"sha256": 64, "md5": 32}
 
 
-def check_dates(assertion: dict, now: datetime) -> CheckResult:
+def check_dates(assertion: dict[str, Any], now: datetime) -> CheckResult:
     """VALIDITY: issued, not in the future and not expired (give or take the clock skew)."""
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     try:
@@ -44,7 +44,7 @@ def check_dates(assertion: dict, now: datetime) -> CheckResult:
                   + (f", valid until {assertion.get('expires')}." if expires else ", no expiry."), **details)
 
 
-def _date(assertion: dict, name: str) -> datetime:
+def _date(assertion: dict[str, Any], name: str) -> datetime:
     value: Any = assertion.get(name)
     try:
         return parse_datetime(value, require_zone=True, lenient=True)
@@ -52,7 +52,7 @@ def _date(assertion: dict, name: str) -> datetime:
         raise DateError(f"{name} {str(value)[:60]!r}: {exc}") from None
 
 
-def check_recipient(assertion: dict, recipient: str | None) -> CheckResult:
+def check_recipient(assertion: dict[str, Any], recipient: str | None) -> CheckResult:
     """RECIPIENT: the assertion's IdentityObject names ``recipient`` (skipped when none is given)."""
     if recipient is None:
         return skipped(CheckId.RECIPIENT, "no_recipient_given",

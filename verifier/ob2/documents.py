@@ -63,7 +63,7 @@ class Documents:
         self.fetched: list[str] = []
         self.moved: dict[str, str] = {}
 
-    def get(self, url: Any, kind: Kind) -> dict:
+    def get(self, url: Any, kind: Kind) -> dict[str, Any]:
         """The JSON object at ``url``; raises :class:`Ob2Problem` (under ``kind.check``)."""
         self._check_url(url, kind)
         try:
@@ -82,7 +82,7 @@ class Documents:
         self.fetched.append(url)
         return document
 
-    def get_at_id(self, url: Any, kind: Kind, *, follow: bool = False) -> dict:
+    def get_at_id(self, url: Any, kind: Kind, *, follow: bool = False) -> dict[str, Any]:
         """The document hosted at its own ``id`` (``url``, or with ``follow`` the id it declares)."""
         document = self.get(url, kind)
         declared = document.get("id")
@@ -98,7 +98,7 @@ class Documents:
                          f"the {kind.what} fetched from {url} says its id is {str(document.get('id'))[:200]!r}: "
                          "it is not where it says it is", {"url": url, "id": document.get("id")})
 
-    def badge_and_issuer(self, assertion: dict) -> tuple[dict, dict]:
+    def badge_and_issuer(self, assertion: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The assertion's BadgeClass (fetched, or as embedded) and its issuer Profile, always
         fetched from its id: an embedded Profile is never trusted for keys or verification policy."""
         badge_ref = assertion.get("badge")

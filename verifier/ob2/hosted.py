@@ -16,6 +16,7 @@ OB 2.0 §Verification, "Hosted verification"
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..accessors import as_list
@@ -41,7 +42,7 @@ COMPARED = ("id", "recipient", "issuedOn")
 class Hosted:
     """The hosted assertion (or, when revoked, what is known of it) and whether the issuer revoked it."""
 
-    assertion: dict
+    assertion: dict[str, Any]
     revoked: bool = False
     revocation_reason: str | None = None
 
@@ -76,11 +77,11 @@ def fetch_hosted(given: Given, documents: Documents) -> Hosted:
     return Hosted(hosted)
 
 
-def check_hosted_scope(assertion: dict, issuer: dict) -> CheckResult:
+def check_hosted_scope(assertion: dict[str, Any], issuer: dict[str, Any]) -> CheckResult:
     """ISSUER_BINDING (2): the assertion's id is within the issuer's verification scope."""
     assertion_id = assertion["id"]
     declared = issuer.get("verification")
-    policy: dict = declared if isinstance(declared, dict) else {}
+    policy: dict[str, Any] = declared if isinstance(declared, dict) else {}
     allowed = [o for o in as_list(policy.get("allowedOrigins")) if isinstance(o, str)]
     prefixes = [p for p in as_list(policy.get("startsWith")) if isinstance(p, str) and p]
     problems = []
@@ -121,7 +122,7 @@ def _host_port(url: str) -> tuple[str, int] | None:
     return parts.hostname.lower(), port
 
 
-def _differences(given: dict, hosted: dict) -> list[str]:
+def _differences(given: dict[str, Any], hosted: dict[str, Any]) -> list[str]:
     differing = [name for name in COMPARED if given.get(name) != hosted.get(name)]
     if ref_id(given.get("badge")) != ref_id(hosted.get("badge")):
         differing.append("badge")

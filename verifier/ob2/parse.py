@@ -48,7 +48,7 @@ class Given:
     its ``url`` was given); ``token``, the compact JWS of a signed assertion."""
 
     mode: str
-    assertion: dict | None
+    assertion: dict[str, Any] | None
     token: str | None = None
     url: str | None = None
 
@@ -75,17 +75,17 @@ def ref_id(value: Any) -> str | None:
     return None
 
 
-def verification_of(document: dict) -> dict:
+def verification_of(document: dict[str, Any]) -> dict[str, Any]:
     """The VerificationObject (``verification``, or the 1.x-style ``verify``), or ``{}``."""
     value = document.get("verification", document.get("verify"))
     return value if isinstance(value, dict) else {}
 
 
-def verification_types(document: dict) -> set[str]:
+def verification_types(document: dict[str, Any]) -> set[str]:
     return set(types_of(verification_of(document)))
 
 
-def missing_properties(document: dict) -> list[str]:
+def missing_properties(document: dict[str, Any]) -> list[str]:
     """The required Assertion properties (§Assertion) ``document`` lacks."""
     missing = [name for name in REQUIRED if not document.get(name)]
     if "Assertion" not in types_of(document):
@@ -144,7 +144,7 @@ def read_assertion(source: Any) -> Given:
     return Given(_mode(document, token), document, token)
 
 
-def _mode(document: dict, token: str | None) -> str:
+def _mode(document: dict[str, Any], token: str | None) -> str:
     if not is_ob2(document):
         raise Ob2Problem(CheckId.PARSE, "not_ob2", "no OB 2.0 @context, and not of type Assertion")
     declared = verification_types(document)
@@ -170,7 +170,7 @@ def _mode(document: dict, token: str | None) -> str:
     return mode
 
 
-def _read_text(text: str) -> dict | str:
+def _read_text(text: str) -> dict[str, Any] | str:
     """JSON text -> its object (strict JSON); anything else stays a (stripped) string."""
     stripped = text.strip()
     if stripped.startswith("{"):

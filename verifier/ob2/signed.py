@@ -17,6 +17,8 @@ OB 2.0 §Verification, "Signed verification"
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..accessors import as_list
 from ..checks.base import passed, reported, skipped
 from ..did import KeyResolutionError
@@ -31,10 +33,10 @@ from .parse import Ob2Problem, ref_id, verification_of
 MAX_KEYS = 4
 
 
-def check_signing_keys(assertion: dict, issuer: dict, documents: Documents) -> tuple[list[dict], list[CheckResult]]:
+def check_signing_keys(assertion: dict[str, Any], issuer: dict[str, Any], documents: Documents) -> tuple[list[dict[str, Any]], list[CheckResult]]:
     """(1), (2): the usable keys, and the KEY and ISSUER_BINDING results (PROOF too when no key is usable)."""
     issuer_id = issuer.get("id")
-    listed: dict[str, dict | None] = {}
+    listed: dict[str, dict[str, Any] | None] = {}
     for entry in as_list(issuer.get("publicKey")):
         key_id = ref_id(entry)
         if key_id:
@@ -90,7 +92,7 @@ def _untrusted(binding: CheckResult, *, key_found: bool = False) -> list[CheckRe
                                   "The signature was not checked: no key the issuer controls is available.")]
 
 
-def check_signature(token: str, keys: list[dict]) -> CheckResult:
+def check_signature(token: str, keys: list[dict[str, Any]]) -> CheckResult:
     """(3) PROOF: the JWS verifies with one of the issuer's keys."""
     failures: list[tuple[str, str]] = []
     for key in keys:
@@ -110,7 +112,7 @@ def check_signature(token: str, keys: list[dict]) -> CheckResult:
     return reported(CheckId.PROOF, reason, "; ".join(text for _, text in failures), keys=[k.get("id") for k in keys])
 
 
-def check_revocation(assertion: dict, issuer: dict, documents: Documents) -> CheckResult:
+def check_revocation(assertion: dict[str, Any], issuer: dict[str, Any], documents: Documents) -> CheckResult:
     """(4) STATUS: not revoked in the assertion, nor on the issuer's revocation list."""
     if assertion.get("revoked") is True:
         return reported(CheckId.STATUS, "revoked", "the assertion itself says it is revoked")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..dates import is_datetime_stamp
 from ..errors import (
@@ -51,7 +51,7 @@ class ProofResult:
     ``error`` is an :class:`UnsupportedCryptosuiteError`, and no key was resolved).
     """
 
-    proof: dict
+    proof: dict[str, Any]
     status: str = FAILED
     error: CredentialError | None = None
     public_key: object | None = None
@@ -106,7 +106,7 @@ class ProofSetResult:
         return None
 
 
-def split_proofs(document: dict) -> tuple[dict, list[dict]]:
+def split_proofs(document: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(document without ``proof``, its proofs as a list). Raises MalformedProofError."""
     if not isinstance(document, dict):
         raise MalformedProofError("a secured document must be a JSON object")
@@ -121,7 +121,7 @@ def split_proofs(document: dict) -> tuple[dict, list[dict]]:
     return unsecured, proofs
 
 
-def check_proof_shape(proof: dict, *, proof_type: str = "DataIntegrityProof",
+def check_proof_shape(proof: dict[str, Any], *, proof_type: str = "DataIntegrityProof",
                       signature_property: str = "proofValue") -> None:
     """Required proof properties and their formats (not the signature).
 
@@ -146,7 +146,7 @@ def check_proof_shape(proof: dict, *, proof_type: str = "DataIntegrityProof",
             raise MalformedProofError("previousProof must be a proof id or a list of proof ids")
 
 
-def _proof_time(proof: dict, name: str) -> datetime | None:
+def _proof_time(proof: dict[str, Any], name: str) -> datetime | None:
     if name not in proof:
         return None
     try:
@@ -155,7 +155,7 @@ def _proof_time(proof: dict, name: str) -> datetime | None:
         raise MalformedProofError(str(exc)) from exc
 
 
-def check_proof_dates(proof: dict, now: datetime, skew: timedelta = CLOCK_SKEW) -> None:
+def check_proof_dates(proof: dict[str, Any], now: datetime, skew: timedelta = CLOCK_SKEW) -> None:
     """The proof's validity period holds at ``now``, give or take ``skew``.
 
     VC Data Integrity 1.0, section 2.1 defines ``created`` and ``expires`` (the proof
@@ -179,7 +179,7 @@ def check_proof_dates(proof: dict, now: datetime, skew: timedelta = CLOCK_SKEW) 
                               code="proof_expired", details={"expires": proof["expires"]})
 
 
-def chain_input(unsecured: dict, proof: dict, all_proofs: list[dict]) -> dict:
+def chain_input(unsecured: dict[str, Any], proof: dict[str, Any], all_proofs: list[dict[str, Any]]) -> dict[str, Any]:
     """The document a proof was made over: with the proofs it chains to, if any."""
     if "previousProof" not in proof:
         return unsecured
@@ -194,7 +194,7 @@ def chain_input(unsecured: dict, proof: dict, all_proofs: list[dict]) -> dict:
     return {**unsecured, "proof": [by_id[i] for i in wanted]}
 
 
-def apply_proof_context(document: dict, proof: dict) -> dict:
+def apply_proof_context(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
     """The document with the proof's ``@context`` (which must be a prefix of its own)."""
     if "@context" not in proof:
         return document
@@ -214,7 +214,7 @@ class Cryptosuite(Protocol):
     proof_type: str
     signature_property: str  # "proofValue", or "jws" for Ed25519Signature2018
 
-    def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool: ...
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool: ...
 
 
 _SUITES: dict[tuple[str, str | None], Cryptosuite] = {}
@@ -226,7 +226,7 @@ def register(suite: Cryptosuite) -> Cryptosuite:
     return suite
 
 
-def suite_for(proof: dict) -> Cryptosuite:
+def suite_for(proof: dict[str, Any]) -> Cryptosuite:
     """The registered suite for ``proof``.
 
     Raises :class:`UnsupportedCryptosuiteError` for a proof type or cryptosuite
@@ -260,7 +260,7 @@ def is_supported(proof: object) -> bool:
     return True
 
 
-def verify_proofs(document: dict, resolve_key: KeyResolver, *, engine: JsonLdEngine | None = None,
+def verify_proofs(document: dict[str, Any], resolve_key: KeyResolver, *, engine: JsonLdEngine | None = None,
                   expected_purpose: str = "assertionMethod", now: datetime | None = None,
                   skew: timedelta = CLOCK_SKEW) -> ProofSetResult:
     """Check every proof on ``document``; never raises for a bad credential.
@@ -284,7 +284,7 @@ def verify_proofs(document: dict, resolve_key: KeyResolver, *, engine: JsonLdEng
     return outcome
 
 
-def _verify_proof(proof: dict, unsecured: dict, all_proofs: list[dict], resolve_key: KeyResolver,
+def _verify_proof(proof: dict[str, Any], unsecured: dict[str, Any], all_proofs: list[dict[str, Any]], resolve_key: KeyResolver,
                   engine: JsonLdEngine, expected_purpose: str, now: datetime | None,
                   skew: timedelta) -> ProofResult:
     """Verify Proof (VC Data Integrity 1.0, section 4.4) for one proof of a set or chain."""

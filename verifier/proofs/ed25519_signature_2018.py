@@ -20,6 +20,8 @@ microcred never creates this suite; tests sign it with :func:`signing_input`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import CredentialError, MalformedProofError
 from ..jsonld import JsonLdEngine
 from ..jws import b64url_decode, strict_json_loads
@@ -60,7 +62,7 @@ def parse_detached_jws(jws: object) -> tuple[str, bytes]:
     return encoded_header, signature
 
 
-def verify_data(document: dict, proof: dict, engine: JsonLdEngine | None = None) -> bytes:
+def verify_data(document: dict[str, Any], proof: dict[str, Any], engine: JsonLdEngine | None = None) -> bytes:
     """SHA-256(canonical proof options) || SHA-256(canonical document), 64 bytes."""
     options = {k: v for k, v in proof.items() if k not in _SIGNATURE_MEMBERS}
     return hash_data(proof_configuration(options, document, engine), transform(document, engine))
@@ -76,7 +78,7 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "jws"
 
-    def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
         require_ed25519(public_key.key_type, NAME)
         encoded_header, signature = parse_detached_jws(proof["jws"])
         return public_key.verify(signature, signing_input(encoded_header, verify_data(document, proof, engine)))

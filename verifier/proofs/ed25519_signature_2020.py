@@ -7,6 +7,8 @@ document's ``@context``, then of the document), with its own proof type and no
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..jsonld import JsonLdEngine
 from .data_integrity import register
 from .ed25519 import hash_data, require_ed25519, verify_signature
@@ -20,7 +22,7 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
         require_ed25519(public_key.key_type, NAME)
         data = hash_data(proof_configuration(proof, document, engine), transform(document, engine))
         return verify_signature(data, proof["proofValue"], public_key, NAME)

@@ -6,6 +6,8 @@ and the proof keeps the document's ``@context``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import rfc8785
 
 from ..errors import MalformedProofError
@@ -19,19 +21,19 @@ __all__ = ["NAME", "transform", "proof_configuration", "hash_data", "serialize_p
            "verify_proof_value", "create_proof", "SUITE"]
 
 
-def _jcs(value: dict) -> str:
+def _jcs(value: dict[str, Any]) -> str:
     try:
         return rfc8785.dumps(value).decode("utf-8")
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
         raise MalformedProofError(f"the document cannot be canonicalized as JSON (RFC 8785): {exc}") from exc
 
 
-def transform(unsecured_document: dict, engine=None) -> str:
+def transform(unsecured_document: dict[str, Any], engine=None) -> str:
     """Transformation (3.4.3): RFC 8785 canonical JSON of the document without its proof."""
     return _jcs(unsecured_document)
 
 
-def proof_configuration(proof_options: dict, document: dict, engine=None) -> str:
+def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any], engine=None) -> str:
     """Proof Configuration (3.4.5): the options, with the document's ``@context``, as JCS."""
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
@@ -49,7 +51,7 @@ def verify_proof_value(data: bytes, proof_value: str, public_key) -> bool:
     return verify_signature(data, proof_value, public_key, NAME)
 
 
-def create_proof(unsecured_document: dict, proof_options: dict, signer: Signer, engine=None) -> dict:
+def create_proof(unsecured_document: dict[str, Any], proof_options: dict[str, Any], signer: Signer, engine=None) -> dict[str, Any]:
     """Create Proof (3.4.1): the proof carries the document's ``@context``."""
     require_ed25519(signer.key_type, NAME)
     options = {"type": PROOF_TYPE, "cryptosuite": NAME, **proof_options}
@@ -65,7 +67,7 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict, proof: dict, public_key, engine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine) -> bool:
         """Verify Proof (3.4.2)."""
         require_ed25519(public_key.key_type, NAME)
         document = apply_proof_context(document, proof)

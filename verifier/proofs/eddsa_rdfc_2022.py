@@ -14,6 +14,7 @@ intermediate value with the published test vectors:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..canonicalize import canonicalize
 from ..jsonld import JsonLdEngine
@@ -38,12 +39,12 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _PLAIN_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
-def transform(unsecured_document: dict, engine: JsonLdEngine | None = None) -> str:
+def transform(unsecured_document: dict[str, Any], engine: JsonLdEngine | None = None) -> str:
     """Transformation (3.3.2): canonical N-Quads of the document without its proof."""
     return canonicalize(unsecured_document, engine=engine)
 
 
-def _fast_proof_configuration(config: dict) -> str | None:
+def _fast_proof_configuration(config: dict[str, Any]) -> str | None:
     """The canonical form of the standard 5-statement proof configuration, or None.
 
     Produced directly, without JSON-LD processing, when the proof has exactly the
@@ -69,7 +70,7 @@ def _fast_proof_configuration(config: dict) -> str | None:
     )
 
 
-def proof_configuration(proof_options: dict, document: dict, engine: JsonLdEngine | None = None) -> str:
+def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any], engine: JsonLdEngine | None = None) -> str:
     """Proof Configuration (3.3.5): canonical N-Quads of the options under the document's context."""
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
@@ -88,8 +89,8 @@ def verify_proof_value(data: bytes, proof_value: str, public_key) -> bool:
     return verify_signature(data, proof_value, public_key, NAME)
 
 
-def create_proof(unsecured_document: dict, proof_options: dict, signer: Signer,
-                 engine: JsonLdEngine | None = None) -> dict:
+def create_proof(unsecured_document: dict[str, Any], proof_options: dict[str, Any], signer: Signer,
+                 engine: JsonLdEngine | None = None) -> dict[str, Any]:
     """Create Proof (3.3.1): the proof object, ``proofValue`` included."""
     require_ed25519(signer.key_type, NAME)
     options = {"type": PROOF_TYPE, "cryptosuite": NAME, **proof_options}
@@ -104,7 +105,7 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict, proof: dict, public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
         """Verify Proof (3.3.2): ``document`` is the input the proof was made over."""
         require_ed25519(public_key.key_type, NAME)
         document = apply_proof_context(document, proof)

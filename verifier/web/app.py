@@ -45,7 +45,7 @@ from .submission import Submission, TargetBusy, entered_url, from_form, from_jso
 
 # ---------------------------------------------------------------- verifying
 
-def run(sub: Submission) -> tuple[VerificationReport, dict | None]:
+def run(sub: Submission) -> tuple[VerificationReport, dict[str, Any] | None]:
     """Verify ``sub``; also return the credential as read (unverified), for display."""
     verifier = state()
     fetcher = verifier.fetcher.for_verification()     # one budget: the link and all that follows

@@ -63,7 +63,7 @@ _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za
 _MAGIC = {"png": (b"\x89PNG\r\n\x1a\n",), "jpeg": (b"\xff\xd8\xff",), "gif": (b"GIF87a", b"GIF89a")}
 
 
-def readable(source: Any) -> dict | None:
+def readable(source: Any) -> dict[str, Any] | None:
     """The credential JSON inside ``source`` (JSON, a JWT's payload, a baked image), unverified."""
     try:
         if isinstance(source, (bytes, bytearray)):
@@ -102,18 +102,18 @@ def shown(value: Any, limit: int = 300) -> str | None:
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
-def _first_subject(document: dict) -> dict:
+def _first_subject(document: dict[str, Any]) -> dict[str, Any]:
     subject = document.get("credentialSubject")
     subject = subject[0] if isinstance(subject, list) and subject else subject
     return subject if isinstance(subject, dict) else {}
 
 
-def _achievement(document: dict | None) -> dict:
+def _achievement(document: dict[str, Any] | None) -> dict[str, Any]:
     achievement = _first_subject(document or {}).get("achievement")
     return achievement if isinstance(achievement, dict) else {}
 
 
-def skills(document: dict | None) -> list[dict]:
+def skills(document: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The achievement's alignments: name, framework, code and an http(s) link (at most 20)."""
     alignments = _achievement(document).get("alignment")
     out = []
@@ -128,7 +128,7 @@ def skills(document: dict | None) -> list[dict]:
     return out
 
 
-def badge_image(document: dict | None) -> str | None:
+def badge_image(document: dict[str, Any] | None) -> str | None:
     """The credential's image as a safe ``<img src>``: an https URL or a checked data: URI, else None."""
     for holder in (_achievement(document), document or {}):
         value = holder.get("image")
@@ -188,7 +188,7 @@ def _dates(dates: Any) -> list[tuple[str, str]]:
     return [(label, text) for key, label in DATE_LABELS.items() if (text := _date(dates.get(key)))]
 
 
-def _check_view(check: CheckResult) -> dict:
+def _check_view(check: CheckResult) -> dict[str, Any]:
     trouble = check.status in (FAILED, INDETERMINATE)
     error = check.details.get("error") if trouble else None
     return {"id": check.check, "title": CHECK_TITLES.get(check.check, "Retrieved" if check.check == "fetch" else
@@ -223,7 +223,7 @@ def _json_text(value: Any) -> str:
     return text if len(text) <= MAX_SHOWN_JSON else text[:MAX_SHOWN_JSON] + "\n… (cut here)"
 
 
-def present(report: VerificationReport, document: dict | None, sub: Submission) -> dict:
+def present(report: VerificationReport, document: dict[str, Any] | None, sub: Submission) -> dict[str, Any]:
     """Everything the result page shows, each credential string already made safe to look at."""
     summary = report.summary
     issuer = summary.get("issuer") if isinstance(summary.get("issuer"), dict) else {}

@@ -26,7 +26,7 @@ MAX_RECIPIENT_CHARS = 320
 class Submission:
     """One credential to verify, as received (nothing about it is trusted)."""
 
-    source: dict | str | bytes
+    source: dict[str, Any] | str | bytes
     recipient: str | None = None
     url: str | None = None
     strict: bool = False
