@@ -3,6 +3,15 @@
 Before anything listens, the database is migrated and the installation is checked: an
 issuer must exist for the configured base URL (``microcred init``) with a current key
 whose file is in the keys folder. Otherwise one ``error:`` line and exit status 2.
+
+gunicorn runs the verifier's :class:`~verifier.web.cli.BufferingThreadWorker` (``--workers``
+processes x ``--threads`` threads): a ``gthread`` worker that reads each request whole in its
+event loop before a thread takes it, so slow clients (slow-loris) cost a socket each instead of
+a worker. gunicorn's ``sync`` workers, used before, read requests in the worker itself: two
+connections sending a byte every few seconds stopped the issuer. Threads instead of processes
+only are fine for the app (``--dev`` has always served it threaded); the HR console's bulk jobs
+keep their own thread and signing processes. See ``verifier/web/cli.py`` for why this rather
+than gevent workers, waitress or a shipped nginx, and ``benchmarks/bench_slow_clients.py``.
 """
 from __future__ import annotations
 
@@ -17,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from verifier.errors import CredentialError
+from verifier.web.cli import WORKER_NOTE, BufferingThreadWorker
 
 from .cli_support import EXIT_USAGE, error_line
 from .config import Settings, load_settings
@@ -69,12 +79,13 @@ class GunicornServer(BaseApplication):
         return self.factory()
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict:
+def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> dict:
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return {
         "bind": f"{bind_host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": BufferingThreadWorker,   # gthread, reading each request whole before a thread
+        "threads": threads,
         "timeout": 30,
         "graceful_timeout": 30,
         "accesslog": "-",
@@ -88,8 +99,10 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn workers.")
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Threads per worker (requests reach them whole: slow clients hold none).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
-def serve(host: str, port: int, workers: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
     from .web.app import check_production, create_app, load_secret_key, open_database
     from .web.public import did_document_location
@@ -108,10 +121,11 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     click.echo(f"base URL:        {settings.base_url}")
     click.echo(f"DID document:    {did_document_location(settings)}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
-    click.echo(f"listening on {host}:{port} ({'development server' if dev else f'gunicorn, {workers} workers'})")
+    click.echo(f"listening on {host}:{port} "
+               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}'})")
     if dev:
         from werkzeug.serving import run_simple
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
     app.extensions["microcred"].engine.dispose()     # each gunicorn worker builds its own app
-    GunicornServer(lambda: create_app(settings, production=True), gunicorn_options(host, port, workers)).run()
+    GunicornServer(lambda: create_app(settings, production=True), gunicorn_options(host, port, workers, threads)).run()

@@ -9,14 +9,39 @@ switch interval a few hostile credentials that make the JSON-LD engine work hard
 verifications; a 0.5 ms switch interval and fewer young-generation collections keep an ordinary
 verification's p99 under 50 ms while 16 hostile requests run (``benchmarks/bench_hostile.py`` (c)
 measures it).
+
+Slow clients (slow-loris): gunicorn's ``gthread`` worker hands a connection to a thread as soon
+as its first bytes arrive, and the thread then reads the rest of the request itself, so a client
+sending a byte every few seconds holds a thread for as long as it likes: workers x threads such
+clients stopped the verifier, two stopped the issuer's ``sync`` workers. Both servers therefore
+run :class:`BufferingThreadWorker`, a ``gthread`` worker that reads each request (request line,
+headers and body) in its event loop, where a waiting connection costs a socket and a buffer,
+and gives a thread only a complete request. This is how waitress and nginx's request buffering
+(the front gunicorn's documentation asks for with its threaded and sync workers) defend against
+slow clients; here it is done inside gunicorn, so the process model, the threads (bulk jobs,
+per-request CPU work, :func:`tune_interpreter`) and ``--dev`` are unchanged. A request must
+arrive within :data:`REQUEST_SECONDS` (plus one second per :data:`MIN_BYTES_PER_SECOND` bytes
+received, for large uploads on slow links), or the connection is closed. Rejected alternatives:
+gevent/eventlet workers (monkey-patching turns the bulk-job and signing threads into greenlets,
+and a CPU-heavy verification would stall every request of its worker), waitress (one process,
+so half the CPU on two cores), a shipped nginx (a second server for every installation, its
+tests and CI). ``benchmarks/bench_slow_clients.py`` measures it against 200 slow connections.
 """
 from __future__ import annotations
 
+import errno
 import gc
+import selectors
+import socket
 import sys
-from typing import Any, Callable
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import click
+from gunicorn.http2 import negotiation
+from gunicorn.workers.gthread import TConn, ThreadWorker
 from limits import parse as parse_rate
 
 from .app import create_app
@@ -35,12 +60,235 @@ def tune_interpreter(_worker: object = None) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+REQUEST_SECONDS = 30.0             # a request line, headers and body must arrive within this...
+MIN_BYTES_PER_SECOND = 32 * 1024   # ...plus one second per this many bytes received
+MAX_HEAD_BYTES = 1024 * 1024       # more without a blank line: a thread takes it (gunicorn answers 400)
+MAX_BUFFERED_BODY = 12 * 1024 * 1024  # larger declared bodies go to a thread at once (the apps refuse them)
+
+
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def request_is_whole(data: bytes | bytearray) -> bool:
+    """Whether ``data`` holds a whole HTTP/1.x request, or enough to hand it over anyway.
+
+    Incomplete: no blank line after the headers yet, or fewer body bytes than Content-Length
+    says, or a chunked body without its last chunk. Anything malformed (a method that is not a
+    token, as a TLS hello sent to this plain-HTTP port) or above the limits counts as whole: gunicorn's parser answers it (400, 413) and the apps refuse large bodies.
+    """
+    start = bytes(data[:64]).lstrip(b"\r\n")
+    method, space, _ = start.partition(b" ")
+    if not set(method) <= _TOKEN or (not space and len(start) > 32):
+        return True             # not HTTP/1.x (a TLS hello, say): gunicorn answers 400 at once
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return len(data) > MAX_HEAD_BYTES
+    fields: dict[str, str] = {}
+    for line in bytes(data[:head_end]).decode("latin-1").split("\r\n")[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            fields[name.strip().lower()] = value.strip().lower()
+    body_start = head_end + 4
+    if "transfer-encoding" in fields:
+        return not fields["transfer-encoding"].endswith("chunked") or _chunks_end(data, body_start) \
+            or len(data) - body_start > MAX_BUFFERED_BODY
+    try:
+        length = int(fields.get("content-length", "0"))
+    except ValueError:
+        return True
+    return length > MAX_BUFFERED_BODY or len(data) - body_start >= length
+
+
+def _chunks_end(data: bytes | bytearray, position: int) -> bool:
+    """Whether the chunked body from ``position`` has its last chunk and trailer section."""
+    while True:
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0:
+            return False
+        try:
+            size = int(bytes(data[position:line_end]).split(b";")[0].strip(), 16)
+        except ValueError:
+            return True
+        if size == 0:
+            return data.find(b"\r\n\r\n", line_end) >= 0    # the blank line after any trailers
+        position = line_end + 2 + size + 2
+        if position > len(data):
+            return False
+
+
+LINGER_SECONDS = 2.0               # after "Connection: close": how long to wait for the client's FIN
+LINGER_MAX_BYTES = 64 * 1024
+
+
+class _Connection(TConn):
+    """A gthread connection whose lingering close runs in the worker's event loop.
+
+    gunicorn's own (RFC 9112 section 9.6: half-close, drain, close) blocks the event loop for up
+    to 2 s per connection whose client does not close its side, during which nothing is accepted.
+    """
+
+    def __init__(self, worker: BufferingThreadWorker, *args: Any) -> None:
+        super().__init__(*args)
+        self.worker = worker
+
+    def close(self, graceful: bool = False) -> None:
+        if graceful:
+            self.worker.linger(self)
+        else:
+            super().close()
+
+
+class BufferingThreadWorker(ThreadWorker):
+    """gunicorn's ``gthread`` worker, except that a thread only ever gets a complete request.
+
+    New and kept-alive connections (and bytes a client pipelined behind a request) are read
+    without blocking in the worker's event loop until :func:`request_is_whole`; the thread
+    then parses the buffered bytes. TLS and HTTP/2 prior knowledge (never configured here) go
+    the plain ``gthread`` way.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reading: dict[TConn, float] = {}     # connection -> when its request must be in
+        self.lingering: dict[TConn, float] = {}   # half-closed connection -> when to close it anyway
+        self.stop_deadline = float("inf")
+
+    def _buffers(self, client: Any) -> bool:
+        return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, client)
+
+    def accept(self, listener: Any) -> None:
+        try:
+            sock, client = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = _Connection(self, self.cfg, sock, client, listener.getsockname())
+        if self._buffers(client):
+            self._read_request(conn, b"")
+        else:
+            super().enqueue_req(conn)
+
+    def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
+        """A kept-alive connection has bytes: read its next request here, not in a thread."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read_request(conn, b"")
+
+    def enqueue_req(self, conn: TConn) -> None:
+        if getattr(conn, "buffered", None) is None and conn.parser is not None and self._buffers(conn.client):
+            # bytes pipelined behind the last request: buffer the rest of that request first
+            self._read_request(conn, conn.parser.unreader.take_buffered())
+            return
+        super().enqueue_req(conn)
+
+    def _read_request(self, conn: TConn, data: bytes) -> None:
+        conn.inbox = bytearray(data)
+        if data and request_is_whole(conn.inbox):
+            self._hand_over(conn)
+            return
+        conn.sock.setblocking(False)
+        self.reading[conn] = time.monotonic() + REQUEST_SECONDS
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_request_bytes, conn))
+
+    def _on_request_bytes(self, conn: TConn, _sock: Any) -> None:
+        try:
+            data = conn.sock.recv(256 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:                                # the client went away before its request was whole
+            self._stop_reading(conn)
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.inbox += data
+        if request_is_whole(conn.inbox):
+            self._stop_reading(conn)
+            self._hand_over(conn)
+
+    def _hand_over(self, conn: TConn) -> None:
+        conn.buffered, conn.inbox = bytes(conn.inbox), None
+        conn.data_ready = True                      # no waiting for data in the thread
+        super().enqueue_req(conn)
+
+    def linger(self, conn: TConn) -> None:
+        """Half-close ``conn`` and close it once the client has (or after :data:`LINGER_SECONDS`)."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_linger_bytes, conn))
+        except (OSError, ValueError, KeyError):
+            conn.sock.close()
+            return
+        conn.drained = 0
+        self.lingering[conn] = time.monotonic() + LINGER_SECONDS
+
+    def _on_linger_bytes(self, conn: TConn, _sock: Any) -> None:
+        try:
+            data = conn.sock.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.drained += len(data)
+        if not data or conn.drained > LINGER_MAX_BYTES:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn: TConn) -> None:
+        self.lingering.pop(conn, None)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        conn.sock.close()
+
+    def _stop_reading(self, conn: TConn) -> None:
+        self.reading.pop(conn, None)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def handle(self, conn: TConn) -> Any:
+        """In a thread: put the buffered request in front of the parser, then gunicorn's handling."""
+        buffered, conn.buffered = getattr(conn, "buffered", None), None
+        if buffered is not None:
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(buffered)
+        return super().handle(conn)
+
+    def murder_pending(self) -> None:
+        """Also close connections whose request did not arrive in time (called about once a second)."""
+        super().murder_pending()
+        now = time.monotonic()
+        late = [conn for conn, deadline in self.reading.items()
+                if min(deadline + len(conn.inbox) / MIN_BYTES_PER_SECOND, self.stop_deadline) <= now]
+        for conn in late:
+            self._stop_reading(conn)
+            self.nr_conns -= 1
+            conn.close()
+        for conn in [conn for conn, deadline in self.lingering.items() if deadline <= now]:
+            self._end_linger(conn)
+
+    def _cap_keepalive(self, deadline: float) -> None:
+        """Stopping: requests still arriving get as long as kept-alive connections, no more."""
+        super()._cap_keepalive(deadline)
+        self.stop_deadline = deadline
+
+
+WORKER_NOTE = "gthread workers that read each request whole before a thread takes it"
+
+
 def gunicorn_options(host: str, port: int, workers: int, threads: int, access_log: bool) -> dict[str, Any]:
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return {
         "bind": f"{bind_host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": BufferingThreadWorker,   # gthread, reading each request whole before a thread
         "threads": threads,
         "timeout": 60,
         "graceful_timeout": 30,
@@ -113,7 +361,7 @@ def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[s
     if allow_hosts:
         click.echo(f"warning: plain http and private addresses allowed for {', '.join(allow_hosts)}", err=True)
     click.echo(f"listening on {host}:{port} "
-               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads'})")
+               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}'})")
     if dev:
         from werkzeug.serving import run_simple
         run_simple(host, port, create_app(config), use_reloader=False, use_debugger=False, threaded=True)
