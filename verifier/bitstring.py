@@ -41,7 +41,7 @@ def encode_bitstring(bits: bytes) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
 
 
-def decode_bitstring(encoded_list: str, *, multibase: bool = True, max_bytes: int = MAX_LIST_BYTES) -> bytes:
+def decode_bitstring(encoded_list: object, *, multibase: bool = True, max_bytes: int = MAX_LIST_BYTES) -> bytes:
     """Expand an ``encodedList``: (multibase ``u``) base64url, then GZIP, at most ``max_bytes``.
 
     ``multibase=True`` requires the ``u`` prefix and no padding (Bitstring Status

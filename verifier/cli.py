@@ -21,7 +21,7 @@ from .verify import verify_credential
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
 UNREADABLE = {"not_json", "too_large", "not_a_image", "not_an_image", "bad_png", "bad_svg", "unsafe_svg",
               "no_credential_in_image", "unreachable"}
-MARKS = {PASSED: "✓", FAILED: "✗", INDETERMINATE: "?", SKIPPED: "-", WARNING: "!"}
+MARKS: dict[str, str] = {PASSED: "✓", FAILED: "✗", INDETERMINATE: "?", SKIPPED: "-", WARNING: "!"}
 
 
 def _usage_error(message: str) -> None:
@@ -123,7 +123,8 @@ def verify(source: str, as_json: bool, recipient_email: str | None, at: str | No
     data = _read_source(source)
     report = verify_credential(data, recipient=recipient_email, now=_parse_at(at), offline=offline,
                                documents=_parse_resolve(resolve), strict=strict,
-                               policy=FetchPolicy(allow_hosts=frozenset(h.lower() for h in allow_hosts), ca_file=ca_file))
+                               policy=FetchPolicy(allow_hosts=frozenset(h.lower() for h in allow_hosts),
+                                                  ca_file=ca_file))
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render(report))
     parse = report.check("parse")
     if parse is not None and parse.status == FAILED and parse.reason in UNREADABLE:

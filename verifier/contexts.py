@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import microcred_contexts
 
@@ -30,8 +30,18 @@ class ContextIntegrityError(CredentialError):
     code = "context_integrity"
 
 
+class ContextEntry(TypedDict):
+    """One entry of ``contexts/index.json``."""
+
+    file: str
+    sha256: str
+    source: str
+    member: NotRequired[str]
+    published: NotRequired[list[dict[str, Any]]]
+
+
 @lru_cache(maxsize=1)
-def context_index() -> Mapping[str, dict[str, Any]]:
+def context_index() -> Mapping[str, ContextEntry]:
     """URL -> {"file", "sha256", "source", "member"} for every bundled context."""
     data = json.loads((CONTEXTS_DIR / "index.json").read_text(encoding="utf-8"))
     return MappingProxyType(data["contexts"])
@@ -61,7 +71,8 @@ def load_bundled_context(url: str) -> dict[str, Any]:
 
     The caller must not mutate the returned object (it is shared).
     """
-    return json.loads(bundled_context_bytes(url))
+    document: dict[str, Any] = json.loads(bundled_context_bytes(url))
+    return document
 
 
 def published_digests(url: str) -> tuple[Mapping[str, str], ...]:

@@ -90,7 +90,7 @@ class Fetcher(Protocol):
     def __new__(cls, policy: FetchPolicy = FetchPolicy(), *, cache: ResponseCache | None = None,  # noqa: D102
                 local_documents: Documents | None = None, offline: bool = False,
                 resolve_host: Resolver | None = None,
-                clock: Callable[[], float] = time.monotonic) -> VerificationFetcher:  # type: ignore[misc]
+                clock: Callable[[], float] = time.monotonic) -> VerificationFetcher:
         # Transitional: ``Fetcher(policy, cache=..., local_documents=..., offline=...)`` keeps
         # building a per-verification fetcher, as before the port existed. New code builds a
         # NetworkFetcher once and calls for_verification(); this goes once no caller needs it.

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from pyld import jsonld as _pyld
@@ -44,6 +44,7 @@ from .document_loader import DocumentLoader
 from .errors import CredentialError, DroppedTermError, JsonLdProcessingError
 from .jsonld_memo import (
     BoundedMemo,
+    CanonicalKey,
     ContextTrust,
     EngineContextResolver,
     MemoizedContexts,
@@ -66,13 +67,16 @@ _YIELD_EVERY = 0.002   # a large document's thread lets others run after this mu
 _YIELD_FOR = 0.0002    # ... for this long
 
 
-class _SafeProcessor(MemoizedContexts, LinearNodeMap, _pyld.JsonLdProcessor):
+T = TypeVar("T")
+
+
+class _SafeProcessor(MemoizedContexts, LinearNodeMap, _pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld's processor with safe-mode checks, deadline checks, bounded memos and a linear node map.
 
     One per engine and thread; :meth:`call` brackets one public operation.
     """
 
-    def __init__(self, engine: JsonLdEngine):
+    def __init__(self, engine: JsonLdEngine) -> None:
         super().__init__(on_property_dropped=self._on_dropped)
         self._init_memos(engine._ctx_memo, engine._iri_memo, engine._trust)
         self._reset_node_map()
@@ -103,19 +107,19 @@ class _SafeProcessor(MemoizedContexts, LinearNodeMap, _pyld.JsonLdProcessor):
             self._deadline.check()
 
     @staticmethod
-    def _on_dropped(expanded_property) -> None:
+    def _on_dropped(expanded_property: str) -> None:
         raise DroppedTermError(
             f"the property {expanded_property!r} is not defined by any @context, so it "
             "would be left out of what is signed",
             details={"term": expanded_property},
         )
 
-    def expand(self, input_, options):
-        expanded = super().expand(input_, options)
+    def expand(self, input_: Any, options: dict[str, Any]) -> list[Any]:
+        expanded: list[Any] = super().expand(input_, options)
         _check_expanded(expanded)
         return expanded
 
-    def _expand_object(self, *args, **kwargs):
+    def _expand_object(self, *args: Any, **kwargs: Any) -> Any:
         self._tick()  # once per node object; what lies between two nodes is bounded by the caps
         return super()._expand_object(*args, **kwargs)
 
@@ -128,11 +132,11 @@ class _LargeDocumentProcessor(_SafeProcessor):
 
     _per_value = True
 
-    def __init__(self, engine: JsonLdEngine):
+    def __init__(self, engine: JsonLdEngine) -> None:
         super().__init__(engine)
         self._last_yield = time.monotonic()
 
-    def _expand_value(self, *args, **kwargs):
+    def _expand_value(self, *args: Any, **kwargs: Any) -> Any:
         self._tick()
         return super()._expand_value(*args, **kwargs)
 
@@ -220,8 +224,9 @@ class JsonLdEngine:
         every document must pass before JSON-LD work."""
         self.loader = loader or DocumentLoader()
         self.limits = limits
-        self.canonical_memo: BoundedMemo | None = canonical_memo() if remember_canonical else None
-        self._resolved_cache: LRUCache = LRUCache(maxsize=256)  # URL -> resolved contexts; only what the loader served
+        self.canonical_memo: BoundedMemo[CanonicalKey, str] | None = canonical_memo() if remember_canonical else None
+        # URL -> resolved contexts; only what the loader served
+        self._resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=256)
         self._ctx_memo = context_memo()
         self._iri_memo = iri_memo()
         self._trust = ContextTrust()  # what the shared memos may hold
@@ -254,8 +259,8 @@ class JsonLdEngine:
             "processingMode": "json-ld-1.1",
         }
 
-    def _run(self, operation: Callable[[_SafeProcessor, dict[str, Any]], Any], document: dict[str, Any],
-             options: dict[str, Any], deadline: Deadline | None) -> Any:
+    def _run(self, operation: Callable[[_SafeProcessor, dict[str, Any]], T], document: dict[str, Any],
+             options: dict[str, Any], deadline: Deadline | None) -> T:
         values = check_jsonld_limits(document, self.limits)
         proc = self._processor(large=values > HEAVY_VALUES)
         try:
@@ -300,7 +305,8 @@ class JsonLdEngine:
         # Base direction is part of what is signed: "text"@lang_dir as i18n datatypes,
         # as the eddsa-rdfc-2022 suites of jsonld.js do (otherwise @direction is lost).
         options["rdfDirection"] = "i18n-datatype"
-        return self._run(lambda proc, opts: proc.to_rdf(document, opts), document, options, deadline)
+        dataset: dict[str, Any] = self._run(lambda proc, opts: proc.to_rdf(document, opts), document, options, deadline)
+        return dataset
 
 
 _default_engine: JsonLdEngine | None = None

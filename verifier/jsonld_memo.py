@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdProcessor
 
 CONTEXT_MEMO_ENTRIES = 4_096
 CONTEXT_MEMO_BYTES = 12 * 1024 * 1024
@@ -35,8 +36,19 @@ CANONICAL_MEMO_ENTRIES = 64
 CANONICAL_MEMO_BYTES = 8 * 1024 * 1024
 _TRUSTED_ACTIVE_ENTRIES = 4_096
 
+K = TypeVar("K")
+V = TypeVar("V")
+#: a context memo entry (active context, local context, processed context) and its key
+ContextEntry = tuple[Any, Any, Any]
+ContextKey = tuple[int, Any, bool, bool, bool]
+#: an IRI memo entry (active context, expanded IRI) and its key
+IriEntry = tuple[Any, Any]
+IriKey = tuple[int, str, Any, bool]
+#: a canonical memo key: (sha256 of the document's JSON, the canonicalization limits)
+CanonicalKey = tuple[bytes, Hashable]
 
-class BoundedMemo:
+
+class BoundedMemo(Generic[K, V]):
     """A thread-safe map bounded by entries and by the approximate bytes of its values.
 
     When full, the oldest entries go first (insertion order: what is still in use
@@ -48,25 +60,25 @@ class BoundedMemo:
         sizeof: approximate bytes of one value (default: 1 per entry).
     """
 
-    def __init__(self, max_entries: int, max_bytes: int, sizeof: Callable[[Any], int] = lambda _: 1):
+    def __init__(self, max_entries: int, max_bytes: int, sizeof: Callable[[V], int] = lambda _: 1) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._sizeof = sizeof
-        self._data: dict[Any, Any] = {}
-        self._sizes: dict[Any, int] = {}
+        self._data: dict[K, V] = {}
+        self._sizes: dict[K, int] = {}
         self._lock = threading.Lock()
         self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._data)
 
-    def __contains__(self, key: Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self._data.get(key, default)
+    def get(self, key: K) -> V | None:
+        return self._data.get(key)
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: K, value: V) -> None:
         size = self._sizeof(value)
         if size > self.max_bytes:
             return
@@ -87,29 +99,29 @@ class BoundedMemo:
             self.bytes = 0
 
 
-def active_ctx_bytes(entry: tuple[Any, ...]) -> int:
+def active_ctx_bytes(entry: ContextEntry) -> int:
     """Approximate bytes of a context memo entry ``(active, local, processed)``."""
     # a processed active context: its own mappings dict (~100 B a slot) plus new term definitions
     return 104 * len(entry[2].get("mappings", ())) + 1024
 
 
-def iri_bytes(entry: tuple[Any, ...]) -> int:
+def iri_bytes(entry: IriEntry) -> int:
     """Approximate bytes of an IRI memo entry ``(active, expanded)``."""
     result = entry[1]
     return 160 + (len(result) if isinstance(result, str) else 0)
 
 
-def context_memo() -> BoundedMemo:
+def context_memo() -> BoundedMemo[ContextKey, ContextEntry]:
     """A shared memo of processed contexts, at its bounds."""
     return BoundedMemo(CONTEXT_MEMO_ENTRIES, CONTEXT_MEMO_BYTES, active_ctx_bytes)
 
 
-def iri_memo() -> BoundedMemo:
+def iri_memo() -> BoundedMemo[IriKey, IriEntry]:
     """A shared memo of expanded IRIs, at its bounds."""
     return BoundedMemo(IRI_MEMO_ENTRIES, IRI_MEMO_BYTES, iri_bytes)
 
 
-def canonical_memo() -> BoundedMemo:
+def canonical_memo() -> BoundedMemo[CanonicalKey, str]:
     """A memo of canonical forms (N-Quads text), at its bounds."""
     return BoundedMemo(CANONICAL_MEMO_ENTRIES, CANONICAL_MEMO_BYTES, lambda text: 64 + len(text))
 
@@ -176,21 +188,21 @@ class _NoProcessedCache:
         pass
 
 
-class EngineContextResolver(ContextResolver):
+class EngineContextResolver(ContextResolver):  # type: ignore[misc]  # pyld has no type information
     """pyld's resolver, but only documents the loader served are cached beyond the call."""
 
-    def __init__(self, shared_cache: Any, loader: Any, trust: ContextTrust):
+    def __init__(self, shared_cache: Any, loader: Any, trust: ContextTrust) -> None:
         super().__init__(shared_cache, loader)
         self._trust = trust
         self._fetched: set[str] = set()
 
-    def _fetch_context(self, active_ctx, url, cycles):
+    def _fetch_context(self, active_ctx: Any, url: str, cycles: Any) -> tuple[Any, Any]:
         context, remote_doc = super()._fetch_context(active_ctx, url, cycles)
         self._fetched.add(url)
         self._trust.trust_document(url, context)
         return context, remote_doc
 
-    def _cache_resolved_context(self, key, resolved, tag):
+    def _cache_resolved_context(self, key: str, resolved: Any, tag: Any) -> Any:
         for item in resolved if isinstance(resolved, list) else [resolved]:
             item.cache = _NoProcessedCache()
         if key in self._fetched:
@@ -199,7 +211,7 @@ class EngineContextResolver(ContextResolver):
         return resolved
 
 
-class MemoizedContexts:
+class MemoizedContexts(JsonLdProcessor):  # type: ignore[misc]  # pyld has no type information
     """Mixin for a pyld ``JsonLdProcessor``: memoized context processing and IRI expansion.
 
     The class using it calls :meth:`_init_memos` once, :meth:`_reset_call_memos` at the
@@ -208,18 +220,20 @@ class MemoizedContexts:
 
     _tick: Callable[[], None]  # the processor's
 
-    def _init_memos(self, contexts: BoundedMemo, iris: BoundedMemo, trust: ContextTrust) -> None:
+    def _init_memos(self, contexts: BoundedMemo[ContextKey, ContextEntry], iris: BoundedMemo[IriKey, IriEntry],
+                    trust: ContextTrust) -> None:
         self._shared_ctx_memo = contexts
         self._shared_iri_memo = iris
         self._trust = trust
         self._reset_call_memos()
 
     def _reset_call_memos(self) -> None:
-        self._call_ctx_memo: dict[str, Any] = {}
-        self._call_iri_memo: dict[str, Any] = {}
+        self._call_ctx_memo: dict[ContextKey, ContextEntry] = {}
+        self._call_iri_memo: dict[IriKey, IriEntry] = {}
 
-    def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
-                         propagate=True, validate_scoped=True, cycles=None):
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: dict[str, Any],
+                         override_protected: bool = False, propagate: bool = True, validate_scoped: bool = True,
+                         cycles: Any = None) -> Any:
         self._tick()
         if cycles or not local_ctx:
             return super()._process_context(active_ctx, local_ctx, options, override_protected,
@@ -231,7 +245,7 @@ class MemoizedContexts:
             local_key = tuple(local_ctx)
         else:
             local_key = id(local_ctx)  # identity; the memo entry keeps the object alive
-        key = (id(active_ctx), local_key, override_protected, propagate, validate_scoped)
+        key: ContextKey = (id(active_ctx), local_key, override_protected, propagate, validate_scoped)
         # the identity checks make any hit valid; only trusted entries are ever shared
         hit = self._shared_ctx_memo._data.get(key) or self._call_ctx_memo.get(key)
         if hit is not None and hit[0] is active_ctx and (not isinstance(local_key, int) or hit[1] is local_ctx):
@@ -247,10 +261,11 @@ class MemoizedContexts:
             self._call_ctx_memo[key] = entry
         return result
 
-    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+    def _expand_iri(self, active_ctx: Any, value: Any, base: Any = None, vocab: bool = False, local_ctx: Any = None,
+                    defined: Any = None) -> Any:
         if local_ctx is not None or defined is not None or not isinstance(value, str):
             return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
-        key = (id(active_ctx), value, base, vocab)
+        key: IriKey = (id(active_ctx), value, base, vocab)
         # the identity check makes any hit valid; only trusted entries are ever shared
         hit = self._shared_iri_memo._data.get(key) or self._call_iri_memo.get(key)
         if hit is not None and hit[0] is active_ctx:

@@ -80,8 +80,9 @@ class LinearNodeMap:
         else:
             subject[prop] = [values, value]
 
-    def _create_node_map(self, input_, graph_map, active_graph, issuer, active_subject=None,
-                         active_property=None, list_=None):
+    def _create_node_map(self, input_: Any, graph_map: dict[str, dict[str, Any]], active_graph: str, issuer: Any,
+                         active_subject: Any = None, active_property: Any = None,
+                         list_: dict[str, Any] | None = None) -> None:
         """pyld 3.3 ``_create_node_map`` (JSON-LD 1.1 API 7.2), step for step, with :meth:`_add`."""
         if isinstance(input_, list):
             for e in input_:
@@ -115,8 +116,9 @@ class LinearNodeMap:
         self._node_map_node(input_, graph_map, active_graph, issuer, active_subject, active_property,
                             list_, subject_node)
 
-    def _node_map_node(self, input_, graph_map, active_graph, issuer, active_subject, active_property,
-                       list_, subject_node) -> None:
+    def _node_map_node(self, input_: Any, graph_map: dict[str, dict[str, Any]], active_graph: str,
+                       issuer: Any, active_subject: Any, active_property: Any, list_: dict[str, Any] | None,
+                       subject_node: dict[str, Any] | None) -> None:
         self._tick()
         id_ = input_.get("@id")
         if _pyld._is_bnode(input_):

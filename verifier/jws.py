@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
@@ -99,7 +100,7 @@ def _check_header(header: dict[str, Any]) -> None:
             )
 
 
-def parse_compact_jws(token: str) -> tuple[dict[str, Any], dict[str, Any] | bytes, bytes, bytes]:
+def parse_compact_jws(token: object) -> tuple[dict[str, Any], dict[str, Any] | bytes, bytes, bytes]:
     """Strictly split a compact JWS into (header, payload, signing_input, signature).
 
     ``payload`` is the decoded JSON object when the payload is a JSON object,
@@ -218,7 +219,10 @@ def _load_public_key(jwk: dict[str, Any], alg: str) -> JWK:
     except (JWException, ValueError, TypeError) as exc:
         raise KeyTypeMismatchError(f"The verification key is not a usable JWK: {exc}") from exc
     if alg == "RS256":
-        bits = key.get_op_key("verify").key_size
+        op_key = key.get_op_key("verify")
+        if not isinstance(op_key, rsa.RSAPublicKey):  # key_fits_alg let only an RSA JWK through
+            raise KeyTypeMismatchError("RS256 needs an RSA key.")
+        bits = op_key.key_size
         if bits < _MIN_RSA_BITS:
             raise KeyTypeMismatchError(
                 f"RS256 needs an RSA key of at least {_MIN_RSA_BITS} bits; this one has {bits}."

@@ -57,7 +57,7 @@ class ResolvedMethod:
     listed_methods: tuple[str, ...] = ()
 
 
-def key_error(code: str, message: str, **details) -> KeyResolutionError:
+def key_error(code: str, message: str, **details: object) -> KeyResolutionError:
     return KeyResolutionError(message, code=code, details={k: v for k, v in details.items() if v is not None})
 
 

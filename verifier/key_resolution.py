@@ -195,7 +195,7 @@ def _single_key_method(doc: dict[str, Any], vm_url: str, base: str, fetcher: Fet
         if fragment is not None:
             raise key_error("did_document_mismatch", f"The controller of {vm_url} is not a DID: {controller}.",
                             url=vm_url)
-        controller_doc: object = resolve_did(did, fetcher)
+        controller_doc = resolve_did(did, fetcher)
     else:
         check_reference(controller, "controller")
         if without_fragment(controller) == base:
@@ -203,11 +203,11 @@ def _single_key_method(doc: dict[str, Any], vm_url: str, base: str, fetcher: Fet
                 raise key_error("did_document_mismatch", f"The controller document of {vm_url} does not have "
                                 f"the id {controller}.", url=controller)
             return ResolvedMethod(vm_url, controller, key, "https")  # self-controlled: no document lists it
-        controller_doc = _fetch_document(without_fragment(controller), fetcher, "controller document")
-        if not isinstance(controller_doc, dict) or controller_doc.get("id") != controller:
+        fetched = _fetch_document(without_fragment(controller), fetcher, "controller document")
+        if not isinstance(fetched, dict) or fetched.get("id") != controller:
             raise key_error("did_document_mismatch",
                             f"The controller document of {vm_url} does not have the id {controller}.", url=controller)
-    assert isinstance(controller_doc, dict)
+        controller_doc = fetched
     check_agrees(controller_doc, controller, vm_url, key)
     return controller_method(controller, controller_doc, vm_url, key, "https")
 

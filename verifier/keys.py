@@ -29,7 +29,10 @@ MIN_RSA_BITS = 2048
 #: JWK members that carry private (or symmetric) key material
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
-_KEY_CLASSES = {
+#: the ``cryptography`` public key classes of the supported key types
+SupportedPublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+_KEY_CLASSES: dict[str, type[SupportedPublicKey]] = {
     ED25519: ed25519.Ed25519PublicKey,
     P256: ec.EllipticCurvePublicKey,
     RSA: rsa.RSAPublicKey,
@@ -69,7 +72,7 @@ class PublicKey:
     """A public key of one of the supported types, wrapping a ``cryptography`` key object."""
 
     key_type: str
-    key: object
+    key: SupportedPublicKey
 
     def __post_init__(self) -> None:
         expected = _KEY_CLASSES.get(self.key_type)
@@ -77,18 +80,18 @@ class PublicKey:
             raise KeyFormatError(f"unsupported key type {self.key_type!r}")
         if not isinstance(self.key, expected):
             raise KeyTypeMismatchError(f"key object is not an {self.key_type} public key")
-        if self.key_type == P256 and not isinstance(self.key.curve, ec.SECP256R1):
+        if isinstance(self.key, ec.EllipticCurvePublicKey) and not isinstance(self.key.curve, ec.SECP256R1):
             raise KeyTypeMismatchError(f"EC key is on {self.key.curve.name}, not P-256")
-        if self.key_type == RSA and self.key.key_size < MIN_RSA_BITS:
+        if isinstance(self.key, rsa.RSAPublicKey) and self.key.key_size < MIN_RSA_BITS:
             raise KeyFormatError(
                 f"RSA key is {self.key.key_size} bits; at least {MIN_RSA_BITS} are required",
                 code="weak_key",
             )
 
     def _raw(self) -> bytes:
-        if self.key_type == ED25519:
+        if isinstance(self.key, ed25519.Ed25519PublicKey):
             return self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        if self.key_type == P256:
+        if isinstance(self.key, ec.EllipticCurvePublicKey):
             return self.key.public_bytes(
                 serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
             )
@@ -100,16 +103,17 @@ class PublicKey:
 
     def to_jwk(self) -> dict[str, Any]:
         """The public JWK (no ``kid``, never any private member)."""
-        if self.key_type == ED25519:
+        if isinstance(self.key, ed25519.Ed25519PublicKey):
             return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw())}
-        numbers = self.key.public_numbers()
-        if self.key_type == P256:
+        if isinstance(self.key, ec.EllipticCurvePublicKey):
+            point = self.key.public_numbers()
             return {
                 "kty": "EC",
                 "crv": "P-256",
-                "x": int_to_b64url(numbers.x, 32),
-                "y": int_to_b64url(numbers.y, 32),
+                "x": int_to_b64url(point.x, 32),
+                "y": int_to_b64url(point.y, 32),
             }
+        numbers = self.key.public_numbers()
         return {"kty": "RSA", "n": int_to_b64url(numbers.n), "e": int_to_b64url(numbers.e)}
 
     def to_did_key(self) -> str:
@@ -132,9 +136,9 @@ class PublicKey:
         RSA: PKCS#1 v1.5 with SHA-256.
         """
         try:
-            if self.key_type == ED25519:
+            if isinstance(self.key, ed25519.Ed25519PublicKey):
                 self.key.verify(signature, data)
-            elif self.key_type == P256:
+            elif isinstance(self.key, ec.EllipticCurvePublicKey):
                 if len(signature) != 64:
                     return False
                 der = encode_dss_signature(
@@ -203,10 +207,8 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> PublicKey:
                 raise KeyFormatError(f"Ed25519 JWK 'x' must be 32 bytes, got {len(raw)}")
             key = PublicKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(raw))
         elif kty == "EC" and crv == "P-256":
-            numbers = ec.EllipticCurvePublicNumbers(
-                _jwk_int(jwk, "x", 32), _jwk_int(jwk, "y", 32), ec.SECP256R1()
-            )
-            key = PublicKey(P256, numbers.public_key())
+            point = ec.EllipticCurvePublicNumbers(_jwk_int(jwk, "x", 32), _jwk_int(jwk, "y", 32), ec.SECP256R1())
+            key = PublicKey(P256, point.public_key())
         elif kty == "RSA":
             numbers = rsa.RSAPublicNumbers(_jwk_int(jwk, "e"), _jwk_int(jwk, "n"))
             key = PublicKey(RSA, numbers.public_key())

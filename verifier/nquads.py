@@ -25,7 +25,7 @@ _IRI_SPECIAL = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def _uchar(ch: str) -> str:
-    return "\\u%04X" % ord(ch)
+    return f"\\u{ord(ch):04X}"
 
 
 def escape_literal(value: str) -> str:
@@ -42,14 +42,16 @@ def escape_iri(value: str) -> str:
 
 def term_to_nquads(term: dict[str, Any]) -> str:
     kind = term["type"]
+    value: str = term["value"]
     if kind == "IRI":
-        return "<" + escape_iri(term["value"]) + ">"
+        return "<" + escape_iri(value) + ">"
     if kind == "blank node":
-        return term["value"]
-    text = '"' + escape_literal(term["value"]) + '"'
+        return value
+    text = '"' + escape_literal(value) + '"'
     datatype = term.get("datatype")
     if datatype == RDF_LANGSTRING:
-        return text + "@" + term["language"]
+        language: str = term["language"]
+        return text + "@" + language
     if datatype and datatype != XSD_STRING:
         return text + "^^<" + escape_iri(datatype) + ">"
     return text

@@ -28,6 +28,7 @@ from .did import resolve_did, split_did_url
 from .errors import CredentialError
 from .fetcher import Fetcher, FetchPolicy, NetworkFetcher
 from .key_resolution import ResolvedMethod, resolve_verification_method
+from .keys import PublicKey
 from .proofs import verify_proofs
 from .reading import ReadingError, check_single_reading
 from .registry import CheckId, Status
@@ -126,7 +127,8 @@ def _check_shape(presentation: dict[str, Any]) -> CheckResult:
         if not isinstance(credential, dict) or "EnvelopedVerifiableCredential" in types_of(credential):
             return reported(CheckId.PARSE, "enveloped_credential_unsupported",
                             f"verifiableCredential[{index}] is not an embedded JSON-LD credential")
-    return passed(CheckId.PARSE, f"A presentation of {len(credentials)} credential{'s' if len(credentials) != 1 else ''}.")
+    plural = "s" if len(credentials) != 1 else ""
+    return passed(CheckId.PARSE, f"A presentation of {len(credentials)} credential{plural}.")
 
 
 def _check_contexts(presentation: dict[str, Any]) -> CheckResult:
@@ -152,7 +154,7 @@ def _check_signature(presentation: dict[str, Any], challenge: str | None, domain
             return [reported(CheckId.PROOF, "domain_mismatch")]
     methods: dict[str, ResolvedMethod] = {}
 
-    def resolve(vm: str) -> object:
+    def resolve(vm: str) -> PublicKey:
         if vm not in methods:
             methods[vm] = resolve_verification_method(vm, fetcher)
         return methods[vm].public_key

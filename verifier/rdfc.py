@@ -17,6 +17,7 @@ first-degree hashes) never reach the deep step.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,7 @@ class _Issuer:
         return copy
 
 
-def _sha256_hex(parts) -> str:
+def _sha256_hex(parts: Iterable[str]) -> str:
     md = hashlib.sha256()
     for part in parts:
         md.update(part.encode("utf-8"))
@@ -176,6 +177,8 @@ class _Canonicalizer:
                 if not chosen_path or path < chosen_path:  # 5.4.6
                     chosen_path = path
                     chosen_issuer = issuer_copy
+            if chosen_issuer is None:  # pragma: no cover - the first permutation is always chosen
+                raise AssertionError("RDFC-1.0 4.8.3 (5.4): no permutation was chosen")
             data.append(chosen_path)  # 5.5
             issuer = chosen_issuer  # 5.6
         return _sha256_hex(data), issuer

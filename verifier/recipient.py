@@ -50,7 +50,7 @@ def identity_matches(claimed: str, hashed: bool, salt: str | None, known: str) -
 
 def subject_identities(subject: dict[str, Any]) -> list[tuple[str, bool, str | None]]:
     """(value, hashed, salt) for the subject's id and every identifier it carries."""
-    found = []
+    found: list[tuple[str, bool, str | None]] = []
     if isinstance(subject.get("id"), str):
         found.append((subject["id"], False, None))
     identifiers = subject.get("identifier") or []

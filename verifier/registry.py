@@ -44,7 +44,7 @@ class CheckId(StrEnum):
 
 
 CHECK_ORDER: tuple[CheckId, ...] = tuple(CheckId)
-CHECK_TITLES: Mapping[CheckId, str] = MappingProxyType({
+CHECK_TITLES: Mapping[str, str] = MappingProxyType({  # keyed by CheckId (a str)
     CheckId.PARSE: "Readable credential",
     CheckId.FETCH: "Retrieved",
     CheckId.CONTEXTS: "Known vocabularies",

@@ -210,16 +210,22 @@ def _digests_of(data: bytes) -> dict[str, bytes]:
     return {name: hashlib.new(name, data).digest() for name in ALGORITHMS}
 
 
-def _bundled_versions(url: str) -> list[tuple[str, dict[str, bytes], bool]]:
+#: (label, algorithm -> digest, superseded): one known form of a resource's bytes
+Version = tuple[str, dict[str, bytes], bool]
+#: what obtaining a resource gave: (source, its versions), or why it could not be obtained
+Obtained = tuple[str, list[Version]] | str
+
+
+def _bundled_versions(url: str) -> list[Version]:
     """(label, algorithm -> digest, superseded) for every known form of a bundled context."""
-    versions = [("bundled copy", _digests_of(bundled_context_bytes(url)), False)]
+    versions: list[Version] = [("bundled copy", _digests_of(bundled_context_bytes(url)), False)]
     for item in published_digests(url):
         versions.append((item["label"], {name: bytes.fromhex(item[name]) for name in ALGORITHMS},
                          bool(item.get("superseded"))))
     return versions
 
 
-def _matching_version(digests: list[Digest], versions) -> tuple[str, bool] | None:
+def _matching_version(digests: list[Digest], versions: list[Version]) -> tuple[str, bool] | None:
     """The first version that every digest matches, as (label, superseded)."""
     for label, known, superseded in versions:
         if all(known[d.algorithm] == d.value for d in digests):
@@ -229,7 +235,7 @@ def _matching_version(digests: list[Digest], versions) -> tuple[str, bool] | Non
 
 # ---------------------------------------------------------------- checking
 
-def _check_entry(index: int, entry: Any, seen: set[str], fetch: Callable[[str], Any]) -> RelatedResourceFinding:
+def _check_entry(index: int, entry: Any, seen: set[str], fetch: Callable[[str], Obtained]) -> RelatedResourceFinding:
     def finding(status: str, reason: str | None, message: str, **detail: str) -> RelatedResourceFinding:
         rid = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else None
         return RelatedResourceFinding(index, rid, status, reason, message, MappingProxyType(detail))
@@ -296,7 +302,7 @@ def check_related_resources(credential: Any, fetch_bytes: FetchBytes | None = No
         return [RelatedResourceFinding(0, None, MALFORMED, MALFORMED_ENTRY, "relatedResource is an empty list")]
     budget = [max(0, max_fetches)]
 
-    def obtain(url: str):
+    def obtain(url: str) -> Obtained:
         if url in context_index():
             return "bundled context", _bundled_versions(url)
         if fetch_bytes is None:

@@ -8,8 +8,6 @@ bundled schemas' verdicts are tested against the official ones (tests/verifier/t
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .schema_bundle import (
     fast_validator_for_credential,
     likely_form_validator,
@@ -21,8 +19,11 @@ from .schema_messages import SchemaViolation, explain
 
 __all__ = ["SchemaViolation", "validate_credential"]
 
+_NOT_OB3 = ("not an Open Badges 3.0 credential: type must include 'OpenBadgeCredential', "
+            "'AchievementCredential' or 'EndorsementCredential'")
 
-def validate_credential(credential: dict[str, Any]) -> list[SchemaViolation]:
+
+def validate_credential(credential: object) -> list[SchemaViolation]:
     """Check ``credential`` against the bundled OB 3.0 schema for its type.
 
     Returns [] when it is valid; otherwise one SchemaViolation per problem found.
@@ -33,15 +34,13 @@ def validate_credential(credential: dict[str, Any]) -> list[SchemaViolation]:
         return [SchemaViolation("", "a credential must be a JSON object")]
     name = schema_for(credential)
     if name is None:
-        return [SchemaViolation(
-            "/type",
-            "not an Open Badges 3.0 credential: type must include 'OpenBadgeCredential', "
-            "'AchievementCredential' or 'EndorsementCredential'",
-        )]
+        return [SchemaViolation("/type", _NOT_OB3)]
     fast = fast_validator_for_credential(credential)
     if fast is not None and fast.is_valid(credential):
         return []
     validator = validator_for_credential(credential)
+    if validator is None:  # pragma: no cover - schema_for named a schema above
+        return [SchemaViolation("/type", _NOT_OB3)]
     if validator.is_valid(credential):
         return []
     if validator is validator_for(name):

@@ -18,7 +18,7 @@ import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import microcred_contexts
 from jsonschema import Draft201909Validator, FormatChecker
@@ -26,7 +26,9 @@ from jsonschema import Draft201909Validator, FormatChecker
 try:  # optional accelerator (a dependency of microcred; kept optional so the check never depends on it)
     import jsonschema_rs
 except ImportError:  # pragma: no cover
-    jsonschema_rs = None
+    _HAVE_JSONSCHEMA_RS = False
+else:
+    _HAVE_JSONSCHEMA_RS = True
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909
@@ -83,9 +85,7 @@ def is_date_time(value: object) -> bool:
         return False
     if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
         return False
-    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
-        return False
-    return True
+    return m.group(9) is None or (int(m.group(9)) <= 23 and int(m.group(10)) <= 59)  # the offset, if any
 
 
 def is_date(value: object) -> bool:
@@ -93,7 +93,7 @@ def is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
     m = _DATE_RE.match(value)
-    return bool(m) and _valid_ymd(*m.groups())
+    return m is not None and _valid_ymd(*m.groups())
 
 
 def is_uri(value: object) -> bool:
@@ -125,7 +125,8 @@ def format_checker() -> FormatChecker:
 @lru_cache(maxsize=1)
 def schema_index() -> dict[str, Any]:
     """The parsed ``schemas/index.json``: schema name -> file and $id."""
-    return json.loads((SCHEMAS_DIR / "index.json").read_text(encoding="utf-8"))
+    index: dict[str, Any] = json.loads((SCHEMAS_DIR / "index.json").read_text(encoding="utf-8"))
+    return index
 
 
 @cache
@@ -135,12 +136,15 @@ def load_schema(name: str) -> dict[str, Any]:
     Raises KeyError for an unknown name. The caller must not mutate the result.
     """
     entry = schema_index()["schemas"][name]
-    return json.loads((SCHEMAS_DIR / entry["file"]).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((SCHEMAS_DIR / entry["file"]).read_text(encoding="utf-8"))
+    return schema
 
 
-def _no_retrieval(uri: str):
+def _no_retrieval(uri: str) -> NoReturn:
     # Every $ref must resolve to a bundled schema; never go to the network.
-    raise NoSuchResource(ref=uri)
+    # referencing declares its attrs classes through the __dataclass_transform__ hook, which
+    # mypy does not read, so it sees no constructor arguments here and in Registry below.
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +154,7 @@ def schema_registry() -> Registry:
     for name in schema_index()["schemas"]:
         contents = load_schema(name)
         resources.append((contents["$id"], Resource.from_contents(contents, default_specification=DRAFT201909)))
-    return Registry(retrieve=_no_retrieval).with_resources(resources)
+    return Registry(retrieve=_no_retrieval).with_resources(resources)  # type: ignore[call-arg]
 
 
 @cache
@@ -161,14 +165,14 @@ def validator_for(name: str) -> Draft201909Validator:
 
 
 @cache
-def _fast_validator_for_def(name: str, definition: str):
+def _fast_validator_for_def(name: str, definition: str) -> jsonschema_rs.Validator | None:
     """The same check compiled by jsonschema-rs (Rust), for the common case of a valid credential.
 
     Used only to say "valid" quickly: anything it rejects is re-checked, and explained, by the
     reference validator above. Same bundled schemas, same format checkers, no retrieval; the
     schema tests compare its verdicts with 1EdTech's schemas on thousands of documents.
     """
-    if jsonschema_rs is None:
+    if not _HAVE_JSONSCHEMA_RS:
         return None
     resources = [(load_schema(n)["$id"], load_schema(n)) for n in schema_index()["schemas"]]
     base = load_schema(name)["$id"]
@@ -188,7 +192,7 @@ def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
 
 # --------------------------------------------------------------------------- which schema
 
-def schema_for(credential: dict[str, Any]) -> str | None:
+def schema_for(credential: object) -> str | None:
     """The name of the bundled schema that applies to ``credential``, by its ``type``.
 
     "ob-v3p0-achievementcredential" for an AchievementCredential/OpenBadgeCredential,
@@ -246,7 +250,7 @@ def validator_for_credential(credential: dict[str, Any]) -> Draft201909Validator
     return validator_for(name)
 
 
-def fast_validator_for_credential(credential: dict[str, Any]):
+def fast_validator_for_credential(credential: dict[str, Any]) -> jsonschema_rs.Validator | None:
     """The jsonschema-rs validator of the one form ``credential``'s @context selects, else None.
 
     Only for saying "valid" quickly (see :func:`_fast_validator_for_def`); None also when

@@ -64,7 +64,7 @@ def _branch_mismatch(errors: list[ValidationError]) -> bool:
 def _branches(error: ValidationError) -> dict[int, list[ValidationError]]:
     branches: dict[int, list[ValidationError]] = {}
     for sub in error.context:
-        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)  # the alternative's index
     return branches
 
 
@@ -78,7 +78,7 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     if error.validator in ("oneOf", "anyOf") and error.context:
         branches = _branches(error)
 
-        def score(item):
+        def score(item: tuple[int, list[ValidationError]]) -> tuple[bool, int, int, int]:
             index, errs = item
             depth = max(len(e.relative_path) for e in errs)
             return (_branch_mismatch(errs), -depth, len(errs), index)
@@ -117,7 +117,8 @@ def _expected_types(error: ValidationError) -> list[str]:
         if sub.relative_path:
             continue
         if sub.validator == "type":
-            wanted = sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value]
+            value: Any = sub.validator_value
+            wanted = value if isinstance(value, list) else [value]
         elif sub.validator in ("oneOf", "anyOf"):
             wanted = _expected_types(sub)
         else:
@@ -129,14 +130,14 @@ def _expected_types(error: ValidationError) -> list[str]:
 def _describe(error: ValidationError) -> SchemaViolation:
     path = list(error.absolute_path)
     kind = error.validator
-    value = error.validator_value
+    value: Any = error.validator_value
     if kind == "required":
         missing = next((p for p in value if f"{p!r} is a required property" == error.message), None)
         if missing is None:
             missing = next((p for p in value if isinstance(error.instance, dict) and p not in error.instance), "?")
         return SchemaViolation(_pointer(path + [missing]), f"required property '{missing}' is missing")
     if kind == "type":
-        wanted = value if isinstance(value, list) else [value]
+        wanted: list[str] = value if isinstance(value, list) else [value]
         language_map = "object" in wanted and isinstance(error.schema, dict) and "propertyNames" in error.schema
         names = " or ".join(_JSON_TYPE_NAMES.get(t, t) for t in wanted if not (language_map and t == "object"))
         if language_map:
@@ -145,12 +146,9 @@ def _describe(error: ValidationError) -> SchemaViolation:
     if kind == "format":
         return SchemaViolation(_pointer(path), f"{_short(error.instance)} is not {_FORMAT_HINTS.get(value, value)}")
     if kind == "contains":
-        wanted = value.get("const", value.get("enum")) if isinstance(value, dict) else value
-        if isinstance(wanted, list):
-            wanted = " or ".join(f"'{w}'" for w in wanted)
-        else:
-            wanted = f"'{wanted}'"
-        return SchemaViolation(_pointer(path), f"must include {wanted}")
+        included = value.get("const", value.get("enum")) if isinstance(value, dict) else value
+        expected = " or ".join(f"'{w}'" for w in included) if isinstance(included, list) else f"'{included}'"
+        return SchemaViolation(_pointer(path), f"must include {expected}")
     if kind == "minItems":
         if value == 1:
             return SchemaViolation(_pointer(path), _EMPTY)
@@ -183,5 +181,6 @@ def _describe(error: ValidationError) -> SchemaViolation:
         if kinds:
             names = " or ".join(_JSON_TYPE_NAMES.get(t, t) for t in kinds)
             return SchemaViolation(_pointer(path), f"must be {names}, not {_short(error.instance)}")
-        return SchemaViolation(_pointer(path), f"{_short(error.instance)} does not fit any allowed form for this property")
+        return SchemaViolation(_pointer(path),
+                               f"{_short(error.instance)} does not fit any allowed form for this property")
     return SchemaViolation(_pointer(path), error.message)

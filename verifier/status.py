@@ -115,6 +115,10 @@ class StatusOutcome:
 
 # --------------------------------------------------------------------------- check_status
 
+#: (statusPurpose, status, reason or None, details to add) of one checked entry
+_Verdict = tuple[str, str, str | None, dict[str, Any]]
+
+
 @dataclass
 class _EntryResult:
     status: str
@@ -124,7 +128,7 @@ class _EntryResult:
     details: dict[str, Any]
 
 
-def check_status(credential: dict[str, Any], *, fetch_json: Callable[[str], object],
+def check_status(credential: object, *, fetch_json: Callable[[str], object],
                  verify_list_credential: Callable[[dict[str, Any]], None], now: datetime) -> StatusOutcome:
     """Check every ``credentialStatus`` entry; see the module docstring for the outcomes."""
     if not isinstance(credential, dict):
@@ -169,7 +173,8 @@ def _combine(results: list[_EntryResult]) -> StatusOutcome:
 
 
 class _Checker:
-    def __init__(self, credential: dict[str, Any], fetch_json, verify_list_credential, now: datetime):
+    def __init__(self, credential: dict[str, Any], fetch_json: Callable[[str], object],
+                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime):
         self.credential = credential
         self.fetch_json = fetch_json
         self.verify_list_credential = verify_list_credential
@@ -203,7 +208,7 @@ class _Checker:
         message = explain(reason) if reason else _passed_message(purpose, details)
         return _EntryResult(status, reason, message, purpose, details)
 
-    def _check_bitstring(self, entry: dict[str, Any], kind: str, details: dict[str, Any]):
+    def _check_bitstring(self, entry: dict[str, Any], kind: str, details: dict[str, Any]) -> _Verdict:
         purpose = entry.get("statusPurpose")
         if not isinstance(purpose, str) or not purpose:
             raise Stop("malformed_status", error="statusPurpose is missing or not a string")
@@ -248,7 +253,7 @@ class _Checker:
         if index >= entries:
             raise Stop("status_index_out_of_range", list_entries=entries)
         value = bit_at(bits, index, size)
-        extra = {"value": value}
+        extra: dict[str, Any] = {"value": value}
         if messages is not None:
             extra["status_message"] = messages.get(value)
         if value and purpose == "revocation":
@@ -290,7 +295,7 @@ class _Checker:
                 if start > self.now:
                     raise Stop("status_list_not_yet_valid", list_valid_from=document[name])
 
-    def _check_1edtech(self, entry: dict[str, Any], details: dict[str, Any]):
+    def _check_1edtech(self, entry: dict[str, Any], details: dict[str, Any]) -> _Verdict:
         details["purpose"] = "revocation"
         url = parse_url(entry.get("id"), "id")
         details["list"] = url
@@ -310,7 +315,7 @@ class _Checker:
                             error="a revokedCredentials item is not {id: string, revoked?: boolean}")
             if item["id"] == credential_id and item.get("revoked", True):
                 found = item
-        extra = {"signed": False}
+        extra: dict[str, Any] = {"signed": False}
         if found is not None:
             if isinstance(found.get("revocationReason"), str):
                 extra["revocation_reason"] = found["revocationReason"][:500]

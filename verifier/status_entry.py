@@ -26,7 +26,7 @@ REVOCATION_LIST_1EDTECH = "1EdTechRevocationList"
 class Stop(Exception):
     """One entry's verdict, raised from deep inside its checks."""
 
-    def __init__(self, reason: str, **details):
+    def __init__(self, reason: str, **details: Any) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .budget import Deadline, current_deadline, deadline_scope
-from .checks.base import Options, Verification, as_list, from_error, issuer_id, skipped, types_of
+from .checks.base import Options, StatusMemo, Verification, as_list, from_error, issuer_id, skipped, types_of
 from .checks.conformance import check_conformance
 from .checks.contexts import check_contexts
 from .checks.endorsements import check_endorsements
@@ -59,7 +59,7 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
                       recipient: str | None = None, policy: FetchPolicy | None = None, strict: bool = False,
                       offline: bool = False, documents: Mapping[str, Any] | None = None,
                       cache: ResponseCache | None = None, engine: JsonLdEngine | None = None,
-                      memo: dict[str, Any] | None = None, flag_supplied: bool = True) -> VerificationReport:
+                      memo: StatusMemo | None = None, flag_supplied: bool = True) -> VerificationReport:
     """Verify ``source`` and return a :class:`~verifier.report.VerificationReport`.
 
     Args:
@@ -177,6 +177,8 @@ def _summarize(credential: dict[str, Any], summary: dict[str, Any]) -> None:
 def _verify_jwt(token: str, v: Verification) -> None:
     try:
         header, payload, _, _ = parse_compact_jws(token)
+        if not isinstance(payload, dict):
+            raise CredentialError("the JWT payload is not a JSON object", code="not_a_credential")
         credential = credential_from_payload(payload)
     except CredentialError as exc:
         v.add(from_error(CheckId.PARSE, exc))

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import CredentialError
-from ..jws import strict_json_loads
+from ..net.strict_json import strict_json_loads
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -37,7 +37,7 @@ class BakedPayload:
     value: str  # the JSON text, the compact JWS or the URL
 
 
-def sniff_image(data: bytes) -> str | None:
+def sniff_image(data: bytes | bytearray) -> str | None:
     """``"png"`` or ``"svg"`` judged by the leading bytes only (never the file name)."""
     data = bytes(data[:65536])
     if data.startswith(PNG_SIGNATURE):

@@ -129,8 +129,8 @@ def extract_png(data: bytes) -> BakedPayload:
             code="ambiguous_baking",
             details={"chunks": [c for _, c, _ in found]},
         )
-    version, ctype, text = found[0]
-    kind, value = classify(text, version, f"PNG {ctype} chunk")
+    version, chunk_type, text = found[0]
+    kind, value = classify(text, version, f"PNG {chunk_type} chunk")
     return BakedPayload("png", version, kind, value)
 
 

@@ -11,6 +11,7 @@ write and which is never loaded). Two Open Badges elements are ambiguous and ref
 from __future__ import annotations
 
 from typing import Any
+from xml.dom.minidom import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml import minidom as safe_minidom
@@ -40,10 +41,11 @@ class _SafeSvgParser(DefusedXMLParser):
     """defusedxml with entities and external references forbidden and DTDs limited
     to the bare W3C SVG DOCTYPE (no internal subset, never loaded)."""
 
-    def __init__(self, target):
+    def __init__(self, target: _SvgScanner) -> None:
         super().__init__(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
-    def defused_start_doctype_decl(self, name, sysid, pubid, has_internal_subset):
+    def defused_start_doctype_decl(self, name: str, sysid: str | None, pubid: str | None,
+                                   has_internal_subset: bool) -> None:
         if name == "svg" and not has_internal_subset and (pubid, sysid) in _SVG_DOCTYPES:
             return
         raise BakedImageError(
@@ -63,7 +65,7 @@ class _SvgScanner:
         self.found: list[dict[str, Any]] = []
         self._open: dict[str, Any] | None = None
 
-    def start(self, tag, attrib):
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
         if self.depth == 0:
             self.root = tag
         if self._open is not None:
@@ -76,16 +78,16 @@ class _SvgScanner:
                 self._open = element
         self.depth += 1
 
-    def end(self, tag):
+    def end(self, tag: str) -> None:
         self.depth -= 1
         if self._open is not None and self._open["depth"] == self.depth:
             self._open = None
 
-    def data(self, text):
+    def data(self, text: str) -> None:
         if self._open is not None:
             self._open["text"].append(text)
 
-    def close(self):
+    def close(self) -> _SvgScanner:
         return self
 
 
@@ -158,16 +160,23 @@ def bake_svg(svg: bytes, payload: str) -> bytes:
         raise BakedImageError("The SVG is larger than 10 MiB.", code="too_large")
     _scan_svg(data)  # the full safety policy, before any DOM is built
     try:
-        doc = safe_minidom.parseString(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        # minidom parses bytes (honouring the XML declaration's encoding); the stubs say str only
+        doc = safe_minidom.parseString(data, forbid_dtd=False, forbid_entities=True,  # type: ignore[arg-type]
+                                       forbid_external=True)
     except (DefusedXmlException, ParseError, ValueError) as exc:  # pragma: no cover - _scan_svg guards
         raise BakedImageError(f"The SVG cannot be parsed: {exc}", code="bad_svg") from exc
     root = doc.documentElement
+    if root is None:  # pragma: no cover - _scan_svg found the root element
+        raise BakedImageError("The SVG has no root element.", code="bad_svg")
     for ns, local in ((OB3_SVG_NS, "credential"), (OB2_SVG_NS, "assertion")):
         for old in list(root.getElementsByTagNameNS(ns, local)):
             after = old.nextSibling
+            parent = old.parentNode
+            if not isinstance(parent, Element):  # pragma: no cover - found under the root: its parent is one
+                continue
             if after is not None and after.nodeType == after.TEXT_NODE and not after.data.strip():
-                after.parentNode.removeChild(after)
-            old.parentNode.removeChild(old)
+                parent.removeChild(after)
+            parent.removeChild(old)
 
     element = doc.createElementNS(OB3_SVG_NS, "openbadges:credential")
     declared = root.getAttributeNS(_XMLNS_NS, "openbadges") if root.hasAttributeNS(_XMLNS_NS, "openbadges") else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..accessors import as_list, issuer_id, types_of
 from ..errors import CredentialError
@@ -27,8 +27,21 @@ OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredenti
 MAX_PROOFS = 4
 MAX_ENDORSEMENTS = 8
 
-__all__ = ["Options", "Verification", "as_list", "from_error", "issuer_id", "passed", "reported", "skipped",
-           "types_of"]
+__all__ = ["Options", "StatusMemo", "Verification", "as_list", "from_error", "issuer_id", "passed", "reported",
+           "skipped", "types_of"]
+
+
+class StatusMemo(Protocol):
+    """Remembers, by the sha256 of its JSON, whether a status list credential verified (a dict will do).
+
+    The value is None for a list that verified, else the error it failed with.
+    """
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def __getitem__(self, key: str) -> Exception | None: ...
+
+    def __setitem__(self, key: str, error: Exception | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,7 @@ class Verification:
     options: Options = Options()
     supplied: frozenset[str] = frozenset()   # URLs and DIDs whose documents the user supplied
     depth: int = 0
-    memo: dict[str, Any] | None = None                 # status list credential digest -> None or its error
+    memo: StatusMemo | None = None       # status list credential digest -> None or its error
     results: list[CheckResult] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -46,7 +46,7 @@ def check_endorsements(credential: dict[str, Any], v: Verification, verify_sourc
     if len(endorsements) > MAX_ENDORSEMENTS:
         return reported(CheckId.ENDORSEMENTS, "too_many_endorsements", f"{len(endorsements)} attached",
                         status=problem)
-    verdicts = []
+    verdicts: list[dict[str, Any]] = []
     for endorsement in endorsements:
         source = endorsement if isinstance(endorsement, (dict, str)) else ""
         report = verify_source(source, v.child())

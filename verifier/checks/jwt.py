@@ -20,7 +20,8 @@ from .base import Verification, from_error, issuer_id, passed, reported, skipped
 from .signature import supplied_by_user
 
 
-def check_jwt(token: str, header: dict[str, Any], payload: dict[str, Any], credential: dict[str, Any], v: Verification) -> None:
+def check_jwt(token: str, header: dict[str, Any], payload: dict[str, Any], credential: dict[str, Any],
+              v: Verification) -> None:
     """Add the KEY, ISSUER_BINDING and PROOF results of a VC-JWT to ``v``."""
     issuer = issuer_id(credential)
     try:

@@ -11,6 +11,7 @@ proves nothing). A key taken from a document the user supplied is said so.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,8 @@ def supplied_by_user(method_id: str, supplied: frozenset[str]) -> bool:
     base = method_id.split("#", 1)[0]
     candidates = {base}
     if base.startswith("did:web:"):
-        try:
+        with contextlib.suppress(CredentialError):
             candidates.add(did_web_url(base))
-        except CredentialError:
-            pass
     return bool(candidates & supplied)
 
 

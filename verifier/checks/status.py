@@ -38,8 +38,9 @@ def check_status(credential: dict[str, Any], v: Verification, verify_nested: Ver
         if v.memo is not None:
             key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
             if key in v.memo:
-                if v.memo[key] is not None:
-                    raise v.memo[key]
+                remembered = v.memo[key]
+                if remembered is not None:
+                    raise remembered
                 return
         results = verify_nested(document, v.child())
         bad = [r for r in results if r.status in (Status.FAILED, Status.INDETERMINATE)]

@@ -27,7 +27,7 @@ import re
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..errors import CredentialError
 
@@ -149,7 +149,7 @@ def host_allowed(allow_hosts: frozenset[str], host: str, port: int) -> bool:
     return host in allowed or bracketed in allowed or f"{bracketed}:{port}" in allowed
 
 
-def _split(url: str):
+def _split(url: object) -> tuple[SplitResult, int | None]:
     """The URL's parts and port, after the checks that need no host (length, characters, port form)."""
     if not isinstance(url, str) or not url:
         raise fetch_error("invalid_url", "The URL is empty or not a string.", str(url)[:200])
@@ -168,7 +168,7 @@ def _split(url: str):
     return parts, port
 
 
-def _host(parts, url: str) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address | None]:
+def _host(parts: SplitResult, url: str) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address | None]:
     """The canonical host (lower-case name or IP literal) and its address if it is one."""
     raw_host = parts.hostname or ""
     if not raw_host:

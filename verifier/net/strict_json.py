@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["MAX_JSON_DEPTH", "strict_json_loads"]
 
@@ -30,7 +30,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
@@ -38,12 +38,12 @@ def _json_depth_ok(text: str, limit: int) -> bool:
     """True if brackets outside strings nest at most ``limit`` deep (one linear scan)."""
     depth = 0
     for match in _JSON_TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
+        lexeme = match.group()
+        if lexeme in "[{":
             depth += 1
             if depth > limit:
                 return False
-        elif token in "]}":
+        elif lexeme in "]}":
             depth -= 1
     return True
 

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .policy import fetch_error
 
@@ -54,7 +55,7 @@ class HostLimiter:
         self._changed = threading.Condition(threading.Lock())
 
     @classmethod
-    def per_period(cls, amount: int, seconds: float, **options) -> HostLimiter:
+    def per_period(cls, amount: int, seconds: float, **options: Any) -> HostLimiter:
         """``amount`` requests per ``seconds`` per host (e.g. 300 per 60), bursts up to ``amount``."""
         return cls(amount / seconds, amount, **options)
 

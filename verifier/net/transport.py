@@ -45,7 +45,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -108,10 +108,8 @@ class _Watchdog:
             if self._killer is None:
                 return
             self.fired = True
-            try:
+            with suppress(OSError):
                 self._killer.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._timer.cancel()
@@ -202,10 +200,8 @@ class _Exchange:
                 raise self._failure(exc) from exc
         finally:
             self.watchdog.close()
-            try:
+            with suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def _failure(self, exc: Exception) -> FetchError:
         host = self.target.host
@@ -240,7 +236,7 @@ class _Exchange:
             return response.status, headers, b""
         return response.status, headers, self._read_body(response, headers, sock, cap)
 
-    def _decoder(self, headers: dict[str, Any], cap: int):
+    def _decoder(self, headers: dict[str, Any], cap: int) -> zlib._Decompress | None:
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding in ("", "identity"):
             length = headers.get("content-length")
@@ -279,7 +275,7 @@ class _Exchange:
             raise self.fail("bad_encoding", "The compressed body is truncated.")
         return bytes(out)
 
-    def _inflate(self, decoder, chunk: bytes, cap: int, have: int) -> bytes:
+    def _inflate(self, decoder: zlib._Decompress, chunk: bytes, cap: int, have: int) -> bytes:
         """Decompress ``chunk``, never producing more than ``cap + 1`` bytes in all."""
         out = bytearray()
         try:

@@ -79,13 +79,16 @@ def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResul
             results.append(passed(CheckId.FETCH, "The issuer answered for the hosted assertion.",
                                   fetched=list(documents.fetched)))
             why = hosted.revocation_reason
-            raise Ob2Problem(CheckId.STATUS, "revoked", "the issuer has revoked this badge" + (f": {why}" if why else ""),
+            raise Ob2Problem(CheckId.STATUS, "revoked",
+                             "the issuer has revoked this badge" + (f": {why}" if why else ""),
                              {"url": assertion.get("id"), "revocationReason": why})
-    assert assertion is not None  # a signed assertion was read from its JWS; a hosted one fetched
+    if assertion is None:  # pragma: no cover - a signed assertion was read from its JWS; a hosted one fetched
+        raise Ob2Problem(CheckId.PARSE, "malformed_assertion", "no assertion was read")
     found.badge, issuer = documents.badge_and_issuer(assertion)
     found.issuer = issuer
+    moved = {"moved": dict(documents.moved)} if documents.moved else {}
     results.append(passed(CheckId.FETCH, "Fetched " + ", ".join(documents.fetched) + ".",
-                          fetched=list(documents.fetched), **({"moved": dict(documents.moved)} if documents.moved else {})))
+                          fetched=list(documents.fetched), **moved))
     if given.token is None:
         results += [skipped(CheckId.KEY, "hosted_verification"), check_hosted_scope(assertion, issuer),
                     skipped(CheckId.PROOF, "hosted_verification")]

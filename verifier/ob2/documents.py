@@ -107,7 +107,8 @@ class Documents:
         elif isinstance(badge_ref, dict):
             badge = badge_ref
         else:
-            raise Ob2Problem(CheckId.FETCH, "malformed_assertion", "the assertion's badge is neither a URL nor an object")
+            raise Ob2Problem(CheckId.FETCH, "malformed_assertion",
+                             "the assertion's badge is neither a URL nor an object")
         issuer_ref = ref_id(badge.get("issuer"))
         if issuer_ref is None:
             raise Ob2Problem(CheckId.FETCH, "malformed_badge", "the BadgeClass names no issuer")

@@ -70,9 +70,8 @@ def ref_id(value: Any) -> str | None:
     """The id of an @id-valued property: the string itself or the embedded object's ``id``."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
+    ident = value.get("id") if isinstance(value, dict) else None
+    return ident if isinstance(ident, str) else None
 
 
 def verification_of(document: dict[str, Any]) -> dict[str, Any]:

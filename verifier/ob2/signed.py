@@ -33,7 +33,8 @@ from .parse import Ob2Problem, ref_id, verification_of
 MAX_KEYS = 4
 
 
-def check_signing_keys(assertion: dict[str, Any], issuer: dict[str, Any], documents: Documents) -> tuple[list[dict[str, Any]], list[CheckResult]]:
+def check_signing_keys(assertion: dict[str, Any], issuer: dict[str, Any],
+                       documents: Documents) -> tuple[list[dict[str, Any]], list[CheckResult]]:
     """(1), (2): the usable keys, and the KEY and ISSUER_BINDING results (PROOF too when no key is usable)."""
     issuer_id = issuer.get("id")
     listed: dict[str, dict[str, Any] | None] = {}
@@ -44,7 +45,8 @@ def check_signing_keys(assertion: dict[str, Any], issuer: dict[str, Any], docume
     creator = ref_id(verification_of(assertion).get("creator"))
     if creator is not None and creator not in listed:
         return [], _untrusted(reported(CheckId.ISSUER_BINDING, "key_not_controlled_by_issuer",
-                                       f"the signing key {creator} is not listed in the publicKey of issuer {issuer_id}",
+                                       f"the signing key {creator} is not listed in the publicKey of issuer "
+                                       f"{issuer_id}",
                                        key=creator, issuer=issuer_id, listed=sorted(listed)))
     candidates = [creator] if creator is not None else list(listed)[:MAX_KEYS]
     if not candidates:
@@ -134,6 +136,7 @@ def check_revocation(assertion: dict[str, Any], issuer: dict[str, Any], document
             or (uid is not None and entry.get("uid") == uid))
         if hit:
             why = entry.get("revocationReason") if isinstance(entry, dict) else None
-            return reported(CheckId.STATUS, "revoked", "the issuer has revoked this badge" + (f": {why}" if why else ""),
+            return reported(CheckId.STATUS, "revoked",
+                            "the issuer has revoked this badge" + (f": {why}" if why else ""),
                             url=list_url, revocationReason=why)
     return passed(CheckId.STATUS, "Not on the issuer's revocation list.", url=list_url)

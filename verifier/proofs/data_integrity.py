@@ -27,13 +27,14 @@ from ..errors import (
     UnsupportedCryptosuiteError,
 )
 from ..jsonld import JsonLdEngine, default_engine
+from ..keys import PublicKey
 from ..validity import CLOCK_SKEW, ValidityError, parse_datetime
 
 VERIFIED = "verified"
 FAILED = "failed"
 UNSUPPORTED = "unsupported"
 
-KeyResolver = Callable[[str], object]  # verification method URL -> verifier.keys.PublicKey
+KeyResolver = Callable[[str], PublicKey]  # verification method URL -> its public key
 
 
 class Signer(Protocol):
@@ -54,7 +55,7 @@ class ProofResult:
     proof: dict[str, Any]
     status: str = FAILED
     error: CredentialError | None = None
-    public_key: object | None = None
+    public_key: PublicKey | None = None
 
     @property
     def verified(self) -> bool:
@@ -214,7 +215,8 @@ class Cryptosuite(Protocol):
     proof_type: str
     signature_property: str  # "proofValue", or "jws" for Ed25519Signature2018
 
-    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool: ...
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
+               engine: JsonLdEngine) -> bool: ...
 
 
 _SUITES: dict[tuple[str, str | None], Cryptosuite] = {}
@@ -284,8 +286,8 @@ def verify_proofs(document: dict[str, Any], resolve_key: KeyResolver, *, engine:
     return outcome
 
 
-def _verify_proof(proof: dict[str, Any], unsecured: dict[str, Any], all_proofs: list[dict[str, Any]], resolve_key: KeyResolver,
-                  engine: JsonLdEngine, expected_purpose: str, now: datetime | None,
+def _verify_proof(proof: dict[str, Any], unsecured: dict[str, Any], all_proofs: list[dict[str, Any]],
+                  resolve_key: KeyResolver, engine: JsonLdEngine, expected_purpose: str, now: datetime | None,
                   skew: timedelta) -> ProofResult:
     """Verify Proof (VC Data Integrity 1.0, section 4.4) for one proof of a set or chain."""
     result = ProofResult(proof)

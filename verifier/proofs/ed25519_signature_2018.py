@@ -24,7 +24,9 @@ from typing import Any
 
 from ..errors import CredentialError, MalformedProofError
 from ..jsonld import JsonLdEngine
-from ..jws import b64url_decode, strict_json_loads
+from ..jws import b64url_decode
+from ..keys import PublicKey
+from ..net.strict_json import strict_json_loads
 from .data_integrity import register
 from .ed25519 import hash_data, require_ed25519
 from .eddsa_rdfc_2022 import proof_configuration, transform
@@ -78,7 +80,8 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "jws"
 
-    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
+               engine: JsonLdEngine) -> bool:
         require_ed25519(public_key.key_type, NAME)
         encoded_header, signature = parse_detached_jws(proof["jws"])
         return public_key.verify(signature, signing_input(encoded_header, verify_data(document, proof, engine)))

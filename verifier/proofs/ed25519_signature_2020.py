@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..jsonld import JsonLdEngine
+from ..keys import PublicKey
 from .data_integrity import register
 from .ed25519 import hash_data, require_ed25519, verify_signature
 from .eddsa_rdfc_2022 import proof_configuration, transform
@@ -22,7 +23,8 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
+               engine: JsonLdEngine) -> bool:
         require_ed25519(public_key.key_type, NAME)
         data = hash_data(proof_configuration(proof, document, engine), transform(document, engine))
         return verify_signature(data, proof["proofValue"], public_key, NAME)

@@ -6,13 +6,17 @@ and the proof keeps the document's ``@context``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
 from ..errors import MalformedProofError
 from .data_integrity import Signer, apply_proof_context, check_proof_shape, register
 from .ed25519 import hash_data, require_ed25519, serialize_signature, verify_signature
+
+if TYPE_CHECKING:
+    from ..jsonld import JsonLdEngine
+    from ..keys import PublicKey
 
 NAME = "eddsa-jcs-2022"
 PROOF_TYPE = "DataIntegrityProof"
@@ -28,12 +32,13 @@ def _jcs(value: dict[str, Any]) -> str:
         raise MalformedProofError(f"the document cannot be canonicalized as JSON (RFC 8785): {exc}") from exc
 
 
-def transform(unsecured_document: dict[str, Any], engine=None) -> str:
+def transform(unsecured_document: dict[str, Any], engine: JsonLdEngine | None = None) -> str:
     """Transformation (3.4.3): RFC 8785 canonical JSON of the document without its proof."""
     return _jcs(unsecured_document)
 
 
-def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any], engine=None) -> str:
+def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any],
+                        engine: JsonLdEngine | None = None) -> str:
     """Proof Configuration (3.4.5): the options, with the document's ``@context``, as JCS."""
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
@@ -46,12 +51,13 @@ def serialize_proof(data: bytes, signer: Signer) -> str:
     return serialize_signature(data, signer, NAME)
 
 
-def verify_proof_value(data: bytes, proof_value: str, public_key) -> bool:
+def verify_proof_value(data: bytes, proof_value: str, public_key: PublicKey) -> bool:
     """Proof Verification (3.4.7)."""
     return verify_signature(data, proof_value, public_key, NAME)
 
 
-def create_proof(unsecured_document: dict[str, Any], proof_options: dict[str, Any], signer: Signer, engine=None) -> dict[str, Any]:
+def create_proof(unsecured_document: dict[str, Any], proof_options: dict[str, Any], signer: Signer,
+                 engine: JsonLdEngine | None = None) -> dict[str, Any]:
     """Create Proof (3.4.1): the proof carries the document's ``@context``."""
     require_ed25519(signer.key_type, NAME)
     options = {"type": PROOF_TYPE, "cryptosuite": NAME, **proof_options}
@@ -67,7 +73,8 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
+               engine: JsonLdEngine) -> bool:
         """Verify Proof (3.4.2)."""
         require_ed25519(public_key.key_type, NAME)
         document = apply_proof_context(document, proof)

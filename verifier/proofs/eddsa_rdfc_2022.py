@@ -18,6 +18,7 @@ from typing import Any
 
 from ..canonicalize import canonicalize
 from ..jsonld import JsonLdEngine
+from ..keys import PublicKey
 from .data_integrity import Signer, apply_proof_context, check_proof_shape, register
 from .ed25519 import hash_data, require_ed25519, serialize_signature, verify_signature
 
@@ -70,7 +71,8 @@ def _fast_proof_configuration(config: dict[str, Any]) -> str | None:
     )
 
 
-def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any], engine: JsonLdEngine | None = None) -> str:
+def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any],
+                        engine: JsonLdEngine | None = None) -> str:
     """Proof Configuration (3.3.5): canonical N-Quads of the options under the document's context."""
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
@@ -84,7 +86,7 @@ def serialize_proof(data: bytes, signer: Signer) -> str:
     return serialize_signature(data, signer, NAME)
 
 
-def verify_proof_value(data: bytes, proof_value: str, public_key) -> bool:
+def verify_proof_value(data: bytes, proof_value: str, public_key: PublicKey) -> bool:
     """Proof Verification (3.3.7)."""
     return verify_signature(data, proof_value, public_key, NAME)
 
@@ -105,7 +107,8 @@ class _Suite:
     proof_type = PROOF_TYPE
     signature_property = "proofValue"
 
-    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key, engine: JsonLdEngine) -> bool:
+    def verify(self, document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
+               engine: JsonLdEngine) -> bool:
         """Verify Proof (3.3.2): ``document`` is the input the proof was made over."""
         require_ed25519(public_key.key_type, NAME)
         document = apply_proof_context(document, proof)

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
@@ -112,9 +113,12 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
                                    exempt_when=lambda: request.method == "GET" and "url" not in request.args)
 
     @bp.record_once
-    def _setup(setup_state) -> None:
-        setup_state.app.extensions.setdefault(STATE, {})[name] = make_state(config)
-        limiter.init_app(setup_state.app)
+    def _setup(setup_state: BlueprintSetupState) -> None:
+        app = setup_state.app
+        if not isinstance(app, Flask):  # pragma: no cover - a blueprint is registered on a Flask app
+            raise TypeError("the verifier blueprint needs a Flask app")
+        app.extensions.setdefault(STATE, {})[name] = make_state(config)
+        limiter.init_app(app)
 
     @bp.before_request
     def _limits() -> None:

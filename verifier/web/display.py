@@ -53,8 +53,8 @@ VERDICTS = {
     "not_verified": ("Not verified", "bad", "✗"),
     "indeterminate": ("Could not be fully checked", "unknown", "?"),
 }
-STATUS_WORDS = {PASSED: "Passed", FAILED: "Failed", INDETERMINATE: "Could not check", SKIPPED: "Not checked",
-                WARNING: "Warning"}
+STATUS_WORDS: dict[str, str] = {PASSED: "Passed", FAILED: "Failed", INDETERMINATE: "Could not check",
+                                 SKIPPED: "Not checked", WARNING: "Warning"}
 DATE_LABELS = {"validFrom": "Valid from", "validUntil": "Valid until", "issuanceDate": "Issued",
                "expirationDate": "Expires", "awardedDate": "Awarded"}
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
@@ -98,8 +98,13 @@ def shown(value: Any, limit: int = 300) -> str | None:
     control characters and line breaks as spaces, at most ``limit`` characters. Non-strings: None."""
     if not isinstance(value, str) or not value.strip():
         return None
-    value = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", _CONTROL.sub(" ", value)).strip()
-    return value if len(value) <= limit else value[:limit - 1] + "…"
+    text = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", _CONTROL.sub(" ", value)).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _first_subject(document: dict[str, Any]) -> dict[str, Any]:
@@ -226,8 +231,8 @@ def _json_text(value: Any) -> str:
 def present(report: VerificationReport, document: dict[str, Any] | None, sub: Submission) -> dict[str, Any]:
     """Everything the result page shows, each credential string already made safe to look at."""
     summary = report.summary
-    issuer = summary.get("issuer") if isinstance(summary.get("issuer"), dict) else {}
-    achievement = summary.get("achievement") if isinstance(summary.get("achievement"), dict) else {}
+    issuer = _object(summary.get("issuer"))
+    achievement = _object(summary.get("achievement"))
     cause = next((c for c in report.checks if c.status == FAILED), None) or next(
         (c for c in report.checks if c.status == INDETERMINATE), None)
     recipient = report.check("recipient")

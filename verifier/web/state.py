@@ -65,10 +65,12 @@ class StatusListMemo:
         self._lock = threading.Lock()
 
     def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
         with self._lock:
-            expires = self._entries.get(key)  # type: ignore[call-overload]
+            expires = self._entries.get(key)
             if expires is not None and self._clock() >= expires:
-                del self._entries[key]  # type: ignore[arg-type]
+                del self._entries[key]
                 expires = None
             return expires is not None
 
@@ -142,4 +144,5 @@ def make_state(config: Mapping[str, Any] | None = None) -> VerifierState:
 
 def state() -> VerifierState:
     """The verifier state of the blueprint serving the current request."""
-    return current_app.extensions[STATE][request.blueprint]
+    verifier_state: VerifierState = current_app.extensions[STATE][request.blueprint]
+    return verifier_state

@@ -84,7 +84,7 @@ def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any, 
         raise BadRequest("strict must be true or false.")
     if url is not None:
         return Submission(_checked_url(url), recipient, url, strict)
-    return Submission(credential if credential is not None else upload, recipient, None, strict)
+    return Submission(given[0], recipient, None, strict)  # the pasted credential or the upload
 
 
 def from_form() -> Submission:
