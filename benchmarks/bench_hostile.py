@@ -254,7 +254,7 @@ def memory(attacker: Attacker, requests: int, tree: Path) -> None:
         kinds = hostile_bodies(attacker, range(10_000, 10_000 + requests + 50))
         inline = iter(kinds.pop("inline", []))
         fixed = [body for variants in kinds.values() for body in variants]
-        warm = [normal] * 20 + fixed * 5 + [body for body, _ in zip(inline, range(40))]
+        warm = [normal] * 20 + fixed * 5 + [body for body, _ in zip(inline, range(40), strict=False)]
         send_all(port, warm, clients=4)
         pids = worker_pids(process.pid)
         before = sum(rss_mb(pid) for pid in pids)

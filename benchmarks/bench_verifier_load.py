@@ -11,8 +11,8 @@ issuers only for this run. Three kinds of issuer serve did:web documents:
 * slow: answers one byte every 0.5 s, so every fetch runs into the verifier's time limit;
 * unreachable: a closed port (connection refused), and a black hole (accepts, never answers).
 
-Each of ``--rounds`` rounds runs two phases. Phase 1 sends ``--requests`` verifications of one healthy credential (``POST /api/verify``,
-pasted JSON-LD with a status list entry; the issuer's key, DID document and status list come
+Each of ``--rounds`` rounds runs two phases. Phase 1 sends ``--requests`` verifications of one healthy credential
+(``POST /api/verify``, pasted JSON-LD with a status list entry; the issuer's key, DID document and status list come
 from the app's cache after the first request, the report is computed every time) from
 ``--concurrency`` client threads on keep-alive connections. Phase 2 repeats phase 1 while
 ``--bad-clients`` more threads keep sending credentials of the slow and unreachable issuers.

@@ -617,7 +617,8 @@ def _exit_with(sentinel: int) -> None:
 
 
 def _worker_sign_batch(version: int, documents: dict, jobs: list[_Job]) -> list[str] | tuple[str, str]:
-    assert _worker is not None, "the worker was not initialised"
+    if _worker is None:
+        raise RuntimeError("the worker was not initialised")
     return _worker.sign_batch(version, documents, jobs)
 
 

@@ -135,7 +135,8 @@ def achievements_create(from_json: str | None, image_file: str | None, **flags) 
         achievement = Achievement(issuer_id=issuer.id, **fields)
         session.add(achievement)
         session.flush()
-        click.echo(f"Created {achievement.slug}: {achievement.name} ({settings.url('/achievements/' + achievement.id)})")
+        page = settings.url("/achievements/" + achievement.id)
+        click.echo(f"Created {achievement.slug}: {achievement.name} ({page})")
 
 
 @achievements.command("list")

@@ -124,7 +124,7 @@ def import_key(
     if jwk_file is not None:
         key = _key_from_jwk_file(jwk_file)
     else:
-        key = key_from_ed25519_secret(sys.stdin.readline() if secret == "-" else secret)
+        key = key_from_ed25519_secret(sys.stdin.readline() if secret == "-" else secret)  # noqa: S105 - "-" is stdin
     _store(key, out, force, passphrase)
 
 

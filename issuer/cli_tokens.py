@@ -6,8 +6,8 @@
 
 Scopes: ``read`` (look things up, verify), ``issue`` (also issue, revoke, suspend, renew,
 bulk), ``admin`` (also define achievements), and ``vcapi-issue``: only VC-API issuing
-(``POST /credentials/issue``, off unless ``MICROCRED_VCAPI_ISSUING=1``), included in no other scope. Only a hash of each token is
-stored: a lost token cannot be shown again; revoke it and create a new one.
+(``POST /credentials/issue``, off unless ``MICROCRED_VCAPI_ISSUING=1``), included in no other scope. Only a hash of
+each token is stored: a lost token cannot be shown again; revoke it and create a new one.
 """
 from __future__ import annotations
 

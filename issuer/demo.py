@@ -232,7 +232,7 @@ def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str
 
 
 DEMO_ADMIN = "hr-admin"
-DEMO_PASSWORD_FILE = "demo-admin-password"
+DEMO_PASSWORD_FILE = "demo-admin-password"  # noqa: S105 - a file name
 
 
 def ensure_demo_admin(sessions: sessionmaker[Session], settings: Settings) -> tuple[str, str | None]:

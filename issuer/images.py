@@ -45,10 +45,38 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 StdElementTree.register_namespace("xlink", XLINK_NS)
 
-ALLOWED_ELEMENTS = frozenset(["svg", "g", "defs", "title", "desc", "symbol", "use", "switch", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan", "textPath", "linearGradient", "radialGradient", "stop", "pattern", "clipPath", "mask", "marker", "image", "style", "filter", "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG", "feFuncR", "feGaussianBlur", "feMerge", "feMergeNode", "feMorphology", "feOffset"])
-ALLOWED_ATTRIBUTES = frozenset(["id", "class", "style", "lang", "role", "aria-label", "aria-labelledby", "aria-describedby", "aria-hidden", "focusable", "data-name", "version", "viewBox", "preserveAspectRatio", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr", "d", "points", "pathLength", "transform", "dx", "dy", "rotate", "textLength", "lengthAdjust", "startOffset", "method", "spacing", "side", "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "stroke-opacity", "opacity", "color", "display", "visibility", "overflow", "clip-path", "clip-rule", "mask", "filter", "marker-start", "marker-mid", "marker-end", "markerWidth", "markerHeight", "markerUnits", "refX", "refY", "orient", "paint-order", "vector-effect", "shape-rendering", "text-rendering", "image-rendering", "color-interpolation", "color-interpolation-filters", "mix-blend-mode", "isolation", "font-family", "font-size", "font-size-adjust", "font-weight", "font-style", "font-variant", "font-stretch", "text-anchor", "dominant-baseline", "alignment-baseline", "baseline-shift", "letter-spacing", "word-spacing", "text-decoration", "writing-mode", "direction", "unicode-bidi", "offset", "stop-color", "stop-opacity", "gradientUnits", "gradientTransform", "spreadMethod", "patternUnits", "patternContentUnits", "patternTransform", "clipPathUnits", "maskUnits", "maskContentUnits", "filterUnits", "primitiveUnits", "in", "in2", "result", "stdDeviation", "mode", "operator", "k1", "k2", "k3", "k4", "values", "type", "tableValues", "slope", "intercept", "amplitude", "exponent", "flood-color", "flood-opacity", "radius", "href"])
+ALLOWED_ELEMENTS = frozenset([
+    "svg", "g", "defs", "title", "desc", "symbol", "use", "switch", "path", "rect", "circle", "ellipse", "line",
+    "polyline", "polygon", "text", "tspan", "textPath", "linearGradient", "radialGradient", "stop", "pattern",
+    "clipPath", "mask", "marker", "image", "style", "filter", "feBlend", "feColorMatrix", "feComponentTransfer",
+    "feComposite", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG", "feFuncR", "feGaussianBlur", "feMerge",
+    "feMergeNode", "feMorphology", "feOffset"
+])
+ALLOWED_ATTRIBUTES = frozenset([
+    "id", "class", "style", "lang", "role", "aria-label", "aria-labelledby", "aria-describedby", "aria-hidden",
+    "focusable", "data-name", "version", "viewBox", "preserveAspectRatio", "width", "height", "x", "y", "x1", "y1",
+    "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr", "d", "points", "pathLength", "transform", "dx", "dy",
+    "rotate", "textLength", "lengthAdjust", "startOffset", "method", "spacing", "side", "fill", "fill-opacity",
+    "fill-rule", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray",
+    "stroke-dashoffset", "stroke-opacity", "opacity", "color", "display", "visibility", "overflow", "clip-path",
+    "clip-rule", "mask", "filter", "marker-start", "marker-mid", "marker-end", "markerWidth", "markerHeight",
+    "markerUnits", "refX", "refY", "orient", "paint-order", "vector-effect", "shape-rendering", "text-rendering",
+    "image-rendering", "color-interpolation", "color-interpolation-filters", "mix-blend-mode", "isolation",
+    "font-family", "font-size", "font-size-adjust", "font-weight", "font-style", "font-variant", "font-stretch",
+    "text-anchor", "dominant-baseline", "alignment-baseline", "baseline-shift", "letter-spacing", "word-spacing",
+    "text-decoration", "writing-mode", "direction", "unicode-bidi", "offset", "stop-color", "stop-opacity",
+    "gradientUnits", "gradientTransform", "spreadMethod", "patternUnits", "patternContentUnits", "patternTransform",
+    "clipPathUnits", "maskUnits", "maskContentUnits", "filterUnits", "primitiveUnits", "in", "in2", "result",
+    "stdDeviation", "mode", "operator", "k1", "k2", "k3", "k4", "values", "type", "tableValues", "slope", "intercept",
+    "amplitude", "exponent", "flood-color", "flood-opacity", "radius", "href"
+])
 #: CSS functions allowed in style (url() only as url(#id), checked separately)
-CSS_FUNCTIONS = frozenset(["url", "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "color-mix", "calc", "min", "max", "clamp", "var", "matrix", "translate", "translatex", "translatey", "scale", "scalex", "scaley", "rotate", "skew", "skewx", "skewy", "blur", "brightness", "contrast", "drop-shadow", "grayscale", "hue-rotate", "invert", "opacity", "saturate", "sepia", "not", "is", "where", "nth-child", "nth-of-type", "nth-last-child", "nth-last-of-type", "cubic-bezier"])
+CSS_FUNCTIONS = frozenset([
+    "url", "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "color-mix", "calc", "min", "max", "clamp", "var",
+    "matrix", "translate", "translatex", "translatey", "scale", "scalex", "scaley", "rotate", "skew", "skewx", "skewy",
+    "blur", "brightness", "contrast", "drop-shadow", "grayscale", "hue-rotate", "invert", "opacity", "saturate",
+    "sepia", "not", "is", "where", "nth-child", "nth-of-type", "nth-last-child", "nth-last-of-type", "cubic-bezier"
+])
 _CSS_FUNCTION = re.compile(r"([a-zA-Z_-][a-zA-Z0-9_-]*)\s*\(")
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.S)
 _FRAGMENT = re.compile(r"#[A-Za-z_][A-Za-z0-9_.:-]{0,200}")

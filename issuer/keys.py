@@ -39,7 +39,7 @@ from verifier.keys import (
     public_key_from_jwk,
 )
 
-PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"  # noqa: S105 - an environment variable name
 RSA_BITS = 3072
 ENCRYPTED_FORMAT_VERSION = 1
 JWE_ALG = "PBES2-HS512+A256KW"

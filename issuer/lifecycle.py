@@ -4,7 +4,8 @@ Status changes flip the award's bit on the issuer's status list and re-publish t
 signed list in the same transaction as the award's new state and the audit entry.
 The list row is locked for the change (PostgreSQL ``FOR UPDATE``; SQLite serializes
 writers) and version-checked: should two changes still race, the loser's transaction
-fails with a stale-data error and is retried on fresh data, so no update is ever lost. Revocation is final; suspension can be lifted.
+fails with a stale-data error and is retried on fresh data, so no update is ever lost. Revocation is final; suspension
+can be lifted.
 """
 from __future__ import annotations
 

@@ -239,7 +239,8 @@ def sender_address(config: MailConfig, settings: Settings, issuer: Issuer | None
 
 # ------------------------------------------------------------------ the outbox
 
-def enqueue_award_mail(session: Session, settings: Settings, award: Award, kind: str = "awarded") -> OutboxMessage | None:
+def enqueue_award_mail(session: Session, settings: Settings, award: Award,
+                       kind: str = "awarded") -> OutboxMessage | None:
     """Queue the ``kind`` email for ``award`` in the caller's transaction; None if it was queued before."""
     key = f"{kind}:{award.id}"
     if session.scalars(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:

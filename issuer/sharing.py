@@ -141,7 +141,7 @@ def png_badge(name: str, size: int = PNG_SIZE) -> bytes:
         draw.text((big / 2, big / 2), initials, font=_font(round(60 * unit)), fill="#ffffff", anchor="mm")
     else:                                            # a five-pointed star instead of a missing glyph
         points = [(big / 2 + r * unit * math.sin(math.pi * k / 5), big / 2 - r * unit * math.cos(math.pi * k / 5))
-                  for k, r in zip(range(10), [40, 17] * 5)]
+                  for k, r in zip(range(10), [40, 17] * 5, strict=True)]
         draw.polygon(points, fill="#ffffff")
     out = io.BytesIO()
     image.resize((size, size), Image.Resampling.LANCZOS).save(out, format="PNG", optimize=True)

@@ -57,5 +57,6 @@ def head_revision() -> str:
     """The newest revision shipped with this version of microcred."""
     with _config() as config:
         head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError("no migration revision is shipped")
     return head

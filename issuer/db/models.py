@@ -218,7 +218,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
-from . import (
-    models_api,  # noqa: E402,F401  (registers ApiToken on Base.metadata)
-    models_staff,  # noqa: E402,F401  (registers StaffUser, BulkJob on Base.metadata)
+# the other model modules register their tables on Base.metadata; they import Base from here
+from . import (  # noqa: E402
+    models_api,  # noqa: F401  (registers ApiToken on Base.metadata)
+    models_staff,  # noqa: F401  (registers StaffUser, BulkJob on Base.metadata)
 )

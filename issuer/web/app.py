@@ -10,6 +10,7 @@ a small HTML page when the client prefers HTML (a browser).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -38,8 +39,8 @@ from .admin import register_admin
 from .api import register_api
 
 MAX_CONTENT_LENGTH = 1024 * 1024
-SECRET_KEY_FILE = "secret_key"
-SECRET_KEY_ENV = "MICROCRED_SECRET_KEY"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+SECRET_KEY_ENV = "MICROCRED_SECRET_KEY"  # noqa: S105 - an environment variable name
 MIN_SECRET_LENGTH = 32
 PROBLEM = "application/problem+json"
 SECURITY_HEADERS = {
@@ -185,10 +186,8 @@ def _create_secret_file(path: Path) -> None:
             handle.write(secrets.token_urlsafe(48) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(tmp, path)      # fails if another worker won the race: keep theirs
-        except FileExistsError:
-            pass
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -105,7 +105,7 @@ def skill_labels(asked: list[str], options: list[SkillOption]) -> dict[str, str]
              for a in asked}
     names = [found[a].name if found[a] else a for a in asked]
     labels = {}
-    for ref, name in zip(asked, names):
+    for ref, name in zip(asked, names, strict=True):
         option = found[ref]
         clash = names.count(name) > 1 and option is not None and option.framework
         labels[ref] = f"{name} ({option.framework})" if clash else name
