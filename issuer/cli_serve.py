@@ -15,9 +15,9 @@ than gevent workers, waitress or a shipped nginx, and ``benchmarks/bench_slow_cl
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import click
 from flask import Flask
@@ -121,8 +121,8 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     click.echo(f"base URL:        {settings.base_url}")
     click.echo(f"DID document:    {did_document_location(settings)}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
-    click.echo(f"listening on {host}:{port} "
-               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}'})")
+    served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
+    click.echo(f"listening on {host}:{port} ({served})")
     if dev:
         from werkzeug.serving import run_simple
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)

@@ -29,6 +29,7 @@ tests and CI). ``benchmarks/bench_slow_clients.py`` measures it against 200 slow
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import selectors
@@ -74,7 +75,8 @@ def request_is_whole(data: bytes | bytearray) -> bool:
 
     Incomplete: no blank line after the headers yet, or fewer body bytes than Content-Length
     says, or a chunked body without its last chunk. Anything malformed (a method that is not a
-    token, as a TLS hello sent to this plain-HTTP port) or above the limits counts as whole: gunicorn's parser answers it (400, 413) and the apps refuse large bodies.
+    token, as a TLS hello sent to this plain-HTTP port) or above the limits counts as whole:
+    gunicorn's parser answers it (400, 413) and the apps refuse large bodies.
     """
     start = bytes(data[:64]).lstrip(b"\r\n")
     method, space, _ = start.partition(b" ")
@@ -239,18 +241,14 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _end_linger(self, conn: TConn) -> None:
         self.lingering.pop(conn, None)
-        try:
+        with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
         conn.sock.close()
 
     def _stop_reading(self, conn: TConn) -> None:
         self.reading.pop(conn, None)
-        try:
+        with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
 
     def handle(self, conn: TConn) -> Any:
         """In a thread: put the buffered request in front of the parser, then gunicorn's handling."""
@@ -360,8 +358,8 @@ def serve(host: str, port: int, workers: int, threads: int, allow_hosts: tuple[s
     click.echo(f"verifier:        http://{host}:{port}/")
     if allow_hosts:
         click.echo(f"warning: plain http and private addresses allowed for {', '.join(allow_hosts)}", err=True)
-    click.echo(f"listening on {host}:{port} "
-               f"({'development server' if dev else f'gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}'})")
+    served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
+    click.echo(f"listening on {host}:{port} ({served})")
     if dev:
         from werkzeug.serving import run_simple
         run_simple(host, port, create_app(config), use_reloader=False, use_debugger=False, threaded=True)
