@@ -38,9 +38,10 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import click
+from gunicorn.http import RequestParser
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from limits import parse as parse_rate
@@ -132,6 +133,13 @@ class _Connection(TConn):
     def __init__(self, worker: BufferingThreadWorker, *args: Any) -> None:
         super().__init__(*args)
         self.worker = worker
+        self.inbox = bytearray()                 # the request so far, while the event loop reads it
+        self.buffered: bytes | None = None       # the whole request, until its thread parses it
+        self.drained = 0                         # bytes read while lingering
+
+    def unreader(self) -> Any:
+        """The HTTP/1.x parser's buffer (None before the first request, or for another protocol)."""
+        return self.parser.unreader if isinstance(self.parser, RequestParser) else None
 
     def close(self, graceful: bool = False) -> None:
         if graceful:
@@ -151,8 +159,8 @@ class BufferingThreadWorker(ThreadWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.reading: dict[TConn, float] = {}     # connection -> when its request must be in
-        self.lingering: dict[TConn, float] = {}   # half-closed connection -> when to close it anyway
+        self.reading: dict[_Connection, float] = {}     # connection -> when its request must be in
+        self.lingering: dict[_Connection, float] = {}   # half-closed connection -> when to close it anyway
         self.stop_deadline = float("inf")
 
     def _buffers(self, client: Any) -> bool:
@@ -176,16 +184,18 @@ class BufferingThreadWorker(ThreadWorker):
         """A kept-alive connection has bytes: read its next request here, not in a thread."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._read_request(conn, b"")
+        self._read_request(cast(_Connection, conn), b"")
 
     def enqueue_req(self, conn: TConn) -> None:
-        if getattr(conn, "buffered", None) is None and conn.parser is not None and self._buffers(conn.client):
+        ours = cast(_Connection, conn)              # accept() makes every connection a _Connection
+        unreader = ours.unreader()
+        if ours.buffered is None and unreader is not None and self._buffers(conn.client):
             # bytes pipelined behind the last request: buffer the rest of that request first
-            self._read_request(conn, conn.parser.unreader.take_buffered())
+            self._read_request(ours, unreader.take_buffered())
             return
         super().enqueue_req(conn)
 
-    def _read_request(self, conn: TConn, data: bytes) -> None:
+    def _read_request(self, conn: _Connection, data: bytes) -> None:
         conn.inbox = bytearray(data)
         if data and request_is_whole(conn.inbox):
             self._hand_over(conn)
@@ -194,7 +204,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.reading[conn] = time.monotonic() + REQUEST_SECONDS
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_request_bytes, conn))
 
-    def _on_request_bytes(self, conn: TConn, _sock: Any) -> None:
+    def _on_request_bytes(self, conn: _Connection, _sock: Any) -> None:
         try:
             data = conn.sock.recv(256 * 1024)
         except (BlockingIOError, InterruptedError):
@@ -211,12 +221,12 @@ class BufferingThreadWorker(ThreadWorker):
             self._stop_reading(conn)
             self._hand_over(conn)
 
-    def _hand_over(self, conn: TConn) -> None:
-        conn.buffered, conn.inbox = bytes(conn.inbox), None
+    def _hand_over(self, conn: _Connection) -> None:
+        conn.buffered, conn.inbox = bytes(conn.inbox), bytearray()
         conn.data_ready = True                      # no waiting for data in the thread
         super().enqueue_req(conn)
 
-    def linger(self, conn: TConn) -> None:
+    def linger(self, conn: _Connection) -> None:
         """Half-close ``conn`` and close it once the client has (or after :data:`LINGER_SECONDS`)."""
         try:
             conn.sock.shutdown(socket.SHUT_WR)
@@ -228,7 +238,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn.drained = 0
         self.lingering[conn] = time.monotonic() + LINGER_SECONDS
 
-    def _on_linger_bytes(self, conn: TConn, _sock: Any) -> None:
+    def _on_linger_bytes(self, conn: _Connection, _sock: Any) -> None:
         try:
             data = conn.sock.recv(4096)
         except (BlockingIOError, InterruptedError):
@@ -239,24 +249,27 @@ class BufferingThreadWorker(ThreadWorker):
         if not data or conn.drained > LINGER_MAX_BYTES:
             self._end_linger(conn)
 
-    def _end_linger(self, conn: TConn) -> None:
+    def _end_linger(self, conn: _Connection) -> None:
         self.lingering.pop(conn, None)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
         conn.sock.close()
 
-    def _stop_reading(self, conn: TConn) -> None:
+    def _stop_reading(self, conn: _Connection) -> None:
         self.reading.pop(conn, None)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
 
     def handle(self, conn: TConn) -> Any:
         """In a thread: put the buffered request in front of the parser, then gunicorn's handling."""
-        buffered, conn.buffered = getattr(conn, "buffered", None), None
+        ours = cast(_Connection, conn)
+        buffered, ours.buffered = ours.buffered, None
         if buffered is not None:
             conn.sock.setblocking(True)
             conn.init()
-            conn.parser.unreader.unread(buffered)
+            unreader = ours.unreader()
+            if unreader is not None:
+                unreader.unread(buffered)
         return super().handle(conn)
 
     def murder_pending(self) -> None:
@@ -274,7 +287,7 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _cap_keepalive(self, deadline: float) -> None:
         """Stopping: requests still arriving get as long as kept-alive connections, no more."""
-        super()._cap_keepalive(deadline)
+        super()._cap_keepalive(deadline)  # type: ignore[misc]  # gunicorn 27 has it; types-gunicorn not yet
         self.stop_deadline = deadline
 
 
