@@ -125,7 +125,7 @@ def _cases(cases: dict, known: dict) -> list:
 
 def _diff(ours: str, theirs: str) -> str:
     a, b = ours.splitlines(), theirs.splitlines()
-    lines = [f"- ours:   {x!r}\n+ theirs: {y!r}" for x, y in zip(a, b) if x != y]
+    lines = [f"- ours:   {x!r}\n+ theirs: {y!r}" for x, y in zip(a, b, strict=False) if x != y]
     if len(a) != len(b):
         lines.append(f"line counts differ: ours {len(a)}, theirs {len(b)}")
     return "\n".join(lines[:10])
@@ -310,7 +310,7 @@ def canonicalization_results() -> dict[str, tuple[dict, dict, dict]]:
     theirs = run_batch("canonize.mjs", [
         {"document": cases[i], **({"rdfDirection": "i18n-datatype"} if i.startswith("direction:") else {})}
         for i in ids])
-    return {i: (cases[i], _ours(cases[i]), t) for i, t in zip(ids, theirs)}
+    return {i: (cases[i], _ours(cases[i]), t) for i, t in zip(ids, theirs, strict=True)}
 
 
 _TINY = ("jsonld.js types.isDouble() calls a number a double only if String(n) contains '.' "
@@ -488,7 +488,7 @@ def ours_verified_by_js(key, did, verification_method):
             jobs.append({"credential": doc, "now": NOW})
             ids.append((case_id, variant))
     results = run_batch("verify.mjs", jobs)
-    for (case_id, variant), job, result in zip(ids, jobs, results):
+    for (case_id, variant), job, result in zip(ids, jobs, results, strict=True):
         out.setdefault(case_id, {})[variant] = (job["credential"], result)
     return out
 
@@ -520,7 +520,7 @@ def signed_by_js(key, did):
         jobs.append({"credential": creds[cred_id], "cryptosuite": suite, "created": CREATED,
                      "privateKeyMultibase": key.private_multibase(),
                      "publicKeyMultibase": key.public.to_multibase()})
-    return dict(zip(SIGNING_CASES, run_batch("sign.mjs", jobs)))
+    return dict(zip(SIGNING_CASES, run_batch("sign.mjs", jobs), strict=True))
 
 
 @pytest.mark.parametrize("case_id", _cases(SIGNING_CASES, KNOWN_THEIRS_TO_OURS_FAILURES))

@@ -6,6 +6,7 @@ import io
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -278,7 +279,7 @@ def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monke
                 link.click()
             download = info.value
             assert download.suggested_filename.startswith("bulk-results-")
-            rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+            rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
             assert [(r["line"], r["email"], r["status"]) for r in rows] == \
                 [(str(n + 1), f"person{n}@example.com", "issued") for n in range(1, 61)]
             assert all(r["credential_url"] == f"{base_url}/credentials/{r['award_id']}" for r in rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -299,7 +300,7 @@ def test_the_dashboard_in_a_browser(tmp_path, db_url, page, artifacts_dir):  # n
             page.get_by_role("link", name="Download CSV of who has which of the chosen skills").click()
         download = download_info.value
         assert download.suggested_filename == f"coverage-{clock.now:%Y-%m-%d}.csv"
-        rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read(), newline="")))
+        rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"), newline="")))
         assert rows[0] == ["Person", "Email", "coach employees", "lead a team", "Has all", "Missing"]
         assert rows[1:3] == [["Alex Morgan", "alex.morgan@example.com", "✓", "✓", "yes", "nothing"],
                              ["Mei Lin Chen", "meilin.chen@example.com", "✓", "✓", "yes", "nothing"]]

@@ -499,14 +499,15 @@ def test_a_key_rotation_during_the_run_stops_it_cleanly(inst, tmp_path):
     check_store(inst)
 
 
-KILLER = """
+KILLER = f"""
 import os, signal, sys
 from issuer.bulk import issue_csv
 from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
 
 folder, database_url, path = sys.argv[1:4]
-settings = load_settings(env={}, instance=folder, keys_dir=folder + "/keys", base_url="%s", database_url=database_url)
+settings = load_settings(env={{}}, instance=folder, keys_dir=folder + "/keys", base_url="{BASE_URL}",
+                         database_url=database_url)
 
 def progress(done, total):
     if done:                                  # the first chunk is committed: die without any cleanup
@@ -514,7 +515,7 @@ def progress(done, total):
 
 issue_csv(path, session_factory(make_engine(database_url)), settings, settings.did, actor="killed",
           progress=progress, chunk_size=5, workers=int(sys.argv[4]))
-""" % BASE_URL
+"""
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -184,7 +184,7 @@ def test_numeric_trick_hosts_reach_nothing_even_on_the_real_port(https_server, c
     https_server.set_json("/x", {})
     for host in ("2130706433", "0x7f000001", "0177.0.0.1", "127.1"):
         url = f"https://{host}:{https_server.port}/x"
-        assert code_of(lambda: Fetcher(FetchPolicy(ca_file=https_server.ca_file)).fetch(url, accept=ACCEPT)) \
+        assert code_of(lambda url=url: Fetcher(FetchPolicy(ca_file=https_server.ca_file)).fetch(url, accept=ACCEPT)) \
             in ("port_not_allowed", "private_address")
     assert https_server.total_hits() == 0 and connects == []
 

@@ -410,7 +410,6 @@ def test_ob2_profile_with_public_key_pem(https_server):
 
 
 def test_jwks_kid_resolution(https_server, tls_material):
-    issuer = https_server.url("/issuer")
     k1, k2 = ed_key(), p256_key()
     https_server.set_json("/jwks.json", {"keys": [{**k1.to_jwk(), "kid": "k1"}, {**k2.to_jwk(), "kid": "k2"}]})
     fetcher = Fetcher(https_server.policy())

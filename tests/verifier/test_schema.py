@@ -259,7 +259,7 @@ def _delete(doc, path):
 
 
 def _wrong_type(value):
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         return "not-a-number"
     if isinstance(value, str):
         return 12345

@@ -65,7 +65,7 @@ def test_recipient_matching():
 
 def _report(*statuses) -> VerificationReport:
     names = ("key", "issuer_binding", "proof", "status")
-    return VerificationReport([CheckResult(n, s, "m") for n, s in zip(names, statuses)])
+    return VerificationReport([CheckResult(n, s, "m") for n, s in zip(names, statuses, strict=False)])
 
 
 def test_report_verdicts_and_refusal_to_be_a_boolean():
