@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run the whole test suite.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k vectors
+# The tests run in parallel on every core (pytest-xdist: -n auto); tests marked
+# @pytest.mark.xdist_group("name") run in one worker. scripts/test.sh -n 0 runs them in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -11,4 +13,4 @@ if [ -f tests/interop/package-lock.json ]; then
     fi
     npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"
