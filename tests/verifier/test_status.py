@@ -470,9 +470,9 @@ def _gzip_b64(data: bytes) -> str:
     ("u", "not_base64url"),
     ("u" + _gzip_b64(bytes(16384)), "not_gzip"),                           # raw bits, not compressed
     ("u" + _gzip_b64(zlib.compress(bytes(16384))), "not_gzip"),            # zlib, not gzip
-    ("u" + _gzip_b64(gzip.compress(bytes(16384))[:-12]), "not_gzip"),      # truncated
-    ("u" + _gzip_b64(gzip.compress(bytes(16384)) + b"junk"), "not_gzip"),  # trailing data
-    ("u" + _gzip_b64(gzip.compress(bytes(16384))[:-8] + b"\0" * 8), "not_gzip"),  # bad CRC / length
+    ("u" + _gzip_b64(gzip.compress(bytes(16384), mtime=0)[:-12]), "not_gzip"),      # truncated
+    ("u" + _gzip_b64(gzip.compress(bytes(16384), mtime=0) + b"junk"), "not_gzip"),  # trailing data
+    ("u" + _gzip_b64(gzip.compress(bytes(16384), mtime=0)[:-8] + b"\0" * 8), "not_gzip"),  # bad CRC / length
     (encode_bitstring(b""), "empty"),
     (12345, "not_a_string"),
     (None, "not_a_string"),
