@@ -18,13 +18,16 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
+from unittest.mock import patch
 
 from flask import Flask
+from werkzeug.security import generate_password_hash as _generate_password_hash
 from werkzeug.serving import make_server
 
 from issuer.cli_admin import init_instance
 from issuer.config import load_settings
 from issuer.demo import seed_demo
+from issuer import staff as staff_module
 from issuer.staff import create_user
 from issuer.web import create_app
 
@@ -57,10 +60,24 @@ def console_app(tmp_path: Path, db_url: str, base_url: str = BASE, clock: Clock 
     return app
 
 
+_HASHES: dict[tuple[str, str], str] = {}
+
+
+def _hash_once(password: str, method: str = "scrypt") -> str:
+    """The production hash of ``password`` (``issuer.staff.HASH_METHOD``, full cost), computed once
+    per test process: fixture accounts share their salt, so setting up a test costs no scrypt run.
+    Sign-ins still check the password with scrypt; ``create_user`` called directly salts anew."""
+    key = (password, method)
+    if key not in _HASHES:
+        _HASHES[key] = _generate_password_hash(password, method=method)
+    return _HASHES[key]
+
+
 def add_staff(app: Flask, username: str, role: str = "issuer", password: str = PASSWORD,
               name: str | None = None) -> str:
-    """Create a staff account; returns its id."""
-    with app.extensions["microcred"].sessions.begin() as session:
+    """Create a staff account (with :func:`issuer.staff.create_user`); returns its id."""
+    with app.extensions["microcred"].sessions.begin() as session, \
+            patch.object(staff_module, "generate_password_hash", _hash_once):
         return create_user(session, username, password, role, name=name).id
 
 
