@@ -3,6 +3,8 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh -k vectors
 # The tests run in parallel on every core (pytest-xdist: -n auto); tests marked
 # @pytest.mark.xdist_group("name") run in one worker. scripts/test.sh -n 0 runs them in one process.
+# Lint and type checks run first (ruff over the repository, mypy --strict over verifier/: the
+# settings are in pyproject.toml); either failing fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -13,4 +15,7 @@ if [ -f tests/interop/package-lock.json ]; then
     fi
     npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
+echo "ruff and mypy:"
+.venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"

@@ -14,20 +14,20 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 from unittest.mock import patch
 
 from flask import Flask
 from werkzeug.security import generate_password_hash as _generate_password_hash
 from werkzeug.serving import make_server
 
+from issuer import staff as staff_module
 from issuer.cli_admin import init_instance
 from issuer.config import load_settings
 from issuer.demo import seed_demo
-from issuer import staff as staff_module
 from issuer.staff import create_user
 from issuer.web import create_app
 
@@ -43,7 +43,7 @@ class Clock:
         self.now: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.now or datetime.now(timezone.utc)
+        return self.now or datetime.now(UTC)
 
 
 def console_app(tmp_path: Path, db_url: str, base_url: str = BASE, clock: Clock | None = None, *,
@@ -100,7 +100,7 @@ class Console:
         assert match, f"no csrf_token field on {path} ({response.status_code})"
         return match.group(1)
 
-    def login(self, username: str, password: str = PASSWORD) -> "Console":
+    def login(self, username: str, password: str = PASSWORD) -> Console:
         response = self.client.post("/admin/login", data={"username": username, "password": password,
                                                           "csrf_token": self.csrf_token()})
         assert response.status_code == 303, page_text(response)

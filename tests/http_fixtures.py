@@ -41,10 +41,11 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -85,7 +86,7 @@ def _write_key(path: Path, key) -> None:
 
 def _issue(directory: Path, stem: str, names: tuple[str, ...], ca_cert, ca_key) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     alt: list[x509.GeneralName] = []
     for name in names:
         try:
@@ -117,7 +118,7 @@ def make_tls_material(directory: Path, names: tuple[str, ...] = ("localhost", "1
     """Create a CA (``ca.crt``) and a server certificate for ``names`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(_name("microcred test CA"))
@@ -170,7 +171,7 @@ def gzip_bomb_bytes(decoded_size: int) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     timeout = 10  # socket timeout for a stalled client
 
     def setup(self) -> None:
@@ -277,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "LoopbackServer"
+    owner: LoopbackServer
     ssl_context: ssl.SSLContext | None
 
     def handle_error(self, request, client_address) -> None:  # quiet: clients abort on purpose
@@ -430,7 +431,7 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         return self
 
     def __exit__(self, *exc) -> None:
