@@ -19,6 +19,11 @@ from pathlib import Path
 import click
 
 from issuer.cli_support import CleanErrorsGroup
+from issuer.config import load_settings
+from issuer.db.models import AuditEntry
+from issuer.instance import open_instance
+from issuer.issuance import load_issuer
+from issuer.keyring import add_key, all_keys, verification_method
 from issuer.keys import (
     PASSPHRASE_ENV,
     KeyPair,
@@ -29,6 +34,8 @@ from issuer.keys import (
     load_key,
     save_key,
 )
+from issuer.lifecycle import reissue_signed_with, withdraw_compromised_key
+from issuer.mail import send_after_commit
 from verifier.errors import CredentialError, KeyFormatError
 from verifier.keys import RSA
 
@@ -138,8 +145,6 @@ def _actor() -> str:
 
 
 def _installation():
-    from issuer.config import load_settings
-    from issuer.instance import open_instance
 
     settings = load_settings()
     return settings, open_instance(settings)
@@ -148,8 +153,6 @@ def _installation():
 @keys.command("list")
 def list_keys() -> None:
     """List the issuer's keys: KEY_ID, type, state, created, verification method."""
-    from issuer.issuance import load_issuer
-    from issuer.keyring import all_keys, verification_method
 
     settings, factory = _installation()
     with factory() as session:
@@ -168,9 +171,6 @@ def rotate(export_old: str | None) -> None:
 
     The old public key stays published, so everything it signed still verifies.
     """
-    from issuer.db.models import AuditEntry
-    from issuer.issuance import load_issuer
-    from issuer.keyring import add_key, verification_method
 
     settings, factory = _installation()
     export_passphrase = None
@@ -205,10 +205,6 @@ def revoke(key_ref: str, compromised: bool, reason: str) -> None:
     superseded; the recipient is emailed the new one). Running it again finishes an
     interrupted re-issue.
     """
-    from issuer.issuance import load_issuer
-    from issuer.keyring import withdraw_key
-    from issuer.lifecycle import reissue_signed_with
-    from issuer.mail import send_after_commit
 
     if not compromised:
         raise click.UsageError("only --compromised is supported; to stop signing with a key, run 'keys rotate'")
@@ -216,7 +212,7 @@ def revoke(key_ref: str, compromised: bool, reason: str) -> None:
     actor = _actor()
     with factory.begin() as session:
         issuer = load_issuer(session, settings)
-        withdrawal = withdraw_key(session, settings, issuer, key_ref, reason=reason, actor=actor)
+        withdrawal = withdraw_compromised_key(session, settings, issuer, key_ref, reason=reason, actor=actor)
         key_pk = withdrawal.key.id
     click.echo(f"{withdrawal.method}: " + ("withdrawn (no longer published; private key file deleted)"
                                             if withdrawal.changed else "already withdrawn"))

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from verifier.errors import CredentialError
 
 from .config import Settings
-from .db.models import AuditEntry, Issuer, IssuerKey, StatusList, utcnow
+from .db.models import AuditEntry, Issuer, IssuerKey, utcnow
 from .keys import KeyPair, destroy_key_file, generate_key, load_key, save_key
 
 _loaded: dict[tuple[str, str], KeyPair] = {}
@@ -165,11 +165,11 @@ def withdraw_key(session: Session, settings: Settings, issuer: Issuer, ref: str,
                  actor: str) -> Withdrawal:
     """Withdraw a compromised key: it leaves the DID document, the profile's keys and the JWKS.
 
-    Its private key file is destroyed on commit, the status lists are signed again with
-    the current key (in case the withdrawn key signed them), and ``keys-revoke`` is
-    audited. The current key cannot be withdrawn: rotate first. Withdrawing a withdrawn
-    key changes nothing. The awards it signed are re-issued separately
-    (:func:`issuer.lifecycle.reissue_signed_with`).
+    Its private key file is destroyed on commit and ``keys-revoke`` is audited; the status
+    lists are signed again with the current key by the caller
+    (:func:`issuer.lifecycle.withdraw_compromised_key`, which commands and views call). The
+    current key cannot be withdrawn: rotate first. Withdrawing a withdrawn key changes nothing.
+    The awards it signed are re-issued separately (:func:`issuer.lifecycle.reissue_signed_with`).
     """
     if not reason or not reason.strip():
         raise KeyringError("a reason is required (it is kept in the audit log)", code="reason_required")
@@ -187,11 +187,6 @@ def withdraw_key(session: Session, settings: Settings, issuer: Issuer, ref: str,
     key.state, key.retired_at = "withdrawn", key.retired_at or utcnow()
     _destroy_after_commit(session, settings, key)
     session.flush()
-    from .status_lists import publish  # status lists sign with this module: imported when used
-
-    for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)
-                                       .order_by(StatusList.id).with_for_update()):
-        publish(session, settings, issuer, status_list)
     session.add(AuditEntry(actor=actor, action="keys-revoke", award_id=None,
                            details={"key": method, "reason": reason.strip(), "compromised": True}))
     return Withdrawal(key, method, True)

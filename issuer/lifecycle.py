@@ -26,6 +26,7 @@ from verifier.recipient import normalize_identity
 from .config import Settings
 from .db.models import AuditEntry, Award, Issuer, IssuerKey, StatusList, utcnow
 from .issuance import AwardRequest, IssuerContext, issue_award
+from .keyring import Withdrawal, withdraw_key
 from .status_lists import allocated_index, bit, publish, set_bit
 
 # action -> (states it may start from, resulting state, purpose, bit value)
@@ -173,6 +174,19 @@ def signed_with(session: Session, issuer: Issuer, method: str, now: datetime | N
 class Reissued:
     method: str
     reissued: list[tuple[str, str]]        # (old award id, new award id)
+
+
+def withdraw_compromised_key(session: Session, settings: Settings, issuer: Issuer, ref: str, *, reason: str,
+                             actor: str) -> Withdrawal:
+    """Withdraw a compromised key (:func:`issuer.keyring.withdraw_key`) and sign every status list
+    of the issuer again with the current key, in case the withdrawn key signed them. The awards
+    it signed are re-issued afterwards with :func:`reissue_signed_with`."""
+    withdrawal = withdraw_key(session, settings, issuer, ref, reason=reason, actor=actor)
+    if withdrawal.changed:
+        for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)
+                                           .order_by(StatusList.id).with_for_update()):
+            publish(session, settings, issuer, status_list)
+    return withdrawal
 
 
 def reissue_signed_with(factory: sessionmaker[Session], settings: Settings, key: IssuerKey | str, *, actor: str,

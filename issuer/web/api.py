@@ -79,6 +79,7 @@ from ..db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Re
 from ..mail import send_after_commit
 from ..skills_inventory import coverage, skills_held
 from ..tokens import scope_allows, verify_token
+from ..vcapi_records import STATES, allocations, list_query
 from .ratelimit import over_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -926,7 +927,6 @@ def vcapi_credential_json(record, status: list[dict]) -> dict:
 @bp.get("/vcapi-credentials")
 @requires(READ)
 def list_vcapi_credentials() -> Response:
-    from ..vcapi_records import STATES, allocations, list_query
 
     limit = _query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     cursor = _decode_cursor()

@@ -6,8 +6,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from verifier.errors import CredentialError
 
 from ...db.models import AuditEntry
-from ...keyring import add_key, all_keys, find_key, verification_method, withdraw_key
-from ...lifecycle import reissue_signed_with, signed_with
+from ...keyring import add_key, all_keys, find_key, verification_method
+from ...lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
 from ...mail import send_after_commit
 from .blueprint import actor, admin_only, bp, issuer_of, sentence, state
 
@@ -75,7 +75,7 @@ def key_revoke(key_id: str) -> Response:
     try:
         with sessions.begin() as db:
             _key_or_404(db, key_id)
-            withdrawal = withdraw_key(db, settings, issuer_of(db), key_id, reason=reason, actor=who)
+            withdrawal = withdraw_compromised_key(db, settings, issuer_of(db), key_id, reason=reason, actor=who)
             key_pk = withdrawal.key.id
         result = reissue_signed_with(sessions, settings, key_pk, actor=who, reason=f"key withdrawn: {reason}",
                                      now=state().clock())
