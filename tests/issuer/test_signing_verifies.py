@@ -21,7 +21,7 @@ import pytest
 import issuer
 from issuer.keys import generate_key
 from issuer.vc_jwt import sign_vc_jwt
-from tests.verifier.issuer_world import CREATED, V2, IssuerWorld, sample_credential
+from tests.verifier.issuer_world import CREATED, IssuerWorld, sample_credential
 from verifier import verify_credential
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -89,17 +89,10 @@ def test_issuer_sign_jwt_for_did_key_issuers_with_other_key_types(key_type, expe
 
 def test_an_issuer_rsa_key_published_by_an_https_issuer_signs_rs256(world):
     rsa = generate_key("rsa")
-    profile = world.server.url("/issuer")
-    world.server.set_json("/issuer", {
-        "@context": [V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": profile, "type": ["Profile"], "name": "Example Corp",
-        "verificationMethod": [{"id": f"{profile}#rsa-1", "type": "JsonWebKey", "controller": profile,
-                                "publicKeyJwk": rsa.public.to_jwk()}],
-        "assertionMethod": [f"{profile}#rsa-1"],
-    })
+    profile, method = world.publish_https_profile(rsa.public.to_jwk())
     credential = world.unsigned()
     credential["issuer"]["id"] = profile
-    report = verify(world, issuer.sign_jwt(credential, rsa, verification_method=f"{profile}#rsa-1"))
+    report = verify(world, issuer.sign_jwt(credential, rsa, verification_method=method))
     assert report.verified, report.to_dict()
     assert report.check("proof").details["alg"] == "RS256"
     assert report.summary["issuer"]["proven"] == profile

@@ -8,13 +8,12 @@ with the verdict and the reason alone, never with the fetched text.
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from issuer.web import create_app
 from issuer.web.app import _verifier_config
+from tests.admin_support import live_console
 from tests.issuer.test_web import make_settings, seed
 from verifier.fetcher import FetchError, FetchPolicy
 from verifier.net.policy import parse_target
@@ -25,19 +24,13 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.fixture()
 def live(db_url, tmp_path):
     """The issuer on a loopback server whose base URL is its own address; yields (app, base URL)."""
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = create_app(make_settings(tmp_path, db_url, base_url))
-    holder["app"].config["RATELIMIT_ENABLED"] = False
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder["app"], base_url
-    finally:
-        server.shutdown()
-        server.server_close()
-        holder["app"].extensions["microcred"].engine.dispose()
+    def app_for(base_url: str):
+        app = create_app(make_settings(tmp_path, db_url, base_url))
+        app.config["RATELIMIT_ENABLED"] = False
+        return app
+
+    with live_console(app_for) as served:
+        yield served
 
 
 def _page(app, url: str) -> tuple[int, str]:

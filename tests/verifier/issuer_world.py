@@ -92,6 +92,18 @@ class IssuerWorld:
     def issue(self, **changes):
         return self.sign(self.unsigned(**changes))
 
+    def publish_https_profile(self, jwk: dict, *, key_id: str = "rsa-1") -> tuple[str, str]:
+        """An https issuer profile at /issuer listing one JsonWebKey for issuing: (profile id, method id)."""
+        profile = self.server.url("/issuer")
+        method = f"{profile}#{key_id}"
+        self.server.set_json("/issuer", {
+            "@context": [V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": profile, "type": ["Profile"], "name": "Example Corp",
+            "verificationMethod": [{"id": method, "type": "JsonWebKey", "controller": profile, "publicKeyJwk": jwk}],
+            "assertionMethod": [method],
+        })
+        return profile, method
+
     # ------------------------------------------------------------ status lists
     def publish_status_list(self, path: str, *, purpose: str = "revocation", revoked=(), issuer_did: str | None = None,
                             key: TestSigner | None = None, vm: str | None = None) -> str:

@@ -109,17 +109,10 @@ def test_did_key_issuers_with_other_key_types(key_type, expected_alg):
 
 def test_an_rsa_key_published_by_an_https_issuer_signs_rs256(world):
     rsa = TestSigner.generate("rsa")
-    profile = world.server.url("/issuer")
-    world.server.set_json("/issuer", {
-        "@context": [V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": profile, "type": ["Profile"], "name": "Example Corp",
-        "verificationMethod": [{"id": f"{profile}#rsa-1", "type": "JsonWebKey", "controller": profile,
-                                "publicKeyJwk": rsa.public.to_jwk()}],
-        "assertionMethod": [f"{profile}#rsa-1"],
-    })
+    profile, method = world.publish_https_profile(rsa.public.to_jwk())
     credential = world.unsigned()
     credential["issuer"]["id"] = profile
-    report = verify(world, sign_credential_jwt(credential, rsa, kid=f"{profile}#rsa-1"))
+    report = verify(world, sign_credential_jwt(credential, rsa, kid=method))
     assert report.verified, report.to_dict()
     assert report.summary["issuer"]["proven"] == profile   # the whole URL, never just the host
 
