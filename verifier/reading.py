@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from .errors import CredentialError
@@ -84,7 +85,7 @@ def _refuse(code: str, message: str, path: str) -> ReadingError:
 def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary | None = None) -> None:
     """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring)."""
     vocab = vocabulary or bundled_vocabulary()
-    checked_iris = _checked_iris(vocab)
+    checked_iris = _checked_iris(vocab) if vocabulary is not None else _bundled_checked_iris()
     described: Counter[str] = Counter()
     for path, node in _objects(document, "$"):
         _check_object(node, path, vocab, checked_iris)
@@ -217,6 +218,12 @@ def _absolute(iri: str) -> bool:
 
 def _term_iris(vocab: BundledVocabulary, term: str) -> frozenset[str]:
     return vocab.term_iris.get(term, frozenset())
+
+
+@cache
+def _bundled_checked_iris() -> frozenset[str]:
+    """The IRIs of the checked keys in the bundled vocabulary (fixed: computed once)."""
+    return _checked_iris(bundled_vocabulary())
 
 
 def _checked_iris(vocab: BundledVocabulary) -> frozenset[str]:
