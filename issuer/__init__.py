@@ -8,7 +8,7 @@ Public entry points::
 ``key`` is a JWK dict with its private part, or a key loaded with
 ``issuer.keys.load_key`` / made with ``issuer.keys.generate_key``.
 """
-from .signing import sign_credential
+from issuer.signing import sign_credential
 
 
 def sign_jwt(credential: dict, key, *, verification_method: str) -> str:

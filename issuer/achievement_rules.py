@@ -25,17 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.config import Settings
+from issuer.credentials import build_credential
+from issuer.db.models import Achievement, Award, Issuer, Recipient, new_id
+from issuer.identity import profile
+from issuer.images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
+from issuer.input_checks import unknown_fields
 from verifier.canonicalize import canonicalize
 from verifier.errors import CredentialError
 from verifier.schema import validate_credential
 from verifier.schema_bundle import SCHEMAS_DIR
-
-from .config import Settings
-from .credentials import build_credential
-from .db.models import Achievement, Award, Issuer, Recipient, new_id
-from .identity import profile
-from .images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
-from .input_checks import unknown_fields
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")

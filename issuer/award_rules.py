@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from issuer.db.models import utcnow
+from issuer.input_checks import unknown_fields
+from issuer.issuance import AwardRequest
 from verifier.errors import CredentialError
-
-from .db.models import utcnow
-from .input_checks import unknown_fields
-from .issuance import AwardRequest
 
 AWARD_FIELDS = ("achievement", "email", "name", "employee_id", "did", "evidence", "results", "awarded_at", "jwt")
 EVIDENCE_KEYS = ("id", "narrative", "name", "description", "genre", "audience")

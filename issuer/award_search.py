@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from .db.models import Achievement, Award, Issuer, Recipient
+from issuer.db.models import Achievement, Award, Issuer, Recipient
 
 PAGE_SIZE = 50
 STATES = ("active", "expired", "suspended", "revoked", "superseded")

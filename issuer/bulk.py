@@ -51,13 +51,9 @@ from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from verifier.errors import CredentialError
-from verifier.recipient import normalize_identity
-from verifier.schema_bundle import is_uri
-
-from .config import Settings
-from .credentials import build_credential, credential_url
-from .db.models import (
+from issuer.config import Settings
+from issuer.credentials import build_credential, credential_url
+from issuer.db.models import (
     Achievement,
     AuditEntry,
     Award,
@@ -69,13 +65,16 @@ from .db.models import (
     new_id,
     utcnow,
 )
-from .identity import profile
-from .issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
-from .keyring import current_key, verification_method
-from .keys import load_key
-from .mail import compose
-from .signing import sign_credential
-from .status_lists import PURPOSES, list_url
+from issuer.identity import profile
+from issuer.issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
+from issuer.keyring import current_key, verification_method
+from issuer.keys import load_key
+from issuer.mail import compose
+from issuer.signing import sign_credential
+from issuer.status_lists import PURPOSES, list_url
+from verifier.errors import CredentialError
+from verifier.recipient import normalize_identity
+from verifier.schema_bundle import is_uri
 
 MAX_ROWS = 100_000                       # data rows per file
 MAX_FILE_BYTES = 100 * 1024 * 1024

@@ -30,12 +30,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer import bulk
+from issuer.config import Settings
+from issuer.db.models import Issuer
+from issuer.db.models_staff import BulkJob
 from verifier.errors import CredentialError
-
-from . import bulk
-from .config import Settings
-from .db.models import Issuer
-from .db.models_staff import BulkJob
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +251,7 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
 
 
 def _after_run(sessions: sessionmaker[Session], settings: Settings) -> None:
-    from .mail import send_after_commit  # lazy: mail imports issuance
+    from issuer.mail import send_after_commit  # lazy: mail imports issuance
 
     send_after_commit(sessions, settings)   # the award emails queued with each chunk; never raises
 
@@ -310,7 +309,7 @@ TEMPLATE_CSV = ("email,name,employee_id,achievement,evidence_url,evidence_narrat
 
 def template_csv(session: Session, issuer: Issuer) -> bytes:
     """A small example file naming one of the issuer's achievements."""
-    from .db.models import Achievement
+    from issuer.db.models import Achievement
 
     slug = session.scalar(select(Achievement.slug).where(Achievement.issuer_id == issuer.id)
                           .order_by(Achievement.slug).limit(1)) or "your-achievement-slug"

@@ -6,21 +6,20 @@ import sys
 
 import click
 
+from issuer import cli_admin
+from issuer.cli_bulk import issue_bulk
+from issuer.cli_keys import keys
+from issuer.cli_serve import serve
+from issuer.cli_share import mail, profile
+from issuer.cli_support import CleanErrorsGroup
+from issuer.cli_tokens import tokens
+from issuer.cli_users import users
+from issuer.demo import demo
+from issuer.keys import load_key
+from issuer.signing import SUPPORTED, sign_credential
 from verifier.cli import verify
 from verifier.errors import CredentialError
 from verifier.web.cli import verifier as verifier_group
-
-from . import cli_admin
-from .cli_bulk import issue_bulk
-from .cli_keys import keys
-from .cli_serve import serve
-from .cli_share import mail, profile
-from .cli_support import CleanErrorsGroup
-from .cli_tokens import tokens
-from .cli_users import users
-from .demo import demo
-from .keys import load_key
-from .signing import SUPPORTED, sign_credential
 
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
 

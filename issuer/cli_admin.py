@@ -15,19 +15,18 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from issuer.achievement_rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
+from issuer.config import Settings, load_settings
+from issuer.credentials import credential_url
+from issuer.db.models import Achievement, Issuer
+from issuer.images import image_data_uri
+from issuer.instance import open_instance
+from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.keyring import add_key
+from issuer.lifecycle import change_status, expiring, renew
+from issuer.mail import send_after_commit
+from issuer.status_lists import ensure_lists
 from verifier.errors import CredentialError
-
-from .achievement_rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
-from .config import Settings, load_settings
-from .credentials import credential_url
-from .db.models import Achievement, Issuer
-from .images import image_data_uri
-from .instance import open_instance
-from .issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from .keyring import add_key
-from .lifecycle import change_status, expiring, renew
-from .mail import send_after_commit
-from .status_lists import ensure_lists
 
 
 def _settings() -> Settings:
@@ -155,9 +154,9 @@ def achievements_list() -> None:
 @click.argument("ref")
 def achievements_show(ref: str) -> None:
     """Show one achievement (slug or id) as the JSON embedded in credentials."""
-    from .credentials import achievement_document
-    from .identity import profile
-    from .issuance import find_achievement
+    from issuer.credentials import achievement_document
+    from issuer.identity import profile
+    from issuer.issuance import find_achievement
 
     settings = _settings()
     with open_instance(settings)() as session:

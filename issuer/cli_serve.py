@@ -25,14 +25,13 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from issuer.cli_support import EXIT_USAGE, error_line
+from issuer.config import Settings, load_settings
+from issuer.db.engine import session_factory
+from issuer.db.models import IssuerKey
+from issuer.issuance import load_issuer
 from verifier.errors import CredentialError
 from verifier.web.cli import WORKER_NOTE, BufferingThreadWorker
-
-from .cli_support import EXIT_USAGE, error_line
-from .config import Settings, load_settings
-from .db.engine import session_factory
-from .db.models import IssuerKey
-from .issuance import load_issuer
 
 
 class NotReadyError(CredentialError):
@@ -104,8 +103,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> di
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
-    from .web.app import check_production, create_app, load_secret_key, open_database
-    from .web.public import did_document_location
+    from issuer.web.app import check_production, create_app, load_secret_key, open_database
+    from issuer.web.public import did_document_location
 
     with clean_errors():
         settings = load_settings()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import click
 
-from .config import load_settings
-from .instance import open_instance
-from .issuance import load_issuer
-from .mail import Delivery, deliver_pending, remind_expiring
-from .sharing import publish_profile, unpublish_profile
+from issuer.config import load_settings
+from issuer.instance import open_instance
+from issuer.issuance import load_issuer
+from issuer.mail import Delivery, deliver_pending, remind_expiring
+from issuer.sharing import publish_profile, unpublish_profile
 
 
 @click.group()

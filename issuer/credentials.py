@@ -13,11 +13,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from issuer.badge_art import default_badge_data_uri
+from issuer.config import Settings
+from issuer.db.models import Achievement, Award, Recipient
 from verifier.recipient import hashed_identity, normalize_identity
-
-from .badge_art import default_badge_data_uri
-from .config import Settings
-from .db.models import Achievement, Award, Recipient
 
 CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
             "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]  # defines 1EdTechJsonSchemaValidator2019

@@ -8,10 +8,9 @@ signed with it verifies any more. Only public key material appears here.
 """
 from __future__ import annotations
 
+from issuer.config import Settings
+from issuer.db.models import Issuer, IssuerKey
 from verifier.did import did_web_url
-
-from .config import Settings
-from .db.models import Issuer, IssuerKey
 
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
                 "https://w3id.org/security/suites/jws-2020/v1"]

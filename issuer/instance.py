@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import Settings
-from .db.engine import make_engine, session_factory
+from issuer.config import Settings
+from issuer.db.engine import make_engine, session_factory
 
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
 def migrate_engine(engine) -> None:
     try:
-        from .db.migrate import migrate
+        from issuer.db.migrate import migrate
     except ImportError:  # migrations not available: create the tables directly
-        from .db.models import Base
+        from issuer.db.models import Base
 
         Base.metadata.create_all(engine)
         return

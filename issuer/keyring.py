@@ -24,11 +24,10 @@ from pathlib import Path
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from issuer.config import Settings
+from issuer.db.models import AuditEntry, Issuer, IssuerKey, utcnow
+from issuer.keys import KeyPair, destroy_key_file, generate_key, load_key, save_key
 from verifier.errors import CredentialError
-
-from .config import Settings
-from .db.models import AuditEntry, Issuer, IssuerKey, utcnow
-from .keys import KeyPair, destroy_key_file, generate_key, load_key, save_key
 
 _loaded: dict[tuple[str, str], KeyPair] = {}
 _PENDING = "microcred_key_files_to_destroy"

@@ -20,14 +20,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from issuer.config import Settings
+from issuer.db.models import AuditEntry, Award, Issuer, IssuerKey, StatusList, utcnow
+from issuer.issuance import AwardRequest, IssuerContext, issue_award
+from issuer.keyring import Withdrawal, withdraw_key
+from issuer.status_lists import allocated_index, bit, publish, set_bit
 from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
-
-from .config import Settings
-from .db.models import AuditEntry, Award, Issuer, IssuerKey, StatusList, utcnow
-from .issuance import AwardRequest, IssuerContext, issue_award
-from .keyring import Withdrawal, withdraw_key
-from .status_lists import allocated_index, bit, publish, set_bit
 
 # action -> (states it may start from, resulting state, purpose, bit value)
 TRANSITIONS = {
@@ -240,7 +239,7 @@ def expiring(session: Session, issuer: Issuer, days: int, now: datetime | None =
 
 
 def awards_for_email(session: Session, issuer: Issuer, email: str) -> list[Award]:
-    from .db.models import Recipient
+    from issuer.db.models import Recipient
 
     return list(session.scalars(select(Award).join(Recipient).where(
         Award.issuer_id == issuer.id, Recipient.email == normalize_identity(email)).order_by(Award.created_at)))

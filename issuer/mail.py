@@ -41,12 +41,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.config import Settings
+from issuer.credentials import credential_url
+from issuer.db.models import Award, Issuer, OutboxMessage, utcnow
+from issuer.sharing import achievement_name, baked_png, download_name
 from verifier.errors import CredentialError
-
-from .config import Settings
-from .credentials import credential_url
-from .db.models import Award, Issuer, OutboxMessage, utcnow
-from .sharing import achievement_name, baked_png, download_name
 
 KINDS = ("awarded", "renewed", "expiring")
 MAX_ATTEMPTS = 10
@@ -344,7 +343,7 @@ def _record_failure(factory: sessionmaker[Session], message_id: int, now: dateti
 def remind_expiring(factory: sessionmaker[Session], settings: Settings, days: int, *,
                     now: datetime | None = None) -> int:
     """Queue one reminder for every active award that expires within ``days`` days; the number queued."""
-    from .lifecycle import expiring  # lazy: issuance may import this module to queue award emails
+    from issuer.lifecycle import expiring  # lazy: issuance may import this module to queue award emails
 
     with factory.begin() as session:
         issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()

@@ -34,13 +34,12 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.badge_art import _PALETTE, _initials, default_badge_svg
+from issuer.db.models import AuditEntry, Issuer, Recipient
+from issuer.images import ImageError, check_svg
 from verifier.baked import PNG_SIGNATURE, bake_png, bake_svg
 from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
-
-from .badge_art import _PALETTE, _initials, default_badge_svg
-from .db.models import AuditEntry, Issuer, Recipient
-from .images import ImageError, check_svg
 
 PNG, SVG = "image/png", "image/svg+xml"
 PNG_SIZE = 400

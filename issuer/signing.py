@@ -9,15 +9,14 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
+from issuer.keys import coerce_key
+from issuer.portable_numbers import check_portable_numbers
+from issuer.vc_jwt import sign_vc_jwt
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
 from verifier.limits import check_structure
 from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
 from verifier.proofs.data_integrity import is_datetime_stamp
-
-from .keys import coerce_key
-from .portable_numbers import check_portable_numbers
-from .vc_jwt import sign_vc_jwt
 
 CRYPTOSUITES = {
     eddsa_rdfc_2022.NAME: eddsa_rdfc_2022,

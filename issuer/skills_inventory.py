@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .db.models import Achievement, Award, Issuer, Recipient
+from issuer.db.models import Achievement, Award, Issuer, Recipient
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from issuer.db.models import utcnow
+from issuer.db.models_staff import STAFF_ROLES, StaffSession, StaffUser
 from verifier.errors import CredentialError
-
-from .db.models import utcnow
-from .db.models_staff import STAFF_ROLES, StaffSession, StaffUser
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024

@@ -17,12 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.config import Settings
+from issuer.db.models import Issuer, StatusAllocation, StatusList
+from issuer.keyring import current_key, verification_method
+from issuer.signing import now_timestamp, sign_credential
 from verifier.bitstring import encode_bitstring
-
-from .config import Settings
-from .db.models import Issuer, StatusAllocation, StatusList
-from .keyring import current_key, verification_method
-from .signing import now_timestamp, sign_credential
 
 LIST_SIZE = 131_072
 PURPOSES = ("revocation", "suspension")

@@ -26,10 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.db.models import utcnow
+from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from verifier.errors import CredentialError
-
-from .db.models import utcnow
-from .db.models_api import TOKEN_SCOPES, ApiToken
 
 PREFIX = "mct_"
 SECRET_BYTES = 32                                    # 256 bits

@@ -23,13 +23,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from issuer.config import Settings
+from issuer.credentials import credential_url
+from issuer.db.models import AuditEntry, Award, Issuer, StatusAllocation, StatusList, VcapiCredential
+from issuer.lifecycle import TRANSITIONS
+from issuer.status_lists import PURPOSES, bit, ensure_lists, open_list, publish, set_bit, status_entry
 from verifier.errors import CredentialError
-
-from .config import Settings
-from .credentials import credential_url
-from .db.models import AuditEntry, Award, Issuer, StatusAllocation, StatusList, VcapiCredential
-from .lifecycle import TRANSITIONS
-from .status_lists import PURPOSES, bit, ensure_lists, open_list, publish, set_bit, status_entry
 
 STATES = ("active", "suspended", "revoked")
 

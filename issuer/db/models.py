@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .types import UTCDateTime
+from issuer.db.types import UTCDateTime
 
 AWARD_STATES = ("active", "suspended", "revoked", "expired", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -219,7 +219,3 @@ class OutboxMessage(Base):
 
 
 # the other model modules register their tables on Base.metadata; they import Base from here
-from . import (  # noqa: E402
-    models_api,  # noqa: F401  (registers ApiToken on Base.metadata)
-    models_staff,  # noqa: F401  (registers StaffUser, BulkJob on Base.metadata)
-)

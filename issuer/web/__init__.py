@@ -8,6 +8,6 @@ headers, problem-JSON errors) and :mod:`issuer.web.public` (the public, read-onl
 documents a verifier fetches: DID document, issuer profile, JWKS, status lists,
 credentials, achievements).
 """
-from .app import create_app
+from issuer.web.app import create_app
 
 __all__ = ["create_app"]

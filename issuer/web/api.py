@@ -64,23 +64,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
+from issuer import award_rules
+from issuer.achievement_rules import AchievementError, achievement_fields
+from issuer.achievement_rules import create_achievement as new_achievement
+from issuer.achievement_rules import update_achievement as change_achievement
+from issuer.config import ConfigError, Settings
+from issuer.credentials import credential_url, timestamp
+from issuer.db import models_api  # noqa: F401  (ApiToken on Base.metadata)
+from issuer.db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Recipient, utcnow
+from issuer.mail import send_after_commit
+from issuer.skills_inventory import coverage, skills_held
+from issuer.tokens import scope_allows, verify_token
+from issuer.vcapi_records import STATES, allocations, list_query
+from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
 from verifier.limits import check_structure
 from verifier.recipient import normalize_identity
-
-from .. import award_rules
-from ..achievement_rules import AchievementError, achievement_fields
-from ..achievement_rules import create_achievement as new_achievement
-from ..achievement_rules import update_achievement as change_achievement
-from ..config import ConfigError, Settings
-from ..credentials import credential_url, timestamp
-from ..db import models_api  # noqa: F401  (ApiToken on Base.metadata)
-from ..db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Recipient, utcnow
-from ..mail import send_after_commit
-from ..skills_inventory import coverage, skills_held
-from ..tokens import scope_allows, verify_token
-from ..vcapi_records import STATES, allocations, list_query
-from .ratelimit import over_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -111,7 +110,7 @@ def register_api(app: Flask) -> None:
     (a :class:`verifier.fetcher.FetchPolicy` for verification; default: public https only)
     and ``VCAPI_OFFLINE`` (verify without any network access).
     """
-    from . import vcapi
+    from issuer.web import vcapi
 
     if "api" in app.blueprints:
         return
@@ -608,7 +607,7 @@ def _existing(session: Session, key: str) -> Award | None:
 @bp.post("/awards")
 @requires(ISSUE)
 def issue() -> Response:
-    from ..issuance import IssuerContext, issue_award
+    from issuer.issuance import IssuerContext, issue_award
 
     body = json_object()
     key = _idempotency_key()
@@ -688,7 +687,7 @@ def get_award(award_id: str) -> Response:
 
 
 def _status_action(award_id: str, action: str) -> Response:
-    from ..lifecycle import LifecycleError, change_status
+    from issuer.lifecycle import LifecycleError, change_status
 
     with state().sessions() as session:
         issuer = load_issuer_row(session)
@@ -731,7 +730,7 @@ def unsuspend(award_id: str) -> Response:
 @bp.post("/awards/<award_id>/renew")
 @requires(ISSUE)
 def renew_award(award_id: str) -> Response:
-    from ..lifecycle import LifecycleError, renew
+    from issuer.lifecycle import LifecycleError, renew
 
     with state().sessions() as session:
         issuer = load_issuer_row(session)
@@ -828,7 +827,7 @@ def bulk_issue() -> Response:
 
 def _start_bulk_job(raw: bytes, report) -> Response:
     """Store the file as a bulk job (as the console does) and issue it in the background: 202."""
-    from .. import bulk_jobs
+    from issuer import bulk_jobs
 
     filename = request.files["file"].filename if request.mimetype == "multipart/form-data" else "api.csv"
     with state().sessions.begin() as session:
@@ -846,7 +845,7 @@ def _start_bulk_job(raw: bytes, report) -> Response:
 
 
 def bulk_job_json(job) -> dict:
-    from .. import bulk_jobs
+    from issuer import bulk_jobs
 
     url = f"{request.script_root}/api/v1/bulk-jobs/{job.id}"
     return {"id": job.id, "url": url, "state": job.state, "filename": job.filename, "done": job.done,
@@ -857,7 +856,7 @@ def bulk_job_json(job) -> dict:
 
 
 def _bulk_job_of_issuer(job_id: str):
-    from .. import bulk_jobs
+    from issuer import bulk_jobs
 
     with state().sessions() as session:
         job = bulk_jobs.get_job(session, load_issuer_row(session).id, job_id) if UUID.match(job_id) else None
@@ -974,7 +973,7 @@ def skills_coverage() -> Response:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    from .openapi import openapi
+    from issuer.web.openapi import openapi
 
     response = Response(json.dumps(openapi(settings().base_url), ensure_ascii=False), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"

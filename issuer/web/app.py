@@ -28,15 +28,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from issuer.config import ConfigError, Settings, load_settings
+from issuer.db.engine import make_engine, session_factory
+from issuer.db.models import utcnow
+from issuer.instance import migrate_engine
+from issuer.web import pages, public
+from issuer.web.admin import register_admin
+from issuer.web.api import register_api
 from verifier.web.app import verifier_blueprint
-
-from ..config import ConfigError, Settings, load_settings
-from ..db.engine import make_engine, session_factory
-from ..db.models import utcnow
-from ..instance import migrate_engine
-from . import pages, public
-from .admin import register_admin
-from .api import register_api
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name

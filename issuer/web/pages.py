@@ -36,14 +36,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from verifier import verify_credential
-from verifier.report import CHECK_TITLES, FAILED, VerificationReport
-
-from ..credentials import credential_url
-from ..db.models import AuditEntry, Award, Issuer, Recipient, StatusList
-from ..identity import did_document, did_document_url
-from ..keyring import all_keys
-from ..sharing import (
+from issuer.credentials import credential_url
+from issuer.db.models import AuditEntry, Award, Issuer, Recipient, StatusList
+from issuer.identity import did_document, did_document_url
+from issuer.keyring import all_keys
+from issuer.sharing import (
     SLUG,
     achievement_name,
     achievement_of,
@@ -57,8 +54,10 @@ from ..sharing import (
     parse_timestamp,
     qr_svg,
 )
-from ..status_lists import list_url
-from .public import UUID, VC_JWT, VC_LD, issuer_session, stored_response
+from issuer.status_lists import list_url
+from issuer.web.public import UUID, VC_JWT, VC_LD, issuer_session, stored_response
+from verifier import verify_credential
+from verifier.report import CHECK_TITLES, FAILED, VerificationReport
 
 bp = Blueprint("pages", __name__)
 

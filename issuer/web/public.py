@@ -38,12 +38,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotAcceptable, NotFound, ServiceUnavailable
 
-from ..config import Settings
-from ..credentials import achievement_document
-from ..db.models import Achievement, Award, Issuer
-from ..identity import OB_CONTEXTS, did_document, jwks, profile, profile_document
-from ..keyring import all_keys
-from ..status_lists import PURPOSES, get_list
+from issuer.config import Settings
+from issuer.credentials import achievement_document
+from issuer.db.models import Achievement, Award, Issuer
+from issuer.identity import OB_CONTEXTS, did_document, jwks, profile, profile_document
+from issuer.keyring import all_keys
+from issuer.status_lists import PURPOSES, get_list
 
 bp = Blueprint("public", __name__)
 
@@ -154,7 +154,7 @@ def credential(ref: str) -> Response:
         raise NotFound("There is no such credential.")
     mimetype = VC_JWT if as_jwt else negotiate(bool(jwt))
     if mimetype == HTML:
-        from .pages import credential_page  # pages builds on this module
+        from issuer.web.pages import credential_page  # pages builds on this module
 
         return credential_page(award_id)
     if mimetype is None:

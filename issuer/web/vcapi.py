@@ -63,25 +63,15 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier import verify_credential
-from verifier.dates import DateError, parse_datetime
-from verifier.errors import CredentialError
-from verifier.fetcher import FetchPolicy, NetworkFetcher
-from verifier.jsonld import default_engine
-from verifier.presentation import verify_presentation as check_presentation
-from verifier.proofs import verify_proofs
-from verifier.related_resource import check_related_resources
-from verifier.validity import ValidityError, validity_period
-
-from ..credentials import credential_url
-from ..db.models import AuditEntry, StatusList, VcapiCredential, new_id, utcnow
-from ..identity import did_document, did_document_url
-from ..keyring import all_keys, current_key, verification_method
-from ..signing import sign_credential
-from ..status_lists import list_url
-from ..tokens import VCAPI_ISSUE
-from ..vcapi_records import id_in_use, status_entries
-from .api import (
+from issuer.credentials import credential_url
+from issuer.db.models import AuditEntry, StatusList, VcapiCredential, new_id, utcnow
+from issuer.identity import did_document, did_document_url
+from issuer.keyring import all_keys, current_key, verification_method
+from issuer.signing import sign_credential
+from issuer.status_lists import list_url
+from issuer.tokens import VCAPI_ISSUE
+from issuer.vcapi_records import id_in_use, status_entries
+from issuer.web.api import (
     ApiProblem,
     Caller,
     authenticate,
@@ -93,6 +83,15 @@ from .api import (
     settings,
     state,
 )
+from verifier import verify_credential
+from verifier.dates import DateError, parse_datetime
+from verifier.errors import CredentialError
+from verifier.fetcher import FetchPolicy, NetworkFetcher
+from verifier.jsonld import default_engine
+from verifier.presentation import verify_presentation as check_presentation
+from verifier.proofs import verify_proofs
+from verifier.related_resource import check_related_resources
+from verifier.validity import ValidityError, validity_period
 
 bp = Blueprint("vcapi", __name__)
 install_error_handlers(bp)

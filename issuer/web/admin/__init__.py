@@ -13,7 +13,7 @@ import pkgutil
 
 from flask import Flask
 
-from .blueprint import bp, install
+from issuer.web.admin.blueprint import bp, install
 
 # every page module, imported once with this package (before any app registers the blueprint)
 PAGES = tuple(importlib.import_module(f"{__name__}.{module.name}")

@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from ...achievement_rules import (
+from issuer.achievement_rules import (
     HTTP_URL,
     AchievementError,
     achievement_types,
@@ -23,9 +23,9 @@ from ...achievement_rules import (
     result_types,
     update_achievement,
 )
-from ...badge_art import default_badge_data_uri
-from ...db.models import Achievement, AuditEntry, Award, Issuer, new_id
-from .blueprint import actor, bp, issuer_of, state
+from issuer.badge_art import default_badge_data_uri
+from issuer.db.models import Achievement, AuditEntry, Award, Issuer, new_id
+from issuer.web.admin.blueprint import actor, bp, issuer_of, state
 
 EMPTY_ROWS = 3
 MORE_ROWS = 3

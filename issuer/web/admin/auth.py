@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from ...staff import SignInGuard, StaffError, authenticate, end_session, start_session
-from ..ratelimit import over_limit
-from .blueprint import SESSION_KEY, admin_nav, bp, public, state
+from issuer.staff import SignInGuard, StaffError, authenticate, end_session, start_session
+from issuer.web.admin.blueprint import SESSION_KEY, admin_nav, bp, public, state
+from issuer.web.ratelimit import over_limit
 
 LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.config ADMIN_LOGIN_RATE_LIMIT)
 

@@ -16,16 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.award_rules import (
+    RESULT_FIELD,
+    AwardRuleError,
+    award_request,
+    form_body,
+    issuance_error_field,
+    status_reason,
+)
+from issuer.award_search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
+from issuer.credentials import credential_url
+from issuer.db.models import Achievement, AuditEntry, Award, Issuer
+from issuer.issuance import AwardRequest, IssuerContext, issue_award
+from issuer.lifecycle import change_status, renew
+from issuer.mail import send_after_commit
+from issuer.web.admin.blueprint import actor, bp, issuer_of, sentence, state
 from verifier.errors import CredentialError
-
-from ...award_rules import RESULT_FIELD, AwardRuleError, award_request, form_body, issuance_error_field, status_reason
-from ...award_search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
-from ...credentials import credential_url
-from ...db.models import Achievement, AuditEntry, Award, Issuer
-from ...issuance import AwardRequest, IssuerContext, issue_award
-from ...lifecycle import change_status, renew
-from ...mail import send_after_commit
-from .blueprint import actor, bp, issuer_of, sentence, state
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ACTIONS = ("revoke", "suspend", "unsuspend", "renew")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from ... import bulk_jobs
-from ...bulk import COLUMNS, MAX_ROWS, REQUIRED
-from .blueprint import accepts_upload, actor, bp, issuer_of, state
+from issuer import bulk_jobs
+from issuer.bulk import COLUMNS, MAX_ROWS, REQUIRED
+from issuer.web.admin.blueprint import accepts_upload, actor, bp, issuer_of, state
 
 
 def _issuer_id() -> str:

@@ -15,9 +15,9 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...bulk_jobs import safe_cell
-from ...db.models import Award, Issuer
-from ...skills_inventory import (
+from issuer.bulk_jobs import safe_cell
+from issuer.db.models import Award, Issuer
+from issuer.skills_inventory import (
     Coverage,
     Expiring,
     Holding,
@@ -30,8 +30,8 @@ from ...skills_inventory import (
     known_skills,
     skills_held,
 )
-from .blueprint import bp, issuer_of, state
-from .charts import bar_chart
+from issuer.web.admin.blueprint import bp, issuer_of, state
+from issuer.web.admin.charts import bar_chart
 
 TABLES = ("skills", "expiring-30", "expiring-90", "coverage")
 WINDOWS = (30, 90)

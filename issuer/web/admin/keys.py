@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from issuer.db.models import AuditEntry
+from issuer.keyring import add_key, all_keys, find_key, verification_method
+from issuer.lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
+from issuer.mail import send_after_commit
+from issuer.web.admin.blueprint import actor, admin_only, bp, issuer_of, sentence, state
 from verifier.errors import CredentialError
-
-from ...db.models import AuditEntry
-from ...keyring import add_key, all_keys, find_key, verification_method
-from ...lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
-from ...mail import send_after_commit
-from .blueprint import actor, admin_only, bp, issuer_of, sentence, state
 
 MAX_REASON = 1000
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ...db.models_staff import STAFF_ROLES, StaffUser
-from ...staff import StaffError, create_user, set_active
-from .blueprint import admin_only, bp, state
+from issuer.db.models_staff import STAFF_ROLES, StaffUser
+from issuer.staff import StaffError, create_user, set_active
+from issuer.web.admin.blueprint import admin_only, bp, state
 
 
 def _accounts() -> list[StaffUser]:

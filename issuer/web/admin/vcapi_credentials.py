@@ -7,11 +7,10 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from issuer.db.models import VcapiCredential
+from issuer.vcapi_records import STATES, allocations, change_vcapi_status, list_query
+from issuer.web.admin.blueprint import actor, bp, issuer_of, state
 from verifier.errors import CredentialError
-
-from ...db.models import VcapiCredential
-from ...vcapi_records import STATES, allocations, change_vcapi_status, list_query
-from .blueprint import actor, bp, issuer_of, state
 
 PAGE_SIZE = 50
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended"}
