@@ -31,14 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from issuer.bulk import issue_csv, validate_csv  # noqa: E402
+from issuer.awards.issuance import IssuerContext, issue_award  # noqa: E402
+from issuer.awards.status_lists import ensure_lists  # noqa: E402
+from issuer.bulk.run import issue_csv, validate_csv  # noqa: E402
 from issuer.config import load_settings  # noqa: E402
 from issuer.db.engine import make_engine, session_factory  # noqa: E402
 from issuer.db.migrate import migrate  # noqa: E402
 from issuer.db.models import Achievement, Award, Issuer, StatusAllocation  # noqa: E402
-from issuer.issuance import IssuerContext, issue_award  # noqa: E402
-from issuer.keyring import add_key  # noqa: E402
-from issuer.status_lists import ensure_lists  # noqa: E402
+from issuer.keys.keyring import add_key  # noqa: E402
 from verifier import verify_credential  # noqa: E402
 
 BASE_URL = "https://hr.example.com"

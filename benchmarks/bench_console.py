@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from issuer.bulk import issue_csv  # noqa: E402
+from issuer.bulk.run import issue_csv  # noqa: E402
 from tests.admin_support import Console, add_staff, console_app  # noqa: E402
 
 PAGES = {

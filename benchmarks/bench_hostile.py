@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 import issuer
 from benchmarks.credentials import small_credential
 from benchmarks.serving import wait_until_listening
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from verifier import verify_credential
 
 TARGET_SECONDS = 1.0

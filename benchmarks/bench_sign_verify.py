@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.credentials import endorsement_credential, large_credential, small_credential  # noqa: E402
 from issuer import sign_credential  # noqa: E402
-from issuer.keys import generate_key  # noqa: E402
+from issuer.keys.files import generate_key  # noqa: E402
 from verifier.canonicalize import canonicalize  # noqa: E402
 from verifier.contexts import load_bundled_context  # noqa: E402
 from verifier.keys import public_key_from_did_key  # noqa: E402

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import issuer  # noqa: E402
 from benchmarks.credentials import small_credential  # noqa: E402
 from benchmarks.serving import wait_until_listening  # noqa: E402
-from issuer.keys import generate_key  # noqa: E402
+from issuer.keys.files import generate_key  # noqa: E402
 from tests.http_fixtures import unused_port  # noqa: E402
 
 # Today's setups, restored by overriding what gunicorn_options() returns.
@@ -67,7 +67,7 @@ def percentile(values: list[float], p: float) -> float:
 def start_issuer(folder: Path, port: int, baseline: bool) -> subprocess.Popen:
     env = {**os.environ, "MICROCRED_INSTANCE": str(folder / "instance"), "MICROCRED_KEYS": str(folder / "keys"),
            "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}"}
-    code = LAUNCH.format(module="issuer.cli_serve", command="serve")
+    code = LAUNCH.format(module="issuer.cli.serve", command="serve")
     override = json.dumps(BASELINE["issuer"] if baseline else {})
     process = subprocess.Popen([sys.executable, "-c", code, override, "--port", str(port), "--workers", "2"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -87,7 +87,7 @@ def seed_issuer(folder: Path, port: int) -> str:
     """A demo instance for http://127.0.0.1:``port``; one of its credential paths."""
     env = {**os.environ, "MICROCRED_INSTANCE": str(folder / "instance"), "MICROCRED_KEYS": str(folder / "keys"),
            "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}"}
-    seeded = subprocess.run([sys.executable, "-c", "from issuer.demo import demo; demo()"], cwd=ROOT, env=env,
+    seeded = subprocess.run([sys.executable, "-c", "from issuer.cli.demo import demo; demo()"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     if seeded.returncode:
         raise SystemExit(seeded.stderr)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import issuer  # noqa: E402
 from benchmarks.serving import wait_until_listening  # noqa: E402
-from issuer.keys import generate_key  # noqa: E402
+from issuer.keys.files import generate_key  # noqa: E402
 from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port  # noqa: E402
 from tests.verifier.issuer_world import IssuerWorld, sample_credential  # noqa: E402
 

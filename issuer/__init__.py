@@ -6,7 +6,7 @@ Public entry points::
     issuer.sign_jwt(credential, key, *, verification_method)
 
 ``key`` is a JWK dict with its private part, or a key loaded with
-``issuer.keys.load_key`` / made with ``issuer.keys.generate_key``.
+``issuer.keys.files.load_key`` / made with ``issuer.keys.files.generate_key``.
 """
 from issuer.signing import sign_credential
 

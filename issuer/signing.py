@@ -1,7 +1,7 @@
 """Sign a credential: Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022) or VC-JWT.
 
 Signing reuses the verifier's canonicalization and proof code. Key pairs are
-checked for consistency when they are loaded (issuer.keys), and issuer storage
+checked for consistency when they are loaded (issuer.keys.files), and issuer storage
 verifies every credential in full with the verifier before keeping it.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
-from issuer.keys import coerce_key
+from issuer.keys.files import coerce_key
 from issuer.portable_numbers import check_portable_numbers
 from issuer.vc_jwt import sign_vc_jwt
 from verifier.errors import CredentialError
@@ -48,7 +48,7 @@ def sign_credential(credential: dict, key, *, verification_method: str,
                     engine: JsonLdEngine | None = None) -> dict | str:
     """A signed copy of ``credential`` (the input is never changed).
 
-    ``key`` is a JWK dict with its private part or an :class:`issuer.keys.KeyPair`.
+    ``key`` is a JWK dict with its private part or an :class:`issuer.keys.files.KeyPair`.
     ``cryptosuite`` is ``eddsa-rdfc-2022`` (default), ``eddsa-jcs-2022`` or ``jwt``;
     with ``jwt`` the result is the compact VC-JWT string (OB 3.0 section 8.2) whose
     ``kid`` is ``verification_method``. A credential that already has proofs gets one

@@ -24,11 +24,11 @@ from flask import Flask
 from werkzeug.security import generate_password_hash as _generate_password_hash
 from werkzeug.serving import make_server
 
-from issuer import staff as staff_module
-from issuer.cli_admin import init_instance
+from issuer.access import staff as staff_module
+from issuer.access.staff import create_user
+from issuer.cli.admin import init_instance
+from issuer.cli.demo import seed_demo
 from issuer.config import load_settings
-from issuer.demo import seed_demo
-from issuer.staff import create_user
 from issuer.web import create_app
 
 BASE = "https://hr.example.com"
@@ -64,7 +64,7 @@ _HASHES: dict[tuple[str, str], str] = {}
 
 
 def _hash_once(password: str, method: str = "scrypt") -> str:
-    """The production hash of ``password`` (``issuer.staff.HASH_METHOD``, full cost), computed once
+    """The production hash of ``password`` (``issuer.access.staff.HASH_METHOD``, full cost), computed once
     per test process: fixture accounts share their salt, so setting up a test costs no scrypt run.
     Sign-ins still check the password with scrypt; ``create_user`` called directly salts anew."""
     key = (password, method)
@@ -75,7 +75,7 @@ def _hash_once(password: str, method: str = "scrypt") -> str:
 
 def add_staff(app: Flask, username: str, role: str = "issuer", password: str = PASSWORD,
               name: str | None = None) -> str:
-    """Create a staff account (with :func:`issuer.staff.create_user`); returns its id."""
+    """Create a staff account (with :func:`issuer.access.staff.create_user`); returns its id."""
     with app.extensions["microcred"].sessions.begin() as session, \
             patch.object(staff_module, "generate_password_hash", _hash_once):
         return create_user(session, username, password, role, name=name).id

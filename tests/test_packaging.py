@@ -14,7 +14,7 @@ SCRIPT = """
 import json, sys
 from importlib.resources import files
 import issuer, verifier, microcred_contexts
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from verifier.proofs import verify_proofs
 from verifier.keys import public_key_from_did_key
 from verifier.schema import validate_credential

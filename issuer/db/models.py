@@ -16,7 +16,7 @@ from issuer.db.types import UTCDateTime
 
 AWARD_STATES = ("active", "suspended", "revoked", "expired", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
-KEY_STATES = ("current", "retired", "withdrawn")   # see issuer.keyring; no CHECK constraint, so no migration
+KEY_STATES = ("current", "retired", "withdrawn")   # see issuer.keys.keyring; no CHECK constraint, so no migration
 
 
 def new_id() -> str:

@@ -1,4 +1,4 @@
-"""API tokens for the REST API and the VC-API endpoints (``issuer.tokens``).
+"""API tokens for the REST API and the VC-API endpoints (``issuer.access.tokens``).
 
 Kept apart from :mod:`issuer.db.models` but on the same declarative ``Base`` (so the same
 metadata and migrations). Only a SHA-256 hash of each token is stored: the token itself is

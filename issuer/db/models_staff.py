@@ -1,7 +1,7 @@
 """Staff accounts for the HR web console, and the bulk issuance jobs started from it.
 
 On the same declarative ``Base`` as :mod:`issuer.db.models` (same metadata, same migrations).
-Passwords are stored only as salted hashes (:mod:`issuer.staff`); ``session_version`` is
+Passwords are stored only as salted hashes (:mod:`issuer.access.staff`); ``session_version`` is
 bumped whenever a password changes or an account is disabled, which ends every session
 signed in before.
 """
@@ -38,7 +38,7 @@ class StaffSession(Base):
     """One sign-in: the cookie holds a random token, the database only its SHA-256.
 
     Signing out ends it here, so a copy of the cookie is useless afterwards; a session also
-    ends :data:`issuer.staff.SESSION_MAX_HOURS` after signing in, however active it is.
+    ends :data:`issuer.access.staff.SESSION_MAX_HOURS` after signing in, however active it is.
     """
 
     __tablename__ = "staff_sessions"

@@ -32,7 +32,7 @@ route                                     scope    what
 ``GET  /openapi.json``                    (none)   the OpenAPI 3.1 description of all of this
 ========================================  =======  ======================================================
 
-Authentication: ``Authorization: Bearer <token>`` (:mod:`issuer.tokens`); scopes
+Authentication: ``Authorization: Bearer <token>`` (:mod:`issuer.access.tokens`); scopes
 read < issue < admin. Every error is an RFC 9457 ``application/problem+json`` body with
 ``title``, ``status`` and ``detail`` (and sometimes ``code`` or ``errors``): 400 malformed
 request, 401 no or bad token, 403 scope too small, 404 unknown object, 409 conflict,
@@ -64,18 +64,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
-from issuer import award_rules
-from issuer.achievement_rules import AchievementError, achievement_fields
-from issuer.achievement_rules import create_achievement as new_achievement
-from issuer.achievement_rules import update_achievement as change_achievement
+from issuer.access.tokens import scope_allows, verify_token
+from issuer.achievements.inventory import coverage, skills_held
+from issuer.achievements.rules import AchievementError, achievement_fields
+from issuer.achievements.rules import create_achievement as new_achievement
+from issuer.achievements.rules import update_achievement as change_achievement
+from issuer.awards import rules as award_rules
+from issuer.awards.credentials import credential_url, timestamp
+from issuer.awards.vcapi_records import STATES, allocations, list_query
 from issuer.config import ConfigError, Settings
-from issuer.credentials import credential_url, timestamp
 from issuer.db import models_api  # noqa: F401  (ApiToken on Base.metadata)
 from issuer.db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Recipient, utcnow
-from issuer.mail import send_after_commit
-from issuer.skills_inventory import coverage, skills_held
-from issuer.tokens import scope_allows, verify_token
-from issuer.vcapi_records import STATES, allocations, list_query
+from issuer.mail.outbox import send_after_commit
 from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
 from verifier.limits import check_structure
@@ -568,7 +568,7 @@ def _audit_achievement(session: Session, action: str, achievement: Achievement) 
 # ---------------------------------------------------------------- awards
 
 def _award_request(body: dict, external_id: str | None):
-    """The award request of a JSON body, by the rules the console and bulk share (:mod:`issuer.award_rules`)."""
+    """The award request of a JSON body, by the rules the console and bulk share (:mod:`issuer.awards.rules`)."""
     try:
         return award_rules.award_request(body, external_id, now=_now())
     except award_rules.AwardRuleError as exc:
@@ -607,7 +607,7 @@ def _existing(session: Session, key: str) -> Award | None:
 @bp.post("/awards")
 @requires(ISSUE)
 def issue() -> Response:
-    from issuer.issuance import IssuerContext, issue_award
+    from issuer.awards.issuance import IssuerContext, issue_award
 
     body = json_object()
     key = _idempotency_key()
@@ -687,7 +687,7 @@ def get_award(award_id: str) -> Response:
 
 
 def _status_action(award_id: str, action: str) -> Response:
-    from issuer.lifecycle import LifecycleError, change_status
+    from issuer.awards.lifecycle import LifecycleError, change_status
 
     with state().sessions() as session:
         issuer = load_issuer_row(session)
@@ -730,7 +730,7 @@ def unsuspend(award_id: str) -> Response:
 @bp.post("/awards/<award_id>/renew")
 @requires(ISSUE)
 def renew_award(award_id: str) -> Response:
-    from issuer.lifecycle import LifecycleError, renew
+    from issuer.awards.lifecycle import LifecycleError, renew
 
     with state().sessions() as session:
         issuer = load_issuer_row(session)
@@ -759,7 +759,7 @@ def renew_award(award_id: str) -> Response:
 
 def _bulk_module():
     try:
-        module = importlib.import_module("issuer.bulk")
+        module = importlib.import_module("issuer.bulk.run")
     except ImportError:
         return None
     if not (hasattr(module, "validate_csv") and hasattr(module, "issue_csv")):
@@ -827,7 +827,7 @@ def bulk_issue() -> Response:
 
 def _start_bulk_job(raw: bytes, report) -> Response:
     """Store the file as a bulk job (as the console does) and issue it in the background: 202."""
-    from issuer import bulk_jobs
+    from issuer.bulk import jobs as bulk_jobs
 
     filename = request.files["file"].filename if request.mimetype == "multipart/form-data" else "api.csv"
     with state().sessions.begin() as session:
@@ -845,7 +845,7 @@ def _start_bulk_job(raw: bytes, report) -> Response:
 
 
 def bulk_job_json(job) -> dict:
-    from issuer import bulk_jobs
+    from issuer.bulk import jobs as bulk_jobs
 
     url = f"{request.script_root}/api/v1/bulk-jobs/{job.id}"
     return {"id": job.id, "url": url, "state": job.state, "filename": job.filename, "done": job.done,
@@ -856,7 +856,7 @@ def bulk_job_json(job) -> dict:
 
 
 def _bulk_job_of_issuer(job_id: str):
-    from issuer import bulk_jobs
+    from issuer.bulk import jobs as bulk_jobs
 
     with state().sessions() as session:
         job = bulk_jobs.get_job(session, load_issuer_row(session).id, job_id) if UUID.match(job_id) else None

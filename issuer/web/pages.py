@@ -36,10 +36,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from issuer.credentials import credential_url
+from issuer.awards.credentials import credential_url
+from issuer.awards.status_lists import list_url
 from issuer.db.models import AuditEntry, Award, Issuer, Recipient, StatusList
 from issuer.identity import did_document, did_document_url
-from issuer.keyring import all_keys
+from issuer.keys.keyring import all_keys
 from issuer.sharing import (
     SLUG,
     achievement_name,
@@ -54,7 +55,6 @@ from issuer.sharing import (
     parse_timestamp,
     qr_svg,
 )
-from issuer.status_lists import list_url
 from issuer.web.public import UUID, VC_JWT, VC_LD, issuer_session, stored_response
 from verifier import verify_credential
 from verifier.report import CHECK_TITLES, FAILED, VerificationReport

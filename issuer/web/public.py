@@ -38,12 +38,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotAcceptable, NotFound, ServiceUnavailable
 
+from issuer.awards.credentials import achievement_document
+from issuer.awards.status_lists import PURPOSES, get_list
 from issuer.config import Settings
-from issuer.credentials import achievement_document
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.identity import OB_CONTEXTS, did_document, jwks, profile, profile_document
-from issuer.keyring import all_keys
-from issuer.status_lists import PURPOSES, get_list
+from issuer.keys.keyring import all_keys
 
 bp = Blueprint("public", __name__)
 

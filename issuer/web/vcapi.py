@@ -63,14 +63,14 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.credentials import credential_url
+from issuer.access.tokens import VCAPI_ISSUE
+from issuer.awards.credentials import credential_url
+from issuer.awards.status_lists import list_url
+from issuer.awards.vcapi_records import id_in_use, status_entries
 from issuer.db.models import AuditEntry, StatusList, VcapiCredential, new_id, utcnow
 from issuer.identity import did_document, did_document_url
-from issuer.keyring import all_keys, current_key, verification_method
+from issuer.keys.keyring import all_keys, current_key, verification_method
 from issuer.signing import sign_credential
-from issuer.status_lists import list_url
-from issuer.tokens import VCAPI_ISSUE
-from issuer.vcapi_records import id_in_use, status_entries
 from issuer.web.api import (
     ApiProblem,
     Caller,

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 import issuer
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from tests.support import example_credentials, read_json, require_shared
 from verifier.canonicalize import canonicalize
 from verifier.contexts import context_index, load_bundled_context

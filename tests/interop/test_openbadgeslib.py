@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 import issuer
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from verifier.jws import verify_compact_jws
 from verifier.keys import public_key_from_did_key
 from verifier.proofs import verify_proofs

@@ -1,7 +1,7 @@
 """The console's achievement pages: list, create, edit, preview; one flow in a real browser.
 
 Flask test client against a real database (SQLite, and PostgreSQL for what is stored); the
-rules are those of issuer.achievement_rules, shared with the API and the CLI.
+rules are those of issuer.achievements.rules, shared with the API and the CLI.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.db.models import Achievement, AuditEntry
 from issuer.images import MAX_IMAGE_BYTES
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
 

@@ -12,12 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from issuer.cli import main
-from issuer.config import ConfigError, load_settings
-from issuer.db.models import AuditEntry, IssuerKey
-from issuer.db.models_staff import StaffUser
-from issuer.instance import open_instance
-from issuer.staff import (
+from issuer.access.staff import (
     LOCK_MINUTES,
     MAX_FAILED_LOGINS,
     SIGN_IN_FAILED,
@@ -27,6 +22,11 @@ from issuer.staff import (
     create_user,
     set_password,
 )
+from issuer.cli import main
+from issuer.config import ConfigError, load_settings
+from issuer.db.models import AuditEntry, IssuerKey
+from issuer.db.models_staff import StaffUser
+from issuer.instance import open_instance
 from issuer.web.app import check_production
 from tests.admin_support import PASSWORD, Clock, Console, add_staff, console_app, page_text
 
@@ -138,7 +138,7 @@ def test_unknown_locked_and_wrong_password_answers_are_identical(app):
 
 
 def test_locked_unknown_and_wrong_cost_the_same_password_hash(app, monkeypatch):
-    import issuer.staff as staff_module
+    import issuer.access.staff as staff_module
     calls = []
     real = staff_module.check_password_hash
     monkeypatch.setattr(staff_module, "check_password_hash", lambda *a: calls.append(1) or real(*a))
@@ -512,7 +512,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(app):
 
 
 def test_a_session_ends_at_most_twelve_hours_after_signing_in(app):
-    from issuer.staff import SESSION_MAX_HOURS, SignedIn, still_valid
+    from issuer.access.staff import SESSION_MAX_HOURS, SignedIn, still_valid
 
     hr = Console(app).login("ada")
     assert hr.get("/admin/keys").status_code == 200

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from issuer import bulk_jobs
+from issuer.bulk import jobs as bulk_jobs
 from issuer.db.models import Award
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
@@ -211,7 +211,7 @@ def many_rows(count: int, bad_line: int | None = None) -> bytes:
 def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monkeypatch):
     from playwright.sync_api import expect
 
-    from issuer import bulk
+    from issuer.bulk import run as bulk
 
     real, seen_by_page = bulk.issue_csv, threading.Event()
 

@@ -21,12 +21,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from issuer.cli_admin import init_instance
-from issuer.cli_tokens import tokens as tokens_cli
+from issuer.access.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
+from issuer.cli.admin import init_instance
+from issuer.cli.tokens import tokens as tokens_cli
 from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
-from issuer.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
 from issuer.web import api as api_module
 from issuer.web import create_app
 from issuer.web.api import register_api
@@ -795,7 +795,7 @@ def test_bulk_is_501_when_the_bulk_module_is_missing(client, tokens, monkeypatch
 
 
 def test_bulk_async_answers_202_and_issues_in_the_background(app, client, tokens):
-    from issuer import bulk_jobs
+    from issuer.bulk import jobs as bulk_jobs
 
     write, read = auth(tokens["issue"]), auth(tokens["read"])
     upload = {"file": (io.BytesIO(CSV.encode("utf-8")), "q3 awards.csv")}
@@ -835,7 +835,7 @@ def test_bulk_async_with_bad_rows_is_422_and_stores_no_job(app, client, tokens):
 
 @SQLITE_ONLY
 def test_bulk_jobs_are_404_unless_they_exist_and_results_wait_for_the_end(app, client, tokens):
-    from issuer import bulk_jobs
+    from issuer.bulk import jobs as bulk_jobs
 
     read = auth(tokens["read"])
     assert_problem(client.get("/api/v1/bulk-jobs/not-a-uuid", headers=read), 404)

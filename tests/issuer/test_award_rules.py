@@ -1,4 +1,4 @@
-"""The award request rules (issuer.award_rules): one place for the REST API, the console and the CLI."""
+"""The award request rules (issuer.awards.rules): one place for the REST API, the console and the CLI."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.award_rules import (
+from issuer.awards.issuance import IssuanceError
+from issuer.awards.rules import (
     AwardRuleError,
     award_request,
     form_body,
@@ -14,7 +15,6 @@ from issuer.award_rules import (
     parse_moment,
     status_reason,
 )
-from issuer.issuance import IssuanceError
 from tests.issuer.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

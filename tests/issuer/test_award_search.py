@@ -1,4 +1,4 @@
-"""The awards list query (issuer.award_search), on SQLite and PostgreSQL."""
+"""The awards list query (issuer.awards.search), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from issuer.award_search import AwardFilters, FilterError, parse_filters, search_awards
-from issuer.cli_admin import achievement_from_definition
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import change_status, renew
+from issuer.awards.search import AwardFilters, FilterError, parse_filters, search_awards
+from issuer.cli.admin import achievement_from_definition
 from issuer.db.models import Achievement
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.lifecycle import change_status, renew
 from tests.admin_support import console_app
 
 GRADE = {"id": "urn:uuid:5f0c3c1e-0000-4000-8000-00000000a001", "name": "Grade", "resultType": "LetterGrade",

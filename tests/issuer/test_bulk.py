@@ -1,4 +1,4 @@
-"""Bulk issuance from CSV (issuer.bulk, microcred issue-bulk) on real databases.
+"""Bulk issuance from CSV (issuer.bulk.run, microcred issue-bulk) on real databases.
 
 Tests taking ``db_engine`` / ``db_url`` run on SQLite and PostgreSQL (see tests/db_fixtures.py).
 Files are small; the 10,000-row run is benchmarks/bench_bulk.py.
@@ -23,9 +23,11 @@ from click.testing import CliRunner
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer import bulk
-from issuer.bulk import issue_csv, validate_csv
-from issuer.cli_bulk import issue_bulk
+from issuer.awards.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award
+from issuer.awards.status_lists import LIST_SIZE, ensure_lists, list_url
+from issuer.bulk import run as bulk
+from issuer.bulk.run import issue_csv, validate_csv
+from issuer.cli.bulk import issue_bulk
 from issuer.config import Settings, load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
@@ -40,9 +42,7 @@ from issuer.db.models import (
     new_id,
 )
 from issuer.identity import did_document, did_document_url
-from issuer.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award
-from issuer.keyring import add_key, all_keys
-from issuer.status_lists import LIST_SIZE, ensure_lists, list_url
+from issuer.keys.keyring import add_key, all_keys
 from verifier import verify_credential
 from verifier.recipient import hashed_identity
 
@@ -501,7 +501,7 @@ def test_a_key_rotation_during_the_run_stops_it_cleanly(inst, tmp_path):
 
 KILLER = f"""
 import os, signal, sys
-from issuer.bulk import issue_csv
+from issuer.bulk.run import issue_csv
 from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
 
@@ -647,12 +647,12 @@ def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
     """Every award issued from a CSV has exactly one "awarded" email in the outbox, baked PNG attached."""
     from sqlalchemy import func, select
 
-    from issuer.bulk import issue_csv
-    from issuer.cli_admin import achievement_from_definition, init_instance
+    from issuer.awards.issuance import load_issuer
+    from issuer.bulk.run import issue_csv
+    from issuer.cli.admin import achievement_from_definition, init_instance
     from issuer.config import load_settings
     from issuer.db.models import Achievement, Award, OutboxMessage
     from issuer.instance import open_instance
-    from issuer.issuance import load_issuer
     from verifier.baked import extract_baked
 
     settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys",

@@ -1,4 +1,4 @@
-"""Bulk issuance jobs of the console (issuer.bulk_jobs): dry run, background run, results, resuming.
+"""Bulk issuance jobs of the console (issuer.bulk.jobs): dry run, background run, results, resuming.
 
 Run on SQLite and PostgreSQL (the ``db_url`` fixture), on an app seeded with the demo data.
 """
@@ -10,11 +10,12 @@ import io
 import pytest
 from sqlalchemy import func, select, update
 
-from issuer import bulk, bulk_jobs
-from issuer.credentials import credential_url
+from issuer.awards.credentials import credential_url
+from issuer.awards.issuance import IssuanceError, load_issuer
+from issuer.bulk import jobs as bulk_jobs
+from issuer.bulk import run as bulk
 from issuer.db.models import Achievement, AuditEntry, Award
 from issuer.db.models_staff import BulkJob
-from issuer.issuance import IssuanceError, load_issuer
 from tests.admin_support import console_app
 
 DEADLINE = 180          # seconds to wait for a job's thread; never a timing assertion
@@ -249,7 +250,7 @@ def test_a_file_that_is_no_longer_valid_when_started_fails_and_lists_the_rows(ap
 
 def test_result_csv_cells_are_neutralised_against_formulas():
     report = bulk.ValidationReport()
-    from issuer.issuance import AwardRequest
+    from issuer.awards.issuance import AwardRequest
 
     report.rows = [bulk.BulkRow(2, AwardRequest(achievement="team-leadership", email="-x@example.com"), "a", "k")]
     result = bulk.BulkResult(report, started=True, issued=1,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuer.cli_keys import keys
-from issuer.keys import PASSPHRASE_ENV, generate_key, load_key, save_key
+from issuer.cli.keys import keys
+from issuer.keys.files import PASSPHRASE_ENV, generate_key, load_key, save_key
 from verifier.keys import public_key_from_did_key, public_key_from_jwk, public_key_from_multibase
 
 # Ed25519 pair from the W3C vc-di-eddsa test vectors (spec/vectors/keyPair.json)
@@ -198,7 +198,7 @@ def test_usage_errors_are_one_line(runner: CliRunner, args: tuple, fragment: str
 
 def test_real_process_exit_code_and_streams(tmp_path: Path) -> None:
     """Outside CliRunner: a real interpreter gets status 2 and a single stderr line."""
-    script = "from issuer.cli_keys import keys; keys(prog_name='microcred keys')"
+    script = "from issuer.cli.keys import keys; keys(prog_name='microcred keys')"
     env = {k: v for k, v in os.environ.items() if k != PASSPHRASE_ENV}
     ok = subprocess.run(
         [sys.executable, "-c", script, "generate", "--type", "ed25519", "--out", "k.jwk"],

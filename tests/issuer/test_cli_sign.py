@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from issuer.keys import generate_key, save_key
+from issuer.keys.files import generate_key, save_key
 from tests.support import EXAMPLES
 from verifier.jws import verify_compact_jws
 from verifier.keys import public_key_from_did_key

@@ -7,6 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from issuer.awards.status_lists import list_url
+from issuer.cli.demo import ACHIEVEMENTS, AWARDS, EMPLOYEES, demo, seed_demo
 from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
@@ -20,10 +22,8 @@ from issuer.db.models import (
     StatusAllocation,
     StatusList,
 )
-from issuer.demo import ACHIEVEMENTS, AWARDS, EMPLOYEES, demo, seed_demo
 from issuer.identity import did_document, did_document_url
-from issuer.keyring import all_keys
-from issuer.status_lists import list_url
+from issuer.keys.keyring import all_keys
 from verifier import verify_credential
 
 MODELS = (Issuer, IssuerKey, Achievement, Recipient, Award, StatusList, StatusAllocation, AuditEntry)
@@ -143,9 +143,9 @@ def test_the_demo_creates_a_console_account_once_and_prints_it(tmp_path, db_url,
     import re
     import stat
 
+    from issuer.access.staff import authenticate
     from issuer.config import load_settings
     from issuer.instance import open_instance
-    from issuer.staff import authenticate
 
     monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
@@ -165,9 +165,9 @@ def test_the_demo_creates_a_console_account_once_and_prints_it(tmp_path, db_url,
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_demo_adds_no_account_where_staff_accounts_exist(tmp_path, db_url, monkeypatch):
+    from issuer.access.staff import create_user
     from issuer.config import load_settings
     from issuer.instance import open_instance
-    from issuer.staff import create_user
 
     monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))

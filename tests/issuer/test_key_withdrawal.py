@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.cli import main
-from issuer.cli_admin import init_instance
+from issuer.cli.admin import init_instance
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, IssuerKey, OutboxMessage, StatusList
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.keyring import KeyringError, current_key, withdraw_key
-from issuer.keys import load_key
+from issuer.keys.files import load_key
+from issuer.keys.keyring import KeyringError, current_key, withdraw_key
 from issuer.signing import sign_credential
 from issuer.web import create_app
 from tests.admin_support import Console, add_staff, console_app, page_text

@@ -1,4 +1,4 @@
-"""Tests for issuer.keys: key pairs, signing, JWK import/export and key files."""
+"""Tests for issuer.keys.files: key pairs, signing, JWK import/export and key files."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from jwcrypto import jwa, jws
 
-from issuer.keys import (
+from issuer.keys.files import (
     PASSPHRASE_ENV,
     KeyExistsError,
     KeyPair,
@@ -379,7 +379,7 @@ def test_key_file_usable_from_another_process(tmp_path: Path, keys) -> None:
     """A saved key loads in a fresh interpreter and its signature verifies here."""
     path = save_key(keys["p256"], tmp_path / "k.jwk")
     script = (
-        "import sys; from issuer.keys import load_key; "
+        "import sys; from issuer.keys.files import load_key; "
         "sys.stdout.write(load_key(sys.argv[1]).sign(b'cross-process').hex())"
     )
     result = subprocess.run(

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from issuer.cli_admin import achievement_from_definition, init_instance
+from issuer.awards.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import LifecycleError, change_status, expiring, renew
+from issuer.cli.admin import achievement_from_definition, init_instance
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
 from issuer.instance import open_instance
-from issuer.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award, load_issuer
-from issuer.keyring import add_key
-from issuer.lifecycle import LifecycleError, change_status, expiring, renew
+from issuer.keys.keyring import add_key
 from verifier import verify_credential
 
 RUBRIC = "urn:uuid:5f0c3c1e-0000-4000-8000-000000000001"

@@ -17,21 +17,14 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from issuer.cli_share import mail
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import renew
+from issuer.cli.share import mail
 from issuer.db.models import Award, OutboxMessage, Recipient
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.lifecycle import renew
-from issuer.mail import (
-    BACKOFF_MINUTES,
-    MailConfig,
-    MailError,
-    SmtpTransport,
-    clean_header,
-    deliver_pending,
-    enqueue_award_mail,
-    remind_expiring,
-    send_after_commit,
-)
+from issuer.errors import ConfigError, InvalidInput, MailError
+from issuer.mail.outbox import BACKOFF_MINUTES, deliver_pending, enqueue_award_mail, send_after_commit
+from issuer.mail.reminders import remind_expiring
+from issuer.mail.transport import MailConfig, SmtpTransport, clean_header
 from tests.issuer.test_sharing import ALEX, BASE, issue_custom, issuer_documents, make_app, seed
 from verifier import verify_credential
 from verifier.baked import extract_baked
@@ -172,7 +165,7 @@ def test_queueing_is_idempotent_per_award_and_kind(app, seeded):
         assert enqueue_award_mail(session, state.settings, award, "awarded") is None
         assert enqueue_award_mail(session, state.settings, award, "expiring") is not None
     assert [m.key for m in outbox(app)] == [f"awarded:{award_id}", f"expiring:{award_id}"]
-    with pytest.raises(MailError), state.sessions.begin() as session:
+    with pytest.raises(InvalidInput), state.sessions.begin() as session:
         enqueue_award_mail(session, state.settings, session.get(Award, award_id), "party")
 
 
@@ -306,7 +299,7 @@ def test_mail_config_from_the_environment(tmp_path):
     assert (config.host, config.port, config.user, config.password, config.starttls, config.sender) == \
         ("smtp.example.com", 2525, "u", "p", False, "hr@example.com")
     for bad in ({"MICROCRED_SMTP_PORT": "0"}, {"MICROCRED_SMTP_PORT": "x"}, {"MICROCRED_SMTP_STARTTLS": "maybe"}):
-        with pytest.raises(MailError):
+        with pytest.raises(ConfigError):
             MailConfig.from_env(settings, bad)
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from issuer.lifecycle import change_status
+from issuer.awards.lifecycle import change_status
 from tests import browser_fixtures
 from tests.browser_fixtures import artifacts_dir, page  # noqa: F401  (fixtures)
 from tests.issuer.test_sharing import Clock, issue_custom, make_app, seed, set_profile

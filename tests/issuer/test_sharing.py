@@ -27,12 +27,12 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from issuer.cli_share import profile
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import change_status, renew
+from issuer.cli.demo import seed_demo
+from issuer.cli.share import profile
 from issuer.config import load_settings
 from issuer.db.models import Achievement, Award, Recipient
-from issuer.demo import seed_demo
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.lifecycle import change_status, renew
 from issuer.sharing import SharingError, linkedin_url, png_badge, publish_profile, qr_svg, unpublish_profile
 from issuer.web import create_app
 from verifier import verify_credential

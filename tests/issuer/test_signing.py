@@ -7,7 +7,7 @@ import json
 import pytest
 
 import issuer
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from tests.support import EXAMPLES, example_credentials, read_json
 from verifier.errors import CredentialError, DroppedTermError, KeyTypeMismatchError, UnknownContextError
 from verifier.jws import verify_compact_jws

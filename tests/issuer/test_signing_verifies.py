@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import issuer
-from issuer.keys import generate_key
+from issuer.keys.files import generate_key
 from issuer.vc_jwt import sign_vc_jwt
 from tests.verifier.issuer_world import CREATED, IssuerWorld, sample_credential
 from verifier import verify_credential

@@ -1,4 +1,4 @@
-"""The skills inventory service (issuer.skills_inventory) on SQLite and PostgreSQL: people per
+"""The skills inventory service (issuer.achievements.inventory) on SQLite and PostgreSQL: people per
 skill and framework from verified awards only, skills expiring in 30/90 days, role coverage.
 
 :func:`seed_inventory` builds one small workforce (also used by the dashboard tests):
@@ -23,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
+from issuer.achievements.inventory import active_holdings, coverage, expiring, frameworks, known_skills, skills_held
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import change_status, renew
 from issuer.db.models import Achievement, Award
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.lifecycle import change_status, renew
-from issuer.skills_inventory import active_holdings, coverage, expiring, frameworks, known_skills, skills_held
 from tests.admin_support import console_app
 
 ESCO, ONET, OTHER = "ESCO", "O*NET", "Other"

@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from issuer.cli_admin import init_instance
+from issuer.cli.admin import init_instance
 from issuer.config import load_settings
 from tests.http_fixtures import unused_port
 from tests.verifier.test_web_serve import SLOW_CONNECTIONS, slow_clients, still_open, wait_for
@@ -27,7 +27,7 @@ def test_the_issuer_answers_while_50_slow_clients_hang(tmp_path: Path, monkeypat
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     init_instance(load_settings(), name="Example Corp")
-    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli_serve import serve; serve()", "--port",
+    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
                                 str(port), "--workers", "1", "--threads", "2"], env={**os.environ, **env},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -308,8 +308,8 @@ def test_non_object_payload():
 
 @pytest.mark.parametrize("key_type", ["Ed25519", "P-256", "RSA"])
 def test_works_with_project_key_objects(credential, key_type):
-    """issuer.keys.KeyPair signs; its verifier.keys.PublicKey verifies (if those modules exist)."""
-    keys = pytest.importorskip("issuer.keys", reason="issuer/keys.py not available")
+    """issuer.keys.files.KeyPair signs; its verifier.keys.PublicKey verifies (if those modules exist)."""
+    keys = pytest.importorskip("issuer.keys.files", reason="issuer/keys/files.py not available")
     pair = keys.generate_key(key_type)
     token = sign_vc_jwt(credential, pair, kid=KID)
     _, payload = verify_compact_jws(token, pair.public)

@@ -17,12 +17,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import issuer
+from issuer.access.tokens import VCAPI_ISSUE, create_token
+from issuer.awards.issuance import load_issuer
 from issuer.config import ConfigError
 from issuer.db.models import AuditEntry
-from issuer.issuance import load_issuer
-from issuer.keyring import current_key
-from issuer.keys import generate_key
-from issuer.tokens import VCAPI_ISSUE, create_token
+from issuer.keys.files import generate_key
+from issuer.keys.keyring import current_key
 from issuer.web.api import register_api
 from issuer.web.vcapi import DI_V2, VC_V1, VC_V2, check_data_model
 from tests.issuer.test_api import Live, build_app, make_settings, make_tokens, seed_issuer, serve

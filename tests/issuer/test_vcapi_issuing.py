@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from issuer.awards.vcapi_records import change_vcapi_status
 from issuer.db.models import StatusAllocation, VcapiCredential
-from issuer.vcapi_records import change_vcapi_status
 from issuer.web.vcapi import VC_V1, VC_V2
 from tests.admin_support import Console, add_staff, page_text
 from tests.issuer.test_api import Live, auth, build_app, make_settings, seed_issuer, serve
@@ -215,8 +215,8 @@ def test_what_vcapi_issuing_refuses(issuing):
 
 def test_the_did_key_suite_mode_still_issues_what_the_suites_send_and_records_it(issuing):
     issuing.app.config["VCAPI_ISSUER"] = "did:key"
-    from issuer.issuance import load_issuer
-    from issuer.keyring import current_key
+    from issuer.awards.issuance import load_issuer
+    from issuer.keys.keyring import current_key
     state = issuing.app.extensions["microcred"]
     with state.sessions() as session:
         _row, pair = current_key(session, state.settings, load_issuer(session, state.settings))

@@ -25,14 +25,14 @@ from flask import Flask
 from sqlalchemy import event, select
 from werkzeug.serving import make_server
 
-from issuer.cli_admin import init_instance
-from issuer.cli_serve import GunicornServer, gunicorn_options, serve
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.status_lists import allocated_index, get_list, publish, set_bit
+from issuer.cli.admin import init_instance
+from issuer.cli.serve import GunicornServer, gunicorn_options, serve
 from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, IssuerKey
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.keyring import add_key
-from issuer.keys import load_key
-from issuer.status_lists import allocated_index, get_list, publish, set_bit
+from issuer.keys.files import load_key
+from issuer.keys.keyring import add_key
 from issuer.web import create_app
 from issuer.web.app import MAX_CONTENT_LENGTH, load_secret_key
 from verifier import verify_credential
@@ -498,11 +498,11 @@ def _free_port() -> int:
 def test_serve_runs_gunicorn_and_the_verifier_accepts_what_it_serves(tmp_path):
     port = _free_port()
     env = {**os.environ, **_env(tmp_path, f"http://127.0.0.1:{port}")}
-    seeded = subprocess.run([sys.executable, "-c", "from issuer.demo import demo; demo()"], env=env,
+    seeded = subprocess.run([sys.executable, "-c", "from issuer.cli.demo import demo; demo()"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
     url = re.search(r"(http://127\.0\.0\.1:\d+/credentials/\S+)", seeded.stdout).group(1)
-    server = subprocess.Popen([sys.executable, "-c", "from issuer.cli_serve import serve; serve()", "--port",
+    server = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
                                str(port), "--workers", "1"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:

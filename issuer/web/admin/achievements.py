@@ -2,7 +2,7 @@
 
 The form is plain HTML (no script): repeated rows for skills (alignments) and result
 descriptions, a "more rows" button, a Preview button that shows the badge as it will look
-without saving, and Save. The rules are those of :mod:`issuer.achievement_rules` (the API's
+without saving, and Save. The rules are those of :mod:`issuer.achievements.rules` (the API's
 and the CLI's), including the dry run that builds and checks a credential before saving.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from issuer.achievement_rules import (
+from issuer.achievements.rules import (
     HTTP_URL,
     AchievementError,
     achievement_types,
@@ -179,7 +179,7 @@ def _result_description(row: dict[str, str], previous: dict[str, dict]) -> dict:
 
 
 def definition_from_form(form: AchievementForm, existing: Achievement | None) -> dict:
-    """The form as a definition for :func:`issuer.achievement_rules.check_definition`."""
+    """The form as a definition for :func:`issuer.achievements.rules.check_definition`."""
     v = form.values
     months: Any = v["validity_months"] or None
     if months is not None and months.isdigit() and len(months) < 7:

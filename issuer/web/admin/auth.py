@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from issuer.staff import SignInGuard, StaffError, authenticate, end_session, start_session
+from issuer.access.staff import SignInGuard, StaffError, authenticate, end_session, start_session
 from issuer.web.admin.blueprint import SESSION_KEY, admin_nav, bp, public, state
 from issuer.web.ratelimit import over_limit
 
@@ -14,7 +14,7 @@ LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.co
 
 
 def _guard() -> SignInGuard:
-    """This app's failed sign-ins per (account, client address) (see :mod:`issuer.staff`)."""
+    """This app's failed sign-ins per (account, client address) (see :mod:`issuer.access.staff`)."""
     return current_app.extensions.setdefault("microcred_sign_in_guard", SignInGuard())
 
 

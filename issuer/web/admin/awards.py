@@ -1,9 +1,9 @@
 """Awards: the list (filters, pages), issuing one award, one award's page with its actions and audit trail.
 
-The rules are elsewhere, each in one place: the request's (:mod:`issuer.award_rules`, shared
-with the REST API), issuance (:func:`issuer.issuance.issue_award`: idempotent, verified before
-it is stored), status changes and renewal (:mod:`issuer.lifecycle`) and the search
-(:mod:`issuer.award_search`). These views parse the form, call one of them and render.
+The rules are elsewhere, each in one place: the request's (:mod:`issuer.awards.rules`, shared
+with the REST API), issuance (:func:`issuer.awards.issuance.issue_award`: idempotent, verified before
+it is stored), status changes and renewal (:mod:`issuer.awards.lifecycle`) and the search
+(:mod:`issuer.awards.search`). These views parse the form, call one of them and render.
 """
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.award_rules import (
+from issuer.awards.credentials import credential_url
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
+from issuer.awards.lifecycle import change_status, renew
+from issuer.awards.rules import (
     RESULT_FIELD,
     AwardRuleError,
     award_request,
@@ -24,12 +27,9 @@ from issuer.award_rules import (
     issuance_error_field,
     status_reason,
 )
-from issuer.award_search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
-from issuer.credentials import credential_url
+from issuer.awards.search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
 from issuer.db.models import Achievement, AuditEntry, Award, Issuer
-from issuer.issuance import AwardRequest, IssuerContext, issue_award
-from issuer.lifecycle import change_status, renew
-from issuer.mail import send_after_commit
+from issuer.mail.outbox import send_after_commit
 from issuer.web.admin.blueprint import actor, bp, issuer_of, sentence, state
 from verifier.errors import CredentialError
 

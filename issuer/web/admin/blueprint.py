@@ -1,6 +1,6 @@
 """The console's blueprint and the rules every admin page shares.
 
-- Sign-in: every view needs a signed-in, still-valid staff account (:mod:`issuer.staff`),
+- Sign-in: every view needs a signed-in, still-valid staff account (:mod:`issuer.access.staff`),
   except those marked :func:`public`; the account is re-read on every request, so a
   disabled account or a changed password ends its sessions at once.
 - Roles: :func:`admin_only` views answer 403 to ``issuer`` accounts.
@@ -20,9 +20,9 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, r
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 
+from issuer.access.staff import SignedIn, still_valid
+from issuer.awards.issuance import load_issuer
 from issuer.db.models import Issuer
-from issuer.issuance import load_issuer
-from issuer.staff import SignedIn, still_valid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 csrf = CSRFProtect()

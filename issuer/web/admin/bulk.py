@@ -1,15 +1,15 @@
 """Bulk issue: upload a CSV, check every row (dry run), confirm, watch the progress, download the results.
 
-The work is done by :mod:`issuer.bulk_jobs` (the job, its dry run and its background run) on top
-of :mod:`issuer.bulk` (the CSV format and the idempotent issuance): uploading the same file
+The work is done by :mod:`issuer.bulk.jobs` (the job, its dry run and its background run) on top
+of :mod:`issuer.bulk.run` (the CSV format and the idempotent issuance): uploading the same file
 again finds every row already issued and issues nothing twice.
 """
 from __future__ import annotations
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from issuer import bulk_jobs
-from issuer.bulk import COLUMNS, MAX_ROWS, REQUIRED
+from issuer.bulk import jobs as bulk_jobs
+from issuer.bulk.run import COLUMNS, MAX_ROWS, REQUIRED
 from issuer.web.admin.blueprint import accepts_upload, actor, bp, issuer_of, state
 
 

@@ -1,5 +1,5 @@
 """Skills inventory (``/admin/skills``): what the workforce holds, what expires soon, and who
-meets a role's requirements, from verified awards only (see :mod:`issuer.skills_inventory`).
+meets a role's requirements, from verified awards only (see :mod:`issuer.achievements.inventory`).
 
 Every table on the page is a :class:`Table`; the page and its CSV download
 (``/admin/skills/<table>.csv``, same query string) are built from the same one, so they agree.
@@ -15,9 +15,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuer.bulk_jobs import safe_cell
-from issuer.db.models import Award, Issuer
-from issuer.skills_inventory import (
+from issuer.achievements.inventory import (
     Coverage,
     Expiring,
     Holding,
@@ -30,6 +28,8 @@ from issuer.skills_inventory import (
     known_skills,
     skills_held,
 )
+from issuer.bulk.jobs import safe_cell
+from issuer.db.models import Award, Issuer
 from issuer.web.admin.blueprint import bp, issuer_of, state
 from issuer.web.admin.charts import bar_chart
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from issuer.awards.lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
 from issuer.db.models import AuditEntry
-from issuer.keyring import add_key, all_keys, find_key, verification_method
-from issuer.lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
-from issuer.mail import send_after_commit
+from issuer.keys.keyring import add_key, all_keys, find_key, verification_method
+from issuer.mail.outbox import send_after_commit
 from issuer.web.admin.blueprint import actor, admin_only, bp, issuer_of, sentence, state
 from verifier.errors import CredentialError
 

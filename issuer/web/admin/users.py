@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from issuer.access.staff import StaffError, create_user, set_active
 from issuer.db.models_staff import STAFF_ROLES, StaffUser
-from issuer.staff import StaffError, create_user, set_active
 from issuer.web.admin.blueprint import admin_only, bp, state
 
 

@@ -1,5 +1,5 @@
 """VC-API credentials (admins and issuer staff): what ``/credentials/issue`` signed, who asked, and
-revoke / suspend / unsuspend for those with status entries (:mod:`issuer.vcapi_records`)."""
+revoke / suspend / unsuspend for those with status entries (:mod:`issuer.awards.vcapi_records`)."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,8 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from issuer.awards.vcapi_records import STATES, allocations, change_vcapi_status, list_query
 from issuer.db.models import VcapiCredential
-from issuer.vcapi_records import STATES, allocations, change_vcapi_status, list_query
 from issuer.web.admin.blueprint import actor, bp, issuer_of, state
 from verifier.errors import CredentialError
 

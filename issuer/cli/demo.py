@@ -17,13 +17,13 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.cli_admin import init_instance
+from issuer.awards.credentials import achievement_url, credential_url
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.cli.admin import init_instance
 from issuer.config import Settings, load_settings
-from issuer.credentials import achievement_url, credential_url
 from issuer.db.engine import session_factory
 from issuer.db.models import Achievement, Issuer, new_id
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.mail import send_after_commit
+from issuer.mail.outbox import send_after_commit
 
 ISSUER = {
     "name": "Example Corp People Team",
@@ -242,8 +242,8 @@ def ensure_demo_admin(sessions: sessionmaker[Session], settings: Settings) -> tu
     ``<instance>/demo-admin-password`` so the demo can print it again. An installation that
     already has accounts gets none.
     """
+    from issuer.access.staff import create_user
     from issuer.db.models_staff import StaffUser
-    from issuer.staff import create_user
 
     path = settings.instance / DEMO_PASSWORD_FILE
     with sessions.begin() as session:
@@ -262,7 +262,7 @@ def ensure_demo_admin(sessions: sessionmaker[Session], settings: Settings) -> tu
 @click.command("demo")
 def demo() -> None:
     """Set up a demo issuer with a skills framework and sample awards (safe to run again)."""
-    from issuer.cli_serve import clean_errors
+    from issuer.cli.serve import clean_errors
     from issuer.web.app import open_database
     from issuer.web.public import did_document_location
 

@@ -1,16 +1,17 @@
 """``microcred profile`` and ``microcred mail``: employees' public profiles and the award email outbox.
 
-Thin shells over :mod:`issuer.sharing` and :mod:`issuer.mail`. Register them with
+Thin shells over :mod:`issuer.sharing` and :mod:`issuer.mail.outbox`. Register them with
 ``main.add_command(profile)`` and ``main.add_command(mail)`` (``from .cli_share import mail, profile``).
 """
 from __future__ import annotations
 
 import click
 
+from issuer.awards.issuance import load_issuer
 from issuer.config import load_settings
 from issuer.instance import open_instance
-from issuer.issuance import load_issuer
-from issuer.mail import Delivery, deliver_pending, remind_expiring
+from issuer.mail.outbox import Delivery, deliver_pending
+from issuer.mail.reminders import remind_expiring
 from issuer.sharing import publish_profile, unpublish_profile
 
 

@@ -4,10 +4,10 @@
     start_job(sessions, settings, job_id, issuer_id, actor="staff:hana", clock=clock)   # True: started
     job.state, job.done, job.total, job.summary, job.result_csv
 
-:func:`create_job` stores the upload and its dry run (:func:`issuer.bulk.validate_csv`): the
+:func:`create_job` stores the upload and its dry run (:func:`issuer.bulk.run.validate_csv`): the
 counts and, for every row in file order, its main cells and "ready", "already issued" or the
 reason it is refused (the ``summary`` JSON). :func:`start_job` runs
-:func:`issuer.bulk.issue_csv` in a background thread of this process, writing the progress to
+:func:`issuer.bulk.run.issue_csv` in a background thread of this process, writing the progress to
 the job row, then stores a result CSV (one line per row: its credential URL or its error).
 
 Bulk issuance is idempotent, so a job that failed, or was left ``queued``/``running`` by a
@@ -30,7 +30,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer import bulk
+from issuer.bulk import run as bulk
 from issuer.config import Settings
 from issuer.db.models import Issuer
 from issuer.db.models_staff import BulkJob
@@ -251,7 +251,7 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
 
 
 def _after_run(sessions: sessionmaker[Session], settings: Settings) -> None:
-    from issuer.mail import send_after_commit  # lazy: mail imports issuance
+    from issuer.mail.outbox import send_after_commit  # lazy: mail imports issuance
 
     send_after_commit(sessions, settings)   # the award emails queued with each chunk; never raises
 

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.awards.credentials import build_credential
 from issuer.config import Settings
-from issuer.credentials import build_credential
 from issuer.db.models import Achievement, Award, Issuer, Recipient, new_id
 from issuer.identity import profile
 from issuer.images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg

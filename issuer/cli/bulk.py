@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from issuer.cli_support import EXIT_USAGE, error_line
+from issuer.cli.support import EXIT_USAGE, error_line
 from verifier.errors import CredentialError
 
 
@@ -47,10 +47,10 @@ def issue_bulk(ctx: click.Context, csv_file: str, dry_run: bool, chunk_size: int
 
 
 def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
-    from issuer.bulk import issue_csv, validate_csv
+    from issuer.awards.issuance import load_issuer
+    from issuer.bulk.run import issue_csv, validate_csv
     from issuer.config import load_settings
     from issuer.instance import open_instance
-    from issuer.issuance import load_issuer
 
     settings = load_settings()
     sessions = open_instance(settings)           # make_engine + migrations (create_all without them)
@@ -95,7 +95,7 @@ def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
     click.echo(f"issued {_plural(result.issued, 'award')}, {result.already_issued:,} already issued "
                f"({_plural(report.total_rows, 'row')}) in {result.seconds:.1f} s")
     if result.issued:
-        from issuer.mail import send_after_commit
+        from issuer.mail.outbox import send_after_commit
 
         delivery = send_after_commit(sessions, settings)     # the award emails queued with each chunk
         if delivery is not None:

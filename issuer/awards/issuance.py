@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from issuer.awards.credentials import build_credential
+from issuer.awards.status_lists import PURPOSES, allocate, list_url, open_list, publish, status_entry
 from issuer.config import Settings
-from issuer.credentials import build_credential
 from issuer.db.models import Achievement, AuditEntry, Award, Issuer, Recipient, new_id, utcnow
 from issuer.identity import did_document, did_document_url, profile
-from issuer.keyring import all_keys, current_key, verification_method
+from issuer.keys.keyring import all_keys, current_key, verification_method
 from issuer.signing import sign_credential
-from issuer.status_lists import PURPOSES, allocate, list_url, open_list, publish, status_entry
 from verifier import verify_credential
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
@@ -167,7 +167,7 @@ def issue_award(session: Session, ctx: IssuerContext, request: AwardRequest, *, 
     session.add(AuditEntry(actor=actor, action="issue", award_id=award.id,
                            details={"achievement": achievement.slug, "key": vm}))
     if notify:
-        from issuer.mail import enqueue_award_mail  # mail builds on issuance: imported when used
+        from issuer.mail.outbox import enqueue_award_mail  # mail builds on issuance: imported when used
 
         session.flush()
         enqueue_award_mail(session, ctx.settings, award, notify)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import click
 
-from issuer.cli_support import CleanErrorsGroup
+from issuer.access.tokens import SCOPES, create_token, list_tokens, revoke_token
+from issuer.cli.support import CleanErrorsGroup
 from issuer.config import load_settings
 from issuer.instance import open_instance
-from issuer.tokens import SCOPES, create_token, list_tokens, revoke_token
 
 
 def _when(value) -> str:

@@ -25,11 +25,11 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from issuer.cli_support import EXIT_USAGE, error_line
+from issuer.awards.issuance import load_issuer
+from issuer.cli.support import EXIT_USAGE, error_line
 from issuer.config import Settings, load_settings
 from issuer.db.engine import session_factory
 from issuer.db.models import IssuerKey
-from issuer.issuance import load_issuer
 from verifier.errors import CredentialError
 from verifier.web.cli import WORKER_NOTE, BufferingThreadWorker
 

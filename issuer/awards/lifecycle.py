@@ -20,11 +20,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
+from issuer.awards.status_lists import allocated_index, bit, publish, set_bit
 from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award, Issuer, IssuerKey, StatusList, utcnow
-from issuer.issuance import AwardRequest, IssuerContext, issue_award
-from issuer.keyring import Withdrawal, withdraw_key
-from issuer.status_lists import allocated_index, bit, publish, set_bit
+from issuer.keys.keyring import Withdrawal, withdraw_key
 from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
 
@@ -177,7 +177,7 @@ class Reissued:
 
 def withdraw_compromised_key(session: Session, settings: Settings, issuer: Issuer, ref: str, *, reason: str,
                              actor: str) -> Withdrawal:
-    """Withdraw a compromised key (:func:`issuer.keyring.withdraw_key`) and sign every status list
+    """Withdraw a compromised key (:func:`issuer.keys.keyring.withdraw_key`) and sign every status list
     of the issuer again with the current key, in case the withdrawn key signed them. The awards
     it signed are re-issued afterwards with :func:`reissue_signed_with`."""
     withdrawal = withdraw_key(session, settings, issuer, ref, reason=reason, actor=actor)

@@ -10,7 +10,7 @@ the field it is about::
 The messages are the REST API's (quoted field names), so an API client sees the same text
 whichever layer refuses. What only the issuer's data can tell (is the achievement known,
 is the email an email address, is a result description the achievement's) is checked by
-:func:`issuer.issuance.issue_award`; :func:`issuance_error_field` names the field of its errors.
+:func:`issuer.awards.issuance.issue_award`; :func:`issuance_error_field` names the field of its errors.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from issuer.awards.issuance import AwardRequest
 from issuer.db.models import utcnow
 from issuer.input_checks import unknown_fields
-from issuer.issuance import AwardRequest
 from verifier.errors import CredentialError
 
 AWARD_FIELDS = ("achievement", "email", "name", "employee_id", "did", "evidence", "results", "awarded_at", "jwt")
@@ -152,7 +152,7 @@ def status_reason(body: Mapping, *, required: bool = True) -> str | None:
 
 
 def issuance_error_field(exc: CredentialError) -> str | None:
-    """The field an error of :func:`issuer.issuance.issue_award` is about (None: not one field)."""
+    """The field an error of :func:`issuer.awards.issuance.issue_award` is about (None: not one field)."""
     return ISSUANCE_FIELDS.get(getattr(exc, "code", None))
 
 

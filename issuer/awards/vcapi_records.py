@@ -6,10 +6,10 @@
 Every credential ``POST /credentials/issue`` signs as the installation's own identity gets
 the id ``{base_url}/credentials/{record id}`` and two ``BitstringStatusListEntry`` entries
 on the issuer's revocation and suspension lists (random indexes, drawn the way
-:func:`issuer.status_lists.allocate` draws them for awards, in the same ``status_allocations``
+:func:`issuer.awards.status_lists.allocate` draws them for awards, in the same ``status_allocations``
 table, so an index is never shared with an award). A :class:`VcapiCredential` row keeps the
 signed credential, the token that asked and its state. Status changes flip the bit and
-re-publish the list, as :func:`issuer.lifecycle.change_status` does for awards.
+re-publish the list, as :func:`issuer.awards.lifecycle.change_status` does for awards.
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from issuer.awards.credentials import credential_url
+from issuer.awards.lifecycle import TRANSITIONS
+from issuer.awards.status_lists import PURPOSES, bit, ensure_lists, open_list, publish, set_bit, status_entry
 from issuer.config import Settings
-from issuer.credentials import credential_url
 from issuer.db.models import AuditEntry, Award, Issuer, StatusAllocation, StatusList, VcapiCredential
-from issuer.lifecycle import TRANSITIONS
-from issuer.status_lists import PURPOSES, bit, ensure_lists, open_list, publish, set_bit, status_entry
 from verifier.errors import CredentialError
 
 STATES = ("active", "suspended", "revoked")

@@ -14,8 +14,8 @@ allocations and its audit entry, so a run killed half-way leaves only complete a
 and running the same file again issues only what is missing (the idempotency key is
 :meth:`AwardRequest.external_key`; rows already issued are counted, not duplicated).
 
-Every credential is built, signed and verified with :func:`issuer.issuance.self_check`
-exactly as :func:`issuer.issuance.issue_award` does; what makes bulk runs fast is done
+Every credential is built, signed and verified with :func:`issuer.awards.issuance.self_check`
+exactly as :func:`issuer.awards.issuance.issue_award` does; what makes bulk runs fast is done
 around that:
 
 * the database work is per chunk, not per award: one query for the awards already issued,
@@ -44,15 +44,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from issuer.awards.credentials import build_credential, credential_url
+from issuer.awards.issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
+from issuer.awards.status_lists import PURPOSES, list_url
 from issuer.config import Settings
-from issuer.credentials import build_credential, credential_url
 from issuer.db.models import (
     Achievement,
     AuditEntry,
@@ -66,12 +67,11 @@ from issuer.db.models import (
     utcnow,
 )
 from issuer.identity import profile
-from issuer.issuance import EMAIL, AwardRequest, IssuanceError, IssuerContext, add_months, self_check
-from issuer.keyring import current_key, verification_method
-from issuer.keys import load_key
-from issuer.mail import compose
+from issuer.keys.files import load_key
+from issuer.keys.keyring import current_key, verification_method
+from issuer.mail.compose import AwardMail
+from issuer.mail.outbox import outbox_row
 from issuer.signing import sign_credential
-from issuer.status_lists import PURPOSES, list_url
 from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
 from verifier.schema_bundle import is_uri
@@ -893,11 +893,9 @@ class _Run:
     def _award_mail(self, p, credential: str, stored_at: datetime) -> dict:
         """The "awarded" email for a planned award, queued in the chunk's transaction (sent after commit)."""
         request = p.row.request
-        award = SimpleNamespace(id=p.award_id, credential=credential, valid_until=p.valid_until,
-                                recipient=SimpleNamespace(name=request.name, email=request.email))
-        return {"key": f"awarded:{p.award_id}", "award_id": p.award_id, "to_address": request.email,
-                "to_name": request.name, "attempts": 0, "next_attempt_at": stored_at, "created_at": stored_at,
-                **compose(self.settings, award, "awarded")}
+        mail = AwardMail(award_id=p.award_id, credential=credential, to_address=request.email,
+                         to_name=request.name, valid_until=p.valid_until)
+        return outbox_row(self.settings, mail, "awarded", stored_at)
 
     def _recipients(self, session: Session, chunk: _Chunk, stored_at: datetime) -> dict[str, str]:
         """email -> recipient id: found, updated or created as issue_award does (values given win)."""

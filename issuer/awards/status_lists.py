@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from issuer.config import Settings
 from issuer.db.models import Issuer, StatusAllocation, StatusList
-from issuer.keyring import current_key, verification_method
+from issuer.keys.keyring import current_key, verification_method
 from issuer.signing import now_timestamp, sign_credential
 from verifier.bitstring import encode_bitstring
 

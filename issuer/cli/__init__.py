@@ -6,16 +6,16 @@ import sys
 
 import click
 
-from issuer import cli_admin
-from issuer.cli_bulk import issue_bulk
-from issuer.cli_keys import keys
-from issuer.cli_serve import serve
-from issuer.cli_share import mail, profile
-from issuer.cli_support import CleanErrorsGroup
-from issuer.cli_tokens import tokens
-from issuer.cli_users import users
-from issuer.demo import demo
-from issuer.keys import load_key
+from issuer.cli import admin as cli_admin
+from issuer.cli.bulk import issue_bulk
+from issuer.cli.demo import demo
+from issuer.cli.keys import keys
+from issuer.cli.serve import serve
+from issuer.cli.share import mail, profile
+from issuer.cli.support import CleanErrorsGroup
+from issuer.cli.tokens import tokens
+from issuer.cli.users import users
+from issuer.keys.files import load_key
 from issuer.signing import SUPPORTED, sign_credential
 from verifier.cli import verify
 from verifier.errors import CredentialError

@@ -2,8 +2,8 @@
 
 ``rotate`` makes a new key current and destroys the old private key file (optionally
 exporting it once, encrypted); ``revoke KEY --compromised`` withdraws a key from the
-issuer's published documents and re-issues the awards it signed (:mod:`issuer.keyring`,
-:mod:`issuer.lifecycle`).
+issuer's published documents and re-issues the awards it signed (:mod:`issuer.keys.keyring`,
+:mod:`issuer.awards.lifecycle`).
 
 On any error the commands print exactly one ``error: ...`` line on stderr,
 nothing on stdout, and exit with status 2.
@@ -18,13 +18,13 @@ from pathlib import Path
 
 import click
 
-from issuer.cli_support import CleanErrorsGroup
+from issuer.awards.issuance import load_issuer
+from issuer.awards.lifecycle import reissue_signed_with, withdraw_compromised_key
+from issuer.cli.support import CleanErrorsGroup
 from issuer.config import load_settings
 from issuer.db.models import AuditEntry
 from issuer.instance import open_instance
-from issuer.issuance import load_issuer
-from issuer.keyring import add_key, all_keys, verification_method
-from issuer.keys import (
+from issuer.keys.files import (
     PASSPHRASE_ENV,
     KeyPair,
     KeyPassphraseMissingError,
@@ -34,8 +34,8 @@ from issuer.keys import (
     load_key,
     save_key,
 )
-from issuer.lifecycle import reissue_signed_with, withdraw_compromised_key
-from issuer.mail import send_after_commit
+from issuer.keys.keyring import add_key, all_keys, verification_method
+from issuer.mail.outbox import send_after_commit
 from verifier.errors import CredentialError, KeyFormatError
 from verifier.keys import RSA
 

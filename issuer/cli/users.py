@@ -13,11 +13,11 @@ import sys
 
 import click
 
-from issuer.cli_support import CleanErrorsGroup
+from issuer.access.staff import StaffError, create_user, find_user, set_active, set_password
+from issuer.cli.support import CleanErrorsGroup
 from issuer.config import load_settings
 from issuer.db.models_staff import STAFF_ROLES, StaffUser
 from issuer.instance import open_instance
-from issuer.staff import StaffError, create_user, find_user, set_active, set_password
 
 
 def _read_password(from_stdin: bool) -> str:

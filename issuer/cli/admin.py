@@ -1,7 +1,7 @@
 """The commands HR runs: init, achievements, issue, revoke/suspend/unsuspend, renew, expiring, keys rotate.
 
-Thin shells over :mod:`issuer.issuance`, :mod:`issuer.lifecycle` and
-:mod:`issuer.keyring`. Every command reads the installation from the environment
+Thin shells over :mod:`issuer.awards.issuance`, :mod:`issuer.awards.lifecycle` and
+:mod:`issuer.keys.keyring`. Every command reads the installation from the environment
 (``issuer.config.load_settings``); bad input gives one ``error:`` line, exit 2, and
 changes nothing (each command runs in one transaction).
 """
@@ -15,17 +15,17 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from issuer.achievement_rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
+from issuer.achievements.rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
+from issuer.awards.credentials import credential_url
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.lifecycle import change_status, expiring, renew
+from issuer.awards.status_lists import ensure_lists
 from issuer.config import Settings, load_settings
-from issuer.credentials import credential_url
 from issuer.db.models import Achievement, Issuer
 from issuer.images import image_data_uri
 from issuer.instance import open_instance
-from issuer.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.keyring import add_key
-from issuer.lifecycle import change_status, expiring, renew
-from issuer.mail import send_after_commit
-from issuer.status_lists import ensure_lists
+from issuer.keys.keyring import add_key
+from issuer.mail.outbox import send_after_commit
 from verifier.errors import CredentialError
 
 
@@ -88,8 +88,8 @@ def _parse_alignment(text: str) -> dict:
 def achievement_from_definition(definition: dict) -> dict:
     """Validate an achievement definition (JSON file or flags) into model fields.
 
-    The rules are those of :mod:`issuer.achievement_rules`, shared with the API and the console;
-    a broken rule raises :class:`~issuer.achievement_rules.AchievementError` (a CredentialError)."""
+    The rules are those of :mod:`issuer.achievements.rules`, shared with the API and the console;
+    a broken rule raises :class:`~issuer.achievements.rules.AchievementError` (a CredentialError)."""
     return achievement_fields(definition)
 
 
@@ -154,9 +154,9 @@ def achievements_list() -> None:
 @click.argument("ref")
 def achievements_show(ref: str) -> None:
     """Show one achievement (slug or id) as the JSON embedded in credentials."""
-    from issuer.credentials import achievement_document
+    from issuer.awards.credentials import achievement_document
+    from issuer.awards.issuance import find_achievement
     from issuer.identity import profile
-    from issuer.issuance import find_achievement
 
     settings = _settings()
     with open_instance(settings)() as session:

@@ -5,14 +5,14 @@ Key states (``IssuerKey.state``):
 * ``current`` — the one key that signs; its private JWK file is in the keys folder
   (mode 0600, never overwritten).
 * ``retired`` — replaced by a rotation. Its private key file is destroyed once the
-  rotation commits (:func:`issuer.keys.destroy_key_file`: deleted; nothing keeps reading
+  rotation commits (:func:`issuer.keys.files.destroy_key_file`: deleted; nothing keeps reading
   it), optionally after one encrypted export. Its public key stays in the DID document,
   ``assertionMethod`` included, so everything it signed still verifies; with no private
   key it can sign nothing new.
 * ``withdrawn`` — compromised (:func:`withdraw_key`): its private key file is destroyed
   and it is no longer published at all, so nothing signed with it verifies any more,
   forgeries included. The awards it signed are re-issued with the current key
-  (:func:`issuer.lifecycle.reissue_signed_with`).
+  (:func:`issuer.awards.lifecycle.reissue_signed_with`).
 
 Only the current key is ever loaded for signing. Verification method ids are ``<did>#key-N``.
 """
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from issuer.config import Settings
 from issuer.db.models import AuditEntry, Issuer, IssuerKey, utcnow
-from issuer.keys import KeyPair, destroy_key_file, generate_key, load_key, save_key
+from issuer.keys.files import KeyPair, destroy_key_file, generate_key, load_key, save_key
 from verifier.errors import CredentialError
 
 _loaded: dict[tuple[str, str], KeyPair] = {}
@@ -166,9 +166,9 @@ def withdraw_key(session: Session, settings: Settings, issuer: Issuer, ref: str,
 
     Its private key file is destroyed on commit and ``keys-revoke`` is audited; the status
     lists are signed again with the current key by the caller
-    (:func:`issuer.lifecycle.withdraw_compromised_key`, which commands and views call). The
+    (:func:`issuer.awards.lifecycle.withdraw_compromised_key`, which commands and views call). The
     current key cannot be withdrawn: rotate first. Withdrawing a withdrawn key changes nothing.
-    The awards it signed are re-issued separately (:func:`issuer.lifecycle.reissue_signed_with`).
+    The awards it signed are re-issued separately (:func:`issuer.awards.lifecycle.reissue_signed_with`).
     """
     if not reason or not reason.strip():
         raise KeyringError("a reason is required (it is kept in the audit log)", code="reason_required")

@@ -1,0 +1,168 @@
+"""Award emails through a transactional outbox: queued with the award, sent after the commit.
+
+::
+
+    with runtime.transaction() as session:            # the transaction that stores the award
+        session.execute(insert(OutboxMessage.__table__), [outbox_row(settings, mail, "awarded", now)])
+    send_after_commit(runtime.sessions, settings)     # after the commit; never raises
+
+:func:`outbox_row` (and :func:`enqueue_award_mail` for one award loaded in a session) writes an
+:class:`~issuer.db.models.OutboxMessage` (subject, text, the baked PNG attached) in the caller's
+transaction, so a rolled-back award sends nothing and a committed one is never forgotten.
+:func:`deliver_pending` sends what is due; a failure (server down, refused, timeout) is recorded
+on the message and retried later with backoff, so a failing mail server never loses or blocks an
+award. Each kind is sent once per award (the outbox ``key``).
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from issuer.config import Settings
+from issuer.db.models import Award, Issuer, OutboxMessage, utcnow
+from issuer.errors import MailError
+from issuer.mail.compose import AwardMail, compose
+from issuer.mail.transport import MailConfig, Transport, clean_header, sender_address, transport_for
+
+MAX_ATTEMPTS = 10
+BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)     # then every 12 hours until MAX_ATTEMPTS
+LEASE = timedelta(minutes=10)                        # a sender's claim on a message while it sends
+
+log = logging.getLogger(__name__)
+
+
+def award_mail(award: Award) -> AwardMail:
+    """The :class:`AwardMail` of a stored award (its recipient loaded)."""
+    return AwardMail(award_id=award.id, credential=award.credential, to_address=award.recipient.email,
+                     to_name=award.recipient.name, valid_until=award.valid_until)
+
+
+def outbox_row(settings: Settings, mail: AwardMail, kind: str, now: datetime) -> dict[str, object]:
+    """The OutboxMessage column values of the ``kind`` email for ``mail`` (for a bulk INSERT)."""
+    return {"key": f"{kind}:{mail.award_id}", "award_id": mail.award_id, "to_address": mail.to_address,
+            "to_name": mail.to_name, "attempts": 0, "next_attempt_at": now, "created_at": now,
+            **compose(settings, mail, kind)}
+
+
+def enqueue_award_mail(session: Session, settings: Settings, award: Award,
+                       kind: str = "awarded") -> OutboxMessage | None:
+    """Queue the ``kind`` email for a stored ``award`` in the caller's transaction; None if queued before."""
+    key = f"{kind}:{award.id}"
+    if session.scalars(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+        return None
+    session.flush()                                  # the award row exists before the message refers to it
+    row = OutboxMessage(**outbox_row(settings, award_mail(award), kind, utcnow()))
+    session.add(row)
+    return row
+
+
+def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(display_name=clean_header(row.to_name, 100), addr_spec=row.to_address)
+    message["Subject"] = clean_header(row.subject, 250)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.body)
+    if row.attachment:
+        message.add_attachment(row.attachment, maintype="image", subtype="png", filename=row.attachment_name)
+    return message
+
+
+
+@dataclass(frozen=True)
+class Delivery:
+    sent: int
+    failed: int              # failed this time; still queued (until MAX_ATTEMPTS)
+    waiting: int             # queued, not due yet or given up
+    errors: tuple[str, ...] = ()
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
+
+
+def _claim(factory: sessionmaker[Session], message_id: int, now: datetime, force: bool) -> bool:
+    """Take the message for LEASE (a concurrent sender skips it); False if someone else has it."""
+    condition = [OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None)]
+    if not force:
+        condition.append(OutboxMessage.next_attempt_at <= now)
+    with factory.begin() as session:
+        result = session.execute(update(OutboxMessage).where(*condition).values(next_attempt_at=now + LEASE))
+        return result.rowcount == 1
+
+
+def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, transport: Transport | None = None,
+                    config: MailConfig | None = None, now: datetime | None = None, limit: int = 500,
+                    force: bool = False) -> Delivery:
+    """Send the queued messages that are due (``force``: all unsent ones, even those that gave up).
+
+    Never raises for mail trouble: each failure is stored on its message (``attempts``,
+    ``last_error``) and the message is retried after a backoff. Sent at least once: a crash
+    between sending and recording it sends that one message again.
+    """
+    config = config or MailConfig.from_env(settings)
+    transport = transport or transport_for(config)
+    now = now or utcnow()
+    with factory() as session:
+        query = select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+        if not force:
+            query = query.where(OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts < MAX_ATTEMPTS)
+        due = list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+        issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+        sender = sender_address(config, settings, issuer)
+    sent, errors = 0, []
+    try:
+        for message_id in due:
+            if not _claim(factory, message_id, now, force):
+                continue
+            with factory() as session:
+                message = build_message(session.get(OutboxMessage, message_id), sender)
+            try:
+                transport.send(message)
+            except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:
+                errors.append(_record_failure(factory, message_id, now, exc))
+                continue
+            with factory.begin() as session:
+                row = session.get(OutboxMessage, message_id)
+                row.sent_at, row.attempts, row.last_error, row.attachment = now, row.attempts + 1, None, None
+            sent += 1
+    finally:
+        getattr(transport, "close", lambda: None)()
+    with factory() as session:
+        waiting = session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.sent_at.is_(None)))
+    return Delivery(sent, len(errors), waiting, tuple(errors))
+
+
+def send_after_commit(factory: sessionmaker[Session], settings: Settings) -> Delivery | None:
+    """For commands that just committed awards: try to send now; never raises (the outbox keeps them).
+
+    Returns None when delivery could not even start (e.g. invalid mail configuration); the
+    reason is logged and the messages wait for ``microcred mail send-pending``.
+    """
+    try:
+        return deliver_pending(factory, settings)
+    except Exception:   # noqa: BLE001 - the award is committed; mail trouble must not turn it into an error
+        log.warning("award emails stay queued: delivery could not start", exc_info=True)
+        return None
+
+
+def _record_failure(factory: sessionmaker[Session], message_id: int, now: datetime, exc: Exception) -> str:
+    error = clean_header(f"{type(exc).__name__}: {exc}", 500)
+    with factory.begin() as session:
+        row = session.get(OutboxMessage, message_id)
+        row.attempts += 1
+        row.last_error = error
+        row.next_attempt_at = now + _backoff(row.attempts)
+    return error
+
