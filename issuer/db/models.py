@@ -6,30 +6,16 @@ credential of an award is stored exactly as issued (JSON text), never rebuilt.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from issuer.db.types import UTCDateTime
+from issuer.db.base import Base, new_id, utcnow
 
 AWARD_STATES = ("active", "suspended", "revoked", "expired", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
 KEY_STATES = ("current", "retired", "withdrawn")   # see issuer.keys.keyring; no CHECK constraint, so no migration
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    # UTCDateTime: stored as UTC, always read back timezone-aware (SQLite drops offsets otherwise)
-    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
 class Issuer(Base):
@@ -217,5 +203,4 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
 
-
-# the other model modules register their tables on Base.metadata; they import Base from here
+__all__ = ["Base", "new_id", "utcnow"]  # re-exported: most code takes them from here

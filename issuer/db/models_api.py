@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from issuer.db.models import Base, new_id, utcnow
+from issuer.db.base import Base, new_id, utcnow
 
 TOKEN_SCOPES = ("read", "issue", "admin")     # each scope includes the ones before it
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from issuer.db.models import Base, new_id, utcnow
+from issuer.db.base import Base, new_id, utcnow
 
 STAFF_ROLES = ("issuer", "admin")      # admin: everything, keys and users; issuer: achievements and awards
 BULK_JOB_STATES = ("validated", "queued", "running", "done", "failed")
