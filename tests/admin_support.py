@@ -26,9 +26,9 @@ from werkzeug.serving import make_server
 
 from issuer.access import staff as staff_module
 from issuer.access.staff import create_user
-from issuer.cli.admin import init_instance
 from issuer.cli.demo import seed_demo
 from issuer.config import load_settings
+from issuer.setup import init_instance
 from issuer.web import create_app
 
 BASE = "https://hr.example.com"

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from issuer.awards.credentials import build_credential
 from issuer.config import Settings
-from issuer.db.models import Achievement, Award, Issuer, Recipient, new_id
+from issuer.db.models import Achievement, Issuer, new_id
 from issuer.identity import profile
 from issuer.images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
 from issuer.input_checks import unknown_fields
@@ -328,11 +328,9 @@ def dry_run(settings: Settings, issuer: Issuer, achievement: Achievement, now: d
 
     Returns the (unsigned) credential."""
     moment = now.replace(microsecond=0)
-    probe_award = Award(id=new_id(), issuer_id=issuer.id, achievement_id=achievement.id, recipient_id=new_id(),
-                        external_key="probe", evidence=[], results=[], awarded_at=moment, valid_from=moment,
-                        valid_until=None, state="active", credential="")
-    probe_recipient = Recipient(id=probe_award.recipient_id, issuer_id=issuer.id, email="probe@example.com")
-    credential = build_credential(settings, profile(issuer, settings), achievement, probe_recipient, probe_award, [])
+    credential = build_credential(settings, profile(issuer, settings), achievement, award_id=new_id(),
+                                  email="probe@example.com", did=None, evidence=[], results=[], awarded=moment,
+                                  valid_until=None, status_entries=[])
     violations = validate_credential(credential)
     if violations:
         raise AchievementError(f"Credentials for this achievement would not follow the Open Badges 3.0 schema: "

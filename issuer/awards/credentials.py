@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from issuer.badge_art import default_badge_data_uri
 from issuer.config import Settings
-from issuer.db.models import Achievement, Award, Recipient
+from issuer.db.models import Achievement
 from verifier.recipient import hashed_identity, normalize_identity
 
 CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
@@ -72,29 +74,32 @@ def identity_object(email: str, salt: str | None = None) -> dict:
             "identityType": "emailAddress", "hashed": True, "salt": salt}
 
 
-def build_credential(settings: Settings, issuer_profile: dict, achievement: Achievement, recipient: Recipient,
-                     award: Award, status_entries: list[dict], *, salt: str | None = None) -> dict:
-    subject: dict = {"type": ["AchievementSubject"], "identifier": [identity_object(recipient.email, salt)],
-                     "achievement": achievement_document(settings, achievement, issuer_profile)}
-    if recipient.did:
-        subject["id"] = recipient.did
-    if award.results:
-        subject["result"] = [{"type": ["Result"], **r} for r in award.results]
-    credential: dict = {
+def build_credential(settings: Settings, issuer_profile: dict[str, Any], achievement: Achievement, *,
+                     award_id: str, email: str, did: str | None, evidence: Sequence[dict[str, Any]],
+                     results: Sequence[dict[str, Any]], awarded: datetime, valid_until: datetime | None,
+                     status_entries: Sequence[dict[str, str]], salt: str | None = None) -> dict[str, Any]:
+    """The unsigned credential of an award (valid from its award date). Pure but for a random salt."""
+    subject: dict[str, Any] = {"type": ["AchievementSubject"], "identifier": [identity_object(email, salt)],
+                               "achievement": achievement_document(settings, achievement, issuer_profile)}
+    if did:
+        subject["id"] = did
+    if results:
+        subject["result"] = [{"type": ["Result"], **r} for r in results]
+    credential: dict[str, Any] = {
         "@context": CONTEXTS,
-        "id": credential_url(settings, award.id),
+        "id": credential_url(settings, award_id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achievement.name,
         "issuer": issuer_profile,
-        "validFrom": timestamp(award.valid_from),
-        "awardedDate": timestamp(award.awarded_at),
+        "validFrom": timestamp(awarded),
+        "awardedDate": timestamp(awarded),
         "credentialSubject": subject,
         "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
     }
-    if award.valid_until:
-        credential["validUntil"] = timestamp(award.valid_until)
-    if award.evidence:
-        credential["evidence"] = [{"type": ["Evidence"], **e} for e in award.evidence]
+    if valid_until:
+        credential["validUntil"] = timestamp(valid_until)
+    if evidence:
+        credential["evidence"] = [{"type": ["Evidence"], **e} for e in evidence]
     if status_entries:
-        credential["credentialStatus"] = status_entries
+        credential["credentialStatus"] = list(status_entries)
     return credential

@@ -30,10 +30,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.bulk import reading
 from issuer.bulk import run as bulk
 from issuer.config import Settings
 from issuer.db.models import Issuer
 from issuer.db.models_staff import BulkJob
+from issuer.errors import IssuerError
+from issuer.mail.outbox import send_after_commit
+from issuer.runtime import Runtime
 from verifier.errors import CredentialError
 
 log = logging.getLogger(__name__)
@@ -60,14 +64,14 @@ class BulkJobError(Exception):
 
 # --------------------------------------------------------------------------- the dry run
 
-def dry_run_table(raw: bytes, report: bulk.ValidationReport, existing: set[str]) -> tuple[list[dict], int]:
+def dry_run_table(raw: bytes, report: reading.ValidationReport, existing: set[str]) -> tuple[list[dict], int]:
     """(rows for the page, rows left out): every data row in file order with its status.
 
     A row is ``ready``, ``already issued`` or ``error`` (with its ``reason``). Problems that are
     not about a data row (the header, a quote left open) appear as rows of their own. Beyond
     :data:`MAX_TABLE_ROWS` only error rows are kept (up to as many again).
     """
-    cells, header_line = bulk.read_cells(raw, TABLE_COLUMNS)
+    cells, header_line = reading.read_cells(raw, TABLE_COLUMNS)
     reasons: dict[int, str] = {}
     for problem in report.problems:
         reasons.setdefault(problem.line, problem.reason)
@@ -99,7 +103,7 @@ def clean_filename(name: str | None) -> str:
 
 
 def create_job(session: Session, issuer: Issuer, *, filename: str | None, raw: bytes, actor: str,
-               now: datetime, report: bulk.ValidationReport | None = None) -> str:
+               now: datetime, report: reading.ValidationReport | None = None) -> str:
     """Store an upload and its dry run; the job's id. Raises :class:`BulkJobError` for an
     empty or too large file (nothing is stored then). A file with bad rows is stored too: its
     page lists them (and it cannot be started). ``report``: the file's dry run when the caller
@@ -109,7 +113,7 @@ def create_job(session: Session, issuer: Issuer, *, filename: str | None, raw: b
                            "Split it into smaller files and upload them one by one.")
     if not raw.strip():
         raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.")
-    report = report or bulk.validate_csv(raw, session, issuer, now=now)
+    report = report or reading.validate_csv(raw, session, issuer, now=now)
     table, left_out = dry_run_table(raw, report, report.existing_keys)
     summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
                "errors": len(report.problems), "table": table, "left_out": left_out}
@@ -229,7 +233,7 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
         def progress(done: int, rows: int) -> None:
             _set(sessions, job_id, done=done, total=rows)
 
-        result = bulk.issue_csv(raw, sessions, settings, issuer_did, actor=actor, progress=progress,
+        result = bulk.issue_csv(raw, Runtime(settings, sessions, clock), actor=actor, progress=progress,
                                 workers=0 if total <= IN_PROCESS_ROWS else None, now=clock(),
                                 source_name=f"upload {filename} (bulk job {job_id})")
         if not result.started:
@@ -239,7 +243,7 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
                        seconds=round(result.seconds, 1))
         _set(sessions, job_id, state="done", done=len(result.awards), summary=summary,
              result_csv=result_csv(result), finished_at=clock(), error=None)
-    except CredentialError as exc:     # IssuanceError and friends: a plain message meant for people
+    except (IssuerError, CredentialError) as exc:     # a plain message meant for people
         log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
         _fail(sessions, job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
                                 "again to issue the rest: nothing is issued twice.", clock)
@@ -251,8 +255,6 @@ def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issue
 
 
 def _after_run(sessions: sessionmaker[Session], settings: Settings) -> None:
-    from issuer.mail.outbox import send_after_commit  # lazy: mail imports issuance
-
     send_after_commit(sessions, settings)   # the award emails queued with each chunk; never raises
 
 
@@ -263,7 +265,7 @@ def _fail(sessions, job_id: str, message: str, clock) -> None:
         log.exception("bulk job %s: could not record its failure", job_id)
 
 
-def _finish_invalid(sessions, job_id: str, summary: dict, raw: bytes, report: bulk.ValidationReport,
+def _finish_invalid(sessions, job_id: str, summary: dict, raw: bytes, report: reading.ValidationReport,
                     clock) -> None:
     """The file was clean at upload but not any more (e.g. an achievement was deleted meanwhile)."""
     table, left_out = dry_run_table(raw, report, report.existing_keys)

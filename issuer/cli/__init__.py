@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from issuer.cli import admin as cli_admin
+from issuer.cli import achievements as cli_achievements
+from issuer.cli import awards as cli_awards
+from issuer.cli import instance as cli_instance
 from issuer.cli.bulk import issue_bulk
 from issuer.cli.demo import demo
 from issuer.cli.keys import keys
@@ -32,8 +34,8 @@ def main() -> None:
 
 main.add_command(keys)
 main.add_command(verify)
-for _command in (cli_admin.init, cli_admin.achievements, cli_admin.issue, cli_admin.revoke, cli_admin.suspend,
-                 cli_admin.unsuspend, cli_admin.renew_command, cli_admin.expiring_command):
+for _command in (cli_instance.init, cli_achievements.achievements, cli_awards.issue, cli_awards.revoke,
+                 cli_awards.suspend, cli_awards.unsuspend, cli_awards.renew_command, cli_awards.expiring_command):
     main.add_command(_command)
 main.add_command(serve)
 main.add_command(demo)

@@ -12,8 +12,10 @@ import sys
 
 import click
 
-from issuer.cli.support import EXIT_USAGE, error_line
-from verifier.errors import CredentialError
+from issuer.bulk.reading import BulkInputError, validate_csv
+from issuer.bulk.run import issue_csv
+from issuer.cli.support import EXIT_USAGE, cli_services, error_line
+from issuer.errors import IssuerError
 
 
 def _actor() -> str:
@@ -41,22 +43,20 @@ def issue_bulk(ctx: click.Context, csv_file: str, dry_run: bool, chunk_size: int
     """
     try:
         _run(csv_file, dry_run, chunk_size)
-    except (CredentialError, OSError) as exc:
+    except IssuerError as exc:
+        click.echo(error_line(exc), err=True)
+        ctx.exit(exc.exit_code)
+    except OSError as exc:
         click.echo(error_line(exc), err=True)
         ctx.exit(EXIT_USAGE)
 
 
 def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
-    from issuer.awards.issuance import load_issuer
-    from issuer.bulk.run import issue_csv, validate_csv
-    from issuer.config import load_settings
-    from issuer.instance import open_instance
-
-    settings = load_settings()
-    sessions = open_instance(settings)           # make_engine + migrations (create_all without them)
+    services = cli_services()
+    sessions = services.runtime.sessions
     if dry_run:
         with sessions() as session:
-            report = validate_csv(csv_file, session, load_issuer(session, settings))
+            report = validate_csv(csv_file, session, services.runtime.load_issuer(session))
         for line in report.lines():
             click.echo(line)
         if not report.ok:
@@ -79,10 +79,10 @@ def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
         shown = done
 
     with sessions() as session:
-        load_issuer(session, settings)           # a clear error before reading the file if not set up
+        services.runtime.load_issuer(session)    # a clear error before reading the file if not set up
     try:
-        result = issue_csv(csv_file, sessions, settings, settings.did, actor=_actor(), progress=progress,
-                           chunk_size=chunk_size)
+        result = issue_csv(csv_file, services.runtime, actor=_actor(), progress=progress, chunk_size=chunk_size,
+                           indexes=services.indexes)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -90,13 +90,10 @@ def _run(csv_file: str, dry_run: bool, chunk_size: int) -> None:
     if not result.started:
         first = report.problems[0]
         more = f" and {_plural(len(report.problems) - 1, 'more bad row')}" if len(report.problems) > 1 else ""
-        raise CredentialError(f"{csv_file}: {first}{more}; nothing was issued (see them all with --dry-run)",
-                              code="bulk_input_invalid")
+        raise BulkInputError(f"{csv_file}: {first}{more}; nothing was issued (see them all with --dry-run)")
     click.echo(f"issued {_plural(result.issued, 'award')}, {result.already_issued:,} already issued "
                f"({_plural(report.total_rows, 'row')}) in {result.seconds:.1f} s")
     if result.issued:
-        from issuer.mail.outbox import send_after_commit
-
-        delivery = send_after_commit(sessions, settings)     # the award emails queued with each chunk
+        delivery = services.awards.deliver_mail()     # the award emails queued with each chunk
         if delivery is not None:
             click.echo(f"award emails: {delivery.sent} sent, {delivery.failed + delivery.waiting} queued")

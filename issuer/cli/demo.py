@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.awards.credentials import achievement_url, credential_url
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.cli.admin import init_instance
 from issuer.config import Settings, load_settings
 from issuer.db.engine import session_factory
 from issuer.db.models import Achievement, Issuer, new_id
 from issuer.mail.outbox import send_after_commit
+from issuer.setup import init_instance
 
 ISSUER = {
     "name": "Example Corp People Team",

@@ -144,14 +144,15 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
     return Delivery(sent, len(errors), waiting, tuple(errors))
 
 
-def send_after_commit(factory: sessionmaker[Session], settings: Settings) -> Delivery | None:
+def send_after_commit(factory: sessionmaker[Session], settings: Settings, *,
+                      transport: Transport | None = None) -> Delivery | None:
     """For commands that just committed awards: try to send now; never raises (the outbox keeps them).
 
     Returns None when delivery could not even start (e.g. invalid mail configuration); the
     reason is logged and the messages wait for ``microcred mail send-pending``.
     """
     try:
-        return deliver_pending(factory, settings)
+        return deliver_pending(factory, settings, transport=transport)
     except Exception:   # noqa: BLE001 - the award is committed; mail trouble must not turn it into an error
         log.warning("award emails stay queued: delivery could not start", exc_info=True)
         return None

@@ -60,7 +60,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, g, request
 from limits import parse as parse_rate
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -75,7 +74,6 @@ from issuer.awards.vcapi_records import STATES, allocations, list_query
 from issuer.config import ConfigError, Settings
 from issuer.db import models_api  # noqa: F401  (ApiToken on Base.metadata)
 from issuer.db.models import AWARD_STATES, Achievement, AuditEntry, Award, Issuer, Recipient, utcnow
-from issuer.mail.outbox import send_after_commit
 from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
 from verifier.limits import check_structure
@@ -567,14 +565,6 @@ def _audit_achievement(session: Session, action: str, achievement: Achievement) 
 
 # ---------------------------------------------------------------- awards
 
-def _award_request(body: dict, external_id: str | None):
-    """The award request of a JSON body, by the rules the console and bulk share (:mod:`issuer.awards.rules`)."""
-    try:
-        return award_rules.award_request(body, external_id, now=_now())
-    except award_rules.AwardRuleError as exc:
-        raise invalid(str(exc)) from None
-
-
 def _idempotency_key() -> str | None:
     value = request.headers.get("Idempotency-Key")
     if value is None:
@@ -588,63 +578,22 @@ def _idempotency_key() -> str | None:
     return value
 
 
-def _same_request(session: Session, award: Award, award_request) -> bool:
-    achievement = session.get(Achievement, award.achievement_id)
-    if award_request.achievement not in (achievement.id, achievement.slug):
-        return False
-    if normalize_identity(award_request.email) != award.recipient.email:
-        return False
-    if list(award_request.evidence) != list(award.evidence or []) or \
-            list(award_request.results) != list(award.results or []):
-        return False
-    return award_request.awarded_at is None or award_request.awarded_at == award.awarded_at
-
-
-def _existing(session: Session, key: str) -> Award | None:
-    return session.scalars(select(Award).where(Award.external_key == key)).one_or_none()
-
-
 @bp.post("/awards")
 @requires(ISSUE)
 def issue() -> Response:
-    from issuer.awards.issuance import IssuerContext, issue_award
-
-    body = json_object()
-    key = _idempotency_key()
-    award_request, jwt = _award_request(body, key)
-    for attempt in range(2):
-        try:
-            with state().sessions.begin() as session:
-                issuer = load_issuer_row(session)
-                existing = _existing(session, award_request.external_key())
-                if existing is not None:
-                    if existing.issuer_id != issuer.id:
-                        raise ApiProblem(409, "This Idempotency-Key is already used by another issuer's award.")
-                    if key is not None and not _same_request(session, existing, award_request):
-                        raise ApiProblem(422, "This Idempotency-Key was already used for a different request.",
-                                         code="idempotency_key_reused")
-                    return ok(award_json(existing), 200, {"Idempotent-Replayed": "true"})
-                ctx = IssuerContext.load(session, settings(), issuer)
-                award, created = issue_award(session, ctx, award_request, actor=g.caller.actor, jwt=jwt,
-                                             notify="awarded")
-                session.flush()
-                document = award_json(award)
-            break
-        except IntegrityError:
-            if attempt:       # a concurrent request with the same key won twice: answer what it stored
-                raise ApiProblem(409, "A concurrent request is issuing the same award; retry.") from None
-    response = ok(document, 201 if created else 200,
+    issued = state().use.awards.issue(json_object(), actor=g.caller.actor, external_id=_idempotency_key())
+    document = award_json(issued.award)
+    response = ok(document, 201 if issued.created else 200,
                   {"Location": f"{request.script_root}/api/v1/awards/{document['id']}"}
-                  | ({} if created else {"Idempotent-Replayed": "true"}))
-    if created:
+                  | ({} if issued.created else {"Idempotent-Replayed": "true"}))
+    if issued.created:
         _send_mail_after(response)
     return response
 
 
 def _send_mail_after(response: Response) -> None:
     """Deliver queued award emails once the response has gone out (the outbox retries failures)."""
-    sessions, current = state().sessions, settings()
-    response.call_on_close(lambda: send_after_commit(sessions, current))
+    response.call_on_close(state().use.awards.deliver_mail)
 
 
 @bp.get("/awards")
@@ -811,7 +760,7 @@ def bulk_issue() -> Response:
             raise invalid(f"{len(report.problems)} row(s) of the CSV are not valid; nothing would be issued.",
                           **summary)
         return ok(summary)
-    result = bulk.issue_csv(raw, state().sessions, settings(), settings().did, actor=g.caller.actor)
+    result = bulk.issue_csv(raw, state().use.runtime, actor=g.caller.actor, indexes=state().use.indexes)
     if not result.started:
         raise invalid(f"{len(result.report.problems)} row(s) of the CSV are not valid; nothing was issued.",
                       dry_run=False, ok=False, total_rows=result.report.total_rows, problems=_problems(result.report))

@@ -11,7 +11,6 @@ a small HTML page when the client prefers HTML (a browser).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -22,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,17 +30,21 @@ from werkzeug.exceptions import HTTPException
 from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.models import utcnow
+from issuer.errors import IssuerError
 from issuer.instance import migrate_engine
+from issuer.mail.transport import Transport
+from issuer.runtime import Runtime
+from issuer.services import Services, build_services
 from issuer.web import pages, public
 from issuer.web.admin import register_admin
 from issuer.web.api import register_api
+from issuer.web.http import error_page, issuer_error, prefers_html, problem
 from verifier.web.app import verifier_blueprint
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 SECRET_KEY_ENV = "MICROCRED_SECRET_KEY"  # noqa: S105 - an environment variable name
 MIN_SECRET_LENGTH = 32
-PROBLEM = "application/problem+json"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -62,10 +65,17 @@ class WebState:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utcnow)   # pages judge validity at clock()
+    services: Services | None = None                          # the service layer (built by create_app)
+
+    @property
+    def use(self) -> Services:
+        """The services (always set by :func:`create_app`)."""
+        assert self.services is not None  # noqa: S101 - create_app builds them
+        return self.services
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-               production: bool = False) -> Flask:
+               production: bool = False, mail_transport: Transport | None = None) -> Flask:
     """The issuer's Flask app for ``settings`` (default: :func:`~issuer.config.load_settings`).
 
     ``clock`` (default: now, UTC) is when pages check validity. Migrates the database to
@@ -89,7 +99,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,
     )
     app.debug = False
-    app.extensions["microcred"] = WebState(settings, engine, session_factory(engine), clock or utcnow)
+    sessions = session_factory(engine)
+    services = build_services(Runtime(settings, sessions, clock or utcnow, mail_transport))
+    app.extensions["microcred"] = WebState(settings, engine, sessions, clock or utcnow, services)
     app.register_blueprint(public.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(verifier_blueprint(_verifier_config(settings), url_prefix="/verify"))
@@ -208,39 +220,15 @@ def _install_headers(app: Flask, *, hsts: bool) -> None:
         return response
 
 
-def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
-    """An ``application/problem+json`` response (RFC 9457) that is never cached."""
-    body = json.dumps({"title": title, "status": status, "detail": detail}, ensure_ascii=False)
-    response = Response(body, status=status, mimetype=PROBLEM, headers=headers or {})
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _prefers_html() -> bool:
-    """A browser: text/html preferred to JSON (no Accept, or */*, means JSON)."""
-    accept = request.accept_mimetypes
-    return bool(accept) and accept.best_match([PROBLEM, "application/json", "text/html"]) == "text/html"
-
-
-def error_page(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
-    """The HTML twin of :func:`problem`, for browsers."""
-    try:
-        body = render_template("error.html", status=status, title=title, detail=detail)
-    except Exception:   # noqa: BLE001 - an error page must never fail: fall back to problem JSON
-        log.exception("error page could not be rendered")
-        return problem(status, title, detail, headers)
-    response = Response(body, status=status, mimetype="text/html", headers=headers or {})
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         # keep Allow (405) and similar; drop werkzeug's HTML content type
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        respond = error_page if _prefers_html() else problem
+        respond = error_page if prefers_html() else problem
         return respond(exc.code or 500, exc.name, exc.description or exc.name, headers)
+
+    app.register_error_handler(IssuerError, issuer_error)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError) -> Response:

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from issuer.access.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
-from issuer.cli.admin import init_instance
 from issuer.cli.tokens import tokens as tokens_cli
 from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
+from issuer.setup import init_instance
 from issuer.web import api as api_module
 from issuer.web import create_app
 from issuer.web.api import register_api

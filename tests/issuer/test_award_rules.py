@@ -6,12 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.awards.issuance import IssuanceError
 from issuer.awards.rules import (
     AwardRuleError,
     award_request,
     form_body,
-    issuance_error_field,
     parse_moment,
     status_reason,
 )
@@ -95,15 +93,6 @@ def test_status_reasons_are_required_and_bounded():
         status_reason({"reason": "x" * 1001}, required=False)
     assert status_reason({}, required=False) is None
 
-
-def test_issuance_errors_name_their_field():
-    assert issuance_error_field(IssuanceError("bad", code="invalid_email")) == "email"
-    assert issuance_error_field(IssuanceError("bad", code="unknown_achievement")) == "achievement"
-    assert issuance_error_field(IssuanceError("bad", code="unknown_result_description")) == "results"
-    assert issuance_error_field(IssuanceError("bad", code="not_initialized")) is None
-
-
-# ---------------------------------------------------------------- the console form
 
 def test_a_form_becomes_a_body_without_its_empty_fields():
     form = {"achievement": "a-id", "email": " alex@example.com ", "name": "Alex", "employee_id": "", "did": "",

@@ -9,7 +9,7 @@ from flask import Flask
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.awards.lifecycle import change_status, renew
 from issuer.awards.search import AwardFilters, FilterError, parse_filters, search_awards
-from issuer.cli.admin import achievement_from_definition
+from issuer.cli.achievements import achievement_from_definition
 from issuer.db.models import Achievement
 from tests.admin_support import console_app
 

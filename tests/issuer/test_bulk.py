@@ -23,10 +23,11 @@ from click.testing import CliRunner
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.awards.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.status_lists import LIST_SIZE, ensure_lists, list_url
 from issuer.bulk import run as bulk
-from issuer.bulk.run import issue_csv, validate_csv
+from issuer.bulk.reading import COLUMNS, validate_csv
+from issuer.bulk.run import issue_csv
 from issuer.cli.bulk import issue_bulk
 from issuer.config import Settings, load_settings
 from issuer.db.engine import make_engine, session_factory
@@ -41,6 +42,7 @@ from issuer.db.models import (
     StatusList,
     new_id,
 )
+from issuer.errors import Conflict
 from issuer.identity import did_document, did_document_url
 from issuer.keys.keyring import add_key, all_keys
 from verifier import verify_credential
@@ -301,7 +303,7 @@ def test_bytes_that_are_not_utf8_are_reported_by_line(inst):
     ("", ["line 1: the file is empty: it needs a header row naming its columns (at least email, achievement)"]),
     ("name,achievement\nA,teamwork\n", ["line 1: the required column 'email' is missing"]),
     ("email,achievment\na@example.com,teamwork\n",
-     ["line 1: unknown column 'achievment' (the columns are: " + ", ".join(bulk.COLUMNS) + ")",
+     ["line 1: unknown column 'achievment' (the columns are: " + ", ".join(COLUMNS) + ")",
       "line 1: the required column 'achievement' is missing"]),
     ("email;achievement\na@example.com;teamwork\n",
      ["line 1: the columns are separated by ';'; separate them with commas"]),
@@ -485,7 +487,7 @@ def test_a_key_rotation_during_the_run_stops_it_cleanly(inst, tmp_path):
                 add_key(session, inst.settings, inst.issuer(session))
             rotated.append(done)
 
-    with pytest.raises(IssuanceError, match="signing key changed during the run") as caught:
+    with pytest.raises(Conflict, match="signing key changed during the run") as caught:
         run(inst, path, chunk_size=3, progress=rotate_after_the_first_chunk)
     assert caught.value.code == "key_rotated"
     assert counts(inst)["Award"] == 3            # the chunk signed before the rotation was not stored
@@ -649,10 +651,11 @@ def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
 
     from issuer.awards.issuance import load_issuer
     from issuer.bulk.run import issue_csv
-    from issuer.cli.admin import achievement_from_definition, init_instance
+    from issuer.cli.achievements import achievement_from_definition
     from issuer.config import load_settings
     from issuer.db.models import Achievement, Award, OutboxMessage
     from issuer.instance import open_instance
+    from issuer.setup import init_instance
     from verifier.baked import extract_baked
 
     settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys",

@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from issuer.awards.credentials import credential_url
-from issuer.awards.issuance import IssuanceError, load_issuer
+from issuer.awards.issuance import load_issuer
 from issuer.bulk import jobs as bulk_jobs
+from issuer.bulk import reading
 from issuer.bulk import run as bulk
 from issuer.db.models import Achievement, AuditEntry, Award
 from issuer.db.models_staff import BulkJob
+from issuer.errors import Conflict
 from tests.admin_support import console_app
 
 DEADLINE = 180          # seconds to wait for a job's thread; never a timing assertion
@@ -228,7 +230,7 @@ def test_an_unexpected_failure_leaves_the_job_failed_with_a_plain_message(app, m
 
 def test_an_issuance_error_is_shown_with_its_message(app, monkeypatch):
     def rotated(*args, **kwargs):
-        raise IssuanceError("the issuer's key was rotated during the run", code="key_rotated")
+        raise Conflict("the issuer's key was rotated during the run", code="key_rotated")
 
     monkeypatch.setattr(bulk, "issue_csv", rotated)
     job = run(app, upload(app, GOOD))
@@ -249,7 +251,7 @@ def test_a_file_that_is_no_longer_valid_when_started_fails_and_lists_the_rows(ap
 
 
 def test_result_csv_cells_are_neutralised_against_formulas():
-    report = bulk.ValidationReport()
+    report = reading.ValidationReport()
     from issuer.awards.issuance import AwardRequest
 
     report.rows = [bulk.BulkRow(2, AwardRequest(achievement="team-leadership", email="-x@example.com"), "a", "k")]

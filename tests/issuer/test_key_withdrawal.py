@@ -22,11 +22,11 @@ from werkzeug.serving import make_server
 
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.cli import main
-from issuer.cli.admin import init_instance
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, IssuerKey, OutboxMessage, StatusList
 from issuer.keys.files import load_key
 from issuer.keys.keyring import KeyringError, current_key, withdraw_key
+from issuer.setup import init_instance
 from issuer.signing import sign_credential
 from issuer.web import create_app
 from tests.admin_support import Console, add_staff, console_app, page_text

@@ -12,13 +12,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from issuer.awards.issuance import AwardRequest, IssuanceError, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
 from issuer.awards.lifecycle import LifecycleError, change_status, expiring, renew
-from issuer.cli.admin import achievement_from_definition, init_instance
+from issuer.awards.rules import AwardRuleError
+from issuer.cli.achievements import achievement_from_definition
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
+from issuer.setup import init_instance
 from verifier import verify_credential
 
 RUBRIC = "urn:uuid:5f0c3c1e-0000-4000-8000-000000000001"
@@ -41,12 +43,12 @@ def instance(db_url, tmp_path):
     return settings, factory
 
 
-def issue(instance, email="alex@example.com", **kwargs):
+def issue(instance, email="alex@example.com", achievement="sql", **kwargs):
     settings, factory = instance
     with factory.begin() as session:
         issuer = load_issuer(session, settings)
         award, created = issue_award(session, IssuerContext.load(session, settings, issuer),
-                                     AwardRequest("sql", email, **kwargs), actor="test")
+                                     AwardRequest(achievement, email, **kwargs), actor="test")
         return award.id, created
 
 
@@ -86,10 +88,10 @@ def test_the_same_request_never_issues_twice(instance):
 
 
 def test_bad_requests_store_nothing(instance):
-    for kwargs, code in (({"email": "not-an-email"}, "invalid_email"),
+    for kwargs, code in (({"achievement": "no-such-badge"}, "unknown_achievement"),
                          ({"results": ({"resultDescription": "urn:uuid:unknown", "value": "A"},)},
                           "unknown_result_description")):
-        with pytest.raises(IssuanceError) as info:
+        with pytest.raises(AwardRuleError) as info:
             issue(instance, **kwargs)
         assert info.value.code == code
     with instance[1]() as session:

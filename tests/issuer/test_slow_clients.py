@@ -14,8 +14,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from issuer.cli.admin import init_instance
 from issuer.config import load_settings
+from issuer.setup import init_instance
 from tests.http_fixtures import unused_port
 from tests.verifier.test_web_serve import SLOW_CONNECTIONS, slow_clients, still_open, wait_for
 

@@ -13,23 +13,14 @@ from urllib.parse import urlencode
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer.awards.credentials import credential_url
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import change_status, renew
-from issuer.awards.rules import (
-    RESULT_FIELD,
-    AwardRuleError,
-    award_request,
-    form_body,
-    issuance_error_field,
-    status_reason,
-)
+from issuer.awards.rules import RESULT_FIELD, AwardRuleError, form_body, status_reason
 from issuer.awards.search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
 from issuer.db.models import Achievement, AuditEntry, Award, Issuer
-from issuer.mail.outbox import send_after_commit
+from issuer.errors import IssuerError
 from issuer.web.admin.blueprint import actor, bp, issuer_of, sentence, state
 from verifier.errors import CredentialError
 
@@ -110,21 +101,6 @@ def _issue_form(ref: str | None, form: dict, errors: dict[str, str], status: int
                                form=form, errors=errors, today=state().clock().date().isoformat()), status
 
 
-def _issue(wanted: AwardRequest, notify: bool) -> tuple[str, bool]:
-    """(award id, created): issue in one transaction; a concurrent twin of this form answers its award."""
-    settings = state().settings
-    for attempt in range(2):
-        try:
-            with state().sessions.begin() as db:
-                ctx = IssuerContext.load(db, settings, issuer_of(db))
-                row, created = issue_award(db, ctx, wanted, actor=actor(), notify="awarded" if notify else None)
-                return row.id, created
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _issued_message(award_id: str, created: bool) -> Markup:
     text = "Award issued." if created else "This award was already issued; nothing new was issued."
     return Markup('{} <a href="{}">Open the signed credential\'s public page</a>.').format(
@@ -133,24 +109,22 @@ def _issued_message(award_id: str, created: bool) -> Markup:
 
 def _send_mail_after(response: Response) -> None:
     """Deliver queued award emails once the response has gone out (the outbox retries failures)."""
-    sessions, settings = state().sessions, state().settings
-    response.call_on_close(lambda: send_after_commit(sessions, settings))
+    response.call_on_close(state().use.awards.deliver_mail)
 
 
 def _issue_posted(form) -> tuple[str, bool]:
-    """Check the posted form with the award rules and issue it: (award id, created)."""
+    """Issue what the posted form asks for, by the award rules: (award id, created)."""
     with state().sessions() as db:
         chosen = _find(db, issuer_of(db), form.get("achievement"))
         descriptions = list(chosen.result_descriptions or []) if chosen else []
-    wanted, _ = award_request(form_body(form, descriptions), now=state().clock())
-    return _issue(wanted, notify=form.get("notify") == "yes")
+    issued = state().use.awards.issue(form_body(form, descriptions), actor=actor(),
+                                      notify=form.get("notify") == "yes")
+    return issued.award.id, issued.created
 
 
-def _error_of(exc: Exception) -> dict[str, str]:
+def _error_of(exc: IssuerError) -> dict[str, str]:
     """{field: message} for a refused award ("form": not about one field)."""
-    if isinstance(exc, AwardRuleError):
-        return {exc.field or "form": exc.message}
-    return {issuance_error_field(exc) or "form": sentence(str(exc))}
+    return {exc.field or "form": sentence(exc.message)}
 
 
 @bp.route("/awards/new", methods=["GET", "POST"])
@@ -160,7 +134,7 @@ def award_new() -> Response | tuple[str, int]:
     form = request.form
     try:
         award_id, created = _issue_posted(form)
-    except (AwardRuleError, CredentialError) as exc:
+    except IssuerError as exc:
         typed = {k: v[:10_000] for k, v in form.items() if k != "csrf_token"}
         return _issue_form(form.get("achievement"), typed, _error_of(exc), 422)
     flash(_issued_message(award_id, created), "ok" if created else "info")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from issuer.access.staff import SignedIn, still_valid
 from issuer.awards.issuance import load_issuer
 from issuer.db.models import Issuer
+from issuer.web.http import error_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 csrf = CSRFProtect()
@@ -161,7 +162,6 @@ def _headers(response: Response) -> Response:
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError) -> Response:
-    from issuer.web.app import error_page
 
     return error_page(400, "Form refused", "This form has expired or was not sent from this site's page. "
                       "Go back, reload the page and try again.")
@@ -169,7 +169,6 @@ def _csrf_error(exc: CSRFError) -> Response:
 
 @bp.errorhandler(413)
 def _too_large(exc) -> Response:
-    from issuer.web.app import error_page
 
     limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
     return error_page(413, "Upload too large", f"What you sent is larger than this form accepts "

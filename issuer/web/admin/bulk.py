@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from issuer.bulk import jobs as bulk_jobs
-from issuer.bulk.run import COLUMNS, MAX_ROWS, REQUIRED
+from issuer.bulk.reading import COLUMNS, MAX_ROWS, REQUIRED
 from issuer.web.admin.blueprint import accepts_upload, actor, bp, issuer_of, state
 
 

@@ -1,0 +1,118 @@
+"""The award commands: issue, revoke / suspend / unsuspend, renew, expiring.
+
+``issue`` makes of its options the body the REST API takes and calls the one issuing service
+(:meth:`issuer.awards.service.AwardService.issue`), so the same rules apply.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from issuer.achievements.rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
+from issuer.awards.credentials import credential_url
+from issuer.awards.issuance import load_issuer
+from issuer.awards.lifecycle import change_status, expiring, renew
+from issuer.awards.rules import AwardRuleError
+from issuer.cli.support import cli_services
+from issuer.config import Settings, load_settings
+from issuer.instance import open_instance
+from issuer.mail.outbox import send_after_commit
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@click.command()
+@click.option("--achievement", required=True, help="Achievement slug or id.")
+@click.option("--email", required=True, help="The recipient's email (published only as a salted hash).")
+@click.option("--name", help="The recipient's name (kept in the database, not in the credential).")
+@click.option("--employee-id")
+@click.option("--did", help="The recipient's DID, if they have one.")
+@click.option("--evidence-url", "evidence_urls", multiple=True, help="A link to the assessed work. Repeatable.")
+@click.option("--evidence", "evidence_narratives", multiple=True, help="A narrative of the evidence. Repeatable.")
+@click.option("--result", "results", multiple=True, metavar="RESULT_DESCRIPTION_ID=VALUE",
+              help="A result against one of the achievement's result descriptions. Repeatable.")
+@click.option("--awarded", help="When it was awarded (an ISO 8601 date, or date-time with its time zone; "
+                                "default now).")
+@click.option("--external-id", help="Your own id for this award: issuing it again changes nothing.")
+@click.option("--jwt", "also_jwt", is_flag=True, help="Also store a VC-JWT version.")
+def issue(achievement: str, email: str, name: str | None, employee_id: str | None, did: str | None,
+          evidence_urls: tuple[str, ...], evidence_narratives: tuple[str, ...], results: tuple[str, ...],
+          awarded: str | None, external_id: str | None, also_jwt: bool) -> None:
+    """Issue one award: build, sign, verify, store. Prints the credential URL.
+
+    The options make the same request the REST API takes, checked by the same rules.
+    """
+    body = award_body(achievement=achievement, email=email, name=name, employee_id=employee_id, did=did,
+                      evidence_urls=evidence_urls, evidence_narratives=evidence_narratives, results=results,
+                      awarded=awarded, jwt=also_jwt)
+    services = cli_services()
+    issued = services.awards.issue(body, actor="cli", external_id=external_id)
+    click.echo(("Issued " if issued.created else "Already issued ") + f"{issued.award.id}")
+    click.echo(credential_url(services.runtime.settings, issued.award.id))
+    services.awards.deliver_mail()
+
+
+def award_body(*, achievement: str, email: str, name: str | None, employee_id: str | None, did: str | None,
+               evidence_urls: tuple[str, ...], evidence_narratives: tuple[str, ...], results: tuple[str, ...],
+               awarded: str | None, jwt: bool) -> dict[str, Any]:
+    """The REST API's award body of the command's options."""
+    body: dict[str, Any] = {"achievement": achievement, "email": email, "name": name, "employee_id": employee_id,
+                            "did": did, "awarded_at": awarded, "jwt": jwt}
+    evidence = [{"id": url} for url in evidence_urls] + [{"narrative": text} for text in evidence_narratives]
+    parsed = []
+    for result in results:
+        ref, sep, value = result.partition("=")
+        if not sep:
+            raise AwardRuleError(f"--result takes RESULT_DESCRIPTION_ID=VALUE, got {result!r}", "results")
+        parsed.append({"resultDescription": ref, "value": value})
+    body["evidence"] = evidence or None
+    body["results"] = parsed or None
+    return {key: value for key, value in body.items() if value is not None}
+
+
+_STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it).",
+                "suspend": "Suspend an award (can be lifted with unsuspend).",
+                "unsuspend": "Lift a suspension."}
+
+
+def _status_command(action: str):
+    @click.command(action, help=_STATUS_HELP[action])
+    @click.argument("award_id", metavar="AWARD")
+    @click.option("--reason", required=True, help="Why (kept in the audit log).")
+    def command(award_id: str, reason: str) -> None:
+        settings = _settings()
+        change = change_status(open_instance(settings), settings, award_id, action, reason=reason, actor="cli")
+        click.echo(f"{change.award_id}: {change.state}" + ("" if change.changed else " (no change)"))
+
+    return command
+
+
+revoke = _status_command("revoke")
+suspend = _status_command("suspend")
+unsuspend = _status_command("unsuspend")
+
+
+@click.command("renew")
+@click.argument("award_id", metavar="AWARD")
+def renew_command(award_id: str) -> None:
+    """Issue a fresh credential for the same achievement and recipient; the old one is superseded."""
+    settings = _settings()
+    new = renew(open_instance(settings), settings, award_id, actor="cli")
+    click.echo(f"Renewed as {new.id}")
+    click.echo(credential_url(settings, new.id))
+    send_after_commit(open_instance(settings), settings)
+
+
+@click.command("expiring")
+@click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
+def expiring_command(days: int) -> None:
+    """List active awards that expire within --days days."""
+    settings = _settings()
+    with open_instance(settings)() as session:
+        issuer = load_issuer(session, settings)
+        for award in expiring(session, issuer, days):
+            click.echo(f"{award.valid_until.date().isoformat()}\t{award.id}\t{award.achievement.slug}\t"
+                       f"{award.recipient.email}")

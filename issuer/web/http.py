@@ -1,0 +1,62 @@
+"""HTTP helpers every part of the web package shares (the bottom of :mod:`issuer.web`).
+
+* :func:`problem` — an RFC 9457 problem JSON response; :func:`error_page` its HTML twin for
+  browsers (:func:`prefers_html`);
+* :func:`issuer_error` — the one handler of the issuer's error tree (:mod:`issuer.errors`):
+  the error's class gives the status, its ``code`` and ``field`` go into the problem.
+
+Nothing here imports another module of the web package.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Response, render_template, request
+
+from issuer.errors import IssuerError
+
+PROBLEM = "application/problem+json"
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extensions: Any) -> Response:
+    """An ``application/problem+json`` response (RFC 9457) that is never cached."""
+    document = {"title": title, "status": status, "detail": detail}
+    document.update({k: v for k, v in extensions.items() if k not in document and v is not None})
+    body = json.dumps(document, ensure_ascii=False)
+    response = Response(body, status=status, mimetype=PROBLEM, headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def prefers_html() -> bool:
+    """A browser: text/html preferred to JSON (no Accept, or */*, means JSON)."""
+    accept = request.accept_mimetypes
+    return bool(accept) and accept.best_match([PROBLEM, "application/json", "text/html"]) == "text/html"
+
+
+def error_page(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+    """The HTML twin of :func:`problem`, for browsers."""
+    try:
+        body = render_template("error.html", status=status, title=title, detail=detail)
+    except Exception:   # noqa: BLE001 - an error page must never fail: fall back to problem JSON
+        log.exception("error page could not be rendered")
+        return problem(status, title, detail, headers)
+    response = Response(body, status=status, mimetype="text/html", headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def issuer_error(exc: IssuerError) -> Response:
+    """The response to an error of the issuer's tree: its class's status; a page for a browser."""
+    if exc.http_status >= 500:
+        log.error("issuer error %s: %s", exc.code, exc)
+    title = {404: "Not Found", 409: "Conflict", 403: "Forbidden", 422: "Unprocessable Content",
+             502: "Bad Gateway", 503: "Service Unavailable"}.get(exc.http_status, "Internal Server Error")
+    if prefers_html():
+        return error_page(exc.http_status, title, str(exc))
+    return problem(exc.http_status, title, str(exc), code=exc.code, field=exc.field)
