@@ -71,7 +71,7 @@ from issuer.db.models import AuditEntry, StatusList, VcapiCredential, new_id, ut
 from issuer.identity import did_document, did_document_url
 from issuer.keys.keyring import all_keys, current_key, verification_method
 from issuer.signing import sign_credential
-from issuer.web.api import (
+from issuer.web.api.common import (
     ApiProblem,
     Caller,
     authenticate,

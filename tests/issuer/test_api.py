@@ -27,7 +27,7 @@ from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from issuer.setup import init_instance
-from issuer.web import api as api_module
+from issuer.web.api import bulk as api_module
 from issuer.web import create_app
 from issuer.web.api import register_api
 from issuer.web.openapi import documented_operations, openapi
