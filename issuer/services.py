@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from issuer.access.service import AccessService
+from issuer.achievements.service import AchievementService
 from issuer.awards.allocation import StatusIndexes
+from issuer.awards.search_service import AwardSearchService
 from issuer.awards.service import AwardService
+from issuer.awards.status_service import StatusService
+from issuer.awards.vcapi_service import VcapiService
+from issuer.bulk.service import BulkService
+from issuer.keys.service import KeyService
+from issuer.mail.service import MailService
+from issuer.public_service import PublicService
 from issuer.runtime import Runtime
+from issuer.setup_service import SetupService
 
 
 @dataclass(frozen=True)
@@ -22,8 +32,30 @@ class Services:
     runtime: Runtime
     indexes: StatusIndexes              # the process's one owner of status list indexes
     awards: AwardService
+    status: StatusService
+    search: AwardSearchService
+    vcapi: VcapiService
+    achievements: AchievementService
+    public: PublicService
+    mail: MailService
+    bulk: BulkService
+    keys: KeyService
+    access: AccessService
+    setup: SetupService
 
 
 def build_services(runtime: Runtime) -> Services:
     indexes = StatusIndexes()
-    return Services(runtime=runtime, indexes=indexes, awards=AwardService(runtime, indexes))
+    return Services(
+        runtime=runtime, indexes=indexes, awards=AwardService(runtime, indexes),
+        status=StatusService(runtime, indexes),
+        search=AwardSearchService(runtime),
+        vcapi=VcapiService(runtime, indexes),
+        achievements=AchievementService(runtime),
+        public=PublicService(runtime),
+        mail=MailService(runtime),
+        bulk=BulkService(runtime, indexes),
+        keys=KeyService(runtime, indexes),
+        access=AccessService(runtime),
+        setup=SetupService(runtime, indexes),
+    )
