@@ -290,15 +290,16 @@ def _check_result(result: dict[str, Any], achievement: Achievement, labels: Labe
         known = ", ".join(repr(k) for k in descriptions if k) or "none"
         raise AwardRuleError(f"The result refers to {ref!r}, which is not one of the result descriptions of "
                              f"{achievement.slug!r} (it has: {known}).", "results", code="unknown_result_description")
+    named = str(description.get("name") or ref)
     allowed = description.get("allowedValue")
     value = result.get("value")
     if value is not None and isinstance(allowed, list) and allowed and value not in allowed:
-        raise AwardRuleError(f"{labels('results.value')} {value!r} is not one of the values {ref!r} allows "
+        raise AwardRuleError(f"{labels('results.value')} {value!r} is not one of the values of {named} "
                              f"({', '.join(map(str, allowed))}).", "results")
     levels = [level.get("id") for level in description.get("rubricCriterionLevel") or [] if isinstance(level, dict)]
     level = result.get("achievedLevel")
     if level is not None and levels and level not in levels:
-        raise AwardRuleError(f"{labels('results.achievedLevel')} {level!r} is not one of the levels of {ref!r} "
+        raise AwardRuleError(f"{labels('results.achievedLevel')} {level!r} is not one of the levels of {named} "
                              f"({', '.join(map(str, levels))}).", "results")
 
 
@@ -339,22 +340,16 @@ def _form_evidence(form: Mapping) -> list[dict] | None:
     return [item] if item else None
 
 
-def _level(description: dict, chosen: str) -> dict:
-    """A rubric's level by id: the result names it (``achievedLevel``) and shows its name (``value``)."""
-    for level in description.get("rubricCriterionLevel") or []:
-        if isinstance(level, dict) and level.get("id") == chosen:
-            return {"achievedLevel": chosen, "value": str(level.get("name") or chosen)}
-    raise AwardRuleError(f"Choose one of the levels of {description.get('name') or 'this result'}.", "results")
-
-
 def form_result(description: dict | None, ref: str, chosen: str) -> dict:
-    """One result from a form field: a rubric level (by its id) or a value."""
+    """One result from a form field: a rubric level (by its id; the result shows the level's name as its
+    ``value``) or a value. Whether the level or value is one the description allows is the rules' to say
+    (:func:`check_award`), as for every other entry point."""
     result = {"resultDescription": ref}
     if description is not None and description.get("rubricCriterionLevel"):
-        return result | _level(description, chosen)
-    allowed = (description or {}).get("allowedValue")
-    if allowed and chosen not in allowed:
-        raise AwardRuleError(f"Choose one of the values of {description.get('name') or 'this result'}.", "results")
+        for level in description["rubricCriterionLevel"]:
+            if isinstance(level, dict) and level.get("id") == chosen:
+                return result | {"achievedLevel": chosen, "value": str(level.get("name") or chosen)}
+        return result | {"achievedLevel": chosen}
     return result | {"value": chosen}
 
 

@@ -1,4 +1,5 @@
-"""The award request rules (issuer.awards.rules): one place for the REST API, the console and the CLI."""
+"""The award request rules (issuer.awards.rules), rule by rule; tests/issuer/awards/test_rule_table.py runs one
+table of requests through every entry point."""
 from __future__ import annotations
 
 import json
@@ -8,11 +9,14 @@ import pytest
 
 from issuer.awards.rules import (
     AwardRuleError,
+    Catalog,
     award_request,
+    check_award,
     form_body,
     parse_moment,
     status_reason,
 )
+from issuer.db.models import Achievement
 from tests.issuer.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -30,22 +34,30 @@ REFUSED = [
     ({"achievement": "  "}, "achievement", "'achievement' must not be empty."),
     ({"email": 7}, "email", "'email' must be a string."),
     ({"name": "x" * 256}, "name", "'name' is longer than 255 characters."),
-    ({"did": "not a did"}, "did", "'did' must be a DID (did:method:identifier)."),
+    ({"did": "not a did"}, "did", "'did' 'not a did' is not a DID (did:method:identifier)."),
     ({"jwt": "yes"}, "jwt", "'jwt' must be true or false."),
     ({"extra": 1}, None, "The award has unknown field 'extra'; allowed: achievement, email, name, employee_id, "
                          "did, evidence, results, awarded_at, jwt."),
     ({"evidence": "https://x.example"}, "evidence", "'evidence' must be a list of at most 20 evidence objects."),
-    ({"evidence": [{"id": "javascript:alert(1)"}]}, "evidence", "An evidence 'id' must be an http(s) URL."),
-    ({"evidence": [{"name": "no id"}]}, "evidence", "An evidence item needs an 'id' (URL) or a 'narrative'."),
+    ({"evidence": [{"id": "javascript:alert(1)"}]}, "evidence", "'id' 'javascript:alert(1)' is not an http(s) URL."),
+    ({"evidence": [{"name": "no id"}]}, "evidence", "An evidence item needs 'id' (a URL) or 'narrative'."),
     ({"evidence": [{}]}, "evidence", "Each evidence item must be a non-empty object."),
     ({"evidence": [{"id": "https://x.example", "script": "x"}]}, "evidence",
      "An evidence item has unknown field 'script'; allowed: id, narrative, name, description, genre, audience."),
     ({"results": [{"value": 1}]}, "results", "'value' must be a string."),
     ({"results": [{}] * 21}, "results", "'results' must be a list of at most 20 results."),
-    ({"awarded_at": "yesterday"}, "awarded_at", "'awarded_at' 'yesterday' is not an ISO 8601 date or date-time."),
-    ({"awarded_at": "2999-01-01T00:00:00Z"}, "awarded_at", "'awarded_at' is in the future."),
-    ({"awarded_at": "1960-01-01"}, "awarded_at", "'awarded_at' is before 1970."),
-    ({"awarded_at": 20260101}, "awarded_at", "'awarded_at' must be an ISO 8601 date-time string."),
+    ({"awarded_at": "yesterday"}, "awarded_at",
+     "'awarded_at' 'yesterday' is not an ISO 8601 date (2026-03-31) or date-time (2026-03-31T09:00:00Z)."),
+    ({"awarded_at": "2026-11-20T09:00:00"}, "awarded_at", "'awarded_at' '2026-11-20T09:00:00' has a time but no "
+     "time zone; add one (e.g. 2026-11-20T09:00:00Z for UTC), or give only the date."),
+    ({"name": "=1+1"}, "name", "'name' '=1+1' starts with '=': refused, a spreadsheet would run it as a formula "
+     "(CSV injection)."),
+    ({"employee_id": "E\n1"}, "employee_id", "'employee_id' contains a control character or line break."),
+    ({"results": [{"value": "A"}]}, "results",
+     "'value' is given without 'resultDescription' (which of the achievement's results it is)."),
+    ({"awarded_at": "2999-01-01T00:00:00Z"}, "awarded_at", "'awarded_at' '2999-01-01T00:00:00Z' is in the future."),
+    ({"awarded_at": "1960-01-01"}, "awarded_at", "'awarded_at' '1960-01-01' is before 1970."),
+    ({"awarded_at": 20260101}, "awarded_at", "'awarded_at' must be an ISO 8601 date or date-time string."),
 ]
 
 
@@ -122,21 +134,48 @@ def test_a_form_with_a_bad_evidence_url_is_refused():
     assert caught.value.field == "evidence"
 
 
+def catalog(*descriptions: dict, months: int | None = None) -> Catalog:
+    return Catalog([Achievement(id="a-id", slug="a", name="A", result_descriptions=list(descriptions),
+                                validity_months=months)])
+
+
+def checked(form: dict, *descriptions: dict, months: int | None = None):
+    request, _ = award_request(form_body({"achievement": "a", "email": "a@example.com", **form}, list(descriptions)),
+                               now=NOW)
+    return check_award(request, catalog(*descriptions, months=months), now=NOW)
+
+
 @pytest.mark.parametrize("chosen", ["https://hr.example.com/achievements/a#level-expert", "Advanced"])
 def test_a_rubric_level_must_be_one_of_its_levels(chosen):
-    with pytest.raises(AwardRuleError, match="Choose one of the levels of Assessed proficiency") as caught:
-        form_body({"achievement": "a", "email": "a@example.com", "result:" + RUBRIC["id"]: chosen}, [RUBRIC])
+    with pytest.raises(AwardRuleError, match="is not one of the levels of Assessed proficiency") as caught:
+        checked({"result:" + RUBRIC["id"]: chosen}, RUBRIC)
     assert caught.value.field == "results"
 
 
 def test_an_allowed_value_must_be_one_of_them():
-    with pytest.raises(AwardRuleError, match="Choose one of the values of Grade"):
-        form_body({"achievement": "a", "email": "a@example.com", "result:" + GRADE["id"]: "Z"}, [GRADE])
+    with pytest.raises(AwardRuleError) as caught:
+        checked({"result:" + GRADE["id"]: "Z"}, GRADE)
+    assert caught.value.message == "'value' 'Z' is not one of the values of Grade (A, B, C)."
 
 
-def test_a_result_for_an_unknown_description_is_passed_on_for_issuance_to_refuse():
-    result = form_body({"achievement": "a", "email": "a@example.com", "result:urn:uuid:other": "A"}, [GRADE])
-    assert result["results"] == [{"resultDescription": "urn:uuid:other", "value": "A"}]
+def test_a_result_for_an_unknown_description_is_refused_by_the_catalog():
+    with pytest.raises(AwardRuleError) as caught:
+        checked({"result:urn:uuid:other": "A"}, GRADE)
+    assert caught.value.code == "unknown_result_description" and caught.value.field == "results"
+
+
+def test_an_award_that_would_already_have_expired_is_refused():
+    assert checked({"awarded_at": "2026-01-01"}, months=12).slug == "a"
+    with pytest.raises(AwardRuleError) as caught:
+        checked({"awarded_at": "2025-11-01"}, months=12)
+    assert caught.value.field == "awarded_at" and "would already have expired on 2026-11-01" in caught.value.message
+
+
+def test_an_unknown_achievement_is_refused_by_the_catalog():
+    request, _ = award_request({"achievement": "b", "email": "a@example.com"}, now=NOW)
+    with pytest.raises(AwardRuleError) as caught:
+        check_award(request, catalog(), now=NOW)
+    assert caught.value.code == "unknown_achievement" and caught.value.field == "achievement"
 
 
 # ---------------------------------------------------------------- the REST API says the same
