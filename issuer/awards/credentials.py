@@ -40,8 +40,8 @@ def credential_url(settings: Settings, award_id: str) -> str:
     return settings.url(f"/credentials/{award_id}")
 
 
-def achievement_document(settings: Settings, achievement: Achievement, creator: dict) -> dict:
-    document: dict = {
+def achievement_document(settings: Settings, achievement: Achievement, creator: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "id": achievement_url(settings, achievement),
         "type": ["Achievement"],
         "name": achievement.name,
@@ -68,7 +68,7 @@ def achievement_document(settings: Settings, achievement: Achievement, creator: 
     return document
 
 
-def identity_object(email: str, salt: str | None = None) -> dict:
+def identity_object(email: str, salt: str | None = None) -> dict[str, Any]:
     salt = salt or secrets.token_hex(16)
     return {"type": "IdentityObject", "identityHash": hashed_identity(normalize_identity(email), salt),
             "identityType": "emailAddress", "hashed": True, "salt": salt}

@@ -328,19 +328,19 @@ def status_reason(body: Mapping[str, Any], *, required: bool = True) -> str | No
 
 # ---------------------------------------------------------------- a console form -> a body
 
-def _text(form: Mapping, key: str) -> str | None:
+def _text(form: Mapping[str, str], key: str) -> str | None:
     value = (form.get(key) or "").strip()
     return value or None
 
 
-def _form_evidence(form: Mapping) -> list[dict] | None:
+def _form_evidence(form: Mapping[str, str]) -> list[dict[str, Any]] | None:
     item = {"id": _text(form, "evidence_url"), "narrative": _text(form, "evidence_narrative"),
             "name": _text(form, "evidence_name")}
     item = {k: v for k, v in item.items() if v is not None}
     return [item] if item else None
 
 
-def form_result(description: dict | None, ref: str, chosen: str) -> dict:
+def form_result(description: dict[str, Any] | None, ref: str, chosen: str) -> dict[str, Any]:
     """One result from a form field: a rubric level (by its id; the result shows the level's name as its
     ``value``) or a value. Whether the level or value is one the description allows is the rules' to say
     (:func:`check_award`), as for every other entry point."""
@@ -353,17 +353,18 @@ def form_result(description: dict | None, ref: str, chosen: str) -> dict:
     return result | {"value": chosen}
 
 
-def _form_results(form: Mapping, result_descriptions: list[dict]) -> list[dict] | None:
+def _form_results(form: Mapping[str, str], result_descriptions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     known = {rd.get("id"): rd for rd in result_descriptions if isinstance(rd, dict)}
     items = []
     for key in form:
-        if key.startswith(RESULT_FIELD) and _text(form, key):
+        chosen = _text(form, key) if key.startswith(RESULT_FIELD) else None
+        if chosen:
             ref = key[len(RESULT_FIELD):]
-            items.append(form_result(known.get(ref), ref, _text(form, key)))
+            items.append(form_result(known.get(ref), ref, chosen))
     return items or None
 
 
-def form_body(form: Mapping, result_descriptions: list[dict] | None = None) -> dict:
+def form_body(form: Mapping[str, str], result_descriptions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON-like body of a console issue form (fields: achievement, email, name, employee_id, did,
     awarded_at (a date), evidence_url / evidence_narrative / evidence_name, result:<id>); empty fields
     are left out. Pass it to :func:`award_request`."""

@@ -71,7 +71,7 @@ def _recipients(session: Session, issuer_id: str, awards: Sequence[SignedAward],
         if people[award.planned.request.email]["did"] != award.planned.recipient_did:
             raise StoreConflict(f"the DID of {award.planned.request.email} changed while the award was being signed")
     if new:
-        session.execute(insert(Recipient.__table__), list(new.values()))
+        session.execute(insert(Recipient), list(new.values()))
     for recipient_id, values in changed.items():
         session.execute(update(Recipient).where(Recipient.id == recipient_id).values(**values))
     return people
@@ -90,22 +90,22 @@ def store_awards(session: Session, settings: Settings, issuer_id: str, awards: S
         return
     now = utcnow()                       # when it was stored (the award dates come from the plans)
     people = _recipients(session, issuer_id, awards, now)
-    session.execute(insert(Award.__table__), [{
+    session.execute(insert(Award), [{
         "id": a.planned.award_id, "issuer_id": issuer_id, "achievement_id": a.planned.achievement_id,
         "recipient_id": people[a.planned.request.email]["id"], "external_key": a.planned.key,
         "evidence": list(a.planned.request.evidence), "results": list(a.planned.request.results),
         "awarded_at": a.planned.awarded, "valid_from": a.planned.awarded, "valid_until": a.planned.valid_until,
         "state": "active", "credential": a.credential, "credential_jwt": a.credential_jwt, "created_at": now,
     } for a in awards])
-    session.execute(insert(StatusAllocation.__table__),
+    session.execute(insert(StatusAllocation),
                     [row for a in awards for row in allocation_rows(a.planned.slots, award_id=a.planned.award_id)])
-    session.execute(insert(AuditEntry.__table__), [{
+    session.execute(insert(AuditEntry), [{
         "at": now, "actor": actor, "action": "issue", "award_id": a.planned.award_id,
         "details": {"achievement": slugs.get(a.planned.achievement_id), "key": verification_method,
                     **(details(a) if details else {})},
     } for a in awards])
     if notify:
-        session.execute(insert(OutboxMessage.__table__), [outbox_row(settings, AwardMail(
+        session.execute(insert(OutboxMessage), [outbox_row(settings, AwardMail(
             award_id=a.planned.award_id, credential=a.credential, to_address=a.planned.request.email,
             to_name=people[a.planned.request.email]["name"], valid_until=a.planned.valid_until), notify, now)
             for a in awards])

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.config import Settings
@@ -37,6 +38,13 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)     # then every 12 hours until 
 LEASE = timedelta(minutes=10)                        # a sender's claim on a message while it sends
 
 log = logging.getLogger(__name__)
+
+
+def _message(session: Session, message_id: int) -> OutboxMessage:
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise MailError(f"outbox message {message_id} is gone", code="message_gone")
+    return row
 
 
 def award_mail(award: Award) -> AwardMail:
@@ -98,7 +106,7 @@ def _claim(factory: sessionmaker[Session], message_id: int, now: datetime, force
         condition.append(OutboxMessage.next_attempt_at <= now)
     with factory.begin() as session:
         result = session.execute(update(OutboxMessage).where(*condition).values(next_attempt_at=now + LEASE))
-        return result.rowcount == 1
+        return cast("CursorResult[Any]", result).rowcount == 1
 
 
 def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, transport: Transport | None = None,
@@ -120,27 +128,27 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
         due = list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
         issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
         sender = sender_address(config, settings, issuer)
-    sent, errors = 0, []
+    sent, errors = 0, list[str]()
     try:
         for message_id in due:
             if not _claim(factory, message_id, now, force):
                 continue
             with factory() as session:
-                message = build_message(session.get(OutboxMessage, message_id), sender)
+                message = build_message(_message(session, message_id), sender)
             try:
                 transport.send(message)
             except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:
                 errors.append(_record_failure(factory, message_id, now, exc))
                 continue
             with factory.begin() as session:
-                row = session.get(OutboxMessage, message_id)
+                row = _message(session, message_id)
                 row.sent_at, row.attempts, row.last_error, row.attachment = now, row.attempts + 1, None, None
             sent += 1
     finally:
         getattr(transport, "close", lambda: None)()
     with factory() as session:
         waiting = session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.sent_at.is_(None)))
+                                 .where(OutboxMessage.sent_at.is_(None))) or 0
     return Delivery(sent, len(errors), waiting, tuple(errors))
 
 
@@ -161,7 +169,7 @@ def send_after_commit(factory: sessionmaker[Session], settings: Settings, *,
 def _record_failure(factory: sessionmaker[Session], message_id: int, now: datetime, exc: Exception) -> str:
     error = clean_header(f"{type(exc).__name__}: {exc}", 500)
     with factory.begin() as session:
-        row = session.get(OutboxMessage, message_id)
+        row = _message(session, message_id)
         row.attempts += 1
         row.last_error = error
         row.next_attempt_at = now + _backoff(row.attempts)

@@ -13,6 +13,7 @@ import re
 import secrets
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -56,7 +57,7 @@ class MailConfig:
     folder: Path                # where messages go when no SMTP host is configured
 
     @classmethod
-    def from_env(cls, settings: Settings, env: dict | None = None) -> MailConfig:
+    def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> MailConfig:
         env = os.environ if env is None else env
         port = env.get("MICROCRED_SMTP_PORT") or "587"
         if not port.isdigit() or not 0 < int(port) < 65536:
@@ -102,7 +103,7 @@ class SmtpTransport:
         config = self.config
         if config.user and not config.starttls and config.host not in _LOOPBACK:
             raise MailError("refusing to send the SMTP password without STARTTLS", code="invalid_config")
-        smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT)
+        smtp = smtplib.SMTP(config.host or "localhost", config.port, timeout=SMTP_TIMEOUT)
         try:
             if config.starttls:
                 smtp.starttls(context=ssl.create_default_context())
