@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import request
 
 from issuer.awards.credentials import credential_url
-from issuer.db.models import Achievement, Award, Recipient
+from issuer.bulk import jobs as bulk_jobs
 from issuer.web.api.common import (
     current_time,
     iso,
     settings,
 )
+
+if TYPE_CHECKING:   # the ORM rows these functions read; the services load them
+    from issuer.db.models import Achievement, Award, Recipient
 
 
 def achievement_json(achievement: Achievement) -> dict:
@@ -64,8 +68,6 @@ def vcapi_credential_json(record, status: list[dict]) -> dict:
 
 
 def bulk_job_json(job) -> dict:
-    from issuer.bulk import jobs as bulk_jobs
-
     url = f"{request.script_root}/api/v1/bulk-jobs/{job.id}"
     return {"id": job.id, "url": url, "state": job.state, "filename": job.filename, "done": job.done,
             "total": job.total, "counts": bulk_jobs.counts(job.summary), "error": job.error,

@@ -6,12 +6,11 @@ import json
 from flask import Response
 
 from issuer.web.api.common import bp, settings
+from issuer.web.openapi import openapi
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    from issuer.web.openapi import openapi
-
     response = Response(json.dumps(openapi(settings().base_url), ensure_ascii=False), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
