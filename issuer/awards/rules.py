@@ -187,26 +187,32 @@ def _url(value: str, labels: Labels) -> None:
                              "percent-encode them).", "evidence")
 
 
+def _objects(value: Any, field: str, keys: tuple[str, ...], *, plural: str, each: str,
+             labels: Labels) -> list[dict[str, Any]]:
+    """At most 20 non-empty objects of ``keys`` whose texts keep their field's rules."""
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
+        raise AwardRuleError(f"{labels(field)} must be a list of at most {MAX_ITEMS} {plural}.", field)
+    for item in value:
+        if not isinstance(item, dict) or not item:
+            raise AwardRuleError(f"Each {each} must be a non-empty object.", field)
+        only(item, keys, f"A{'n' if each[0] in 'aeiou' else ''} {each}", field)
+        for key in keys:
+            text(item, key, field=f"{field}.{key}", labels=labels)
+    return [dict(item) for item in value]
+
+
 def evidence(value: Any, labels: Labels = API_LABELS) -> tuple[dict[str, Any], ...]:
     """At most 20 evidence objects, each with an http(s) ``id`` or a ``narrative``."""
     if value is None:
         return ()
-    if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        raise AwardRuleError(f"{labels('evidence')} must be a list of at most {MAX_ITEMS} evidence objects.",
-                             "evidence")
-    items = []
-    for item in value:
-        if not isinstance(item, dict) or not item:
-            raise AwardRuleError("Each evidence item must be a non-empty object.", "evidence")
-        only(item, EVIDENCE_KEYS, "An evidence item", "evidence")
-        for key in EVIDENCE_KEYS:
-            text(item, key, field=f"evidence.{key}", labels=labels)
+    items = _objects(value, "evidence", EVIDENCE_KEYS, plural="evidence objects", each="evidence item",
+                     labels=labels)
+    for item in items:
         if "id" in item:
             _url(item["id"], labels)
         elif "narrative" not in item:
             raise AwardRuleError(f"An evidence item needs {labels('evidence.id')} (a URL) or "
                                  f"{labels('evidence.narrative')}.", "evidence")
-        items.append(dict(item))
     return tuple(items)
 
 
@@ -214,19 +220,11 @@ def results(value: Any, labels: Labels = API_LABELS) -> tuple[dict[str, Any], ..
     """At most 20 results, each naming its ``resultDescription``, with ``value``, ``achievedLevel``, ``status``."""
     if value is None:
         return ()
-    if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        raise AwardRuleError(f"{labels('results')} must be a list of at most {MAX_ITEMS} results.", "results")
-    items = []
-    for item in value:
-        if not isinstance(item, dict) or not item:
-            raise AwardRuleError("Each result must be a non-empty object.", "results")
-        only(item, RESULT_KEYS, "A result", "results")
-        for key in RESULT_KEYS:
-            text(item, key, field=f"results.{key}", labels=labels)
+    items = _objects(value, "results", RESULT_KEYS, plural="results", each="result", labels=labels)
+    for item in items:
         if "resultDescription" not in item:
             raise AwardRuleError(f"{labels('results.value')} is given without {labels('results.resultDescription')}"
                                  " (which of the achievement's results it is).", "results")
-        items.append(dict(item))
     return tuple(items)
 
 
