@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.db.models import AWARD_STATES
+from issuer.awards.states import AWARD_STATES
 
 API = "/api/v1"
 VERSION = "1.0.0"
