@@ -1,20 +1,23 @@
-"""Bulk issuance jobs started from the web console: upload, dry run, confirm, progress, results.
+"""Bulk issuance jobs (an upload, its dry run, its background run, its results) and the threads that run them.
 
-    job_id = create_job(session, issuer, filename="awards.csv", raw=data, actor="staff:hana", now=now)
-    start_job(sessions, settings, job_id, issuer_id, actor="staff:hana", clock=clock)   # True: started
+    jobs = BulkJobs(runtime, indexes)                    # one per process (BulkService holds it)
+    job = jobs.create(session, issuer, filename="awards.csv", raw=data, actor="staff:hana")
+    jobs.start(job.id, issuer.id, actor="staff:hana")    # True: started in a background thread
     job.state, job.done, job.total, job.summary, job.result_csv
 
-:func:`create_job` stores the upload and its dry run (:func:`issuer.bulk.run.validate_csv`): the
-counts and, for every row in file order, its main cells and "ready", "already issued" or the
-reason it is refused (the ``summary`` JSON). :func:`start_job` runs
-:func:`issuer.bulk.run.issue_csv` in a background thread of this process, writing the progress to
-the job row, then stores a result CSV (one line per row: its credential URL or its error).
+:meth:`BulkJobs.create` stores the upload and its dry run (:func:`issuer.bulk.reading.validate_csv`):
+the counts and, for every row in file order, its main cells and "ready", "already issued" or
+the reason it is refused (the ``summary`` JSON). :meth:`BulkJobs.start` runs
+:func:`issuer.bulk.run.issue_csv` with the runtime and the process's status indexes in a
+background thread of this process, writing the progress to the job row, then stores a result
+CSV (one line per row: its credential URL or its error) and sends the award emails queued.
 
 Bulk issuance is idempotent, so a job that failed, or was left ``queued``/``running`` by a
 server that stopped (no progress for :data:`STALL_SECONDS`), may simply be started again: rows
 issued before are found and not issued twice. A job whose thread is alive in this process is
 never started a second time, and the start itself is a conditional UPDATE (compare-and-set on
-the state, progress and start time read), so two clicks, even on two server processes, start it once.
+the state, progress and start time read), so two clicks, even on two server processes, start
+it once. The threads of a process are known to its :class:`BulkJobs` only (no module state).
 """
 from __future__ import annotations
 
@@ -24,18 +27,18 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from issuer.awards.allocation import StatusIndexes
+from issuer.awards.rules import FORMULA_START
 from issuer.bulk import reading
 from issuer.bulk import run as bulk
-from issuer.config import Settings
-from issuer.db.models import Issuer
+from issuer.db.models import Achievement, Issuer
 from issuer.db.models_staff import BulkJob
-from issuer.errors import IssuerError
+from issuer.errors import InvalidInput, IssuerError
 from issuer.mail.outbox import send_after_commit
 from issuer.runtime import Runtime
 from verifier.errors import CredentialError
@@ -53,18 +56,17 @@ UNEXPECTED = ("Issuing stopped because of an unexpected error (it is logged on t
 
 STALL_SECONDS = 120.0                        # queued/running with no progress this long: may be resumed
 
-_threads: dict[str, threading.Thread] = {}
-_seen: dict[str, tuple[tuple, float]] = {}   # job id -> ((state, done, started_at), when first seen so)
-_threads_lock = threading.RLock()
 
+class BulkJobError(InvalidInput):
+    """An upload the person uploading can fix (shown as is): empty or too large."""
 
-class BulkJobError(Exception):
-    """A problem the person uploading can fix (shown as is)."""
+    default_code = "bulk_upload_invalid"
 
 
 # --------------------------------------------------------------------------- the dry run
 
-def dry_run_table(raw: bytes, report: reading.ValidationReport, existing: set[str]) -> tuple[list[dict], int]:
+def dry_run_table(raw: bytes, report: reading.ValidationReport,
+                  existing: set[str]) -> tuple[list[dict[str, Any]], int]:
     """(rows for the page, rows left out): every data row in file order with its status.
 
     A row is ``ready``, ``already issued`` or ``error`` (with its ``reason``). Problems that are
@@ -78,7 +80,8 @@ def dry_run_table(raw: bytes, report: reading.ValidationReport, existing: set[st
     valid = {row.line: row for row in report.rows}
     header_bad = header_line is None or header_line in reasons
     lines = sorted(set(reasons) | (set() if header_bad else set(cells)))
-    table, left_out = [], 0
+    table: list[dict[str, Any]] = []
+    left_out = 0
     for line in lines:
         if line in reasons:
             status = "error"
@@ -89,7 +92,7 @@ def dry_run_table(raw: bytes, report: reading.ValidationReport, existing: set[st
         if len(table) >= MAX_TABLE_ROWS and (status != "error" or len(table) >= 2 * MAX_TABLE_ROWS):
             left_out += 1
             continue
-        row = {"line": line, **cells.get(line, dict.fromkeys(TABLE_COLUMNS, "")), "status": status}
+        row: dict[str, Any] = {"line": line, **cells.get(line, dict.fromkeys(TABLE_COLUMNS, "")), "status": status}
         if status == "error":
             row["reason"] = reasons[line]
         table.append(row)
@@ -102,27 +105,14 @@ def clean_filename(name: str | None) -> str:
     return (name or "upload.csv")[:MAX_FILENAME]
 
 
-def create_job(session: Session, issuer: Issuer, *, filename: str | None, raw: bytes, actor: str,
-               now: datetime, report: reading.ValidationReport | None = None) -> str:
-    """Store an upload and its dry run; the job's id. Raises :class:`BulkJobError` for an
-    empty or too large file (nothing is stored then). A file with bad rows is stored too: its
-    page lists them (and it cannot be started). ``report``: the file's dry run when the caller
-    has just made it (it is not made again)."""
+def check_upload(raw: bytes) -> None:
+    """Refuse an empty or too large upload (:class:`BulkJobError`)."""
     if len(raw) > MAX_UPLOAD_BYTES:
         raise BulkJobError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB. "
-                           "Split it into smaller files and upload them one by one.")
+                           "Split it into smaller files and upload them one by one.", code="too_large")
     if not raw.strip():
-        raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.")
-    report = report or reading.validate_csv(raw, session, issuer, now=now)
-    table, left_out = dry_run_table(raw, report, report.existing_keys)
-    summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
-               "errors": len(report.problems), "table": table, "left_out": left_out}
-    job = BulkJob(issuer_id=issuer.id, created_by=actor, filename=clean_filename(filename), source=raw,
-                  source_sha256=hashlib.sha256(raw).hexdigest(), state="validated", total=report.total_rows,
-                  done=0, summary=summary, created_at=now)
-    session.add(job)
-    session.flush()
-    return job.id
+        raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.",
+                           code="empty")
 
 
 # --------------------------------------------------------------------------- reading jobs
@@ -133,7 +123,7 @@ def get_job(session: Session, issuer_id: str, job_id: str) -> BulkJob | None:
     return job if job is not None and job.issuer_id == issuer_id else None
 
 
-def recent_jobs(session: Session, issuer_id: str, limit: int = 20) -> list[dict]:
+def recent_jobs(session: Session, issuer_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """The latest jobs (newest first), without their files: id, filename, state, counts, who, when."""
     rows = session.execute(select(BulkJob.id, BulkJob.filename, BulkJob.state, BulkJob.total, BulkJob.done,
                                   BulkJob.created_by, BulkJob.created_at, BulkJob.finished_at)
@@ -142,146 +132,169 @@ def recent_jobs(session: Session, issuer_id: str, limit: int = 20) -> list[dict]
     return [row._asdict() for row in rows]
 
 
-def counts(summary: dict | None) -> dict:
+def counts(summary: dict[str, Any] | None) -> dict[str, Any]:
     """The summary without its table (what the progress JSON and the job list show)."""
     return {k: v for k, v in (summary or {}).items() if k != "table"}
 
 
-def is_running_here(job_id: str) -> bool:
-    with _threads_lock:
-        thread = _threads.get(job_id)
-        return thread is not None and thread.is_alive()
+# --------------------------------------------------------------------------- the jobs of a process
 
+class BulkJobs:
+    """Creating, starting and following bulk jobs; the background threads of this process."""
 
-def stalled(job: BulkJob) -> bool:
-    """True when this process has seen the job queued/running with no progress for :data:`STALL_SECONDS`
-    (and does not run it itself): its server probably stopped. Measured from the first time this
-    process looked, so it needs no clock shared between processes."""
-    if job.state not in ("queued", "running") or is_running_here(job.id):
-        return False
-    mark, now = (job.state, job.done, job.started_at), time.monotonic()
-    with _threads_lock:
-        seen = _seen.get(job.id)
-        if seen is None or seen[0] != mark:
-            _seen[job.id] = seen = (mark, now)
-    return now - seen[1] >= STALL_SECONDS
+    def __init__(self, runtime: Runtime, indexes: StatusIndexes) -> None:
+        self.runtime = runtime
+        self.indexes = indexes
+        self._threads: dict[str, threading.Thread] = {}
+        self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}   # id -> ((state, done, started), first seen)
+        self._lock = threading.RLock()
 
+    def create(self, session: Session, issuer: Issuer, *, filename: str | None, raw: bytes, actor: str,
+               report: reading.ValidationReport | None = None) -> BulkJob:
+        """Store an upload and its dry run. Raises :class:`BulkJobError` for an empty or too large
+        file (nothing is stored then). A file with bad rows is stored too: its page lists them
+        (and it cannot be started). ``report``: the file's dry run when the caller has just made
+        it (it is not made again)."""
+        check_upload(raw)
+        now = self.runtime.now()
+        report = report or reading.validate_csv(raw, session, issuer, now=now)
+        table, left_out = dry_run_table(raw, report, report.existing_keys)
+        summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
+                   "errors": len(report.problems), "table": table, "left_out": left_out}
+        job = BulkJob(issuer_id=issuer.id, created_by=actor, filename=clean_filename(filename), source=raw,
+                      source_sha256=hashlib.sha256(raw).hexdigest(), state="validated", total=report.total_rows,
+                      done=0, summary=summary, created_at=now)
+        session.add(job)
+        session.flush()
+        return job
 
-def can_start(job: BulkJob) -> bool:
-    """A clean dry run not started yet, or a job that stopped (failed, or stalled: its server
-    stopped) and can be resumed; never one whose thread runs in this process."""
-    if (job.summary or {}).get("errors") or is_running_here(job.id):
-        return False
-    return job.state in ("validated", "failed") or stalled(job)
+    def is_running_here(self, job_id: str) -> bool:
+        with self._lock:
+            thread = self._threads.get(job_id)
+            return thread is not None and thread.is_alive()
 
-
-def wait(job_id: str, timeout: float | None = None) -> bool:
-    """Wait for the job's thread in this process (tests, shutdown); True when none is running."""
-    with _threads_lock:
-        thread = _threads.get(job_id)
-    if thread is not None:
-        thread.join(timeout)
-        return not thread.is_alive()
-    return True
-
-
-# --------------------------------------------------------------------------- running
-
-def start_job(sessions: sessionmaker[Session], settings: Settings, job_id: str, issuer_id: str, *, actor: str,
-              clock: Callable[[], datetime]) -> bool:
-    """Start (or resume) issuing the job in a background thread; False when it may not start
-    (bad rows, already done, running in this process, or someone else started it first)."""
-    with _threads_lock:
-        with sessions.begin() as session:
-            job = get_job(session, issuer_id, job_id)
-            if job is None or not can_start(job):
-                return False
-            # compare-and-set: of two concurrent starts only one finds the row as it read it
-            claimed = session.execute(
-                update(BulkJob).where(BulkJob.id == job.id, BulkJob.state == job.state,
-                                      BulkJob.done == job.done, _same(BulkJob.started_at, job.started_at))
-                .values(state="queued", started_at=clock(), finished_at=None, error=None)
-                .execution_options(synchronize_session=False)).rowcount
-            issuer_did = session.get(Issuer, issuer_id).did
-        if claimed != 1:
+    def stalled(self, job: BulkJob) -> bool:
+        """True when this process has seen the job queued/running with no progress for :data:`STALL_SECONDS`
+        (and does not run it itself): its server probably stopped. Measured from the first time this
+        process looked, so it needs no clock shared between processes."""
+        if job.state not in ("queued", "running") or self.is_running_here(job.id):
             return False
-        thread = threading.Thread(target=_run, name=f"bulk-job-{job_id}", daemon=True,
-                                  args=(sessions, settings, job_id, issuer_did, actor, clock))
-        _threads[job_id] = thread
-        thread.start()
-    return True
+        mark, now = (job.state, job.done, job.started_at), time.monotonic()
+        with self._lock:
+            seen = self._seen.get(job.id)
+            if seen is None or seen[0] != mark:
+                self._seen[job.id] = seen = (mark, now)
+        return now - seen[1] >= STALL_SECONDS
+
+    def can_start(self, job: BulkJob) -> bool:
+        """A clean dry run not started yet, or a job that stopped (failed, or stalled: its server
+        stopped) and can be resumed; never one whose thread runs in this process."""
+        if (job.summary or {}).get("errors") or self.is_running_here(job.id):
+            return False
+        return job.state in ("validated", "failed") or self.stalled(job)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> bool:
+        """Wait for the job's thread in this process (tests, shutdown); True when none is running."""
+        with self._lock:
+            thread = self._threads.get(job_id)
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def wait_all(self, timeout: float | None = None) -> bool:
+        """Wait for every job thread of this process (each up to ``timeout``); True when none runs."""
+        with self._lock:
+            job_ids = list(self._threads)
+        return all([self.wait(job_id, timeout) for job_id in job_ids])
+
+    # ---- running
+
+    def start(self, job_id: str, issuer_id: str, *, actor: str) -> bool:
+        """Start (or resume) issuing the job in a background thread; False when it may not start
+        (bad rows, already done, running in this process, or someone else started it first)."""
+        with self._lock:
+            with self.runtime.transaction() as session:
+                job = get_job(session, issuer_id, job_id)
+                if job is None or not self.can_start(job):
+                    return False
+                # compare-and-set: of two concurrent starts only one finds the row as it read it
+                claimed = session.execute(
+                    update(BulkJob).where(BulkJob.id == job.id, BulkJob.state == job.state,
+                                          BulkJob.done == job.done, _same(BulkJob.started_at, job.started_at))
+                    .values(state="queued", started_at=self.runtime.now(), finished_at=None, error=None)
+                    .execution_options(synchronize_session=False)).rowcount
+            if claimed != 1:
+                return False
+            thread = threading.Thread(target=self._run, name=f"bulk-job-{job_id}", daemon=True,
+                                      args=(job_id, actor))
+            self._threads[job_id] = thread
+            thread.start()
+        return True
+
+    def _set(self, job_id: str, **values: Any) -> None:
+        with self.runtime.transaction() as session:
+            session.execute(update(BulkJob).where(BulkJob.id == job_id).values(**values)
+                            .execution_options(synchronize_session=False))
+
+    def _run(self, job_id: str, actor: str) -> None:
+        try:
+            with self.runtime.reading() as session:
+                job = session.get(BulkJob, job_id)
+                assert job is not None  # noqa: S101 - claimed by start()
+                raw, summary, total, filename = job.source, dict(job.summary or {}), job.total, job.filename
+            self._set(job_id, state="running", done=0)
+
+            def progress(done: int, rows: int) -> None:
+                self._set(job_id, done=done, total=rows)
+
+            result = bulk.issue_csv(raw, self.runtime, actor=actor, progress=progress, indexes=self.indexes,
+                                    workers=0 if total <= IN_PROCESS_ROWS else None,
+                                    source_name=f"upload {filename} (bulk job {job_id})")
+            if not result.started:
+                self._finish_invalid(job_id, summary, raw, result.report)
+                return
+            summary.update(issued=result.issued, already_issued=result.already_issued, ready=0, errors=0,
+                           seconds=round(result.seconds, 1))
+            self._set(job_id, state="done", done=len(result.awards), summary=summary,
+                      result_csv=result_csv(result), finished_at=self.runtime.now(), error=None)
+        except (IssuerError, CredentialError) as exc:     # a plain message meant for people
+            log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
+            self._fail(job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
+                               "again to issue the rest: nothing is issued twice.")
+        except Exception:   # noqa: BLE001 - logged with its traceback; the page shows a plain message
+            log.exception("bulk job %s failed", job_id)
+            self._fail(job_id, UNEXPECTED)
+        finally:           # the award emails queued with each chunk; never raises
+            send_after_commit(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport)
+
+    def _fail(self, job_id: str, message: str) -> None:
+        try:
+            self._set(job_id, state="failed", error=message, finished_at=self.runtime.now())
+        except Exception:   # noqa: BLE001 - the database itself is failing: the job stays resumable
+            log.exception("bulk job %s: could not record its failure", job_id)
+
+    def _finish_invalid(self, job_id: str, summary: dict[str, Any], raw: bytes,
+                        report: reading.ValidationReport) -> None:
+        """The file was clean at upload but not any more (e.g. an achievement was deleted meanwhile)."""
+        table, left_out = dry_run_table(raw, report, report.existing_keys)
+        summary.update(table=table, left_out=left_out, errors=len(report.problems))
+        first = report.problems[0]
+        more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""
+        self._set(job_id, state="failed", summary=summary, finished_at=self.runtime.now(),
+                  error=f"Nothing was issued: the file is no longer valid ({first}{more}). Fix it and upload it again.")
 
 
-def _same(column, value):
+def _same(column: InstrumentedAttribute[Any], value: Any) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
-
-
-def _set(sessions: sessionmaker[Session], job_id: str, **values) -> None:
-    with sessions.begin() as session:
-        session.execute(update(BulkJob).where(BulkJob.id == job_id).values(**values)
-                        .execution_options(synchronize_session=False))
-
-
-def _run(sessions: sessionmaker[Session], settings: Settings, job_id: str, issuer_did: str, actor: str,
-         clock: Callable[[], datetime]) -> None:
-    try:
-        with sessions() as session:
-            job = session.get(BulkJob, job_id)
-            raw, summary, total, filename = job.source, dict(job.summary or {}), job.total, job.filename
-        _set(sessions, job_id, state="running", done=0)
-
-        def progress(done: int, rows: int) -> None:
-            _set(sessions, job_id, done=done, total=rows)
-
-        result = bulk.issue_csv(raw, Runtime(settings, sessions, clock), actor=actor, progress=progress,
-                                workers=0 if total <= IN_PROCESS_ROWS else None, now=clock(),
-                                source_name=f"upload {filename} (bulk job {job_id})")
-        if not result.started:
-            _finish_invalid(sessions, job_id, summary, raw, result.report, clock)
-            return
-        summary.update(issued=result.issued, already_issued=result.already_issued, ready=0, errors=0,
-                       seconds=round(result.seconds, 1))
-        _set(sessions, job_id, state="done", done=len(result.awards), summary=summary,
-             result_csv=result_csv(result), finished_at=clock(), error=None)
-    except (IssuerError, CredentialError) as exc:     # a plain message meant for people
-        log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
-        _fail(sessions, job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
-                                "again to issue the rest: nothing is issued twice.", clock)
-    except Exception:   # noqa: BLE001 - logged with its traceback; the page shows a plain message
-        log.exception("bulk job %s failed", job_id)
-        _fail(sessions, job_id, UNEXPECTED, clock)
-    finally:
-        _after_run(sessions, settings)
-
-
-def _after_run(sessions: sessionmaker[Session], settings: Settings) -> None:
-    send_after_commit(sessions, settings)   # the award emails queued with each chunk; never raises
-
-
-def _fail(sessions, job_id: str, message: str, clock) -> None:
-    try:
-        _set(sessions, job_id, state="failed", error=message, finished_at=clock())
-    except Exception:   # noqa: BLE001 - the database itself is failing: the job stays resumable
-        log.exception("bulk job %s: could not record its failure", job_id)
-
-
-def _finish_invalid(sessions, job_id: str, summary: dict, raw: bytes, report: reading.ValidationReport,
-                    clock) -> None:
-    """The file was clean at upload but not any more (e.g. an achievement was deleted meanwhile)."""
-    table, left_out = dry_run_table(raw, report, report.existing_keys)
-    summary.update(table=table, left_out=left_out, errors=len(report.problems))
-    first = report.problems[0]
-    more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""
-    _set(sessions, job_id, state="failed", summary=summary, finished_at=clock(),
-         error=f"Nothing was issued: the file is no longer valid ({first}{more}). Fix it and upload it again.")
 
 
 # --------------------------------------------------------------------------- the result CSV
 
-def safe_cell(value) -> str:
+def safe_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text: a leading = + - @ (tab, CR) gets a ' before it."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(bulk.FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def result_csv(result: bulk.BulkResult) -> bytes:
@@ -295,6 +308,7 @@ def result_csv(result: bulk.BulkResult) -> bytes:
     for line in sorted(set(requests) | set(errors)):
         request, award = requests.get(line), awards.get(line)
         email, achievement = (request.email, request.achievement) if request is not None else ("", "")
+        row: tuple[object, ...]
         if award is not None:
             row = (line, email, achievement, "issued" if award.created else "already issued", award.award_id,
                    award.credential_url, "")
@@ -311,8 +325,6 @@ TEMPLATE_CSV = ("email,name,employee_id,achievement,evidence_url,evidence_narrat
 
 def template_csv(session: Session, issuer: Issuer) -> bytes:
     """A small example file naming one of the issuer's achievements."""
-    from issuer.db.models import Achievement
-
     slug = session.scalar(select(Achievement.slug).where(Achievement.issuer_id == issuer.id)
                           .order_by(Achievement.slug).limit(1)) or "your-achievement-slug"
     return ("\ufeff" + TEMPLATE_CSV.format(slug=slug)).encode("utf-8")

@@ -94,7 +94,7 @@ class ValidationReport:
 
 # --------------------------------------------------------------------------- reading
 
-def _read_source(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
+def read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
     """(raw bytes, display name). A str with a line break is CSV text; any other str is a path."""
     if isinstance(source, (bytes, bytearray)):
         return bytes(source), "<data>"
@@ -231,7 +231,7 @@ def check_row(cells: dict[str, str | None], catalog: Catalog, now: datetime) -> 
     return request, achievement.id
 
 
-def _existing_awards(session: Session, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+def existing_awards(session: Session, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
     """external_key -> (award id, issuer id), for the keys already issued."""
     found: dict[str, tuple[str, str]] = {}
     for start in range(0, len(keys), IN_BATCH):
@@ -316,7 +316,7 @@ def _conflict(person: dict[str, tuple[str, int]], request: AwardRequest, line: i
     return None
 
 
-def validate_csv(source: str | os.PathLike | bytes, session: Session, issuer: Issuer, *,
+def validate_csv(source: str | os.PathLike[str] | bytes, session: Session, issuer: Issuer, *,
                  now: datetime | None = None) -> ValidationReport:
     """Check every row of a bulk file without issuing anything (a dry run).
 
@@ -325,12 +325,12 @@ def validate_csv(source: str | os.PathLike | bytes, session: Session, issuer: Is
     are returned ready to issue, and the ones already issued are counted.
     """
     now = (now or utcnow()).astimezone(UTC)
-    raw, _name = _read_source(source)
+    raw, _name = read_source(source)
     if len(raw) > MAX_FILE_BYTES:
         raise BulkInputError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (split it)",
                              code="too_large")
     report = _parse(raw, Catalog.load(session, issuer), now)
-    existing = _existing_awards(session, [r.key for r in report.rows])
+    existing = existing_awards(session, [r.key for r in report.rows])
     foreign = {row.line for row in report.rows if row.key in existing and existing[row.key][1] != issuer.id}
     for row in report.rows:
         if row.line in foreign:

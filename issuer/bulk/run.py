@@ -44,11 +44,11 @@ from sqlalchemy.orm import Session
 
 from issuer.awards.allocation import ListsFull, Slots, StatusIndexes
 from issuer.awards.credentials import credential_url
-from issuer.awards.issuance import IssuerContext, load_issuer
+from issuer.awards.issuance import IssuerContext
 from issuer.awards.plan import PlannedAward, plan_award
 from issuer.awards.signer import AwardSigner, SelfCheck, SignedAward
 from issuer.awards.store import IN_BATCH, StoreConflict, store_awards
-from issuer.bulk.reading import BulkRow, ValidationReport, _existing_awards, _read_source, validate_csv
+from issuer.bulk.reading import BulkRow, ValidationReport, existing_awards, read_source, validate_csv
 from issuer.config import Settings
 from issuer.db.models import Achievement, Issuer, IssuerKey, Recipient, new_id
 from issuer.errors import Conflict, IssuerError, SigningFailed
@@ -267,7 +267,7 @@ class _Run:
         with self.runtime.reading() as session:
             self._check_key(session)
             existing = {}
-            for key, (award_id, issuer_id) in _existing_awards(session, [r.key for r in rows]).items():
+            for key, (award_id, issuer_id) in existing_awards(session, [r.key for r in rows]).items():
                 if issuer_id != self.issuer_id:
                     raise Conflict("an award of another issuer has the idempotency key of line "
                                    f"{next(r.line for r in rows if r.key == key)}", code="bulk_conflict")
@@ -283,9 +283,9 @@ class _Run:
             emails = sorted({r.request.email for r in new if r.request.email not in self.file_dids})
             db_dids: dict[str, str | None] = {}
             for start in range(0, len(emails), IN_BATCH):
-                db_dids.update(session.execute(select(Recipient.email, Recipient.did).where(
-                    Recipient.issuer_id == self.issuer_id,
-                    Recipient.email.in_(emails[start:start + IN_BATCH]))).tuples().all())
+                db_dids.update((email, did) for email, did in session.execute(select(Recipient.email, Recipient.did)
+                               .where(Recipient.issuer_id == self.issuer_id,
+                                      Recipient.email.in_(emails[start:start + IN_BATCH]))))
             slots = self.indexes.reserve(session, self.ctx.lists, len(new))
         planned = [plan_award(row.request, self.achievements[row.achievement_id], award_id=new_id(),
                               recipient_did=self.file_dids.get(row.request.email, db_dids.get(row.request.email)),
@@ -465,12 +465,12 @@ def issue_csv(path: str | os.PathLike[str] | bytes, runtime: Runtime, *, actor: 
     """
     started = time.monotonic()
     now = (now or runtime.now()).astimezone(UTC)
-    raw, name = _read_source(path)
-    name = source_name or name
     with runtime.reading() as session:
-        issuer = load_issuer(session, runtime.settings)
+        issuer = runtime.load_issuer(session)        # not set up: say so before reading the file
+        raw, name = read_source(path)
         report = validate_csv(raw, session, issuer, now=now)
         issuer_id = issuer.id
+    name = source_name or name
     if not report.ok:
         return BulkResult(report, started=False, seconds=time.monotonic() - started)
     run = _Run(runtime, issuer_id, report, actor=actor, source=name, now=now, chunk_size=chunk_size,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from issuer.bulk import jobs as bulk_jobs
+from issuer.bulk import run as bulk
 from issuer.db.models import Award
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
@@ -32,9 +33,7 @@ def app(tmp_path, db_url):
     add_staff(app, "hana", "issuer")
     add_staff(app, "omar", "issuer")
     yield app
-    for job_id in list(bulk_jobs._threads):
-        bulk_jobs.wait(job_id, DEADLINE)
-    bulk_jobs._threads.clear()
+    assert app.extensions["microcred"].use.bulk.jobs.wait_all(DEADLINE)
 
 
 def upload(console: Console, data: bytes, filename: str = "awards.csv"):
@@ -77,7 +76,7 @@ def test_upload_shows_every_row_and_highlights_the_bad_one_with_its_reason(app):
     page = hr.get(f"/admin/bulk/{job_id}")
     html, text = page.get_data(as_text=True), page_text(page)
     assert page.status_code == 200
-    assert error_rows(html) == [("4", "unknown achievement &#39;team-leadrship&#39;")]
+    assert error_rows(html) == [("4", "There is no achievement &#39;team-leadrship&#39;.")]
     for line, email in (("2", "ana@example.com"), ("3", "-ben@example.com"), ("4", "cho@example.com")):
         assert re.search(rf'<td class="num">{line}</td><td>{re.escape(email)}</td>', html)
     assert "Rows 3 Ready to issue 2 Already issued 0 With problems 1" in text
@@ -211,8 +210,6 @@ def many_rows(count: int, bad_line: int | None = None) -> bytes:
 def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monkeypatch):
     from playwright.sync_api import expect
 
-    from issuer.bulk import run as bulk
-
     real, seen_by_page = bulk.issue_csv, threading.Event()
 
     def paced(*args, progress=None, **kwargs):
@@ -250,7 +247,7 @@ def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monke
             bad_row = page.locator("tr.row-error")
             expect(bad_row).to_have_count(1)
             expect(bad_row.locator("td").first).to_have_text("8")
-            expect(bad_row.locator("td.reason")).to_have_text("unknown achievement 'no-such-badge'")
+            expect(bad_row.locator("td.reason")).to_have_text("There is no achievement 'no-such-badge'.")
             expect(page.locator("table.data tbody tr")).to_have_count(60)
             expect(page.get_by_role("button", name="Confirm and issue")).to_have_count(0)
             assert "1 row of this file has problems" in page.get_by_role("alert").inner_text()
@@ -290,5 +287,4 @@ def test_bulk_issue_in_a_browser(db_url, tmp_path, browser, artifacts_dir, monke
             context.close()
         finally:
             seen_by_page.set()              # never leave the run waiting
-            for job_id in list(bulk_jobs._threads):
-                bulk_jobs.wait(job_id, DEADLINE)
+            app.extensions["microcred"].use.bulk.jobs.wait_all(DEADLINE)

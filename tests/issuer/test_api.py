@@ -27,7 +27,6 @@ from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, Issuer
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from issuer.setup import init_instance
-from issuer.web.api import bulk as api_module
 from issuer.web import create_app
 from issuer.web.api import register_api
 from issuer.web.openapi import documented_operations, openapi
@@ -786,17 +785,8 @@ def test_bulk_reports_every_bad_row_and_issues_nothing(app, client, tokens):
                                headers=auth(tokens["read"])), 403)
 
 
-@SQLITE_ONLY
-def test_bulk_is_501_when_the_bulk_module_is_missing(client, tokens, monkeypatch):
-    monkeypatch.setattr(api_module, "_bulk_module", lambda: None)
-    body = assert_problem(client.post("/api/v1/awards/bulk", data=CSV, content_type="text/csv",
-                                      headers=auth(tokens["issue"])), 501)
-    assert "not available" in body["detail"]
-
-
 def test_bulk_async_answers_202_and_issues_in_the_background(app, client, tokens):
-    from issuer.bulk import jobs as bulk_jobs
-
+    bulk = app.extensions["microcred"].use.bulk
     write, read = auth(tokens["issue"]), auth(tokens["read"])
     upload = {"file": (io.BytesIO(CSV.encode("utf-8")), "q3 awards.csv")}
     started = client.post("/api/v1/awards/bulk?async=true", data=upload, content_type="multipart/form-data",
@@ -805,7 +795,7 @@ def test_bulk_async_answers_202_and_issues_in_the_background(app, client, tokens
     job = started.get_json()
     assert started.headers["Location"] == job["url"] == f"/api/v1/bulk-jobs/{job['id']}"
     assert job["state"] in ("queued", "running", "done") and job["filename"] == "q3 awards.csv"
-    assert bulk_jobs.wait(job["id"], timeout=120)
+    assert bulk.wait(job["id"], timeout=120)
     done = client.get(job["url"], headers=read).get_json()
     assert (done["state"], done["done"], done["total"], done["error"]) == ("done", 2, 2, None)
     assert done["counts"]["issued"] == 2 and done["results_url"] == job["url"] + "/results"
@@ -817,7 +807,7 @@ def test_bulk_async_answers_202_and_issues_in_the_background(app, client, tokens
         for row in rows:
             assert session.get(Award, row["award_id"]).created_at is not None
     again = client.post("/api/v1/awards/bulk?async=true", data=CSV, content_type="text/csv", headers=write)
-    assert bulk_jobs.wait(again.get_json()["id"], timeout=120)
+    assert bulk.wait(again.get_json()["id"], timeout=120)
     rerun = client.get(again.get_json()["url"], headers=read).get_json()
     assert rerun["counts"]["issued"] == 0 and rerun["counts"]["already_issued"] == 2 and count(app, Award) == 2
 
@@ -835,16 +825,10 @@ def test_bulk_async_with_bad_rows_is_422_and_stores_no_job(app, client, tokens):
 
 @SQLITE_ONLY
 def test_bulk_jobs_are_404_unless_they_exist_and_results_wait_for_the_end(app, client, tokens):
-    from issuer.bulk import jobs as bulk_jobs
-
     read = auth(tokens["read"])
     assert_problem(client.get("/api/v1/bulk-jobs/not-a-uuid", headers=read), 404)
     assert_problem(client.get("/api/v1/bulk-jobs/00000000-0000-4000-8000-000000000000", headers=read), 404)
-    state = app.extensions["microcred"]
-    with state.sessions.begin() as session:
-        issuer = session.scalars(select(Issuer)).one()
-        job_id = bulk_jobs.create_job(session, issuer, filename="x.csv", raw=CSV.encode(), actor="test",
-                                      now=datetime.now(UTC))
+    job_id = app.extensions["microcred"].use.bulk.upload(CSV.encode(), filename="x.csv", actor="test").id
     body = assert_problem(client.get(f"/api/v1/bulk-jobs/{job_id}/results", headers=read), 404)
     assert "no results yet (it is validated)" in body["detail"]
     assert client.get(f"/api/v1/bulk-jobs/{job_id}", headers=read).get_json()["state"] == "validated"

@@ -1,4 +1,4 @@
-"""Bulk issuance from CSV (issuer.bulk.run, microcred issue-bulk) on real databases.
+"""Bulk issuance from CSV (issuer.bulk.reading and run, microcred issue-bulk) on real databases.
 
 Tests taking ``db_engine`` / ``db_url`` run on SQLite and PostgreSQL (see tests/db_fixtures.py).
 Files are small; the 10,000-row run is benchmarks/bench_bulk.py.
@@ -15,7 +15,7 @@ import textwrap
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.status_lists import LIST_SIZE, ensure_lists, list_url
+from issuer.bulk import reading
 from issuer.bulk import run as bulk
 from issuer.bulk.reading import COLUMNS, validate_csv
 from issuer.bulk.run import issue_csv
-from issuer.cli.bulk import issue_bulk
+from issuer.cli import main as cli_main
+from issuer.cli.achievements import achievement_from_definition
 from issuer.config import Settings, load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
@@ -37,15 +39,20 @@ from issuer.db.models import (
     AuditEntry,
     Award,
     Issuer,
+    OutboxMessage,
     Recipient,
     StatusAllocation,
     StatusList,
     new_id,
 )
-from issuer.errors import Conflict
+from issuer.errors import Conflict, NotReady
 from issuer.identity import did_document, did_document_url
+from issuer.instance import open_instance
 from issuer.keys.keyring import add_key, all_keys
+from issuer.runtime import Runtime
+from issuer.setup import init_instance
 from verifier import verify_credential
+from verifier.baked import extract_baked
 from verifier.recipient import hashed_identity
 
 BASE_URL = "https://hr.example.com"
@@ -60,6 +67,10 @@ class Instance:
     sessions: sessionmaker[Session]
     issuer_id: str
     teamwork_id: str
+
+    @property
+    def runtime(self) -> Runtime:
+        return Runtime(self.settings, self.sessions)
 
     def issuer(self, session: Session) -> Issuer:
         return session.get(Issuer, self.issuer_id)
@@ -143,7 +154,7 @@ def write(tmp_path: Path, rows: list[dict], name: str = "awards.csv") -> Path:
 
 def run(inst: Instance, path, **options):
     options.setdefault("workers", 0)
-    return issue_csv(path, inst.sessions, inst.settings, inst.settings.did, actor="test", **options)
+    return issue_csv(path, inst.runtime, actor="test", **options)
 
 
 def counts(inst: Instance) -> dict:
@@ -230,10 +241,10 @@ BAD_FILE = textwrap.dedent(f"""\
     """)
 
 EXPECTED = {
-    3: "missing email",
+    3: "email is required.",
     4: "'not-an-email' is not an email address",
-    5: "unknown achievement 'knitting'",
-    6: "unknown result description 'urn:uuid:nope'",
+    5: "There is no achievement 'knitting'.",
+    6: "The result refers to 'urn:uuid:nope', which is not one of the result descriptions of 'teamwork'",
     7: "awarded_date '2026-02-30' is not an ISO 8601 date",
     9: "evidence_url 'ftp://example.com/x' is not an http(s) URL",
     10: "CSV injection",
@@ -242,7 +253,7 @@ EXPECTED = {
     15: "CSV injection",
     16: "employee_id '+1-555' starts with '+'",
     17: "has a time but no time zone",
-    18: "is in the future",
+    18: "awarded_date '2999-01-01' is in the future",
     19: "result_value is given without result_description",
     20: "result_value 'F' is not one of the values",
     21: "is not a DID",
@@ -327,12 +338,28 @@ def test_header_and_file_problems(inst, tmp_path, text, expected):
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_rows_over_the_cap_are_refused(inst, monkeypatch):
-    monkeypatch.setattr(bulk, "MAX_ROWS", 5)
+    monkeypatch.setattr(reading, "MAX_ROWS", 5)
     text = csv_text(people(0, 7), header=["email", "name", "employee_id", "achievement"])
     with inst.sessions() as session:
         report = validate_csv(text, session, inst.issuer(session))
     assert report.lines() == ["line 7: too many rows: a file may hold at most 5 awards; split it into smaller files"]
     assert report.total_rows == 5
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_awarded_dates_allow_five_minutes_of_clock_skew(inst, tmp_path):
+    """The API's rule: a date-time up to 5 minutes ahead of the issuer's clock is accepted, later ones are not."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    soon, late = (now + timedelta(minutes=4)).isoformat(), (now + timedelta(minutes=6)).isoformat()
+    rows = [{"email": "a@example.com", "achievement": "python-basics", "awarded_date": soon},
+            {"email": "b@example.com", "achievement": "python-basics", "awarded_date": late}]
+    with inst.sessions() as session:
+        report = validate_csv(csv_text(rows), session, inst.issuer(session), now=now)
+    assert [p.line for p in report.problems] == [3] and "is in the future" in report.problems[0].reason
+    result = run(inst, write(tmp_path, rows[:1]), now=now)
+    assert result.issued == 1
+    awards = check_store(inst)                   # the self-check and the verifier allow the same skew
+    assert json.loads(awards[0].credential)["validFrom"] == soon.replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- issuing
@@ -417,7 +444,7 @@ def test_an_external_id_of_another_issuer_is_refused(inst, tmp_path):
         ensure_lists(session, other_settings, other)
         session.add(Achievement(issuer_id=other.id, slug="teamwork", name="Teamwork", description="Theirs."))
     path = write(tmp_path, [{"email": "a@example.com", "achievement": "teamwork", "external_id": "hr-1"}])
-    assert issue_csv(path, inst.sessions, other_settings, other_settings.did, actor="other", workers=0).issued == 1
+    assert issue_csv(path, Runtime(other_settings, inst.sessions), actor="other", workers=0).issued == 1
     both = write(tmp_path, [{"email": "a@example.com", "achievement": "teamwork", "external_id": "hr-1"},
                             {"email": "b@example.com", "achievement": "teamwork", "external_id": "hr-2"}], "both.csv")
     with inst.sessions() as session:
@@ -506,6 +533,7 @@ import os, signal, sys
 from issuer.bulk.run import issue_csv
 from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
+from issuer.runtime import Runtime
 
 folder, database_url, path = sys.argv[1:4]
 settings = load_settings(env={{}}, instance=folder, keys_dir=folder + "/keys", base_url="{BASE_URL}",
@@ -515,7 +543,7 @@ def progress(done, total):
     if done:                                  # the first chunk is committed: die without any cleanup
         os.kill(os.getpid(), signal.SIGKILL)
 
-issue_csv(path, session_factory(make_engine(database_url)), settings, settings.did, actor="killed",
+issue_csv(path, Runtime(settings, session_factory(make_engine(database_url))), actor="killed",
           progress=progress, chunk_size=5, workers=int(sys.argv[4]))
 """
 
@@ -542,8 +570,9 @@ def test_an_index_taken_concurrently_makes_the_chunk_retry(inst, tmp_path, monke
     def write_after_a_concurrent_award(self, chunk, credentials):
         calls.append(len(chunk.planned))
         if len(calls) == 1:
-            taken_list, taken_index = next(iter(chunk.planned[0].indexes.items()))
-            with self.session_factory() as session, session.begin():
+            status_list, taken_index = next(iter(chunk.planned[0].slots.values()))
+            taken_list = status_list.id
+            with self.runtime.transaction() as session:
                 other = Award(issuer_id=inst.issuer_id, achievement_id=inst.teamwork_id,
                               recipient_id=_recipient(session, inst.issuer_id), external_key="scaffold-" + new_id(),
                               awarded_at=datetime.now(UTC), valid_from=datetime.now(UTC),
@@ -600,12 +629,12 @@ def cli_env(sqlite_inst, monkeypatch):
 def test_cli_dry_run(cli_env, tmp_path):
     runner = CliRunner()
     clean = write(tmp_path, people(0, 3))
-    done = runner.invoke(issue_bulk, [str(clean), "--dry-run"])
+    done = runner.invoke(cli_main, ["issue-bulk", str(clean), "--dry-run"])
     assert done.exit_code == 0, done.output
     assert done.stdout == "3 rows, all valid: 3 to issue, 0 already issued (dry run: nothing was issued)\n"
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD_FILE, encoding="utf-8")
-    done = runner.invoke(issue_bulk, [str(bad), "--dry-run"])
+    done = runner.invoke(cli_main, ["issue-bulk", str(bad), "--dry-run"])
     assert done.exit_code == 2
     lines = done.stdout.splitlines()
     assert [int(line.split(":")[0].removeprefix("line ")) for line in lines] == sorted(EXPECTED)
@@ -617,21 +646,21 @@ def test_cli_real_run(cli_env, tmp_path):
     runner = CliRunner()
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD_FILE, encoding="utf-8")
-    done = runner.invoke(issue_bulk, [str(bad)])
+    done = runner.invoke(cli_main, ["issue-bulk", str(bad)])
     assert done.exit_code == 2 and done.stdout == ""
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {bad}: line 3: missing email and ")
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {bad}: line 3: email is required. and ")
     assert counts(cli_env)["Award"] == 0
 
-    missing = runner.invoke(issue_bulk, [str(tmp_path / "nope.csv")])
+    missing = runner.invoke(cli_main, ["issue-bulk", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and missing.stderr.startswith("error: ") and missing.stderr.count("\n") == 1
 
     clean = write(tmp_path, people(0, 7))
-    done = runner.invoke(issue_bulk, [str(clean), "--chunk-size", "3"])
+    done = runner.invoke(cli_main, ["issue-bulk", str(clean), "--chunk-size", "3"])
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith("issued 7 awards, 0 already issued (7 rows) in ")
     assert "issuing" in done.stderr
     check_store(cli_env)
-    done = runner.invoke(issue_bulk, [str(clean)])
+    done = runner.invoke(cli_main, ["issue-bulk", str(clean)])
     assert done.exit_code == 0 and done.stdout.startswith("issued 0 awards, 7 already issued (7 rows)")
 
 
@@ -640,42 +669,32 @@ def test_cli_without_an_issuer(tmp_path, monkeypatch):
     monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     path = write(tmp_path, people(0, 1))
-    done = CliRunner().invoke(issue_bulk, [str(path)])
-    assert done.exit_code == 2 and done.stdout == ""
+    done = CliRunner().invoke(cli_main, ["issue-bulk", str(path)])
+    assert done.exit_code == NotReady.exit_code and done.stdout == ""
     assert done.stderr.startswith("error: no issuer is set up") and done.stderr.count("\n") == 1
 
 
 def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
     """Every award issued from a CSV has exactly one "awarded" email in the outbox, baked PNG attached."""
-    from sqlalchemy import func, select
-
-    from issuer.awards.issuance import load_issuer
-    from issuer.bulk.run import issue_csv
-    from issuer.cli.achievements import achievement_from_definition
-    from issuer.config import load_settings
-    from issuer.db.models import Achievement, Award, OutboxMessage
-    from issuer.instance import open_instance
-    from issuer.setup import init_instance
-    from verifier.baked import extract_baked
-
     settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys",
                              base_url="https://hr.example.com")
     init_instance(settings, name="Example Corp")
     sessions = open_instance(settings)
+    runtime = Runtime(settings, sessions)
     with sessions.begin() as session:
-        issuer = load_issuer(session, settings)
+        issuer = runtime.load_issuer(session)
         session.add(Achievement(issuer_id=issuer.id, **achievement_from_definition({
             "slug": "sql", "name": "SQL", "description": "Writes SQL.", "criteria_narrative": "Practical."})))
     csv_path = tmp_path / "awards.csv"
     csv_path.write_text("email,name,achievement\n" + "".join(f"p{i}@example.com,Person {i},sql\n" for i in range(5)))
-    result = issue_csv(csv_path, sessions, settings, settings.did, actor="test", workers=0)
+    result = issue_csv(csv_path, runtime, actor="test", workers=0)
     assert result.issued == 5
     with sessions() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address)).all()
         assert [r.to_address for r in rows] == [f"p{i}@example.com" for i in range(5)]
         assert {r.award_id for r in rows} == set(session.scalars(select(Award.id)))
         assert all(extract_baked(r.attachment).kind == "json" for r in rows)
-    again = issue_csv(csv_path, sessions, settings, settings.did, actor="test", workers=0)
+    again = issue_csv(csv_path, runtime, actor="test", workers=0)
     assert again.issued == 0
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 5

@@ -1,4 +1,4 @@
-"""Bulk issuance jobs of the console (issuer.bulk.jobs): dry run, background run, results, resuming.
+"""Bulk issuance jobs (issuer.bulk.jobs through BulkService): dry run, background run, results, resuming.
 
 Run on SQLite and PostgreSQL (the ``db_url`` fixture), on an app seeded with the demo data.
 """
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from issuer.awards.credentials import credential_url
-from issuer.awards.issuance import load_issuer
+from issuer.awards.request import AwardRequest
 from issuer.bulk import jobs as bulk_jobs
 from issuer.bulk import reading
 from issuer.bulk import run as bulk
@@ -33,36 +33,29 @@ BAD = GOOD + b"dee@example.com,Dee,no-such-badge,2026-02-01,hr-4\r\n"
 def app(tmp_path, db_url):
     app = console_app(tmp_path, db_url, demo=True)
     yield app
-    for job_id in list(bulk_jobs._threads):
-        bulk_jobs.wait(job_id, DEADLINE)
-    bulk_jobs._threads.clear()
-    bulk_jobs._seen.clear()
+    assert jobs(app).wait_all(DEADLINE)
 
 
 def web(app):
     return app.extensions["microcred"]
 
 
+def jobs(app) -> bulk_jobs.BulkJobs:
+    """The app's bulk jobs (one BulkJobs per process: the one of its BulkService)."""
+    return web(app).use.bulk.jobs
+
+
 def upload(app, data: bytes, filename: str = "awards.csv") -> str:
-    with web(app).sessions.begin() as session:
-        issuer = load_issuer(session, web(app).settings)
-        return bulk_jobs.create_job(session, issuer, filename=filename, raw=data, actor="staff:hana",
-                                    now=web(app).clock())
-
-
-def issuer_id(app) -> str:
-    with web(app).sessions() as session:
-        return load_issuer(session, web(app).settings).id
+    return web(app).use.bulk.upload(data, filename=filename, actor="staff:hana").id
 
 
 def start(app, job_id: str) -> bool:
-    return bulk_jobs.start_job(web(app).sessions, web(app).settings, job_id, issuer_id(app), actor="staff:hana",
-                               clock=web(app).clock)
+    return web(app).use.bulk.start(job_id, actor="staff:hana")
 
 
 def run(app, job_id: str) -> BulkJob:
     assert start(app, job_id)
-    assert bulk_jobs.wait(job_id, DEADLINE), "the job did not finish"
+    assert web(app).use.bulk.wait(job_id, DEADLINE), "the job did not finish"
     return load(app, job_id)
 
 
@@ -93,7 +86,7 @@ def test_dry_run_table_lists_every_row_with_its_status_or_reason(app):
         (5, "dee@example.com", "error"), (6, "=eve@example.com", "error")]
     assert table[0] == {"line": 2, "email": "ana@example.com", "name": "Ana Lopez", "achievement": "team-leadership",
                         "awarded_date": "2026-01-15", "status": "ready"}
-    assert table[3]["reason"] == "unknown achievement 'no-such-badge'"
+    assert table[3]["reason"] == "There is no achievement 'no-such-badge'."
     assert "spreadsheet would run it as a formula" in table[4]["reason"]
     assert {k: job.summary[k] for k in ("rows", "ready", "already_issued", "errors")} == \
         {"rows": 5, "ready": 3, "already_issued": 0, "errors": 2}
@@ -104,7 +97,7 @@ def test_header_problems_and_unreadable_files_are_rows_of_the_table(app):
     job = load(app, upload(app, b"email;achievement\r\nana@example.com;team-leadership\r\n"))
     assert [(r["line"], r["status"]) for r in job.summary["table"]] == [(1, "error")]
     assert "separated by ';'" in job.summary["table"][0]["reason"]
-    assert job.summary["errors"] == 1 and not bulk_jobs.can_start(job)
+    assert job.summary["errors"] == 1 and not jobs(app).can_start(job)
 
 
 def test_empty_or_too_large_uploads_are_refused_and_store_nothing(app, monkeypatch):
@@ -170,7 +163,7 @@ def test_a_file_with_bad_rows_cannot_be_started(app):
     job_id = upload(app, BAD)
     assert not start(app, job_id)
     job = load(app, job_id)
-    assert job.state == "validated" and job.started_at is None and not bulk_jobs.is_running_here(job_id)
+    assert job.state == "validated" and job.started_at is None and not jobs(app).is_running_here(job_id)
     assert award_count(app) == before
 
 
@@ -179,7 +172,7 @@ def test_starting_twice_runs_once(app):
     before = award_count(app)
     assert start(app, job_id)
     assert not start(app, job_id)            # running here, or already done
-    assert bulk_jobs.wait(job_id, DEADLINE)
+    assert web(app).use.bulk.wait(job_id, DEADLINE)
     assert not start(app, job_id)            # done: never again
     job = load(app, job_id)
     assert job.state == "done" and job.summary["issued"] == 3
@@ -205,9 +198,9 @@ def test_a_job_left_running_by_a_stopped_server_can_be_resumed_and_issues_nothin
     with web(app).sessions.begin() as session:      # its server stopped after the first three rows
         session.execute(update(BulkJob).where(BulkJob.id == job_id).values(state="running", done=3,
                                                                            started_at=web(app).clock()))
-    assert not bulk_jobs.can_start(load(app, job_id))      # not stalled yet: no Resume
+    assert not jobs(app).can_start(load(app, job_id))      # not stalled yet: no Resume
     monkeypatch.setattr(bulk_jobs, "STALL_SECONDS", 0.0)
-    assert bulk_jobs.can_start(load(app, job_id))
+    assert jobs(app).can_start(load(app, job_id))
     job = run(app, job_id)
     assert job.state == "done" and job.summary["issued"] == 2 and job.summary["already_issued"] == 3
     assert award_count(app) == count + 2
@@ -223,7 +216,7 @@ def test_an_unexpected_failure_leaves_the_job_failed_with_a_plain_message(app, m
     assert job.state == "failed" and job.finished_at is not None and job.result_csv is None
     assert job.error == bulk_jobs.UNEXPECTED and "0xdeadbeef" not in job.error
     assert "connection reset" in caplog.text            # the details are in the log
-    assert bulk_jobs.can_start(job)                     # and it may be started again
+    assert jobs(app).can_start(job)                     # and it may be started again
     monkeypatch.undo()
     assert run(app, job.id).state == "done"
 
@@ -246,15 +239,13 @@ def test_a_file_that_is_no_longer_valid_when_started_fails_and_lists_the_rows(ap
     job = run(app, job_id)
     assert job.state == "failed" and "no longer valid" in job.error and "line 3" in job.error
     assert [(r["line"], r["status"]) for r in job.summary["table"]] == [(2, "ready"), (3, "error"), (4, "ready")]
-    assert job.summary["errors"] == 1 and not bulk_jobs.can_start(job)
+    assert job.summary["errors"] == 1 and not jobs(app).can_start(job)
     assert award_count(app) == before
 
 
 def test_result_csv_cells_are_neutralised_against_formulas():
     report = reading.ValidationReport()
-    from issuer.awards.issuance import AwardRequest
-
-    report.rows = [bulk.BulkRow(2, AwardRequest(achievement="team-leadership", email="-x@example.com"), "a", "k")]
+    report.rows = [reading.BulkRow(2, AwardRequest(achievement="team-leadership", email="-x@example.com"), "a", "k")]
     result = bulk.BulkResult(report, started=True, issued=1,
                              awards=[bulk.BulkAward(2, "id-1", "https://hr.example.com/credentials/id-1", True)])
     rows = list(csv.reader(io.StringIO(bulk_jobs.result_csv(result).decode())))
