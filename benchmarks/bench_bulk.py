@@ -31,21 +31,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from issuer.awards.allocation import StatusIndexes  # noqa: E402
 from issuer.awards.issuance import IssuerContext, issue_award  # noqa: E402
 from issuer.awards.status_lists import ensure_lists  # noqa: E402
-from issuer.bulk.run import issue_csv, validate_csv  # noqa: E402
+from issuer.bulk.reading import validate_csv  # noqa: E402
+from issuer.bulk.run import issue_csv  # noqa: E402
 from issuer.config import load_settings  # noqa: E402
 from issuer.db.engine import make_engine, session_factory  # noqa: E402
 from issuer.db.migrate import migrate  # noqa: E402
 from issuer.db.models import Achievement, Award, Issuer, StatusAllocation  # noqa: E402
 from issuer.keys.keyring import add_key  # noqa: E402
+from issuer.runtime import Runtime  # noqa: E402
 from verifier import verify_credential  # noqa: E402
 
 BASE_URL = "https://hr.example.com"
 
 
 def make_instance(folder: Path):
-    """(settings, sessionmaker, engine) of a new instance: one issuer, its key and lists, 3 achievements."""
+    """(runtime, engine) of a new instance: one issuer, its key and lists, 3 achievements."""
     folder.mkdir(parents=True, exist_ok=True)
     settings = load_settings(env={}, instance=folder, keys_dir=folder / "keys", base_url=BASE_URL,
                              database_url=f"sqlite:///{folder / 'microcred.db'}")
@@ -74,7 +77,7 @@ def make_instance(folder: Path):
             Achievement(issuer_id=issuer.id, slug="first-aid", name="First Aid", description="Certified first aider.",
                         criteria_narrative="Passed the practical first aid exam.", validity_months=36),
         ])
-    return settings, sessions, engine
+    return Runtime(settings, sessions), engine
 
 
 def write_csv(path: Path, rows: int, seed: int = 7) -> None:
@@ -96,11 +99,11 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
 
 def baseline(folder: Path, csv_path: Path, count: int) -> float:
     """Seconds per award through plain issue_award, one transaction per award."""
-    settings, sessions, engine = make_instance(folder)
-    with sessions() as session:
+    runtime, engine = make_instance(folder)
+    with runtime.sessions() as session:
         issuer = session.scalars(select(Issuer)).one()
         report = validate_csv(csv_path, session, issuer)
-        ctx = IssuerContext.load(session, settings, issuer)
+        ctx = IssuerContext.load(session, runtime.settings, issuer, StatusIndexes())
         session.commit()
         requests = [row.request for row in report.rows[:count]]
         started = time.perf_counter()
@@ -112,10 +115,10 @@ def baseline(folder: Path, csv_path: Path, count: int) -> float:
     return elapsed / len(requests)
 
 
-def check(settings, sessions, sample: int) -> None:
-    with sessions() as session:
+def check(runtime: Runtime, sample: int) -> None:
+    with runtime.sessions() as session:
         issuer = session.scalars(select(Issuer)).one()
-        ctx = IssuerContext.load(session, settings, issuer)
+        ctx = IssuerContext.load(session, runtime.settings, issuer)
         awards = session.scalars(select(Award)).all()
         for award in random.Random(1).sample(awards, min(sample, len(awards))):
             report = verify_credential(json.loads(award.credential), offline=True, documents=ctx.documents)
@@ -156,11 +159,12 @@ def main() -> None:
             print(f"baseline issue_award, one by one ({args.baseline} awards): {per_award * 1000:.2f} ms/award "
                   f"-> {per_award * args.rows:.1f} s for {args.rows:,} (extrapolated)")
 
-        settings, sessions, engine = make_instance(root / "bulk")
+        runtime, engine = make_instance(root / "bulk")
+        indexes = StatusIndexes()
         load_before = os.getloadavg()[0]
         main_cpu, workers_cpu = time.process_time(), _children_cpu()
-        result = issue_csv(csv_path, sessions, settings, settings.did, actor="bench",
-                           chunk_size=args.chunk_size, workers=args.workers)
+        result = issue_csv(csv_path, runtime, actor="bench", chunk_size=args.chunk_size, workers=args.workers,
+                           indexes=indexes)
         main_cpu, workers_cpu = time.process_time() - main_cpu, _children_cpu() - workers_cpu
         assert result.ok and result.issued == args.rows, (result.issued, result.report.lines()[:5])
         print(f"issue_csv: {result.issued:,} issued in {result.seconds:.1f} s "
@@ -169,12 +173,12 @@ def main() -> None:
               f"({(main_cpu + workers_cpu) / max(result.issued, 1) * 1000:.2f} ms/award in all); "
               f"load average before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f} (other processes slow it down)")
 
-        again = issue_csv(csv_path, sessions, settings, settings.did, actor="bench",
-                          chunk_size=args.chunk_size, workers=args.workers)
+        again = issue_csv(csv_path, runtime, actor="bench", chunk_size=args.chunk_size, workers=args.workers,
+                          indexes=indexes)
         assert again.ok and again.issued == 0 and again.already_issued == args.rows
         print(f"issue_csv again: {again.issued} new, {again.already_issued:,} already issued "
               f"in {again.seconds:.1f} s")
-        check(settings, sessions, args.sample)
+        check(runtime, args.sample)
         engine.dispose()
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from issuer.bulk.run import issue_csv  # noqa: E402
 from tests.admin_support import Console, add_staff, console_app  # noqa: E402
 
 PAGES = {
@@ -74,8 +73,7 @@ def main() -> None:
                   for n in range(args.awards)]
         state = app.extensions["microcred"]
         started = time.perf_counter()
-        result = issue_csv(("\n".join(lines) + "\n").encode(), state.sessions, state.settings, state.settings.did,
-                           actor="bench")
+        result = state.use.bulk.run(("\n".join(lines) + "\n").encode(), actor="bench")
         assert result.ok and result.issued == args.awards, result.report.lines()[:3]
         print(f"issued {args.awards} awards in {time.perf_counter() - started:.1f} s")
         leaders_after = people_with(console, "lead a team")
