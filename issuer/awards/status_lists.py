@@ -1,21 +1,22 @@
 """Bitstring Status Lists: one per issuer and purpose (revocation, suspension).
 
-* At least 131,072 entries (16 KB) for herd privacy; indexes are drawn at random and
-  never reused: a ``StatusAllocation`` row per used index, whose primary key makes two
-  awards sharing an index impossible even under concurrency.
+* At least 131,072 entries (16 KB) for herd privacy. Indexes are drawn at random and never
+  reused, by one owner only: :class:`issuer.awards.allocation.StatusIndexes` (a
+  ``StatusAllocation`` row per used index, whose primary key makes two credentials sharing an
+  index impossible even under concurrency). This module opens lists and reads entries.
 * Changing a bit bumps the list's version (optimistic locking), so two concurrent
-  revocations can never lose one another's update: the loser retries.
+  revocations can never lose one another's update: the loser retries
+  (:func:`issuer.awards.lifecycle.change_record_status`).
 * The list is published as a signed ``BitstringStatusListCredential`` at a stable URL
   (``/status/<purpose>/<number>``), re-signed on every change.
 """
 from __future__ import annotations
 
 import json
-import secrets
+from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from issuer.config import Settings
 from issuer.db.models import Issuer, StatusAllocation, StatusList
@@ -58,7 +59,7 @@ def open_list(session: Session, issuer: Issuer, purpose: str) -> StatusList:
                             .order_by(StatusList.number.desc())).all()
     for status_list in lists:
         used = session.scalar(select(func.count()).select_from(StatusAllocation)
-                              .where(StatusAllocation.list_id == status_list.id))
+                              .where(StatusAllocation.list_id == status_list.id)) or 0
         if used < status_list.size * 3 // 4:  # keep indexes unpredictable: never fill a list completely
             return status_list
     number = (lists[0].number + 1) if lists else 1
@@ -69,22 +70,29 @@ def open_list(session: Session, issuer: Issuer, purpose: str) -> StatusList:
     return status_list
 
 
-def allocate(session: Session, status_list: StatusList, award_id: str, *, attempts: int = 64) -> int:
-    """A fresh random index on ``status_list`` (see :func:`open_list`), recorded for ``award_id``."""
-    for _ in range(attempts):
-        index = secrets.randbelow(status_list.size)
-        try:
-            with session.begin_nested():
-                session.add(StatusAllocation(list_id=status_list.id, index=index, award_id=award_id))
-            return index
-        except IntegrityError:
-            continue  # taken (by an earlier award or a concurrent one): draw again
-    raise RuntimeError("could not find a free status list index")
-
-
 def allocated_index(session: Session, status_list: StatusList, award_id: str) -> int | None:
+    """The index of ``award_id`` on ``status_list`` (None: it has none there)."""
     return session.scalar(select(StatusAllocation.index).where(StatusAllocation.list_id == status_list.id,
                                                                StatusAllocation.award_id == award_id))
+
+
+def locked_entry(session: Session, owner: InstrumentedAttribute[str | None], owner_id: str,
+                 purpose: str) -> tuple[StatusList, int] | None:
+    """The list holding the ``purpose`` entry of ``owner_id`` and its index, or None.
+
+    ``owner`` is ``StatusAllocation.award_id`` or ``StatusAllocation.vcapi_credential_id``. The
+    list row is locked for the rest of the transaction (PostgreSQL ``FOR UPDATE``: concurrent
+    changes of one list queue up; SQLite serializes writers itself, and the list's version
+    check still catches any race).
+    """
+    found = session.execute(select(StatusAllocation.list_id, StatusAllocation.index)
+                            .join(StatusList, StatusList.id == StatusAllocation.list_id)
+                            .where(owner == owner_id, StatusList.purpose == purpose)).first()
+    if found is None:
+        return None
+    list_id, index = found
+    status_list = session.scalars(select(StatusList).where(StatusList.id == list_id).with_for_update()).one()
+    return status_list, index
 
 
 def bit(status_list: StatusList, index: int) -> bool:
@@ -98,7 +106,7 @@ def set_bit(status_list: StatusList, index: int, value: bool) -> None:
     status_list.bits = bytes(bits)
 
 
-def list_credential(settings: Settings, issuer: Issuer, status_list: StatusList) -> dict:
+def list_credential(settings: Settings, issuer: Issuer, status_list: StatusList) -> dict[str, Any]:
     url = list_url(settings, status_list)
     return {
         "@context": [VC_V2],
@@ -111,16 +119,10 @@ def list_credential(settings: Settings, issuer: Issuer, status_list: StatusList)
     }
 
 
-def publish(session: Session, settings: Settings, issuer: Issuer, status_list: StatusList) -> dict:
+def publish(session: Session, settings: Settings, issuer: Issuer, status_list: StatusList) -> dict[str, Any]:
     """Sign the list's current bits with the issuer's current key and store the credential."""
     key_row, pair = current_key(session, settings, issuer)
-    signed = sign_credential(list_credential(settings, issuer, status_list), pair,
-                             verification_method=verification_method(issuer, key_row))
+    signed = cast(dict[str, Any], sign_credential(list_credential(settings, issuer, status_list), pair,
+                                                  verification_method=verification_method(issuer, key_row)))
     status_list.credential = json.dumps(signed)
     return signed
-
-
-def status_entry(settings: Settings, status_list: StatusList, index: int) -> dict:
-    url = list_url(settings, status_list)
-    return {"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": status_list.purpose,
-            "statusListIndex": str(index), "statusListCredential": url}

@@ -1,7 +1,8 @@
-"""The award commands: issue, revoke / suspend / unsuspend, renew, expiring.
+"""The award commands: issue, revoke / suspend / unsuspend, renew, expiring: each one service call.
 
 ``issue`` makes of its options the body the REST API takes and calls the one issuing service
-(:meth:`issuer.awards.service.AwardService.issue`), so the same rules apply.
+(:meth:`issuer.awards.service.AwardService.issue`), so the same rules apply; the others call
+:class:`issuer.awards.status_service.StatusService`. Errors are the service's (one ``error:`` line).
 """
 from __future__ import annotations
 
@@ -11,17 +12,8 @@ import click
 
 from issuer.achievements.rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
 from issuer.awards.credentials import credential_url
-from issuer.awards.issuance import load_issuer
-from issuer.awards.lifecycle import change_status, expiring, renew
 from issuer.awards.rules import AwardRuleError
 from issuer.cli.support import cli_services
-from issuer.config import Settings, load_settings
-from issuer.instance import open_instance
-from issuer.mail.outbox import send_after_commit
-
-
-def _settings() -> Settings:
-    return load_settings()
 
 
 @click.command()
@@ -78,14 +70,13 @@ _STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it)."
                 "unsuspend": "Lift a suspension."}
 
 
-def _status_command(action: str):
+def _status_command(action: str) -> click.Command:
     @click.command(action, help=_STATUS_HELP[action])
     @click.argument("award_id", metavar="AWARD")
     @click.option("--reason", required=True, help="Why (kept in the audit log).")
     def command(award_id: str, reason: str) -> None:
-        settings = _settings()
-        change = change_status(open_instance(settings), settings, award_id, action, reason=reason, actor="cli")
-        click.echo(f"{change.award_id}: {change.state}" + ("" if change.changed else " (no change)"))
+        change = cli_services().status.change_status(award_id, action, {"reason": reason}, actor="cli")
+        click.echo(f"{change.id}: {change.state}" + ("" if change.changed else " (no change)"))
 
     return command
 
@@ -99,20 +90,17 @@ unsuspend = _status_command("unsuspend")
 @click.argument("award_id", metavar="AWARD")
 def renew_command(award_id: str) -> None:
     """Issue a fresh credential for the same achievement and recipient; the old one is superseded."""
-    settings = _settings()
-    new = renew(open_instance(settings), settings, award_id, actor="cli")
-    click.echo(f"Renewed as {new.id}")
-    click.echo(credential_url(settings, new.id))
-    send_after_commit(open_instance(settings), settings)
+    services = cli_services()
+    renewal = services.status.renew(award_id, actor="cli")
+    click.echo(f"Renewed as {renewal.award.id}")
+    click.echo(credential_url(services.runtime.settings, renewal.award.id))
+    services.awards.deliver_mail()
 
 
 @click.command("expiring")
 @click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
 def expiring_command(days: int) -> None:
     """List active awards that expire within --days days."""
-    settings = _settings()
-    with open_instance(settings)() as session:
-        issuer = load_issuer(session, settings)
-        for award in expiring(session, issuer, days):
-            click.echo(f"{award.valid_until.date().isoformat()}\t{award.id}\t{award.achievement.slug}\t"
-                       f"{award.recipient.email}")
+    for award in cli_services().status.expiring(days):
+        ends = award.valid_until.date().isoformat() if award.valid_until else ""
+        click.echo(f"{ends}\t{award.id}\t{award.achievement.slug}\t{award.recipient.email}")

@@ -52,73 +52,49 @@ credentials inside presentations, and legacy cryptosuites the verifier does not 
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from issuer.access.tokens import VCAPI_ISSUE
-from issuer.awards.credentials import credential_url
-from issuer.awards.status_lists import list_url
-from issuer.awards.vcapi_records import id_in_use, status_entries
-from issuer.db.models import AuditEntry, StatusList, VcapiCredential, new_id, utcnow
-from issuer.identity import did_document, did_document_url
-from issuer.keys.keyring import all_keys, current_key, verification_method
-from issuer.signing import sign_credential
+from issuer.awards.vcapi_records import (  # noqa: F401  (VC_V1, VC_V2, DI_V2: importable here)
+    DI_V2,
+    IRI,
+    VC_V1,
+    VC_V2,
+    VcapiRefused,
+    as_list,
+    check_json_ld,
+    types_of,
+)
 from issuer.web.api.common import (
     ApiProblem,
     Caller,
     authenticate,
     install_error_handlers,
     json_body,
-    load_issuer_row,
     ok,
     problem_response,
-    settings,
     state,
 )
 from verifier import verify_credential
-from verifier.dates import DateError, parse_datetime
-from verifier.errors import CredentialError
 from verifier.fetcher import FetchPolicy, NetworkFetcher
-from verifier.jsonld import default_engine
 from verifier.presentation import verify_presentation as check_presentation
-from verifier.proofs import verify_proofs
 from verifier.related_resource import check_related_resources
 from verifier.validity import ValidityError, validity_period
 
 bp = Blueprint("vcapi", __name__)
 install_error_handlers(bp)
 
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-DI_V2 = "https://w3id.org/security/data-integrity/v2"
 JSON_LIMIT = 2 * 1024 * 1024
 MAX_CREDENTIALS_IN_PRESENTATION = 10
-# An IRI as the data model requires: a scheme, then no whitespace or characters IRIs exclude.
-IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f<>\"{}|\\^`]*$")
 TERM = re.compile(r"^[^\x00-\x20\x7f<>\"{}|\\^`]+$")
 TYPED_PROPERTIES = ("credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence")
-STATUS_LIST_TYPES = ("BitstringStatusListCredential", "StatusList2021Credential", "RevocationList2020Credential",
-                     "SuspensionList2020Credential")
-DATE_SKEW = timedelta(minutes=5)      # how far validFrom / issuanceDate may be from now (did:web identity)
 
 
 # ---------------------------------------------------------------- helpers
-
-def _types(value: Any) -> list:
-    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
 
 def _caller(scope: str) -> Caller | None:
     open_ = scope == "read" and current_app.config.get("VCAPI_OPEN")
@@ -152,7 +128,7 @@ def _check_context(credential: dict, errors: list[str]) -> str | None:
     if "@context" not in credential or credential["@context"] is None:
         errors.append("@context is missing")
         return None
-    contexts = _as_list(credential["@context"])
+    contexts = as_list(credential["@context"])
     if not contexts or contexts[0] not in (VC_V1, VC_V2):
         errors.append(f"the first @context must be {VC_V2} (or {VC_V1} for VC 1.1)")
         return None
@@ -192,7 +168,7 @@ def _check_types(value: Any, where: str, errors: list[str], *, required: bool) -
         if required:
             errors.append(f"{where} has no type")
         return
-    types = _as_list(value)
+    types = as_list(value)
     if not types or not all(isinstance(t, str) and TERM.match(t) for t in types):
         errors.append(f"{where}.type must be a term or URL, or a non-empty list of them")
 
@@ -211,7 +187,7 @@ def check_data_model(credential: Any) -> list[str]:
         return ["the credential must be a JSON object"]
     errors: list[str] = []
     version = _check_context(credential, errors)
-    types = _types(credential.get("type"))
+    types = types_of(credential.get("type"))
     if "type" not in credential or not types:
         errors.append("type is missing")
     elif not all(isinstance(t, str) and TERM.match(t) for t in types):
@@ -234,7 +210,7 @@ def check_data_model(credential: Any) -> list[str]:
     if subjects is None:
         errors.append("credentialSubject is missing")
     else:
-        subjects = _as_list(subjects)
+        subjects = as_list(subjects)
         if not subjects:
             errors.append("credentialSubject is empty")
         for index, subject in enumerate(subjects):
@@ -252,7 +228,7 @@ def check_data_model(credential: Any) -> list[str]:
     for name in TYPED_PROPERTIES:
         if name not in credential:
             continue
-        entries = _as_list(credential[name])
+        entries = as_list(credential[name])
         if not entries:
             errors.append(f"{name} is empty")
         for index, entry in enumerate(entries):
@@ -268,136 +244,7 @@ def check_data_model(credential: Any) -> list[str]:
     return errors
 
 
-def _check_expanded_iris(node: Any, errors: list[str]) -> None:
-    """IRIs that JSON-LD produced (from @context mappings) must be real IRIs, e.g. no spaces."""
-    if isinstance(node, list):
-        for item in node:
-            _check_expanded_iris(item, errors)
-        return
-    if not isinstance(node, dict):
-        return
-    if "@value" in node:
-        datatype = node.get("@type")
-        if isinstance(datatype, str) and datatype != "@json" and not IRI.match(datatype):
-            errors.append(f"the datatype {datatype[:100]!r} is not a valid IRI")
-        return
-    for type_ in node.get("@type", ()) if isinstance(node.get("@type"), list) else [node.get("@type")]:
-        if isinstance(type_, str) and not (IRI.match(type_) or type_.startswith("_:")):
-            errors.append(f"the type IRI {type_[:100]!r} is not a valid IRI")
-    for key, value in node.items():
-        if key.startswith("@"):
-            if key in ("@graph", "@list", "@set", "@included", "@reverse"):
-                _check_expanded_iris(value, errors)
-            continue
-        if not IRI.match(key):
-            errors.append(f"the property IRI {key[:100]!r} is not a valid IRI")
-        _check_expanded_iris(value, errors)
-
-
-def check_json_ld(document: dict) -> list[str]:
-    """Safe-mode expansion with the bundled contexts: nothing dropped, nothing unloadable, real IRIs."""
-    try:
-        expanded = default_engine().expand(document)
-    except CredentialError as exc:
-        return [str(exc)]
-    errors: list[str] = []
-    _check_expanded_iris(expanded, errors)
-    return errors
-
-
-# ---------------------------------------------------------------- identity
-
-@dataclass(frozen=True)
-class Identity:
-    did: str
-    verification_method: str
-    key: Any
-
-
-def _identity(session: Session) -> Identity:
-    issuer = load_issuer_row(session)
-    try:
-        row, pair = current_key(session, settings(), issuer)
-    except CredentialError as exc:
-        raise ApiProblem(503, str(exc), code=exc.code) from None
-    if pair.key_type != "Ed25519":
-        raise ApiProblem(503, "The issuer's current key is not an Ed25519 key, which eddsa-rdfc-2022 needs.")
-    if current_app.config.get("VCAPI_ISSUER") == "did:key":
-        did = pair.public.to_did_key()
-        return Identity(did, f"{did}#{did[len('did:key:'):]}", pair)
-    return Identity(issuer.did, verification_method(issuer, row), pair)
-
-
-def _issuer_id(credential: dict) -> Any:
-    issuer = credential.get("issuer")
-    return issuer.get("id") if isinstance(issuer, dict) else issuer
-
-
 # ---------------------------------------------------------------- POST /credentials/issue
-
-def _ours(settings_, url: Any) -> bool:
-    """Whether ``url`` is under this installation's base URL."""
-    return isinstance(url, str) and (url == settings_.base_url or url.startswith(settings_.base_url.rstrip("/") + "/"))
-
-
-def _check_accountable(session: Session, credential: dict, *, suite_mode: bool) -> list[str]:
-    """What VC-API issuing refuses beyond the data model (see the module docstring)."""
-    current = settings()
-    errors: list[str] = []
-    types = [t for t in _types(credential.get("type")) if isinstance(t, str)]
-    listed = [t for t in types if t in STATUS_LIST_TYPES or t.rsplit("#", 1)[-1] in STATUS_LIST_TYPES]
-    if listed:
-        errors.append(f"the issuer does not sign status list credentials ({listed[0]}) through the VC-API: "
-                      f"it publishes its own lists")
-    given_id = credential.get("id")
-    # (in did:key suite mode the suites send the same fixed ids again and again: only this
-    # installation's own namespace, where every award and did:web credential id is, is refused)
-    if isinstance(given_id, str) and (_ours(current, given_id) or
-                                      (not suite_mode and id_in_use(session, current, given_id))):
-        errors.append(f"the id {given_id[:200]} is already the id of a credential of this issuer "
-                      f"(or in its namespace); the issuer gives each new credential its own id")
-    elif "id" in credential and not suite_mode:
-        errors.append("leave 'id' out: the issuer gives each credential its own id, "
-                      f"{credential_url(current, '{uuid}')}")
-    if "credentialStatus" in credential:
-        statuses = [s for s in _as_list(credential["credentialStatus"]) if isinstance(s, dict)]
-        if any(_ours(current, s.get("statusListCredential")) or _ours(current, s.get("id")) for s in statuses):
-            errors.append("credentialStatus names this issuer's status lists: the issuer allocates its own "
-                          "entries; leave credentialStatus out")
-        elif not suite_mode:
-            errors.append("credentialStatus names a status list that is not this issuer's; leave it out: the "
-                          "issuer adds its own revocation and suspension entries")
-    if suite_mode:
-        return errors
-    if _as_list(credential.get("@context"))[:1] == [VC_V1]:
-        errors.append(f"only VC 2.0 credentials (first @context {VC_V2}) can be issued: the issuer adds "
-                      "status entries, which the VC 1.1 context does not define")
-    now = utcnow()
-    for name in ("validFrom", "issuanceDate"):
-        if name not in credential:
-            continue
-        try:
-            moment = parse_datetime(credential[name])
-        except DateError:
-            continue     # the data model check reports it
-        if abs(moment - now) > DATE_SKEW:
-            errors.append(f"{name} must be now (within {int(DATE_SKEW.total_seconds() // 60)} minutes): "
-                          f"{credential[name]} is {'before' if moment < now else 'after'} that; credentials "
-                          "cannot be backdated or post-dated")
-    return errors
-
-
-def _accountable(document: dict, credential_id: str, entries: list[dict]) -> dict:
-    """``document`` with the issuer's id (after @context) and status entries (at the end)."""
-    result: dict = {}
-    for key, value in document.items():
-        result[key] = value
-        if key == "@context":
-            result["id"] = credential_id
-    result.setdefault("id", credential_id)
-    result["credentialStatus"] = entries
-    return result
-
 
 def _issuing_enabled() -> None:
     if not current_app.config.get("VCAPI_ISSUING"):
@@ -410,73 +257,27 @@ def _issuing_enabled() -> None:
 def issue_credential() -> Response:
     _issuing_enabled()
     caller = _caller(VCAPI_ISSUE)
+    assert caller is not None  # noqa: S101 - issuing always needs a token
     body = _body()
     if "credential" not in body or not isinstance(body["credential"], dict):
         raise ApiProblem(400, "The body needs 'credential', a JSON object.")
-    credential = body["credential"]
-    errors = check_data_model(credential)
+    errors = check_data_model(body["credential"])
     if errors:
         raise _rejected(422, errors)
-    suite_mode = current_app.config.get("VCAPI_ISSUER") == "did:key"
-    with state().sessions.begin() as session:
-        identity = _identity(session)
-        if _issuer_id(credential) != identity.did:
-            raise _rejected(422, [f"this endpoint issues as {identity.did}; the credential's issuer must be exactly "
-                                  "that"])
-        errors = _check_accountable(session, credential, suite_mode=suite_mode)
-        if errors:
-            raise _rejected(422, errors)
-        document = copy.deepcopy(credential)
-        contexts = _as_list(document["@context"])
-        if contexts[0] == VC_V1 and DI_V2 not in contexts:
-            document["@context"] = [*contexts, DI_V2]
-        record = VcapiCredential(id=new_id(), issuer_id=load_issuer_row(session).id, signed_as=identity.did,
-                                 credential="", token_id=caller.token_id, actor=caller.actor[:255], state="active")
-        session.add(record)
-        session.flush()     # before the status allocations that point at it
-        record_id = record.id
-        if not suite_mode:
-            entries = status_entries(session, settings(), load_issuer_row(session), record_id)
-            document = _accountable(document, credential_url(settings(), record_id), entries)
-        errors = check_json_ld({k: v for k, v in document.items() if k != "proof"})
-        if errors:
-            raise _rejected(422, errors)
-        try:
-            signed = sign_credential(document, identity.key, verification_method=identity.verification_method)
-        except CredentialError as exc:
-            raise ApiProblem(422, str(exc), title="Invalid credential", code=exc.code, errors=[str(exc)]) from None
-        result = verify_proofs(signed, lambda vm: identity.key.public)
-        if not result.verified:     # never hand out something that does not verify
-            raise ApiProblem(500, "The signed credential did not verify; nothing was issued.")
-        signed_id = signed.get("id") if isinstance(signed.get("id"), str) else None
-        types = [t for t in _types(credential.get("type")) if isinstance(t, str)][:10]
-        record.credential_id = signed_id[:2048] if signed_id else None
-        record.types, record.credential = types, json.dumps(signed)
-        session.add(AuditEntry(actor=caller.actor, action="vcapi-issue", award_id=None, details={
-            "credential": signed_id, "vcapiCredential": record_id, "types": types,
-            "verificationMethod": identity.verification_method}))
+    signed = state().use.vcapi.issue(body["credential"], suite_mode=current_app.config.get("VCAPI_ISSUER") == "did:key",
+                                     token_id=caller.token_id, actor=caller.actor)
     return ok({"verifiableCredential": signed}, 201)
 
 
+def _refused(exc: VcapiRefused) -> Response:
+    """What issuing refused: 422 with every reason in ``errors``."""
+    return problem_response(422, "Invalid credential", exc.message, code=exc.code, errors=exc.errors)
+
+
+bp.register_error_handler(VcapiRefused, _refused)
+
+
 # ---------------------------------------------------------------- verification
-
-def _local_documents() -> dict:
-    """This installation's own DID document and status lists (what it publishes), by URL."""
-    with state().sessions() as session:
-        from sqlalchemy.exc import SQLAlchemyError
-        try:
-            issuer = load_issuer_row(session)
-        except ApiProblem:
-            return {}
-        try:
-            documents = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
-            for row in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
-                if row.credential:
-                    documents[list_url(settings(), row)] = row.credential
-        except (CredentialError, SQLAlchemyError):
-            return {}
-        return documents
-
 
 def _network() -> NetworkFetcher:
     """The app's one long-lived fetcher (its caches and host limits serve every request)."""
@@ -489,7 +290,7 @@ def _network() -> NetworkFetcher:
 
 def _verify_options() -> dict:
     return {"fetcher": _network(), "offline": bool(current_app.config.get("VCAPI_OFFLINE")),
-            "documents": _local_documents(), "flag_supplied": False}
+            "documents": state().use.vcapi.local_documents(), "flag_supplied": False}
 
 
 def _report_errors(report) -> list[dict]:

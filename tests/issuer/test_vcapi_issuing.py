@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from issuer.awards.vcapi_records import change_vcapi_status
+from issuer.awards.lifecycle import LifecycleError
 from issuer.db.models import StatusAllocation, VcapiCredential
 from issuer.web.vcapi import VC_V1, VC_V2
 from tests.admin_support import Console, add_staff, page_text
@@ -159,7 +159,7 @@ def test_a_revoked_credential_is_reported_revoked_by_the_verifier(issuing):
     assert response.status_code == 303
     status, _mimetype, result = issuing.post("/credentials/verify", verify, "read")
     assert status == 422 and result["verified"] is False and "suspend" in json.dumps(result["errors"]).lower()
-    change_vcapi_status(state.sessions, state.settings, record_id, "unsuspend", reason="checked", actor="test")
+    assert state.use.status.change_vcapi_status(record_id, "unsuspend", {"reason": "checked"}, actor="test").changed
     assert issuing.post("/credentials/verify", verify, "read")[0] == 200
     response = hr.post(f"/admin/vcapi-credentials/{record_id}/revoke", {"reason": "issued by mistake"},
                        token_from="/admin/vcapi-credentials")
@@ -241,8 +241,9 @@ def test_the_did_key_suite_mode_still_issues_what_the_suites_send_and_records_it
         assert session.scalar(select(func.count()).select_from(StatusAllocation)
                               .where(StatusAllocation.vcapi_credential_id.is_not(None))) == 0
     record_id = records[0].id
-    with pytest.raises(Exception, match="no status entries"):
-        change_vcapi_status(state.sessions, state.settings, record_id, "revoke", reason="x", actor="test")
+    with pytest.raises(LifecycleError, match="no status entries") as refused:
+        state.use.status.change_vcapi_status(record_id, "revoke", {"reason": "x"}, actor="test")
+    assert (refused.value.code, refused.value.http_status) == ("no_status_entry", 409)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

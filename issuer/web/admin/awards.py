@@ -1,48 +1,35 @@
 """Awards: the list (filters, pages), issuing one award, one award's page with its actions and audit trail.
 
 The rules are elsewhere, each in one place: the request's (:mod:`issuer.awards.rules`, shared
-with the REST API), issuance (:func:`issuer.awards.issuance.issue_award`: idempotent, verified before
-it is stored), status changes and renewal (:mod:`issuer.awards.lifecycle`) and the search
-(:mod:`issuer.awards.search`). These views parse the form, call one of them and render.
+with the REST API), issuing (:class:`issuer.awards.service.AwardService`), status changes and
+renewal (:class:`issuer.awards.status_service.StatusService`) and the search and award page
+(:class:`issuer.awards.search_service.AwardSearchService`). These views parse the form, call one
+service and render; refusals are flashed on the award's page, an unknown award is a 404.
 """
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from issuer.awards.credentials import credential_url
-from issuer.awards.lifecycle import change_status, renew
-from issuer.awards.rules import RESULT_FIELD, AwardRuleError, form_body, status_reason
-from issuer.awards.search import STATES, AwardFilters, FilterError, parse_filters, search_awards, shown_state
-from issuer.db.models import Achievement, AuditEntry, Award, Issuer
-from issuer.errors import IssuerError
-from issuer.web.admin.blueprint import actor, bp, issuer_of, sentence, state
-from verifier.errors import CredentialError
+from issuer.awards.rules import RESULT_FIELD, form_body
+from issuer.awards.search import STATES, AwardFilters, FilterError, parse_filters
+from issuer.errors import Conflict, InvalidInput, IssuerError
+from issuer.web.admin.blueprint import actor, bp, sentence, state
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+if TYPE_CHECKING:
+    from issuer.db.models import Achievement, Award
+
 ACTIONS = ("revoke", "suspend", "unsuspend", "renew")
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended (active again)"}
 
 
-def _achievements(db: Session, issuer: Issuer) -> list[Achievement]:
-    return list(db.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id).order_by(Achievement.name)))
-
-
-def _options(db: Session, issuer: Issuer, empty: str) -> list[tuple[str, str]]:
+def _options(achievements: list[Achievement], empty: str) -> list[tuple[str, str]]:
     """The achievements as (id, name) options of a select, after an empty choice labelled ``empty``."""
-    return [("", empty)] + [(a.id, a.name) for a in _achievements(db, issuer)]
-
-
-def _award_or_404(db: Session, award_id: str) -> Award:
-    award = db.get(Award, award_id) if UUID.match(award_id) else None
-    if award is None or award.issuer_id != issuer_of(db).id:
-        abort(404, "There is no such award.")
-    return award
+    return [("", empty)] + [(a.id, a.name) for a in achievements]
 
 
 # ---------------------------------------------------------------- the list
@@ -54,25 +41,15 @@ def awards() -> tuple[str, int]:
         error = None
     except FilterError as exc:
         filters, page_number, error = AwardFilters(), 1, exc
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        page = None if error else search_awards(db, issuer, filters, now=state().clock(), page=page_number)
-        chosen = _find(db, issuer, filters.achievement)
-        return render_template("admin/awards.html", page=page, filters=filters, args=request.args,
-                               achievements=_options(db, issuer, "Any achievement"),
-                               achievement=chosen.id if chosen else request.args.get("achievement", ""),
-                               states=[("", "Any state")] + [(s, s.capitalize()) for s in STATES],
-                               errors={error.field: error.message} if error else {}), 400 if error else 200
+    listing = state().use.search.console(filters, None if error else page_number)
+    return render_template("admin/awards.html", page=listing.page, filters=filters, args=request.args,
+                           achievements=_options(listing.achievements, "Any achievement"),
+                           achievement=listing.chosen.id if listing.chosen else request.args.get("achievement", ""),
+                           states=[("", "Any state")] + [(s, s.capitalize()) for s in STATES],
+                           errors={error.field: error.message} if error else {}), 400 if error else 200
 
 
 # ---------------------------------------------------------------- issue one
-
-def _find(db: Session, issuer: Issuer, ref: str | None) -> Achievement | None:
-    if not ref or len(ref) > 100:
-        return None
-    return db.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id,
-                                                (Achievement.id == ref) | (Achievement.slug == ref))).one_or_none()
-
 
 def _result_fields(achievement: Achievement | None) -> list[dict]:
     """One form field per result description: a select of a rubric's levels or allowed values, else text."""
@@ -90,15 +67,13 @@ def _result_fields(achievement: Achievement | None) -> list[dict]:
 
 
 def _issue_form(ref: str | None, form: dict, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        chosen = _find(db, issuer, ref)
-        if ref and chosen is None and "achievement" not in errors:
-            errors = {**errors, "achievement": "Choose one of the achievements."}
-            status = 422 if status == 200 else status
-        return render_template("admin/award_new.html", achievements=_options(db, issuer, "Choose…"),
-                               chosen=chosen, result_fields=_result_fields(chosen),
-                               form=form, errors=errors, today=state().clock().date().isoformat()), status
+    achievements, chosen = state().use.search.achievement_choices(ref)
+    if ref and chosen is None and "achievement" not in errors:
+        errors = {**errors, "achievement": "Choose one of the achievements."}
+        status = 422 if status == 200 else status
+    return render_template("admin/award_new.html", achievements=_options(achievements, "Choose…"),
+                           chosen=chosen, result_fields=_result_fields(chosen),
+                           form=form, errors=errors, today=state().clock().date().isoformat()), status
 
 
 def _issued_message(award_id: str, created: bool) -> Markup:
@@ -114,9 +89,8 @@ def _send_mail_after(response: Response) -> None:
 
 def _issue_posted(form) -> tuple[str, bool]:
     """Issue what the posted form asks for, by the award rules: (award id, created)."""
-    with state().sessions() as db:
-        chosen = _find(db, issuer_of(db), form.get("achievement"))
-        descriptions = list(chosen.result_descriptions or []) if chosen else []
+    _, chosen = state().use.search.achievement_choices(form.get("achievement"))
+    descriptions = list(chosen.result_descriptions or []) if chosen else []
     issued = state().use.awards.issue(form_body(form, descriptions), actor=actor(),
                                       notify=form.get("notify") == "yes")
     return issued.award.id, issued.created
@@ -146,14 +120,9 @@ def award_new() -> Response | tuple[str, int]:
 
 # ---------------------------------------------------------------- one award
 
-def _audit_trail(db: Session, award_id: str) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.award_id == award_id)
-                           .order_by(AuditEntry.at, AuditEntry.id)))
-
-
-def _links(award: Award) -> dict[str, str]:
+def _links(award_id: str) -> dict[str, str]:
     settings = state().settings
-    public = credential_url(settings, award.id)
+    public = credential_url(settings, award_id)
     return {"credential": public, "verify": settings.url("/verify") + "?" + urlencode({"url": public})}
 
 
@@ -166,34 +135,29 @@ def _results(award: Award) -> list[tuple[str, str]]:
 
 @bp.get("/awards/<award_id>")
 def award(award_id: str) -> str:
-    with state().sessions() as db:
-        row = _award_or_404(db, award_id)
-        renewal_of = db.scalars(select(Award.id).where(Award.superseded_by == row.id)).first()
-        return render_template("admin/award.html", award=row, shown_state=shown_state(row, state().clock()),
-                               links=_links(row), trail=_audit_trail(db, row.id), renewal_of=renewal_of,
-                               results=_results(row))
+    detail = state().use.search.award_detail(award_id)
+    return render_template("admin/award.html", award=detail.award, shown_state=detail.state,
+                           links=_links(detail.award.id), trail=detail.trail, renewal_of=detail.renewal_of,
+                           results=_results(detail.award))
 
 
-def _renew(award_id: str) -> tuple[str, str]:
-    new = renew(state().sessions, state().settings, award_id, actor=actor())
-    return new.id, "Renewed: this is the new award. The earlier one is superseded and links here."
-
-
-def _change(award_id: str, action: str) -> tuple[str, str]:
-    reason = status_reason(request.form, required=False) or ""
-    change = change_status(state().sessions, state().settings, award_id, action, reason=reason, actor=actor())
-    verb = DONE[action]
-    return award_id, (f"Award {verb}." if change.changed else f"The award was already {change.state}; nothing changed.")
+def _act(award_id: str, action: str) -> tuple[str, str]:
+    """(the award to show next, what happened)."""
+    if action == "renew":
+        renewal = state().use.status.renew(award_id, actor=actor())
+        return renewal.award.id, "Renewed: this is the new award. The earlier one is superseded and links here."
+    change = state().use.status.change_status(award_id, action, {"reason": request.form.get("reason")},
+                                              actor=actor())
+    return award_id, (f"Award {DONE[action]}." if change.changed else
+                      f"The award was already {change.state}; nothing changed.")
 
 
 @bp.post("/awards/<award_id>/<any(revoke, suspend, unsuspend, renew):action>")
 def award_action(award_id: str, action: str) -> Response:
-    with state().sessions() as db:
-        _award_or_404(db, award_id)
     try:
-        target, message = _renew(award_id) if action == "renew" else _change(award_id, action)
-    except (AwardRuleError, CredentialError) as exc:
-        flash(sentence(str(exc)), "bad")
+        target, message = _act(award_id, action)
+    except (InvalidInput, Conflict) as exc:      # refused: said on the award's page (unknown: 404)
+        flash(sentence(exc.message), "bad")
         return redirect(url_for("admin.award", award_id=award_id), 303)
     flash(message, "ok")
     response = redirect(url_for("admin.award", award_id=target), 303)

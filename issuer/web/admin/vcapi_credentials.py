@@ -1,18 +1,17 @@
 """VC-API credentials (admins and issuer staff): what ``/credentials/issue`` signed, who asked, and
-revoke / suspend / unsuspend for those with status entries (:mod:`issuer.awards.vcapi_records`)."""
+revoke / suspend / unsuspend for those with status entries (:class:`issuer.awards.vcapi_service.VcapiService`,
+:meth:`issuer.awards.status_service.StatusService.change_vcapi_status`)."""
 from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import Response, flash, redirect, render_template, request, url_for
 
-from issuer.awards.vcapi_records import STATES, allocations, change_vcapi_status, list_query
-from issuer.db.models import VcapiCredential
-from issuer.web.admin.blueprint import actor, bp, issuer_of, state
-from verifier.errors import CredentialError
+from issuer.awards.vcapi_records import STATES
+from issuer.errors import Conflict, InvalidInput
+from issuer.web.admin.blueprint import actor, bp, sentence, state
 
-PAGE_SIZE = 50
+MAX_PAGE = 10_000
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended"}
 
 
@@ -22,34 +21,23 @@ def vcapi_credentials() -> str:
     if chosen is not None and chosen not in STATES:
         chosen = None
     try:
-        page = max(1, min(int(request.args.get("page", "1")), 10_000))
+        number = max(1, min(int(request.args.get("page", "1")), MAX_PAGE))
     except ValueError:
-        page = 1
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        query = list_query(issuer, chosen)
-        total = db.scalar(select(func.count()).select_from(query.subquery()))
-        records = db.scalars(query.order_by(VcapiCredential.created_at.desc(), VcapiCredential.id.desc())
-                             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        rows = [{"record": r, "status": allocations(db, r.id),
-                 "credential": json.dumps(json.loads(r.credential), indent=2)} for r in records]
+        number = 1
+    found = state().use.vcapi.page(chosen, number)
+    rows = [{"record": listed.record, "status": listed.status,
+             "credential": json.dumps(json.loads(listed.record.credential), indent=2)} for listed in found.rows]
     return render_template("admin/vcapi_credentials.html", rows=rows, states=STATES, chosen=chosen or "",
-                           page=page, has_next=page * PAGE_SIZE < total, total=total)
+                           page=found.page, has_next=found.has_next, total=found.total)
 
 
 @bp.post("/vcapi-credentials/<record_id>/<any(revoke, suspend, unsuspend):action>")
 def vcapi_credential_action(record_id: str, action: str) -> Response:
-    with state().sessions() as db:
-        record = db.get(VcapiCredential, record_id) if len(record_id) <= 36 else None
-        if record is None or record.issuer_id != issuer_of(db).id:
-            abort(404)
-    reason = (request.form.get("reason") or "").strip()[:1000]
     try:
-        change = change_vcapi_status(state().sessions, state().settings, record_id, action, reason=reason,
-                                     actor=actor())
-    except CredentialError as exc:
-        message = str(exc)
-        flash(message[:1].upper() + message[1:] + ".", "bad")
+        change = state().use.status.change_vcapi_status(record_id, action, {"reason": request.form.get("reason")},
+                                                        actor=actor())
+    except (InvalidInput, Conflict) as exc:      # refused: said on the list (unknown: 404)
+        flash(sentence(exc.message), "bad")
     else:
         flash(f"Credential {DONE[action]}." if change.changed else
               f"The credential was already {change.state}; nothing changed.", "ok")

@@ -50,7 +50,15 @@ from limits import parse as parse_rate
 
 from issuer.config import ConfigError
 from issuer.web import vcapi
-from issuer.web.api import achievements, awards, bulk, docs, recipients, skills  # noqa: F401  (their routes)
+from issuer.web.api import (  # noqa: F401  (their routes)
+    achievements,
+    awards,
+    bulk,
+    docs,
+    recipients,
+    skills,
+    vcapi_credentials,
+)
 from issuer.web.api.common import API_RATE_LIMIT, bp
 
 

@@ -1,47 +1,21 @@
-"""Skills held and skills coverage; credentials signed through the VC-API (``/vcapi-credentials``)."""
+"""Skills held and skills coverage."""
 from __future__ import annotations
 
 from flask import Response, request
 
 from issuer.achievements.inventory import coverage, skills_held
 from issuer.awards.credentials import timestamp
-from issuer.awards.vcapi_records import STATES, allocations, list_query
 from issuer.web.api.common import (
-    DEFAULT_PAGE,
-    MAX_PAGE,
     MAX_SKILLS_ASKED,
     READ,
     ApiProblem,
     bp,
     current_time,
-    decode_cursor,
     load_issuer_row,
     ok,
-    page,
-    paged,
-    query_int,
-    query_str,
     requires,
     state,
 )
-from issuer.web.serialise import vcapi_credential_json
-
-
-@bp.get("/vcapi-credentials")
-@requires(READ)
-def list_vcapi_credentials() -> Response:
-
-    limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    cursor = decode_cursor()
-    state_filter = query_str("state", 20)
-    if state_filter is not None and state_filter not in STATES:
-        raise ApiProblem(400, f"'state' must be one of {', '.join(STATES)}.")
-    with state().sessions() as session:
-        issuer = load_issuer_row(session)
-        query = list_query(issuer, state_filter)
-        model = query.column_descriptions[0]["entity"]
-        rows = list(session.scalars(page(model, query, limit, cursor)))
-        return paged(rows, limit, lambda r: vcapi_credential_json(r, allocations(session, r.id)))
 
 
 @bp.get("/skills")

@@ -1,0 +1,32 @@
+"""Credentials signed through the VC-API (``GET /vcapi-credentials``): what was signed, who asked, its state."""
+from __future__ import annotations
+
+from flask import Response
+
+from issuer.awards.vcapi_records import STATES
+from issuer.web.api.common import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    READ,
+    ApiProblem,
+    bp,
+    decode_cursor,
+    paged,
+    query_int,
+    query_str,
+    requires,
+    state,
+)
+from issuer.web.serialise import vcapi_credential_json
+
+
+@bp.get("/vcapi-credentials")
+@requires(READ)
+def list_vcapi_credentials() -> Response:
+    limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = decode_cursor()
+    state_filter = query_str("state", 20)
+    if state_filter is not None and state_filter not in STATES:
+        raise ApiProblem(400, f"'state' must be one of {', '.join(STATES)}.")
+    rows = state().use.vcapi.listing(state_filter, cursor=cursor, limit=limit)
+    return paged(rows, limit, lambda listed: vcapi_credential_json(listed.record, listed.status))
