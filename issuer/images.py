@@ -35,7 +35,7 @@ from xml.etree import ElementTree as StdElementTree
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from verifier.errors import CredentialError
+from issuer.errors import InvalidInput
 
 MAX_IMAGE_BYTES = 512 * 1024
 MAX_SVG_ELEMENTS = 20_000
@@ -85,8 +85,10 @@ _MAGIC = {"png": (PNG_SIGNATURE,), "jpeg": (b"\xff\xd8\xff",), "gif": (b"GIF87a"
 _TEXT_ELEMENTS = frozenset({"title", "desc", "text", "tspan", "textPath", "style"})
 
 
-class ImageError(CredentialError):
-    code = "invalid_image"
+class ImageError(InvalidInput):
+    """Badge art that is refused (422, exit 2)."""
+
+    default_code = "invalid_image"
 
 
 def _split(name: str) -> tuple[str, str]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from issuer.db.models import Achievement, Award, Issuer, Recipient
+
+Alignment = dict[str, Any]      # an OB Alignment object as an achievement stores it
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Holding:
     recipient_id: str
     achievement: Achievement
     valid_until: datetime | None
-    skills: tuple[dict, ...] = ()       # the achievement's alignments that name a skill
+    skills: tuple[Alignment, ...] = ()  # the achievement's alignments that name a skill
 
 
 @dataclass
@@ -40,7 +43,7 @@ class SkillCount:
     achievements: set[str] = field(default_factory=set)     # achievement slugs
     titles: dict[str, str] = field(default_factory=dict)    # achievement slug -> name
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "framework": self.framework, "target_url": self.target_url,
                 "target_code": self.target_code, "people": len(self.people),
                 "achievements": sorted(self.achievements)}
@@ -55,6 +58,7 @@ class PersonCoverage:
 
 @dataclass(frozen=True)
 class Coverage:
+    as_of: datetime
     skills: list[str]
     unknown_skills: list[str]           # asked for but no achievement of this issuer aligns to them
     people: list[PersonCoverage]        # every recipient, by email
@@ -64,11 +68,11 @@ class Coverage:
         return [p.recipient for p in self.people if not p.missing]
 
 
-def skill_key(alignment: dict) -> tuple[str, str | None]:
+def skill_key(alignment: Alignment) -> tuple[str, str | None]:
     return alignment.get("targetName") or "", alignment.get("targetFramework")
 
 
-def _alignments(achievement: Achievement) -> list[dict]:
+def _alignments(achievement: Achievement) -> list[Alignment]:
     return [a for a in achievement.alignments or [] if isinstance(a, dict) and a.get("targetName")]
 
 
@@ -105,7 +109,7 @@ def skills_held(session: Session, issuer: Issuer, now: datetime, *,
     return sorted(found.values(), key=lambda s: (-len(s.people), s.name.casefold(), s.framework or ""))
 
 
-def matches(alignment: dict, asked: str) -> bool:
+def matches(alignment: object, asked: str) -> bool:
     """An alignment answers to its name (any case), its target URL or its code."""
     if not isinstance(alignment, dict):
         return False
@@ -134,7 +138,7 @@ def coverage(session: Session, issuer: Issuer, asked: list[str], now: datetime, 
     for recipient in recipients:
         has = [s for s in asked if s in held.get(recipient.id, ())]
         people.append(PersonCoverage(recipient, has, [s for s in asked if s not in has]))
-    return Coverage(asked, [s for s in asked if s not in known], people)
+    return Coverage(now, asked, [s for s in asked if s not in known], people)
 
 
 # ---------------------------------------------------------------- for the console's dashboard
@@ -154,9 +158,9 @@ class SkillOption:
         return matches({"targetName": self.name, "targetUrl": self.url, "targetCode": self.code}, asked)
 
 
-def skill_ref(alignment: dict) -> str:
+def skill_ref(alignment: Alignment) -> str:
     """The most specific way to ask :func:`coverage` for this alignment's skill."""
-    return alignment.get("targetUrl") or alignment.get("targetCode") or alignment["targetName"]
+    return str(alignment.get("targetUrl") or alignment.get("targetCode") or alignment["targetName"])
 
 
 def known_skills(session: Session, issuer: Issuer) -> list[SkillOption]:
@@ -215,18 +219,20 @@ def expiring(session: Session, issuer: Issuer, now: datetime, days: int, *,
     horizon = now + timedelta(days=days)
     kept = {(h.recipient_id, skill_key(a)) for h in active_holdings(session, issuer, horizon)
             for a in h.skills}
-    ending: dict[tuple[str, tuple[str, str | None]], Holding] = {}
+    ending: dict[tuple[str, tuple[str, str | None]], tuple[Holding, datetime]] = {}
     for holding in active_holdings(session, issuer, now) if holdings is None else holdings:
+        if holding.valid_until is None:             # never ends (and so it is kept at the horizon too)
+            continue
         for alignment in holding.skills:
             key = (holding.recipient_id, skill_key(alignment))
             if key in kept:
                 continue
             earlier = ending.get(key)
-            if earlier is None or holding.valid_until > earlier.valid_until:
-                ending[key] = holding               # held until the last of its awards ends
+            if earlier is None or holding.valid_until > earlier[1]:
+                ending[key] = holding, holding.valid_until      # held until the last of its awards ends
     people = _recipients(session, {recipient_id for recipient_id, _ in ending})
-    rows = [ExpiringRow(people[recipient_id], holding.achievement, name, framework, holding.valid_until)
-            for (recipient_id, (name, framework)), holding in ending.items()]
+    rows = [ExpiringRow(people[recipient_id], holding.achievement, name, framework, until)
+            for (recipient_id, (name, framework)), (holding, until) in ending.items()]
     rows.sort(key=lambda r: (r.valid_until, r.recipient.email, r.skill.casefold(), r.framework or ""))
     return Expiring(days, now, rows)
 

@@ -1,15 +1,18 @@
-"""The one set of rules for achievement definitions: the REST API, the CLI and the console use it.
+"""The one set of rules for achievement definitions: the REST API, the CLI and the console use it
+(through :class:`issuer.achievements.service.AchievementService`, which owns the transaction).
 
     fields = achievement_fields(definition)                      # a new achievement
     fields = achievement_fields(definition, slug=existing.slug)  # an edit: the slug stays fixed
     achievement = create_achievement(session, settings, issuer, fields, now=now)
     update_achievement(session, settings, issuer, existing, fields, now=now)
 
-Every problem raises :class:`AchievementError` with a plain-language message, the
-definition key it concerns (``field``, e.g. ``"criteria_url"`` or ``"alignments.1"``) and
-a reason ``code``. Before anything is stored, :func:`dry_run` builds the credential the
-achievement would be awarded in and checks it against the Open Badges 3.0 schema and
-canonicalization, so a saved achievement can always be issued.
+Every broken rule raises :class:`AchievementError` (an :class:`~issuer.errors.InvalidInput`:
+422, exit 2) with a plain-language message, the definition key it concerns (``field``, e.g.
+``"criteria_url"`` or ``"alignments.1"``) and a reason ``code``; a slug already taken is a
+:class:`~issuer.errors.Conflict` (409, exit 1, code ``duplicate``, field ``slug``). Before
+anything is stored, :func:`dry_run` builds the credential the achievement would be awarded in
+and checks it against the Open Badges 3.0 schema and canonicalization, so a saved achievement
+can always be issued.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session
 from issuer.awards.credentials import build_credential
 from issuer.config import Settings
 from issuer.db.models import Achievement, Issuer, new_id
+from issuer.errors import Conflict, InvalidInput
 from issuer.identity import profile
 from issuer.images import MAX_IMAGE_BYTES, PNG_SIGNATURE, ImageError, check_svg
 from issuer.input_checks import unknown_fields
@@ -54,24 +59,21 @@ MAX_TAGS = 50
 MAX_RESULT_DESCRIPTIONS = 20
 MAX_LEVELS = 20
 
+Definition = dict[str, Any]     # an achievement definition as sent (JSON-like)
+Fields = dict[str, Any]         # the model fields of an Achievement, checked
 
-class AchievementError(CredentialError):
-    """An achievement definition breaks a rule. ``field``: the definition key it concerns (or None)."""
 
-    code = "invalid_input"
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 errors: list[dict] | None = None):
-        super().__init__(message, code=code)
-        self.field = field
-        self.errors = errors or []
+class AchievementError(InvalidInput):
+    """An achievement definition breaks a rule. ``field``: the definition key it concerns (or None);
+    a failed dry run lists the schema violations in ``details["errors"]``."""
 
 
 # ---------------------------------------------------------------- vocabularies (from the OB 3.0 schema)
 
 @lru_cache(maxsize=1)
-def _common_schema() -> dict:
-    return json.loads((SCHEMAS_DIR / "ob-v3p0-common.schema.json").read_text(encoding="utf-8"))
+def _common_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMAS_DIR / "ob-v3p0-common.schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
 def _enum(definition: str, prop: str) -> tuple[str, ...]:
@@ -93,7 +95,7 @@ def result_types() -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- single values
 
-def _string(body: dict, key: str, *, max_length: int, label: str, required: bool = False,
+def _string(body: Definition, key: str, *, max_length: int, label: str, required: bool = False,
             field: str | None = None) -> str | None:
     value = body.get(key)
     field = field or key
@@ -110,7 +112,7 @@ def _string(body: dict, key: str, *, max_length: int, label: str, required: bool
     return value
 
 
-def _only(body: dict, allowed: tuple[str, ...], what: str, field: str | None) -> None:
+def _only(body: Definition, allowed: tuple[str, ...], what: str, field: str | None) -> None:
     message = unknown_fields(body, allowed, what)
     if message:
         raise AchievementError(message, field=field)
@@ -179,7 +181,7 @@ def _achievement_type(value: str | None) -> str | None:
 
 # ---------------------------------------------------------------- lists
 
-def _alignments(value: Any) -> list[dict]:
+def _alignments(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_ALIGNMENTS:
@@ -209,7 +211,7 @@ def _tags(value: Any) -> list[str]:
     return list(value)
 
 
-def _result_descriptions(value: Any) -> list[dict]:
+def _result_descriptions(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_RESULT_DESCRIPTIONS:
@@ -238,37 +240,37 @@ def _result_descriptions(value: Any) -> list[dict]:
 
 # ---------------------------------------------------------------- the whole definition
 
-def achievement_fields(definition: dict, *, slug: str | None = None) -> dict:
+def achievement_fields(definition: Definition, *, slug: str | None = None) -> Fields:
     """Check a definition (JSON-like dict) and return the model fields of :class:`Achievement`.
 
     ``slug``: the slug of the achievement being edited; the definition may repeat it but not
     change it (it is part of how HR and scripts refer to the achievement). The first broken
     rule is raised; :func:`definition_problems` lists them all."""
     fields, problems = check_definition(definition, slug=slug)
-    if problems:
+    if fields is None:
         raise problems[0]
     return fields
 
 
-def definition_problems(definition: dict, *, slug: str | None = None) -> list[AchievementError]:
+def definition_problems(definition: Definition, *, slug: str | None = None) -> list[AchievementError]:
     """Every broken rule of a definition (one per field), for a form that shows them all at once."""
     return check_definition(definition, slug=slug)[1]
 
 
-def _slug(definition: dict, slug: str | None) -> str:
+def _slug(definition: Definition, slug: str | None) -> str:
     given = definition.get("slug")
     if slug is not None:
         if given not in (None, slug):
             raise AchievementError(f"The slug cannot be changed once the achievement exists (it is {slug!r}).",
                                    field="slug")
         return slug
-    if not SLUG.match(given or ""):
+    if not isinstance(given, str) or not SLUG.match(given):
         raise AchievementError(f"The slug {given!r} must be lower-case letters, digits and '-' "
                                "(starting with a letter or digit, at most 100 characters).", field="slug")
     return given
 
 
-def _criteria(definition: dict) -> tuple[str | None, str | None]:
+def _criteria(definition: Definition) -> tuple[str | None, str | None]:
     narrative, url = definition.get("criteria_narrative"), definition.get("criteria_url")
     if not (narrative or "").strip() and not (url or "").strip():
         raise AchievementError("An achievement needs criteria: a narrative of how it is earned, or a criteria URL.",
@@ -284,11 +286,11 @@ def _image(value: str | None) -> str | None:
     return value
 
 
-def _required_text(definition: dict, key: str) -> str:
-    return _string(definition, key, max_length=ACHIEVEMENT_LENGTHS[key], label=LABELS[key], required=True)
+def _required_text(definition: Definition, key: str) -> str:
+    return _string(definition, key, max_length=ACHIEVEMENT_LENGTHS[key], label=LABELS[key], required=True) or ""
 
 
-def check_definition(definition: dict, *, slug: str | None = None) -> tuple[dict | None, list[AchievementError]]:
+def check_definition(definition: object, *, slug: str | None = None) -> tuple[Fields | None, list[AchievementError]]:
     """(model fields, []) for a good definition, (None, problems) otherwise."""
     if not isinstance(definition, dict):
         return None, [AchievementError("An achievement definition must be an object.")]
@@ -298,7 +300,7 @@ def check_definition(definition: dict, *, slug: str | None = None) -> tuple[dict
             _string(definition, key, max_length=length, label=LABELS[key])
     except AchievementError as exc:
         return None, [exc]
-    checks = {
+    checks: dict[str, Callable[[], Any]] = {
         "slug": lambda: _slug(definition, slug),
         "name": lambda: _required_text(definition, "name").strip(),
         "description": lambda: _required_text(definition, "description"),
@@ -310,7 +312,8 @@ def check_definition(definition: dict, *, slug: str | None = None) -> tuple[dict
         "tags": lambda: _tags(definition.get("tags")),
         "result_descriptions": lambda: _result_descriptions(definition.get("result_descriptions")),
     }
-    values, problems = {}, []
+    values: Fields = {}
+    problems: list[AchievementError] = []
     for key, check in checks.items():
         try:
             values[key] = check()
@@ -323,7 +326,7 @@ def check_definition(definition: dict, *, slug: str | None = None) -> tuple[dict
             "version": definition.get("version")}, []
 
 
-def dry_run(settings: Settings, issuer: Issuer, achievement: Achievement, now: datetime) -> dict:
+def dry_run(settings: Settings, issuer: Issuer, achievement: Achievement, now: datetime) -> dict[str, Any]:
     """Build the credential this achievement would be awarded in and check it as issuance would.
 
     Returns the (unsigned) credential."""
@@ -335,7 +338,7 @@ def dry_run(settings: Settings, issuer: Issuer, achievement: Achievement, now: d
     if violations:
         raise AchievementError(f"Credentials for this achievement would not follow the Open Badges 3.0 schema: "
                                f"{violations[0].path}: {violations[0].message}", code="schema",
-                               errors=[{"path": v.path, "message": v.message} for v in violations[:20]])
+                               details={"errors": [{"path": v.path, "message": v.message} for v in violations[:20]]})
     try:
         canonicalize(credential)
     except CredentialError as exc:
@@ -346,8 +349,8 @@ def dry_run(settings: Settings, issuer: Issuer, achievement: Achievement, now: d
 
 # ---------------------------------------------------------------- storing
 
-def _duplicate(slug: str) -> AchievementError:
-    return AchievementError(f"An achievement with the slug {slug!r} already exists.", field="slug", code="duplicate")
+def _duplicate(slug: str) -> Conflict:
+    return Conflict(f"An achievement with the slug {slug!r} already exists.", field="slug", code="duplicate")
 
 
 def slug_taken(session: Session, issuer: Issuer, slug: str) -> bool:
@@ -355,7 +358,7 @@ def slug_taken(session: Session, issuer: Issuer, slug: str) -> bool:
                                                         Achievement.slug == slug)).first() is not None
 
 
-def create_achievement(session: Session, settings: Settings, issuer: Issuer, fields: dict, *,
+def create_achievement(session: Session, settings: Settings, issuer: Issuer, fields: Fields, *,
                        now: datetime) -> Achievement:
     """Add a new achievement (fields from :func:`achievement_fields`) after the dry run."""
     if slug_taken(session, issuer, fields["slug"]):
@@ -371,7 +374,7 @@ def create_achievement(session: Session, settings: Settings, issuer: Issuer, fie
 
 
 def update_achievement(session: Session, settings: Settings, issuer: Issuer, achievement: Achievement,
-                       fields: dict, *, now: datetime) -> Achievement:
+                       fields: Fields, *, now: datetime) -> Achievement:
     """Change an achievement (fields from ``achievement_fields(..., slug=achievement.slug)``).
 
     Credentials already issued keep what they were signed with; awards issued from now on

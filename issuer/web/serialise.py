@@ -74,3 +74,21 @@ def bulk_job_json(job) -> dict:
             "created_by": job.created_by, "created_at": iso(job.created_at), "started_at": iso(job.started_at),
             "finished_at": iso(job.finished_at),
             "results_url": f"{url}/results" if job.result_csv is not None else None}
+
+
+# ---------------------------------------------------------------- skills (the achievements service's answers)
+
+if TYPE_CHECKING:
+    from issuer.achievements.inventory import Coverage
+    from issuer.achievements.service import SkillsHeld
+
+
+def skills_json(held: SkillsHeld) -> dict:
+    return {"as_of": iso(held.as_of), "items": [skill.to_json() for skill in held.skills]}
+
+
+def coverage_json(result: Coverage) -> dict:
+    people = [{"recipient": {"id": p.recipient.id, "email": p.recipient.email, "name": p.recipient.name},
+               "has": p.has, "missing": p.missing} for p in result.people]
+    return {"as_of": iso(result.as_of), "skills": result.skills, "unknown_skills": result.unknown_skills,
+            "has_all": [p["recipient"] for p in people if not p["missing"]], "people": people}

@@ -2,30 +2,35 @@
 
 The form is plain HTML (no script): repeated rows for skills (alignments) and result
 descriptions, a "more rows" button, a Preview button that shows the badge as it will look
-without saving, and Save. The rules are those of :mod:`issuer.achievements.rules` (the API's
-and the CLI's), including the dry run that builds and checks a credential before saving.
+without saving, and Save. The form becomes a definition; every rule broken is shown beside its
+field at once (:func:`issuer.achievements.rules.check_definition`), then the achievements service
+(:class:`issuer.achievements.service.AchievementService`) dry-runs (Preview) or stores and audits
+it (Save): the API's and the CLI's rules and path. A refusal from the service (a slug already
+taken, a failed dry run) is shown beside its field too.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import flash, redirect, render_template, request, url_for
 
 from issuer.achievements.rules import (
     HTTP_URL,
     AchievementError,
     achievement_types,
     check_definition,
-    create_achievement,
     image_from_upload,
     result_types,
-    update_achievement,
 )
+from issuer.achievements.service import AchievementService, Listed
 from issuer.badge_art import default_badge_data_uri
-from issuer.db.models import Achievement, AuditEntry, Award, Issuer, new_id
-from issuer.web.admin.blueprint import actor, bp, issuer_of, state
+from issuer.errors import IssuerError
+from issuer.web.admin.blueprint import actor, bp, state
+
+if TYPE_CHECKING:
+    from issuer.db.models import Achievement
 
 EMPTY_ROWS = 3
 MORE_ROWS = 3
@@ -48,27 +53,15 @@ class AchievementForm:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def _service() -> AchievementService:
+    return state().use.achievements
+
+
+def _urn() -> str:
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
 # ---------------------------------------------------------------- reading
-
-def _achievement(db, issuer: Issuer, achievement_id: str) -> Achievement:
-    achievement = db.get(Achievement, achievement_id) if len(achievement_id) <= 36 else None
-    if achievement is None or achievement.issuer_id != issuer.id:
-        abort(404, "There is no such achievement.")
-    return achievement
-
-
-def _award_counts(db, issuer: Issuer) -> dict[str, int]:
-    rows = db.execute(select(Award.achievement_id, func.count()).where(Award.issuer_id == issuer.id)
-                      .group_by(Award.achievement_id))
-    return {achievement_id: count for achievement_id, count in rows}
-
-
-def _frameworks(db, issuer: Issuer) -> list[str]:
-    """The skill frameworks this issuer's achievements already use (offered in the form)."""
-    names = {a.get("targetFramework") for alignments in db.scalars(
-        select(Achievement.alignments).where(Achievement.issuer_id == issuer.id)) for a in alignments or []}
-    return sorted(n for n in names if isinstance(n, str) and n.strip())
-
 
 def image_src(image: str | None, name: str) -> str:
     return image or default_badge_data_uri(name or "Badge")
@@ -80,7 +73,8 @@ def validity_text(months: int | None) -> str:
     return f"Valid for {months} month{'s' if months != 1 else ''}"
 
 
-def _list_row(achievement: Achievement, awards: int) -> dict[str, Any]:
+def _list_row(listed: Listed) -> dict[str, Any]:
+    achievement, awards = listed.achievement, listed.awards
     return {"id": achievement.id, "slug": achievement.slug, "name": achievement.name,
             "image": image_src(achievement.image, achievement.name), "awards": awards,
             "validity": validity_text(achievement.validity_months),
@@ -145,7 +139,7 @@ def form_from_request(existing: Achievement | None) -> AchievementForm:
         values["slug"] = existing.slug
     results = _filled(_rows("rd", ("id", "name", "type", "levels")), ignore=("type",))
     for row in results:
-        row["id"] = row["id"] or f"urn:uuid:{new_id()}"
+        row["id"] = row["id"] or _urn()
     form = AchievementForm(values=values, alignments=_filled(_rows("align", ("framework", "name", "url", "code"))),
                            results=results, image_data=request.form.get("image_data", ""),
                            remove_image=request.form.get("remove_image") == "yes")
@@ -171,7 +165,7 @@ def _result_description(row: dict[str, str], previous: dict[str, dict]) -> dict:
     lines = [line.strip() for line in row["levels"].splitlines() if line.strip()]
     if row["type"] == RUBRIC and lines:
         ids = {level.get("name"): level.get("id") for level in before.get("rubricCriterionLevel") or []}
-        rd["rubricCriterionLevel"] = [{"id": ids.get(line) or f"urn:uuid:{new_id()}", "type": ["RubricCriterionLevel"],
+        rd["rubricCriterionLevel"] = [{"id": ids.get(line) or _urn(), "type": ["RubricCriterionLevel"],
                                        "name": line} for line in lines]
     elif lines:
         rd["allowedValue"] = lines
@@ -211,44 +205,45 @@ def _error_key(problem_field: str | None) -> str:
 
 
 def check_form(form: AchievementForm, existing: Achievement | None) -> dict | None:
-    """The model fields, or None with ``form.errors`` filled in."""
-    fields, problems = check_definition(definition_from_form(form, existing),
-                                        slug=existing.slug if existing is not None else None)
+    """The definition when it follows every rule, else None with ``form.errors`` filled in."""
+    definition = definition_from_form(form, existing)
+    _fields, problems = check_definition(definition, slug=existing.slug if existing is not None else None)
     if form.values["validity_months"] and not form.values["validity_months"].isdigit():
         problems = [p for p in problems if p.field != "validity_months"]
         form.errors["validity_months"] = ("The validity must be a whole number of months between 1 and 600; "
                                           "leave it blank if the badge never expires.")
     for problem in problems:
         form.errors.setdefault(_error_key(problem.field), str(problem))
-    return fields if not form.errors else None
+    return definition if not form.errors else None
 
 
 # ---------------------------------------------------------------- saving
 
-def save(form: AchievementForm, fields: dict, achievement_id: str | None) -> str | None:
-    """Create or update, with the dry run and an audit entry; the achievement's id, or None (errors in form)."""
-    now = state().clock()
+def save(form: AchievementForm, definition: dict, existing: Achievement | None) -> Achievement | None:
+    """Create or replace (dry run and audit entry in the service); None with the refusal in ``form.errors``."""
     try:
-        with state().sessions.begin() as db:
-            issuer = issuer_of(db)
-            if achievement_id is None:
-                achievement = create_achievement(db, state().settings, issuer, fields, now=now)
-            else:
-                achievement = update_achievement(db, state().settings, issuer,
-                                                 _achievement(db, issuer, achievement_id), fields, now=now)
-            db.add(AuditEntry(actor=actor(), at=now, award_id=None,
-                              action="create_achievement" if achievement_id is None else "edit_achievement",
-                              details={"achievement": achievement.id, "slug": achievement.slug}))
-            return achievement.id
-    except AchievementError as exc:
+        if existing is None:
+            return _service().create(definition, actor=actor())
+        return _service().replace(existing.id, definition, actor=actor())
+    except IssuerError as exc:
         form.errors[_error_key(exc.field)] = str(exc)
         return None
 
 
-def preview(form: AchievementForm, fields: dict | None) -> dict:
+def dry_run(form: AchievementForm, definition: dict | None, existing: Achievement | None) -> None:
+    """Preview: build and check the credential the definition would be awarded in; a refusal goes to the form."""
+    if definition is None:
+        return
+    try:
+        _service().preview(definition, ref=existing.id if existing is not None else None)
+    except IssuerError as exc:
+        form.errors[_error_key(exc.field)] = str(exc)
+
+
+def preview(form: AchievementForm, definition: dict | None) -> dict:
     v = form.values
-    months = fields["validity_months"] if fields else (int(v["validity_months"])
-                                                       if v["validity_months"].isdigit() else None)
+    months = definition["validity_months"] if definition else (int(v["validity_months"])
+                                                               if v["validity_months"].isdigit() else None)
     return {"image": image_src(form.image, v["name"]), "name": v["name"] or "(no name yet)",
             "description": v["description"], "criteria": v["criteria_narrative"],
             "criteria_url": v["criteria_url"] if HTTP_URL.match(v["criteria_url"]) else "",
@@ -259,9 +254,8 @@ def preview(form: AchievementForm, fields: dict | None) -> dict:
 # ---------------------------------------------------------------- views
 
 def render_form(form: AchievementForm, existing: Achievement | None, *, status: int = 200,
-                show_preview: bool = False, extra_rows: int = 0, fields: dict | None = None):
-    with state().sessions() as db:
-        frameworks = _frameworks(db, issuer_of(db))
+                show_preview: bool = False, extra_rows: int = 0, definition: dict | None = None):
+    frameworks = _service().frameworks()
     types = list(achievement_types())
     if form.values["achievement_type"] and form.values["achievement_type"] not in types:
         types.insert(0, form.values["achievement_type"])
@@ -272,33 +266,31 @@ def render_form(form: AchievementForm, existing: Achievement | None, *, status: 
         alignment_rows=form.alignments + [dict.fromkeys(("framework", "name", "url", "code"), "")]
         * (EMPTY_ROWS + extra_rows),
         result_rows=form.results + [dict.fromkeys(("id", "name", "type", "levels"), "")] * (1 + extra_rows),
-        preview=preview(form, fields) if show_preview else None,
+        preview=preview(form, definition) if show_preview else None,
         current_image=image_src(form.image, form.values["name"]))
     return page, status
 
 
-def handle_post(existing: Achievement | None, achievement_id: str | None):
+def handle_post(existing: Achievement | None):
     form = form_from_request(existing)
     action = request.form.get("action", "save")
     if action in ("more_alignments", "more_results"):
         return render_form(form, existing, extra_rows=MORE_ROWS)
-    fields = check_form(form, existing)
+    definition = check_form(form, existing)
     if action == "preview":
-        return render_form(form, existing, status=422 if form.errors else 200, show_preview=True, fields=fields)
-    if fields is None or (saved := save(form, fields, achievement_id)) is None:
+        dry_run(form, definition, existing)
+        return render_form(form, existing, status=422 if form.errors else 200, show_preview=True,
+                           definition=definition if not form.errors else None)
+    if definition is None or (saved := save(form, definition, existing)) is None:
         return render_form(form, existing, status=422)
-    verb = "created" if achievement_id is None else "saved"
-    flash(f"Achievement {fields['name']} ({fields['slug']}) {verb}.", "ok")
-    return redirect(url_for("admin.achievements", _anchor=f"a-{saved}"), 303)
+    verb = "created" if existing is None else "saved"
+    flash(f"Achievement {saved.name} ({saved.slug}) {verb}.", "ok")
+    return redirect(url_for("admin.achievements", _anchor=f"a-{saved.id}"), 303)
 
 
 @bp.get("/achievements")
 def achievements() -> str:
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        counts = _award_counts(db, issuer)
-        rows = [_list_row(a, counts.get(a.id, 0)) for a in db.scalars(
-            select(Achievement).where(Achievement.issuer_id == issuer.id).order_by(Achievement.name))]
+    rows = [_list_row(listed) for listed in _service().listing()]
     return render_template("admin/achievements.html", achievements=rows)
 
 
@@ -306,14 +298,12 @@ def achievements() -> str:
 def achievement_new():
     if request.method == "GET":
         return render_form(form_from_achievement(None), None)
-    return handle_post(None, None)
+    return handle_post(None)
 
 
 @bp.route("/achievements/<achievement_id>/edit", methods=["GET", "POST"])
 def achievement_edit(achievement_id: str):
-    with state().sessions() as db:
-        existing = _achievement(db, issuer_of(db), achievement_id)
-        db.expunge(existing)
+    existing = _service().get(achievement_id)
     if request.method == "GET":
         return render_form(form_from_achievement(existing), existing)
-    return handle_post(existing, achievement_id)
+    return handle_post(existing)

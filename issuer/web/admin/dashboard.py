@@ -1,8 +1,10 @@
 """Skills inventory (``/admin/skills``): what the workforce holds, what expires soon, and who
 meets a role's requirements, from verified awards only (see :mod:`issuer.achievements.inventory`).
 
-Every table on the page is a :class:`Table`; the page and its CSV download
-(``/admin/skills/<table>.csv``, same query string) are built from the same one, so they agree.
+The data is one :meth:`~issuer.achievements.service.AchievementService.overview` (read at one
+moment, active awards read once). Every table on the page is a :class:`Table`, a pure function
+of it; the page and its CSV download (``/admin/skills/<table>.csv``, same query string) are built
+from the same one, so they agree.
 """
 from __future__ import annotations
 
@@ -12,25 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, abort, current_app, render_template, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from issuer.achievements.inventory import (
-    Coverage,
-    Expiring,
-    Holding,
-    SkillCount,
-    SkillOption,
-    active_holdings,
-    coverage,
-    expiring,
-    frameworks,
-    known_skills,
-    skills_held,
-)
+from issuer.achievements.inventory import Coverage, Expiring, SkillCount, SkillOption, frameworks
+from issuer.achievements.service import SkillsOverview
 from issuer.bulk.jobs import safe_cell
-from issuer.db.models import Award, Issuer
-from issuer.web.admin.blueprint import bp, issuer_of, state
+from issuer.web.admin.blueprint import bp, state
 from issuer.web.admin.charts import bar_chart
 
 TABLES = ("skills", "expiring-30", "expiring-90", "coverage")
@@ -158,19 +146,18 @@ def csv_response(table: Table, now: datetime) -> Response:
 
 # ---------------------------------------------------------------- data for the page
 
-def _skills(session: Session, issuer: Issuer, now: datetime, query: Query,
-            holdings: list[Holding] | None = None) -> tuple[list[SkillCount], list]:
-    held = skills_held(session, issuer, now, holdings=holdings)
-    return [s for s in held if query.wants(s.framework)], frameworks(held)
+def _skills(overview: SkillsOverview, query: Query) -> list[SkillCount]:
+    return [s for s in overview.held if query.wants(s.framework)]
 
 
-def build_table(name: str, session: Session, issuer: Issuer, now: datetime, query: Query) -> Table:
+def build_table(name: str, overview: SkillsOverview, query: Query) -> Table:
+    """The table ``name`` of an overview read with the query's skills and the table's window."""
     if name == "skills":
-        return skills_table(_skills(session, issuer, now, query)[0])
+        return skills_table(_skills(overview, query))
     if name.startswith("expiring-"):
-        return expiring_table(expiring(session, issuer, now, int(name.split("-")[1])))
-    labels = skill_labels(query.asked, known_skills(session, issuer))
-    return coverage_table(coverage(session, issuer, query.asked, now), labels)
+        return expiring_table(overview.windows[0])
+    assert overview.coverage is not None  # noqa: S101 - asked for (the view refuses a coverage without skills)
+    return coverage_table(overview.coverage, skill_labels(query.asked, overview.options))
 
 
 def _expiring_chart(window: Expiring):
@@ -179,25 +166,20 @@ def _expiring_chart(window: Expiring):
                      unit_one="person")
 
 
-def dashboard_data(session: Session, issuer: Issuer, now: datetime, query: Query) -> dict:
-    holdings = active_holdings(session, issuer, now)        # read once for every table of the page
-    skills, all_frameworks = _skills(session, issuer, now, query, holdings)
-    options = known_skills(session, issuer)
-    windows = [expiring(session, issuer, now, days, holdings=holdings) for days in WINDOWS]
+def dashboard_data(overview: SkillsOverview, query: Query) -> dict:
+    skills, options = _skills(overview, query), overview.options
     data = {
-        "now": now, "query": query, "frameworks": all_frameworks, "options": options,
-        "option_groups": group_options(options),
-        "awards": session.scalar(select(func.count()).select_from(Award).where(Award.issuer_id == issuer.id)),
+        "now": overview.as_of, "query": query, "frameworks": frameworks(overview.held), "options": options,
+        "option_groups": group_options(options), "awards": overview.awards,
         "skills": skills_table(skills),
         "skills_chart": bar_chart(chart_pairs([(s.name, s.framework, len(s.people)) for s in skills]),
                                   title="People per skill", chart_id="chart-skills", unit="people", unit_one="person"),
-        "windows": [(w, expiring_table(w), _expiring_chart(w)) for w in windows],
+        "windows": [(w, expiring_table(w), _expiring_chart(w)) for w in overview.windows],
         "coverage": None,
     }
-    if query.asked:
-        result = coverage(session, issuer, query.asked, now, holdings=holdings)
+    if overview.coverage is not None:
         labels = skill_labels(query.asked, options)
-        data.update(coverage=result, labels=labels, coverage_table=coverage_table(result, labels))
+        data.update(coverage=overview.coverage, labels=labels, coverage_table=coverage_table(overview.coverage, labels))
     return data
 
 
@@ -210,12 +192,10 @@ def _framework_options(names: list[str | None]) -> list[tuple[str, str]]:
 @bp.get("/skills")
 def dashboard() -> str:
     query = Query.parse(request.args)
-    now = state().clock()
-    with state().sessions() as db:
-        data = dashboard_data(db, issuer_of(db), now, query)
-        issue_url = url_for("admin.award_new") if "admin.award_new" in current_app.view_functions else None
-        return render_template("admin/dashboard.html", **data, issue_url=issue_url, page_rows=PAGE_ROWS,
-                               framework_options=_framework_options(data["frameworks"]), no_framework=NO_FRAMEWORK)
+    data = dashboard_data(state().use.achievements.overview(query.asked, WINDOWS), query)
+    issue_url = url_for("admin.award_new") if "admin.award_new" in current_app.view_functions else None
+    return render_template("admin/dashboard.html", **data, issue_url=issue_url, page_rows=PAGE_ROWS,
+                           framework_options=_framework_options(data["frameworks"]), no_framework=NO_FRAMEWORK)
 
 
 @bp.get("/skills/<table>.csv")
@@ -227,6 +207,6 @@ def dashboard_csv(table: str) -> Response:
         abort(400, query.errors[0])
     if table == "coverage" and not query.asked:
         abort(400, "Choose at least one skill: /admin/skills/coverage.csv?skill=...")
-    now = state().clock()
-    with state().sessions() as db:
-        return csv_response(build_table(table, db, issuer_of(db), now, query), now)
+    windows = (int(table.split("-")[1]),) if table.startswith("expiring-") else ()
+    overview = state().use.achievements.overview(query.asked if table == "coverage" else (), windows)
+    return csv_response(build_table(table, overview, query), overview.as_of)
