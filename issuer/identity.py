@@ -1,15 +1,28 @@
 """The issuer's public identity documents: DID document, Profile, JWKS.
 
-Pure functions of the database rows. The current key and every retired one are
-listed under ``verificationMethod`` and ``assertionMethod``, so old credentials keep
-verifying after a rotation (a retired key's private file is destroyed, so it signs
-nothing new). A withdrawn (compromised) key is left out of every document, so nothing
-signed with it verifies any more. Only public key material appears here.
+Pure functions of the database rows, and one reader: :func:`published_documents`, the map of
+every document the issuer publishes for verifiers (its DID document and its signed status
+lists, by URL) — what the badge pages, the VC-API and the self-check of signed credentials
+verify against, offline, so they conclude what any verifier fetching them would.
+
+The current key and every retired one are listed under ``verificationMethod`` and
+``assertionMethod``, so old credentials keep verifying after a rotation (a retired key's
+private file is destroyed, so it signs nothing new). A withdrawn (compromised) key is left
+out of every document, so nothing signed with it verifies any more. Only public key material
+appears here.
 """
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from issuer.awards.status_lists import list_url
 from issuer.config import Settings
-from issuer.db.models import Issuer, IssuerKey
+from issuer.db.models import Issuer, IssuerKey, StatusList
+from issuer.keys.keyring import all_keys
 from verifier.did import did_web_url
 
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
@@ -17,7 +30,7 @@ DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multi
 OB_CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 
 
-def _method(issuer: Issuer, key: IssuerKey) -> dict:
+def _method(issuer: Issuer, key: IssuerKey) -> dict[str, Any]:
     vm = {"id": f"{issuer.did}#{key.key_id}", "controller": issuer.did}
     if key.key_type == "Ed25519":
         return {**vm, "type": "Multikey", "publicKeyMultibase": key.public_multibase}
@@ -32,7 +45,7 @@ def published(keys: list[IssuerKey]) -> list[IssuerKey]:
     return [key for key in keys if key.state in PUBLISHED_STATES]
 
 
-def did_document(issuer: Issuer, keys: list[IssuerKey]) -> dict:
+def did_document(issuer: Issuer, keys: list[IssuerKey]) -> dict[str, Any]:
     methods = [_method(issuer, key) for key in published(keys)]
     contexts = DID_CONTEXTS if any(m["type"] == "JsonWebKey2020" for m in methods) else DID_CONTEXTS[:2]
     return {
@@ -43,9 +56,9 @@ def did_document(issuer: Issuer, keys: list[IssuerKey]) -> dict:
     }
 
 
-def profile(issuer: Issuer, settings: Settings) -> dict:
+def profile(issuer: Issuer, settings: Settings) -> dict[str, Any]:
     """The OB 3.0 issuer Profile (also embedded in every credential, minus @context)."""
-    document = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
+    document: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
     for field_name in ("url", "email", "description"):
         value = getattr(issuer, field_name)
         if value:
@@ -55,14 +68,24 @@ def profile(issuer: Issuer, settings: Settings) -> dict:
     return document
 
 
-def profile_document(issuer: Issuer, settings: Settings) -> dict:
+def profile_document(issuer: Issuer, settings: Settings) -> dict[str, Any]:
     return {"@context": OB_CONTEXTS, **profile(issuer, settings)}
 
 
-def jwks(issuer: Issuer, keys: list[IssuerKey]) -> dict:
+def jwks(issuer: Issuer, keys: list[IssuerKey]) -> dict[str, Any]:
     return {"keys": [{**{k: v for k, v in key.public_jwk.items() if k != "d"}, "kid": f"{issuer.did}#{key.key_id}"}
                      for key in published(keys)]}
 
 
 def did_document_url(issuer: Issuer) -> str:
     return did_web_url(issuer.did)
+
+
+def published_documents(session: Session, settings: Settings, issuer: Issuer) -> dict[str, Any]:
+    """URL -> document for everything the issuer publishes that a verifier fetches: the DID
+    document (published keys only) and every signed status list, as served now."""
+    documents: dict[str, Any] = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
+    for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
+        if status_list.credential is not None:
+            documents[list_url(settings, status_list)] = json.loads(status_list.credential)
+    return documents

@@ -11,7 +11,10 @@ the current achievement row, so a download always matches what was signed:
   ``<openbadges:credential>`` element). SVG-only art becomes a PNG drawn with Pillow
   (a circle and the initials, like :mod:`issuer.badge_art`): untrusted SVG is never rasterised.
 * :func:`qr_svg`, :func:`linkedin_url`, :func:`download_name`: sharing helpers.
-* :func:`publish_profile` / :func:`unpublish_profile`: the opt-in public skill profile.
+* :func:`publish_profile` / :func:`unpublish_profile`: the opt-in public skill profile, in the
+  caller's transaction (:meth:`issuer.public_service.PublicService.publish_profile` owns it).
+  A malformed slug is a :class:`SharingError` (invalid input), one already taken a
+  :class:`~issuer.errors.Conflict`, an email never awarded a :class:`~issuer.errors.NotFound`.
 """
 from __future__ import annotations
 
@@ -35,10 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.badge_art import _PALETTE, _initials, default_badge_svg
-from issuer.db.models import AuditEntry, Issuer, Recipient
+from issuer.db.models import AuditEntry, Issuer, Recipient, utcnow
+from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.images import ImageError, check_svg
 from verifier.baked import PNG_SIGNATURE, bake_png, bake_svg
-from verifier.errors import CredentialError
 from verifier.recipient import normalize_identity
 
 PNG, SVG = "image/png", "image/svg+xml"
@@ -48,8 +51,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"   # no look-alikes (l/1, o/0)
 
 
-class SharingError(CredentialError):
-    code = "sharing_failed"
+class SharingError(InvalidInput):
+    """A share request that breaks a rule (422, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -221,12 +224,12 @@ def _recipient(session: Session, issuer: Issuer, email: str) -> Recipient:
     recipient = session.scalars(select(Recipient).where(Recipient.issuer_id == issuer.id,
                                                         Recipient.email == normalize_identity(email))).one_or_none()
     if recipient is None:
-        raise SharingError(f"no badges were ever awarded to {email!r}", code="unknown_recipient")
+        raise NotFound(f"no badges were ever awarded to {email!r}", code="unknown_recipient", field="email")
     return recipient
 
 
 def publish_profile(session: Session, issuer: Issuer, email: str, *, slug: str | None = None,
-                    show_name: bool = False, actor: str) -> Recipient:
+                    show_name: bool = False, actor: str, now: datetime | None = None) -> Recipient:
     """Give the recipient a public profile at ``/profiles/<slug>`` (their choice: opt-in).
 
     Without ``slug`` the current one is kept, or a random one is made (never derived from the
@@ -235,21 +238,27 @@ def publish_profile(session: Session, issuer: Issuer, email: str, *, slug: str |
     recipient = _recipient(session, issuer, email)
     if slug is not None and not SLUG.match(slug):
         raise SharingError(f"the profile slug {slug!r} must be 3-64 lower-case letters, digits and '-'",
-                           code="invalid_input")
+                           field="slug")
     slug = slug or recipient.public_profile_slug or "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(12))
     taken = session.scalars(select(Recipient.id).where(Recipient.public_profile_slug == slug,
                                                        Recipient.id != recipient.id)).first()
     if taken:
-        raise SharingError(f"the profile slug {slug!r} is already taken", code="duplicate")
+        raise slug_taken(slug)
     recipient.public_profile_slug, recipient.show_name = slug, show_name
-    session.add(AuditEntry(actor=actor, action="profile_publish",
+    session.add(AuditEntry(actor=actor, at=now or utcnow(), action="profile_publish",
                            details={"recipient": recipient.id, "slug": slug, "show_name": show_name}))
     return recipient
 
 
-def unpublish_profile(session: Session, issuer: Issuer, email: str, *, actor: str) -> Recipient:
+def slug_taken(slug: str) -> Conflict:
+    return Conflict(f"the profile slug {slug!r} is already taken", code="duplicate", field="slug")
+
+
+def unpublish_profile(session: Session, issuer: Issuer, email: str, *, actor: str,
+                      now: datetime | None = None) -> Recipient:
     """Remove the public profile and hide the name everywhere again."""
     recipient = _recipient(session, issuer, email)
     recipient.public_profile_slug, recipient.show_name = None, False
-    session.add(AuditEntry(actor=actor, action="profile_unpublish", details={"recipient": recipient.id}))
+    session.add(AuditEntry(actor=actor, at=now or utcnow(), action="profile_unpublish",
+                           details={"recipient": recipient.id}))
     return recipient

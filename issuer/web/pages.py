@@ -1,9 +1,10 @@
-"""The pages employees share: the badge page, its downloads, and the opt-in skill profile.
+"""The pages employees share: the credential URL, the badge page, its downloads, and the opt-in skill profile.
 
 ==========================================  ===============================================
 path                                        what
 ==========================================  ===============================================
-``/credentials/<id>`` (``Accept: text/html``)  the badge page (see :mod:`issuer.web.public`)
+``/credentials/<id>``                       negotiated (``Accept``): see below
+``/credentials/<id>.jwt``                   its VC-JWT, when issued (``application/vc+jwt``)
 ``/credentials/<id>/badge.png``             the baked PNG (credential JSON in an iTXt chunk)
 ``/credentials/<id>/badge.svg``             the baked SVG (``<openbadges:credential>``)
 ``/credentials/<id>/credential.json``       the credential exactly as issued, as a download
@@ -14,35 +15,37 @@ path                                        what
 ``/profiles/<slug>.json``                   their shown credentials, as issued, in one JSON
 ==========================================  ===============================================
 
+The credential URL (the credential's ``id``) answers by content negotiation: a browser
+(``text/html`` preferred) gets the badge page; ``application/vc+ld+json`` (also the default, for
+``*/*`` or no ``Accept``), ``application/ld+json`` and ``application/json`` get the signed
+credential byte for byte as issued, labelled with the type asked for; ``application/vc+jwt``
+and ``text/plain`` get the VC-JWT when one was issued. Anything else is 406. Revoked
+credentials still resolve.
+
 Pages are server-rendered Jinja templates (autoescaped) and need no script. What a page
 says about the credential comes from the signed credential as stored; its verdict comes
 from the verifier, run in-process against the issuer's own published documents (DID
-document, status lists), so it is what any verifier would conclude right now. Recipient
-names appear only where the employee allowed it (``Recipient.show_name``).
+document, status lists), so it is what any verifier would conclude right now
+(:meth:`issuer.public_service.PublicService.badge`). Recipient names appear only where the
+employee allowed it (``Recipient.show_name``). The views read through the public service and
+build on :mod:`issuer.web.public` (never the other way round).
 """
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.exceptions import NotAcceptable, NotFound
 
 from issuer.awards.credentials import credential_url
-from issuer.awards.status_lists import list_url
-from issuer.db.models import AuditEntry, Award, Issuer, Recipient, StatusList
-from issuer.identity import did_document, did_document_url
-from issuer.keys.keyring import all_keys
+from issuer.config import Settings
+from issuer.public_service import Badge, Profile, PublicService, StoredCredential
 from issuer.sharing import (
-    SLUG,
     achievement_name,
     achievement_of,
     art_data_uri,
@@ -55,48 +58,21 @@ from issuer.sharing import (
     parse_timestamp,
     qr_svg,
 )
-from issuer.web.public import UUID, VC_JWT, VC_LD, issuer_session, stored_response
-from verifier import verify_credential
+from issuer.web.public import HTML, LD, VC_JWT, VC_LD, stored_response
 from verifier.report import CHECK_TITLES, FAILED, VerificationReport
 
 bp = Blueprint("pages", __name__)
 
-SHOWN_STATES = ("active", "expired")        # on a profile: revoked, suspended and superseded awards are not
+JSON_TYPES = (VC_LD, LD, "application/json")
+JWT_TYPES = (VC_JWT, "text/plain")
 
 
-def _state():
-    return current_app.extensions["microcred"]
+def _service() -> PublicService:
+    return current_app.extensions["microcred"].use.public
 
 
-@contextmanager
-def _award(award_id: str) -> Iterator[tuple[Session, Issuer, Award]]:
-    if not UUID.fullmatch(award_id):
-        raise NotFound("There is no such credential.")
-    with issuer_session() as (session, issuer):
-        award = session.scalars(select(Award).where(Award.id == award_id, Award.issuer_id == issuer.id)
-                                ).one_or_none()
-        if award is None:
-            raise NotFound("There is no such credential.")
-        yield session, issuer, award
-
-
-def verify_stored(session: Session, issuer: Issuer, credential: dict, now: datetime) -> VerificationReport:
-    """Verify offline against the issuer's own DID document and status lists, as they are served now."""
-    settings = _state().settings
-    documents: dict = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
-    for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
-        if status_list.credential:
-            documents[list_url(settings, status_list)] = status_list.credential
-    return verify_credential(credential, now=now, offline=True, documents=documents, flag_supplied=False)
-
-
-def _status_since(session: Session, award: Award) -> datetime | None:
-    """When the award got its current revoked/suspended state (from the audit log)."""
-    action = {"revoked": "revoke", "suspended": "suspend"}.get(award.state)
-    if action is None:
-        return None
-    return session.scalar(select(AuditEntry.at).where(AuditEntry.award_id == award.id, AuditEntry.action == action)
-                          .order_by(AuditEntry.at.desc()).limit(1))
+def _settings() -> Settings:
+    return current_app.extensions["microcred"].settings
 
 
 # ------------------------------------------------------------------ what the templates show
@@ -185,8 +161,8 @@ def _evidence(credential: dict) -> list[dict]:
             for e in _objects(credential.get("evidence"))]
 
 
-def badge_view(settings, award: Award, credential: dict, report: VerificationReport,
-               since: datetime | None) -> dict:
+def badge_view(settings: Settings, badge: Badge) -> dict:
+    award, credential, report, since = badge.award, badge.credential, badge.report, badge.since
     achievement = achievement_of(credential)
     issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
     criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), dict) else {}
@@ -219,12 +195,13 @@ def badge_view(settings, award: Award, credential: dict, report: VerificationRep
     }
 
 
-def profile_view(settings, issuer: Issuer, recipient: Recipient, awards: list[Award], now: datetime) -> dict:
+def profile_view(settings: Settings, shown: Profile) -> dict:
     """Badges (current first, expired marked) and their skills grouped by framework."""
+    recipient = shown.recipient
     badges, frameworks = [], {}
-    for award in awards:
+    for award in shown.awards:
         credential = json.loads(award.credential)
-        expired = award.state == "expired" or (award.valid_until is not None and award.valid_until <= now)
+        expired = award.state == "expired" or (award.valid_until is not None and award.valid_until <= shown.as_of)
         badge = {"name": achievement_name(credential), "url": credential_url(settings, award.id),
                  "image": art_data_uri(badge_art(credential)), "expired": expired,
                  "issued": parse_timestamp(credential.get("awardedDate")),
@@ -236,7 +213,7 @@ def profile_view(settings, issuer: Issuer, recipient: Recipient, awards: list[Aw
             entry["badges"].append(badge["name"])
             entry["expired"] = entry["expired"] and expired
     return {
-        "name": recipient.name if recipient.show_name and recipient.name else None, "issuer": issuer.name,
+        "name": recipient.name if recipient.show_name and recipient.name else None, "issuer": shown.issuer.name,
         "url": settings.url(f"/profiles/{recipient.public_profile_slug}"),
         "json_url": settings.url(f"/profiles/{recipient.public_profile_slug}.json"),
         "badges": sorted(badges, key=lambda b: b["expired"]),
@@ -252,17 +229,44 @@ def _long_date_filter(value: datetime | None) -> str:
 
 @bp.app_template_global()
 def static_url(name: str) -> str:
-    return _state().settings.url(f"/static/{name}")
+    return _settings().url(f"/static/{name}")
+
+
+def negotiate(has_jwt: bool) -> str | None:
+    """The representation to send for the request's ``Accept``: a media type, ``text/html``, or None (406)."""
+    offers = [*JSON_TYPES, HTML, *(JWT_TYPES if has_jwt else ())]
+    if not request.accept_mimetypes:
+        return VC_LD
+    return request.accept_mimetypes.best_match(offers)
+
+
+@bp.get("/credentials/<ref>")
+def credential(ref: str) -> Response:
+    """The credential URL: the badge page, the credential as issued, or its VC-JWT (``Accept``).
+
+    ``<id>.jwt`` is always the VC-JWT.
+    """
+    award_id, as_jwt = (ref[:-4], True) if ref.endswith(".jwt") else (ref, False)
+    stored = _service().credential(award_id)
+    if as_jwt and not stored.jwt:
+        raise NotFound("There is no such credential.")
+    mimetype = VC_JWT if as_jwt else negotiate(bool(stored.jwt))
+    if mimetype == HTML:
+        return credential_page(award_id)
+    if mimetype is None:
+        raise NotAcceptable("This credential is available as text/html, " + ", ".join(JSON_TYPES)
+                            + (", " + ", ".join(JWT_TYPES) if stored.jwt else "") + ".")
+    body = stored.jwt if mimetype in JWT_TYPES and stored.jwt else stored.credential
+    response = stored_response(body, mimetype, "no-cache")
+    if not as_jwt:
+        response.headers["Vary"] = "Accept"
+    return response
 
 
 def credential_page(award_id: str) -> Response:
     """The badge page: what was awarded, the live verdict, and the ways to share it."""
-    with _award(award_id) as (session, issuer, award):
-        credential = json.loads(award.credential)
-        report = verify_stored(session, issuer, credential, _state().clock())
-        page = badge_view(_state().settings, award, credential, report, _status_since(session, award))
-        html = render_template("credential.html", page=page)
-    return _html(html)
+    page = badge_view(_settings(), _service().badge(award_id))
+    return _html(render_template("credential.html", page=page))
 
 
 def _html(html: str, status: int = 200) -> Response:
@@ -286,10 +290,14 @@ _BAKERS = {"png": (baked_png, "image/png"), "svg": (baked_svg, "image/svg+xml")}
 
 def _baked_download(award_id: str, extension: str) -> Response:
     bake, mimetype = _BAKERS[extension]
-    with _award(award_id) as (_session, _issuer, award):
-        credential = json.loads(award.credential)
-        return _download(bake(award.credential, credential), mimetype,
-                         download_name(achievement_name(credential), extension))
+    stored = _service().credential(award_id)
+    credential = json.loads(stored.credential)
+    return _download(bake(stored.credential, credential), mimetype, download_name(achievement_name(credential),
+                                                                                  extension))
+
+
+def _name(stored: StoredCredential, extension: str) -> str:
+    return download_name(achievement_name(json.loads(stored.credential)), extension)
 
 
 @bp.get("/credentials/<award_id>/badge.png")
@@ -304,66 +312,47 @@ def download_svg(award_id: str) -> Response:
 
 @bp.get("/credentials/<award_id>/credential.json")
 def download_json(award_id: str) -> Response:
-    with _award(award_id) as (_session, _issuer, award):
-        return _download(award.credential, VC_LD, download_name(achievement_name(json.loads(award.credential)),
-                                                                "json"))
+    stored = _service().credential(award_id)
+    return _download(stored.credential, VC_LD, _name(stored, "json"))
 
 
 @bp.get("/credentials/<award_id>/credential.jwt")
 def download_jwt(award_id: str) -> Response:
-    with _award(award_id) as (_session, _issuer, award):
-        if not award.credential_jwt:
-            raise NotFound("This credential was not issued as a VC-JWT.")
-        return _download(award.credential_jwt, VC_JWT,
-                         download_name(achievement_name(json.loads(award.credential)), "jwt"))
+    stored = _service().credential(award_id)
+    if not stored.jwt:
+        raise NotFound("This credential was not issued as a VC-JWT.")
+    return _download(stored.jwt, VC_JWT, _name(stored, "jwt"))
 
 
 @bp.get("/credentials/<award_id>/qr.svg")
 def qr_code(award_id: str) -> Response:
-    with _award(award_id) as (_session, _issuer, award):
-        return stored_response(qr_svg(credential_url(_state().settings, award.id)), "image/svg+xml",
-                               "public, max-age=86400")
+    stored = _service().credential(award_id)
+    return stored_response(qr_svg(credential_url(_settings(), stored.award_id)), "image/svg+xml",
+                           "public, max-age=86400")
 
 
 @bp.get("/credentials/<award_id>/image.png")
 def preview_image(award_id: str) -> Response:
-    with _award(award_id) as (_session, _issuer, award):
-        return stored_response(badge_png(json.loads(award.credential)), "image/png", "public, max-age=3600")
+    stored = _service().credential(award_id)
+    return stored_response(badge_png(json.loads(stored.credential)), "image/png", "public, max-age=3600")
 
 
 # ------------------------------------------------------------------ profiles
 
-@contextmanager
-def _profile(slug: str) -> Iterator[tuple[Issuer, Recipient, list[Award]]]:
-    if not SLUG.match(slug):
-        raise NotFound("There is no such profile.")
-    with issuer_session() as (session, issuer):
-        recipient = session.scalars(select(Recipient).where(Recipient.issuer_id == issuer.id,
-                                                            Recipient.public_profile_slug == slug)).one_or_none()
-        if recipient is None:
-            raise NotFound("There is no such profile.")
-        awards = list(session.scalars(select(Award).where(Award.recipient_id == recipient.id,
-                                                          Award.state.in_(SHOWN_STATES))
-                                      .order_by(Award.awarded_at.desc())))
-        yield issuer, recipient, awards
-
-
 @bp.get("/profiles/<slug>")
 def profile_page(slug: str) -> Response:
-    with _profile(slug) as (issuer, recipient, awards):
-        page = profile_view(_state().settings, issuer, recipient, awards, _state().clock())
-        return _html(render_template("profile.html", page=page))
+    page = profile_view(_settings(), _service().profile(slug))
+    return _html(render_template("profile.html", page=page))
 
 
 @bp.get("/profiles/<slug>.json")
 def profile_json(slug: str) -> Response:
     """Every credential the profile shows, each exactly as issued (parsed into one JSON document)."""
-    with _profile(slug) as (issuer, recipient, awards):
-        settings = _state().settings
-        document: dict = {"profile": settings.url(f"/profiles/{slug}"),
-                          "issuer": {"id": issuer.did, "name": issuer.name}}
-        if recipient.show_name and recipient.name:
-            document["name"] = recipient.name
-        document["credentials"] = [json.loads(award.credential) for award in awards]
-        return stored_response(json.dumps(document, ensure_ascii=False), "application/json", "no-cache")
+    shown = _service().profile(slug)
+    document: dict = {"profile": _settings().url(f"/profiles/{slug}"),
+                      "issuer": {"id": shown.issuer.did, "name": shown.issuer.name}}
+    if shown.recipient.show_name and shown.recipient.name:
+        document["name"] = shown.recipient.name
+    document["credentials"] = [json.loads(award.credential) for award in shown.awards]
+    return stored_response(json.dumps(document, ensure_ascii=False), "application/json", "no-cache")
 

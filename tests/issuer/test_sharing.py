@@ -33,7 +33,8 @@ from issuer.cli.demo import seed_demo
 from issuer.cli.share import profile
 from issuer.config import load_settings
 from issuer.db.models import Achievement, Award, Recipient
-from issuer.sharing import SharingError, linkedin_url, png_badge, publish_profile, qr_svg, unpublish_profile
+from issuer.errors import Conflict, NotFound
+from issuer.sharing import SharingError, linkedin_url, png_badge, qr_svg
 from issuer.web import create_app
 from verifier import verify_credential
 from verifier.baked import PNG_SIGNATURE, extract_baked
@@ -88,11 +89,8 @@ def issue_custom(app: Flask, *, name: str, email: str, slug: str = "custom", ima
 
 
 def set_profile(app: Flask, email: str, *, slug: str | None = None, show_name: bool = False) -> str:
-    state = app.extensions["microcred"]
-    with state.sessions.begin() as session:
-        recipient = publish_profile(session, load_issuer(session, state.settings), email, slug=slug,
-                                    show_name=show_name, actor="test")
-        return recipient.public_profile_slug
+    public = app.extensions["microcred"].use.public
+    return public.publish_profile(email, slug=slug, show_name=show_name, actor="test").public_profile_slug
 
 
 def issuer_documents(app: Flask) -> dict[str, bytes]:
@@ -508,8 +506,8 @@ def test_no_profile_until_published_and_none_after_unpublishing(app, client, awa
     assert slug == "alex-morgan"
     assert client.get("/profiles/alex-morgan", headers=HTML).status_code == 200
     state = app.extensions["microcred"]
-    with state.sessions.begin() as session:
-        unpublish_profile(session, load_issuer(session, state.settings), ALEX, actor="test")
+    state.use.public.unpublish_profile(ALEX, actor="test")
+    with state.sessions() as session:
         recipient = session.scalar(select(Recipient).where(Recipient.email == ALEX))
         assert (recipient.public_profile_slug, recipient.show_name) == (None, False)
     assert client.get("/profiles/alex-morgan", headers=HTML).status_code == 404
@@ -525,9 +523,9 @@ def test_profile_slugs_are_validated_unique_and_random_by_default(app, awards):
     for bad in ("A", "ab", "../etc", "x" * 65, "Alex", "a b c"):
         with pytest.raises(SharingError):
             set_profile(app, ALEX, slug=bad)
-    with pytest.raises(SharingError, match="already taken"):
+    with pytest.raises(Conflict, match="already taken"):
         set_profile(app, "priya.natarajan@example.com", slug=slug)
-    with pytest.raises(SharingError, match="no badges"):
+    with pytest.raises(NotFound, match="no badges"):
         set_profile(app, "nobody@example.com")
 
 
