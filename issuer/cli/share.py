@@ -1,18 +1,15 @@
 """``microcred profile`` and ``microcred mail``: employees' public profiles and the award email outbox.
 
-Thin shells over :mod:`issuer.sharing` and :mod:`issuer.mail.outbox`. Register them with
-``main.add_command(profile)`` and ``main.add_command(mail)`` (``from .cli_share import mail, profile``).
+Thin shells over the public service (:meth:`~issuer.public_service.PublicService.publish_profile`)
+and the mail service (:class:`issuer.mail.service.MailService`). Register them with
+``main.add_command(profile)`` and ``main.add_command(mail)``.
 """
 from __future__ import annotations
 
 import click
 
-from issuer.awards.issuance import load_issuer
-from issuer.config import load_settings
-from issuer.instance import open_instance
-from issuer.mail.outbox import Delivery, deliver_pending
-from issuer.mail.reminders import remind_expiring
-from issuer.sharing import publish_profile, unpublish_profile
+from issuer.cli.support import cli_services
+from issuer.mail.outbox import Delivery
 
 
 @click.group()
@@ -26,22 +23,17 @@ def profile() -> None:
 @click.option("--show-name", is_flag=True, help="Show the employee's name on the profile and their badge pages.")
 def profile_publish(email: str, slug: str | None, show_name: bool) -> None:
     """Publish EMAIL's skill profile (their active and expired badges, and the skills they certify)."""
-    settings = load_settings()
-    with open_instance(settings).begin() as session:
-        recipient = publish_profile(session, load_issuer(session, settings), email, slug=slug, show_name=show_name,
-                                    actor="cli")
-        slug = recipient.public_profile_slug
-    click.echo(f"Published: {settings.url(f'/profiles/{slug}')}" + (" (name shown)" if show_name else
-                                                                       " (name not shown)"))
+    services = cli_services()
+    recipient = services.public.publish_profile(email, slug=slug, show_name=show_name, actor="cli")
+    click.echo(f"Published: {services.runtime.settings.url(f'/profiles/{recipient.public_profile_slug}')}"
+               + (" (name shown)" if show_name else " (name not shown)"))
 
 
 @profile.command("unpublish")
 @click.argument("email")
 def profile_unpublish(email: str) -> None:
     """Remove EMAIL's public profile; their name is hidden on badge pages again."""
-    settings = load_settings()
-    with open_instance(settings).begin() as session:
-        unpublish_profile(session, load_issuer(session, settings), email, actor="cli")
+    cli_services().public.unpublish_profile(email, actor="cli")
     click.echo("Unpublished: the profile is gone and the name is no longer shown.")
 
 
@@ -54,22 +46,19 @@ def mail() -> None:
 
 
 def report_delivery(delivery: Delivery) -> None:
-    """One summary line; failures are warnings on stderr (the messages stay queued)."""
+    """One summary line; failures are warnings on stderr (the messages stay queued) and exit status 1."""
     click.echo(f"sent {delivery.sent}, failed {delivery.failed}, still queued {delivery.waiting}")
     if delivery.failed:
         click.echo(f"warning: {delivery.failed} message(s) could not be sent and will be retried "
                    f"(last error: {delivery.errors[-1]})", err=True)
+        raise SystemExit(1)
 
 
 @mail.command("send-pending")
 @click.option("--force", is_flag=True, help="Also retry messages waiting for their next attempt or given up.")
 def send_pending(force: bool) -> None:
     """Send the queued award emails that are due. Exit status 1 if some could not be sent."""
-    settings = load_settings()
-    delivery = deliver_pending(open_instance(settings), settings, force=force)
-    report_delivery(delivery)
-    if delivery.failed:
-        raise SystemExit(1)
+    report_delivery(cli_services().mail.deliver_pending(force=force))
 
 
 @mail.command("remind-expiring")
@@ -77,11 +66,7 @@ def send_pending(force: bool) -> None:
               help="Remind holders of active badges that expire within this many days (once per badge).")
 def remind_expiring_command(days: int) -> None:
     """Queue and send a reminder to everyone whose badge expires within --days days."""
-    settings = load_settings()
-    factory = open_instance(settings)
-    queued = remind_expiring(factory, settings, days)
-    click.echo(f"queued {queued} reminder(s)")
-    delivery = deliver_pending(factory, settings)
-    report_delivery(delivery)
-    if delivery.failed:
-        raise SystemExit(1)
+    reminded = cli_services().mail.remind_expiring(days)
+    click.echo(f"queued {reminded.queued} reminder(s)")
+    if reminded.delivery is not None:
+        report_delivery(reminded.delivery)

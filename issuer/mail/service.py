@@ -1,7 +1,30 @@
-"""Award emails: deliver what is queued, queue expiry reminders."""
+"""The award email use case: deliver what is queued, queue expiry reminders.
+
+    mail = services.mail
+    delivery = mail.deliver_pending()                  # sent, failed (still queued), waiting
+    reminded = mail.remind_expiring(30)                # queued, then sent (reminded.delivery)
+
+``microcred mail send-pending`` and ``microcred mail remind-expiring`` call these and print
+what they return. Messages are queued in the outbox (:mod:`issuer.mail.outbox`) and sent with
+the runtime's transport (from the environment when it has none: SMTP, or ``.eml`` files in the
+instance folder). A failing mail server is not an error here: each failure is recorded on its
+message, which stays queued for a retry, and counted in the :class:`~issuer.mail.outbox.Delivery`.
+A mail configuration that is wrong raises :class:`~issuer.errors.ConfigError`; asking for
+reminders before ``microcred init`` :class:`~issuer.errors.NotReady`.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from issuer.mail.outbox import Delivery, deliver_pending
+from issuer.mail.reminders import queue_reminders
 from issuer.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Reminded:
+    queued: int                      # reminders queued now (each award is reminded once)
+    delivery: Delivery | None        # what was sent right after, when asked to send
 
 
 class MailService:
@@ -9,3 +32,16 @@ class MailService:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+
+    def deliver_pending(self, *, force: bool = False) -> Delivery:
+        """Send the queued emails that are due (``force``: every unsent one, those that gave up too)."""
+        return deliver_pending(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport,
+                               now=self.runtime.now(), force=force)
+
+    def remind_expiring(self, days: int, *, send: bool = True) -> Reminded:
+        """Queue a reminder for every active award expiring within ``days`` days, then (``send``) send
+        what is due."""
+        with self.runtime.transaction() as session:
+            queued = queue_reminders(session, self.runtime.settings, self.runtime.load_issuer(session), days,
+                                     self.runtime.now())
+        return Reminded(queued, self.deliver_pending() if send else None)

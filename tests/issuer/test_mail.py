@@ -23,7 +23,7 @@ from issuer.cli.share import mail
 from issuer.db.models import Award, OutboxMessage, Recipient
 from issuer.errors import ConfigError, InvalidInput, MailError
 from issuer.mail.outbox import BACKOFF_MINUTES, deliver_pending, enqueue_award_mail, send_after_commit
-from issuer.mail.reminders import remind_expiring
+from issuer.mail.service import Reminded
 from issuer.mail.transport import MailConfig, SmtpTransport, clean_header
 from tests.issuer.test_sharing import ALEX, BASE, issue_custom, issuer_documents, make_app, seed
 from verifier import verify_credential
@@ -255,10 +255,10 @@ def test_renewal_and_expiry_reminders(app, seeded, smtp_server):
     with state.sessions.begin() as session:
         enqueue_award_mail(session, state.settings, session.get(Award, new.id), "renewed")
     # 12-month badges: nothing expires within 30 days now, everything within 400 days
-    assert remind_expiring(state.sessions, state.settings, 30) == 0
-    queued = remind_expiring(state.sessions, state.settings, 400)
+    assert state.use.mail.remind_expiring(30, send=False) == Reminded(0, None)
+    queued = state.use.mail.remind_expiring(400, send=False).queued
     assert queued == 3            # the renewed award and the two demo awards (the superseded one is not active)
-    assert remind_expiring(state.sessions, state.settings, 400) == 0        # once per award
+    assert state.use.mail.remind_expiring(400, send=False).queued == 0      # once per award
     assert deliver(app, config=smtp_config(app, smtp_server.port)).sent == 5
     assert len(smtp_server.connections) == 1                      # one connection for the whole run
     subjects = sorted(m["Subject"] for m in smtp_server.parsed())
