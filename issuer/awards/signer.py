@@ -17,17 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.awards.plan import PlannedAward, unsigned_credential
-from issuer.awards.status_lists import list_url
 from issuer.config import Settings
-from issuer.db.models import Achievement, Issuer, StatusList
+from issuer.db.models import Achievement, Issuer
 from issuer.errors import SigningFailed
-from issuer.identity import did_document, did_document_url, profile
+from issuer.identity import profile, published_documents
 from issuer.keys.files import KeyPair
-from issuer.keys.keyring import all_keys
 from issuer.signing import sign_credential
 from verifier import verify_credential
 from verifier.jsonld import JsonLdEngine
@@ -44,11 +41,7 @@ class SelfCheck:
     @classmethod
     def load(cls, session: Session, settings: Settings, issuer: Issuer) -> SelfCheck:
         """The documents as published now: the DID document and every status list of the issuer."""
-        documents: dict[str, Any] = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
-        for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
-            if status_list.credential is not None:
-                documents[list_url(settings, status_list)] = json.loads(status_list.credential)
-        return cls(documents)
+        return cls(published_documents(session, settings, issuer))
 
     def use(self, documents: dict[str, Any]) -> None:
         """Verify against ``documents`` from now on (a bulk run's signing process gets them by message)."""

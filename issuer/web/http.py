@@ -39,7 +39,7 @@ def prefers_html() -> bool:
     return bool(accept) and accept.best_match([PROBLEM, "application/json", "text/html"]) == "text/html"
 
 
-def error_page(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+def error_page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
     """The HTML twin of :func:`problem`, for browsers."""
     try:
         body = render_template("error.html", status=status, title=title, detail=detail)
@@ -59,4 +59,4 @@ def issuer_error(exc: IssuerError) -> Response:
              502: "Bad Gateway", 503: "Service Unavailable"}.get(exc.http_status, "Internal Server Error")
     if prefers_html():
         return error_page(exc.http_status, title, str(exc))
-    return problem(exc.http_status, title, str(exc), code=exc.code, field=exc.field)
+    return problem(exc.http_status, title, str(exc), code=exc.code, field=exc.field, **exc.details)
