@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from issuer.awards.allocation import ListsFull, OpenList, StatusIndexes
@@ -68,6 +68,13 @@ class IssuerContext:
     @property
     def documents(self) -> dict[str, object]:
         return self.check.documents
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A database that was busy (SQLite: locked, or a writer committed since this transaction read;
+    PostgreSQL: a deadlock): the transaction may be run again."""
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text
 
 
 def load_issuer(session: Session, settings: Settings) -> Issuer:

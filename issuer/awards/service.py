@@ -13,22 +13,26 @@ by :meth:`AwardService.deliver_mail` once the caller has answered.
 """
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from issuer.awards.allocation import StatusIndexes
-from issuer.awards.issuance import IssuerContext, existing_award, issue_award
+from issuer.awards.issuance import IssuerContext, existing_award, is_busy, issue_award
 from issuer.awards.request import AwardRequest
 from issuer.awards.rules import award_request
 from issuer.db.models import Achievement, Award
 from issuer.errors import Conflict, InvalidInput
 from issuer.mail.outbox import Delivery, send_after_commit
 from issuer.runtime import Runtime
+
+ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -68,29 +72,35 @@ class AwardService:
 
     def issue_request(self, request: AwardRequest, *, actor: str, jwt: bool = False, notify: bool = True) -> Issued:
         """Issue a request already made by :func:`~issuer.awards.rules.award_request`."""
-        for attempt in range(2):
+        for attempt in range(ATTEMPTS):
             try:
-                with self.runtime.transaction() as session:
-                    issuer = self.runtime.load_issuer(session)
-                    existing = existing_award(session, request)
-                    if existing is not None:
-                        if existing.issuer_id != issuer.id:
-                            raise Conflict("This idempotency key is already used by another issuer's award.",
-                                           code="idempotency_key_taken")
-                        if request.external_id is not None and not _same_request(session, existing, request):
-                            raise InvalidInput("This idempotency key was already used for a different request.",
-                                               code="idempotency_key_reused")
-                        return Issued(_loaded(session, existing.id), False, jwt)
-                    ctx = IssuerContext.load(session, self.runtime.settings, issuer, self.indexes)
-                    award, created = issue_award(session, ctx, request, actor=actor, now=self.runtime.now(), jwt=jwt,
-                                                 notify="awarded" if notify else None)
-                    issued = Issued(_loaded(session, award.id), created, jwt)
-                return issued
+                return self._issue_once(request, actor=actor, jwt=jwt, notify=notify)
             except IntegrityError:
-                if attempt:       # a concurrent request with the same key won twice
+                if attempt >= 1:      # a concurrent request with the same key won twice
                     raise Conflict("A concurrent request is issuing the same award; retry.",
                                    code="concurrent_request") from None
+            except OperationalError as exc:
+                if not is_busy(exc) or attempt == ATTEMPTS - 1:
+                    raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))   # SQLite: a writer committed meanwhile
         raise AssertionError("unreachable")
+
+    def _issue_once(self, request: AwardRequest, *, actor: str, jwt: bool, notify: bool) -> Issued:
+        with self.runtime.transaction() as session:
+            issuer = self.runtime.load_issuer(session)
+            existing = existing_award(session, request)
+            if existing is not None:
+                if existing.issuer_id != issuer.id:
+                    raise Conflict("This idempotency key is already used by another issuer's award.",
+                                   code="idempotency_key_taken")
+                if request.external_id is not None and not _same_request(session, existing, request):
+                    raise InvalidInput("This idempotency key was already used for a different request.",
+                                       code="idempotency_key_reused")
+                return Issued(_loaded(session, existing.id), False, jwt)
+            ctx = IssuerContext.load(session, self.runtime.settings, issuer, self.indexes)
+            award, created = issue_award(session, ctx, request, actor=actor, now=self.runtime.now(), jwt=jwt,
+                                         notify="awarded" if notify else None)
+            return Issued(_loaded(session, award.id), created, jwt)
 
     def deliver_mail(self) -> Delivery | None:
         """Send the queued award emails now; never raises (what fails stays queued for a retry)."""
