@@ -4,30 +4,33 @@ Defaults run everything locally: an ``instance/`` folder with a SQLite database,
 keys in ``keys/``, and the base URL ``http://localhost:5000`` (so the issuer's DID is
 ``did:web:localhost%3A5000``). Environment variables override them:
 ``MICROCRED_INSTANCE``, ``MICROCRED_KEYS``, ``MICROCRED_BASE_URL``, ``DATABASE_URL``.
+
+A wrong setting raises :class:`issuer.errors.ConfigError` (importable here as ``ConfigError``).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
-from verifier.errors import CredentialError
+from issuer.errors import ConfigError
+
+__all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "did_web_for", "load_settings"]
 
 DEFAULT_BASE_URL = "http://localhost:5000"
-
-
-class ConfigError(CredentialError):
-    code = "invalid_config"
 
 
 def did_web_for(base_url: str) -> str:
     """The did:web DID for a base URL: host (with %3A-encoded port) plus path segments."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"the base URL {base_url!r} must be an http(s) URL with a host")
+        raise ConfigError(f"the base URL {base_url!r} must be an http(s) URL with a host", code="invalid_config")
     if parts.query or parts.fragment or parts.username:
-        raise ConfigError(f"the base URL {base_url!r} must not have a query, fragment or user name")
+        raise ConfigError(f"the base URL {base_url!r} must not have a query, fragment or user name",
+                          code="invalid_config")
     host = parts.hostname.lower() + (quote(f":{parts.port}", safe="") if parts.port else "")
     segments = [s for s in parts.path.split("/") if s]
     return ":".join(["did:web", host, *segments])
@@ -47,8 +50,20 @@ class Settings:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
+    @property
+    def did_document_path(self) -> str:
+        """Where the DID document is served, relative to the base URL (did:web: ``/.well-known/did.json``
+        for a bare host, ``/did.json`` under a path)."""
+        return "/did.json" if urlsplit(self.base_url).path.strip("/") else "/.well-known/did.json"
 
-def load_settings(env: dict | None = None, **overrides) -> Settings:
+    @property
+    def did_document_location(self) -> str:
+        """The DID document's full URL as this installation serves it (http for a local base URL)."""
+        return self.url(self.did_document_path)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """The settings from ``env`` (default: the environment), ``overrides`` first; ConfigError for a bad base URL."""
     env = os.environ if env is None else env
     instance = Path(overrides.get("instance") or env.get("MICROCRED_INSTANCE") or "instance")
     keys_dir = Path(overrides.get("keys_dir") or env.get("MICROCRED_KEYS") or "keys")
