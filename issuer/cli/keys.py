@@ -2,11 +2,11 @@
 
 ``rotate`` makes a new key current and destroys the old private key file (optionally
 exporting it once, encrypted); ``revoke KEY --compromised`` withdraws a key from the
-issuer's published documents and re-issues the awards it signed (:mod:`issuer.keys.keyring`,
-:mod:`issuer.awards.lifecycle`).
+issuer's published documents and re-issues the awards it signed
+(:class:`issuer.keys.service.KeyService`).
 
-On any error the commands print exactly one ``error: ...`` line on stderr,
-nothing on stdout, and exit with status 2.
+On any error the commands print exactly one ``error: ...`` line on stderr, nothing on
+stdout, and exit with the error's status (2 for bad input or an unknown key).
 """
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from issuer.awards.issuance import load_issuer
-from issuer.awards.lifecycle import reissue_signed_with, withdraw_compromised_key
-from issuer.cli.support import CleanErrorsGroup
-from issuer.config import load_settings
-from issuer.db.models import AuditEntry
-from issuer.instance import open_instance
+from issuer.cli.support import CleanErrorsGroup, cli_services
 from issuer.keys.files import (
     PASSPHRASE_ENV,
     KeyPair,
@@ -34,8 +30,6 @@ from issuer.keys.files import (
     load_key,
     save_key,
 )
-from issuer.keys.keyring import add_key, all_keys, verification_method
-from issuer.mail.outbox import send_after_commit
 from verifier.errors import CredentialError, KeyFormatError
 from verifier.keys import RSA
 
@@ -135,7 +129,7 @@ def import_key(
     _store(key, out, force, passphrase)
 
 
-# ---- the issuer's keys (database + keys folder of this installation)
+# ---- the issuer's keys (database + keys folder of this installation: issuer.keys.service)
 
 def _actor() -> str:
     try:
@@ -144,22 +138,11 @@ def _actor() -> str:
         return "cli"
 
 
-def _installation():
-
-    settings = load_settings()
-    return settings, open_instance(settings)
-
-
 @keys.command("list")
 def list_keys() -> None:
     """List the issuer's keys: KEY_ID, type, state, created, verification method."""
-
-    settings, factory = _installation()
-    with factory() as session:
-        issuer = load_issuer(session, settings)
-        for key in all_keys(session, issuer):
-            click.echo(f"{key.key_id}\t{key.key_type}\t{key.state}\t{key.created_at:%Y-%m-%d}\t"
-                       f"{verification_method(issuer, key)}")
+    for key in cli_services().keys.list().keys:
+        click.echo(f"{key.id}\t{key.type}\t{key.state}\t{key.created:%Y-%m-%d}\t{key.method}")
 
 
 @keys.command("rotate")
@@ -171,25 +154,39 @@ def rotate(export_old: str | None) -> None:
 
     The old public key stays published, so everything it signed still verifies.
     """
-
-    settings, factory = _installation()
     export_passphrase = None
     if export_old is not None:
         if Path(export_old).exists():
             raise click.UsageError(f"{export_old} already exists; the old key is exported to a new file only")
         export_passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
             "Passphrase to encrypt the exported key", hide_input=True, confirmation_prompt=True, err=True)
-    with factory.begin() as session:
-        issuer = load_issuer(session, settings)
-        key = add_key(session, settings, issuer, export_old=Path(export_old) if export_old else None,
-                      export_passphrase=export_passphrase)
-        method = verification_method(issuer, key)
-        session.add(AuditEntry(actor=_actor(), action="rotate_key", award_id=None,
-                               details={"key": method, "exported_old": bool(export_old)}))
-    click.echo(f"Current key: {method} (earlier keys stay in the DID document; "
+    rotated = cli_services().keys.rotate(actor=_actor(), export_old=Path(export_old) if export_old else None,
+                                         export_passphrase=export_passphrase)
+    click.echo(f"Current key: {rotated.method} (earlier keys stay in the DID document; "
                "the old private key file was deleted)")
-    if export_old:
-        click.echo(f"The old private key was exported, encrypted, to {export_old}")
+    if rotated.exported_to:
+        click.echo(f"The old private key was exported, encrypted, to {rotated.exported_to}")
+
+
+class _ProgressBar:
+    """The re-issue's progress on stderr, shown once there is something to re-issue."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="re-issuing", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @keys.command("revoke")
@@ -205,38 +202,17 @@ def revoke(key_ref: str, compromised: bool, reason: str) -> None:
     superseded; the recipient is emailed the new one). Running it again finishes an
     interrupted re-issue.
     """
-
     if not compromised:
         raise click.UsageError("only --compromised is supported; to stop signing with a key, run 'keys rotate'")
-    settings, factory = _installation()
-    actor = _actor()
-    with factory.begin() as session:
-        issuer = load_issuer(session, settings)
-        withdrawal = withdraw_compromised_key(session, settings, issuer, key_ref, reason=reason, actor=actor)
-        key_pk = withdrawal.key.id
-    click.echo(f"{withdrawal.method}: " + ("withdrawn (no longer published; private key file deleted)"
-                                            if withdrawal.changed else "already withdrawn"))
-    bar = None
-    shown = 0
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar, shown
-        if total == 0:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="re-issuing", file=sys.stderr, show_pos=True)
-            bar.__enter__()
-        bar.update(done - shown)
-        shown = done
-
+    services, progress = cli_services(), _ProgressBar()
     try:
-        result = reissue_signed_with(factory, settings, key_pk, actor=actor, reason=f"key withdrawn: {reason}",
-                                     progress=progress)
+        done = services.keys.withdraw(key_ref, reason=reason, actor=_actor(), progress=progress)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    count = len(result.reissued)
+        progress.close()
+    click.echo(f"{done.method}: " + ("withdrawn (no longer published; private key file deleted)"
+                                     if done.changed else "already withdrawn"))
+    count = len(done.reissued)
     click.echo(f"{count} badge{'' if count == 1 else 's'} re-issued with the current key"
                + ("; the recipients were emailed the new credentials" if count else ""))
     if count:
-        send_after_commit(factory, settings)
+        services.awards.deliver_mail()

@@ -15,6 +15,11 @@ Key states (``IssuerKey.state``):
   (:func:`issuer.awards.lifecycle.reissue_signed_with`).
 
 Only the current key is ever loaded for signing. Verification method ids are ``<did>#key-N``.
+
+Errors: :class:`NoCurrentKeyError` (and a key file that does not hold the recorded key) is
+:class:`~issuer.errors.NotReady`; :class:`KeyringError` is bad input (no reason, no passphrase);
+an unknown key is :class:`~issuer.errors.NotFound` (``unknown_key``) and withdrawing the only
+current key :class:`~issuer.errors.NotAllowed` (``key_is_current``).
 """
 from __future__ import annotations
 
@@ -26,19 +31,23 @@ from sqlalchemy.orm import Session
 
 from issuer.config import Settings
 from issuer.db.models import AuditEntry, Issuer, IssuerKey, utcnow
+from issuer.errors import InvalidInput, NotAllowed, NotFound, NotReady
 from issuer.keys.files import KeyPair, destroy_key_file, generate_key, load_key, save_key
-from verifier.errors import CredentialError
 
 _loaded: dict[tuple[str, str], KeyPair] = {}
 _PENDING = "microcred_key_files_to_destroy"
 
 
-class NoCurrentKeyError(CredentialError):
-    code = "no_current_key"
+class NoCurrentKeyError(NotReady):
+    """The issuer has no current key (or not the one its file should hold): nothing can be signed."""
+
+    default_code = "no_current_key"
 
 
-class KeyringError(CredentialError):
-    code = "invalid_key_action"
+class KeyringError(InvalidInput):
+    """A key action asked for the wrong way (no reason, no passphrase, no key to export)."""
+
+    default_code = "invalid_key_action"
 
 
 def verification_method(issuer: Issuer, key: IssuerKey) -> str:
@@ -75,8 +84,8 @@ def _private_pair(settings: Settings, row: IssuerKey) -> KeyPair:
     if pair is None:
         pair = load_key(Path(settings.keys_dir) / row.key_file)
         if pair.public.to_multibase() != row.public_multibase:
-            raise CredentialError(f"the key file {row.key_file} does not hold the key the database records",
-                                  code="key_mismatch")
+            raise NoCurrentKeyError(f"the key file {row.key_file} does not hold the key the database records",
+                                    code="key_mismatch")
         _loaded[cache_key] = pair
     return pair
 
@@ -149,7 +158,7 @@ def find_key(session: Session, issuer: Issuer, ref: str) -> IssuerKey:
                           ).one_or_none()
     if row is None:
         known = ", ".join(k.key_id for k in all_keys(session, issuer)) or "none"
-        raise KeyringError(f"the issuer has no key {ref!r} (its keys: {known})", code="unknown_key")
+        raise NotFound(f"the issuer has no key {ref!r} (its keys: {known})", code="unknown_key", field="key")
     return row
 
 
@@ -171,7 +180,8 @@ def withdraw_key(session: Session, settings: Settings, issuer: Issuer, ref: str,
     The awards it signed are re-issued separately (:func:`issuer.awards.lifecycle.reissue_signed_with`).
     """
     if not reason or not reason.strip():
-        raise KeyringError("a reason is required (it is kept in the audit log)", code="reason_required")
+        raise KeyringError("a reason is required (it is kept in the audit log)", code="reason_required",
+                           field="reason")
     key = find_key(session, issuer, ref)
     method = verification_method(issuer, key)
     if key.state == "withdrawn":
@@ -181,8 +191,8 @@ def withdraw_key(session: Session, settings: Settings, issuer: Issuer, ref: str,
                                                             IssuerKey.state == "current",
                                                             IssuerKey.id != key.id)).first()
         if others is None:
-            raise KeyringError(f"{key.key_id} is the current signing key and the only one: rotate first "
-                               f"('microcred keys rotate'), then revoke {key.key_id}", code="key_is_current")
+            raise NotAllowed(f"{key.key_id} is the current signing key and the only one: rotate first "
+                             f"('microcred keys rotate'), then revoke {key.key_id}", code="key_is_current")
     key.state, key.retired_at = "withdrawn", key.retired_at or utcnow()
     _destroy_after_commit(session, settings, key)
     session.flush()

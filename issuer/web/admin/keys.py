@@ -1,14 +1,15 @@
-"""Keys (admins only): the issuer's signing keys, rotation, and withdrawing a compromised key."""
+"""Keys (admins only): the issuer's signing keys, rotation, and withdrawing a compromised key.
+
+Each view calls one method of :class:`issuer.keys.service.KeyService`. An unknown key is a
+404 (the app's error handler); a refused withdrawal (the only current key) is shown as a
+message on the keys page.
+"""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
-from issuer.awards.lifecycle import reissue_signed_with, signed_with, withdraw_compromised_key
-from issuer.db.models import AuditEntry
-from issuer.keys.keyring import add_key, all_keys, find_key, verification_method
-from issuer.mail.outbox import send_after_commit
-from issuer.web.admin.blueprint import actor, admin_only, bp, issuer_of, sentence, state
-from verifier.errors import CredentialError
+from issuer.errors import InvalidInput, NotAllowed
+from issuer.web.admin.blueprint import actor, admin_only, bp, sentence, state
 
 MAX_REASON = 1000
 
@@ -16,14 +17,9 @@ MAX_REASON = 1000
 @bp.get("/keys")
 @admin_only
 def keys() -> str:
-    settings = state().settings
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        rows = [{"id": k.key_id, "method": verification_method(issuer, k), "type": k.key_type, "state": k.state,
-                 "created": k.created_at, "retired": k.retired_at, "multibase": k.public_multibase}
-                for k in reversed(all_keys(db, issuer))]
-    return render_template("admin/keys.html", keys=rows, did=issuer.did,
-                           did_document=settings.url("/.well-known/did.json"))
+    ring = state().use.keys.list()
+    return render_template("admin/keys.html", keys=list(reversed(ring.keys)), did=ring.did,
+                           did_document=ring.did_document)
 
 
 @bp.post("/keys/rotate")
@@ -32,35 +28,18 @@ def keys_rotate() -> Response:
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm the rotation; nothing was changed.", "warn")
         return redirect(url_for("admin.keys"), 303)
-    settings = state().settings
-    with state().sessions.begin() as db:
-        issuer = issuer_of(db)
-        key = add_key(db, settings, issuer)
-        method = verification_method(issuer, key)
-        db.add(AuditEntry(actor=actor(), action="rotate_key", award_id=None, details={"key": method}))
-    flash(f"New signing key {method} is current. The old private key file was deleted; earlier keys stay "
+    rotated = state().use.keys.rotate(actor=actor())
+    flash(f"New signing key {rotated.method} is current. The old private key file was deleted; earlier keys stay "
           f"published, so every credential issued before still verifies.", "ok")
     return redirect(url_for("admin.keys"), 303)
-
-
-def _key_or_404(db, key_id: str):
-    try:
-        return find_key(db, issuer_of(db), key_id)
-    except CredentialError:
-        abort(404)
 
 
 @bp.get("/keys/<key_id>/revoke")
 @admin_only
 def key_revoke_confirm(key_id: str) -> str:
     """The confirmation step: what withdrawing this key does, and how many badges it re-issues."""
-    with state().sessions() as db:
-        issuer = issuer_of(db)
-        key = _key_or_404(db, key_id)
-        method = verification_method(issuer, key)
-        affected = len(signed_with(db, issuer, method, state().clock()))
-        shown = {"id": key.key_id, "method": method, "state": key.state}
-    return render_template("admin/key_revoke.html", key=shown, affected=affected)
+    plan = state().use.keys.withdrawal_plan(key_id)
+    return render_template("admin/key_revoke.html", key=plan.key, affected=plan.affected)
 
 
 @bp.post("/keys/<key_id>/revoke")
@@ -70,22 +49,17 @@ def key_revoke(key_id: str) -> Response:
     if request.form.get("confirm") != "yes" or not reason:
         flash("Give a reason and tick the box to confirm; nothing was changed.", "warn")
         return redirect(url_for("admin.key_revoke_confirm", key_id=key_id), 303)
-    settings, sessions, who = state().settings, state().sessions, actor()
+    services = state().use
     try:
-        with sessions.begin() as db:
-            _key_or_404(db, key_id)
-            withdrawal = withdraw_compromised_key(db, settings, issuer_of(db), key_id, reason=reason, actor=who)
-            key_pk = withdrawal.key.id
-        result = reissue_signed_with(sessions, settings, key_pk, actor=who, reason=f"key withdrawn: {reason}",
-                                     now=state().clock())
-    except CredentialError as exc:
+        done = services.keys.withdraw(key_id, reason=reason, actor=actor())
+    except (InvalidInput, NotAllowed) as exc:
         flash(sentence(str(exc)), "bad")
         return redirect(url_for("admin.keys"), 303)
-    count = len(result.reissued)
-    flash(f"Key {withdrawal.method} is withdrawn: it is no longer published and its private key file was "
+    count = len(done.reissued)
+    flash(f"Key {done.method} is withdrawn: it is no longer published and its private key file was "
           f"deleted. {count} badge{'' if count == 1 else 's'} re-issued with the current key"
           + ("; the recipients were emailed the new credentials." if count else "."), "ok")
     response = redirect(url_for("admin.keys"), 303)
     if count:
-        response.call_on_close(lambda: send_after_commit(sessions, settings))
+        response.call_on_close(services.awards.deliver_mail)
     return response
