@@ -17,7 +17,12 @@ longer used for locking and are only cleared on a successful sign-in).
 The answer for a wrong password, an unknown user name and a locked (account, address) is the
 same sentence (:data:`SIGN_IN_FAILED`) and costs the same: one scrypt computation and no
 database write, so neither the text nor the timing tells which names exist or which are
-locked. Pure functions of a session and a clock; no Flask.
+locked. Pure functions of a session and a clock; no Flask (the console and ``microcred users``
+reach them through :class:`issuer.access.service.AccessService`).
+
+Errors: :class:`StaffError` (:class:`~issuer.errors.InvalidInput`) for an account that breaks
+a rule and for a refused sign-in; a user name that is taken is a
+:class:`~issuer.errors.Conflict` (``duplicate_user``).
 """
 from __future__ import annotations
 
@@ -35,7 +40,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from issuer.db.models import utcnow
 from issuer.db.models_staff import STAFF_ROLES, StaffSession, StaffUser
-from verifier.errors import CredentialError
+from issuer.errors import Conflict, InvalidInput
+
+__all__ = ["LOCK_MINUTES", "MAX_FAILED_LOGINS", "MIN_PASSWORD", "SESSION_MAX_HOURS", "SIGN_IN_FAILED", "STAFF_ROLES",
+           "SignInGuard", "SignedIn", "StaffError", "authenticate", "check_password", "check_role", "check_username",
+           "create_user", "end_session", "find_user", "normalize_username", "set_active", "set_password",
+           "start_session", "still_valid"]
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -50,8 +60,10 @@ SIGN_IN_FAILED = (f"The user name or password is wrong, or there were too many a
                   f"check them, or wait {LOCK_MINUTES} minutes and try again.")
 
 
-class StaffError(CredentialError):
-    code = "invalid_staff_input"
+class StaffError(InvalidInput):
+    """An account that breaks a rule (name, password, role), or a refused sign-in."""
+
+    default_code = "invalid_staff_input"
 
 
 @dataclass(frozen=True)
@@ -73,23 +85,26 @@ def check_username(username: str) -> str:
     name = normalize_username(username)
     if not USERNAME.match(name):
         raise StaffError("a user name is 2 to 100 characters: lower-case letters, digits and . _ @ + -",
-                         code="invalid_username")
+                         code="invalid_username", field="username")
     return name
 
 
 def check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise StaffError(f"a password needs at least {MIN_PASSWORD} characters", code="weak_password")
+        raise StaffError(f"a password needs at least {MIN_PASSWORD} characters", code="weak_password",
+                         field="password")
     if len(password) > MAX_PASSWORD:
-        raise StaffError(f"a password has at most {MAX_PASSWORD} characters", code="invalid_password")
+        raise StaffError(f"a password has at most {MAX_PASSWORD} characters", code="invalid_password",
+                         field="password")
     if len(set(password)) < 5:
         raise StaffError("the password repeats too few characters; choose a longer, varied one",
-                         code="weak_password")
+                         code="weak_password", field="password")
 
 
 def check_role(role: str) -> str:
     if role not in STAFF_ROLES:
-        raise StaffError(f"the role must be one of {', '.join(STAFF_ROLES)}, not {role!r}", code="invalid_role")
+        raise StaffError(f"the role must be one of {', '.join(STAFF_ROLES)}, not {role!r}", code="invalid_role",
+                         field="role")
     return role
 
 
@@ -99,12 +114,13 @@ def find_user(session: Session, username: str) -> StaffUser | None:
 
 def create_user(session: Session, username: str, password: str, role: str, *, name: str | None = None,
                 now: datetime | None = None) -> StaffUser:
-    """A new active account; :class:`StaffError` for a taken name, weak password or unknown role."""
+    """A new active account; :class:`StaffError` for a bad name, weak password or unknown role,
+    :class:`~issuer.errors.Conflict` for a name that is taken."""
     username = check_username(username)
     check_password(password)
     check_role(role)
     if find_user(session, username) is not None:
-        raise StaffError(f"a user named {username!r} already exists", code="duplicate_user")
+        raise Conflict(f"a user named {username!r} already exists", code="duplicate_user", field="username")
     user = StaffUser(username=username, name=(name or "").strip() or None, role=role,
                      password_hash=generate_password_hash(password, method=HASH_METHOD), active=True,
                      session_version=1, failed_logins=0, created_at=now or utcnow())

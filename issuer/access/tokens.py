@@ -14,6 +14,9 @@ Scopes: ``read`` < ``issue`` < ``admin`` (each includes the ones before it), and
 ``vcapi-issue``, which stands alone: it allows only VC-API issuing (``POST
 /credentials/issue``, which must also be enabled with ``MICROCRED_VCAPI_ISSUING=1``) and
 no other scope includes it.
+
+Errors: :class:`TokenError` (:class:`~issuer.errors.InvalidInput`) for a bad scope or name;
+an unknown token id is :class:`~issuer.errors.NotFound` (``unknown_token``).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from issuer.db.models import utcnow
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
-from verifier.errors import CredentialError
+from issuer.errors import InvalidInput, NotFound
 
 PREFIX = "mct_"
 SECRET_BYTES = 32                                    # 256 bits
@@ -41,8 +44,10 @@ VCAPI_ISSUE = "vcapi-issue"
 SCOPES = (*TOKEN_SCOPES, VCAPI_ISSUE)               # every scope a token may have
 
 
-class TokenError(CredentialError):
-    code = "invalid_token"
+class TokenError(InvalidInput):
+    """A token asked for with a bad scope or name."""
+
+    default_code = "invalid_token"
 
 
 def hash_token(token: str) -> str:
@@ -62,11 +67,13 @@ def scope_allows(granted: str, required: str) -> bool:
 def create_token(session: Session, *, scope: str, name: str | None = None) -> tuple[ApiToken, str]:
     """A new token: (its row, the secret token string). The secret is not kept anywhere."""
     if scope not in SCOPES:
-        raise TokenError(f"the scope must be one of {', '.join(SCOPES)}, not {scope!r}", code="invalid_scope")
+        raise TokenError(f"the scope must be one of {', '.join(SCOPES)}, not {scope!r}", code="invalid_scope",
+                         field="scope")
     if name is not None:
         name = name.strip() or None
         if name and (len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name)):
-            raise TokenError(f"a token name is at most {MAX_NAME} printable characters", code="invalid_input")
+            raise TokenError(f"a token name is at most {MAX_NAME} printable characters", code="invalid_input",
+                             field="name")
     secret = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     row = ApiToken(name=name, scope=scope, token_hash=hash_token(secret), created_at=utcnow())
     session.add(row)
@@ -98,7 +105,7 @@ def revoke_token(session: Session, token_id: str, *, now: datetime | None = None
     """(row, changed): revoke the token with id ``token_id``; revoking twice changes nothing."""
     row = session.get(ApiToken, token_id) if isinstance(token_id, str) and len(token_id) <= 36 else None
     if row is None:
-        raise TokenError(f"there is no API token {token_id!r}", code="unknown_token")
+        raise NotFound(f"there is no API token {token_id!r}", code="unknown_token")
     if row.revoked_at is not None:
         return row, False
     row.revoked_at = now or utcnow()

@@ -11,15 +11,15 @@ each token is stored: a lost token cannot be shown again; revoke it and create a
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
-from issuer.access.tokens import SCOPES, create_token, list_tokens, revoke_token
-from issuer.cli.support import CleanErrorsGroup
-from issuer.config import load_settings
-from issuer.instance import open_instance
+from issuer.access.tokens import SCOPES
+from issuer.cli.support import CleanErrorsGroup, cli_services
 
 
-def _when(value) -> str:
+def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
 
@@ -34,19 +34,15 @@ def tokens() -> None:
 @click.option("--name", default=None, help="What the token is for (shown by 'tokens list').")
 def create(scope: str, name: str | None) -> None:
     """Create a token and print it once (it is stored only as a hash)."""
-    with open_instance(load_settings()).begin() as session:
-        row, secret = create_token(session, scope=scope, name=name)
-        token_id = row.id
+    row, secret = cli_services().access.create_token(scope=scope, name=name)
     click.echo(secret)
-    click.echo(f"Created token {token_id} (scope {scope}). Store it now: it cannot be shown again.", err=True)
+    click.echo(f"Created token {row.id} (scope {scope}). Store it now: it cannot be shown again.", err=True)
 
 
 @tokens.command("list")
 def list_command() -> None:
     """List tokens: id, scope, state, created, last used, name (never the token itself)."""
-    with open_instance(load_settings())() as session:
-        rows = list_tokens(session)
-    for row in rows:
+    for row in cli_services().access.list_tokens():
         state = f"revoked {_when(row.revoked_at)}" if row.revoked_at else "active"
         click.echo(f"{row.id}\t{row.scope}\t{state}\tcreated {_when(row.created_at)}\t"
                    f"last used {_when(row.last_used_at)}\t{row.name or ''}")
@@ -56,7 +52,5 @@ def list_command() -> None:
 @click.argument("token_id", metavar="TOKEN_ID")
 def revoke(token_id: str) -> None:
     """Revoke a token for good; requests with it are refused from now on."""
-    with open_instance(load_settings()).begin() as session:
-        row, changed = revoke_token(session, token_id)
-        token_id = row.id
-    click.echo(f"{token_id}: revoked" + ("" if changed else " (already revoked)"))
+    row, changed = cli_services().access.revoke_token(token_id)
+    click.echo(f"{row.id}: revoked" + ("" if changed else " (already revoked)"))

@@ -13,24 +13,14 @@ import sys
 
 import click
 
-from issuer.access.staff import StaffError, create_user, find_user, set_active, set_password
-from issuer.cli.support import CleanErrorsGroup
-from issuer.config import load_settings
-from issuer.db.models_staff import STAFF_ROLES, StaffUser
-from issuer.instance import open_instance
+from issuer.access.staff import STAFF_ROLES
+from issuer.cli.support import CleanErrorsGroup, cli_services
 
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def _user(session, username: str) -> StaffUser:
-    user = find_user(session, username)
-    if user is None:
-        raise StaffError(f"no user named {username!r}", code="unknown_user")
-    return user
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @click.group(cls=CleanErrorsGroup)
@@ -47,21 +37,17 @@ def users() -> None:
 def create(username: str, role: str, name: str | None, password_stdin: bool) -> None:
     """Create an account (the password is asked for, or read from standard input)."""
     password = _read_password(password_stdin)
-    with open_instance(load_settings()).begin() as session:
-        user = create_user(session, username, password, role, name=name)
-        username, role = user.username, user.role
-    click.echo(f"Created {role} {username}; sign in at /admin/login")
+    user = cli_services().access.create_user(username, password, role, name=name)
+    click.echo(f"Created {user.role} {user.username}; sign in at /admin/login")
 
 
 @users.command("list")
 def list_command() -> None:
     """List accounts: user name, role, state, last sign-in, name."""
-    with open_instance(load_settings())() as session:
-        rows = session.query(StaffUser).order_by(StaffUser.username).all()
-        for row in rows:
-            last = row.last_login_at.strftime("%Y-%m-%dT%H:%M:%SZ") if row.last_login_at else "-"
-            click.echo(f"{row.username}\t{row.role}\t{'active' if row.active else 'disabled'}\t"
-                       f"last sign-in {last}\t{row.name or ''}")
+    for row in cli_services().access.list_users():
+        last = row.last_login_at.strftime("%Y-%m-%dT%H:%M:%SZ") if row.last_login_at else "-"
+        click.echo(f"{row.username}\t{row.role}\t{'active' if row.active else 'disabled'}\t"
+                   f"last sign-in {last}\t{row.name or ''}")
 
 
 @users.command("set-password")
@@ -70,15 +56,13 @@ def list_command() -> None:
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Set a new password; the account's open sessions end."""
     password = _read_password(password_stdin)
-    with open_instance(load_settings()).begin() as session:
-        set_password(session, _user(session, username), password)
-    click.echo(f"Password changed for {username.strip().lower()}; their sessions were ended")
+    user = cli_services().access.set_password(username, password)
+    click.echo(f"Password changed for {user.username}; their sessions were ended")
 
 
 def _set_active(username: str, active: bool) -> None:
-    with open_instance(load_settings()).begin() as session:
-        set_active(session, _user(session, username), active)
-    click.echo(f"{username.strip().lower()}: {'enabled' if active else 'disabled'}")
+    user = cli_services().access.set_active(username, active)
+    click.echo(f"{user.username}: {'enabled' if active else 'disabled'}")
 
 
 @users.command("disable")

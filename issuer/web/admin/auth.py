@@ -1,4 +1,8 @@
-"""Sign in and sign out of the console; ``/admin/`` sends a signed-in user to the dashboard."""
+"""Sign in and sign out of the console; ``/admin/`` sends a signed-in user to the dashboard.
+
+Passwords, the per-address lock and session tokens are :class:`issuer.access.service.AccessService`'s;
+this module keeps the request limit per address, the cookie and where to go next.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -6,16 +10,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from issuer.access.staff import SignInGuard, StaffError, authenticate, end_session, start_session
+from issuer.access.staff import StaffError
 from issuer.web.admin.blueprint import SESSION_KEY, admin_nav, bp, public, state
 from issuer.web.ratelimit import over_limit
 
 LOGIN_RATE_LIMIT = "20/minute"     # sign-in attempts per client address (app.config ADMIN_LOGIN_RATE_LIMIT)
-
-
-def _guard() -> SignInGuard:
-    """This app's failed sign-ins per (account, client address) (see :mod:`issuer.access.staff`)."""
-    return current_app.extensions.setdefault("microcred_sign_in_guard", SignInGuard())
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,16 +38,11 @@ def login() -> Response | str:
     if wait is not None:
         abort(429, f"Too many sign-in attempts from your address; try again in {wait} seconds.")
     username = request.form.get("username", "")[:100]
-    password = request.form.get("password", "")
-    error = None
-    with state().sessions.begin() as db:       # a failed attempt is counted (committed) too
-        try:
-            signed_in = start_session(db, authenticate(db, username, password, now=state().clock(),
-                                                       client=request.remote_addr or "-", guard=_guard()))
-        except StaffError as exc:
-            error = str(exc)
-    if error:
-        return render_template("admin/login.html", next=request.form.get("next", ""), error=error,
+    try:
+        signed_in = state().use.access.sign_in(username, request.form.get("password", ""),
+                                               client=request.remote_addr or "-")
+    except StaffError as exc:
+        return render_template("admin/login.html", next=request.form.get("next", ""), error=str(exc),
                                username=username), 401
     session.clear()                              # a fresh session: nothing from before signing in survives
     session.permanent = True
@@ -58,8 +52,7 @@ def login() -> Response | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    with state().sessions.begin() as db:
-        end_session(db, g.staff)
+    state().use.access.end_session(g.staff)
     session.clear()
     return redirect(url_for("admin.login"), 303)
 

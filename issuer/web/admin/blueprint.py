@@ -1,8 +1,9 @@
 """The console's blueprint and the rules every admin page shares.
 
-- Sign-in: every view needs a signed-in, still-valid staff account (:mod:`issuer.access.staff`),
-  except those marked :func:`public`; the account is re-read on every request, so a
-  disabled account or a changed password ends its sessions at once.
+- Sign-in: every view needs a signed-in, still-valid staff account
+  (:meth:`issuer.access.service.AccessService.check_session`), except those marked
+  :func:`public`; the account is re-read on every request, so a disabled account or a
+  changed password ends its sessions at once.
 - Roles: :func:`admin_only` views answer 403 to ``issuer`` accounts.
 - CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the session) and,
   when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
@@ -14,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 
-from issuer.access.staff import SignedIn, still_valid
-from issuer.awards.issuance import load_issuer
-from issuer.db.models import Issuer
+from issuer.access.staff import SignedIn
 from issuer.web.http import error_page
+
+if TYPE_CHECKING:
+    from issuer.db.models import Issuer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 csrf = CSRFProtect()
@@ -87,13 +90,15 @@ def admin_only(view: Callable) -> Callable:
     return wrapper
 
 
-def state():
+def state() -> Any:
+    """The app's :class:`issuer.web.app.WebState` (``state().use``: the services)."""
     return current_app.extensions["microcred"]
 
 
 def issuer_of(db: Session) -> Issuer:
-    """This installation's issuer (the one the base URL names), read in the session ``db``."""
-    return load_issuer(db, state().settings)
+    """This installation's issuer, read in the session ``db`` (:meth:`issuer.runtime.Runtime.load_issuer`;
+    kept for the pages that still open sessions themselves)."""
+    return state().use.runtime.load_issuer(db)
 
 
 def actor() -> str:
@@ -134,12 +139,10 @@ def _guard() -> Response | None:
             signed_in = SignedIn(**raw)
         except TypeError:
             signed_in = None
-        if signed_in is not None:
-            with state().sessions() as db:
-                user = still_valid(db, signed_in)       # session age by the wall clock, not the app's
-                if user is not None:
-                    g.staff = signed_in
-                    g.staff_name = user.name or user.username
+        user = state().use.access.check_session(signed_in) if signed_in is not None else None
+        if user is not None:
+            g.staff = signed_in
+            g.staff_name = user.name or user.username
         if g.staff is None:
             session.clear()
     if g.staff is None and view not in _PUBLIC:
@@ -162,14 +165,12 @@ def _headers(response: Response) -> Response:
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError) -> Response:
-
     return error_page(400, "Form refused", "This form has expired or was not sent from this site's page. "
                       "Go back, reload the page and try again.")
 
 
 @bp.errorhandler(413)
-def _too_large(exc) -> Response:
-
+def _too_large(exc: Exception) -> Response:
     limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
     return error_page(413, "Upload too large", f"What you sent is larger than this form accepts "
                       f"({limit // 1024} KiB). Badge images may be up to 512 KiB; split a large CSV file.")

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from issuer.access.tokens import scope_allows, verify_token
+from issuer.access.tokens import scope_allows
 from issuer.awards.credentials import timestamp
 from issuer.config import Settings
 from issuer.db.models import Achievement, Award, Issuer, utcnow
@@ -116,7 +116,8 @@ class Caller:
 
 
 def authenticate(required: str, *, optional: bool = False) -> Caller | None:
-    """The caller of this request (its token), or raise 401/403. ``optional``: no header is fine."""
+    """The caller of this request (its token, checked by :meth:`issuer.access.service.AccessService.verify_token`),
+    or raise 401/403/429. ``optional``: no header is fine."""
     header = request.headers.get("Authorization")
     if header is None and optional:
         return None
@@ -128,12 +129,11 @@ def authenticate(required: str, *, optional: bool = False) -> Caller | None:
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiProblem(401, "Only bearer tokens are accepted: 'Authorization: Bearer <token>'.",
                          headers={"WWW-Authenticate": challenge})
-    with state().sessions.begin() as session:
-        row = verify_token(session, value.strip())
-        caller = Caller(row.id, row.name, row.scope) if row is not None else None
-    if caller is None:
+    holder = state().use.access.verify_token(value.strip())
+    if holder is None:
         raise ApiProblem(401, "The API token is unknown or was revoked.",
                          headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'})
+    caller = Caller(holder.token_id, holder.name, holder.scope)
     wait = over_limit("api", current_app.config["API_RATE_LIMIT"], caller.token_id)
     if wait is not None:
         raise ApiProblem(429, f"Too many requests with this token; try again in {wait} seconds.",
