@@ -1,7 +1,14 @@
-"""Setting up an installation: its database, its issuer (did:web from the base URL), first key, status lists."""
+"""Setting up an installation: its issuer (did:web from the base URL), first key, status lists.
+
+:func:`setup_issuer` does it in the caller's transaction (the
+:class:`~issuer.setup_service.SetupService` runs it for ``microcred init`` and the demo);
+:func:`init_instance` opens the installation's database (created and migrated on first use)
+and runs it in a transaction of its own. Running either again changes nothing.
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from issuer.awards.status_lists import ensure_lists
 from issuer.config import Settings
@@ -11,23 +18,31 @@ from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
 
 
+def setup_issuer(session: Session, settings: Settings, *, name: str, url: str | None = None,
+                 email: str | None = None, description: str | None = None) -> tuple[Issuer, bool]:
+    """The issuer for the base URL, created with its first key and status lists if there is none.
+
+    Returns (issuer, created). ``name`` is required only when the issuer is created.
+    """
+    issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+    if issuer is not None:
+        return issuer, False
+    if not name or not name.strip():
+        raise InvalidInput("the issuer needs a name (--name)", field="name")
+    issuer = Issuer(did=settings.did, base_url=settings.base_url, name=name.strip(), url=url, email=email,
+                    description=description)
+    session.add(issuer)
+    session.flush()
+    add_key(session, settings, issuer)  # Ed25519: what eddsa-rdfc-2022 signs with
+    ensure_lists(session, settings, issuer)
+    return issuer, True
+
+
 def init_instance(settings: Settings, *, name: str, url: str | None = None, email: str | None = None,
                   description: str | None = None) -> tuple[Issuer, bool]:
     """Create the database, the issuer (did:web from the base URL), its first key and status lists.
 
     Returns (issuer, created); running it again changes nothing.
     """
-    factory = open_instance(settings)
-    with factory.begin() as session:
-        issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
-        if issuer is not None:
-            return issuer, False
-        if not name or not name.strip():
-            raise InvalidInput("the issuer needs a name (--name)", field="name")
-        issuer = Issuer(did=settings.did, base_url=settings.base_url, name=name.strip(), url=url, email=email,
-                        description=description)
-        session.add(issuer)
-        session.flush()
-        add_key(session, settings, issuer)  # Ed25519: what eddsa-rdfc-2022 signs with
-        ensure_lists(session, settings, issuer)
-        return issuer, True
+    with open_instance(settings).begin() as session:
+        return setup_issuer(session, settings, name=name, url=url, email=email, description=description)

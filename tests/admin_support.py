@@ -26,9 +26,7 @@ from werkzeug.serving import make_server
 
 from issuer.access import staff as staff_module
 from issuer.access.staff import create_user
-from issuer.cli.demo import seed_demo
 from issuer.config import load_settings
-from issuer.setup import init_instance
 from issuer.web import create_app
 
 BASE = "https://hr.example.com"
@@ -54,9 +52,9 @@ def console_app(tmp_path: Path, db_url: str, base_url: str = BASE, clock: Clock 
     app = create_app(settings, clock=clock)
     state = app.extensions["microcred"]
     if demo:
-        seed_demo(state.sessions, state.settings)
+        state.use.setup.seed_demo()
     else:
-        init_instance(settings, name=issuer_name)
+        state.use.setup.init(name=issuer_name)
     return app
 
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 import click
 
 from issuer.achievements.rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
-from issuer.config import Settings, load_settings
-from issuer.setup import init_instance
-
-
-def _settings() -> Settings:
-    return load_settings()
+from issuer.cli.support import cli_services
 
 
 @click.command()
@@ -19,8 +14,10 @@ def _settings() -> Settings:
 @click.option("--description", default=None)
 def init(name: str, url: str | None, email: str | None, description: str | None) -> None:
     """Set up this installation: database, issuer identity (did:web), first Ed25519 key, status lists."""
-    settings = _settings()
-    issuer, created = init_instance(settings, name=name, url=url, email=email, description=description)
-    click.echo(("Initialized " if created else "Already initialized: ") + f"{issuer.name} ({issuer.did})")
-    click.echo(f"DID document: {settings.url('/.well-known/did.json')}")
+    services = cli_services()
+    done = services.setup.init(name=name, url=url, email=email, description=description)
+    settings = services.runtime.settings
+    issuer = done.issuer
+    click.echo(("Initialized " if done.created else "Already initialized: ") + f"{issuer.name} ({issuer.did})")
+    click.echo(f"DID document: {settings.did_document_location}")
     click.echo(f"Database: {settings.database_url.split('@')[-1]}")

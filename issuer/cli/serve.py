@@ -1,8 +1,14 @@
 """``microcred serve``: run the issuer's web app with gunicorn (or Flask's server with ``--dev``).
 
-Before anything listens, the database is migrated and the installation is checked: an
-issuer must exist for the configured base URL (``microcred init``) with a current key
-whose file is in the keys folder. Otherwise one ``error:`` line and exit status 2.
+Before anything listens, the database is migrated and the installation is checked
+(:meth:`issuer.setup_service.SetupService.check_ready`): an issuer must exist for the
+configured base URL (``microcred init``) with a current key whose file is in the keys folder.
+The app is then built once (every setting checked, the secret key created). Any refusal is
+one ``error:`` line and exit status 2.
+
+The app is named by its import string (:data:`APP`, ``issuer.web.app:create_app(...)``), as
+gunicorn names apps: each worker builds its own from the environment's settings, and the CLI
+package never imports the web package.
 
 gunicorn runs the verifier's :class:`~verifier.web.cli.BufferingThreadWorker` (``--workers``
 processes x ``--threads`` threads): a ``gthread`` worker that reads each request whole in its
@@ -15,57 +21,35 @@ than gevent workers, waitress or a shipped nginx, and ``benchmarks/bench_slow_cl
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
 import click
-from flask import Flask
+import werkzeug.serving
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
-from issuer.awards.issuance import load_issuer
-from issuer.cli.support import EXIT_USAGE, error_line
-from issuer.config import Settings, load_settings
-from issuer.db.engine import session_factory
-from issuer.db.models import IssuerKey
-from verifier.errors import CredentialError
+from issuer.cli.support import clean_errors, own_services
+from issuer.config import load_settings
 from verifier.web.cli import WORKER_NOTE, BufferingThreadWorker
 
+__all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "serve"]
 
-class NotReadyError(CredentialError):
-    code = "not_initialized"
-
-
-@contextmanager
-def clean_errors() -> Iterator[None]:
-    """Turn configuration, credential and file errors into one ``error:`` line and exit 2."""
-    try:
-        yield
-    except (click.UsageError, CredentialError, OSError) as exc:
-        click.echo(error_line(exc), err=True)
-        raise click.exceptions.Exit(EXIT_USAGE) from None
+#: the issuer's WSGI app as gunicorn names it: each worker builds its own from the environment's settings
+APP = "issuer.web.app:create_app(production=True)"
+#: the same for ``--dev`` (no production refusals)
+DEV_APP = "issuer.web.app:create_app()"
 
 
-def check_ready(engine: Engine, settings: Settings) -> None:
-    """Raise :class:`NotReadyError` unless an issuer with a usable current key exists."""
-    with session_factory(engine)() as session:
-        issuer = load_issuer(session, settings)       # "run 'microcred init'" when missing
-        key = session.scalars(select(IssuerKey).where(IssuerKey.issuer_id == issuer.id,
-                                                      IssuerKey.state == "current")).one_or_none()
-    if key is None:
-        raise NotReadyError(f"the issuer {issuer.did} has no current key; run 'microcred keys rotate'")
-    if not (Path(settings.keys_dir) / key.key_file).is_file():
-        raise NotReadyError(f"the issuer's current key file {Path(settings.keys_dir) / key.key_file} is missing "
-                            "(restore the keys folder, or set MICROCRED_KEYS)")
+def load_app(uri: str) -> Any:
+    """The WSGI app ``uri`` names (``module:factory(literal arguments)``), as gunicorn loads it."""
+    return gunicorn_util.import_app(uri)
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn, configured in code: each worker builds its own app with ``factory``."""
+    """gunicorn, configured in code: each worker loads its own app from the import string ``app_uri``."""
 
-    def __init__(self, factory: Callable[[], Flask], options: dict) -> None:
-        self.factory = factory
+    def __init__(self, app_uri: str, options: dict[str, Any]) -> None:
+        self.app_uri = app_uri
         self.options = options
         super().__init__()
 
@@ -74,11 +58,11 @@ class GunicornServer(BaseApplication):
             if name in self.cfg.settings:
                 self.cfg.set(name, value)
 
-    def load(self) -> Flask:
-        return self.factory()
+    def load(self) -> Any:
+        return load_app(self.app_uri)
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> dict:
+def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> dict[str, Any]:
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return {
         "bind": f"{bind_host}:{port}",
@@ -103,28 +87,19 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> di
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
-    from issuer.web.app import check_production, create_app, load_secret_key, open_database
-    from issuer.web.public import did_document_location
-
+    uri = DEV_APP if dev else APP
     with clean_errors():
         settings = load_settings()
-        engine = open_database(settings)
-        try:
-            check_ready(engine, settings)
-        finally:
-            engine.dispose()
-        secret = load_secret_key(settings.instance.resolve())   # created once here, before workers start
-        if not dev:
-            check_production(secret)
-        app = create_app(settings, production=not dev)  # every setting checked before anything listens
+        with own_services(settings) as services:     # closed before gunicorn forks its workers
+            services.setup.check_ready()
+        app = load_app(uri)     # every setting checked (and the secret key created) before anything listens
     click.echo(f"base URL:        {settings.base_url}")
-    click.echo(f"DID document:    {did_document_location(settings)}")
+    click.echo(f"DID document:    {settings.did_document_location}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
     served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
     click.echo(f"listening on {host}:{port} ({served})")
     if dev:
-        from werkzeug.serving import run_simple
-        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+        werkzeug.serving.run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
     app.extensions["microcred"].engine.dispose()     # each gunicorn worker builds its own app
-    GunicornServer(lambda: create_app(settings, production=True), gunicorn_options(host, port, workers, threads)).run()
+    GunicornServer(uri, gunicorn_options(host, port, workers, threads)).run()

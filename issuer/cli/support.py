@@ -3,16 +3,24 @@
 The one click handler (:class:`CleanErrorsGroup`): an error of the issuer's tree
 (:mod:`issuer.errors`) exits with its class's code (2 for bad input, 75 for a mail server
 failure, ...); click's usage errors, the verifier's credential errors and file errors exit 2.
+The commands that start or prepare a server (``serve``, ``demo``) promise one ``error:`` line
+and exit status 2 for anything that stops them (:func:`clean_errors`).
+
+:func:`cli_services` is the process's service layer (its database pool stays open);
+:func:`own_services` one whose pool is closed when the block ends (``serve`` checks the
+installation with it before gunicorn forks its workers).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from issuer.config import Settings, load_settings
 from issuer.errors import IssuerError
-from issuer.instance import open_instance
+from issuer.instance import database_sessions, open_instance
 from issuer.runtime import Runtime
 from issuer.services import Services, build_services
 from verifier.errors import CredentialError
@@ -28,6 +36,13 @@ def cli_services(settings: Settings | None = None) -> Services:
     if services is None:
         services = _services[settings] = build_services(Runtime(settings, open_instance(settings)))
     return services
+
+
+@contextmanager
+def own_services(settings: Settings) -> Iterator[Services]:
+    """A service layer on a database pool of its own, closed (every connection) when the block ends."""
+    with database_sessions(settings) as sessions:
+        yield build_services(Runtime(settings, sessions))
 
 
 def error_line(exc: BaseException) -> str:
@@ -55,3 +70,13 @@ class CleanErrorsGroup(click.Group):
         except (click.UsageError, CredentialError, OSError) as exc:
             click.echo(error_line(exc), err=True)
             ctx.exit(EXIT_USAGE)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Any error (the issuer's, configuration, credential, file, usage) as one ``error:`` line and exit 2."""
+    try:
+        yield
+    except (IssuerError, click.UsageError, CredentialError, OSError) as exc:
+        click.echo(error_line(exc), err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None

@@ -62,8 +62,8 @@ def test_init_then_achievement_then_issue_then_revoke(env, tmp_path):
         assert [k.state for k in session.scalars(select(IssuerKey).order_by(IssuerKey.id))] == ["retired", "current"]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["issue", "--achievement", "missing", "--email", "a@example.com"], "there is no achievement 'missing'"),
+@pytest.mark.parametrize("args,message", [  # refused input: exit 2
+    (["issue", "--achievement", "missing", "--email", "a@example.com"], "There is no achievement 'missing'"),
     (["issue", "--achievement", "sql", "--email", "nope"], "is not an email address"),
     (["issue", "--achievement", "sql", "--email", "a@example.com", "--evidence-url", "javascript:alert(1)"],
      "is not an http(s) URL"),
@@ -101,4 +101,4 @@ def test_a_taken_slug_is_a_conflict_exit_1_and_changes_nothing(env):
 
 def test_commands_before_init_say_so(env):
     result = run("issue", "--achievement", "sql", "--email", "a@example.com", ok=False)
-    assert result.exit_code == 2 and "run 'microcred init'" in result.output
+    assert result.exit_code == 1 and "run 'microcred init'" in result.output      # NotReady

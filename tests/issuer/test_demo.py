@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import re
+import stat
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from issuer.access.staff import authenticate, create_user
 from issuer.awards.status_lists import list_url
-from issuer.cli.demo import ACHIEVEMENTS, AWARDS, EMPLOYEES, demo, seed_demo
+from issuer.cli.demo import demo
 from issuer.config import load_settings
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
@@ -22,8 +25,12 @@ from issuer.db.models import (
     StatusAllocation,
     StatusList,
 )
+from issuer.demo_data import ACHIEVEMENTS, AWARDS, EMPLOYEES
 from issuer.identity import did_document, did_document_url
+from issuer.instance import open_instance
 from issuer.keys.keyring import all_keys
+from issuer.runtime import Runtime
+from issuer.services import build_services
 from verifier import verify_credential
 
 MODELS = (Issuer, IssuerKey, Achievement, Recipient, Award, StatusList, StatusAllocation, AuditEntry)
@@ -37,7 +44,8 @@ def instance(db_url, tmp_path):
                              base_url="https://people.example.com")
     engine = make_engine(db_url)
     migrate(engine)
-    yield settings, session_factory(engine)
+    sessions = session_factory(engine)
+    yield settings, sessions, build_services(Runtime(settings, sessions)).setup
     engine.dispose()
 
 
@@ -57,8 +65,8 @@ def issuer_documents(sessions, settings) -> dict:
 
 
 def test_demo_on_a_fresh_instance_issues_verifiable_skills_badges(instance):
-    settings, sessions = instance
-    result = seed_demo(sessions, settings)
+    settings, sessions, setup = instance
+    result = setup.seed_demo()
     assert result.issuer_created and result.issuer_did == "did:web:people.example.com"
     assert result.achievements_created == len(ACHIEVEMENTS) == 5
     assert result.awards_created == len(result.awards) == len(AWARDS) == 10
@@ -80,8 +88,8 @@ def test_demo_on_a_fresh_instance_issues_verifiable_skills_badges(instance):
 
 
 def test_demo_achievements_are_a_real_skills_framework(instance):
-    settings, sessions = instance
-    seed_demo(sessions, settings)
+    _settings, sessions, setup = instance
+    setup.seed_demo()
     with sessions() as session:
         award = session.scalars(select(Award)).first()
         credential = json.loads(award.credential)
@@ -102,10 +110,10 @@ def test_demo_achievements_are_a_real_skills_framework(instance):
 
 
 def test_running_the_demo_twice_adds_nothing(instance):
-    settings, sessions = instance
-    first = seed_demo(sessions, settings)
+    _settings, sessions, setup = instance
+    first = setup.seed_demo()
     before = counts(sessions)
-    second = seed_demo(sessions, settings)
+    second = setup.seed_demo()
     assert counts(sessions) == before
     assert not second.issuer_created and second.achievements_created == 0 and second.awards_created == 0
     assert [a.award_id for a in second.awards] == [a.award_id for a in first.awards]
@@ -140,13 +148,6 @@ def test_the_demo_command_reports_bad_configuration_in_one_line(tmp_path, db_url
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_demo_creates_a_console_account_once_and_prints_it(tmp_path, db_url, monkeypatch):
-    import re
-    import stat
-
-    from issuer.access.staff import authenticate
-    from issuer.config import load_settings
-    from issuer.instance import open_instance
-
     monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("MICROCRED_BASE_URL", "http://localhost:5000")
@@ -165,10 +166,6 @@ def test_the_demo_creates_a_console_account_once_and_prints_it(tmp_path, db_url,
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_demo_adds_no_account_where_staff_accounts_exist(tmp_path, db_url, monkeypatch):
-    from issuer.access.staff import create_user
-    from issuer.config import load_settings
-    from issuer.instance import open_instance
-
     monkeypatch.setenv("MICROCRED_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("MICROCRED_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("MICROCRED_BASE_URL", "http://localhost:5000")
