@@ -334,6 +334,7 @@ def test_unknown_objects_are_404_and_other_methods_405(client, tokens):
     for path in ("/api/v1/awards/00000000-0000-4000-8000-000000000000/revoke",
                  "/api/v1/awards/00000000-0000-4000-8000-000000000000/renew"):
         assert_problem(client.post(path, json={"reason": "x"}, headers=headers), 404)
+        assert_problem(client.post(path, json={"more": 1}, headers=headers), 404)     # unknown before invalid
     response = client.delete("/api/v1/awards", headers=headers)
     assert_problem(response, 405)
     assert "GET" in response.headers["Allow"]
@@ -609,6 +610,13 @@ def test_awards_are_listed_newest_first_with_cursor_pagination_and_filters(app, 
     expiring = client.get("/api/v1/awards?expiring_within_days=1100", headers=read).get_json()["items"]
     assert sorted(a["id"] for a in expiring) == sorted(ids[i] for i in (2, 4, 5))
     assert client.get("/api/v1/awards?expiring_within_days=30", headers=read).get_json()["items"] == []
+    # the console's states: 'expired' is an active award past its validity, 'active' one still valid
+    with app.extensions["microcred"].sessions.begin() as session:
+        session.get(Award, ids[2]).valid_until = datetime.now(UTC) - timedelta(days=1)
+    expired = client.get("/api/v1/awards?state=expired", headers=read).get_json()["items"]
+    assert [(a["id"], a["state"], a["expired"]) for a in expired] == [(ids[2], "active", True)]
+    active = client.get("/api/v1/awards?state=active&limit=100", headers=read).get_json()["items"]
+    assert len(active) == 5 and ids[2] not in [a["id"] for a in active]
 
 
 def test_recipients_are_listed_and_shown_with_their_awards(app, client, tokens):

@@ -1,4 +1,5 @@
-"""The awards list query (issuer.awards.search), on SQLite and PostgreSQL."""
+"""The awards search (issuer.awards.search and the AwardSearchService the console and the API share),
+on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -7,10 +8,10 @@ import pytest
 from flask import Flask
 
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.awards.lifecycle import change_status, renew
 from issuer.awards.search import AwardFilters, FilterError, parse_filters, search_awards
 from issuer.cli.achievements import achievement_from_definition
 from issuer.db.models import Achievement
+from issuer.errors import NotFound
 from tests.admin_support import console_app
 
 GRADE = {"id": "urn:uuid:5f0c3c1e-0000-4000-8000-00000000a001", "name": "Grade", "resultType": "LetterGrade",
@@ -114,11 +115,9 @@ def test_recipient_by_part_of_the_email_or_name_in_any_case(app, people):
 def test_states(app, people):
     _, awards = people
     state = app.extensions["microcred"]
-    change_status(state.sessions, state.settings, awards["dora-sql"], "suspend", reason="under review",
-                  actor="test")
-    change_status(state.sessions, state.settings, awards["cem-team"], "revoke", reason="issued in error",
-                  actor="test")
-    renewed = renew(state.sessions, state.settings, awards["bea-sql"], actor="test").id
+    state.use.status.change_status(awards["dora-sql"], "suspend", {"reason": "under review"}, actor="test")
+    state.use.status.change_status(awards["cem-team"], "revoke", {"reason": "issued in error"}, actor="test")
+    renewed = state.use.status.renew(awards["bea-sql"], actor="test").award.id
     awards["bea-renewed"] = renewed
     assert names(awards, found(app, state="suspended")) == ["dora-sql"]
     assert names(awards, found(app, state="revoked")) == ["cem-team"]
@@ -147,7 +146,7 @@ def test_expiring_within_days(app, people):
     assert names(awards, found(app, expiring_within_days=300)) == ["bea-sql", "alex-sql"]
     # only active awards count: suspended ones are not "expiring"
     state = app.extensions["microcred"]
-    change_status(state.sessions, state.settings, awards["alex-sql"], "suspend", reason="x", actor="test")
+    state.use.status.change_status(awards["alex-sql"], "suspend", {"reason": "x"}, actor="test")
     assert found(app, expiring_within_days=30) == []
     # filters combine
     assert names(awards, found(app, expiring_within_days=300, recipient="bea")) == ["bea-sql"]
@@ -166,6 +165,56 @@ def test_pages(app, people):
         assert search_awards(session, issuer, AwardFilters(), now=now, page_size=4).has_next
         assert not search_awards(session, issuer, AwardFilters(), now=now, page=2, page_size=4).has_next
         assert not search_awards(session, issuer, AwardFilters(), now=now, page_size=6).has_next
+
+
+def test_the_api_reads_the_same_search_in_cursor_pages(app, people):
+    """services.search.awards: the console's filters (and the whole email), newest first, after a cursor."""
+    ids, awards = people
+    search = app.extensions["microcred"].use.search
+
+    def api(limit=50, cursor=None, **filters) -> list[str]:
+        return names(awards, [a.id for a in search.awards(AwardFilters(**filters), cursor=cursor, limit=limit)])
+
+    first = search.awards(AwardFilters(), cursor=None, limit=4)
+    assert names(awards, [a.id for a in first]) == ["eli-sql", "dora-sql", "cem-team", "alex-team", "bea-sql"]
+    assert first[0].recipient.email == "eli@example.com" and first[0].achievement.slug == "sql"   # loaded
+    assert api(cursor=(first[3].created_at, first[3].id)) == ["bea-sql", "alex-sql"]
+    assert api(email=" ALEX@example.com") == ["alex-team", "alex-sql"] and api(email="alex@") == []
+    assert api(achievement=ids["teamwork"]) == found_names(app, awards, achievement="teamwork")
+    assert api(expiring_within_days=30) == ["alex-sql"]
+    later = datetime.now(UTC) + timedelta(days=20)
+    state = app.extensions["microcred"]
+    state.use.status.change_status(awards["dora-sql"], "revoke", {"reason": "wrong person"}, actor="test")
+    assert api(state="revoked") == ["dora-sql"] == names(awards, found(app, later, state="revoked"))
+    assert api(state="active") == ["eli-sql", "cem-team", "alex-team", "bea-sql", "alex-sql"]
+
+
+def found_names(app, awards, **filters) -> list[str]:
+    return names(awards, found(app, **filters))
+
+
+def test_award_detail_and_recipients(app, people):
+    _, awards = people
+    state = app.extensions["microcred"]
+    renewal = state.use.status.renew(awards["bea-sql"], actor="staff:hana").award.id
+    detail = state.use.search.award_detail(awards["bea-sql"])
+    assert (detail.state, detail.renewal_of, detail.award.recipient.name) == ("superseded", None, "Beatrice Quist")
+    assert [(e.actor, e.action) for e in detail.trail] == [("test", "issue"), ("staff:hana", "renew")]
+    assert state.use.search.award_detail(renewal).renewal_of == awards["bea-sql"]
+    for unknown in ("00000000-0000-4000-8000-000000000000", "nope"):
+        with pytest.raises(NotFound):
+            state.use.search.award_detail(unknown)
+        with pytest.raises(NotFound):
+            state.use.search.recipient(unknown)
+    alex = state.use.search.recipients(email="Alex@Example.com", cursor=None, limit=10)
+    assert [r.email for r in alex] == ["alex@example.com"]
+    shown = state.use.search.recipient(alex[0].id)
+    assert names(awards, [a.id for a in shown.awards]) == ["alex-team", "alex-sql"]
+    assert shown.awards[0].achievement.slug == "teamwork"
+    everyone = state.use.search.recipients(email=None, cursor=None, limit=2)
+    assert len(everyone) == 3          # one more than asked: there is a next page
+    rest = state.use.search.recipients(email=None, cursor=(everyone[1].created_at, everyone[1].id), limit=10)
+    assert len({r.id for r in everyone[:2] + rest}) == 5
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

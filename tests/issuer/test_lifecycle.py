@@ -1,7 +1,8 @@
 """Issuing, revoking, suspending, renewing and rotating keys, on SQLite and PostgreSQL.
 
-The verifier checks every outcome against the issuer's own documents (offline), so
-what is tested is what a recruiter would see.
+Status changes, renewals and the expiring list go through the service every entry point calls
+(:class:`issuer.awards.status_service.StatusService`). The verifier checks every outcome against
+the issuer's own documents (offline), so what is tested is what a recruiter would see.
 """
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ import pytest
 from sqlalchemy import func, select
 
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
-from issuer.awards.lifecycle import LifecycleError, change_status, expiring, renew
+from issuer.awards.lifecycle import LifecycleError, change_status, renew
 from issuer.awards.rules import AwardRuleError
+from issuer.awards.status_service import StatusService
 from issuer.cli.achievements import achievement_from_definition
 from issuer.config import load_settings
-from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
+from issuer.db.models import Achievement, AuditEntry, Award, Issuer, Recipient, StatusAllocation
+from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
+from issuer.runtime import Runtime
+from issuer.services import build_services
 from issuer.setup import init_instance
 from verifier import verify_credential
 
@@ -41,6 +46,11 @@ def instance(db_url, tmp_path):
                             "targetFramework": "ESCO", "targetType": "ceasn:Competency"}],
             "result_descriptions": [{"id": RUBRIC, "name": "Grade", "resultType": "LetterGrade"}]})))
     return settings, factory
+
+
+def status(instance) -> StatusService:
+    settings, factory = instance
+    return build_services(Runtime(settings, factory)).status
 
 
 def issue(instance, email="alex@example.com", achievement="sql", **kwargs):
@@ -100,33 +110,79 @@ def test_bad_requests_store_nothing(instance):
 
 
 def test_revoke_suspend_unsuspend_show_in_verification(instance):
-    settings, factory = instance
+    service = status(instance)
     award_id, _ = issue(instance)
-    change_status(factory, settings, award_id, "suspend", reason="under review", actor="hr")
+    service.change_status(award_id, "suspend", {"reason": "under review"}, actor="hr")
     report = check(instance, award_id)
     assert (report.check("status").status, report.check("status").reason) == ("failed", "suspended")
-    change_status(factory, settings, award_id, "unsuspend", reason="cleared", actor="hr")
+    service.change_status(award_id, "unsuspend", {"reason": "cleared"}, actor="hr")
     assert check(instance, award_id).verified
-    change_status(factory, settings, award_id, "revoke", reason="assessment fraud", actor="hr")
+    change = service.change_status(award_id, "revoke", {"reason": " assessment fraud "}, actor="hr")
+    assert (change.id, change.action, change.state, change.changed) == (award_id, "revoke", "revoked", True)
     report = check(instance, award_id)
     assert (report.check("status").status, report.check("status").reason) == ("failed", "revoked")
-    assert change_status(factory, settings, award_id, "revoke", reason="again", actor="hr").changed is False
-    with pytest.raises(LifecycleError):
-        change_status(factory, settings, award_id, "unsuspend", reason="undo", actor="hr")
-    with factory() as session:
-        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.award_id == award_id)
-                                  .order_by(AuditEntry.id)).all()
-    assert actions == ["issue", "suspend", "unsuspend", "revoke"]
+    assert service.change_status(award_id, "revoke", {"reason": "again"}, actor="hr").changed is False
+    with pytest.raises(LifecycleError) as refused:
+        service.change_status(award_id, "unsuspend", {"reason": "undo"}, actor="hr")
+    assert isinstance(refused.value, Conflict) and refused.value.code == "invalid_transition"
+    assert str(refused.value) == "an award that is revoked cannot be unsuspended"
+    with instance[1]() as session:
+        trail = session.scalars(select(AuditEntry).where(AuditEntry.award_id == award_id)
+                                .order_by(AuditEntry.id)).all()
+        assert session.get(Award, award_id).state_reason == "assessment fraud"
+    assert [e.action for e in trail] == ["issue", "suspend", "unsuspend", "revoke"]
+    assert trail[-1].actor == "hr" and trail[-1].details["reason"] == "assessment fraud"
+    assert set(trail[-1].details) == {"reason", "purpose", "index"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_what_a_status_change_refuses_changes_nothing(instance):
+    """Unknown awards (and another issuer's) are NotFound whatever was asked; a request needs a reason."""
+    service = status(instance)
+    award_id, _ = issue(instance)
+    with instance[1].begin() as session:         # another issuer's award, in the same database
+        other = Issuer(did="did:web:other.example.com", base_url="https://other.example.com", name="Other")
+        session.add(other)
+        session.flush()
+        achievement = Achievement(issuer_id=other.id, slug="secret", name="Secret", description="x",
+                                  criteria_narrative="x")
+        recipient = Recipient(issuer_id=other.id, email="someone@example.com")
+        session.add_all([achievement, recipient])
+        session.flush()
+        now = datetime.now(UTC)
+        foreign = Award(issuer_id=other.id, achievement_id=achievement.id, recipient_id=recipient.id,
+                        external_key="other-key", awarded_at=now, valid_from=now, credential="{}")
+        session.add(foreign)
+        session.flush()
+        foreign_id = foreign.id
+    for unknown in ("00000000-0000-4000-8000-000000000000", "not-an-id", "x" * 500, foreign_id):
+        with pytest.raises(NotFound) as missing:
+            service.change_status(unknown, "revoke", {"more": 1}, actor="hr")
+        assert (missing.value.code, missing.value.http_status) == ("unknown_award", 404)
+        with pytest.raises(NotFound):
+            service.renew(unknown, actor="hr", body={"x": 1})
+    for body, code in (({}, "reason_required"), ({"reason": "   "}, "reason_required"), ({"reason": None}, None),
+                       ({"reason": 5}, None), ({"reason": "x" * 1001}, None), ({"reason": "x", "more": 1}, None)):
+        with pytest.raises(InvalidInput) as refused:
+            service.change_status(award_id, "revoke", body, actor="hr")
+        assert refused.value.http_status == 422 and (code is None or refused.value.code == code), body
+    with pytest.raises(InvalidInput, match="takes no parameters"):
+        service.renew(award_id, actor="hr", body={"validity": 3})
+    with instance[1]() as session:
+        assert session.get(Award, award_id).state == "active"
+        assert session.get(Award, foreign_id).state == "active"
+        assert session.scalars(select(AuditEntry.action).where(AuditEntry.award_id == award_id)).all() == ["issue"]
+    assert check(instance, award_id).verified
 
 
 def test_concurrent_revocations_lose_no_update(instance):
-    settings, factory = instance
+    service = status(instance)
     award_ids = [issue(instance, email=f"person{i}@example.com")[0] for i in range(6)]
     errors = []
 
     def revoke(award_id):
         try:
-            change_status(factory, settings, award_id, "revoke", reason="batch", actor="hr")
+            service.change_status(award_id, "revoke", {"reason": "batch"}, actor="hr")
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -140,6 +196,18 @@ def test_concurrent_revocations_lose_no_update(instance):
         assert check(instance, award_id).check("status").reason == "revoked"
 
 
+def test_the_factory_functions_are_the_same_steps(instance):
+    """lifecycle.change_status and renew (for code without services) take the service's path."""
+    settings, factory = instance
+    award_id, _ = issue(instance)
+    assert change_status(factory, settings, award_id, "suspend", reason="check", actor="script").changed
+    assert check(instance, award_id).check("status").reason == "suspended"
+    with pytest.raises(LifecycleError, match="suspended cannot be renewed"):
+        renew(factory, settings, award_id, actor="script")
+    change_status(factory, settings, award_id, "unsuspend", reason="fine", actor="script")
+    assert renew(factory, settings, award_id, actor="script").id == status(instance).renew(award_id, actor="x").award.id
+
+
 def test_status_indexes_are_unique_and_random(instance):
     award_ids = [issue(instance, email=f"p{i}@example.com")[0] for i in range(20)]
     with instance[1]() as session:
@@ -150,15 +218,20 @@ def test_status_indexes_are_unique_and_random(instance):
 
 
 def test_renewal_supersedes_and_the_old_credential_still_verifies(instance):
-    settings, factory = instance
+    service = status(instance)
     old_id, _ = issue(instance)
-    new = renew(factory, settings, old_id, actor="hr")
-    assert renew(factory, settings, old_id, actor="hr").id == new.id
-    with factory() as session:
+    renewal = service.renew(old_id, actor="hr")
+    assert renewal.created and renewal.award.recipient.email == "alex@example.com"
+    assert renewal.award.achievement.slug == "sql" and renewal.award.state == "active"
+    again = service.renew(old_id, actor="hr")
+    assert (again.award.id, again.created) == (renewal.award.id, False)
+    with instance[1]() as session:
         old = session.get(Award, old_id)
-        assert old.state == "superseded" and old.superseded_by == new.id
+        assert old.state == "superseded" and old.superseded_by == renewal.award.id
+        assert session.scalars(select(AuditEntry.action).where(AuditEntry.award_id == old_id)
+                               .order_by(AuditEntry.id)).all() == ["issue", "renew"]
     assert check(instance, old_id).verified
-    assert check(instance, new.id).verified
+    assert check(instance, renewal.award.id).verified
 
 
 def test_key_rotation_keeps_old_credentials_verifying(instance):
@@ -175,9 +248,9 @@ def test_key_rotation_keeps_old_credentials_verifying(instance):
 
 
 def test_expiring_lists_awards_ending_soon(instance):
-    settings, factory = instance
     soon, _ = issue(instance, awarded_at=datetime.now(UTC).replace(microsecond=0) - timedelta(days=350))
     issue(instance, email="later@example.com")
-    with factory() as session:
-        found = [a.id for a in expiring(session, load_issuer(session, settings), 30)]
-    assert found == [soon]
+    found = status(instance).expiring(30)
+    assert [a.id for a in found] == [soon]
+    assert (found[0].achievement.slug, found[0].recipient.email) == ("sql", "alex@example.com")   # loaded
+    assert status(instance).expiring(5) == []

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from issuer.awards import vcapi_service
+from issuer.awards.allocation import allocation_rows
 from issuer.awards.lifecycle import LifecycleError
 from issuer.db.models import StatusAllocation, VcapiCredential
 from issuer.web.vcapi import VC_V1, VC_V2
@@ -169,6 +171,45 @@ def test_a_revoked_credential_is_reported_revoked_by_the_verifier(issuing):
     listing = issuing.app.test_client().get("/api/v1/vcapi-credentials?state=revoked",
                                             headers=auth(issuing.tokens["read"])).get_json()
     assert [i["id"] for i in listing["items"]] == [record_id] and listing["items"][0]["state_reason"]
+
+
+@pytest.fixture()
+def issuing_client(db_url, tmp_path):
+    """Issuing on, through the Flask test client only."""
+    app = build_app(make_settings(tmp_path, db_url), VCAPI_ISSUING=True, VCAPI_OFFLINE=True)
+    seed_issuer(app)
+    try:
+        yield Issuing(app, make_vcapi_tokens(app), None)
+    finally:
+        app.extensions["microcred"].engine.dispose()
+
+
+def test_an_index_taken_meanwhile_is_forgotten_and_the_credential_signed_again(issuing_client, monkeypatch):
+    """The status indexes come from the app's StatusIndexes; when storing them fails (a concurrent issuer
+    took one first: here the same rows twice), the slots are forgotten and the credential planned again."""
+    issuing = issuing_client
+    stored = []
+
+    def rows_once_twice(slots, **owner):
+        rows = allocation_rows(slots, **owner)
+        stored.append(rows)
+        return rows * 2 if len(stored) == 1 else rows          # the first INSERT violates the primary key
+
+    monkeypatch.setattr(vcapi_service, "allocation_rows", rows_once_twice)
+    status, _mimetype, body = issuing.issue(issuing.credential())
+    assert status == 201, body
+    assert len(stored) == 2
+    signed = body["verifiableCredential"]
+    record_id = signed["id"].rsplit("/", 1)[1]
+    with issuing.app.extensions["microcred"].sessions() as session:
+        indexes = sorted(session.scalars(select(StatusAllocation.index)
+                                         .where(StatusAllocation.vcapi_credential_id == record_id)).all())
+        assert session.scalar(select(func.count()).select_from(VcapiCredential)) == 1
+    assert indexes == sorted(int(e["statusListIndex"]) for e in signed["credentialStatus"])
+    assert indexes == sorted(row["index"] for row in stored[1])
+    assert not any(issuing.app.extensions["microcred"].use.indexes._reserved.values())    # nothing left reserved
+    verify = {"verifiableCredential": signed, "options": {}}
+    assert issuing.post("/credentials/verify", verify, "read")[0] == 200
 
 
 # --------------------------------------------------------------------------- refusals
