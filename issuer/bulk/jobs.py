@@ -27,9 +27,9 @@ import io
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from issuer.awards.allocation import StatusIndexes
@@ -219,11 +219,12 @@ class BulkJobs:
                 if job is None or not self.can_start(job):
                     return False
                 # compare-and-set: of two concurrent starts only one finds the row as it read it
-                claimed = session.execute(
+                result = session.execute(
                     update(BulkJob).where(BulkJob.id == job.id, BulkJob.state == job.state,
                                           BulkJob.done == job.done, _same(BulkJob.started_at, job.started_at))
                     .values(state="queued", started_at=self.runtime.now(), finished_at=None, error=None)
-                    .execution_options(synchronize_session=False)).rowcount
+                    .execution_options(synchronize_session=False))
+                claimed = cast("CursorResult[Any]", result).rowcount
             if claimed != 1:
                 return False
             thread = threading.Thread(target=self._run, name=f"bulk-job-{job_id}", daemon=True,
