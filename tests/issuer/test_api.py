@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from issuer.access.tokens import create_token, hash_token, revoke_token, scope_allows, verify_token
 from issuer.cli.tokens import tokens as tokens_cli
 from issuer.config import ConfigError, Settings, load_settings
-from issuer.db.models import Achievement, Award, Issuer
+from issuer.db.models import Achievement, Award, Issuer, Recipient
 from issuer.db.models_api import TOKEN_SCOPES, ApiToken
 from issuer.setup import init_instance
 from issuer.web import create_app
@@ -670,27 +670,28 @@ def test_revoke_suspend_unsuspend_and_renew_change_what_verifiers_see(app, clien
     assert_problem(client.post(f"/api/v1/awards/{new['id']}/renew", json={"x": 1}, headers=write), 422)
 
 
-@SQLITE_ONLY
-def test_another_issuers_award_is_invisible_and_unchangeable(app, client, tokens):
-    with app.extensions["microcred"].sessions.begin() as session:
+def another_issuers_award(sessions) -> tuple[str, str, str]:
+    """An award of another issuer in the same database: (award id, recipient id, achievement id)."""
+    with sessions.begin() as session:
         other = Issuer(did="did:web:other.example.com", base_url="https://other.example.com", name="Other")
         session.add(other)
         session.flush()
         achievement = Achievement(issuer_id=other.id, slug="secret", name="Secret", description="x",
                                   criteria_narrative="x")
-        session.add(achievement)
-        session.flush()
-        from issuer.db.models import Recipient
         recipient = Recipient(issuer_id=other.id, email="victim@example.com")
-        session.add(recipient)
+        session.add_all([achievement, recipient])
         session.flush()
         now = datetime.now(UTC)
         award = Award(issuer_id=other.id, achievement_id=achievement.id, recipient_id=recipient.id,
                       external_key="other-key", awarded_at=now, valid_from=now, credential="{}")
         session.add(award)
         session.flush()
-        ids = award.id, recipient.id, achievement.id
-    award_id, recipient_id, achievement_id = ids
+        return award.id, recipient.id, achievement.id
+
+
+@SQLITE_ONLY
+def test_another_issuers_award_is_invisible_and_unchangeable(app, client, tokens):
+    award_id, recipient_id, achievement_id = another_issuers_award(app.extensions["microcred"].sessions)
     admin = auth(tokens["admin"])
     assert_problem(client.get(f"/api/v1/awards/{award_id}", headers=admin), 404)
     assert_problem(client.get(f"/api/v1/recipients/{recipient_id}", headers=admin), 404)

@@ -19,13 +19,14 @@ from issuer.awards.rules import AwardRuleError
 from issuer.awards.status_service import StatusService
 from issuer.cli.achievements import achievement_from_definition
 from issuer.config import load_settings
-from issuer.db.models import Achievement, AuditEntry, Award, Issuer, Recipient, StatusAllocation
+from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
 from issuer.runtime import Runtime
 from issuer.services import build_services
 from issuer.setup import init_instance
+from tests.issuer.test_api import another_issuers_award
 from verifier import verify_credential
 
 RUBRIC = "urn:uuid:5f0c3c1e-0000-4000-8000-000000000001"
@@ -140,21 +141,7 @@ def test_what_a_status_change_refuses_changes_nothing(instance):
     """Unknown awards (and another issuer's) are NotFound whatever was asked; a request needs a reason."""
     service = status(instance)
     award_id, _ = issue(instance)
-    with instance[1].begin() as session:         # another issuer's award, in the same database
-        other = Issuer(did="did:web:other.example.com", base_url="https://other.example.com", name="Other")
-        session.add(other)
-        session.flush()
-        achievement = Achievement(issuer_id=other.id, slug="secret", name="Secret", description="x",
-                                  criteria_narrative="x")
-        recipient = Recipient(issuer_id=other.id, email="someone@example.com")
-        session.add_all([achievement, recipient])
-        session.flush()
-        now = datetime.now(UTC)
-        foreign = Award(issuer_id=other.id, achievement_id=achievement.id, recipient_id=recipient.id,
-                        external_key="other-key", awarded_at=now, valid_from=now, credential="{}")
-        session.add(foreign)
-        session.flush()
-        foreign_id = foreign.id
+    foreign_id = another_issuers_award(instance[1])[0]
     for unknown in ("00000000-0000-4000-8000-000000000000", "not-an-id", "x" * 500, foreign_id):
         with pytest.raises(NotFound) as missing:
             service.change_status(unknown, "revoke", {"more": 1}, actor="hr")
