@@ -163,6 +163,14 @@ def test_a_revoked_credential_is_reported_revoked_by_the_verifier(issuing):
     assert status == 422 and result["verified"] is False and "suspend" in json.dumps(result["errors"]).lower()
     assert state.use.status.change_vcapi_status(record_id, "unsuspend", {"reason": "checked"}, actor="test").changed
     assert issuing.post("/credentials/verify", verify, "read")[0] == 200
+    refused = hr.post(f"/admin/vcapi-credentials/{record_id}/revoke", {"reason": "  "},
+                      token_from="/admin/vcapi-credentials")
+    assert refused.status_code == 303
+    assert "A reason is required (it is kept in the audit log)." in page_text(hr.get("/admin/vcapi-credentials"))
+    assert issuing.post("/credentials/verify", verify, "read")[0] == 200          # nothing changed
+    unknown = hr.post("/admin/vcapi-credentials/00000000-0000-4000-8000-000000000000/revoke", {"reason": "x"},
+                      token_from="/admin/vcapi-credentials")
+    assert unknown.status_code == 404
     response = hr.post(f"/admin/vcapi-credentials/{record_id}/revoke", {"reason": "issued by mistake"},
                        token_from="/admin/vcapi-credentials")
     assert response.status_code == 303
