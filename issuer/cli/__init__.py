@@ -1,4 +1,10 @@
-"""The ``microcred`` command: a thin shell over :mod:`issuer` and :mod:`verifier`."""
+"""The ``microcred`` command: a thin shell over :mod:`issuer` and :mod:`verifier`.
+
+Each command lives in a module of this package; the modules are imported as modules (not
+``from issuer.cli.serve import serve``), so ``issuer.cli.serve`` stays the module and not the
+command of the same name (``import issuer.cli.serve as served`` gives the module: the slow-client
+benchmark starts the server that way).
+"""
 from __future__ import annotations
 
 import json
@@ -8,15 +14,15 @@ import click
 
 from issuer.cli import achievements as cli_achievements
 from issuer.cli import awards as cli_awards
+from issuer.cli import demo as cli_demo
 from issuer.cli import instance as cli_instance
+from issuer.cli import keys as cli_keys
+from issuer.cli import serve as cli_serve
+from issuer.cli import tokens as cli_tokens
+from issuer.cli import users as cli_users
 from issuer.cli.bulk import issue_bulk
-from issuer.cli.demo import demo
-from issuer.cli.keys import keys
-from issuer.cli.serve import serve
 from issuer.cli.share import mail, profile
 from issuer.cli.support import CleanErrorsGroup
-from issuer.cli.tokens import tokens
-from issuer.cli.users import users
 from issuer.keys.files import load_key
 from issuer.signing import SUPPORTED, sign_credential
 from verifier.cli import verify
@@ -32,16 +38,16 @@ def main() -> None:
     """microcred: Open Badges 3.0 credentials for workplace skills."""
 
 
-main.add_command(keys)
+main.add_command(cli_keys.keys)
 main.add_command(verify)
 for _command in (cli_instance.init, cli_achievements.achievements, cli_awards.issue, cli_awards.revoke,
                  cli_awards.suspend, cli_awards.unsuspend, cli_awards.renew_command, cli_awards.expiring_command):
     main.add_command(_command)
-main.add_command(serve)
-main.add_command(demo)
+main.add_command(cli_serve.serve)
+main.add_command(cli_demo.demo)
 main.add_command(issue_bulk)
-main.add_command(tokens)
-main.add_command(users)
+main.add_command(cli_tokens.tokens)
+main.add_command(cli_users.users)
 main.add_command(verifier_group)
 main.add_command(profile)
 main.add_command(mail)
