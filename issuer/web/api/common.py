@@ -15,14 +15,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from issuer.access.tokens import scope_allows
 from issuer.awards.credentials import timestamp
 from issuer.config import Settings
-from issuer.db.models import Achievement, Award, Issuer, utcnow
 from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
 from verifier.limits import check_structure
@@ -306,13 +303,6 @@ def decode_cursor() -> tuple[datetime, str] | None:
     return moment, row_id
 
 
-def page(model, query, limit: int, cursor: tuple[datetime, str] | None):
-    if cursor is not None:
-        moment, row_id = cursor
-        query = query.where(or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id)))
-    return query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-
-
 def paged(rows: list, limit: int, serialize: Callable) -> Response:
     more = len(rows) > limit
     rows = rows[:limit]
@@ -324,33 +314,10 @@ def paged(rows: list, limit: int, serialize: Callable) -> Response:
     return ok({"items": [serialize(row) for row in rows], "next_cursor": next_cursor}, headers=headers)
 
 
-def load_issuer_row(session: Session) -> Issuer:
-    issuer = session.scalars(select(Issuer).where(Issuer.did == settings().did)).one_or_none()
-    if issuer is None:
-        raise ApiProblem(503, "No issuer is set up for this installation yet (run 'microcred init').")
-    return issuer
-
-
 def iso(value: datetime | None) -> str | None:
     return timestamp(value) if value is not None else None
 
 
 def current_time() -> datetime:
-    return utcnow()
-
-
-def find_achievement(session: Session, issuer: Issuer, ref: str) -> Achievement | None:
-    if len(ref) > 100 or "\x00" in ref:
-        return None
-    return session.scalars(select(Achievement).where(
-        Achievement.issuer_id == issuer.id, or_(Achievement.slug == ref, Achievement.id == ref))).one_or_none()
-
-
-def award_of_issuer(session: Session, issuer: Issuer, award_id: str) -> Award:
-    award = session.get(Award, award_id) if UUID.match(award_id) else None
-    if award is None or award.issuer_id != issuer.id:
-        raise ApiProblem(404, f"There is no award {award_id!r}.")
-    return award
-
-
-install_error_handlers(bp)
+    """Now, by the app's clock (the runtime's)."""
+    return state().use.runtime.now()
