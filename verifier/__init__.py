@@ -7,16 +7,7 @@ Public entry point::
 
 This package never imports ``issuer``.
 """
-from typing import Any
+from verifier.report import VerificationReport
+from verifier.verify import verify_credential
 
 __all__ = ["verify_credential", "VerificationReport"]
-
-
-def __getattr__(name: str) -> Any:  # imported lazily: signing needs none of the network code
-    if name == "verify_credential":
-        from .verify import verify_credential
-        return verify_credential
-    if name == "VerificationReport":
-        from .report import VerificationReport
-        return VerificationReport
-    raise AttributeError(name)
