@@ -3,7 +3,7 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh -k vectors
 # The tests run in parallel on every core (pytest-xdist: -n auto); tests marked
 # @pytest.mark.xdist_group("name") run in one worker. scripts/test.sh -n 0 runs them in one process.
-# Lint and type checks run first (ruff over the repository, mypy --strict over verifier/: the
+# Lint and type checks run first (ruff over the repository, mypy --strict over verifier/ and the issuer service layer: the
 # settings are in pyproject.toml); either failing fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
