@@ -58,6 +58,7 @@ from issuer.runtime import Runtime
 
 ProgressCallback = Callable[[int, int], None]
 MAX_ATTEMPTS = 5
+IN_FLIGHT = 2                            # chunks planned and signing while the oldest is written
 
 
 @dataclass(frozen=True)
@@ -400,7 +401,7 @@ class _Run:
         position = 0
         try:
             while position < len(rows) or pending:
-                if position < len(rows) and len(pending) < 2:
+                if position < len(rows) and len(pending) < IN_FLIGHT:
                     try:
                         chunk = self._plan(rows[position:position + self.chunk_size], may_cut=True)
                     except ListsFull:
@@ -412,7 +413,7 @@ class _Run:
                     self._submit(chunk)
                     pending.append(chunk)
                     position += len(chunk.rows)
-                    if len(pending) < 2 and position < len(rows):
+                    if len(pending) < IN_FLIGHT and position < len(rows):
                         continue
                 self._complete(pending.pop(0))
         except BaseException:
