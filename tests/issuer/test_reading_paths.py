@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.issuer.test_vcapi import env, post  # noqa: F401  (shared fixtures)
+from tests.issuer.web.vcapi.test_vcapi import env, post  # noqa: F401  (shared fixtures)
 from tests.verifier import reading_attacks as attacks
 
 NAMES = sorted(attacks.fixtures(attacks.FixtureSigner()))

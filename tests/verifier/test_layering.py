@@ -66,7 +66,7 @@ def test_the_scanner_sees_every_form_of_import(tmp_path):
     samples = ["import issuer", "import issuer.keys.files as k", "from issuer import sign_credential",
                "from issuer.vc_jwt import sign_vc_jwt", "from ... import issuer",
                "import importlib\nimportlib.import_module('issuer.keys.files')", "__import__('issuer')",
-               "from tests.issuer.test_vcapi import env", "from tests import issuer"]
+               "from tests.issuer.web.vcapi.test_vcapi import env", "from tests import issuer"]
     for number, source in enumerate(samples):
         (package / f"m{number}.py").write_text(source + "\n")
     (package / "fine.py").write_text("import verifier.keys\nfrom . import issuer_world\nfrom ..keys import PublicKey\n"

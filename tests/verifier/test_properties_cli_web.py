@@ -8,7 +8,7 @@ Properties, over the shapes of :mod:`tests.verifier.credential_shapes`:
   object, pasted text, an uploaded file) and any request body; never a 500;
 * the HTML form (``POST /verify``) answers a page, 200 or 4xx, for any pasted text or file.
 
-The issuer app's mounted verifier and the VC-API are in tests/issuer/test_properties_vcapi.py.
+The issuer app's mounted verifier and the VC-API are in tests/issuer/web/vcapi/test_properties.py.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 to end, and every kind of signed credential through the verify command in its own process.
 
 Signed with the verifier's own proof stages (tests/verifier/signing_support.py); that the
-issuer's output verifies is tested in tests/issuer/test_signing_verifies.py."""
+issuer's output verifies is tested in tests/issuer/awards/test_signing_verifies.py."""
 from __future__ import annotations
 
 import copy

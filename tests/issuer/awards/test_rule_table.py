@@ -23,8 +23,8 @@ from issuer.awards.rules import AwardRuleError
 from issuer.bulk.reading import validate_csv
 from issuer.cli import main
 from tests.admin_support import Console, add_staff, console_app, page_text
-from tests.issuer.test_api import make_tokens
-from tests.issuer.test_award_search import GRADE, add_achievements
+from tests.issuer.awards.test_search import GRADE, add_achievements
+from tests.issuer.web.api.test_api import make_tokens
 
 TODAY = datetime.now(UTC).date()
 

@@ -17,7 +17,7 @@ from issuer.awards.rules import (
     status_reason,
 )
 from issuer.db.models import Achievement
-from tests.issuer.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
+from tests.issuer.web.api.test_api import auth, build_app, make_settings, make_tokens, seed_issuer
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RUBRIC = {"id": "https://hr.example.com/achievements/a#rubric", "name": "Assessed proficiency",

@@ -26,7 +26,7 @@ from issuer.keys.keyring import add_key
 from issuer.runtime import Runtime
 from issuer.services import build_services
 from issuer.setup import init_instance
-from tests.issuer.test_api import another_issuers_award
+from tests.issuer.web.api.test_api import another_issuers_award
 from verifier import verify_credential
 
 RUBRIC = "urn:uuid:5f0c3c1e-0000-4000-8000-000000000001"

@@ -2,7 +2,7 @@
 verified awards only, the expiring tables, the role picker, CSV exports equal to the page's
 tables (formula injection neutralised), empty states and sign-in.
 
-The workforce is tests/issuer/test_skills_inventory.py's (see its docstring), at a fixed clock.
+The workforce is tests/issuer/achievements/test_inventory.py's (see its docstring), at a fixed clock.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, loa
 from issuer.db.models import Achievement
 from tests.admin_support import Clock, Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401,F811  (fixtures)
-from tests.issuer.test_skills_inventory import ESCO, LEADERSHIP, ONET, OTHER, PYTHON, SQL, now_utc, seed_inventory
+from tests.issuer.achievements.test_inventory import ESCO, LEADERSHIP, ONET, OTHER, PYTHON, SQL, now_utc, seed_inventory
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -18,8 +18,8 @@ from issuer.awards.status_lists import allocated_index, bit, get_list
 from issuer.db.models import AuditEntry, Award, OutboxMessage
 from tests.admin_support import Clock, Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401  (fixtures; browser: one per module)
-from tests.issuer.test_award_search import GRADE, add_achievements, issue
-from tests.issuer.test_sharing import issuer_documents
+from tests.issuer.awards.test_search import GRADE, add_achievements, issue
+from tests.issuer.web.test_sharing import issuer_documents
 from verifier import verify_credential
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -25,7 +25,7 @@ from issuer.errors import ConfigError, InvalidInput, MailError
 from issuer.mail.outbox import BACKOFF_MINUTES, deliver_pending, enqueue_award_mail, send_after_commit
 from issuer.mail.service import Reminded
 from issuer.mail.transport import MailConfig, SmtpTransport, clean_header
-from tests.issuer.test_sharing import ALEX, BASE, issue_custom, issuer_documents, make_app, seed
+from tests.issuer.web.test_sharing import ALEX, BASE, issue_custom, issuer_documents, make_app, seed
 from verifier import verify_credential
 from verifier.baked import extract_baked
 

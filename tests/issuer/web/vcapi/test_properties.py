@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.issuer.test_vcapi import env  # noqa: F401  (the shared module-scoped app)
+from tests.issuer.web.vcapi.test_vcapi import env  # noqa: F401  (the shared module-scoped app)
 from tests.verifier import credential_shapes as shapes
 from verifier.fetcher import StaticFetcher
 from verifier.web.state import STATE

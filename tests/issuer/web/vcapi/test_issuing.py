@@ -17,8 +17,8 @@ from issuer.awards.lifecycle import LifecycleError
 from issuer.db.models import StatusAllocation, VcapiCredential
 from issuer.web.vcapi import VC_V1, VC_V2
 from tests.admin_support import Console, add_staff, page_text
-from tests.issuer.test_api import Live, auth, build_app, make_settings, seed_issuer, serve
-from tests.issuer.test_vcapi import make_vcapi_tokens
+from tests.issuer.web.api.test_api import Live, auth, build_app, make_settings, seed_issuer, serve
+from tests.issuer.web.vcapi.test_vcapi import make_vcapi_tokens
 
 SUBJECT = {"id": "did:example:alice", "name": "Alice"}
 

@@ -25,7 +25,7 @@ from issuer.keys.files import generate_key
 from issuer.keys.keyring import current_key
 from issuer.web.api import register_api
 from issuer.web.vcapi import DI_V2, VC_V1, VC_V2, check_data_model
-from tests.issuer.test_api import Live, build_app, make_settings, make_tokens, seed_issuer, serve
+from tests.issuer.web.api.test_api import Live, build_app, make_settings, make_tokens, seed_issuer, serve
 from verifier import verify_credential
 from verifier.fetcher import FetchPolicy, ResponseCache
 from verifier.keys import public_key_from_multibase

@@ -14,7 +14,7 @@ import pytest
 from issuer.web import create_app
 from issuer.web.app import _verifier_config
 from tests.admin_support import live_console
-from tests.issuer.test_web import make_settings, seed
+from tests.issuer.web.test_app import make_settings, seed
 from verifier.fetcher import FetchError, FetchPolicy
 from verifier.net.policy import parse_target
 

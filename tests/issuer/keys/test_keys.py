@@ -32,7 +32,7 @@ from verifier.keys import (
     public_key_from_multibase,
 )
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 VECTORS = SHARED / "spec" / "vectors"
 KEY_TYPES = ["ed25519", "p256", "rsa"]
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}

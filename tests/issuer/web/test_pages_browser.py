@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from issuer.awards.lifecycle import change_status
 from tests import browser_fixtures
 from tests.browser_fixtures import artifacts_dir, page  # noqa: F401  (fixtures)
-from tests.issuer.test_sharing import Clock, issue_custom, make_app, seed, set_profile
+from tests.issuer.web.test_sharing import Clock, issue_custom, make_app, seed, set_profile
 from verifier import verify_credential
 from verifier.baked import extract_baked
 from verifier.fetcher import FetchPolicy, ResponseCache

@@ -33,7 +33,7 @@ from tests.admin_support import Console, add_staff, console_app, page_text
 from verifier import verify_credential
 from verifier.fetcher import FetchPolicy, ResponseCache
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.issuer.test_api import build_app, make_settings, make_tokens, seed_issuer
+from tests.issuer.web.api.test_api import build_app, make_settings, make_tokens, seed_issuer
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="microcred-api-fuzz-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
