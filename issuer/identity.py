@@ -1,4 +1,7 @@
-"""The issuer's public identity documents: DID document, Profile, JWKS.
+"""The issuer's identity: which issuer this installation is, and its public documents (DID document, Profile, JWKS).
+
+:func:`load_issuer` answers "which issuer is this installation?" (the one whose DID the base URL
+gives) — the one place it is written; :class:`issuer.runtime.Runtime` and the services use it.
 
 Pure functions of the database rows, and one reader: :func:`published_documents`, the map of
 every document the issuer publishes for verifiers (its DID document and its signed status
@@ -22,8 +25,23 @@ from sqlalchemy.orm import Session
 from issuer.awards.status_lists import list_url
 from issuer.config import Settings
 from issuer.db.models import Issuer, IssuerKey, StatusList
+from issuer.errors import NotReady
 from issuer.keys.keyring import all_keys
 from verifier.did import did_web_url
+
+
+def find_issuer(session: Session, settings: Settings) -> Issuer | None:
+    """This installation's issuer (by the base URL's DID), or None before ``microcred init``."""
+    return session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+
+
+def load_issuer(session: Session, settings: Settings) -> Issuer:
+    """This installation's issuer; :class:`~issuer.errors.NotReady` before ``microcred init``."""
+    issuer = find_issuer(session, settings)
+    if issuer is None:
+        raise NotReady(f"no issuer is set up for {settings.base_url}; run 'microcred init'", code="not_initialized")
+    return issuer
+
 
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
                 "https://w3id.org/security/suites/jws-2020/v1"]

@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.config import Settings
 from issuer.db.models import Issuer, utcnow
-from issuer.errors import NotReady
+from issuer.identity import load_issuer
 from issuer.mail.transport import Transport
 
 
@@ -49,9 +48,5 @@ class Runtime:
             yield session
 
     def load_issuer(self, session: Session) -> Issuer:
-        """This installation's issuer (the one whose DID the base URL gives); NotReady before ``microcred init``."""
-        issuer = session.scalars(select(Issuer).where(Issuer.did == self.settings.did)).one_or_none()
-        if issuer is None:
-            raise NotReady(f"no issuer is set up for {self.settings.base_url}; run 'microcred init'",
-                           code="not_initialized")
-        return issuer
+        """This installation's issuer (:func:`issuer.identity.load_issuer`); NotReady before ``microcred init``."""
+        return load_issuer(session, self.settings)

@@ -7,13 +7,13 @@ and runs it in a transaction of its own. Running either again changes nothing.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.awards.status_lists import ensure_lists
 from issuer.config import Settings
 from issuer.db.models import Issuer
 from issuer.errors import InvalidInput
+from issuer.identity import find_issuer
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
 
@@ -24,7 +24,7 @@ def setup_issuer(session: Session, settings: Settings, *, name: str, url: str | 
 
     Returns (issuer, created). ``name`` is required only when the issuer is created.
     """
-    issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+    issuer = find_issuer(session, settings)
     if issuer is not None:
         return issuer, False
     if not name or not name.strip():

@@ -33,7 +33,7 @@ from issuer.awards.signer import AwardSigner, SelfCheck
 from issuer.awards.store import StoreConflict, store_awards
 from issuer.config import Settings
 from issuer.db.models import Achievement, Award, Issuer, Recipient, new_id, utcnow
-from issuer.errors import Conflict, NotFound, NotReady
+from issuer.errors import Conflict, NotFound
 from issuer.keys.keyring import current_key, verification_method
 
 ATTEMPTS = 5
@@ -75,14 +75,6 @@ def is_busy(exc: OperationalError) -> bool:
     PostgreSQL: a deadlock): the transaction may be run again."""
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return "locked" in text or "busy" in text or "deadlock" in text
-
-
-def load_issuer(session: Session, settings: Settings) -> Issuer:
-    """This installation's issuer (by the base URL's DID); NotReady before ``microcred init``."""
-    issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
-    if issuer is None:
-        raise NotReady(f"no issuer is set up for {settings.base_url}; run 'microcred init'", code="not_initialized")
-    return issuer
 
 
 def find_achievement(session: Session, issuer: Issuer, ref: str) -> Achievement:

@@ -28,8 +28,9 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.config import Settings
-from issuer.db.models import Award, Issuer, OutboxMessage, utcnow
+from issuer.db.models import Award, OutboxMessage, utcnow
 from issuer.errors import MailError
+from issuer.identity import find_issuer
 from issuer.mail.compose import AwardMail, compose
 from issuer.mail.transport import MailConfig, Transport, clean_header, sender_address, transport_for
 
@@ -126,7 +127,7 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
         if not force:
             query = query.where(OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts < MAX_ATTEMPTS)
         due = list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
-        issuer = session.scalars(select(Issuer).where(Issuer.did == settings.did)).one_or_none()
+        issuer = find_issuer(session, settings)
         sender = sender_address(config, settings, issuer)
     sent, errors = 0, list[str]()
     try:

@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from issuer.achievements.inventory import active_holdings, coverage, expiring, frameworks, known_skills, skills_held
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import change_status, renew
 from issuer.db.models import Achievement, Award
+from issuer.identity import load_issuer
 from tests.admin_support import console_app
 
 ESCO, ONET, OTHER = "ESCO", "O*NET", "Other"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import LifecycleError, change_status, renew
 from issuer.awards.rules import AwardRuleError
 from issuer.awards.status_service import StatusService
@@ -21,6 +21,7 @@ from issuer.cli.achievements import achievement_from_definition
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, StatusAllocation
 from issuer.errors import Conflict, InvalidInput, NotFound
+from issuer.identity import load_issuer
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key
 from issuer.runtime import Runtime

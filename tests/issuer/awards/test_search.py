@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.search import AwardFilters, FilterError, parse_filters, search_awards
 from issuer.cli.achievements import achievement_from_definition
 from issuer.db.models import Achievement
 from issuer.errors import NotFound
+from issuer.identity import load_issuer
 from tests.admin_support import console_app
 
 GRADE = {"id": "urn:uuid:5f0c3c1e-0000-4000-8000-00000000a001", "name": "Grade", "resultType": "LetterGrade",

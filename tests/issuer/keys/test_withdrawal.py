@@ -20,10 +20,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.cli import main
 from issuer.config import load_settings
 from issuer.db.models import Achievement, AuditEntry, Award, IssuerKey, OutboxMessage, StatusList
+from issuer.identity import load_issuer
 from issuer.keys.files import load_key
 from issuer.keys.keyring import KeyringError, current_key, withdraw_key
 from issuer.setup import init_instance

@@ -17,11 +17,12 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import renew
 from issuer.cli.share import mail
 from issuer.db.models import Award, OutboxMessage, Recipient
 from issuer.errors import ConfigError, InvalidInput, MailError
+from issuer.identity import load_issuer
 from issuer.mail.outbox import BACKOFF_MINUTES, deliver_pending, enqueue_award_mail, send_after_commit
 from issuer.mail.service import Reminded
 from issuer.mail.transport import MailConfig, SmtpTransport, clean_header

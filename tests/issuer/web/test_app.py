@@ -25,11 +25,12 @@ from flask import Flask
 from sqlalchemy import event, select
 from werkzeug.serving import make_server
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.status_lists import allocated_index, get_list, publish, set_bit
 from issuer.cli.serve import GunicornServer, gunicorn_options, serve
 from issuer.config import ConfigError, Settings, load_settings
 from issuer.db.models import Achievement, Award, IssuerKey
+from issuer.identity import load_issuer
 from issuer.keys.files import load_key
 from issuer.keys.keyring import add_key
 from issuer.setup import init_instance

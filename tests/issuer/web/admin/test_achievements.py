@@ -15,8 +15,9 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.db.models import Achievement, AuditEntry
+from issuer.identity import load_issuer
 from issuer.images import MAX_IMAGE_BYTES
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)

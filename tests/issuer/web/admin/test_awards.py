@@ -13,9 +13,9 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from issuer.awards.issuance import load_issuer
 from issuer.awards.status_lists import allocated_index, bit, get_list
 from issuer.db.models import AuditEntry, Award, OutboxMessage
+from issuer.identity import load_issuer
 from tests.admin_support import Clock, Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401  (fixtures; browser: one per module)
 from tests.issuer.awards.test_search import GRADE, add_achievements, issue

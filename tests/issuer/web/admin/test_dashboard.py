@@ -14,8 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award, load_issuer
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.db.models import Achievement
+from issuer.identity import load_issuer
 from tests.admin_support import Clock, Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401,F811  (fixtures)
 from tests.issuer.achievements.test_inventory import ESCO, LEADERSHIP, ONET, OTHER, PYTHON, SQL, now_utc, seed_inventory

@@ -264,7 +264,7 @@ def test_what_vcapi_issuing_refuses(issuing):
 
 def test_the_did_key_suite_mode_still_issues_what_the_suites_send_and_records_it(issuing):
     issuing.app.config["VCAPI_ISSUER"] = "did:key"
-    from issuer.awards.issuance import load_issuer
+    from issuer.identity import load_issuer
     from issuer.keys.keyring import current_key
     state = issuing.app.extensions["microcred"]
     with state.sessions() as session:

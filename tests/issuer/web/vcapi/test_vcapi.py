@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 import issuer
 from issuer.access.tokens import VCAPI_ISSUE, create_token
-from issuer.awards.issuance import load_issuer
 from issuer.config import ConfigError
 from issuer.db.models import AuditEntry
+from issuer.identity import load_issuer
 from issuer.keys.files import generate_key
 from issuer.keys.keyring import current_key
 from issuer.web.api import register_api
