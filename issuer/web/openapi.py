@@ -305,7 +305,15 @@ def _status_op(action: str) -> dict:
                         tags=["awards"], parameters=[AWARD_ID], body=_body("StatusChangeInput"))}
 
 
+def _vcapi_status_op(action: str) -> dict:
+    return {"post": _op(f"{action}VcapiCredential",
+                        f"{action.capitalize()} a credential signed through the VC-API (reason kept in the audit log)",
+                        "issue", {"200": _json("StatusChange", "The credential's new state.")},
+                        tags=["vc-api"], parameters=[VCAPI_RECORD_ID], body=_body("StatusChangeInput"))}
+
+
 AWARD_ID = _param("award_id", "path", {"type": "string"}, "The award's id (a UUID).")
+VCAPI_RECORD_ID = _param("record_id", "path", {"type": "string"}, "The VC-API credential's record id (a UUID).")
 ACHIEVEMENT_REF = _param("ref", "path", {"type": "string"}, "Achievement id or slug.")
 JOB_ID = _param("job_id", "path", {"type": "string"}, "The bulk job's id (a UUID).")
 
@@ -400,6 +408,9 @@ def _paths() -> dict:
             parameters=[LIMIT, CURSOR, _param("state", "query", {"type": "string",
                                                                  "enum": ["active", "suspended", "revoked"]},
                                               "Only credentials in this state.")])},
+        f"{API}/vcapi-credentials/{{record_id}}/revoke": _vcapi_status_op("revoke"),
+        f"{API}/vcapi-credentials/{{record_id}}/suspend": _vcapi_status_op("suspend"),
+        f"{API}/vcapi-credentials/{{record_id}}/unsuspend": _vcapi_status_op("unsuspend"),
         f"{API}/recipients/{{recipient_id}}": {"get": _op(
             "getRecipient", "One recipient with their awards", "read",
             {"200": _json("RecipientDetail", "The recipient.")}, tags=["recipients"],

@@ -27,6 +27,8 @@ route                                     scope    what
 ``GET  /recipients/{id}``                 read     one recipient with their awards
 ``GET  /vcapi-credentials``               read     credentials signed through the VC-API, with who asked;
                                                    filter ``state``; cursor pagination
+``POST /vcapi-credentials/{id}/revoke|``  issue    ``{"reason": "..."}``: the same status change as awards
+``suspend|unsuspend``
 ``GET  /skills``                          read     people per skill from active, valid awards
 ``GET  /skills/coverage?skill=..``        read     who has every skill asked for, who misses which
 ``GET  /openapi.json``                    (none)   the OpenAPI 3.1 description of all of this

@@ -181,6 +181,30 @@ def test_a_revoked_credential_is_reported_revoked_by_the_verifier(issuing):
     assert [i["id"] for i in listing["items"]] == [record_id] and listing["items"][0]["state_reason"]
 
 
+def test_the_rest_api_revokes_suspends_and_unsuspends_a_vcapi_credential(issuing):
+    """POST /api/v1/vcapi-credentials/{id}/revoke|suspend|unsuspend: the awards' status change, over HTTP."""
+    signed = issuing.issue(issuing.credential())[2]["verifiableCredential"]
+    record_id = signed["id"].rsplit("/", 1)[1]
+    verify = {"verifiableCredential": signed, "options": {}}
+    path = f"/api/v1/vcapi-credentials/{record_id}"
+    assert issuing.post(f"{path}/suspend", {"reason": "checking"}, "read")[0] == 403       # needs 'issue'
+    status, _mimetype, body = issuing.post(f"{path}/suspend", {}, "issue")
+    assert status == 422 and body["code"] == "reason_required"
+    assert issuing.post("/credentials/verify", verify, "read")[0] == 200                  # nothing changed
+    status, _mimetype, body = issuing.post(f"{path}/suspend", {"reason": "checking"}, "issue")
+    assert (status, body) == (200, {"id": record_id, "action": "suspend", "state": "suspended", "changed": True})
+    assert issuing.post("/credentials/verify", verify, "read")[0] == 422
+    assert issuing.post(f"{path}/unsuspend", {"reason": "checked"}, "issue")[2]["state"] == "active"
+    assert issuing.post("/credentials/verify", verify, "read")[0] == 200
+    assert issuing.post(f"{path}/revoke", {"reason": "issued by mistake"}, "issue")[2]["state"] == "revoked"
+    status, _mimetype, result = issuing.post("/credentials/verify", verify, "read")
+    assert status == 422 and "revoked" in json.dumps(result["errors"]).lower()
+    status, _mimetype, body = issuing.post(f"{path}/unsuspend", {"reason": "undo"}, "issue")
+    assert status == 409 and body["code"] == "invalid_transition"                        # revoked is for good
+    unknown = "/api/v1/vcapi-credentials/00000000-0000-4000-8000-000000000000/revoke"
+    assert issuing.post(unknown, {"reason": "x"}, "issue")[0] == 404
+
+
 @pytest.fixture()
 def issuing_client(db_url, tmp_path):
     """Issuing on, through the Flask test client only."""
