@@ -2,7 +2,7 @@
 
 Kinds: ``awarded``, ``renewed``, ``expiring``. The subject and greeting go through
 :func:`~issuer.mail.transport.clean_header`; the baked PNG (the badge with its signed
-credential inside) is attached. Pure: the same award gives the same message fields.
+credential inside) is attached when the email is sent (:func:`badge_attachment`). Pure.
 """
 from __future__ import annotations
 
@@ -55,7 +55,11 @@ an Open Badges 3.0 verifier, and it shows whether the badge is still valid.
 
 
 def compose(settings: Settings, mail: AwardMail, kind: str) -> dict[str, object]:
-    """Subject, text and attachment of the ``kind`` email for ``award`` (OutboxMessage fields)."""
+    """Subject, text and the attachment's file name of the ``kind`` email (OutboxMessage fields).
+
+    The attachment itself, the badge PNG with the credential baked in, is made when the email is
+    sent (:func:`badge_attachment`), not when it is queued: queuing stays cheap for a bulk run of
+    thousands, and the outbox does not hold a copy of every badge."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown email kind {kind!r}")
     credential = json.loads(mail.credential)
@@ -68,6 +72,10 @@ def compose(settings: Settings, mail: AwardMail, kind: str) -> dict[str, object]
                         lead=lead_template.format(**values), url=credential_url(settings, mail.award_id),
                         issuer=values["issuer"])
     return {"subject": clean_header(subject_template.format(**values), 250), "body": body,
-            "attachment_name": download_name(values["badge"], "png"),
-            "attachment": baked_png(mail.credential, credential)}
+            "attachment_name": download_name(values["badge"], "png")}
+
+
+def badge_attachment(credential_text: str) -> bytes:
+    """The badge PNG with ``credential_text`` (the credential exactly as stored) baked in."""
+    return baked_png(credential_text, json.loads(credential_text))
 

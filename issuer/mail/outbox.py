@@ -7,7 +7,7 @@
     send_after_commit(runtime.sessions, settings)     # after the commit; never raises
 
 :func:`outbox_row` (and :func:`enqueue_award_mail` for one award loaded in a session) writes an
-:class:`~issuer.db.models.OutboxMessage` (subject, text, the baked PNG attached) in the caller's
+:class:`~issuer.db.models.OutboxMessage` (subject, text; the baked PNG is attached when it is sent) in the caller's
 transaction, so a rolled-back award sends nothing and a committed one is never forgotten.
 :func:`deliver_pending` sends what is due; a failure (server down, refused, timeout) is recorded
 on the message and retried later with backoff, so a failing mail server never loses or blocks an
@@ -31,7 +31,7 @@ from issuer.config import Settings
 from issuer.db.models import Award, OutboxMessage, utcnow
 from issuer.errors import MailError
 from issuer.identity import find_issuer
-from issuer.mail.compose import AwardMail, compose
+from issuer.mail.compose import AwardMail, badge_attachment, compose
 from issuer.mail.transport import MailConfig, Transport, clean_header, sender_address, transport_for
 
 MAX_ATTEMPTS = 10
@@ -46,6 +46,14 @@ def _message(session: Session, message_id: int) -> OutboxMessage:
     if row is None:
         raise MailError(f"outbox message {message_id} is gone", code="message_gone")
     return row
+
+
+def attachment_for(session: Session, row: OutboxMessage) -> bytes | None:
+    """The badge PNG of the row's award, baked now from its stored credential (None: no attachment)."""
+    if row.attachment or not row.attachment_name or row.award_id is None:
+        return None
+    award = session.get(Award, row.award_id)
+    return badge_attachment(award.credential) if award is not None and award.credential else None
 
 
 def award_mail(award: Award) -> AwardMail:
@@ -73,7 +81,8 @@ def enqueue_award_mail(session: Session, settings: Settings, award: Award,
     return row
 
 
-def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+def build_message(row: OutboxMessage, sender: str, attachment: bytes | None = None) -> EmailMessage:
+    """The email of an outbox row; ``attachment``: the badge PNG (rows queued by older versions carry theirs)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = Address(display_name=clean_header(row.to_name, 100), addr_spec=row.to_address)
@@ -82,8 +91,9 @@ def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row.body)
-    if row.attachment:
-        message.add_attachment(row.attachment, maintype="image", subtype="png", filename=row.attachment_name)
+    attachment = row.attachment or attachment
+    if attachment:
+        message.add_attachment(attachment, maintype="image", subtype="png", filename=row.attachment_name)
     return message
 
 
@@ -135,7 +145,8 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
             if not _claim(factory, message_id, now, force):
                 continue
             with factory() as session:
-                message = build_message(_message(session, message_id), sender)
+                row = _message(session, message_id)
+                message = build_message(row, sender, attachment_for(session, row))
             try:
                 transport.send(message)
             except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:

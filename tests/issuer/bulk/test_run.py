@@ -49,6 +49,7 @@ from issuer.errors import Conflict, NotReady
 from issuer.identity import did_document, did_document_url
 from issuer.instance import open_instance
 from issuer.keys.keyring import add_key, all_keys
+from issuer.mail.outbox import attachment_for, build_message
 from issuer.runtime import Runtime
 from issuer.setup import init_instance
 from verifier import verify_credential
@@ -693,7 +694,12 @@ def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address)).all()
         assert [r.to_address for r in rows] == [f"p{i}@example.com" for i in range(5)]
         assert {r.award_id for r in rows} == set(session.scalars(select(Award.id)))
-        assert all(extract_baked(r.attachment).kind == "json" for r in rows)
+        assert all(r.attachment_name == "sql.png" and r.attachment is None for r in rows)    # baked when sent
+        award_of = {a.id: a for a in session.scalars(select(Award))}
+        messages = [build_message(r, "hr@example.com", attachment_for(session, r)) for r in rows]
+        for row, message in zip(rows, messages, strict=True):
+            [attachment] = list(message.iter_attachments())
+            assert extract_baked(attachment.get_content()).value == award_of[row.award_id].credential
     again = issue_csv(csv_path, runtime, actor="test", workers=0)
     assert again.issued == 0
     with sessions() as session:

@@ -180,7 +180,7 @@ def test_a_failing_mail_server_leaves_the_message_queued_and_it_is_retried_later
     [row] = outbox(app)
     assert row.sent_at is None and row.attempts == 1 and "ConnectionRefusedError" in row.last_error
     assert row.next_attempt_at == t0 + timedelta(minutes=BACKOFF_MINUTES[0])
-    assert row.attachment                                          # nothing lost
+    assert row.attachment_name == "team-leadership.png" and row.award_id == award_id   # baked when sent
     with app.extensions["microcred"].sessions() as session:
         assert session.get(Award, award_id).state == "active"      # the award stands
     # not due yet: the next run leaves it alone
@@ -196,6 +196,10 @@ def test_a_failing_mail_server_leaves_the_message_queued_and_it_is_retried_later
     assert len(smtp_server.messages) == 1
     [row] = outbox(app)
     assert row.sent_at is not None and row.attempts == 3 and row.last_error is None
+    [message] = smtp_server.parsed()                               # nothing lost: the badge is attached
+    [attachment] = list(message.iter_attachments())
+    with app.extensions["microcred"].sessions() as session:
+        assert extract_baked(attachment.get_content()).value == session.get(Award, award_id).credential
 
 
 @SQLITE_ONLY
