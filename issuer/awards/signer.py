@@ -34,14 +34,16 @@ from verifier.jsonld import JsonLdEngine
 class SelfCheck:
     """The issuer's published documents (DID document, status lists) for verifying what it signs, offline."""
 
-    documents: dict[str, Any] = field(default_factory=dict)    # URL -> document (or its JSON bytes)
+    documents: dict[str, Any] = field(default_factory=dict)    # URL -> the document's JSON bytes
     memo: dict[str, Any] = field(default_factory=dict)         # status lists already verified
     engine: JsonLdEngine = field(default_factory=lambda: JsonLdEngine(remember_canonical=True))
 
     @classmethod
     def load(cls, session: Session, settings: Settings, issuer: Issuer) -> SelfCheck:
-        """The documents as published now: the DID document and every status list of the issuer."""
-        return cls(published_documents(session, settings, issuer))
+        """The documents as published now: the DID document and every status list of the issuer, as JSON
+        bytes (what a verifier fetching them reads; kept encoded, so no verification encodes them again)."""
+        return cls({url: json.dumps(document).encode("utf-8")
+                    for url, document in published_documents(session, settings, issuer).items()})
 
     def use(self, documents: dict[str, Any]) -> None:
         """Verify against ``documents`` from now on (a bulk run's signing process gets them by message)."""
