@@ -97,7 +97,7 @@ def _schemas() -> dict:
         "Problem": {
             "type": "object", "required": ["title", "status", "detail"],
             "properties": {"title": STRING, "status": {"type": "integer"}, "detail": STRING, "code": STRING,
-                           "errors": {"type": "array"}},
+                           "field": STRING, "errors": {"type": "array"}},
         },
         "Alignment": alignment,
         "ResultDescription": result_description,
@@ -370,7 +370,7 @@ def _paths() -> dict:
              "201": _json("BulkOutcome", "Issued."),
              "202": _json("BulkJob", "With async=true: the job, issuing in the background (poll its url).",
                           LOCATION)},
-            tags=["awards"], errors=("501",),
+            tags=["awards"],
             parameters=[_param("dry_run", "query", {"type": "boolean"}, "Only check the rows; issue nothing."),
                         _param("async", "query", {"type": "boolean"},
                                "Answer at once (202) and issue in the background as a bulk job.")],
@@ -444,7 +444,6 @@ def _paths() -> dict:
 def _responses() -> dict:
     problem = {PROBLEM: {"schema": _ref("Problem")}}
     responses = {f"E{code}": {"description": text, "content": problem} for code, text in ERROR_STATUSES.items()}
-    responses["E501"] = {"description": "Not available in this installation.", "content": problem}
     responses["Error"] = {"description": "An error (RFC 9457 problem details).", "content": problem}
     return responses
 

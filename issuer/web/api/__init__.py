@@ -36,11 +36,11 @@ route                                     scope    what
 
 Authentication: ``Authorization: Bearer <token>`` (:mod:`issuer.access.tokens`); scopes
 read < issue < admin. Every error is an RFC 9457 ``application/problem+json`` body with
-``title``, ``status`` and ``detail`` (and sometimes ``code`` or ``errors``): 400 malformed
+``title``, ``status`` and ``detail`` (and a ``code``, the ``field`` a refusal is about, or ``errors``): 400 malformed
 request, 401 no or bad token, 403 scope too small, 404 unknown object, 409 conflict,
 413 body too large (JSON: 2 MiB, CSV: 10 MiB), 415 wrong media type, 422 invalid content,
 429 too many requests with this token (600 a minute per server process; ``Retry-After``),
-501 bulk issuance not available, 503 issuer not set up. Only objects of this installation's
+503 issuer not set up. Only objects of this installation's
 issuer are ever visible or changeable.
 """
 from __future__ import annotations
