@@ -53,7 +53,7 @@ from .net.transport import FetchResponse, Resolver, Transport
 __all__ = [
     "FETCH_ERROR_CODES", "MAX_JSON_DEPTH", "FailureCache", "FetchError", "FetchPolicy", "FetchResponse",
     "Fetcher", "HostLimiter", "NetworkFetcher", "ResponseCache", "StaticFetcher", "VerificationFetcher",
-    "forbidden_address", "host_allowed", "strict_json_loads",
+    "forbidden_address", "host_allowed", "parse_json_response", "strict_json_loads",
 ]
 
 #: Documents handed to a fetcher: bytes as served, text (UTF-8) or a JSON value.
@@ -125,7 +125,8 @@ def _within(response: FetchResponse, cap: int, url: str) -> FetchResponse:
     return response
 
 
-def _parse_json(response: FetchResponse, url: str) -> object:
+def parse_json_response(response: FetchResponse, url: str) -> object:
+    """Strictly parse ``response``'s body, as ``fetch_json`` does (``not_json`` on failure)."""
     try:
         return strict_json_loads(response.body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -267,7 +268,7 @@ class VerificationFetcher:
         return response
 
     def fetch_json(self, url: str, *, accept: str = "application/json", max_bytes: int | None = None) -> object:
-        return _parse_json(self.fetch(url, accept=accept, max_bytes=max_bytes), url)
+        return parse_json_response(self.fetch(url, accept=accept, max_bytes=max_bytes), url)
 
 
 class StaticFetcher:
@@ -295,4 +296,4 @@ class StaticFetcher:
         return _within(FetchResponse(url, url, 200, "", body), _cap(self._policy, max_bytes), url)
 
     def fetch_json(self, url: str, *, accept: str = "application/json", max_bytes: int | None = None) -> object:
-        return _parse_json(self.fetch(url, accept=accept, max_bytes=max_bytes), url)
+        return parse_json_response(self.fetch(url, accept=accept, max_bytes=max_bytes), url)

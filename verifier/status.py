@@ -128,9 +128,17 @@ class _EntryResult:
     details: dict[str, Any]
 
 
+def _decode(encoded: object, multibase: bool) -> bytes:
+    return decode_bitstring(encoded, multibase=multibase)
+
+
 def check_status(credential: object, *, fetch_json: Callable[[str], object],
-                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime) -> StatusOutcome:
-    """Check every ``credentialStatus`` entry; see the module docstring for the outcomes."""
+                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime,
+                 decode: Callable[[object, bool], bytes] = _decode) -> StatusOutcome:
+    """Check every ``credentialStatus`` entry; see the module docstring for the outcomes.
+
+    ``decode(encodedList, multibase)`` expands a list's bitstring (:func:`decode_bitstring`, which a
+    caller may memoize by the exact ``encodedList``; it raises :class:`StatusListError`)."""
     if not isinstance(credential, dict):
         return _outcome(FAILED, "malformed_status", {"error": "the credential is not a JSON object"})
     status = credential.get("credentialStatus")
@@ -147,7 +155,7 @@ def check_status(credential: object, *, fetch_json: Callable[[str], object],
                         {"error": f"{len(entries)} status entries; at most {MAX_STATUS_ENTRIES} are accepted"})
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    checker = _Checker(credential, fetch_json, verify_list_credential, now)
+    checker = _Checker(credential, fetch_json, verify_list_credential, now, decode)
     return _combine([checker.check_entry(entry) for entry in entries])
 
 
@@ -174,8 +182,10 @@ def _combine(results: list[_EntryResult]) -> StatusOutcome:
 
 class _Checker:
     def __init__(self, credential: dict[str, Any], fetch_json: Callable[[str], object],
-                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime):
+                 verify_list_credential: Callable[[dict[str, Any]], None], now: datetime,
+                 decode: Callable[[object, bool], bytes] = _decode):
         self.credential = credential
+        self.decode = decode
         self.fetch_json = fetch_json
         self.verify_list_credential = verify_list_credential
         self.now = now
@@ -243,7 +253,7 @@ class _Checker:
         encoded = subject.get("encodedList")
         multibase = kind == BITSTRING_ENTRY or (isinstance(encoded, str) and encoded.startswith("u"))
         try:
-            bits = decode_bitstring(encoded, multibase=multibase)
+            bits = self.decode(encoded, multibase)
         except StatusListError as exc:
             raise Stop("malformed_status_list", error=str(exc), **exc.details) from None
         entries = len(bits) * 8 // size

@@ -33,6 +33,8 @@ class Stop(Exception):
 
 
 _INDEX = re.compile(r"(0|[1-9][0-9]*)\Z")
+# Whitespace (exactly what str.isspace() is: re's \s on str is Py_UNICODE_ISSPACE) and controls.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def entry_kind(entry: dict[str, Any]) -> str | None:
@@ -90,7 +92,7 @@ def parse_status_messages(entry: dict[str, Any], size: int) -> dict[int, str] | 
 def parse_url(value: object, name: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_URL_LENGTH:
         raise Stop("malformed_status", error=f"{name} is not a URL")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _SPACE_OR_CONTROL.search(value):
         raise Stop("malformed_status", error=f"{name} contains spaces or control characters")
     try:
         parts = urlsplit(value)

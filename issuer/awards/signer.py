@@ -27,6 +27,7 @@ from issuer.identity import profile, published_documents
 from issuer.keys.files import KeyPair
 from issuer.signing import sign_credential
 from verifier import verify_credential
+from verifier.checks.status import RunMemo
 from verifier.jsonld import JsonLdEngine
 
 
@@ -35,7 +36,9 @@ class SelfCheck:
     """The issuer's published documents (DID document, status lists) for verifying what it signs, offline."""
 
     documents: dict[str, Any] = field(default_factory=dict)    # URL -> the document's JSON bytes
-    memo: dict[str, Any] = field(default_factory=dict)         # status lists already verified
+    # status lists already verified, and parsing / decoding / key resolution done for the same
+    # exact document bytes (each keyed by that content: a changed document is read afresh)
+    memo: RunMemo = field(default_factory=RunMemo)
     engine: JsonLdEngine = field(default_factory=lambda: JsonLdEngine(remember_canonical=True))
 
     @classmethod
@@ -48,7 +51,7 @@ class SelfCheck:
     def use(self, documents: dict[str, Any]) -> None:
         """Verify against ``documents`` from now on (a bulk run's signing process gets them by message)."""
         self.documents = dict(documents)
-        self.memo = {}
+        self.memo = RunMemo()
 
     def verify(self, signed: dict[str, Any], now: datetime) -> None:
         report = verify_credential(signed, now=max(now, datetime.now(UTC)), offline=True, strict=True,

@@ -8,6 +8,12 @@ unknown types are noted and ignored when at least one understood proof verifies 
 the credential counts as the issuer's only when a verified proof was made with an
 issuer-controlled key (security.md A.8: a valid attacker proof next to anything of the issuer's
 proves nothing). A key taken from a document the user supplied is said so.
+
+With a :class:`~verifier.checks.status.RunMemo` (bulk issuance's self-check), a resolved key is
+remembered with every fetch its resolution made (URL, accept, size cap, and the exact response
+or failure code); it is reused only when the same fetches give the same responses now (a
+local document's lookup costs nothing), so a changed DID document is resolved afresh. Failed
+resolutions are not remembered. The issuer binding is checked on every credential.
 """
 from __future__ import annotations
 
@@ -17,12 +23,14 @@ from typing import Any
 
 from ..did import did_web_url
 from ..errors import CredentialError
+from ..fetcher import Documents, Fetcher, FetchError, FetchPolicy, FetchResponse, parse_json_response
 from ..key_resolution import ResolvedMethod, check_issuer_binding, resolve_verification_method
 from ..proofs import is_supported, verify_proofs
 from ..proofs.data_integrity import VERIFIED
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from .base import MAX_PROOFS, Verification, as_list, from_error, issuer_id, passed, reported, skipped
+from .status import RunMemo, run_memo
 
 
 def supplied_by_user(method_id: str, supplied: frozenset[str]) -> bool:
@@ -75,7 +83,7 @@ def _check_keys(credential: dict[str, Any], v: Verification) -> _Keys | None:
             return None
         if vm not in resolved:
             try:
-                resolved[vm] = resolve_verification_method(vm, v.fetcher)
+                resolved[vm] = _resolve(vm, v)
             except CredentialError as exc:
                 _blocked(v, from_error(CheckId.KEY, exc))
                 return None
@@ -95,6 +103,75 @@ def _check_keys(credential: dict[str, Any], v: Verification) -> _Keys | None:
         except CredentialError as exc:
             bound[vm] = exc
     return _Keys(resolved, bound)
+
+
+#: one fetch a key resolution made: (url, accept, max_bytes, the response or the FetchError code)
+_Read = tuple[str, str, int | None, FetchResponse | str]
+
+
+class _RecordingFetcher:
+    """Passes fetches on to ``fetcher`` and records each one and its outcome, in order."""
+
+    def __init__(self, fetcher: Fetcher, reads: list[_Read] | None = None) -> None:
+        self._fetcher = fetcher
+        self.reads: list[_Read] = [] if reads is None else reads
+
+    @property
+    def policy(self) -> FetchPolicy:
+        return self._fetcher.policy
+
+    def fetch(self, url: str, *, accept: str, max_bytes: int | None = None) -> FetchResponse:
+        try:
+            response = self._fetcher.fetch(url, accept=accept, max_bytes=max_bytes)
+        except FetchError as exc:
+            self.reads.append((url, accept, max_bytes, exc.code))
+            raise
+        self.reads.append((url, accept, max_bytes, response))
+        return response
+
+    def fetch_json(self, url: str, *, accept: str = "application/json", max_bytes: int | None = None) -> object:
+        return parse_json_response(self.fetch(url, accept=accept, max_bytes=max_bytes), url)
+
+    def for_verification(self, *, documents: Documents | None = None, offline: bool = False) -> Fetcher:
+        # recorded too (into the same list): a replay through the verification's own fetcher
+        # then only matches if it gives the very same responses
+        return _RecordingFetcher(self._fetcher.for_verification(documents=documents, offline=offline), self.reads)
+
+
+def _same_reads(reads: tuple[_Read, ...], fetcher: Fetcher) -> bool:
+    """Whether every fetch in ``reads`` gives the same response (or failure) again."""
+    for url, accept, max_bytes, outcome in reads:
+        try:
+            now: FetchResponse | str = fetcher.fetch(url, accept=accept, max_bytes=max_bytes)
+        except FetchError as exc:
+            now = exc.code
+        if now != outcome:
+            return False
+    return True
+
+
+def _resolve(vm: str, v: Verification) -> ResolvedMethod:
+    """:func:`resolve_verification_method`, remembered in a :class:`RunMemo` by exact inputs."""
+    run = run_memo(v.memo)
+    if run is None:
+        return resolve_verification_method(vm, v.fetcher)
+    known = run.methods.get((vm, v.fetcher.policy), [])
+    for reads, method in known:
+        if _same_reads(reads, v.fetcher):
+            run.hit("methods")
+            assert isinstance(method, ResolvedMethod)  # noqa: S101 - only resolved methods are stored
+            return method
+    recorder = _RecordingFetcher(v.fetcher)
+    method = resolve_verification_method(vm, recorder)
+    _remember(run, (vm, v.fetcher.policy), tuple(recorder.reads), method)
+    return method
+
+
+def _remember(run: RunMemo, key: tuple[str, FetchPolicy], reads: tuple[_Read, ...], method: ResolvedMethod) -> None:
+    known = run.room(run.methods).setdefault(key, [])
+    if len(known) >= 4:     # a few versions of the documents per method, the newest kept
+        del known[0]
+    known.append((reads, method))
 
 
 def _blocked(v: Verification, key_result: CheckResult) -> None:

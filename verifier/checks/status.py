@@ -6,43 +6,123 @@ level deeper, so that a list is trusted only when its signature, issuer binding,
 own status check out. The status of a status list's status list is not followed
 (``depth_limit``). With a ``memo`` (bulk issuance), a list credential that verified once is not
 verified again.
+
+A :class:`RunMemo` (the issuer's self-check passes one for a whole bulk run) also remembers work
+that is the same for every credential of the run, each piece keyed by the exact content it was
+derived from, so a changed document is never answered from it: the parsed JSON of a fetched
+(in practice: locally supplied) document by its exact bytes, a status list's decoded bitstring
+by its exact ``encodedList``, and resolved keys by the exact responses they were read from
+(:mod:`verifier.checks.signature`). Every check still runs on every credential; only parsing
+and decoding are skipped. A plain dict or the web verifier's memo gets none of this.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
+from ..bitstring import decode_bitstring
 from ..errors import CredentialError
+from ..fetcher import parse_json_response
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from ..status import check_status as status_of_credential
-from .base import Verification, skipped
+from .base import StatusMemo, Verification, skipped
+
+__all__ = ["STATUS_ACCEPT", "RunMemo", "check_status", "run_memo"]
 
 STATUS_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
 
 VerifyNested = Callable[[dict[str, Any], Verification], list[CheckResult]]
 
 
+class RunMemo(dict[str, Any]):
+    """A status memo for one run of verifications against the same documents (bulk issuance).
+
+    As a dict it is the :class:`~verifier.checks.base.StatusMemo` (status list credential digest
+    -> ``None`` or its error). Its caches are keyed by exact content (bytes or strings, compared
+    by value), so an entry can only be found again for the very content it was derived from;
+    each is emptied when it holds :attr:`MAX_ENTRIES` (a run uses a handful of documents).
+    ``hits`` counts the answers taken from them (tests, benchmarks).
+    """
+
+    MAX_ENTRIES = 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parsed: dict[bytes, tuple[object, str | None]] = {}   # body -> (parsed JSON, its digest)
+        self.bitstrings: dict[tuple[str, bool], bytes] = {}       # (encodedList, multibase) -> bits
+        self.methods: dict[tuple[str, object], list[tuple[tuple[Any, ...], Any]]] = {}  # see signature.py
+        self.hits: dict[str, int] = {}
+
+    def hit(self, cache: str) -> None:
+        self.hits[cache] = self.hits.get(cache, 0) + 1
+
+    def room(self, cache: dict[Any, Any]) -> dict[Any, Any]:
+        """``cache``, emptied first if it is full."""
+        if len(cache) >= self.MAX_ENTRIES:
+            cache.clear()
+        return cache
+
+
+def run_memo(memo: StatusMemo | None) -> RunMemo | None:
+    return memo if isinstance(memo, RunMemo) else None
+
+
+def _digest(document: object) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def check_status(credential: dict[str, Any], v: Verification, verify_nested: VerifyNested) -> CheckResult:
     """``verify_nested(document, child)`` runs the JSON-LD checks on a status list credential."""
     if v.depth > 1 and "credentialStatus" in credential:
         return skipped(CheckId.STATUS, "depth_limit")
+    run = run_memo(v.memo)
+    digests: dict[int, tuple[object, str]] = {}   # id(shared parsed document) -> (it, its digest)
 
     def fetch_json(url: str) -> object:
-        return v.fetcher.fetch_json(url, accept=STATUS_ACCEPT)
+        if run is None:
+            return v.fetcher.fetch_json(url, accept=STATUS_ACCEPT)
+        response = v.fetcher.fetch(url, accept=STATUS_ACCEPT)
+        found = run.parsed.get(response.body)
+        if found is None:
+            found = (parse_json_response(response, url), None)
+            run.room(run.parsed)[response.body] = found
+        else:
+            run.hit("parsed")
+        document, digest = found
+        if digest is None and isinstance(document, dict):
+            digest = _digest(document)
+            run.parsed[response.body] = (document, digest)
+        if digest is not None:
+            digests[id(document)] = (document, digest)
+        return document
+
+    def decode(encoded: object, multibase: bool) -> bytes:
+        if run is None or not isinstance(encoded, str):
+            return decode_bitstring(encoded, multibase=multibase)
+        bits = run.bitstrings.get((encoded, multibase))
+        if bits is None:
+            bits = decode_bitstring(encoded, multibase=multibase)
+            run.room(run.bitstrings)[(encoded, multibase)] = bits
+        else:
+            run.hit("bitstrings")
+        return bits
 
     def verify_list_credential(document: dict[str, Any]) -> None:
         key = None
         if v.memo is not None:
-            key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
+            shared = digests.get(id(document))
+            key = shared[1] if shared is not None and shared[0] is document else _digest(document)
             if key in v.memo:
                 remembered = v.memo[key]
                 if remembered is not None:
                     raise remembered
                 return
-        results = verify_nested(document, v.child())
+        # a document shared through the run memo is not handed to code that could change it
+        results = verify_nested(copy.deepcopy(document) if run is not None else document, v.child())
         bad = [r for r in results if r.status in (Status.FAILED, Status.INDETERMINATE)]
         error = None
         if bad:
@@ -54,5 +134,5 @@ def check_status(credential: dict[str, Any], v: Verification, verify_nested: Ver
             raise error
 
     outcome = status_of_credential(credential, fetch_json=fetch_json, verify_list_credential=verify_list_credential,
-                                   now=v.now)
+                                   now=v.now, decode=decode)
     return CheckResult(CheckId.STATUS, outcome.status, outcome.message, outcome.reason, dict(outcome.details))
