@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from issuer.awards.allocation import ListsFull, Slots, StatusIndexes, allocation_rows
 from issuer.awards.credentials import credential_url
 from issuer.awards.search import Cursor, after_cursor, newest_first
-from issuer.awards.status_lists import list_url
 from issuer.awards.vcapi_records import (
     DI_V2,
     VC_V1,
@@ -43,11 +42,11 @@ from issuer.awards.vcapi_records import (
     refusals,
     types_of,
 )
-from issuer.db.models import AuditEntry, Issuer, StatusAllocation, StatusList, VcapiCredential, new_id
+from issuer.db.models import AuditEntry, Issuer, StatusAllocation, VcapiCredential, new_id
 from issuer.errors import Conflict, NotReady, SigningFailed
-from issuer.identity import did_document, did_document_url
+from issuer.identity import published_documents
 from issuer.keys.files import KeyPair
-from issuer.keys.keyring import all_keys, current_key, verification_method
+from issuer.keys.keyring import current_key, verification_method
 from issuer.runtime import Runtime
 from issuer.signing import sign_credential
 from verifier.errors import CredentialError
@@ -240,10 +239,7 @@ class VcapiService:
         with self.runtime.reading() as session:
             try:
                 issuer = self.runtime.load_issuer(session)
-                documents: dict[str, Any] = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
-                for row in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
-                    if row.credential:
-                        documents[list_url(self.runtime.settings, row)] = row.credential
+                documents = published_documents(session, self.runtime.settings, issuer)
             except (NotReady, CredentialError, SQLAlchemyError):
                 return {}
             return documents
