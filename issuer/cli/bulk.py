@@ -9,44 +9,16 @@ progress bar on stderr and prints a summary. Other errors (no issuer, unreadable
 """
 from __future__ import annotations
 
-import getpass
 import sys
-from typing import Any
 
 import click
 
 from issuer.bulk.reading import BulkInputError
-from issuer.cli.support import EXIT_USAGE, cli_services
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+from issuer.cli.support import EXIT_USAGE, ProgressBar, cli_actor, cli_services
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-class _Progress:
-    """A progress bar on stderr, shown from the first call."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="issuing", file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @click.command("issue-bulk")
@@ -72,9 +44,9 @@ def issue_bulk(csv_file: str, dry_run: bool, chunk_size: int) -> None:
         click.echo(f"{_plural(report.total_rows, 'row')}, all valid: {report.to_issue:,} to issue, "
                    f"{report.already_issued:,} already issued (dry run: nothing was issued)")
         return
-    progress = _Progress()
+    progress = ProgressBar("issuing")
     try:
-        result = services.bulk.run(csv_file, actor=_actor(), progress=progress, chunk_size=chunk_size)
+        result = services.bulk.run(csv_file, actor=cli_actor(), progress=progress, chunk_size=chunk_size)
     finally:
         progress.close()
     report = result.report

@@ -10,16 +10,14 @@ stdout, and exit with the error's status (2 for bad input or an unknown key).
 """
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from issuer.cli.support import CleanErrorsGroup, cli_services
+from issuer.cli.support import CleanErrorsGroup, ProgressBar, cli_actor, cli_services
 from issuer.keys.files import (
     PASSPHRASE_ENV,
     KeyPair,
@@ -131,13 +129,6 @@ def import_key(
 
 # ---- the issuer's keys (database + keys folder of this installation: issuer.keys.service)
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 @keys.command("list")
 def list_keys() -> None:
     """List the issuer's keys: KEY_ID, type, state, created, verification method."""
@@ -160,33 +151,12 @@ def rotate(export_old: str | None) -> None:
             raise click.UsageError(f"{export_old} already exists; the old key is exported to a new file only")
         export_passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
             "Passphrase to encrypt the exported key", hide_input=True, confirmation_prompt=True, err=True)
-    rotated = cli_services().keys.rotate(actor=_actor(), export_old=Path(export_old) if export_old else None,
+    rotated = cli_services().keys.rotate(actor=cli_actor(), export_old=Path(export_old) if export_old else None,
                                          export_passphrase=export_passphrase)
     click.echo(f"Current key: {rotated.method} (earlier keys stay in the DID document; "
                "the old private key file was deleted)")
     if rotated.exported_to:
         click.echo(f"The old private key was exported, encrypted, to {rotated.exported_to}")
-
-
-class _ProgressBar:
-    """The re-issue's progress on stderr, shown once there is something to re-issue."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if total == 0:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="re-issuing", file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @keys.command("revoke")
@@ -204,9 +174,9 @@ def revoke(key_ref: str, compromised: bool, reason: str) -> None:
     """
     if not compromised:
         raise click.UsageError("only --compromised is supported; to stop signing with a key, run 'keys rotate'")
-    services, progress = cli_services(), _ProgressBar()
+    services, progress = cli_services(), ProgressBar("re-issuing")
     try:
-        done = services.keys.withdraw(key_ref, reason=reason, actor=_actor(), progress=progress)
+        done = services.keys.withdraw(key_ref, reason=reason, actor=cli_actor(), progress=progress)
     finally:
         progress.close()
     click.echo(f"{done.method}: " + ("withdrawn (no longer published; private key file deleted)"

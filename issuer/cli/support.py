@@ -12,6 +12,8 @@ installation with it before gunicorn forks its workers).
 """
 from __future__ import annotations
 
+import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -80,3 +82,33 @@ def clean_errors() -> Iterator[None]:
     except (IssuerError, click.UsageError, CredentialError, OSError) as exc:
         click.echo(error_line(exc), err=True)
         raise click.exceptions.Exit(EXIT_USAGE) from None
+
+
+def cli_actor() -> str:
+    """Who acts, for the audit log: ``cli:<login name>`` (``cli`` when the system does not say)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+class ProgressBar:
+    """``progress(done, total)`` for a long command: a bar on stderr, shown once there is something to do."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)

@@ -28,6 +28,7 @@ from issuer.web.api.common import (
     query_str,
     requires,
     state,
+    status_routes,
 )
 from issuer.web.serialise import award_json
 
@@ -84,27 +85,7 @@ def get_award(award_id: str) -> Response:
     return ok(award_json(state().use.search.award(award_id), with_credential=True))
 
 
-def _status_action(award_id: str, action: str) -> Response:
-    change = state().use.status.change_status(award_id, action, json_object(), actor=g.caller.actor)
-    return ok({"id": change.id, "action": change.action, "state": change.state, "changed": change.changed})
-
-
-@bp.post("/awards/<award_id>/revoke")
-@requires(ISSUE)
-def revoke(award_id: str) -> Response:
-    return _status_action(award_id, "revoke")
-
-
-@bp.post("/awards/<award_id>/suspend")
-@requires(ISSUE)
-def suspend(award_id: str) -> Response:
-    return _status_action(award_id, "suspend")
-
-
-@bp.post("/awards/<award_id>/unsuspend")
-@requires(ISSUE)
-def unsuspend(award_id: str) -> Response:
-    return _status_action(award_id, "unsuspend")
+status_routes("/awards", "award_id", lambda services: services.status.change_status)
 
 
 @bp.post("/awards/<award_id>/renew")

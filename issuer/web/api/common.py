@@ -321,3 +321,18 @@ def iso(value: datetime | None) -> str | None:
 def current_time() -> datetime:
     """Now, by the app's clock (the runtime's)."""
     return state().use.runtime.now()
+
+
+STATUS_ACTIONS = ("revoke", "suspend", "unsuspend")
+
+
+def status_routes(path: str, id_name: str, change: Callable[..., Any]) -> None:
+    """``POST {path}/<id_name>/revoke|suspend|unsuspend`` (scope ``issue``, body ``{"reason": ...}``) for one
+    kind of record: ``change(services)`` names the status service method that does the rest
+    (``(record_id, action, body, *, actor)``, returning the change made)."""
+    for action in STATUS_ACTIONS:
+        def view(action: str = action, **ids: str) -> Response:
+            done = change(state().use)(ids[id_name], action, json_object(), actor=g.caller.actor)
+            return ok({"id": done.id, "action": done.action, "state": done.state, "changed": done.changed})
+        bp.add_url_rule(f"{path}/<{id_name}>/{action}", endpoint=f"{action}_{id_name.removesuffix('_id')}",
+                        methods=["POST"], view_func=requires(ISSUE)(view))

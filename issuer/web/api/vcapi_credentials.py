@@ -3,24 +3,22 @@ its state) and revoke, suspend or unsuspend one (``POST /vcapi-credentials/{id}/
 with ``{"reason": "..."}``), through the same status change as awards."""
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response
 
 from issuer.awards.vcapi_records import STATES
 from issuer.web.api.common import (
     DEFAULT_PAGE,
-    ISSUE,
     MAX_PAGE,
     READ,
     ApiProblem,
     bp,
     decode_cursor,
-    json_object,
-    ok,
     paged,
     query_int,
     query_str,
     requires,
     state,
+    status_routes,
 )
 from issuer.web.serialise import vcapi_credential_json
 
@@ -37,24 +35,4 @@ def list_vcapi_credentials() -> Response:
     return paged(rows, limit, lambda listed: vcapi_credential_json(listed.record, listed.status))
 
 
-def _status_action(record_id: str, action: str) -> Response:
-    change = state().use.status.change_vcapi_status(record_id, action, json_object(), actor=g.caller.actor)
-    return ok({"id": change.id, "action": change.action, "state": change.state, "changed": change.changed})
-
-
-@bp.post("/vcapi-credentials/<record_id>/revoke")
-@requires(ISSUE)
-def revoke_vcapi_credential(record_id: str) -> Response:
-    return _status_action(record_id, "revoke")
-
-
-@bp.post("/vcapi-credentials/<record_id>/suspend")
-@requires(ISSUE)
-def suspend_vcapi_credential(record_id: str) -> Response:
-    return _status_action(record_id, "suspend")
-
-
-@bp.post("/vcapi-credentials/<record_id>/unsuspend")
-@requires(ISSUE)
-def unsuspend_vcapi_credential(record_id: str) -> Response:
-    return _status_action(record_id, "unsuspend")
+status_routes("/vcapi-credentials", "record_id", lambda services: services.status.change_vcapi_status)
