@@ -2,7 +2,7 @@
 
 Every error the issuer raises on purpose is an :class:`IssuerError`. The web layer has one
 handler for the tree (:func:`issuer.web.http.problem_for`: RFC 9457 problem JSON, or a
-small page for a browser) and the CLI one (:class:`issuer.cli.support.CleanErrorsGroup`:
+small page for a browser) and the CLI one (:class:`issuer.cli.shell.CleanErrorsGroup`:
 one ``error:`` line and the class's exit code). Views and commands do not pick statuses
 or exit codes by matching code strings: the class says it.
 

@@ -1,7 +1,7 @@
 """The ports every issuer service is built with: settings, database sessions, clock, mail transport.
 
 :class:`Runtime` is built once, by :func:`issuer.web.app.create_app` and by the CLI's context
-(:func:`issuer.cli.support.runtime`), and handed to every service
+(:func:`issuer.cli.support.cli_services`), and handed to every service
 (:class:`issuer.services.Services`). Tests build one with an in-memory or throwaway database,
 a fixed clock and a recording mail transport.
 

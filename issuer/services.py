@@ -4,7 +4,7 @@
     issued = services.awards.issue(body, actor="api:token-1")
 
 :func:`issuer.web.app.create_app` builds it once (``app.extensions["microcred"].services``) and
-so does the CLI's context (:func:`issuer.cli.support.services`). Views and commands parse
+so does the CLI's context (:func:`issuer.cli.support.cli_services`). Views and commands parse
 their input, call one service function and render or serialise what it returns; only the
 services (and the modules under them) reach the database.
 """

@@ -28,6 +28,7 @@ from issuer.access.staff import (
     end_session,
     find_user,
     normalize_username,
+    prepare_sign_in,
     set_active,
     set_password,
     start_session,
@@ -55,6 +56,7 @@ class AccessService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.guard = SignInGuard()      # failed sign-ins per (account, client address), in this process
+        prepare_sign_in()               # the first failed sign-in costs what every other one costs
 
     # ---- staff accounts
 

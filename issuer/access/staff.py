@@ -26,6 +26,7 @@ a rule and for a refused sign-in; a user name that is taken is a
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -54,7 +55,23 @@ LOCK_MINUTES = 15
 SESSION_MAX_HOURS = 12          # a sign-in ends this long after it began, however active
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
 HASH_METHOD = "scrypt"
-_DUMMY_HASH = generate_password_hash("microcred-dummy-password", method=HASH_METHOD)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check wrong user names against, so they cost the same scrypt time as wrong passwords.
+
+    Made once per process by :func:`prepare_sign_in` (the access service calls it when it is built, so
+    even the first sign-in answers in the same time), not when the module is imported: every
+    ``microcred`` command imports this module, ``microcred verify`` included."""
+    return generate_password_hash("microcred-dummy-password", method=HASH_METHOD)
+
+
+def prepare_sign_in() -> None:
+    """Make the dummy hash now (see :func:`_dummy_hash`)."""
+    _dummy_hash()
+
+
 #: the one answer for a wrong password, an unknown user name and a locked account
 SIGN_IN_FAILED = (f"The user name or password is wrong, or there were too many attempts from here: "
                   f"check them, or wait {LOCK_MINUTES} minutes and try again.")
@@ -197,14 +214,14 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     wrong = StaffError(SIGN_IN_FAILED, code="bad_credentials")
     if not isinstance(username, str) or len(username) > 100 or not isinstance(password, str) \
             or len(password) > MAX_PASSWORD:
-        check_password_hash(_DUMMY_HASH, "")
+        check_password_hash(_dummy_hash(), "")
         raise wrong
     if guard is not None and guard.locked_until(username, client, now) is not None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         find_user(session, username)          # the same query as any other attempt
         raise wrong
     user = find_user(session, username)
-    right = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password)
+    right = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None or not right:
         if guard is not None:
             guard.failed(username, client, now)

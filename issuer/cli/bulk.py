@@ -14,7 +14,8 @@ import sys
 import click
 
 from issuer.bulk.reading import BulkInputError
-from issuer.cli.support import EXIT_USAGE, ProgressBar, cli_actor, cli_services
+from issuer.cli.shell import EXIT_USAGE
+from issuer.cli.support import ProgressBar, cli_actor, cli_services
 
 
 def _plural(count: int, word: str) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from issuer.cli.support import CleanErrorsGroup, ProgressBar, cli_actor, cli_services
+from issuer.cli.shell import CleanErrorsGroup
+from issuer.cli.support import ProgressBar, cli_actor, cli_services
 from issuer.keys.files import (
     PASSPHRASE_ENV,
     KeyPair,

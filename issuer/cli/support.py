@@ -1,10 +1,8 @@
-"""What every ``microcred`` command shares: the service layer, and errors as one ``error:`` line.
+"""What the issuer's commands share: the service layer, progress bars, the actor for the audit log.
 
-The one click handler (:class:`CleanErrorsGroup`): an error of the issuer's tree
-(:mod:`issuer.errors`) exits with its class's code (2 for bad input, 75 for a mail server
-failure, ...); click's usage errors, the verifier's credential errors and file errors exit 2.
-The commands that start or prepare a server (``serve``, ``demo``) promise one ``error:`` line
-and exit status 2 for anything that stops them (:func:`clean_errors`).
+Errors are one ``error:`` line (:mod:`issuer.cli.shell`). The commands that start or prepare a
+server (``serve``, ``demo``) promise one ``error:`` line and exit status 2 for anything that stops
+them (:func:`clean_errors`).
 
 :func:`cli_services` is the process's service layer (its database pool stays open);
 :func:`own_services` one whose pool is closed when the block ends (``serve`` checks the
@@ -20,6 +18,7 @@ from typing import Any
 
 import click
 
+from issuer.cli.shell import EXIT_USAGE, error_line
 from issuer.config import Settings, load_settings
 from issuer.errors import IssuerError
 from issuer.instance import database_sessions, open_instance
@@ -27,7 +26,6 @@ from issuer.runtime import Runtime
 from issuer.services import Services, build_services
 from verifier.errors import CredentialError
 
-EXIT_USAGE = 2
 _services: dict[Settings, Services] = {}
 
 
@@ -47,31 +45,6 @@ def own_services(settings: Settings) -> Iterator[Services]:
         yield build_services(Runtime(settings, sessions))
 
 
-def error_line(exc: BaseException) -> str:
-    if isinstance(exc, click.UsageError):
-        message = exc.format_message()
-    elif isinstance(exc, OSError) and exc.filename:
-        message = f"{exc.filename}: {exc.strerror}"
-    else:
-        message = str(exc)
-    return "error: " + " ".join(message.split())
-
-
-class CleanErrorsGroup(click.Group):
-    """A click group whose usage, credential and file errors print one line and exit 2.
-
-    Nothing is written to stdout on error, and no traceback is shown.
-    """
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except IssuerError as exc:
-            click.echo(error_line(exc), err=True)
-            ctx.exit(exc.exit_code)
-        except (click.UsageError, CredentialError, OSError) as exc:
-            click.echo(error_line(exc), err=True)
-            ctx.exit(EXIT_USAGE)
 
 
 @contextmanager

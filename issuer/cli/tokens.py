@@ -16,7 +16,8 @@ from datetime import datetime
 import click
 
 from issuer.access.tokens import SCOPES
-from issuer.cli.support import CleanErrorsGroup, cli_services
+from issuer.cli.shell import CleanErrorsGroup
+from issuer.cli.support import cli_services
 
 
 def _when(value: datetime | None) -> str:

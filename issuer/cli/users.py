@@ -14,7 +14,8 @@ import sys
 import click
 
 from issuer.access.staff import STAFF_ROLES
-from issuer.cli.support import CleanErrorsGroup, cli_services
+from issuer.cli.shell import CleanErrorsGroup
+from issuer.cli.support import cli_services
 
 
 def _read_password(from_stdin: bool) -> str:
