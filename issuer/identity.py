@@ -99,11 +99,12 @@ def did_document_url(issuer: Issuer) -> str:
     return did_web_url(issuer.did)
 
 
-def published_documents(session: Session, settings: Settings, issuer: Issuer) -> dict[str, Any]:
-    """URL -> document for everything the issuer publishes that a verifier fetches: the DID
-    document (published keys only) and every signed status list, as served now."""
-    documents: dict[str, Any] = {did_document_url(issuer): did_document(issuer, all_keys(session, issuer))}
+def published_documents(session: Session, settings: Settings, issuer: Issuer) -> dict[str, bytes]:
+    """URL -> the JSON bytes a verifier fetches for everything the issuer publishes: the DID
+    document (published keys only) and every signed status list, as served now (the lists
+    exactly as stored: nothing is parsed to be encoded again)."""
+    documents = {did_document_url(issuer): json.dumps(did_document(issuer, all_keys(session, issuer))).encode()}
     for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
         if status_list.credential is not None:
-            documents[list_url(settings, status_list)] = json.loads(status_list.credential)
+            documents[list_url(settings, status_list)] = status_list.credential.encode()
     return documents

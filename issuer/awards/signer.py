@@ -45,8 +45,7 @@ class SelfCheck:
     def load(cls, session: Session, settings: Settings, issuer: Issuer) -> SelfCheck:
         """The documents as published now: the DID document and every status list of the issuer, as JSON
         bytes (what a verifier fetching them reads; kept encoded, so no verification encodes them again)."""
-        return cls({url: json.dumps(document).encode("utf-8")
-                    for url, document in published_documents(session, settings, issuer).items()})
+        return cls(published_documents(session, settings, issuer))
 
     def use(self, documents: dict[str, Any]) -> None:
         """Verify against ``documents`` from now on (a bulk run's signing process gets them by message)."""

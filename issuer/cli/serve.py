@@ -30,7 +30,7 @@ from gunicorn.app.base import BaseApplication
 
 from issuer.cli.support import clean_errors, own_services
 from issuer.config import load_settings
-from verifier.web.cli import WORKER_NOTE, BufferingThreadWorker
+from verifier.web.cli import WORKER_NOTE, worker_options
 
 __all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "serve"]
 
@@ -63,18 +63,10 @@ class GunicornServer(BaseApplication):
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> dict[str, Any]:
-    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return {
-        "bind": f"{bind_host}:{port}",
-        "workers": workers,
-        "worker_class": BufferingThreadWorker,   # gthread, reading each request whole before a thread
-        "threads": threads,
+    return worker_options(host, port, workers, threads) | {
         "timeout": 30,
-        "graceful_timeout": 30,
         "accesslog": "-",
-        "errorlog": "-",
         "proc_name": "microcred",
-        "control_socket_disable": True,     # gunicorn >= 25: no runtime-control socket
     }
 
 

@@ -294,20 +294,27 @@ class BufferingThreadWorker(ThreadWorker):
 WORKER_NOTE = "gthread workers that read each request whole before a thread takes it"
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int, access_log: bool) -> dict[str, Any]:
+def worker_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """What every microcred server gives gunicorn: the address, and ``workers`` x ``threads`` of
+    :class:`BufferingThreadWorker` (the issuer's ``microcred serve`` builds on it too)."""
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return {
         "bind": f"{bind_host}:{port}",
         "workers": workers,
         "worker_class": BufferingThreadWorker,   # gthread, reading each request whole before a thread
         "threads": threads,
-        "timeout": 60,
         "graceful_timeout": 30,
+        "errorlog": "-",
+        "control_socket_disable": True,     # gunicorn >= 25: no runtime-control socket
+    }
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int, access_log: bool) -> dict[str, Any]:
+    return worker_options(host, port, workers, threads) | {
+        "timeout": 60,
         "keepalive": 5,
         "accesslog": "-" if access_log else None,
-        "errorlog": "-",
         "proc_name": "microcred-verifier",
-        "control_socket_disable": True,     # gunicorn >= 25: no runtime-control socket
         "post_worker_init": tune_interpreter,
     }
 

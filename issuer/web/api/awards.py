@@ -24,6 +24,7 @@ from issuer.web.api.common import (
     json_object,
     ok,
     paged,
+    query_choice,
     query_int,
     query_str,
     requires,
@@ -69,9 +70,7 @@ def send_mail_after(response: Response) -> None:
 def list_awards() -> Response:
     limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     cursor = decode_cursor()
-    state_filter = query_str("state", 20)
-    if state_filter is not None and state_filter not in AWARD_STATES:
-        raise ApiProblem(400, f"'state' must be one of {', '.join(AWARD_STATES)}.")
+    state_filter = query_choice("state", AWARD_STATES)
     filters = AwardFilters(achievement=query_str("achievement", 100), state=state_filter, email=query_str("email", 320),
                            expiring_within_days=query_int("expiring_within_days", None, 0, MAX_DAYS))
     now = current_time()

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
@@ -271,6 +271,14 @@ def query_str(name: str, max_length: int = 320) -> str | None:
     value = values[0]
     if not value or len(value) > max_length or "\x00" in value:
         raise ApiProblem(400, f"{name!r} must be 1 to {max_length} characters.")
+    return value
+
+
+def query_choice(name: str, choices: Sequence[str]) -> str | None:
+    """An optional query parameter that must be one of ``choices`` (e.g. a state filter)."""
+    value = query_str(name, 20)
+    if value is not None and value not in choices:
+        raise ApiProblem(400, f"{name!r} must be one of {', '.join(choices)}.")
     return value
 
 

@@ -10,12 +10,11 @@ from issuer.web.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
     READ,
-    ApiProblem,
     bp,
     decode_cursor,
     paged,
+    query_choice,
     query_int,
-    query_str,
     requires,
     state,
     status_routes,
@@ -28,9 +27,7 @@ from issuer.web.serialise import vcapi_credential_json
 def list_vcapi_credentials() -> Response:
     limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     cursor = decode_cursor()
-    state_filter = query_str("state", 20)
-    if state_filter is not None and state_filter not in STATES:
-        raise ApiProblem(400, f"'state' must be one of {', '.join(STATES)}.")
+    state_filter = query_choice("state", STATES)
     rows = state().use.vcapi.listing(state_filter, cursor=cursor, limit=limit)
     return paged(rows, limit, lambda listed: vcapi_credential_json(listed.record, listed.status))
 
