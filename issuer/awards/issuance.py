@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,8 +32,8 @@ from issuer.awards.rules import Catalog, check_award
 from issuer.awards.signer import AwardSigner, SelfCheck
 from issuer.awards.store import StoreConflict, store_awards
 from issuer.config import Settings
-from issuer.db.models import Achievement, Award, Issuer, Recipient, new_id, utcnow
-from issuer.errors import Conflict, NotFound
+from issuer.db.models import Award, Issuer, Recipient, new_id, utcnow
+from issuer.errors import Conflict
 from issuer.keys.keyring import current_key, verification_method
 
 ATTEMPTS = 5
@@ -75,14 +75,6 @@ def is_busy(exc: OperationalError) -> bool:
     PostgreSQL: a deadlock): the transaction may be run again."""
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return "locked" in text or "busy" in text or "deadlock" in text
-
-
-def find_achievement(session: Session, issuer: Issuer, ref: str) -> Achievement:
-    achievement = session.scalars(select(Achievement).where(
-        Achievement.issuer_id == issuer.id, or_(Achievement.slug == ref, Achievement.id == ref))).one_or_none()
-    if achievement is None:
-        raise NotFound(f"there is no achievement {ref!r}", code="unknown_achievement", field="achievement")
-    return achievement
 
 
 def existing_award(session: Session, request: AwardRequest) -> Award | None:

@@ -15,7 +15,6 @@ import click
 
 from issuer.cli.support import clean_errors, cli_services
 from issuer.config import load_settings
-from issuer.setup_service import seed_demo  # noqa: F401  (importable here, as before)
 
 
 @click.command("demo")

@@ -20,13 +20,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm import Session
 
 from issuer.access.staff import SignedIn
 from issuer.web.http import error_page
 
 if TYPE_CHECKING:
-    from issuer.db.models import Issuer
+    pass
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 csrf = CSRFProtect()
@@ -93,12 +92,6 @@ def admin_only(view: Callable) -> Callable:
 def state() -> Any:
     """The app's :class:`issuer.web.app.WebState` (``state().use``: the services)."""
     return current_app.extensions["microcred"]
-
-
-def issuer_of(db: Session) -> Issuer:
-    """This installation's issuer, read in the session ``db`` (:meth:`issuer.runtime.Runtime.load_issuer`;
-    kept for the pages that still open sessions themselves)."""
-    return state().use.runtime.load_issuer(db)
 
 
 def actor() -> str:

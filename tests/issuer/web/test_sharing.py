@@ -29,12 +29,12 @@ from werkzeug.serving import make_server
 
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import change_status, renew
-from issuer.cli.demo import seed_demo
 from issuer.cli.share import profile
 from issuer.config import load_settings
 from issuer.db.models import Achievement, Award, Recipient
 from issuer.errors import Conflict, NotFound
 from issuer.identity import load_issuer
+from issuer.setup_service import seed_demo
 from issuer.sharing import SharingError, linkedin_url, png_badge, qr_svg
 from issuer.web import create_app
 from verifier import verify_credential
