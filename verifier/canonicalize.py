@@ -1,4 +1,12 @@
-"""JSON-LD document -> RDFC-1.0 canonical N-Quads, the input every rdfc proof signs."""
+"""JSON-LD document -> RDFC-1.0 canonical N-Quads, the input every rdfc proof signs.
+
+Two paths give the same N-Quads: the table-driven walk of :mod:`verifier.rdf_walk` for
+documents in compacted form under the contexts the engine serves (every credential microcred
+issues, nearly every one it verifies), and pyld's general expansion and RDF conversion
+(:mod:`verifier.jsonld`) for everything else. The walk gives up (``NotCovered``) rather than
+guess, and the general path then gives the result or the error it always gave. Differential
+tests hold the two (and jsonld.js) byte-identical.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +16,7 @@ from typing import Any
 from .budget import Deadline, effective_deadline
 from .jsonld import JsonLdEngine, default_engine
 from .limits import check_jsonld_limits
+from .rdf_walk import NotCovered, fast_quads
 from .rdfc import (
     DEFAULT_LIMITS,
     CanonicalizationLimits,
@@ -17,7 +26,8 @@ from .rdfc import (
 
 
 def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None,
-                 limits: CanonicalizationLimits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> str:
+                 limits: CanonicalizationLimits = DEFAULT_LIMITS, deadline: Deadline | None = None,
+                 fast: bool = True) -> str:
     """Canonical N-Quads of ``document`` (safe-mode expansion, bundled contexts only).
 
     Args:
@@ -26,6 +36,8 @@ def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None
         limits: RDFC-1.0 statement and work limits.
         deadline: one budget for expansion, RDF conversion and canonicalization; default
             the :func:`~verifier.budget.deadline_scope`'s, else a fresh ``limits.max_seconds``.
+        fast: take the table-driven walk where it covers the document (False: always the
+            general pyld path, for baselines and differential tests).
 
     Raises:
         CredentialError: ``too_complex`` (a cap of :mod:`verifier.limits`),
@@ -41,8 +53,15 @@ def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None
         hit = memo.get(key)
         if hit is not None:
             return hit
-    nquads = canonicalize_quads(dataset_quads(engine.to_dataset(document, deadline=deadline)), limits,
-                                deadline=deadline)
+    quads = None
+    if fast:
+        try:
+            quads = fast_quads(document, engine, deadline=deadline)
+        except NotCovered:
+            quads = None
+    if quads is None:
+        quads = dataset_quads(engine.to_dataset(document, deadline=deadline))
+    nquads = canonicalize_quads(quads, limits, deadline=deadline)
     if memo is not None:
         memo.put(key, nquads)
     return nquads

@@ -55,6 +55,7 @@ from .jsonld_memo import (
 from .jsonld_nodemap import LinearNodeMap
 from .jsonld_nodemap import value_key as _value_key  # noqa: F401  (tests import it from here)
 from .limits import JSONLD_LIMITS, JsonLdLimits, check_jsonld_limits
+from .rdf_tables import ContextTables
 
 __all__ = ["HEAVY_VALUES", "HEAVY_WAIT_SECONDS", "BoundedMemo", "JsonLdEngine", "default_engine"]
 
@@ -234,6 +235,8 @@ class JsonLdEngine:
         self._heavy_turn = threading.Lock()
         initial = _pyld.JsonLdProcessor()._get_initial_context({"processingMode": "json-ld-1.1"})
         self._trust.trust_active(initial)
+        # the fast path's term tables (verifier.rdf_walk), read off the contexts this engine processes
+        self.tables = ContextTables(initial, self.process_context)
 
     def memo_sizes(self) -> dict[str, int]:
         """Entries in each shared memo and cache (for tests and monitoring)."""
@@ -297,6 +300,22 @@ class JsonLdEngine:
         """
         return self._run(lambda proc, options: proc.expand(document, options), document,
                          self._options(), deadline)
+
+    def process_context(self, active_ctx: Any, local_ctx: Any, propagate: bool = True,
+                        override_protected: bool = False) -> Any:
+        """JSON-LD 1.1 Context Processing of ``local_ctx`` over ``active_ctx`` (pyld's, through
+        this engine's memos and loader), for the term tables of :mod:`verifier.rdf_tables`.
+
+        Raises:
+            CredentialError: the context cannot be loaded or processed.
+        """
+        proc = self._processor()
+        try:
+            with proc.call(effective_deadline(None)):
+                return proc._process_context(active_ctx, local_ctx, self._options(),
+                                             override_protected=override_protected, propagate=propagate)
+        except Exception as exc:  # pyld raises many kinds; report ours or a clear one
+            raise _unwrap(exc) from exc
 
     def to_dataset(self, document: dict[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
         """pyld RDF dataset ``{graph name: [triples]}`` of ``document``; arguments as :meth:`expand`."""

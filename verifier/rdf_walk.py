@@ -1,0 +1,292 @@
+"""Compacted credential -> RDF quads in one walk over the JSON, read through the term tables.
+
+Role: the fast path of :func:`verifier.canonicalize.canonicalize`. A credential in compacted
+form under the bundled contexts (the one-reading rule of :mod:`verifier.reading`) is turned
+into the quads of its RDF dataset directly: each key is looked up in the
+:class:`~verifier.rdf_tables.ContextTables` of the context in force, each value becomes an RDF
+term, each nested object a node, each ``@graph``-container value (``proof``) a named graph.
+No expanded document, no node map: the dataset is a set of quads, so a node described in two
+places simply contributes both sets of statements, as the node map would merge them.
+
+Why by hand: no library turns JSON-LD into RDF without the general expansion algorithm, and
+that algorithm is most of the cost of signing and verifying (``../shared/research/
+performance.md``). The walk follows pyld's Expansion Algorithm (JSON-LD 1.1 §5.1.2) step for
+step for what it covers, so every context it moves into is the one pyld would use:
+
+* a node's property-scoped context applies after its parent's type-scoped context is
+  reverted (§5.1.2 steps 7-8); a nested ``@context`` (URLs only) next (step 9);
+* type-scoped contexts of the node's types, in lexicographic order, over that context, without
+  propagation (step 11); ``@type`` values are expanded with the context before them (step 13.4.4);
+* a term's own scoped context applies to its value (step 13.7), whose coercion is then read
+  from that context (§5.3.2 Value Expansion);
+* RDF terms as in Deserialize JSON-LD to RDF (JSON-LD 1.1 API §8.1.2 Object to RDF): booleans,
+  integers, doubles in canonical form, coerced datatypes, IRIs; ``@list`` values as RDF
+  collections (§8.1.3 List to RDF).
+
+Contract: :class:`~verifier.rdf_tables.NotCovered` for anything the tables do not cover (see
+there) and for whatever general processing would refuse or drop (a relative IRI, an undefined
+term, a keyword it would not accept): the caller then takes the general path, which gives the
+result or error it always gave. The fast path never decides an error. Its output is held equal
+to pyld's and jsonld.js's by differential tests.
+
+Bounded: the document passes :func:`~verifier.limits.check_jsonld_limits` first; the walk is
+linear in the document and checks the deadline every few nodes. Documents large enough to take
+turns in the engine (:data:`verifier.jsonld.HEAVY_VALUES`) take the general path.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .budget import Deadline, effective_deadline
+from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
+from .limits import check_jsonld_limits
+from .rdf_tables import AS_ID, AS_VOCAB, ID, PROPERTY, TYPE, ContextTables, NotCovered, Rule, is_absolute_iri
+from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits, canonicalize_quads
+
+__all__ = ["NotCovered", "fast_nquads", "fast_quads"]
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
+RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
+RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+_TICK_STRIDE = 16  # nodes between two deadline checks
+_DOUBLE_EXPONENT = re.compile(r"(\d)0*E\+?(-)?0*(\d)")
+
+Term = dict[str, str]
+
+
+def canonical_double(value: float) -> str:
+    """The canonical lexical form of an xsd:double, as pyld writes it (``1.5E0``)."""
+    return _DOUBLE_EXPONENT.sub(r"\1E\2\3", f"{value:1.15E}")
+
+
+def _iri(value: str) -> Term:
+    if not is_absolute_iri(value):
+        raise NotCovered(f"the IRI {value!r} is not absolute")
+    return {"type": "IRI", "value": value}
+
+
+class _Walk:
+    """One document's walk: the quads found so far, blank node labels, the deadline."""
+
+    __slots__ = ("_blank", "_deadline", "_seen", "_ticks", "quads")
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.quads: list[dict[str, Term]] = []
+        self._seen: set[tuple[str, ...]] = set()
+        self._blank = 0
+        self._ticks = _TICK_STRIDE
+        self._deadline = deadline
+
+    def blank(self) -> Term:
+        self._blank += 1
+        return {"type": "blank node", "value": f"_:f{self._blank}"}
+
+    def emit(self, subject: Term, predicate: str, obj: Term, graph: Term | None) -> None:
+        key = (subject["value"], predicate, obj["type"], obj["value"], obj.get("datatype", ""),
+               graph["value"] if graph is not None else "")
+        if key in self._seen:
+            return  # a dataset is a set of quads
+        self._seen.add(key)
+        quad = {"subject": subject, "predicate": {"type": "IRI", "value": predicate}, "object": obj}
+        if graph is not None:
+            quad["name"] = graph
+        self.quads.append(quad)
+
+    def tick(self) -> None:
+        self._ticks -= 1
+        if self._ticks <= 0:
+            self._ticks = _TICK_STRIDE
+            self._deadline.check()
+
+    # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
+
+    def node(self, active: ContextTables, property_rule: Rule | None, element: dict[str, Any],
+             graph: Term | None) -> Term:
+        """Emit the statements of the node ``element`` into ``graph``; its subject term.
+
+        ``active`` is the context the parent's value is expanded under (the term's scoped
+        context already applied, as pyld's ``term_ctx``), ``property_rule`` the rule of the key
+        it is the value of, read under ``active`` (None at the top).
+        """
+        self.tick()
+        # steps 7-8: a type-scoped context is reverted, except for a subject reference
+        if active.previous is not None and not (len(element) == 1 and _only_id(active, element)):
+            active = active.reverted()
+        if property_rule is not None and property_rule.scoped is not None:
+            active = active.after(property_rule.scoped, override_protected=True)
+        # step 9: the node's own @context (URLs of contexts the engine serves)
+        local = element.get("@context")
+        if local is not None:
+            if not isinstance(local, (str, list)):
+                raise NotCovered("an inline @context object")
+            active = active.after(local)
+        # step 11: type-scoped contexts, keys and then their values in lexicographic order
+        type_scoped = active
+        type_keys = sorted(key for key in element if type_scoped.means(key, "@type"))
+        for key in type_keys:
+            for type_ in sorted(_type_strings(element[key])):
+                mapping = type_scoped.mappings.get(type_)
+                scoped = mapping.get("@context") if mapping is not None else None
+                if scoped is not None and scoped is not False:
+                    active = active.after(scoped, propagate=False)
+        # step 13: the entries
+        subject: Term | None = None
+        found: list[tuple[str, Term]] = []
+        for key, value in element.items():
+            if key == "@context":
+                continue
+            rule = active.rule(key)
+            if rule.kind == ID:
+                if subject is not None or not isinstance(value, str):
+                    raise NotCovered("@id given twice or not as a string")
+                subject = _iri(active.expand_id(value))
+            elif rule.kind == TYPE:
+                if key not in type_keys:
+                    raise NotCovered("a key that means @type only under a type-scoped context")
+                for type_ in _type_strings(value):
+                    if active.expand_vocab(type_) == "@json":
+                        raise NotCovered("a JSON literal")
+                    found.append((RDF_TYPE, _iri(type_scoped.expand_vocab(type_))))
+            else:
+                self.values(active, key, rule, value, graph, found)
+        if subject is None:
+            subject = self.blank()
+        for predicate, obj in found:
+            self.emit(subject, predicate, obj, graph)
+        return subject
+
+    def values(self, active: ContextTables, key: str, rule: Rule, value: Any, graph: Term | None,
+               found: list[tuple[str, Term]]) -> None:
+        """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
+        term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
+        term_rule = term_ctx.rule(key) if term_ctx is not active else rule
+        if term_rule.kind != PROPERTY or term_rule.list != rule.list:
+            raise NotCovered(f"{key!r} means something else under its own scoped context")
+        items = value if isinstance(value, list) else (value,)
+        if rule.list:
+            found.append((rule.iri, self.collection(term_ctx, term_rule, items, graph)))
+            return
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, dict):
+                if rule.graph:  # a graph object: the node goes into a new named graph
+                    name = self.blank()
+                    self.node(term_ctx, term_rule, item, name)
+                    found.append((rule.iri, name))
+                else:
+                    found.append((rule.iri, self.node(term_ctx, term_rule, item, graph)))
+            elif isinstance(item, list):
+                raise NotCovered("an array inside an array")
+            elif rule.graph:
+                raise NotCovered("a value that is not an object in a graph container")
+            else:
+                found.append((rule.iri, _object(term_ctx, term_rule, item)))
+
+    def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term | None) -> Term:
+        """An ``@list`` value as an RDF collection (JSON-LD 1.1 API §8.1.3 List to RDF); its head."""
+        terms: list[Term] = []
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, dict):
+                terms.append(self.node(active, rule, item, graph))
+            elif isinstance(item, list):
+                raise NotCovered("a list of lists")
+            else:
+                terms.append(_object(active, rule, item))
+        head: Term = {"type": "IRI", "value": RDF_NIL}
+        for term in reversed(terms):
+            cell = self.blank()
+            self.emit(cell, RDF_FIRST, term, graph)
+            self.emit(cell, RDF_REST, head, graph)
+            head = cell
+        return head
+
+
+def _only_id(active: ContextTables, element: dict[str, Any]) -> bool:
+    (key,) = element
+    return active.means(key, "@id")
+
+
+def _type_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise NotCovered("@type is not a string or a list of strings")
+
+
+def _object(tables: ContextTables, rule: Rule, value: Any) -> Term:
+    """A scalar value as an RDF term (Value Expansion, then Object to RDF)."""
+    if isinstance(value, str):
+        if rule.coercion == AS_ID:
+            return _iri(tables.expand_id(value))
+        if rule.coercion == AS_VOCAB:
+            iri = tables.expand_vocab(value)
+            if iri.startswith("@"):
+                raise NotCovered(f"the value {value!r} expands to a keyword")
+            return _iri(iri)
+        datatype = rule.datatype
+        if datatype is None:
+            if not rule.language_free:
+                raise NotCovered("a language-tagged string")
+            return {"type": "literal", "value": value, "datatype": XSD_STRING}
+        if datatype == XSD_DOUBLE:
+            try:
+                return {"type": "literal", "value": canonical_double(float(value)), "datatype": XSD_DOUBLE}
+            except ValueError:
+                return {"type": "literal", "value": value, "datatype": XSD_DOUBLE}
+        return {"type": "literal", "value": value, "datatype": datatype}
+    datatype = rule.datatype
+    if isinstance(value, bool):
+        return {"type": "literal", "value": "true" if value else "false", "datatype": datatype or XSD_BOOLEAN}
+    if isinstance(value, float) and not value.is_integer():
+        return {"type": "literal", "value": canonical_double(value), "datatype": datatype or XSD_DOUBLE}
+    if isinstance(value, (int, float)):
+        try:
+            if datatype == XSD_DOUBLE:
+                return {"type": "literal", "value": canonical_double(float(value)), "datatype": XSD_DOUBLE}
+            if abs(value) >= 1e21:
+                return {"type": "literal", "value": canonical_double(value), "datatype": datatype or XSD_DOUBLE}
+        except OverflowError as exc:
+            raise NotCovered("a number too large for a double") from exc
+        return {"type": "literal", "value": str(int(value)), "datatype": datatype or XSD_INTEGER}
+    raise NotCovered(f"a JSON value of type {type(value).__name__}")
+
+
+def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
+               deadline: Deadline | None = None) -> list[dict[str, Term]]:
+    """The quads of ``document``'s RDF dataset (pyld's quad form), read through the term tables.
+
+    Raises:
+        NotCovered: the tables do not cover the document (take the general path).
+        CredentialError: ``too_complex`` (a cap of :mod:`verifier.limits`) or the deadline.
+    """
+    engine = engine or default_engine()
+    if not isinstance(document, dict):
+        raise NotCovered("the document is not a JSON object")
+    if check_jsonld_limits(document, engine.limits) > HEAVY_VALUES:
+        raise NotCovered("a large document (it takes its turn on the general path)")
+    walk = _Walk(effective_deadline(deadline))
+    walk.node(engine.tables, None, document, None)
+    return walk.quads
+
+
+def fast_nquads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
+                limits: CanonicalizationLimits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of ``document`` through the fast path only (no fallback).
+
+    Raises:
+        NotCovered: the tables do not cover the document.
+        CredentialError: as :func:`verifier.canonicalize.canonicalize`.
+    """
+    deadline = effective_deadline(deadline, limits.max_seconds)
+    return canonicalize_quads(fast_quads(document, engine, deadline=deadline), limits, deadline=deadline)
