@@ -1,0 +1,50 @@
+"""The benchmarks still run: one round of the sign/verify comparison, and run_all's readers.
+
+No timing is asserted (speed is measured in ``benchmarks/``, not here): this only keeps the
+benchmark code working as the code it measures changes, so that a full run does not fail
+after minutes. The jsonld.js side is left out (node start-up is not cheap).
+"""
+from __future__ import annotations
+
+from benchmarks import bench_sign_verify, run_all
+
+
+def test_sign_verify_runs_one_round_with_identical_outputs():
+    lines: list[str] = []
+    result = bench_sign_verify.run(rounds=1, scale_rounds=1, sizes=(1,), use_js=False, out=lines.append)
+    assert result.quads["ob"] == 16  # the 1EdTech test-vector credential's 16 quads
+    assert result.quads["align-1"] > result.quads["ob"]
+    for case in ("ob", "align-1"):
+        for side in ("floor", "microcred", "naive pyld"):
+            for op in ("sign", "verify"):
+                assert result.get(case, side, op) > 0
+    assert any("jsonld.js: skipped (--no-js)" in line for line in lines)
+    names = [row["figure"] for row in bench_sign_verify.figures(result)]
+    assert "ob sign vs naive pyld" in names and "ob verify / floor" in names
+    assert f"align-1 ({result.quads['align-1']} q) sign vs naive pyld" in names
+
+
+def test_run_all_reads_each_scripts_figures():
+    bulk = run_all.bulk_figures(
+        "baseline issue_award, one by one (50 awards): 5.47 ms/award -> 5.5 s for 1,000 (extrapolated)\n"
+        "issue_csv: 1,000 issued in 1.1 s (1.09 ms/award)\n", rows=1000)
+    assert (bulk[0].measured, bulk[0].baseline, bulk[0].met) == (10.9, 54.7, False)
+    load = run_all.verifier_load_figures(
+        "phase 1: healthy only           200 req    900/s median (318)  p50  35.3  p90  64.2  p99  42.4  max  435.1 ms\n"
+        "phase 2: healthy, with bad      200 req    518/s median (518)  p50  26.6  p90  47.0  p99   72.3  max   81.5 ms\n")
+    assert [(f.measured, f.met) for f in load] == [(900.0, True), (42.4, True), (72.3, None)]
+    cold = run_all.cold_start_figures("  microcred verify        0.296 s /  0.292 s\n"
+                                      "  eager baseline          1.113 s /  1.062 s\n")
+    assert (cold[0].measured, cold[0].baseline, cold[0].met) == (0.296, 1.113, True)
+    hostile = run_all.hostile_figures(
+        "(a) verify_credential in process, median / max over 2 rounds\n"
+        "  normal (baseline)      1 KB      9.4 /    17.9 ms  verified\n"
+        "  slowest hostile answer 0.26 s: under the 1 s target\n"
+        "(b) one worker (pid 1), 100 hostile requests in 19.6 s (100 HTTP 200 verified)\n"
+        "  RSS 78 MiB after warm-up -> 81 MiB after: +3.1 MiB (flat: target within 20 MB)\n"
+        "(c) normal verifications, one client, 2 workers x 32 threads, 1 rounds\n"
+        "  alone                   50 req  p50    1.9  p90    3.5  p99   28.5  max   28.5 ms\n"
+        "  with 16 hostile         50 req  p50    5.3  p90   18.5  p99   24.0  max   24.0 ms\n")
+    assert [(f.measured, f.met) for f in hostile] == [(0.26, True), (3.1, True), (24.0, True)]
+    missing = run_all.cold_start_figures("something else entirely\n")
+    assert missing[0].measured is None and missing[0].met is None
