@@ -31,12 +31,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.credentials import endorsement_credential, ob_vector_credential, scaled_credential  # noqa: E402
+from benchmarks.js import NodeScript  # noqa: E402
+from benchmarks.js import unavailable as node_unavailable  # noqa: E402
 from issuer import sign_credential  # noqa: E402
 from issuer.keys.files import generate_key  # noqa: E402
 from verifier import verify_credential  # noqa: E402
@@ -63,8 +61,6 @@ from verifier.proofs.eddsa_rdfc_2022 import proof_configuration  # noqa: E402
 
 CREATED = "2026-01-01T00:00:00Z"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-JS_SCRIPT = ROOT / "benchmarks" / "js" / "sign_verify.mjs"
-INTEROP = ROOT / "tests" / "interop"
 SIZES = (1, 5, 20, 80)
 SIDES = ("floor", "microcred", "fast=False", "naive pyld", "jsonld.js")
 CONTEXTS = {url: load_bundled_context(url) for url in context_index()}
@@ -220,47 +216,23 @@ def check_identical(case: Case, keys: Keys, sides: dict) -> None:
 
 # --------------------------------------------------------------------------- jsonld.js on node
 
-def js_unavailable() -> str | None:
-    """Why the jsonld.js side cannot run here, or None."""
-    node = shutil.which("node")
-    if node is None:
-        return "node is not on PATH"
-    packages = ("jsonld", "@digitalbazaar/vc", "@digitalbazaar/data-integrity",
-                "@digitalbazaar/eddsa-rdfc-2022-cryptosuite", "@digitalbazaar/ed25519-multikey",
-                "@digitalbazaar/did-method-key")
-    missing = [p for p in packages if not (INTEROP / "node_modules" / p / "package.json").is_file()]
-    if missing:
-        return f"{', '.join(missing)} missing: run `npm ci --prefix tests/interop`"
-    return None
-
-
 class JsSide:
-    """``benchmarks/js/sign_verify.mjs`` in one long-lived node process, one JSON line per command."""
+    """``benchmarks/js/sign_verify.mjs`` set up with the cases; its proof values checked after every batch."""
 
-    def __init__(self, node: str, cases: dict[str, Case], keys: Keys):
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self._proc = subprocess.Popen([node, str(JS_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=self._stderr, text=True, encoding="utf-8", cwd=ROOT)
-        answer = self.ask({"op": "setup", "contexts": CONTEXTS, "created": CREATED,
-                           "now": NOW.isoformat().replace("+00:00", "Z"),
-                           "privateKeyMultibase": keys.key.private_multibase(),
-                           "publicKeyMultibase": keys.key.public.to_multibase(),
-                           "cases": {n: {"credential": c.document, "signed": c.signed} for n, c in cases.items()}})
+    def __init__(self, cases: dict[str, Case], keys: Keys):
+        self._node = NodeScript("sign_verify.mjs")
+        try:
+            answer = self._node.ask({"op": "setup", "contexts": CONTEXTS, "created": CREATED,
+                                     "now": NOW.isoformat().replace("+00:00", "Z"),
+                                     "privateKeyMultibase": keys.key.private_multibase(),
+                                     "publicKeyMultibase": keys.key.public.to_multibase(),
+                                     "cases": {n: {"credential": c.document, "signed": c.signed}
+                                               for n, c in cases.items()}})
+            self.check(answer, cases)
+        except BaseException:
+            self._node.close()
+            raise
         self.versions = answer["versions"]
-        self.check(answer, cases)
-
-    def ask(self, command: dict) -> dict:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(json.dumps(command) + "\n")
-        self._proc.stdin.flush()
-        line = self._proc.stdout.readline()
-        if not line:
-            self._stderr.seek(0)
-            raise RuntimeError(f"node exited: {self._stderr.read().decode()[-2000:]}")
-        answer = json.loads(line)
-        if "error" in answer:
-            raise RuntimeError(f"node: {answer['error']}")
-        return answer
 
     @staticmethod
     def check(answer: dict, cases: dict[str, Case]) -> None:
@@ -270,15 +242,12 @@ class JsSide:
             assert answer["verified"][name], f"{name}: jsonld.js does not verify microcred's signed credential"
 
     def run(self, rounds: int, cases: dict[str, Case]) -> dict[str, dict[str, list[float]]]:
-        answer = self.ask({"op": "run", "rounds": rounds, "cases": list(cases)})
+        answer = self._node.ask({"op": "run", "rounds": rounds, "cases": list(cases)})
         self.check(answer, cases)  # still the same outputs after the loop
         return {name: answer["times"][name] for name in cases}
 
     def close(self) -> None:
-        assert self._proc.stdin is not None
-        self._proc.stdin.close()
-        self._proc.wait(30)
-        self._stderr.close()
+        self._node.close()
 
 
 # --------------------------------------------------------------------------- the run
@@ -331,10 +300,10 @@ def run(rounds: int = 200, scale_rounds: int = 15, sizes: tuple[int, ...] = SIZE
         notes.append("fast=False: n/a (verifier.canonicalize.canonicalize has no `fast` keyword yet)")
     for name, case in cases.items():
         check_identical(case, keys, sides[name])
-    why_not = js_unavailable() if use_js else "--no-js"
+    why_not = node_unavailable() if use_js else "--no-js"
     js = None
     if why_not is None:
-        js = JsSide(shutil.which("node") or "node", cases, keys)
+        js = JsSide(cases, keys)
         notes.append("jsonld.js: " + ", ".join(f"{k} {v}" for k, v in js.versions.items()))
     else:
         notes.append(f"jsonld.js: skipped ({why_not})")
@@ -350,6 +319,8 @@ def run(rounds: int = 200, scale_rounds: int = 15, sizes: tuple[int, ...] = SIZE
     finally:
         if js is not None:
             js.close()
+    for name, case in cases.items():  # still the same outputs after the loop (nothing drifted)
+        check_identical(case, keys, sides[name])
     ms = {k: statistics.median(v) * 1000 for k, v in samples.items()}
     result = Result(ms, {n: c.quads for n, c in cases.items()},
                     {"ob": rounds, **{n: scale_rounds for n in cases if n != "ob"}}, notes)
