@@ -7,13 +7,36 @@ Public entry points::
 
 ``key`` is a JWK dict with its private part, or a key loaded with
 ``issuer.keys.files.load_key`` / made with ``issuer.keys.files.generate_key``.
+
+``sign_credential`` is looked up in :mod:`issuer.signing` when it is first used (:data:`EXPORTS`,
+PEP 562), not when the package is imported: every ``issuer.*`` import runs this file, and
+``microcred verify`` (``issuer.cli``) must not load the signing stack (the key files, jwcrypto).
 """
-from issuer.signing import sign_credential
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from issuer.signing import sign_credential
+
+#: public name -> the module that defines it
+EXPORTS = {"sign_credential": "issuer.signing"}
+
+
+def __getattr__(name: str) -> Any:
+    module = EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def sign_jwt(credential: dict, key, *, verification_method: str) -> str:
     """The credential as a compact VC-JWT (OB 3.0 section 8.2), ``kid`` = verification_method."""
-    return sign_credential(credential, key, verification_method=verification_method, cryptosuite="jwt")
+    return __getattr__("sign_credential")(credential, key, verification_method=verification_method,
+                                          cryptosuite="jwt")
 
 
 __all__ = ["sign_credential", "sign_jwt"]
