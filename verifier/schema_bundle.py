@@ -10,6 +10,11 @@ small checkers below, so the result does not depend on jsonschema's optional ext
 :func:`schema_for` picks the schema by the credential's ``type``;
 :func:`validator_for_credential` the compiled validator that decides it, and
 :func:`fast_validator_for_credential` the jsonschema-rs one that may say "valid" quickly.
+
+Everything is built on first use and kept. jsonschema and referencing (~35 ms to import, with
+attrs) are imported only when a reference validator is built, i.e. when a credential is not
+an OB credential of the VC 2.0 or 1.1 form or fails the jsonschema-rs check; a valid credential
+costs jsonschema-rs alone (a few ms).
 """
 from __future__ import annotations
 
@@ -18,10 +23,9 @@ import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import microcred_contexts
-from jsonschema import Draft201909Validator, FormatChecker
 
 try:  # optional accelerator (a dependency of microcred; kept optional so the check never depends on it)
     import jsonschema_rs
@@ -29,11 +33,12 @@ except ImportError:  # pragma: no cover
     _HAVE_JSONSCHEMA_RS = False
 else:
     _HAVE_JSONSCHEMA_RS = True
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
-from referencing.jsonschema import DRAFT201909
 
 from .accessors import types_of
+
+if TYPE_CHECKING:  # imported where a reference validator is built (module docstring)
+    from jsonschema import Draft201909Validator, FormatChecker
+    from referencing import Registry
 
 SCHEMAS_DIR: Path = microcred_contexts.DIRECTORY / "schemas"
 
@@ -113,6 +118,8 @@ def format_checker() -> FormatChecker:
     jsonschema's default checker silently skips date-time and uri unless optional
     packages are installed; this one does not depend on them.
     """
+    from jsonschema import FormatChecker  # lazy: module docstring
+
     checker = FormatChecker(formats=())
     checker.checks("date-time")(is_date_time)
     checker.checks("date")(is_date)
@@ -141,6 +148,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _no_retrieval(uri: str) -> NoReturn:
+    from referencing.exceptions import NoSuchResource  # lazy: module docstring
+
     # Every $ref must resolve to a bundled schema; never go to the network.
     # referencing declares its attrs classes through the __dataclass_transform__ hook, which
     # mypy does not read, so it sees no constructor arguments here and in Registry below.
@@ -150,6 +159,9 @@ def _no_retrieval(uri: str) -> NoReturn:
 @lru_cache(maxsize=1)
 def schema_registry() -> Registry:
     """A referencing Registry holding every bundled schema under its $id."""
+    from referencing import Registry, Resource  # lazy: module docstring
+    from referencing.jsonschema import DRAFT201909
+
     resources = []
     for name in schema_index()["schemas"]:
         contents = load_schema(name)
@@ -160,6 +172,8 @@ def schema_registry() -> Registry:
 @cache
 def validator_for(name: str) -> Draft201909Validator:
     """A compiled (cached) validator for the bundled schema ``name``."""
+    from jsonschema import Draft201909Validator  # lazy: module docstring
+
     schema = load_schema(name)
     return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())
 
@@ -185,6 +199,8 @@ def _fast_validator_for_def(name: str, definition: str) -> jsonschema_rs.Validat
 @cache
 def _validator_for_def(name: str, definition: str) -> Draft201909Validator:
     """A (cached) validator for one class ($defs entry) of the bundled schema ``name``."""
+    from jsonschema import Draft201909Validator  # lazy: module docstring
+
     base = load_schema(name)["$id"]
     schema = {"$schema": "https://json-schema.org/draft/2019-09/schema", "$ref": f"{base}#/$defs/{definition}"}
     return Draft201909Validator(schema, registry=schema_registry(), format_checker=format_checker())

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # annotations only: jsonschema is imported when a credential fails the fast check
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
