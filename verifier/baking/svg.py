@@ -7,15 +7,15 @@ and/or a CDATA body. The SVG is parsed with defusedxml and a streaming target (n
 before anything else: no entity declarations, no external references, and no DTD at all except
 the bare W3C SVG 1.0/1.1 public DOCTYPE without an internal subset (which many drawing tools
 write and which is never loaded). Two Open Badges elements are ambiguous and refused.
+
+defusedxml (and the xml.dom / xml.etree modules under it, ~8 ms of a cold start) is imported
+when an SVG is first read or baked (:func:`_safe_parser`), not with the module: every
+verification imports this module, few read an SVG.
 """
 from __future__ import annotations
 
-from typing import Any
-from xml.dom.minidom import Element
-
-from defusedxml import DefusedXmlException
-from defusedxml import minidom as safe_minidom
-from defusedxml.ElementTree import DefusedXMLParser, ParseError
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .common import MAX_IMAGE_BYTES, BakedImageError, BakedPayload, check_payload, classify
 
@@ -37,23 +37,34 @@ _SVG_DOCTYPES = {
 }
 
 
-class _SafeSvgParser(DefusedXMLParser):
-    """defusedxml with entities and external references forbidden and DTDs limited
-    to the bare W3C SVG DOCTYPE (no internal subset, never loaded)."""
+if TYPE_CHECKING:
+    from defusedxml.ElementTree import DefusedXMLParser
 
-    def __init__(self, target: _SvgScanner) -> None:
-        super().__init__(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
-    def defused_start_doctype_decl(self, name: str, sysid: str | None, pubid: str | None,
-                                   has_internal_subset: bool) -> None:
-        if name == "svg" and not has_internal_subset and (pubid, sysid) in _SVG_DOCTYPES:
-            return
-        raise BakedImageError(
-            "The SVG declares a DOCTYPE other than the standard SVG one "
-            f"(name={name!r}, system={sysid!r}, internal subset={bool(has_internal_subset)}); "
-            "DTDs, entities and external references are refused.",
-            code="unsafe_svg",
-        )
+@cache
+def _safe_parser() -> type[DefusedXMLParser]:
+    """The parser class, made on first use (defusedxml is imported here: module docstring)."""
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    class SafeSvgParser(DefusedXMLParser):
+        """defusedxml with entities and external references forbidden and DTDs limited
+        to the bare W3C SVG DOCTYPE (no internal subset, never loaded)."""
+
+        def __init__(self, target: _SvgScanner) -> None:
+            super().__init__(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+        def defused_start_doctype_decl(self, name: str, sysid: str | None, pubid: str | None,
+                                       has_internal_subset: bool) -> None:
+            if name == "svg" and not has_internal_subset and (pubid, sysid) in _SVG_DOCTYPES:
+                return
+            raise BakedImageError(
+                "The SVG declares a DOCTYPE other than the standard SVG one "
+                f"(name={name!r}, system={sysid!r}, internal subset={bool(has_internal_subset)}); "
+                "DTDs, entities and external references are refused.",
+                code="unsafe_svg",
+            )
+
+    return SafeSvgParser
 
 
 class _SvgScanner:
@@ -92,8 +103,11 @@ class _SvgScanner:
 
 
 def _scan_svg(data: bytes) -> _SvgScanner:
+    from defusedxml import DefusedXmlException  # lazy: module docstring
+    from defusedxml.ElementTree import ParseError
+
     scanner = _SvgScanner()
-    parser = _SafeSvgParser(scanner)
+    parser = _safe_parser()(scanner)
     try:
         parser.feed(data)
         parser.close()
@@ -153,6 +167,12 @@ def bake_svg(svg: bytes, payload: str) -> bytes:
     A compact JWS goes into the ``verify`` attribute; JSON goes into the body as
     CDATA. Any credential already baked in (OB 3.0 or OB 2.0) is removed first.
     """
+    from xml.dom.minidom import Element  # lazy, as defusedxml (module docstring)
+
+    from defusedxml import DefusedXmlException
+    from defusedxml import minidom as safe_minidom
+    from defusedxml.ElementTree import ParseError
+
     kind = check_payload(payload)
     value = payload.strip()
     data = bytes(svg)
