@@ -9,7 +9,9 @@ opens a socket itself. Implementations:
   per ``ttl``, 30 s by default; a remembered failure raises the same code, says it was
   remembered and has ``details["cached"]``), and optionally a per-target-host
   :class:`~verifier.net.throttle.HostLimiter` (rate and concurrency). The rules for URLs and
-  addresses are in :mod:`verifier.net.policy`, the socket work in :mod:`verifier.net.transport`.
+  addresses are in :mod:`verifier.net.policy`, the socket work in :mod:`verifier.net.transport`,
+  which it imports when its first request goes out (:data:`TRANSPORT`): an offline
+  verification never loads the socket layer (``http.client``, ``ssl``, ``logging``).
 * :class:`VerificationFetcher`: what ``NetworkFetcher.for_verification()`` returns, one per
   verification. It shares the caches and limiter and adds the verification's budget: at most
   ``FetchPolicy.max_fetches`` HTTP requests (redirect hops count), at most
@@ -28,12 +30,13 @@ caches keep one verification (or many aimed at one host) from costing more than 
 """
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .net.cache import FailureCache, ResponseCache
 from .net.policy import (
@@ -46,9 +49,12 @@ from .net.policy import (
     host_allowed,
     parse_target,
 )
+from .net.response import FetchResponse, Resolver
 from .net.strict_json import MAX_JSON_DEPTH, strict_json_loads
 from .net.throttle import HostLimiter
-from .net.transport import FetchResponse, Resolver, Transport
+
+if TYPE_CHECKING:
+    from .net.transport import Transport
 
 __all__ = [
     "FETCH_ERROR_CODES", "MAX_JSON_DEPTH", "FailureCache", "FetchError", "FetchPolicy", "FetchResponse",
@@ -63,6 +69,9 @@ Documents = Mapping[str, Any]
 #: caller's size cap): never remembered in the failure cache.
 _NOT_REMEMBERED = frozenset({"fetch_budget_exceeded", "host_fetch_budget_exceeded", "host_rate_limited",
                              "host_busy", "too_large", "network_forbidden"})
+
+#: the transport class, "module:attribute": imported by the first request that goes out
+TRANSPORT = "verifier.net.transport:Transport"
 
 
 @runtime_checkable
@@ -177,7 +186,9 @@ class NetworkFetcher:
         self.failures = failures if failures is not None else FailureCache(clock=clock)
         self.limiter = limiter
         self._clock = clock
-        self._transport = Transport(policy, resolve_host=resolve_host, clock=clock)
+        self._resolve_host = resolve_host
+        self._transport: Transport | None = None
+        self._transport_lock = threading.Lock()
 
     @property
     def policy(self) -> FetchPolicy:
@@ -193,6 +204,15 @@ class NetworkFetcher:
     def fetch_json(self, url: str, *, accept: str = "application/json", max_bytes: int | None = None) -> object:
         return self.for_verification().fetch_json(url, accept=accept, max_bytes=max_bytes)
 
+    def transport(self) -> Transport:
+        """The socket layer, made (and its module imported, :data:`TRANSPORT`) on first use."""
+        with self._transport_lock:
+            if self._transport is None:
+                module, _, name = TRANSPORT.partition(":")
+                make: type[Transport] = getattr(importlib.import_module(module), name)
+                self._transport = make(self._policy, resolve_host=self._resolve_host, clock=self._clock)
+            return self._transport
+
     def _get(self, url: str, accept: str, cap: int, budget: _Budget) -> FetchResponse:
         """A response from the cache, else from the network under ``budget``."""
         policy = self._policy
@@ -207,7 +227,7 @@ class NetworkFetcher:
                                          "for fetching documents.", url)
         deadline = min(now + policy.total_timeout, budget.spend_until)
         try:
-            response = self._transport.get(url, accept=accept, max_bytes=cap, deadline=deadline,
+            response = self.transport().get(url, accept=accept, max_bytes=cap, deadline=deadline,
                                            admit=lambda target, until: self._admit(budget, target, until))
         except FetchError as exc:
             cut_short = exc.code == "timeout" and deadline < now + policy.total_timeout

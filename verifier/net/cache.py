@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from .policy import FetchError
-from .transport import FetchResponse
+from .response import FetchResponse
 
 __all__ = ["FailureCache", "ResponseCache"]
 

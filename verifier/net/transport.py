@@ -45,12 +45,12 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urljoin
 
 from .policy import FetchError, FetchPolicy, Target, fetch_error, forbidden_address, parse_target
+from .response import Admit, FetchResponse, Resolver
 
 log = logging.getLogger("verifier.fetcher")
 
@@ -59,24 +59,6 @@ __all__ = ["Admit", "FetchResponse", "Resolver", "Transport"]
 _READ_CHUNK = 16 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _USER_AGENT = "microcred-verifier"
-
-#: ``resolve_host(host, port) -> [ip, ...]``
-Resolver = Callable[[str, int], list[str]]
-#: ``admit(target, deadline)``: a context manager entered around each request (budgets, limits)
-Admit = Callable[[Target, float], AbstractContextManager[object]]
-
-
-@dataclass(frozen=True)
-class FetchResponse:
-    """A successful (2xx) response. ``content_type`` is lower-case without parameters
-    (``""`` when unknown, e.g. for local documents); ``body`` is decoded (no gzip)."""
-
-    url: str
-    final_url: str
-    status: int
-    content_type: str
-    body: bytes
-
 
 def _default_resolve(host: str, port: int) -> list[str]:
     seen: list[str] = []
