@@ -29,8 +29,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,6 +38,7 @@ from ..fetcher import Fetcher, FetchError
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
 from .display import credential_like, present, readable
+from .ratelimit import ClientLimit
 from .responses import error_response, internal_error, page, report_json, security_headers
 from .state import STATE, VerifierState, make_state, merged_settings, state
 from .submission import Submission, TargetBusy, entered_url, from_form, from_json, submission
@@ -102,15 +101,13 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
     ``config``: settings over :data:`~verifier.web.state.DEFAULTS`. With ``url_prefix="/verify"``
     the form and results are at ``/verify`` (``/verify?url=...``), the API at
     ``/verify/api/verify``. Registering it gives the app one response cache and a per-client rate
-    limiter (flask-limiter, ``RATE_LIMIT``).
+    limit (:class:`~verifier.web.ratelimit.ClientLimit`, ``RATE_LIMIT``).
     """
     settings = merged_settings(config)
     bp = Blueprint(name, __name__, url_prefix=url_prefix or None, template_folder="templates",
                    static_folder="static", static_url_path="/static")
-    limiter = Limiter(get_remote_address, storage_uri=settings["RATELIMIT_STORAGE_URI"], key_prefix=name,
-                      headers_enabled=True, default_limits=[])
-    limited = limiter.shared_limit(lambda: settings["RATE_LIMIT"], scope=f"{name}-verify",
-                                   exempt_when=lambda: request.method == "GET" and "url" not in request.args)
+    client_limit = ClientLimit(name, settings["RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
+    limited = client_limit.limited
 
     @bp.record_once
     def _setup(setup_state: BlueprintSetupState) -> None:
@@ -118,7 +115,6 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
         if not isinstance(app, Flask):  # pragma: no cover - a blueprint is registered on a Flask app
             raise TypeError("the verifier blueprint needs a Flask app")
         app.extensions.setdefault(STATE, {})[name] = make_state(config)
-        limiter.init_app(app)
 
     @bp.before_request
     def _limits() -> None:
@@ -161,6 +157,7 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
         bp.add_url_rule("/verify", "verify", verify_page, methods=["GET", "POST"])
     bp.add_url_rule("/api/verify", "api_verify", api_verify, methods=["POST"])
     bp.add_url_rule("/openapi.json", "openapi", openapi)
+    bp.after_request(client_limit.add_headers)
     bp.after_request(security_headers)
     _install_errors(bp, api_endpoints={f"{name}.api_verify", f"{name}.openapi"})
     return bp

@@ -23,10 +23,9 @@ from typing import Any
 
 from flask import current_app, request
 from limits import parse as parse_rate
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from ..fetcher import FailureCache, FetchPolicy, HostLimiter, NetworkFetcher, ResponseCache
+from .ratelimit import window_limiter
 
 STATE = "microcred_verifier"
 
@@ -135,7 +134,7 @@ def make_fetcher(settings: Mapping[str, Any]) -> NetworkFetcher:
 def make_state(config: Mapping[str, Any] | None = None) -> VerifierState:
     """One app's fetcher, status list memo and submitted-link limiter, as ``config`` describes them."""
     settings = merged_settings(config)
-    links = FixedWindowRateLimiter(storage_from_string(settings["RATELIMIT_STORAGE_URI"]))
+    links = window_limiter(settings["RATELIMIT_STORAGE_URI"])
     rate = parse_rate(settings["TARGET_RATE_LIMIT"])
     memo = StatusListMemo(int(settings["CACHE_SIZE"]), float(settings["CACHE_TTL"]))
     return VerifierState(settings, make_fetcher(settings), memo,
