@@ -6,8 +6,31 @@ Public entry point::
         -> VerificationReport
 
 This package never imports ``issuer``.
+
+The public names are looked up in their modules when first used (:data:`EXPORTS`, PEP 562), not
+when the package is imported: importing any ``verifier.*`` module runs this file, and a caller
+that needs only, say, :mod:`verifier.errors` (the ``microcred`` command group's error handler)
+or :mod:`verifier.multiformats` should not load every check, pyld and the schemas.
 """
-from verifier.report import VerificationReport
-from verifier.verify import verify_credential
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verifier.report import VerificationReport
+    from verifier.verify import verify_credential
+
+#: public name -> the module that defines it
+EXPORTS = {"verify_credential": "verifier.verify", "VerificationReport": "verifier.report"}
 
 __all__ = ["verify_credential", "VerificationReport"]
+
+
+def __getattr__(name: str) -> Any:
+    module = EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
