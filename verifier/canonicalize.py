@@ -23,6 +23,7 @@ from .rdfc import (
     canonicalize_quads,
     dataset_quads,
 )
+from .rdfc_serialized import canonicalize_serialized
 
 
 def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None,
@@ -53,15 +54,16 @@ def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None
         hit = memo.get(key)
         if hit is not None:
             return hit
-    quads = None
+    nquads = None
     if fast:
         try:
-            quads = fast_quads(document, engine, deadline=deadline)
+            nquads = canonicalize_serialized(fast_quads(document, engine, deadline=deadline), limits,
+                                             deadline=deadline)
         except NotCovered:
-            quads = None
-    if quads is None:
-        quads = dataset_quads(engine.to_dataset(document, deadline=deadline))
-    nquads = canonicalize_quads(quads, limits, deadline=deadline)
+            nquads = None
+    if nquads is None:
+        nquads = canonicalize_quads(dataset_quads(engine.to_dataset(document, deadline=deadline)), limits,
+                                    deadline=deadline)
     if memo is not None:
         memo.put(key, nquads)
     return nquads

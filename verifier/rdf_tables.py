@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CredentialError
+from .nquads import escape_iri
 
 __all__ = ["MAX_TRANSITIONS", "ContextTables", "NotCovered", "Rule", "is_absolute_iri"]
 
@@ -61,6 +62,10 @@ class NotCovered(Exception):
         self.reason = reason
 
 
+def _term(iri: str) -> str:
+    return "<" + escape_iri(iri) + ">"
+
+
 def is_absolute_iri(value: str) -> bool:
     """pyld's absolute-IRI test (``scheme:`` followed by no white space), blank nodes excluded."""
     return _ABSOLUTE_IRI.match(value) is not None and not value.startswith("_:")
@@ -82,7 +87,7 @@ class Rule:
     """What one key means under one active context (the parts of its term definition RDF needs)."""
 
     kind: int                    # ID, TYPE or PROPERTY
-    iri: str = ""                # the property IRI (PROPERTY)
+    predicate: str = ""          # the property IRI as an N-Quads term, "<...>" (PROPERTY)
     coercion: int = LITERAL      # LITERAL, AS_ID or AS_VOCAB
     datatype: str | None = None  # coerced datatype of literals
     graph: bool = False          # "@container": "@graph": each value is a named graph
@@ -193,7 +198,7 @@ class ContextTables:
         default_language = self.active.get("@language")
         default_direction = self.active.get("@direction")
         if mapping is None:
-            return Rule(PROPERTY, expanded,
+            return Rule(PROPERTY, _term(expanded),
                         language_free=default_language is None and default_direction is None)
         if mapping.get("reverse"):
             raise NotCovered(f"the reverse property {key!r}")
@@ -214,7 +219,7 @@ class ContextTables:
             datatype = coerced
         language = mapping.get("@language", default_language)
         direction = mapping.get("@direction", default_direction)
-        return Rule(PROPERTY, expanded, coercion, datatype, container in _GRAPH_CONTAINERS,
+        return Rule(PROPERTY, _term(expanded), coercion, datatype, container in _GRAPH_CONTAINERS,
                     container == _LIST_CONTAINER, mapping.get("@context"), language is None and direction is None)
 
     # -- IRI expansion (JSON-LD 1.1 §5.2, as pyld does it, without document-relative resolution) --

@@ -41,15 +41,17 @@ from typing import Any
 from .budget import Deadline, effective_deadline
 from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
 from .limits import check_jsonld_limits
+from .nquads import escape_iri, escape_literal
 from .rdf_tables import AS_ID, AS_VOCAB, ID, PROPERTY, TYPE, ContextTables, NotCovered, Rule, is_absolute_iri
-from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits, canonicalize_quads
+from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits
+from .rdfc_serialized import SerializedQuad, canonicalize_serialized
 
 __all__ = ["NotCovered", "fast_nquads", "fast_quads"]
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
-RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
-RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
+RDF_REST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
+RDF_NIL = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
@@ -58,7 +60,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _TICK_STRIDE = 16  # nodes between two deadline checks
 _DOUBLE_EXPONENT = re.compile(r"(\d)0*E\+?(-)?0*(\d)")
 
-Term = dict[str, str]
+Term = str  # an RDF term written as in N-Quads: "<iri>", "_:label" or a literal
 
 
 def canonical_double(value: float) -> str:
@@ -69,7 +71,13 @@ def canonical_double(value: float) -> str:
 def _iri(value: str) -> Term:
     if not is_absolute_iri(value):
         raise NotCovered(f"the IRI {value!r} is not absolute")
-    return {"type": "IRI", "value": value}
+    return "<" + escape_iri(value) + ">"
+
+
+def _literal(value: str, datatype: str) -> Term:
+    if datatype == XSD_STRING:
+        return '"' + escape_literal(value) + '"'
+    return '"' + escape_literal(value) + '"^^<' + escape_iri(datatype) + ">"
 
 
 class _Walk:
@@ -78,26 +86,21 @@ class _Walk:
     __slots__ = ("_blank", "_deadline", "_seen", "_ticks", "quads")
 
     def __init__(self, deadline: Deadline) -> None:
-        self.quads: list[dict[str, Term]] = []
-        self._seen: set[tuple[str, ...]] = set()
+        self.quads: list[SerializedQuad] = []
+        self._seen: set[SerializedQuad] = set()
         self._blank = 0
         self._ticks = _TICK_STRIDE
         self._deadline = deadline
 
     def blank(self) -> Term:
         self._blank += 1
-        return {"type": "blank node", "value": f"_:f{self._blank}"}
+        return f"_:f{self._blank}"
 
-    def emit(self, subject: Term, predicate: str, obj: Term, graph: Term | None) -> None:
-        key = (subject["value"], predicate, obj["type"], obj["value"], obj.get("datatype", ""),
-               graph["value"] if graph is not None else "")
-        if key in self._seen:
-            return  # a dataset is a set of quads
-        self._seen.add(key)
-        quad = {"subject": subject, "predicate": {"type": "IRI", "value": predicate}, "object": obj}
-        if graph is not None:
-            quad["name"] = graph
-        self.quads.append(quad)
+    def emit(self, subject: Term, predicate: Term, obj: Term, graph: Term) -> None:
+        quad = (subject, predicate, obj, graph)
+        if quad not in self._seen:  # a dataset is a set of quads
+            self._seen.add(quad)
+            self.quads.append(quad)
 
     def tick(self) -> None:
         self._ticks -= 1
@@ -108,8 +111,8 @@ class _Walk:
     # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
 
     def node(self, active: ContextTables, property_rule: Rule | None, element: dict[str, Any],
-             graph: Term | None) -> Term:
-        """Emit the statements of the node ``element`` into ``graph``; its subject term.
+             graph: Term) -> Term:
+        """Emit the statements of the node ``element`` into ``graph`` ("" the default); its subject.
 
         ``active`` is the context the parent's value is expanded under (the term's scoped
         context already applied, as pyld's ``term_ctx``), ``property_rule`` the rule of the key
@@ -162,7 +165,7 @@ class _Walk:
             self.emit(subject, predicate, obj, graph)
         return subject
 
-    def values(self, active: ContextTables, key: str, rule: Rule, value: Any, graph: Term | None,
+    def values(self, active: ContextTables, key: str, rule: Rule, value: Any, graph: Term,
                found: list[tuple[str, Term]]) -> None:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
         term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
@@ -171,7 +174,7 @@ class _Walk:
             raise NotCovered(f"{key!r} means something else under its own scoped context")
         items = value if isinstance(value, list) else (value,)
         if rule.list:
-            found.append((rule.iri, self.collection(term_ctx, term_rule, items, graph)))
+            found.append((rule.predicate, self.collection(term_ctx, term_rule, items, graph)))
             return
         for item in items:
             if item is None:
@@ -180,17 +183,17 @@ class _Walk:
                 if rule.graph:  # a graph object: the node goes into a new named graph
                     name = self.blank()
                     self.node(term_ctx, term_rule, item, name)
-                    found.append((rule.iri, name))
+                    found.append((rule.predicate, name))
                 else:
-                    found.append((rule.iri, self.node(term_ctx, term_rule, item, graph)))
+                    found.append((rule.predicate, self.node(term_ctx, term_rule, item, graph)))
             elif isinstance(item, list):
                 raise NotCovered("an array inside an array")
             elif rule.graph:
                 raise NotCovered("a value that is not an object in a graph container")
             else:
-                found.append((rule.iri, _object(term_ctx, term_rule, item)))
+                found.append((rule.predicate, _object(term_ctx, term_rule, item)))
 
-    def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term | None) -> Term:
+    def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term) -> Term:
         """An ``@list`` value as an RDF collection (JSON-LD 1.1 API §8.1.3 List to RDF); its head."""
         terms: list[Term] = []
         for item in items:
@@ -202,7 +205,7 @@ class _Walk:
                 raise NotCovered("a list of lists")
             else:
                 terms.append(_object(active, rule, item))
-        head: Term = {"type": "IRI", "value": RDF_NIL}
+        head: Term = RDF_NIL
         for term in reversed(terms):
             cell = self.blank()
             self.emit(cell, RDF_FIRST, term, graph)
@@ -238,33 +241,34 @@ def _object(tables: ContextTables, rule: Rule, value: Any) -> Term:
         if datatype is None:
             if not rule.language_free:
                 raise NotCovered("a language-tagged string")
-            return {"type": "literal", "value": value, "datatype": XSD_STRING}
+            return '"' + escape_literal(value) + '"'
         if datatype == XSD_DOUBLE:
             try:
-                return {"type": "literal", "value": canonical_double(float(value)), "datatype": XSD_DOUBLE}
+                return _literal(canonical_double(float(value)), XSD_DOUBLE)
             except ValueError:
-                return {"type": "literal", "value": value, "datatype": XSD_DOUBLE}
-        return {"type": "literal", "value": value, "datatype": datatype}
+                return _literal(value, XSD_DOUBLE)
+            except OverflowError as exc:
+                raise NotCovered("a number too large for a double") from exc
+        return _literal(value, datatype)
     datatype = rule.datatype
     if isinstance(value, bool):
-        return {"type": "literal", "value": "true" if value else "false", "datatype": datatype or XSD_BOOLEAN}
+        return _literal("true" if value else "false", datatype or XSD_BOOLEAN)
     if isinstance(value, float) and not value.is_integer():
-        return {"type": "literal", "value": canonical_double(value), "datatype": datatype or XSD_DOUBLE}
+        return _literal(canonical_double(value), datatype or XSD_DOUBLE)
     if isinstance(value, (int, float)):
         try:
             if datatype == XSD_DOUBLE:
-                return {"type": "literal", "value": canonical_double(float(value)), "datatype": XSD_DOUBLE}
+                return _literal(canonical_double(float(value)), XSD_DOUBLE)
             if abs(value) >= 1e21:
-                return {"type": "literal", "value": canonical_double(value), "datatype": datatype or XSD_DOUBLE}
+                return _literal(canonical_double(value), datatype or XSD_DOUBLE)
         except OverflowError as exc:
             raise NotCovered("a number too large for a double") from exc
-        return {"type": "literal", "value": str(int(value)), "datatype": datatype or XSD_INTEGER}
+        return _literal(str(int(value)), datatype or XSD_INTEGER)
     raise NotCovered(f"a JSON value of type {type(value).__name__}")
 
-
 def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
-               deadline: Deadline | None = None) -> list[dict[str, Term]]:
-    """The quads of ``document``'s RDF dataset (pyld's quad form), read through the term tables.
+               deadline: Deadline | None = None) -> list[SerializedQuad]:
+    """The quads of ``document``'s RDF dataset, written as N-Quads terms, read through the term tables.
 
     Raises:
         NotCovered: the tables do not cover the document (take the general path).
@@ -276,7 +280,7 @@ def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
     if check_jsonld_limits(document, engine.limits) > HEAVY_VALUES:
         raise NotCovered("a large document (it takes its turn on the general path)")
     walk = _Walk(effective_deadline(deadline))
-    walk.node(engine.tables, None, document, None)
+    walk.node(engine.tables, None, document, "")
     return walk.quads
 
 
@@ -289,4 +293,4 @@ def fast_nquads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
         CredentialError: as :func:`verifier.canonicalize.canonicalize`.
     """
     deadline = effective_deadline(deadline, limits.max_seconds)
-    return canonicalize_quads(fast_quads(document, engine, deadline=deadline), limits, deadline=deadline)
+    return canonicalize_serialized(fast_quads(document, engine, deadline=deadline), limits, deadline=deadline)
