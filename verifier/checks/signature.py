@@ -9,11 +9,12 @@ the credential counts as the issuer's only when a verified proof was made with a
 issuer-controlled key (security.md A.8: a valid attacker proof next to anything of the issuer's
 proves nothing). A key taken from a document the user supplied is said so.
 
-With a :class:`~verifier.checks.status.RunMemo` (bulk issuance's self-check), a resolved key is
-remembered with every fetch its resolution made (URL, accept, size cap, and the exact response
-or failure code); it is reused only when the same fetches give the same responses now (a
-local document's lookup costs nothing), so a changed DID document is resolved afresh. Failed
-resolutions are not remembered. The issuer binding is checked on every credential.
+With a memo that carries a :class:`~verifier.checks.memo.ContentMemo` (bulk issuance's
+self-check, the verifier web app), a resolved key is remembered with every fetch its resolution
+made (URL, accept, size cap, and the exact response or failure code); it is reused only when the
+same fetches give the same responses now (a local document's lookup or a cached response costs
+little), so a changed DID document is resolved afresh. Failed resolutions are not remembered.
+The issuer binding is checked on every credential.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from ..proofs.data_integrity import VERIFIED
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from .base import MAX_PROOFS, Verification, as_list, from_error, issuer_id, passed, reported, skipped
-from .status import RunMemo, run_memo
+from .memo import ContentMemo
+from .status import run_memo
 
 
 def supplied_by_user(method_id: str, supplied: frozenset[str]) -> bool:
@@ -151,11 +153,11 @@ def _same_reads(reads: tuple[_Read, ...], fetcher: Fetcher) -> bool:
 
 
 def _resolve(vm: str, v: Verification) -> ResolvedMethod:
-    """:func:`resolve_verification_method`, remembered in a :class:`RunMemo` by exact inputs."""
+    """:func:`resolve_verification_method`, remembered in a :class:`ContentMemo` by exact inputs."""
     run = run_memo(v.memo)
     if run is None:
         return resolve_verification_method(vm, v.fetcher)
-    known = run.methods.get((vm, v.fetcher.policy), [])
+    known = run.methods.get((vm, v.fetcher.policy)) or ()
     for reads, method in known:
         if _same_reads(reads, v.fetcher):
             run.hit("methods")
@@ -167,11 +169,10 @@ def _resolve(vm: str, v: Verification) -> ResolvedMethod:
     return method
 
 
-def _remember(run: RunMemo, key: tuple[str, FetchPolicy], reads: tuple[_Read, ...], method: ResolvedMethod) -> None:
-    known = run.room(run.methods).setdefault(key, [])
-    if len(known) >= 4:     # a few versions of the documents per method, the newest kept
-        del known[0]
-    known.append((reads, method))
+def _remember(run: ContentMemo, key: tuple[str, FetchPolicy], reads: tuple[_Read, ...],
+              method: ResolvedMethod) -> None:
+    known = run.methods.get(key) or ()
+    run.methods.put(key, (*known[-3:], (reads, method)))  # a few versions of the documents per method
 
 
 def _blocked(v: Verification, key_result: CheckResult) -> None:

@@ -7,13 +7,13 @@ own status check out. The status of a status list's status list is not followed
 (``depth_limit``). With a ``memo`` (bulk issuance), a list credential that verified once is not
 verified again.
 
-A :class:`RunMemo` (the issuer's self-check passes one for a whole bulk run) also remembers work
-that is the same for every credential of the run, each piece keyed by the exact content it was
-derived from, so a changed document is never answered from it: the parsed JSON of a fetched
-(in practice: locally supplied) document by its exact bytes, a status list's decoded bitstring
-by its exact ``encodedList``, and resolved keys by the exact responses they were read from
-(:mod:`verifier.checks.signature`). Every check still runs on every credential; only parsing
-and decoding are skipped. A plain dict or the web verifier's memo gets none of this.
+A memo that carries a :class:`~verifier.checks.memo.ContentMemo` (the issuer's self-check's
+:class:`RunMemo` for a bulk run, the verifier web app's status list memo) also spares work that
+is the same for every credential, each piece keyed by the exact content it was derived from, so a
+changed document is never answered from it: the parsed JSON of a fetched document by its exact
+bytes, a status list's decoded bitstring by its exact ``encodedList``, and resolved keys by the
+exact responses they were read from (:mod:`verifier.checks.signature`). Every check still runs
+on every credential; only parsing and decoding are skipped. A plain dict gets none of this.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from ..registry import CheckId, Status
 from ..report import CheckResult
 from ..status import check_status as status_of_credential
 from .base import StatusMemo, Verification, skipped
+from .memo import ContentMemo, content_memo
 
 __all__ = ["STATUS_ACCEPT", "RunMemo", "check_status", "run_memo"]
 
@@ -38,37 +39,22 @@ STATUS_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/
 VerifyNested = Callable[[dict[str, Any], Verification], list[CheckResult]]
 
 
-class RunMemo(dict[str, Any]):
+class RunMemo(dict[str, Any], ContentMemo):
     """A status memo for one run of verifications against the same documents (bulk issuance).
 
     As a dict it is the :class:`~verifier.checks.base.StatusMemo` (status list credential digest
-    -> ``None`` or its error). Its caches are keyed by exact content (bytes or strings, compared
-    by value), so an entry can only be found again for the very content it was derived from;
-    each is emptied when it holds :attr:`MAX_ENTRIES` (a run uses a handful of documents).
-    ``hits`` counts the answers taken from them (tests, benchmarks).
+    -> ``None`` or its error); as a :class:`~verifier.checks.memo.ContentMemo` it keeps parsed
+    documents, decoded bitstrings and resolved keys by exact content (a run uses a handful).
     """
 
-    MAX_ENTRIES = 64
-
     def __init__(self) -> None:
-        super().__init__()
-        self.parsed: dict[bytes, tuple[object, str | None]] = {}   # body -> (parsed JSON, its digest)
-        self.bitstrings: dict[tuple[str, bool], bytes] = {}       # (encodedList, multibase) -> bits
-        self.methods: dict[tuple[str, object], list[tuple[tuple[Any, ...], Any]]] = {}  # see signature.py
-        self.hits: dict[str, int] = {}
-
-    def hit(self, cache: str) -> None:
-        self.hits[cache] = self.hits.get(cache, 0) + 1
-
-    def room(self, cache: dict[Any, Any]) -> dict[Any, Any]:
-        """``cache``, emptied first if it is full."""
-        if len(cache) >= self.MAX_ENTRIES:
-            cache.clear()
-        return cache
+        dict.__init__(self)
+        ContentMemo.__init__(self)
 
 
-def run_memo(memo: StatusMemo | None) -> RunMemo | None:
-    return memo if isinstance(memo, RunMemo) else None
+def run_memo(memo: StatusMemo | None) -> ContentMemo | None:
+    """The content memo ``memo`` carries, if any."""
+    return content_memo(memo)
 
 
 def _digest(document: object) -> str:
@@ -88,14 +74,12 @@ def check_status(credential: dict[str, Any], v: Verification, verify_nested: Ver
         response = v.fetcher.fetch(url, accept=STATUS_ACCEPT)
         found = run.parsed.get(response.body)
         if found is None:
-            found = (parse_json_response(response, url), None)
-            run.room(run.parsed)[response.body] = found
+            document: object = parse_json_response(response, url)
+            found = (document, _digest(document) if isinstance(document, dict) else None)
+            run.parsed.put(response.body, found)
         else:
             run.hit("parsed")
         document, digest = found
-        if digest is None and isinstance(document, dict):
-            digest = _digest(document)
-            run.parsed[response.body] = (document, digest)
         if digest is not None:
             digests[id(document)] = (document, digest)
         return document
@@ -106,7 +90,7 @@ def check_status(credential: dict[str, Any], v: Verification, verify_nested: Ver
         bits = run.bitstrings.get((encoded, multibase))
         if bits is None:
             bits = decode_bitstring(encoded, multibase=multibase)
-            run.room(run.bitstrings)[(encoded, multibase)] = bits
+            run.bitstrings.put((encoded, multibase), bits)
         else:
             run.hit("bitstrings")
         return bits

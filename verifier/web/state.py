@@ -24,6 +24,7 @@ from typing import Any
 from flask import current_app, request
 from limits import parse as parse_rate
 
+from ..checks.memo import ContentMemo
 from ..fetcher import FailureCache, FetchPolicy, HostLimiter, NetworkFetcher, ResponseCache
 from .ratelimit import window_limiter
 
@@ -56,12 +57,17 @@ class StatusListMemo:
     cached documents it was verified with. The list's bits, and whether its issuer is the
     credential's, are still checked on every verification: this only skips re-checking the
     list's own signature.
+
+    ``content``: what verifications may share besides (:class:`~verifier.checks.memo.ContentMemo`:
+    parsed status lists, decoded bitstrings and resolved keys, each by the exact bytes it came
+    from, so a list or DID document fetched anew with other content is read anew).
     """
 
     def __init__(self, max_entries: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries, self.ttl, self._clock = max_entries, ttl, clock
         self._entries: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
+        self.content = ContentMemo(max_entries=max_entries)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
