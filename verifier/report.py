@@ -83,7 +83,10 @@ class VerificationReport:
     @property
     def outcome(self) -> str:
         """``verified``, ``not_verified`` (something failed) or ``indeterminate``."""
-        if self.verified:
+        return self._outcome(self.verified)
+
+    def _outcome(self, verified: bool) -> str:
+        if verified:
             return "verified"
         if any(c.status == FAILED for c in self.checks):
             return "not_verified"
@@ -91,19 +94,24 @@ class VerificationReport:
 
     @property
     def headline(self) -> str:
-        if self.outcome == "verified":
+        return self._headline(self.outcome)
+
+    def _headline(self, outcome: str) -> str:
+        if outcome == "verified":
             proven = self.summary.get("issuer", {}).get("proven")
             text = f"Verified: issued by {proven}." if proven else "Verified."
             count = len(self.warnings)
             return text + (f" ({count} warning{'s' if count > 1 else ''}, listed below.)" if count else "")
-        if self.outcome == "not_verified":
+        if outcome == "not_verified":
             failed = next(c for c in self.checks if c.status == FAILED)
             return f"Not verified: {failed.message}"
         pending = next((c for c in self.checks if c.status == INDETERMINATE), None)
         return f"Could not be fully checked: {pending.message}" if pending else "Could not be checked."
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verified": self.verified, "outcome": self.outcome, "headline": self.headline,
+        verified = self.verified
+        outcome = self._outcome(verified)
+        return {"verified": verified, "outcome": outcome, "headline": self._headline(outcome),
                 "summary": self.summary, "checks": [c.to_dict() for c in self.checks],
                 "warnings": [c.to_dict() for c in self.warnings]}
 

@@ -8,6 +8,7 @@ checks the credential's base shape (VC Data Model 2.0 §4.1 contexts, §4.4 type
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..errors import CredentialError
 from ..fetcher import FetchError
 from ..jsonutil import find_lone_surrogate, parse_json_object
 from ..jws import parse_compact_jws
-from ..limits import check_jsonld_limits, check_structure
+from ..limits import JSONLD_LIMITS, MAX_DEPTH, MAX_VALUES, check_jsonld_limits, check_structure
 from ..ob2 import is_ob2
 from ..registry import CheckId
 from ..report import CheckResult
@@ -91,9 +92,28 @@ def _fetched(url: str, v: Verification) -> Parsed:
     return read_source(response.body, v)
 
 
+# The JSON-LD caps are within the structural ones, so a document within the former is within both.
+assert JSONLD_LIMITS.max_depth <= MAX_DEPTH and JSONLD_LIMITS.max_values <= MAX_VALUES  # noqa: S101
+
+
 def check_readable(document: dict[str, Any]) -> CheckResult | None:
     """A failed PARSE for a document (credential or presentation) beyond the structural limits
-    or holding text that is not valid Unicode; None when it can be read."""
+    or holding text that is not valid Unicode; None when it can be read.
+
+    The usual case, a readable document, costs one walk (the JSON-LD caps, which imply the
+    structural ones) and one encoding of its JSON text (which fails on a lone surrogate);
+    anything else is looked at again check by check, so the first problem is reported as the
+    checks in order (:func:`_first_problem`) find it.
+    """
+    try:
+        check_jsonld_limits(document)
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (CredentialError, UnicodeEncodeError, TypeError, ValueError):
+        return _first_problem(document)
+    return None
+
+
+def _first_problem(document: dict[str, Any]) -> CheckResult | None:
     try:
         check_structure(document)
     except CredentialError as exc:

@@ -65,12 +65,14 @@ def report_json(report: VerificationReport) -> Response:
 
 def security_headers(response: Response) -> Response:
     """Add the security headers (and a Cache-Control: static files an hour, the rest never)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.endpoint and request.endpoint.endswith(".static"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
-    else:
-        response.headers.setdefault("Cache-Control", "no-store")
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "cache-control" not in present:
+        static = request.endpoint is not None and request.endpoint.endswith(".static")
+        headers.add("Cache-Control", "public, max-age=3600" if static else "no-store")
     return response
 
 
