@@ -36,11 +36,13 @@ import selectors
 import socket
 import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, MutableMapping
 from functools import partial
 from typing import Any, cast
 
 import click
+from gunicorn.glogging import Logger
 from gunicorn.http import RequestParser
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
@@ -291,6 +293,41 @@ class BufferingThreadWorker(ThreadWorker):
         self.stop_deadline = deadline
 
 
+DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, writing the same access log line for less CPU.
+
+    gunicorn builds every atom a format could name for each request (every request and
+    response header and every WSGI environ entry, each escaped) although its default format
+    uses nine; for the default format only those nine are made here, escaped the same way.
+    Any other format goes gunicorn's way.
+    """
+
+    def access(self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any) -> None:
+        if self.cfg.access_log_format != DEFAULT_ACCESS_LOG_FORMAT:
+            super().access(resp, req, environ, request_time)
+            return
+        if not self.access_log_enabled:
+            return
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        atoms = {"h": environ.get("REMOTE_ADDR", "-"), "l": "-", "u": self._get_user(environ) or "-",  # type: ignore[attr-defined]
+                 "t": self.now(),
+                 "r": f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}",
+                 "s": status, "b": str(sent) if sent is not None else "-",
+                 "f": environ.get("HTTP_REFERER", "-"), "a": environ.get("HTTP_USER_AGENT", "-")}
+        escaped = {key: value.replace('"', '\\"') if isinstance(value, str) else value
+                   for key, value in atoms.items()}
+        try:
+            self.access_log.info(DEFAULT_ACCESS_LOG_FORMAT, escaped)
+        except Exception:  # noqa: BLE001 - as gunicorn does: a log line must not fail the request
+            self.error(traceback.format_exc())
+
+
 WORKER_NOTE = "gthread workers that read each request whole before a thread takes it"
 
 
@@ -314,6 +351,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, access_lo
         "timeout": 60,
         "keepalive": 5,
         "accesslog": "-" if access_log else None,
+        "logger_class": AccessLogger,
         "proc_name": "microcred-verifier",
         "post_worker_init": tune_interpreter,
     }
