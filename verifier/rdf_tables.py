@@ -40,7 +40,7 @@ from typing import Any
 from .errors import CredentialError
 from .nquads import escape_iri
 
-__all__ = ["MAX_TRANSITIONS", "ContextTables", "NotCovered", "Rule", "is_absolute_iri"]
+__all__ = ["MAX_TRANSITIONS", "ContextTables", "NotCovered", "Rule", "iri_term", "is_absolute_iri"]
 
 MAX_TRANSITIONS = 256  # cached context transitions per table (then the cache starts afresh)
 
@@ -64,6 +64,13 @@ class NotCovered(Exception):
 
 def _term(iri: str) -> str:
     return "<" + escape_iri(iri) + ">"
+
+
+def iri_term(value: str) -> str:
+    """``value`` as an N-Quads IRI term; NotCovered unless it is an absolute IRI (RDF keeps no other)."""
+    if not is_absolute_iri(value):
+        raise NotCovered(f"the IRI {value!r} is not absolute")
+    return "<" + escape_iri(value) + ">"
 
 
 def is_absolute_iri(value: str) -> bool:
@@ -177,7 +184,8 @@ class ContextTables:
         rule = self._rules.get(key)
         if rule is None:
             rule = self._read_rule(key)
-            self._rules[key] = rule  # rules are a function of (context, key): a race writes the same
+            if key in self.mappings or key.startswith("@"):  # kept for the context's own terms only: bounded
+                self._rules[key] = rule  # a function of (context, key): a race writes the same
         return rule
 
     def _read_rule(self, key: str) -> Rule:
@@ -229,7 +237,8 @@ class ContextTables:
         iri = self._vocab_iris.get(value)
         if iri is None:
             iri = self._expand(value, vocab=True)
-            self._vocab_iris[value] = iri
+            if value in self.mappings:  # kept for the context's own terms only: bounded
+                self._vocab_iris[value] = iri
         return iri
 
     def expand_id(self, value: str) -> str:

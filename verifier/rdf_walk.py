@@ -42,7 +42,8 @@ from .budget import Deadline, effective_deadline
 from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
 from .limits import check_jsonld_limits
 from .nquads import escape_iri, escape_literal
-from .rdf_tables import AS_ID, AS_VOCAB, ID, PROPERTY, TYPE, ContextTables, NotCovered, Rule, is_absolute_iri
+from .rdf_plans import ENTRY_ID, ENTRY_PROPERTY, ENTRY_TYPE, Entry, plan_for
+from .rdf_tables import AS_ID, AS_VOCAB, ContextTables, NotCovered, Rule, iri_term
 from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits
 from .rdfc_serialized import SerializedQuad, canonicalize_serialized
 
@@ -66,12 +67,6 @@ Term = str  # an RDF term written as in N-Quads: "<iri>", "_:label" or a literal
 def canonical_double(value: float) -> str:
     """The canonical lexical form of an xsd:double, as pyld writes it (``1.5E0``)."""
     return _DOUBLE_EXPONENT.sub(r"\1E\2\3", f"{value:1.15E}")
-
-
-def _iri(value: str) -> Term:
-    if not is_absolute_iri(value):
-        raise NotCovered(f"the IRI {value!r} is not absolute")
-    return "<" + escape_iri(value) + ">"
 
 
 def _literal(value: str, datatype: str) -> Term:
@@ -116,65 +111,37 @@ class _Walk:
 
         ``active`` is the context the parent's value is expanded under (the term's scoped
         context already applied, as pyld's ``term_ctx``), ``property_rule`` the rule of the key
-        it is the value of, read under ``active`` (None at the top).
+        it is the value of, read under ``active`` (None at the top). What the node's keys mean
+        comes from its :class:`~verifier.rdf_plans.Plan`, worked out once per shape.
         """
         self.tick()
-        # steps 7-8: a type-scoped context is reverted, except for a subject reference
-        if active.previous is not None and not (len(element) == 1 and _only_id(active, element)):
-            active = active.reverted()
-        if property_rule is not None and property_rule.scoped is not None:
-            active = active.after(property_rule.scoped, override_protected=True)
-        # step 9: the node's own @context (URLs of contexts the engine serves)
-        local = element.get("@context")
-        if local is not None:
-            if not isinstance(local, (str, list)):
-                raise NotCovered("an inline @context object")
-            active = active.after(local)
-        # step 11: type-scoped contexts, keys and then their values in lexicographic order
-        type_scoped = active
-        type_keys = sorted(key for key in element if type_scoped.means(key, "@type"))
-        for key in type_keys:
-            for type_ in sorted(_type_strings(element[key])):
-                mapping = type_scoped.mappings.get(type_)
-                scoped = mapping.get("@context") if mapping is not None else None
-                if scoped is not None and scoped is not False:
-                    active = active.after(scoped, propagate=False)
-        # step 13: the entries
+        plan = plan_for(active, property_rule, element)
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
-        for key, value in element.items():
-            if key == "@context":
-                continue
-            rule = active.rule(key)
-            if rule.kind == ID:
+        for entry, value in zip(plan.entries, element.values(), strict=True):
+            kind = entry.kind
+            if kind == ENTRY_PROPERTY:
+                self.values(entry, value, graph, found)
+            elif kind == ENTRY_TYPE:
+                found.extend((RDF_TYPE, term) for term in entry.types)
+            elif kind == ENTRY_ID:
                 if subject is not None or not isinstance(value, str):
                     raise NotCovered("@id given twice or not as a string")
-                subject = _iri(active.expand_id(value))
-            elif rule.kind == TYPE:
-                if key not in type_keys:
-                    raise NotCovered("a key that means @type only under a type-scoped context")
-                for type_ in _type_strings(value):
-                    if active.expand_vocab(type_) == "@json":
-                        raise NotCovered("a JSON literal")
-                    found.append((RDF_TYPE, _iri(type_scoped.expand_vocab(type_))))
-            else:
-                self.values(active, key, rule, value, graph, found)
+                subject = iri_term(plan.active.expand_id(value))
         if subject is None:
             subject = self.blank()
+        emit = self.emit
         for predicate, obj in found:
-            self.emit(subject, predicate, obj, graph)
+            emit(subject, predicate, obj, graph)
         return subject
 
-    def values(self, active: ContextTables, key: str, rule: Rule, value: Any, graph: Term,
-               found: list[tuple[str, Term]]) -> None:
+    def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]]) -> None:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
-        term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
-        term_rule = term_ctx.rule(key) if term_ctx is not active else rule
-        if term_rule.kind != PROPERTY or term_rule.list != rule.list:
-            raise NotCovered(f"{key!r} means something else under its own scoped context")
+        rule, term_ctx, term_rule = entry.rule, entry.term_ctx, entry.term_rule
         items = value if isinstance(value, list) else (value,)
+        predicate = rule.predicate
         if rule.list:
-            found.append((rule.predicate, self.collection(term_ctx, term_rule, items, graph)))
+            found.append((predicate, self.collection(term_ctx, term_rule, items, graph)))
             return
         for item in items:
             if item is None:
@@ -183,15 +150,15 @@ class _Walk:
                 if rule.graph:  # a graph object: the node goes into a new named graph
                     name = self.blank()
                     self.node(term_ctx, term_rule, item, name)
-                    found.append((rule.predicate, name))
+                    found.append((predicate, name))
                 else:
-                    found.append((rule.predicate, self.node(term_ctx, term_rule, item, graph)))
+                    found.append((predicate, self.node(term_ctx, term_rule, item, graph)))
             elif isinstance(item, list):
                 raise NotCovered("an array inside an array")
             elif rule.graph:
                 raise NotCovered("a value that is not an object in a graph container")
             else:
-                found.append((rule.predicate, _object(term_ctx, term_rule, item)))
+                found.append((predicate, _object(term_ctx, term_rule, item)))
 
     def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term) -> Term:
         """An ``@list`` value as an RDF collection (JSON-LD 1.1 API §8.1.3 List to RDF); its head."""
@@ -214,29 +181,16 @@ class _Walk:
         return head
 
 
-def _only_id(active: ContextTables, element: dict[str, Any]) -> bool:
-    (key,) = element
-    return active.means(key, "@id")
-
-
-def _type_strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise NotCovered("@type is not a string or a list of strings")
-
-
 def _object(tables: ContextTables, rule: Rule, value: Any) -> Term:
     """A scalar value as an RDF term (Value Expansion, then Object to RDF)."""
     if isinstance(value, str):
         if rule.coercion == AS_ID:
-            return _iri(tables.expand_id(value))
+            return iri_term(tables.expand_id(value))
         if rule.coercion == AS_VOCAB:
             iri = tables.expand_vocab(value)
             if iri.startswith("@"):
                 raise NotCovered(f"the value {value!r} expands to a keyword")
-            return _iri(iri)
+            return iri_term(iri)
         datatype = rule.datatype
         if datatype is None:
             if not rule.language_free:

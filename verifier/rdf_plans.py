@@ -1,0 +1,163 @@
+"""Node plans: what the term tables say about one shape of node, worked out once per shape.
+
+Role: the memory of the fast path (:mod:`verifier.rdf_walk`). Every award of one achievement,
+every credential of one issuer, has the same shape: the same keys in the same places, the same
+types. Which context is in force in a node, and what each of its keys means there, depends on
+nothing else (JSON-LD 1.1 §5.1.2: the parent's context and the key that led here, the node's
+own ``@context`` URLs, its keys and its types). A :class:`Plan` holds that answer: for each key
+of the node, in the node's own order, whether it is the node identifier, its types (already
+written as N-Quads terms), or a property (with its rule and the context its value is read
+under). The walk then only converts values.
+
+Two steps, because which keys mean ``@type`` is known only once the node's context is:
+a :class:`Shape` (parent context, parent key, keys, ``@context``) gives the context before the
+types and the type keys; its plans are keyed by the type values.
+
+Bounded: shapes and plans are keyed by what documents contain, so both stores start afresh
+when full (:data:`MAX_SHAPES`, :data:`MAX_PLANS_PER_SHAPE`); a flood of odd shapes costs the
+time of working plans out again, never memory. Entries hold the objects their keys were built
+from, and a hit is taken only when those are the very same objects.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, cast
+
+from .rdf_tables import ID, PROPERTY, TYPE, ContextTables, NotCovered, Rule, iri_term
+
+__all__ = ["ENTRY_ID", "ENTRY_PROPERTY", "ENTRY_SKIP", "ENTRY_TYPE", "Entry", "Plan", "plan_for", "type_strings"]
+
+MAX_SHAPES = 4096
+MAX_PLANS_PER_SHAPE = 64
+
+ENTRY_SKIP = 0      # "@context": read already
+ENTRY_ID = 1        # the node identifier
+ENTRY_TYPE = 2      # the node's types
+ENTRY_PROPERTY = 3  # a property
+
+
+_NO_RULE = Rule(0)
+_NO_CONTEXT = cast(ContextTables, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one key of a node is, and how its value is read (the walk reads only its kind's fields)."""
+
+    kind: int
+    rule: Rule = _NO_RULE                    # PROPERTY: the rule under the node's context
+    term_ctx: ContextTables = _NO_CONTEXT    # PROPERTY: the context its value is read under
+    term_rule: Rule = _NO_RULE               # PROPERTY: the rule under that context
+    types: tuple[str, ...] = ()              # TYPE: the rdf:type objects, as N-Quads terms
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    active: ContextTables       # the node's context (after its type-scoped contexts)
+    entries: tuple[Entry, ...]  # one per key, in the node's order
+
+
+class Shape:
+    """A node's context before its types, and which of its keys are types (§5.1.2 steps 7-11)."""
+
+    __slots__ = ("active_in", "base", "plans", "property_rule", "type_keys")
+
+    def __init__(self, active_in: ContextTables, property_rule: Rule | None, keys: tuple[str, ...],
+                 local: Any) -> None:
+        self.active_in = active_in
+        self.property_rule = property_rule
+        base = active_in
+        # steps 7-8: a type-scoped context is reverted, except for a subject reference
+        if base.previous is not None and not (len(keys) == 1 and base.means(keys[0], "@id")):
+            base = base.reverted()
+        if property_rule is not None and property_rule.scoped is not None:
+            base = base.after(property_rule.scoped, override_protected=True)
+        # step 9: the node's own @context (URLs of contexts the engine serves)
+        if local is not None:
+            base = base.after(local)
+        self.base = base
+        # step 11: the keys that mean @type, in lexicographic order
+        self.type_keys = tuple(sorted(key for key in keys if base.means(key, "@type")))
+        self.plans: dict[tuple[tuple[str, ...], ...], Plan] = {}
+
+    def plan(self, keys: tuple[str, ...], types: tuple[tuple[str, ...], ...]) -> Plan:
+        plan = self.plans.get(types)
+        if plan is None:
+            plan = self._make(keys, types)
+            if len(self.plans) >= MAX_PLANS_PER_SHAPE:
+                self.plans.clear()
+            self.plans[types] = plan
+        return plan
+
+    def _make(self, keys: tuple[str, ...], types: tuple[tuple[str, ...], ...]) -> Plan:
+        base = self.base
+        active = base
+        # step 11: type-scoped contexts, for each type key its values in lexicographic order
+        for values in types:
+            for type_ in sorted(values):
+                mapping = base.mappings.get(type_)
+                scoped = mapping.get("@context") if mapping is not None else None
+                if scoped is not None and scoped is not False:
+                    active = active.after(scoped, propagate=False)
+        entries = []
+        for key in keys:
+            if key == "@context":
+                entries.append(Entry(ENTRY_SKIP))
+                continue
+            rule = active.rule(key)
+            if rule.kind == ID:
+                entries.append(Entry(ENTRY_ID))
+            elif rule.kind == TYPE:
+                if key not in self.type_keys:
+                    raise NotCovered("a key that means @type only under a type-scoped context")
+                values = types[self.type_keys.index(key)]
+                if any(active.expand_vocab(type_) == "@json" for type_ in values):
+                    raise NotCovered("a JSON literal")
+                # step 13.4.4: types are expanded under the context before their own scoped contexts
+                entries.append(Entry(ENTRY_TYPE, types=tuple(iri_term(base.expand_vocab(t)) for t in values)))
+            else:
+                # step 13.7: a term's scoped context applies to its value
+                term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
+                term_rule = term_ctx.rule(key) if term_ctx is not active else rule
+                if term_rule.kind != PROPERTY or term_rule.list != rule.list:
+                    raise NotCovered(f"{key!r} means something else under its own scoped context")
+                entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule))
+        return Plan(active, tuple(entries))
+
+
+_shapes: dict[tuple[int, int, tuple[str, ...], Any], Shape] = {}
+_lock = threading.Lock()
+
+
+def type_strings(value: Any) -> tuple[str, ...]:
+    """The values of a ``@type`` entry (a string or a list of strings)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise NotCovered("@type is not a string or a list of strings")
+
+
+def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[str, Any]) -> Plan:
+    """The plan of the node ``element`` reached under ``active`` through ``property_rule``."""
+    keys = tuple(element)
+    local = element.get("@context")
+    if local is None:
+        local_key: Any = None
+    elif isinstance(local, str):
+        local_key = local
+    elif isinstance(local, list) and all(isinstance(item, str) for item in local):
+        local_key = tuple(local)
+    else:
+        raise NotCovered("an inline @context object")
+    key = (id(active), id(property_rule), keys, local_key)
+    shape = _shapes.get(key)
+    if shape is None or shape.active_in is not active or shape.property_rule is not property_rule:
+        shape = Shape(active, property_rule, keys, local)
+        with _lock:
+            if len(_shapes) >= MAX_SHAPES:
+                _shapes.clear()
+            _shapes[key] = shape
+    types = tuple(type_strings(element[type_key]) for type_key in shape.type_keys)
+    return shape.plan(keys, types)
