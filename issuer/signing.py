@@ -6,7 +6,6 @@ verifies every credential in full with the verifier before keeping it.
 """
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 
 from issuer.keys.files import coerce_key
@@ -14,6 +13,7 @@ from issuer.portable_numbers import check_portable_numbers
 from issuer.vc_jwt import sign_vc_jwt
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
+from verifier.jsonutil import json_copy
 from verifier.limits import check_structure
 from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
 from verifier.proofs.data_integrity import is_datetime_stamp
@@ -68,7 +68,7 @@ def sign_credential(credential: dict, key, *, verification_method: str,
         raise CredentialError(f"created {created!r} is not a date-time with a time zone, "
                               "e.g. 2026-01-31T09:00:00Z", code="invalid_created")
 
-    document = copy.deepcopy(credential)
+    document = json_copy(credential)  # checked above: JSON values only, bounded depth
     existing = document.pop("proof", None)
     options = {"created": created, "verificationMethod": verification_method,
                "proofPurpose": "assertionMethod"}

@@ -14,6 +14,7 @@ intermediate value with the published test vectors:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..canonicalize import canonicalize
@@ -73,12 +74,46 @@ def _fast_proof_configuration(config: dict[str, Any]) -> str | None:
 
 def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any],
                         engine: JsonLdEngine | None = None) -> str:
-    """Proof Configuration (3.3.5): canonical N-Quads of the options under the document's context."""
+    """Proof Configuration (3.3.5): canonical N-Quads of the options under the document's context.
+
+    A configuration of plain strings under context URLs (every proof microcred makes, nearly
+    every one it verifies) is canonicalized once per (contexts, type, suite, created, key,
+    purpose) and remembered (:func:`_plain_configuration`); anything else every time.
+    """
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
         config["@context"] = document["@context"]
+    key = _plain_key(config)
+    if key is not None:
+        return _plain_configuration(engine, key)
+    return _canonical_configuration(config, engine)
+
+
+def _canonical_configuration(config: dict[str, Any], engine: JsonLdEngine | None) -> str:
     fast = _fast_proof_configuration(config)
     return fast if fast is not None else canonicalize(config, engine=engine)
+
+
+_PlainKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+
+
+def _plain_key(config: dict[str, Any]) -> _PlainKey | None:
+    """The configuration as a hashable key when it is context URLs and string values only."""
+    ctx = config.get("@context")
+    if not isinstance(ctx, list) or not all(isinstance(c, str) for c in ctx) or len(config) > 12:
+        return None
+    items = tuple(sorted((k, v) for k, v in config.items() if k != "@context"))
+    if not all(isinstance(v, str) and len(v) <= 2048 for _, v in items):
+        return None
+    return tuple(ctx), items
+
+
+@lru_cache(maxsize=512)
+def _plain_configuration(engine: JsonLdEngine | None, key: _PlainKey) -> str:
+    """Canonical N-Quads of one plain configuration, remembered (a pure function of its key for
+    one engine: the engine's loader decides what the context URLs mean)."""
+    contexts, items = key
+    return _canonical_configuration({"@context": list(contexts), **dict(items)}, engine)
 
 
 def serialize_proof(data: bytes, signer: Signer) -> str:
