@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -121,7 +122,11 @@ class PublicKey:
         return _DID_KEY_PREFIX + self.to_multibase()
 
     def thumbprint(self) -> str:
-        """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
+        """RFC 7638 JWK thumbprint (SHA-256, base64url); computed once per key object."""
+        return self._thumbprint
+
+    @cached_property
+    def _thumbprint(self) -> str:
         jwk = self.to_jwk()
         required = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
         canonical = json.dumps(
@@ -152,8 +157,24 @@ class PublicKey:
         return True
 
 
+# Keys are parsed once: the same did:key or publicKeyMultibase comes back with every credential
+# of an issuer. Short values only (an RSA key is under 600 characters), so the memo stays small.
+_MEMO_MAX_CHARS = 1024
+
+
 def public_key_from_multibase(value: str) -> PublicKey:
-    """Parse a Multikey ``publicKeyMultibase`` (Ed25519, P-256 or RSA)."""
+    """Parse a Multikey ``publicKeyMultibase`` (Ed25519, P-256 or RSA); remembered (LRU) when short."""
+    if isinstance(value, str) and len(value) <= _MEMO_MAX_CHARS:
+        return _remembered_multibase_key(value)
+    return _parse_multibase_key(value)
+
+
+@lru_cache(maxsize=1024)
+def _remembered_multibase_key(value: str) -> PublicKey:
+    return _parse_multibase_key(value)  # errors are raised each time, never remembered
+
+
+def _parse_multibase_key(value: str) -> PublicKey:
     codec, payload = mf.decode_multikey(value)
     try:
         if codec == mf.ED25519_PUB:
