@@ -2,8 +2,10 @@
 
 Each command lives in a module (:data:`COMMANDS` names them); a command's module is imported
 only when that command runs (or ``--help`` lists them all), so ``microcred verify`` loads the
-verifier and nothing of the issuer's database, web app or services — the recruiter's command
-starts in about a third of a second. Errors are handled once, by :class:`~issuer.cli.shell.CleanErrorsGroup`.
+verifier and nothing of the issuer but this shell: not its database, web app, services or signing
+stack (``import issuer`` does not load it either). The recruiter's command starts in about a
+quarter of a second (benchmarks/bench_cold_start.py; tests/issuer/cli/test_cold_start.py keeps it
+lean). Errors are handled once, by :class:`~issuer.cli.shell.CleanErrorsGroup`.
 """
 from __future__ import annotations
 
