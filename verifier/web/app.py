@@ -45,8 +45,9 @@ from .submission import Submission, TargetBusy, entered_url, from_form, from_jso
 
 # ---------------------------------------------------------------- verifying
 
-def run(sub: Submission) -> tuple[VerificationReport, dict[str, Any] | None]:
-    """Verify ``sub``; also return the credential as read (unverified), for display."""
+def run(sub: Submission, *, display: bool = True) -> tuple[VerificationReport, dict[str, Any] | None]:
+    """Verify ``sub``; also return the credential as read (unverified), for display (None when
+    not ``display``: the API answers the report only)."""
     verifier = state()
     fetcher = verifier.fetcher.for_verification()     # one budget: the link and all that follows
     documents, raw = None, sub.source
@@ -67,7 +68,7 @@ def run(sub: Submission) -> tuple[VerificationReport, dict[str, Any] | None]:
     # they were fetched here, not supplied by the user, so they are not flagged as supplied
     report = verify(sub.source, fetcher, verifier, recipient=sub.recipient, documents=documents,
                     strict=sub.strict, flag_supplied=False)
-    return report, readable(raw)
+    return report, readable(raw) if display else None
 
 
 def verify(source: Any, fetcher: Fetcher, verifier: VerifierState, **options: Any) -> VerificationReport:
@@ -143,7 +144,7 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
         else:
             raise UnsupportedMediaType("Send application/json, multipart/form-data or "
                                        "application/x-www-form-urlencoded.")
-        report, _ = run(sub)
+        report, _ = run(sub, display=False)
         return report_json(report)
 
     def openapi() -> Response:
