@@ -9,9 +9,9 @@ its proof, each proof's configuration, each embedded signed credential):
   (``NotCovered``), pyld (what microcred then uses) gives the same bytes;
 * jsonld.js refuses it: microcred refuses it too (the fast path gives up or fails, pyld fails).
 
-Five batches, one node run each: the spec's example credentials, the W3C vector documents (with
-the vectors' own contexts on both sides), ``test_js_interop.py``'s crafted edge cases, what
-microcred's issuer signs
+Six batches, one node run each: the spec's example credentials, the W3C vector documents (with
+the vectors' own contexts on both sides), ``test_js_interop.py``'s crafted edge cases, IRIs with
+characters N-Quads escapes or either language calls white space, what microcred's issuer signs
 (``tests/issuer/test_rdf_fast_issuer_output.py``) and a few hundred generated OB 3.0 credentials
 (:mod:`tests.verifier.ob_generated`, derandomized: the same ones every run). Generated documents
 holding a number jsonld.js reads differently are left out of the batch (see
@@ -33,6 +33,7 @@ from issuer.portable_numbers import UnportableNumberError, check_portable_number
 from tests.interop.test_js_interop import (
     KNOWN_CANONICALIZATION_MISMATCHES,
     SKIP_REASON,
+    base_credential,
     bundled_contexts,
     crafted_documents,
     example_documents,
@@ -162,6 +163,38 @@ def test_crafted_documents_fast_path_equals_jsonld_js() -> None:
     documents = {f"crafted:{k}": v for k, v in crafted_documents().items()}
     documents.update({f"rejected:{k}": v for k, v in rejected_documents().items()})
     cases = _views(documents)
+    compare(cases, _batch(cases), _ours())
+
+
+# Characters in IRIs: escaped in N-Quads (< > " { } | ^ ` \\ and controls), or white space in
+# Python's ``\s`` or JavaScript's (they differ: U+FEFF is JS white space only; U+001C-U+001F and
+# U+0085 Python's only), in a node id, an @id-coerced value, a type and a property name.
+IRI_CHARACTERS = {"U+0000": "\x00", "U+007F": "\x7f", "angle": "<>", "quote": '"', "backslash": "\\",
+                  "braces-pipe-caret-backtick": "{|}^`", "U+200B": "\u200b", "U+180E": "\u180e",
+                  "space": " ", "U+000B": "\x0b", "U+00A0": "\xa0", "U+2028": "\u2028", "U+3000": "\u3000",
+                  "U+FEFF": "\ufeff", "U+001C": "\x1c", "U+001F": "\x1f", "U+0085": "\x85"}
+
+
+def iri_documents() -> dict[str, Document]:
+    documents = {}
+    for name, chars in IRI_CHARACTERS.items():
+        for where in ("id", "image", "type", "key"):
+            document = base_credential()
+            achievement = document["credentialSubject"]["achievement"]
+            if where == "id":
+                achievement["id"] = f"https://example.com/a{chars}b"
+            elif where == "image":
+                achievement["image"] = f"https://example.com/i{chars}"
+            elif where == "type":
+                document["type"] = [*document["type"], f"urn:x:{chars}y"]
+            else:
+                document[f"urn:key:{chars}z"] = "v"
+            documents[f"iri:{where}:{name}"] = document
+    return documents
+
+
+def test_iri_edge_cases_fast_path_equals_jsonld_js() -> None:
+    cases = _views(iri_documents())
     compare(cases, _batch(cases), _ours())
 
 

@@ -28,6 +28,7 @@ verifier's tests never import the issuer), jsonld.js in ``tests/interop/test_fas
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ from tests.verifier.ob_generated import (
     examples,
     must_be_covered,
     ob_credentials,
+    presentations,
     project_constants_left_out,
+    status_list_credentials,
 )
 from verifier.canonicalize import canonicalize
 from verifier.errors import CredentialError
@@ -335,6 +338,36 @@ def test_named_vc2_cases_are_covered() -> None:
     assert [name for name, doc in plain.items() if not covered(doc)] == []
 
 
+# Characters Python's ``\s`` matches, so that pyld calls an IRI holding one relative (jsonld.js's
+# ``\s`` differs: it has U+FEFF and lacks U+001C-U+001F and U+0085). The fast path gives up on
+# such an IRI; pyld then leaves the IRI out of the dataset, and with it every statement about or
+# pointing to the node, without an error: what is signed lacks them (jsonld.js's safe mode
+# refuses the document instead). Refusing or keeping them is fine; dropping them is not.
+WHITE_SPACE = {"space": " ", "U+000B": "\x0b", "U+001C": "\x1c", "U+001F": "\x1f", "U+0085": "\x85",
+               "U+00A0": "\xa0", "U+2028": "\u2028", "U+3000": "\u3000"}
+
+
+def _with_iri(where: str, iri: str) -> Document:
+    if where == "achievement-id":
+        return _achievement(id=iri)
+    if where == "image":
+        return _achievement(image=iri)
+    return _credential(type=["VerifiableCredential", "OpenBadgeCredential", iri])
+
+
+@pytest.mark.parametrize("name", WHITE_SPACE)
+def test_an_iri_with_white_space_is_refused_or_kept_never_dropped(name: str) -> None:
+    dropped = []
+    for where in ("achievement-id", "image", "type"):
+        expected = canonicalize(_with_iri(where, "https://example.edu/a-b"), fast=False).count("\n")
+        document = _with_iri(where, f"https://example.edu/a{WHITE_SPACE[name]}b")
+        for fast in (True, False):
+            result = outcome(functools.partial(canonicalize, fast=fast), document)
+            if result.nquads is not None and result.nquads.count("\n") != expected:
+                dropped.append(f"{where}, fast={fast}: {result.nquads.count(chr(10))} quads instead of {expected}")
+    assert not dropped, f"statements vanish with an IRI holding {name}: {dropped}"
+
+
 # ---------------------------------------------------------------- (b) generated credentials
 
 @pytest.fixture(scope="module", autouse=True)
@@ -348,27 +381,41 @@ GENERATED = settings(derandomize=True, database=None, deadline=None, phases=[Pha
                                             HealthCheck.large_base_example])
 
 
-@settings(GENERATED, max_examples=600)
+@settings(GENERATED, max_examples=500)
 @given(ob_credentials(vc11=False))
 def test_generated_vc2_credentials(document: Document) -> None:
     assert_contract(document)
 
 
-@settings(GENERATED, max_examples=600)
+@settings(GENERATED, max_examples=450)
 @given(ob_credentials(vc11=False, escape=False))
 def test_generated_vc2_credentials_without_escapes(document: Document) -> None:
     assert_contract(document)
 
 
-@settings(GENERATED, max_examples=300)
+@settings(GENERATED, max_examples=250)
 @given(ob_credentials(vc11=True))
 def test_generated_vc11_credentials(document: Document) -> None:
     assert_contract(document)
 
 
-@settings(GENERATED, max_examples=500)
+@settings(GENERATED, max_examples=400)
 @given(endorsements(nested=True))
 def test_generated_endorsement_credentials(document: Document) -> None:
+    assert_contract(document)
+
+
+@settings(GENERATED, max_examples=150)
+@given(status_list_credentials())
+def test_generated_status_list_credentials(document: Document) -> None:
+    assert_contract(document)
+
+
+@settings(GENERATED, max_examples=150)
+@given(presentations())
+def test_generated_presentations(document: Document) -> None:
+    """Presentations: credentials in named graphs, each with its own context and proofs (the fast
+    path may leave a presentation to pyld, but never differ from it)."""
     assert_contract(document)
 
 
@@ -377,6 +424,6 @@ def test_the_generated_credentials_are_mostly_covered() -> None:
     documents = examples(ob_credentials(vc11=False), 150)
     canonical = [d for d in documents if outcome(lambda x: canonicalize(x, fast=False), d).nquads is not None]
     plain = [d for d in canonical if must_be_covered(d)]
-    assert len(canonical) >= 0.7 * len(documents), f"pyld canonicalizes only {len(canonical)} of {len(documents)}"
-    assert len(plain) >= 0.5 * len(documents), f"only {len(plain)} of {len(documents)} must be covered"
+    assert len(canonical) >= 0.65 * len(documents), f"pyld canonicalizes only {len(canonical)} of {len(documents)}"
+    assert len(plain) >= 0.4 * len(documents), f"only {len(plain)} of {len(documents)} must be covered"
     assert all(covered(d) for d in plain)
