@@ -46,6 +46,13 @@ def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None
     """
     engine = engine or default_engine()
     deadline = effective_deadline(deadline, limits.max_seconds)
+    if fast:
+        try:
+            quads = fast_quads(document, engine, deadline=deadline)
+        except NotCovered:
+            pass  # the general path below checks the caps in full and gives the result or the error
+        else:
+            return canonicalize_serialized(quads, limits, deadline=deadline)
     memo = engine.canonical_memo
     if memo is not None:
         check_jsonld_limits(document, engine.limits)  # before hashing; the engine checks again otherwise
@@ -54,16 +61,8 @@ def canonicalize(document: dict[str, Any], *, engine: JsonLdEngine | None = None
         hit = memo.get(key)
         if hit is not None:
             return hit
-    nquads = None
-    if fast:
-        try:
-            nquads = canonicalize_serialized(fast_quads(document, engine, deadline=deadline), limits,
-                                             deadline=deadline)
-        except NotCovered:
-            nquads = None
-    if nquads is None:
-        nquads = canonicalize_quads(dataset_quads(engine.to_dataset(document, deadline=deadline)), limits,
-                                    deadline=deadline)
+    nquads = canonicalize_quads(dataset_quads(engine.to_dataset(document, deadline=deadline)), limits,
+                                deadline=deadline)
     if memo is not None:
         memo.put(key, nquads)
     return nquads

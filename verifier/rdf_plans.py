@@ -14,9 +14,11 @@ a :class:`Shape` (parent context, parent key, keys, ``@context``) gives the cont
 types and the type keys; its plans are keyed by the type values.
 
 Bounded: shapes and plans are keyed by what documents contain, so both stores start afresh
-when full (:data:`MAX_SHAPES`, :data:`MAX_PLANS_PER_SHAPE`); a flood of odd shapes costs the
-time of working plans out again, never memory. Entries hold the objects their keys were built
-from, and a hit is taken only when those are the very same objects.
+when full (:data:`MAX_SHAPES`, :data:`MAX_PLANS_PER_SHAPE`) and only small keys are kept
+(:data:`MAX_SHAPE_CHARS`): at most about 4,096 x 1 KB of keys and 16 x 1 KB of types per shape.
+A flood of odd shapes costs the time of working plans out again, never unbounded memory.
+Entries hold the objects their keys were built from, and a hit is taken only when those are
+the very same objects.
 """
 from __future__ import annotations
 
@@ -24,12 +26,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
+from .limits import JsonLdLimits
 from .rdf_tables import ID, PROPERTY, TYPE, ContextTables, NotCovered, Rule, iri_term
 
 __all__ = ["ENTRY_ID", "ENTRY_PROPERTY", "ENTRY_SKIP", "ENTRY_TYPE", "Entry", "Plan", "plan_for", "type_strings"]
 
 MAX_SHAPES = 4096
-MAX_PLANS_PER_SHAPE = 64
+MAX_PLANS_PER_SHAPE = 16
+MAX_SHAPE_CHARS = 1024  # a shape (its keys) or a plan (its types) longer than this is not kept
 
 ENTRY_SKIP = 0      # "@context": read already
 ENTRY_ID = 1        # the node identifier
@@ -56,6 +60,8 @@ class Entry:
 class Plan:
     active: ContextTables       # the node's context (after its type-scoped contexts)
     entries: tuple[Entry, ...]  # one per key, in the node's order
+    key_chars: int              # characters of the node's keys and type values (for the caps)
+    type_values: int            # JSON values its @type entries hold
 
 
 class Shape:
@@ -85,9 +91,10 @@ class Shape:
         plan = self.plans.get(types)
         if plan is None:
             plan = self._make(keys, types)
-            if len(self.plans) >= MAX_PLANS_PER_SHAPE:
-                self.plans.clear()
-            self.plans[types] = plan
+            if sum(len(t) for values in types for t in values) <= MAX_SHAPE_CHARS:  # kept only when small
+                if len(self.plans) >= MAX_PLANS_PER_SHAPE:
+                    self.plans.clear()
+                self.plans[types] = plan
         return plan
 
     def _make(self, keys: tuple[str, ...], types: tuple[tuple[str, ...], ...]) -> Plan:
@@ -123,24 +130,35 @@ class Shape:
                 if term_rule.kind != PROPERTY or term_rule.list != rule.list:
                     raise NotCovered(f"{key!r} means something else under its own scoped context")
                 entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule))
-        return Plan(active, tuple(entries))
+        type_chars = sum(len(t) for values in types for t in values)
+        return Plan(active, tuple(entries), sum(len(key) for key in keys) + type_chars,
+                    sum(len(values) + 1 for values in types))
 
 
 _shapes: dict[tuple[int, int, tuple[str, ...], Any], Shape] = {}
 _lock = threading.Lock()
 
 
-def type_strings(value: Any) -> tuple[str, ...]:
-    """The values of a ``@type`` entry (a string or a list of strings)."""
+def type_strings(value: Any, limits: JsonLdLimits) -> tuple[str, ...]:
+    """The values of a ``@type`` entry (a string or a list of strings), within the caps."""
     if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise NotCovered("@type is not a string or a list of strings")
+        values: tuple[str, ...] = (value,)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value) and len(value) <= limits.max_array:
+        values = tuple(value)
+    else:
+        raise NotCovered("@type is not a string or a list of strings, or holds too many")
+    if any(len(item) > limits.max_string for item in values):
+        raise NotCovered("a type over the length cap")
+    return values
 
 
-def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[str, Any]) -> Plan:
-    """The plan of the node ``element`` reached under ``active`` through ``property_rule``."""
+def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[str, Any],
+             limits: JsonLdLimits) -> Plan:
+    """The plan of the node ``element`` reached under ``active`` through ``property_rule``.
+
+    NotCovered for a key, type or context list over the caps of ``limits`` (the general path
+    checks them in full) and for what the tables do not cover.
+    """
     keys = tuple(element)
     local = element.get("@context")
     if local is None:
@@ -148,16 +166,21 @@ def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[st
     elif isinstance(local, str):
         local_key = local
     elif isinstance(local, list) and all(isinstance(item, str) for item in local):
+        if len(local) > limits.max_contexts:
+            raise NotCovered("more context entries than the cap")
         local_key = tuple(local)
     else:
         raise NotCovered("an inline @context object")
     key = (id(active), id(property_rule), keys, local_key)
     shape = _shapes.get(key)
     if shape is None or shape.active_in is not active or shape.property_rule is not property_rule:
+        if any(len(k) > limits.max_string for k in keys):
+            raise NotCovered("a key over the length cap")
         shape = Shape(active, property_rule, keys, local)
-        with _lock:
-            if len(_shapes) >= MAX_SHAPES:
-                _shapes.clear()
-            _shapes[key] = shape
-    types = tuple(type_strings(element[type_key]) for type_key in shape.type_keys)
+        if sum(len(k) for k in keys) <= MAX_SHAPE_CHARS:  # shapes hold their keys: only small ones are kept
+            with _lock:
+                if len(_shapes) >= MAX_SHAPES:
+                    _shapes.clear()
+                _shapes[key] = shape
+    types = tuple(type_strings(element[type_key], limits) for type_key in shape.type_keys)
     return shape.plan(keys, types)

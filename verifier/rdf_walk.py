@@ -29,9 +29,13 @@ term, a keyword it would not accept): the caller then takes the general path, wh
 result or error it always gave. The fast path never decides an error. Its output is held equal
 to pyld's and jsonld.js's by differential tests.
 
-Bounded: the document passes :func:`~verifier.limits.check_jsonld_limits` first; the walk is
-linear in the document and checks the deadline every few nodes. Documents large enough to take
-turns in the engine (:data:`verifier.jsonld.HEAVY_VALUES`) take the general path.
+Bounded: the walk is linear in the document and checks the deadline every few nodes. It holds
+the document to the caps of :mod:`verifier.limits` as it goes, more tightly where that is
+simpler (nodes nested more than :data:`MAX_NODE_DEPTH` deep, more than
+:data:`verifier.jsonld.HEAVY_VALUES` values, a string over the cap): a document outside them is
+NotCovered, and the general path checks it in full and refuses it (``too_complex``) or, for a
+large document within the caps, processes it taking its turn. So the walk does not need the
+separate pass of :func:`~verifier.limits.check_jsonld_limits` and gives the same outcomes.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from typing import Any
 
 from .budget import Deadline, effective_deadline
 from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
-from .limits import check_jsonld_limits
+from .limits import JsonLdLimits
 from .nquads import escape_iri, escape_literal
 from .rdf_plans import ENTRY_ID, ENTRY_PROPERTY, ENTRY_TYPE, Entry, plan_for
 from .rdf_tables import AS_ID, AS_VOCAB, ContextTables, NotCovered, Rule, iri_term
@@ -59,6 +63,7 @@ XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _TICK_STRIDE = 16  # nodes between two deadline checks
+MAX_NODE_DEPTH = 24  # nodes within nodes (a credential with an endorsement nests about 8)
 _DOUBLE_EXPONENT = re.compile(r"(\d)0*E\+?(-)?0*(\d)")
 
 Term = str  # an RDF term written as in N-Quads: "<iri>", "_:label" or a literal
@@ -78,14 +83,32 @@ def _literal(value: str, datatype: str) -> Term:
 class _Walk:
     """One document's walk: the quads found so far, blank node labels, the deadline."""
 
-    __slots__ = ("_blank", "_deadline", "_seen", "_ticks", "quads")
+    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_seen", "_ticks", "_values", "quads")
 
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, limits: JsonLdLimits) -> None:
         self.quads: list[SerializedQuad] = []
         self._seen: set[SerializedQuad] = set()
         self._blank = 0
         self._ticks = _TICK_STRIDE
         self._deadline = deadline
+        self._limits = limits
+        self._values = 0  # JSON values met (nodes, arrays, scalars, types): routes large documents
+        self._chars = 0   # characters of keys and strings met
+
+    def count(self, values: int, chars: int) -> None:
+        """Account for what was met; NotCovered beyond what the fast path takes (the general path decides)."""
+        self._values += values
+        self._chars += chars
+        if self._values > HEAVY_VALUES or self._chars > self._limits.max_total_chars:
+            raise NotCovered("a large document (it takes its turn on the general path)")
+
+    def string(self, value: str) -> None:
+        """A string value: within the string caps, or NotCovered (the general path decides)."""
+        size = len(value)
+        self._chars += size
+        if size > self._limits.max_string and not (size <= self._limits.max_long_string
+                                                   and value.startswith("data:")):
+            raise NotCovered("a string over the length cap")
 
     def blank(self) -> Term:
         self._blank += 1
@@ -106,7 +129,7 @@ class _Walk:
     # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
 
     def node(self, active: ContextTables, property_rule: Rule | None, element: dict[str, Any],
-             graph: Term) -> Term:
+             graph: Term, depth: int = 1) -> Term:
         """Emit the statements of the node ``element`` into ``graph`` ("" the default); its subject.
 
         ``active`` is the context the parent's value is expanded under (the term's scoped
@@ -115,18 +138,22 @@ class _Walk:
         comes from its :class:`~verifier.rdf_plans.Plan`, worked out once per shape.
         """
         self.tick()
-        plan = plan_for(active, property_rule, element)
+        if depth > MAX_NODE_DEPTH:
+            raise NotCovered("nodes nested deeper than the fast path goes")
+        plan = plan_for(active, property_rule, element, self._limits)
+        self.count(1 + plan.type_values, plan.key_chars)
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
         for entry, value in zip(plan.entries, element.values(), strict=True):
             kind = entry.kind
             if kind == ENTRY_PROPERTY:
-                self.values(entry, value, graph, found)
+                self.values(entry, value, graph, found, depth)
             elif kind == ENTRY_TYPE:
                 found.extend((RDF_TYPE, term) for term in entry.types)
             elif kind == ENTRY_ID:
                 if subject is not None or not isinstance(value, str):
                     raise NotCovered("@id given twice or not as a string")
+                self.string(value)
                 subject = iri_term(plan.active.expand_id(value))
         if subject is None:
             subject = self.blank()
@@ -135,13 +162,19 @@ class _Walk:
             emit(subject, predicate, obj, graph)
         return subject
 
-    def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]]) -> None:
+    def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]], depth: int) -> None:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
         rule, term_ctx, term_rule = entry.rule, entry.term_ctx, entry.term_rule
-        items = value if isinstance(value, list) else (value,)
+        if isinstance(value, list):
+            if len(value) > self._limits.max_array:
+                raise NotCovered("more values in one property than the cap")
+            self.count(1, 0)
+            items: Any = value
+        else:
+            items = (value,)
         predicate = rule.predicate
         if rule.list:
-            found.append((predicate, self.collection(term_ctx, term_rule, items, graph)))
+            found.append((predicate, self.collection(term_ctx, term_rule, items, graph, depth)))
             return
         for item in items:
             if item is None:
@@ -149,28 +182,34 @@ class _Walk:
             if isinstance(item, dict):
                 if rule.graph:  # a graph object: the node goes into a new named graph
                     name = self.blank()
-                    self.node(term_ctx, term_rule, item, name)
+                    self.node(term_ctx, term_rule, item, name, depth + 1)
                     found.append((predicate, name))
                 else:
-                    found.append((predicate, self.node(term_ctx, term_rule, item, graph)))
+                    found.append((predicate, self.node(term_ctx, term_rule, item, graph, depth + 1)))
             elif isinstance(item, list):
                 raise NotCovered("an array inside an array")
             elif rule.graph:
                 raise NotCovered("a value that is not an object in a graph container")
             else:
+                if isinstance(item, str):
+                    self.string(item)
+                self.count(1, 0)
                 found.append((predicate, _object(term_ctx, term_rule, item)))
 
-    def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term) -> Term:
+    def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term, depth: int) -> Term:
         """An ``@list`` value as an RDF collection (JSON-LD 1.1 API §8.1.3 List to RDF); its head."""
         terms: list[Term] = []
         for item in items:
             if item is None:
                 continue
             if isinstance(item, dict):
-                terms.append(self.node(active, rule, item, graph))
+                terms.append(self.node(active, rule, item, graph, depth + 1))
             elif isinstance(item, list):
                 raise NotCovered("a list of lists")
             else:
+                if isinstance(item, str):
+                    self.string(item)
+                self.count(1, 0)
                 terms.append(_object(active, rule, item))
         head: Term = RDF_NIL
         for term in reversed(terms):
@@ -225,15 +264,14 @@ def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
     """The quads of ``document``'s RDF dataset, written as N-Quads terms, read through the term tables.
 
     Raises:
-        NotCovered: the tables do not cover the document (take the general path).
-        CredentialError: ``too_complex`` (a cap of :mod:`verifier.limits`) or the deadline.
+        NotCovered: the tables do not cover the document, or it is outside the caps (take the
+            general path, which checks the caps in full).
+        CredentialError: the deadline.
     """
     engine = engine or default_engine()
     if not isinstance(document, dict):
         raise NotCovered("the document is not a JSON object")
-    if check_jsonld_limits(document, engine.limits) > HEAVY_VALUES:
-        raise NotCovered("a large document (it takes its turn on the general path)")
-    walk = _Walk(effective_deadline(deadline))
+    walk = _Walk(effective_deadline(deadline), engine.limits)
     walk.node(engine.tables, None, document, "")
     return walk.quads
 

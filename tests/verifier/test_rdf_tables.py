@@ -106,12 +106,21 @@ def test_the_walk_does_not_change_the_document() -> None:
 
 # -- hostile input stays bounded on the fast path ----------------------------------------------
 
-def test_the_caps_apply_before_the_walk() -> None:
+def test_a_document_over_the_caps_is_refused_as_before() -> None:
+    """The walk gives way on anything over the caps; the general path checks them and refuses."""
     too_long = badge(name="x" * (64 * 1024 + 1))
-    with pytest.raises(CredentialError) as caught:
+    with pytest.raises(NotCovered):
         fast_quads(too_long)
-    assert caught.value.code == "too_complex"
     assert both_paths(too_long) == ("too_complex", "too_complex")
+    image = badge(image={"id": "data:image/png;base64," + "A" * 100_000, "type": "Image"})
+    assert fast_nquads(image) == canonicalize(image, fast=False)  # a long data: URI is within the caps
+    deep: dict[str, Any] = {"type": ["Achievement"], "name": "leaf"}
+    for _ in range(70):
+        deep = {"type": ["Achievement"], "name": "n", "related": [deep]}
+    nested = badge(credentialSubject={"type": ["AchievementSubject"], "achievement": deep})
+    with pytest.raises(NotCovered):
+        fast_quads(nested)
+    assert both_paths(nested) == ("too_complex", "too_complex")
     too_many = badge(credentialSubject={"type": ["AchievementSubject"],
                                         "achievement": [{"type": ["Achievement"], "name": str(i)}
                                                         for i in range(1001)]})
