@@ -74,8 +74,9 @@ def iri_term(value: str) -> str:
 
 
 def is_absolute_iri(value: str) -> bool:
-    """pyld's absolute-IRI test (``scheme:`` followed by no white space), blank nodes excluded."""
-    return _ABSOLUTE_IRI.match(value) is not None and not value.startswith("_:")
+    """pyld's absolute-IRI test (``scheme:`` followed by no white space), blank nodes excluded, and
+    no U+FEFF (white space to jsonld.js): anything else is the general path's to refuse."""
+    return _ABSOLUTE_IRI.match(value) is not None and not value.startswith("_:") and "\ufeff" not in value
 
 
 # what a key is

@@ -95,10 +95,8 @@ class _Walk:
         self._values = 0  # JSON values met (nodes, arrays, scalars, types): routes large documents
         self._chars = 0   # characters of keys and strings met
 
-    def count(self, values: int, chars: int) -> None:
-        """Account for what was met; NotCovered beyond what the fast path takes (the general path decides)."""
-        self._values += values
-        self._chars += chars
+    def check_size(self) -> None:
+        """NotCovered beyond what the fast path takes (the general path decides); once per node."""
         if self._values > HEAVY_VALUES or self._chars > self._limits.max_total_chars:
             raise NotCovered("a large document (it takes its turn on the general path)")
 
@@ -120,12 +118,6 @@ class _Walk:
             self._seen.add(quad)
             self.quads.append(quad)
 
-    def tick(self) -> None:
-        self._ticks -= 1
-        if self._ticks <= 0:
-            self._ticks = _TICK_STRIDE
-            self._deadline.check()
-
     # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
 
     def node(self, active: ContextTables, property_rule: Rule | None, element: dict[str, Any],
@@ -137,11 +129,15 @@ class _Walk:
         it is the value of, read under ``active`` (None at the top). What the node's keys mean
         comes from its :class:`~verifier.rdf_plans.Plan`, worked out once per shape.
         """
-        self.tick()
+        self._ticks -= 1
+        if self._ticks <= 0:
+            self._ticks = _TICK_STRIDE
+            self._deadline.check()
         if depth > MAX_NODE_DEPTH:
             raise NotCovered("nodes nested deeper than the fast path goes")
         plan = plan_for(active, property_rule, element, self._limits)
-        self.count(1 + plan.type_values, plan.key_chars)
+        self._values += 1 + plan.type_values
+        self._chars += plan.key_chars
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
         for entry, value in zip(plan.entries, element.values(), strict=True):
@@ -155,24 +151,34 @@ class _Walk:
                     raise NotCovered("@id given twice or not as a string")
                 self.string(value)
                 subject = iri_term(plan.active.expand_id(value))
+        self.check_size()
         if subject is None:
-            subject = self.blank()
-        emit = self.emit
+            self._blank += 1
+            subject = f"_:f{self._blank}"
+        seen, quads = self._seen, self.quads
         for predicate, obj in found:
-            emit(subject, predicate, obj, graph)
+            quad = (subject, predicate, obj, graph)
+            if quad not in seen:  # a dataset is a set of quads
+                seen.add(quad)
+                quads.append(quad)
         return subject
 
     def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]], depth: int) -> None:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
         rule, term_ctx, term_rule = entry.rule, entry.term_ctx, entry.term_rule
+        predicate = rule.predicate
+        if type(value) is str and not rule.graph and not rule.list:  # the common case: one string
+            self.string(value)
+            self._values += 1
+            found.append((predicate, _object(term_ctx, term_rule, value)))
+            return
         if isinstance(value, list):
             if len(value) > self._limits.max_array:
                 raise NotCovered("more values in one property than the cap")
-            self.count(1, 0)
+            self._values += 1
             items: Any = value
         else:
             items = (value,)
-        predicate = rule.predicate
         if rule.list:
             found.append((predicate, self.collection(term_ctx, term_rule, items, graph, depth)))
             return
@@ -193,7 +199,7 @@ class _Walk:
             else:
                 if isinstance(item, str):
                     self.string(item)
-                self.count(1, 0)
+                self._values += 1
                 found.append((predicate, _object(term_ctx, term_rule, item)))
 
     def collection(self, active: ContextTables, rule: Rule, items: Any, graph: Term, depth: int) -> Term:
@@ -209,7 +215,7 @@ class _Walk:
             else:
                 if isinstance(item, str):
                     self.string(item)
-                self.count(1, 0)
+                self._values += 1
                 terms.append(_object(active, rule, item))
         head: Term = RDF_NIL
         for term in reversed(terms):
