@@ -154,7 +154,7 @@ dates = st.one_of(st.integers(0, 200 * 365).map(lambda d: (EPOCH + timedelta(day
 
 NUMBERS = (0, 1, -1, 3, 42, -273, 2**31, 2**53 - 1, 2**53, 2**53 + 1, 2**64, 10**21, 10**25, -(10**30),
            0.5, 3.0, 42.0, 36.0, -0.0, 0.1, 1.5, 123.456, 1e21, 1e20, 1e22, 1e-7, 1.5e-7, 5e-324,
-           1.7976931348623157e308, -1.5e-10, 2.5e-5, 1e16, 1.25e-6)
+           1.7976931348623157e308, -1.5e-10, 2.5e-5, 1e16, 1.25e-6, 10**400, -(2**1024))
 numbers = st.one_of(st.sampled_from(NUMBERS), st.integers(-(10**6), 10**6), st.integers(),
                     st.floats(allow_nan=False, allow_infinity=False))
 scalars = st.one_of(texts, numbers, st.booleans(), date_times, iris)
