@@ -205,6 +205,9 @@ def public_key_of_method(vm: dict[str, Any], where: str) -> PublicKey:
                     f"with {material}.", method=where)
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 def check_reference(ref: object, what: str) -> str:
     """An absolute DID URL or http(s) URL of bounded length without spaces or controls."""
     if not isinstance(ref, str) or not ref:
@@ -212,7 +215,7 @@ def check_reference(ref: object, what: str) -> str:
     if len(ref) > MAX_REFERENCE_LENGTH:
         raise key_error("invalid_verification_method",
                         f"The {what} is longer than {MAX_REFERENCE_LENGTH} characters.")
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in ref):
+    if _SPACE_OR_CONTROL.search(ref):
         raise key_error("invalid_verification_method", f"The {what} contains spaces or control characters.")
     if not (ref.startswith("did:") or ref.startswith("https://") or ref.startswith("http://")):
         raise key_error("invalid_verification_method",

@@ -98,38 +98,59 @@ def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary
                           "about it would not be checked", "$")
 
 
-def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every JSON object in ``value`` with its JSONPath, depth first (iteratively)."""
-    stack: list[tuple[str, Any]] = [(path, value)]
+def _objects(value: Any, path: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Every JSON object in ``value`` with where it is, depth first (iteratively).
+
+    Where it is comes as a chain ``(parent, key)`` that :func:`_path` writes out as JSONPath only
+    when a refusal needs it (most documents are read and never refused)."""
+    stack: list[tuple[Any, Any]] = [(path, value)]
     while stack:
         here, item = stack.pop()
         if isinstance(item, dict):
             yield here, item
-            stack.extend((f"{here}.{key}", child) for key, child in item.items() if key != "@context")
+            stack.extend(((here, "." + key), child) for key, child in item.items()
+                         if key != "@context" and isinstance(child, (dict, list)))
         elif isinstance(item, list):
-            stack.extend((f"{here}[{i}]", child) for i, child in enumerate(item))
+            stack.extend(((here, f"[{i}]"), child) for i, child in enumerate(item) if isinstance(child, (dict, list)))
 
 
-def _check_object(node: dict[str, Any], path: str, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
+def _path(where: Any) -> str:
+    """The JSONPath of a chain made by :func:`_objects`."""
+    parts: list[str] = []
+    while isinstance(where, tuple):
+        where, step = where
+        parts.append(step)
+    return str(where) + "".join(reversed(parts))
+
+
+def _check_object(node: dict[str, Any], at: Any, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
     value_object = "@value" in node
     for key, value in node.items():
-        where = f"{path}.{key}"
-        if key == "@context":
-            _check_context_value(value, where, vocab)
-        elif key.startswith("@"):
-            if not (value_object and key in VALUE_OBJECT_KEYS):
-                raise _refuse("keyword_not_allowed",
-                              f"the JSON-LD keyword {key} is not allowed in a credential: it can move or hide "
-                              "signed statements", where)
-        elif ":" in key:
-            if key.startswith("_:") or vocab.names_known_vocabulary(key):
-                raise _refuse("non_term_key",
-                              f"the property {key[:200]!r} is spelled as an IRI instead of by its name", where)
-        elif key not in CHECKED_KEYS and _term_iris(vocab, key) & checked_iris:
-            raise _refuse("alias_of_checked_property",
-                          f"the property {key!r} is another name for a property the checks read", where)
-        if key == "type":
-            _check_types(value, where, vocab)
+        if key == "type":  # a checked key: only its values can be refused
+            if any(isinstance(item, str) and ":" in item for item in (value if isinstance(value, list) else [value])):
+                _check_types(value, f"{_path(at)}.type", vocab)
+        elif key == "@context" or key.startswith("@") or ":" in key or (
+                key not in CHECKED_KEYS and _term_iris(vocab, key) & checked_iris):
+            _check_entry(key, value, f"{_path(at)}.{key}", vocab, value_object)
+
+
+def _check_entry(key: str, value: Any, where: str, vocab: BundledVocabulary, value_object: bool) -> None:
+    """One entry that may be refused (the caller skips plain names and types without a colon,
+    which never are)."""
+    if key == "@context":
+        _check_context_value(value, where, vocab)
+    elif key.startswith("@"):
+        if not (value_object and key in VALUE_OBJECT_KEYS):
+            raise _refuse("keyword_not_allowed",
+                          f"the JSON-LD keyword {key} is not allowed in a credential: it can move or hide "
+                          "signed statements", where)
+    elif ":" in key:
+        if key.startswith("_:") or vocab.names_known_vocabulary(key):
+            raise _refuse("non_term_key",
+                          f"the property {key[:200]!r} is spelled as an IRI instead of by its name", where)
+    else:
+        raise _refuse("alias_of_checked_property",
+                      f"the property {key!r} is another name for a property the checks read", where)
 
 
 def _check_types(value: Any, where: str, vocab: BundledVocabulary) -> None:
