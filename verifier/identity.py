@@ -26,6 +26,8 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def _visible(text: str) -> str:
+    if text.isprintable():  # no character of an invisible category (they are all unprintable)
+        return text
     return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
 
 

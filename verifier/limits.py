@@ -119,36 +119,59 @@ class _Walk:
 
     def run(self, document: object) -> None:
         lim = self.limits
-        max_string = lim.max_string
+        max_string, max_values, max_depth = lim.max_string, lim.max_values, lim.max_depth
+        max_array, max_total_chars = lim.max_array, lim.max_total_chars
+        # Containers go on the stack; strings and other scalars are counted where they are met.
         stack: list[tuple[object, int, str | None]] = [(document, 1, None)]
+        values = chars = 0
         while stack:
             value, depth, key = stack.pop()
-            self.values += 1
-            if self.values > lim.max_values:
-                raise _refuse(f"the document holds more than {lim.max_values} values", "values", lim.max_values)
-            if depth > lim.max_depth:
-                raise _refuse(f"the document is nested more than {lim.max_depth} levels deep", "depth", lim.max_depth)
-            if isinstance(value, str):
-                self.chars += len(value)
-                if len(value) > max_string:
-                    self.long_text(value, key if key is not None else "")
-            elif isinstance(value, dict):
-                for k, v in value.items():
-                    self.chars += len(k)
+            values += 1
+            if values > max_values:
+                raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+            if depth > max_depth:
+                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+            if isinstance(value, dict):
+                children = value.items()
+            elif isinstance(value, list):
+                if len(value) > max_array:
+                    where = f"the property {key!r}" if key is not None else "an array"
+                    raise _refuse(f"{where} holds more than {max_array} values "
+                                  "(values per property)", "values_per_property", max_array)
+                children = ((key, item) for item in value)  # type: ignore[assignment]
+            else:
+                if isinstance(value, str):
+                    chars += len(value)
+                    if len(value) > max_string:
+                        self.long_text(value, key if key is not None else "")
+                continue
+            for k, v in children:
+                if isinstance(value, dict):
+                    chars += len(k)
                     if len(k) > max_string:
                         self.long_text(k, None)
                     if k == "@context":
                         self.context(v)
+                if isinstance(v, (dict, list)):
                     stack.append((v, depth + 1, k))
-            elif isinstance(value, list):
-                if len(value) > lim.max_array:
-                    where = f"the property {key!r}" if key is not None else "an array"
-                    raise _refuse(f"{where} holds more than {lim.max_array} values "
-                                  "(values per property)", "values_per_property", lim.max_array)
-                stack.extend((v, depth + 1, key) for v in value)
-            if self.chars > lim.max_total_chars:
-                raise _refuse(f"the document's keys and strings total more than {lim.max_total_chars} characters",
-                              "total_chars", lim.max_total_chars)
+                    continue
+                values += 1  # a scalar, one level down
+                if values > max_values:
+                    raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+                if depth + 1 > max_depth:
+                    raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth",
+                                  max_depth)
+                if isinstance(v, str):
+                    chars += len(v)
+                    if len(v) > max_string:
+                        self.long_text(v, k if k is not None else "")
+            if chars > max_total_chars:
+                raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
+                              "total_chars", max_total_chars)
+        self.values, self.chars = values, chars
+        if chars > max_total_chars:
+            raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
+                          "total_chars", max_total_chars)
         # Sizes last: only now is every inline context known to be shallow and small enough to serialize.
         for entry in self.inline:
             size = len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))

@@ -126,7 +126,7 @@ class Shape:
             else:
                 # step 13.7: a term's scoped context applies to its value
                 term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
-                term_rule = term_ctx.rule(key) if term_ctx is not active else rule
+                term_rule = term_ctx.value_rule(key) if term_ctx is not active else rule
                 if term_rule.kind != PROPERTY or term_rule.list != rule.list:
                     raise NotCovered(f"{key!r} means something else under its own scoped context")
                 entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule))

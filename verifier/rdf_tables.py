@@ -141,6 +141,8 @@ class ContextTables:
             key = tuple(local)
         elif isinstance(local, dict):
             key = id(local)  # a term's scoped context; the cache entry keeps it alive
+        elif local is False:
+            key = "@context: null"  # a term's scoped null context, as pyld keeps it (VC 2.0's verifiableCredential)
         else:
             raise NotCovered("a @context that is not a URL, a list of URLs or a term's scoped context")
         cache_key = (key, propagate, override_protected)
@@ -188,6 +190,16 @@ class ContextTables:
             if key in self.mappings or key.startswith("@"):  # kept for the context's own terms only: bounded
                 self._rules[key] = rule  # a function of (context, key): a race writes the same
         return rule
+
+    def value_rule(self, key: str) -> Rule:
+        """How the value of ``key`` is read under this context, where ``key`` was met under another
+        (a term's scoped context applies to its value): the key's own term definition here, or,
+        when this context does not define it (a null scoped context), no coercion at all, as
+        Value Expansion (JSON-LD 1.1 §5.3.2) then reads it."""
+        if key in self.mappings or key.startswith("@"):
+            return self.rule(key)
+        return Rule(PROPERTY, language_free=self.active.get("@language") is None
+                    and self.active.get("@direction") is None)
 
     def _read_rule(self, key: str) -> Rule:
         if key.startswith("@"):

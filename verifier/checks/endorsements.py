@@ -31,7 +31,7 @@ def embedded_endorsements(credential: dict[str, Any]) -> list[Any]:
             for key, child in value.items():
                 if key in ("endorsement", "endorsementJwt"):
                     found.extend(child if isinstance(child, list) else [child])
-                elif key not in ("proof", "@context"):
+                elif key not in ("proof", "@context") and isinstance(child, (dict, list)):
                     stack.append(child)
     return found
 
