@@ -98,6 +98,7 @@ for an off-origin redirect) and :class:`IssuerBindingError` (``key_not_controlle
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -236,8 +237,32 @@ def _https_method(vm_url: str, fetcher: Fetcher) -> ResolvedMethod:
 # Public API
 # --------------------------------------------------------------------------- #
 def resolve_verification_method(vm_url: str, fetcher: Fetcher) -> ResolvedMethod:
-    """Resolve an absolute verification method id (DID URL or https URL) to its key."""
+    """Resolve an absolute verification method id (DID URL or https URL) to its key.
+
+    A did:key or did:jwk method is its own document (nothing is fetched): resolved once and
+    remembered (:func:`_self_describing_method`); errors are raised each time."""
     check_reference(vm_url, "verification method")
+    if vm_url.startswith(("did:key:", "did:jwk:")):
+        return _self_describing_method(vm_url)
+    return _resolve(vm_url, fetcher)
+
+
+@lru_cache(maxsize=1024)
+def _self_describing_method(vm_url: str) -> ResolvedMethod:
+    return _resolve(vm_url, _NO_FETCHER)
+
+
+class _NoFetcher:
+    """For DID methods whose document is the DID itself: any fetch is a bug, so it fails loudly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"did:key and did:jwk resolve without fetching (asked for {name})")
+
+
+_NO_FETCHER: Any = _NoFetcher()
+
+
+def _resolve(vm_url: str, fetcher: Fetcher) -> ResolvedMethod:
     if vm_url.startswith("did:"):
         did, fragment = split_did_url(vm_url)
         if fragment is None:
