@@ -132,39 +132,45 @@ class _Walk:
             if depth > max_depth:
                 raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
             if isinstance(value, dict):
-                children = value.items()
-            elif isinstance(value, list):
-                if len(value) > max_array:
-                    where = f"the property {key!r}" if key is not None else "an array"
-                    raise _refuse(f"{where} holds more than {max_array} values "
-                                  "(values per property)", "values_per_property", max_array)
-                children = ((key, item) for item in value)  # type: ignore[assignment]
-            else:
-                if isinstance(value, str):
-                    chars += len(value)
-                    if len(value) > max_string:
-                        self.long_text(value, key if key is not None else "")
-                continue
-            for k, v in children:
-                if isinstance(value, dict):
+                for k, v in value.items():
                     chars += len(k)
                     if len(k) > max_string:
                         self.long_text(k, None)
                     if k == "@context":
                         self.context(v)
-                if isinstance(v, (dict, list)):
-                    stack.append((v, depth + 1, k))
-                    continue
-                values += 1  # a scalar, one level down
-                if values > max_values:
-                    raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
-                if depth + 1 > max_depth:
-                    raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth",
-                                  max_depth)
-                if isinstance(v, str):
-                    chars += len(v)
-                    if len(v) > max_string:
-                        self.long_text(v, k if k is not None else "")
+                    if isinstance(v, (dict, list)):
+                        stack.append((v, depth + 1, k))
+                    else:  # a scalar, one level down
+                        values += 1
+                        if isinstance(v, str):
+                            chars += len(v)
+                            if len(v) > max_string:
+                                self.long_text(v, k)
+            elif isinstance(value, list):
+                if len(value) > max_array:
+                    where = f"the property {key!r}" if key is not None else "an array"
+                    raise _refuse(f"{where} holds more than {max_array} values "
+                                  "(values per property)", "values_per_property", max_array)
+                for v in value:
+                    if isinstance(v, (dict, list)):
+                        stack.append((v, depth + 1, key))
+                    else:
+                        values += 1
+                        if isinstance(v, str):
+                            chars += len(v)
+                            if len(v) > max_string:
+                                self.long_text(v, key if key is not None else "")
+            else:  # a scalar document
+                if isinstance(value, str):
+                    chars += len(value)
+                    if len(value) > max_string:
+                        self.long_text(value, key if key is not None else "")
+                continue
+            # the scalars just counted sit one level below this container
+            if values > max_values:
+                raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+            if depth + 1 > max_depth and value:
+                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
             if chars > max_total_chars:
                 raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
                               "total_chars", max_total_chars)
