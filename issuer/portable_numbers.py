@@ -14,6 +14,8 @@ Write such values as strings (e.g. ``"1e-7"``) or with more digits (``1.5e-7``).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from verifier.errors import CredentialError
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -40,16 +42,38 @@ def _problem(value: int | float) -> str | None:
 
 
 def check_portable_numbers(document: object, path: str = "") -> None:
-    """Raise UnportableNumberError naming the first number JS verifiers would misread."""
-    if isinstance(document, dict):
-        for key, value in document.items():
-            check_portable_numbers(value, f"{path}/{key}")
-    elif isinstance(document, list):
-        for index, value in enumerate(document):
-            check_portable_numbers(value, f"{path}/{index}")
-    elif isinstance(document, (int, float)):
-        problem = _problem(document)
+    """Raise UnportableNumberError naming the first number JS verifiers would misread.
+
+    Walks the document iteratively (values only: strings and containers are passed over) and
+    writes the JSON Pointer of a number only when it is refused."""
+    stack: list[tuple[object, object]] = [(document, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            _check_number(value, where)
+            continue
+        found = [(child, (where, key)) for key, child in items
+                 if isinstance(child, (dict, list)) or (isinstance(child, (int, float)) and _problem(child))]
+        stack.extend(reversed(found))  # popped in document order: the first problem is the one named
+
+
+def _check_number(value: object, where: object) -> None:
+    if isinstance(value, (int, float)):
+        problem = _problem(value)
         if problem:
+            pointer = _pointer(where) or "/"
             raise UnportableNumberError(
-                f"the number {document!r} at {path or '/'} {problem}; write it as a string "
-                "or with a decimal point", details={"path": path or "/", "value": repr(document)})
+                f"the number {value!r} at {pointer} {problem}; write it as a string "
+                "or with a decimal point", details={"path": pointer, "value": repr(value)})
+
+
+def _pointer(where: object) -> str:
+    parts: list[str] = []
+    while isinstance(where, tuple):
+        where, key = where
+        parts.append(f"/{key}")
+    return str(where) + "".join(reversed(parts))
