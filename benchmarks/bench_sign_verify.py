@@ -22,8 +22,10 @@ document with the same key and ``created`` and verifies the same signed credenti
 * ``jsonld.js``: Digital Bazaar's stack on node (``benchmarks/js/sign_verify.mjs``, the
   packages of ``tests/interop``; skipped with a message when node or they are missing).
 
-Python sides run round-robin (their order rotating every round), node in batches alternating
-with batches of Python rounds; medians are compared inside this one run only. Before any
+Python sides run round-robin (their order rotating every round; one sample is the mean of
+consecutive calls lasting about 10 ms, as the node side times consecutive calls), node in
+batches alternating with batches of Python rounds; medians are compared inside this one run
+only. Before any
 timing every side must produce the same proof value (and the Python ones the same canonical
 N-Quads) on every credential, and verify the others' signed credential.
 """
@@ -255,11 +257,30 @@ class JsSide:
 Samples = dict[tuple[str, str, str], list[float]]  # (case, side, op) -> seconds
 
 
+SAMPLE_SECONDS = 0.01  # one sample of a Python side: consecutive calls for about this long
+
+
+def repeats(call: Callable[[], Any]) -> int:
+    """How many consecutive calls make one sample of about :data:`SAMPLE_SECONDS` (at least one)."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return max(1, min(500, round(SAMPLE_SECONDS / max(statistics.median(times), 1e-6))))
+
+
 def interleave(cases: dict[str, Case], sides: dict[str, dict], rounds: int, js: JsSide | None,
                batch: int = 10) -> Samples:
-    """``rounds`` round-robin rounds of every Python (side, op) on every case; node in alternating batches."""
+    """``rounds`` round-robin rounds of every Python (side, op) on every case; node in alternating batches.
+
+    One sample of a Python side is the mean of a few consecutive calls (about 10 ms of them), as
+    the node side times consecutive calls: each side runs warm, as it would serving many
+    credentials, instead of finding its caches emptied by the side before it; the round robin
+    still exposes every side to the same drift of the machine."""
     samples: Samples = {}
     order = [(name, side, op) for name in cases for side in sides[name] for op in sides[name][side]]
+    counts = {key: repeats(sides[key[0]][key[1]][key[2]]) for key in order}
     done = 0
     while done < rounds:
         n = min(batch, rounds - done)
@@ -267,9 +288,11 @@ def interleave(cases: dict[str, Case], sides: dict[str, dict], rounds: int, js: 
             shift = (done + r) % len(order)
             for name, side, op in order[shift:] + order[:shift]:
                 call = sides[name][side][op]
+                k = counts[(name, side, op)]
                 start = time.perf_counter()
-                call()
-                samples.setdefault((name, side, op), []).append(time.perf_counter() - start)
+                for _ in range(k):
+                    call()
+                samples.setdefault((name, side, op), []).append((time.perf_counter() - start) / k)
         if js is not None:
             for name, ops in js.run(n, cases).items():
                 for op, times in ops.items():
