@@ -14,8 +14,9 @@ PEP 562), not when the package is imported: every ``issuer.*`` import runs this 
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from verifier.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from issuer.signing import sign_credential
@@ -24,13 +25,7 @@ if TYPE_CHECKING:
 EXPORTS = {"sign_credential": "issuer.signing"}
 
 
-def __getattr__(name: str) -> Any:
-    module = EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, EXPORTS, globals())
 
 
 def sign_jwt(credential: dict, key, *, verification_method: str) -> str:

@@ -29,10 +29,15 @@ def test_run_all_reads_each_scripts_figures():
         "baseline issue_award, one by one (50 awards): 5.47 ms/award -> 5.5 s for 1,000 (extrapolated)\n"
         "issue_csv: 1,000 issued in 1.1 s (1.09 ms/award)\n", rows=1000)
     assert (bulk[0].measured, bulk[0].baseline, bulk[0].met) == (10.9, 54.7, False)
-    load = run_all.verifier_load_figures(
-        "phase 1: healthy only           200 req    900/s median (318)  p50  35.3  p90  64.2  p99  42.4  max  435.1 ms\n"
-        "phase 2: healthy, with bad      200 req    518/s median (518)  p50  26.6  p90  47.0  p99   72.3  max   81.5 ms\n")
-    assert [(f.measured, f.met) for f in load] == [(900.0, True), (42.4, True), (72.3, None)]
+    load = run_all.verifier_load_figures(  # lines as bench_verifier_load.py prints them
+        "baseline 9ea3fc8                 1200 req    385/s (419, 351)  p50  39.7  p95  68.3  p99   84.2  max  103.5 ms"
+        "  server CPU 4.71 ms/req, client 0.12\n"
+        "this tree                        1200 req    878/s (984, 772)  p50  16.7  p95  35.6  p99   44.8  max   60.1 ms"
+        "  server CPU 2.07 ms/req, client 0.10\n"
+        "healthy, with bad                1200 req    725/s (832, 619)  p50  19.7  p95  44.7  p99   63.0  max  102.1 ms"
+        "  server CPU 2.46 ms/req, client 0.20\n")
+    assert [(f.measured, f.met) for f in load] == [(878.0, True), (44.8, True), (63.0, None)]
+    assert load[0].baseline == 385.0
     cold = run_all.cold_start_figures("  microcred verify        0.296 s /  0.292 s\n"
                                       "  eager baseline          1.113 s /  1.062 s\n")
     assert (cold[0].measured, cold[0].baseline, cold[0].met) == (0.296, 1.113, True)

@@ -14,8 +14,9 @@ or :mod:`verifier.multiformats` should not load every check, pyld and the schema
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from verifier.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from verifier.report import VerificationReport
@@ -27,10 +28,4 @@ EXPORTS = {"verify_credential": "verifier.verify", "VerificationReport": "verifi
 __all__ = ["verify_credential", "VerificationReport"]
 
 
-def __getattr__(name: str) -> Any:
-    module = EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, EXPORTS, globals())
