@@ -64,19 +64,23 @@ def _refuse(message: str, limit: str, value: int) -> DocumentTooComplexError:
 
 def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> None:
     """Raise DocumentTooComplexError if ``document`` nests deeper or holds more values than allowed."""
-    stack = [(document, 1)]
+    stack = [(document, 1)]  # containers only: scalars are counted in their container's loop
     seen = 0
     while stack:
         value, depth = stack.pop()
         seen += 1
-        if seen > max_values:
-            raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
         if depth > max_depth:
             raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            else:
+                seen += 1
+                if depth + 1 > max_depth:
+                    raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+        if seen > max_values:
+            raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
 
 
 class _Walk:

@@ -36,13 +36,6 @@ _ESCAPE = re.compile(r"\\(u[0-9A-F]{4}|.)")
 _ECHAR_VALUES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-def _line(quad: SerializedQuad) -> str:
-    subject, predicate, obj, graph = quad
-    if graph:
-        return f"{subject} {predicate} {obj} {graph} .\n"
-    return f"{subject} {predicate} {obj} .\n"
-
-
 def canonicalize_serialized(quads: list[SerializedQuad], limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
                             deadline: Deadline | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a dataset given as serialized quads (no duplicates).
@@ -66,7 +59,19 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
     # §4.6 Hash First Degree Quads, for every blank node
     by_hash: dict[str, str] = {}
     for node, its_quads in mentions.items():
-        lines = sorted(_line(_first_degree_view(quad, node)) for quad in its_quads)
+        lines = []
+        for subject, predicate, obj, graph in its_quads:  # §4.6 step 3: node -> _:a, other blank nodes -> _:z
+            if subject[0] == "_":
+                subject = "_:a" if subject == node else "_:z"
+            if obj[0] == "_":
+                obj = "_:a" if obj == node else "_:z"
+            if graph:
+                if graph[0] == "_":
+                    graph = "_:a" if graph == node else "_:z"
+                lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+            else:
+                lines.append(f"{subject} {predicate} {obj} .\n")
+        lines.sort()
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:  # two blank nodes alike at first degree: the general algorithm
             return canonicalize_quads(quad_dicts(quads), limits, deadline=effective_deadline(deadline,
@@ -82,23 +87,14 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
             subject = canonical[subject]
         if obj[0] == "_":
             obj = canonical[obj]
-        if graph and graph[0] == "_":
-            graph = canonical[graph]
-        lines.append(_line((subject, predicate, obj, graph)))
+        if graph:
+            if graph[0] == "_":
+                graph = canonical[graph]
+            lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+        else:
+            lines.append(f"{subject} {predicate} {obj} .\n")
     lines.sort()
     return "".join(lines)
-
-
-def _first_degree_view(quad: SerializedQuad, node: str) -> SerializedQuad:
-    """The quad with ``node`` written ``_:a`` and every other blank node ``_:z`` (§4.6 step 3)."""
-    subject, predicate, obj, graph = quad
-    if subject[0] == "_":
-        subject = "_:a" if subject == node else "_:z"
-    if obj[0] == "_":
-        obj = "_:a" if obj == node else "_:z"
-    if graph and graph[0] == "_":
-        graph = "_:a" if graph == node else "_:z"
-    return subject, predicate, obj, graph
 
 
 def _unescape(text: str) -> str:
