@@ -25,7 +25,8 @@ class UnportableNumberError(CredentialError):
     code = "unportable_number"
 
 
-def _problem(value: int | float) -> str | None:
+def number_problem(value: int | float) -> str | None:
+    """Why JavaScript verifiers would misread ``value``, or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -57,13 +58,13 @@ def check_portable_numbers(document: object, path: str = "") -> None:
             _check_number(value, where)
             continue
         found = [(child, (where, key)) for key, child in items
-                 if isinstance(child, (dict, list)) or (isinstance(child, (int, float)) and _problem(child))]
+                 if isinstance(child, (dict, list)) or (isinstance(child, (int, float)) and number_problem(child))]
         stack.extend(reversed(found))  # popped in document order: the first problem is the one named
 
 
 def _check_number(value: object, where: object) -> None:
     if isinstance(value, (int, float)):
-        problem = _problem(value)
+        problem = number_problem(value)
         if problem:
             pointer = _pointer(where) or "/"
             raise UnportableNumberError(

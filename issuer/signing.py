@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from issuer.keys.files import coerce_key
-from issuer.portable_numbers import check_portable_numbers
+from issuer.portable_numbers import check_portable_numbers, number_problem
 from issuer.vc_jwt import sign_vc_jwt
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
@@ -34,8 +34,8 @@ def now_timestamp() -> str:
 def _check_input(credential: object, verification_method: object) -> None:
     if not isinstance(credential, dict):
         raise CredentialError("a credential must be a JSON object", code="invalid_credential")
-    check_structure(credential)
-    check_portable_numbers(credential)
+    if check_structure(credential, number_problem=number_problem):  # one pass for both
+        check_portable_numbers(credential)  # names the number and where it is
     if "@context" not in credential:
         raise CredentialError("the credential has no @context", code="invalid_credential")
     if not isinstance(verification_method, str) or ":" not in verification_method:

@@ -23,6 +23,7 @@ about 700,000 characters after).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,16 @@ def _refuse(message: str, limit: str, value: int) -> DocumentTooComplexError:
     return DocumentTooComplexError(message, details={"limit": limit, "max": value})
 
 
-def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> None:
-    """Raise DocumentTooComplexError if ``document`` nests deeper or holds more values than allowed."""
+def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES,
+                    number_problem: Callable[[int | float], object] | None = None) -> bool:
+    """Raise DocumentTooComplexError if ``document`` nests deeper or holds more values than allowed.
+
+    ``number_problem``, if given, is asked about every number (not booleans) in the same pass;
+    the result says whether it found a problem with any (the caller then looks closer, e.g. to
+    name where: this walk keeps no paths)."""
     stack = [(document, 1)]  # containers only: scalars are counted in their container's loop
     seen = 0
+    flagged = False
     while stack:
         value, depth = stack.pop()
         seen += 1
@@ -75,12 +82,16 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
         for child in children:
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
-            else:
-                seen += 1
-                if depth + 1 > max_depth:
-                    raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+                continue
+            seen += 1
+            if depth + 1 > max_depth:
+                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+            if (number_problem is not None and isinstance(child, (int, float)) and not isinstance(child, bool)
+                    and number_problem(child)):
+                flagged = True
         if seen > max_values:
             raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+    return flagged
 
 
 class _Walk:
