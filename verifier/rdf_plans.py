@@ -54,6 +54,7 @@ class Entry:
     term_ctx: ContextTables = _NO_CONTEXT    # PROPERTY: the context its value is read under
     term_rule: Rule = _NO_RULE               # PROPERTY: the rule under that context
     types: tuple[str, ...] = ()              # TYPE: the rdf:type objects, as N-Quads terms
+    string_suffix: str | None = None         # PROPERTY: how a lone string value ends (None: the long way)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,8 @@ class Shape:
                 term_rule = term_ctx.value_rule(key) if term_ctx is not active else rule
                 if term_rule.kind != PROPERTY or term_rule.list != rule.list:
                     raise NotCovered(f"{key!r} means something else under its own scoped context")
-                entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule))
+                suffix = term_rule.string_suffix if not (rule.graph or rule.list) else None
+                entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule, string_suffix=suffix))
         type_chars = sum(len(t) for values in types for t in values)
         return Plan(active, tuple(entries), sum(len(key) for key in keys) + type_chars,
                     sum(len(values) + 1 for values in types))

@@ -45,6 +45,7 @@ __all__ = ["MAX_TRANSITIONS", "ContextTables", "NotCovered", "Rule", "iri_term",
 MAX_TRANSITIONS = 256  # cached context transitions per table (then the cache starts afresh)
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 
 # pyld's test for an absolute IRI (pyld.jsonld._is_absolute_iri): what RDF conversion keeps
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
@@ -102,6 +103,18 @@ class Rule:
     list: bool = False           # "@container": "@list": the values are one RDF collection
     scoped: Any = None           # the term's scoped context (pyld's local context value), or None
     language_free: bool = True   # plain strings stay xsd:string (no default @language/@direction)
+
+    @property
+    def string_suffix(self) -> str | None:
+        """What follows a string value's quoted text in N-Quads ("" or "^^<datatype>"), when
+        a string is written as itself (no IRI coercion, no language, not an xsd:double)."""
+        if self.coercion != LITERAL or self.graph or self.list or not self.language_free:
+            return None
+        if self.datatype is None or self.datatype == XSD_STRING:
+            return ""
+        if self.datatype == XSD_DOUBLE:
+            return None
+        return "^^<" + escape_iri(self.datatype) + ">"
 
 
 class ContextTables:

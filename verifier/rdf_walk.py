@@ -167,11 +167,16 @@ class _Walk:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
         rule, term_ctx, term_rule = entry.rule, entry.term_ctx, entry.term_rule
         predicate = rule.predicate
-        if type(value) is str and not rule.graph and not rule.list:  # the common case: one string
+        if type(value) is str:  # the common case: one string
             self.string(value)
             self._values += 1
-            found.append((predicate, _object(term_ctx, term_rule, value)))
-            return
+            suffix = entry.string_suffix
+            if suffix is not None:  # a literal written as itself: its N-Quads text at once
+                found.append((predicate, '"' + escape_literal(value) + '"' + suffix))
+                return
+            if not rule.graph and not rule.list:
+                found.append((predicate, _object(term_ctx, term_rule, value)))
+                return
         if isinstance(value, list):
             if len(value) > self._limits.max_array:
                 raise NotCovered("more values in one property than the cap")
