@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .accessors import as_list, types_of
+from .base58btc import b58decode
 from .did import KeyResolutionError
 from .errors import KeyFormatError, KeyTypeMismatchError
 from .keys import ED25519, P256, RSA, PublicKey, public_key_from_jwk, public_key_from_multibase
@@ -158,7 +158,7 @@ def _base58_ed25519_key(value: object, where: str) -> PublicKey:
     if not isinstance(value, str) or not 0 < len(value) <= 64:
         raise key_error("unsupported_key", f"{where}: publicKeyBase58 is not a base58 string.", method=where)
     try:
-        raw = base58.b58decode(value)
+        raw = b58decode(value)
     except ValueError as exc:
         raise key_error("unsupported_key", f"{where}: publicKeyBase58 is not base58.", method=where) from exc
     if len(raw) != 32:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import base58
-
+from .base58btc import b58decode, b58encode
 from .errors import KeyFormatError
 
 ED25519_PUB = "ed25519-pub"
@@ -42,7 +41,7 @@ _MAX_VARINT_BYTES = 9  # the unsigned-varint spec caps values at 63 bits
 
 def multibase_encode(data: bytes) -> str:
     """Encode bytes as a base58btc multibase string (``z`` prefix)."""
-    return "z" + base58.b58encode(data).decode("ascii")
+    return "z" + b58encode(data)
 
 
 def multibase_decode(value: str) -> bytes:
@@ -56,7 +55,7 @@ def multibase_decode(value: str) -> bytes:
     if len(value) == 1:
         raise KeyFormatError("multibase value has no data after the 'z' prefix")
     try:
-        return base58.b58decode(value[1:])
+        return b58decode(value[1:])
     except ValueError as exc:
         raise KeyFormatError(f"multibase value is not valid base58btc: {exc}") from exc
 

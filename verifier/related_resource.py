@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import base58
-
+from .base58btc import b58decode
 from .contexts import bundled_context_bytes, context_index, published_digests
 from .errors import CredentialError
 
@@ -120,7 +119,7 @@ def _b32(text: str) -> bytes:
 
 
 _MULTIBASE: dict[str, Callable[[str], bytes]] = {
-    "z": lambda t: base58.b58decode(t.encode("ascii")),
+    "z": b58decode,
     "u": _b64, "U": _b64, "m": _b64, "M": _b64,
     "f": bytes.fromhex, "F": bytes.fromhex,
     "b": _b32, "B": _b32,
