@@ -137,7 +137,6 @@ class Shape:
                     sum(len(values) + 1 for values in types))
 
 
-_shapes: dict[tuple[int, int, tuple[str, ...], Any], Shape] = {}
 _lock = threading.Lock()
 
 
@@ -174,15 +173,16 @@ def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[st
     else:
         raise NotCovered("an inline @context object")
     key = (id(active), id(property_rule), keys, local_key)
-    shape = _shapes.get(key)
+    shapes = active.shapes  # the engine's store (every table of one engine shares it)
+    shape = shapes.get(key)
     if shape is None or shape.active_in is not active or shape.property_rule is not property_rule:
         if any(len(k) > limits.max_string for k in keys):
             raise NotCovered("a key over the length cap")
         shape = Shape(active, property_rule, keys, local)
         if sum(len(k) for k in keys) <= MAX_SHAPE_CHARS:  # shapes hold their keys: only small ones are kept
             with _lock:
-                if len(_shapes) >= MAX_SHAPES:
-                    _shapes.clear()
-                _shapes[key] = shape
+                if len(shapes) >= MAX_SHAPES:
+                    shapes.clear()
+                shapes[key] = shape
     types = tuple(type_strings(element[type_key], limits) for type_key in shape.type_keys)
     return shape.plan(keys, types)

@@ -124,12 +124,15 @@ class ContextTables:
     override_protected) -> active``); it is called only when a transition is first met.
     """
 
-    __slots__ = ("_lock", "_process", "_rules", "_transitions", "_vocab_iris", "active", "mappings",
-                 "previous", "vocab")
+    __slots__ = ("__weakref__", "_lock", "_process", "_rules", "_transitions", "_vocab_iris", "active",
+                 "mappings", "previous", "shapes", "vocab")
 
     def __init__(self, active: Any, process: Callable[[Any, Any, bool, bool], Any],
-                 previous: ContextTables | None = None) -> None:
+                 previous: ContextTables | None = None, shapes: dict[Any, Any] | None = None) -> None:
         self.active = active
+        # the node plans of :mod:`verifier.rdf_plans`, one store for all the tables of one engine:
+        # they live and die with it (an issuer makes an engine per self-check)
+        self.shapes: dict[Any, Any] = {} if shapes is None else shapes
         self.mappings: Any = active["mappings"]
         self.vocab: str | None = active.get("@vocab")
         self.previous = previous
@@ -174,8 +177,8 @@ class ContextTables:
             elif self.previous is not None and previous_active is self.previous.active:
                 previous = self.previous
             else:
-                previous = ContextTables(previous_active, self._process)
-        tables = ContextTables(active, self._process, previous)
+                previous = ContextTables(previous_active, self._process, shapes=self.shapes)
+        tables = ContextTables(active, self._process, previous, self.shapes)
         with self._lock:
             if len(self._transitions) >= MAX_TRANSITIONS:
                 self._transitions.clear()  # bounded; the shapes in use are learnt again

@@ -165,7 +165,7 @@ def test_documents_with_new_keys_do_not_grow_the_tables() -> None:
     for i in range(5, 400):
         run(i)
     assert _table_sizes(engine, achievement_tables) == sizes
-    assert len(rdf_plans._shapes) <= rdf_plans.MAX_SHAPES
+    assert 0 < len(engine.tables.shapes) <= rdf_plans.MAX_SHAPES
 
 
 def _table_sizes(engine: JsonLdEngine, seen: list[Any]) -> tuple[int, int]:
@@ -198,7 +198,24 @@ def test_context_transitions_are_bounded() -> None:
 def test_one_shape_is_planned_once() -> None:
     engine = JsonLdEngine()
     canonicalize(badge(), engine=engine)
-    before = dict(rdf_plans._shapes)
+    before = dict(engine.tables.shapes)
     for n in range(20):
         canonicalize(badge(name=f"Teamwork {n}", validFrom=f"2026-01-{n + 1:02d}T00:00:00Z"), engine=engine)
-    assert rdf_plans._shapes == before  # the same shapes, the very same objects: nothing worked out again
+    assert engine.tables.shapes == before  # the same shapes, the very same objects: nothing worked out again
+
+
+def test_node_plans_live_and_die_with_their_engine() -> None:
+    """An issuer makes an engine per self-check: its tables and plans must not outlive it."""
+    import gc
+    import weakref
+
+    engine = JsonLdEngine()
+    canonicalize(badge(), engine=engine)
+    assert engine.tables.shapes
+    other = JsonLdEngine()
+    canonicalize(badge(), engine=other)
+    assert not set(engine.tables.shapes) & set(other.tables.shapes)  # nothing shared between engines
+    gone = weakref.ref(engine.tables)
+    del engine
+    gc.collect()
+    assert gone() is None
