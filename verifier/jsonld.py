@@ -63,6 +63,7 @@ __all__ = ["HEAVY_VALUES", "HEAVY_WAIT_SECONDS", "BoundedMemo", "JsonLdEngine", 
 # Documents with more JSON values than this take turns (one at a time per engine), so a
 # flood of large documents cannot crowd out ordinary credentials (a few hundred values).
 HEAVY_VALUES = 2_000
+PROOF_CONFIGURATIONS = 512  # canonical proof configurations an engine remembers
 HEAVY_WAIT_SECONDS = 10.0
 _TICK_STRIDE = 8
 _YIELD_EVERY = 0.002   # a large document's thread lets others run after this much work ...
@@ -262,6 +263,10 @@ class JsonLdEngine:
         self._trust.trust_active(initial)
         # the fast path's term tables (verifier.rdf_walk), read off the contexts this engine processes
         self.tables = ContextTables(initial, self.process_context)
+        # canonical proof configurations of plain strings (verifier.proofs.eddsa_rdfc_2022), per engine:
+        # what a context URL means is this engine's loader's to say
+        # (a plain dict, emptied when it reaches PROOF_CONFIGURATIONS entries: safe for the web app's threads)
+        self.proof_configurations: dict[Any, str] = {}
 
     def memo_sizes(self) -> dict[str, int]:
         """Entries in each shared memo and cache (for tests and monitoring)."""

@@ -14,11 +14,10 @@ intermediate value with the published test vectors:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from ..canonicalize import canonicalize
-from ..jsonld import JsonLdEngine
+from ..jsonld import PROOF_CONFIGURATIONS, JsonLdEngine, default_engine
 from ..keys import PublicKey
 from .data_integrity import Signer, apply_proof_context, check_proof_shape, register
 from .ed25519 import hash_data, require_ed25519, serialize_signature, verify_signature
@@ -78,15 +77,23 @@ def proof_configuration(proof_options: dict[str, Any], document: dict[str, Any],
 
     A configuration of plain strings under context URLs (every proof microcred makes, nearly
     every one it verifies) is canonicalized once per (contexts, type, suite, created, key,
-    purpose) and remembered (:func:`_plain_configuration`); anything else every time.
+    purpose) and remembered by the engine (``proof_configurations``, bounded); anything else every
+    time.
     """
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     if "@context" in document:
         config["@context"] = document["@context"]
     key = _plain_key(config)
-    if key is not None:
-        return _plain_configuration(engine, key)
-    return _canonical_configuration(config, engine)
+    if key is None:
+        return _canonical_configuration(config, engine)
+    memo = (engine or default_engine()).proof_configurations
+    found = memo.get(key)
+    if found is None:
+        found = _canonical_configuration(config, engine)
+        if len(memo) >= PROOF_CONFIGURATIONS:
+            memo.clear()
+        memo[key] = found
+    return found
 
 
 def _canonical_configuration(config: dict[str, Any], engine: JsonLdEngine | None) -> str:
@@ -106,14 +113,6 @@ def _plain_key(config: dict[str, Any]) -> _PlainKey | None:
     if not all(isinstance(v, str) and len(v) <= 2048 for _, v in items):
         return None
     return tuple(ctx), items
-
-
-@lru_cache(maxsize=512)
-def _plain_configuration(engine: JsonLdEngine | None, key: _PlainKey) -> str:
-    """Canonical N-Quads of one plain configuration, remembered (a pure function of its key for
-    one engine: the engine's loader decides what the context URLs mean)."""
-    contexts, items = key
-    return _canonical_configuration({"@context": list(contexts), **dict(items)}, engine)
 
 
 def serialize_proof(data: bytes, signer: Signer) -> str:
