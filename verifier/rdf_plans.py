@@ -13,9 +13,11 @@ Two steps, because which keys mean ``@type`` is known only once the node's conte
 a :class:`Shape` (parent context, parent key, keys, ``@context``) gives the context before the
 types and the type keys; its plans are keyed by the type values.
 
-Bounded: shapes and plans are keyed by what documents contain, so both stores start afresh
-when full (:data:`MAX_SHAPES`, :data:`MAX_PLANS_PER_SHAPE`) and only small keys are kept
-(:data:`MAX_SHAPE_CHARS`): at most about 4,096 x 1 KB of keys and 16 x 1 KB of types per shape.
+The shapes live in one store per engine (``ContextTables.shapes``, shared by all the tables of
+that engine), so they go when the engine goes. Bounded: shapes and plans are keyed by what
+documents contain, so both stores start afresh when full (:data:`MAX_SHAPES`,
+:data:`MAX_PLANS_PER_SHAPE`) and only small keys are kept (:data:`MAX_SHAPE_CHARS`): at most
+about 4,096 x 1 KB of keys and 16 x 1 KB of types per shape.
 A flood of odd shapes costs the time of working plans out again, never unbounded memory.
 Entries hold the objects their keys were built from, and a hit is taken only when those are
 the very same objects.
