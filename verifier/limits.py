@@ -101,6 +101,7 @@ class _Walk:
         self.limits = limits
         self.values = 0
         self.chars = 0
+        self.ascii_only = True
         self.contexts = 0
         self.inline: list[dict[str, Any]] = []
 
@@ -139,6 +140,7 @@ class _Walk:
         # Containers go on the stack; strings and other scalars are counted where they are met.
         stack: list[tuple[object, int, str | None]] = [(document, 1, None)]
         values = chars = 0
+        ascii_only = True  # every key and string ASCII (then none holds a lone surrogate)
         while stack:
             value, depth, key = stack.pop()
             values += 1
@@ -151,6 +153,8 @@ class _Walk:
                     chars += len(k)
                     if len(k) > max_string:
                         self.long_text(k, None)
+                    if ascii_only and not k.isascii():
+                        ascii_only = False
                     if k == "@context":
                         self.context(v)
                     if isinstance(v, (dict, list)):
@@ -161,6 +165,8 @@ class _Walk:
                             chars += len(v)
                             if len(v) > max_string:
                                 self.long_text(v, k)
+                            if ascii_only and not v.isascii():
+                                ascii_only = False
             elif isinstance(value, list):
                 if len(value) > max_array:
                     where = f"the property {key!r}" if key is not None else "an array"
@@ -175,8 +181,11 @@ class _Walk:
                             chars += len(v)
                             if len(v) > max_string:
                                 self.long_text(v, key if key is not None else "")
+                            if ascii_only and not v.isascii():
+                                ascii_only = False
             else:  # a scalar document
                 if isinstance(value, str):
+                    ascii_only = ascii_only and value.isascii()
                     chars += len(value)
                     if len(value) > max_string:
                         self.long_text(value, key if key is not None else "")
@@ -189,7 +198,7 @@ class _Walk:
             if chars > max_total_chars:
                 raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
                               "total_chars", max_total_chars)
-        self.values, self.chars = values, chars
+        self.values, self.chars, self.ascii_only = values, chars, ascii_only
         if chars > max_total_chars:
             raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
                           "total_chars", max_total_chars)
@@ -217,3 +226,11 @@ def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) 
     walk = _Walk(limits)
     walk.run(document)
     return walk.values
+
+
+def check_jsonld_limits_ascii(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> bool:
+    """:func:`check_jsonld_limits`, telling whether every key and string is ASCII (text that then
+    cannot hold a lone surrogate, so whoever checks for those may skip it)."""
+    walk = _Walk(limits)
+    walk.run(document)
+    return walk.ascii_only

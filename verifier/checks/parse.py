@@ -17,7 +17,14 @@ from ..errors import CredentialError
 from ..fetcher import FetchError
 from ..jsonutil import find_lone_surrogate, parse_json_object
 from ..jws import parse_compact_jws
-from ..limits import JSONLD_LIMITS, MAX_DEPTH, MAX_VALUES, check_jsonld_limits, check_structure
+from ..limits import (
+    JSONLD_LIMITS,
+    MAX_DEPTH,
+    MAX_VALUES,
+    check_jsonld_limits,
+    check_jsonld_limits_ascii,
+    check_structure,
+)
 from ..ob2 import is_ob2
 from ..registry import CheckId
 from ..report import CheckResult
@@ -101,13 +108,14 @@ def check_readable(document: dict[str, Any]) -> CheckResult | None:
     or holding text that is not valid Unicode; None when it can be read.
 
     The usual case, a readable document, costs one walk (the JSON-LD caps, which imply the
-    structural ones) and one encoding of its JSON text (which fails on a lone surrogate);
+    structural ones) and, when any of its text is not ASCII, one encoding of its JSON text
+    (which fails on a lone surrogate);
     anything else is looked at again check by check, so the first problem is reported as the
     checks in order (:func:`_first_problem`) find it.
     """
     try:
-        check_jsonld_limits(document)
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        if not check_jsonld_limits_ascii(document):
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
     except (CredentialError, UnicodeEncodeError, TypeError, ValueError):
         return _first_problem(document)
     return None
