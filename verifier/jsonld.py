@@ -38,7 +38,6 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
-from pyld import jsonld as _pyld
 
 from .budget import Deadline, effective_deadline
 from .document_loader import DocumentLoader
@@ -56,6 +55,7 @@ from .jsonld_memo import (
 from .jsonld_nodemap import LinearNodeMap
 from .jsonld_nodemap import value_key as _value_key  # noqa: F401  (tests import it from here)
 from .limits import JSONLD_LIMITS, JsonLdLimits, check_jsonld_limits
+from .pyld_loaded import jsonld as _pyld
 from .rdf_tables import ContextTables
 
 __all__ = ["HEAVY_VALUES", "HEAVY_WAIT_SECONDS", "BoundedMemo", "JsonLdEngine", "default_engine"]

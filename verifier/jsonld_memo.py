@@ -25,8 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from pyld.context_resolver import ContextResolver
-from pyld.jsonld import JsonLdProcessor
+from .pyld_loaded import ContextResolver, JsonLdProcessor
 
 CONTEXT_MEMO_ENTRIES = 4_096
 CONTEXT_MEMO_BYTES = 12 * 1024 * 1024

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyld import jsonld as _pyld
+from .pyld_loaded import jsonld as _pyld
 
 
 def value_key(value: Any) -> Any:

@@ -21,13 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pyld.canon import (
-    permutations,  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
-)
-
 from .budget import Deadline, effective_deadline
 from .errors import CanonicalizationLimitError
 from .nquads import quad_to_nquads
+from .pyld_loaded import permutations  # Steinhaus-Johnson-Trotter, the order rdf-canonize uses
 
 _POSITIONS = (("subject", "s"), ("object", "o"), ("name", "g"))
 

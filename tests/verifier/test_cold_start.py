@@ -8,8 +8,8 @@ socket layer (fetching), the web stack and the issuer. The other paths, taken fr
 load what they need and give the same verdicts as ever. Behaviour only: the time is measured by
 benchmarks/bench_cold_start.py.
 
-``requests`` is not in the list: pyld imports it when it is imported (its default document
-loader), and the verifier cannot avoid importing pyld.
+``requests`` is in the list too: pyld builds its default document loader on it when imported,
+and :mod:`verifier.pyld_loaded` keeps it out (microcred never uses that loader).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from verifier.baked import bake_svg
 NOW = "2026-06-01T12:00:00Z"
 #: modules an offline verification of a Data Integrity credential must not load
 ELSEWHERE = ("jwcrypto", "jsonschema", "referencing", "defusedxml", "verifier.net.transport", "verifier.web",
-             "flask", "sqlalchemy", "issuer")
+             "flask", "sqlalchemy", "issuer", "requests", "urllib3")
 PROBE = (
     "import json, sys\n"
     "from verifier.cli import verify\n"
