@@ -1,7 +1,7 @@
 """The ``microcred`` command: a thin shell over :mod:`issuer` and :mod:`verifier`.
 
 Each command lives in a module (:data:`COMMANDS` names them); a command's module is imported
-only when that command runs (or ``--help`` lists them all), so ``microcred verify`` loads the
+only when that command runs (``--help`` lists them from :data:`SUMMARIES`), so ``microcred verify`` loads the
 verifier and nothing of the issuer but this shell: not its database, web app, services or signing
 stack (``import issuer`` does not load it either). The recruiter's command starts in about a
 quarter of a second (benchmarks/bench_cold_start.py; tests/issuer/cli/test_cold_start.py keeps it
@@ -39,11 +39,45 @@ COMMANDS = {
 }
 
 
+#: command name -> its one-line help as ``microcred --help`` lists it (the first sentence of the
+#: command's help; tests/issuer/cli/test_lazy_help.py holds the two together), so that listing
+#: the commands imports none of them
+SUMMARIES = {
+    "achievements": "Define the achievements (skills badges) this issuer awards.",
+    "demo": "Set up a demo issuer with a skills framework and sample awards (safe to run again).",
+    "expiring": "List active awards that expire within --days days.",
+    "init": "Set up this installation: database, issuer identity (did:web), first Ed25519 key, status lists.",
+    "issue": "Issue one award: build, sign, verify, store.",
+    "issue-bulk": "Issue one award per row of FILE.csv (see docs/bulk-csv.md for the columns).",
+    "keys": "Generate, inspect and import issuer signing keys.",
+    "mail": "Award emails: send what is queued, remind about expiring badges.",
+    "profile": "Employees' public skill profiles (opt-in; none exists until published).",
+    "renew": "Issue a fresh credential for the same achievement and recipient; the old one is superseded.",
+    "revoke": "Revoke an award for good (the status list shows it).",
+    "serve": "Serve the issuer's public documents: DID document, profile, status lists, credentials.",
+    "sign": "Sign CREDENTIAL.json ('-' for standard input) and print the result.",
+    "suspend": "Suspend an award (can be lifted with unsuspend).",
+    "tokens": "API tokens for the REST API (/api/v1) and the VC-API endpoints.",
+    "unsuspend": "Lift a suspension.",
+    "users": "Staff accounts for the web console (/admin).",
+    "verifier": "The recruiter's verifier web app.",
+    "verify": "Verify a credential: a file (JSON, JWT, PNG or SVG badge), '-' for stdin, or an https URL.",
+}
+
+
 class LazyGroup(CleanErrorsGroup):
     """A group whose commands are imported when they are looked up (click's lazy-loading pattern)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, as click writes it, from :data:`SUMMARIES` (no imports)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = COMMANDS.get(cmd_name)
