@@ -32,11 +32,6 @@ print("ok")
 """
 
 
-# One worker builds the wheel once for every test here: two workers building from the same source
-# tree at once collide in its build/ directory ("Failed building wheel", seen once locally).
-pytestmark = pytest.mark.xdist_group("wheel")
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
