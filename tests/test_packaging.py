@@ -1,6 +1,7 @@
 """The built wheel carries the contexts, schemas and samples, and works outside the checkout."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,11 +33,26 @@ print("ok")
 """
 
 
+# Built from a copy of the source tree: setuptools builds in the tree's build/ directory, and two
+# test workers building from the checkout at once collided there ("File exists: build/bdist...").
+_ANYWHERE = shutil.ignore_patterns("__pycache__", "*.egg-info", "node_modules", ".mypy_cache", ".ruff_cache")
+_AT_TOP = {".git", ".venv", "build", "test-artifacts"}  # the checkout's own, not its source
+
+
+def _not_source(directory: str, names: list[str]) -> set[str]:
+    ignored = set(_ANYWHERE(directory, names))
+    if Path(directory) == ROOT:
+        ignored |= _AT_TOP & set(names)
+    return ignored
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("source") / "microcred"
+    shutil.copytree(ROOT, source, ignore=_not_source)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(ROOT)], check=True, timeout=300)
+                    "-w", str(out), str(source)], check=True, timeout=300)
     return next(out.glob("microcred-*.whl"))
 
 
