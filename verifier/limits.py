@@ -223,14 +223,16 @@ def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) 
     Raises:
         DocumentTooComplexError: the message names the cap, ``details["limit"]`` too.
     """
-    walk = _Walk(limits)
-    walk.run(document)
-    return walk.values
+    return _walked(document, limits).values
 
 
 def check_jsonld_limits_ascii(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> bool:
     """:func:`check_jsonld_limits`, telling whether every key and string is ASCII (text that then
     cannot hold a lone surrogate, so whoever checks for those may skip it)."""
+    return _walked(document, limits).ascii_only
+
+
+def _walked(document: object, limits: JsonLdLimits) -> _Walk:
     walk = _Walk(limits)
     walk.run(document)
-    return walk.ascii_only
+    return walk

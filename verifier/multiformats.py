@@ -7,8 +7,6 @@ the codec defines one. Any violation raises :class:`KeyFormatError`.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 from .base58btc import b58decode, b58encode
 from .errors import KeyFormatError
 
@@ -120,18 +118,5 @@ def encode_multikey(codec: str, payload: bytes) -> str:
 
 
 def decode_multikey(value: str) -> tuple[str, bytes]:
-    """Decode a Multikey multibase string into ``(codec name, key bytes)``.
-
-    Remembered (LRU) for short values: an issuer's key comes back with each of its credentials,
-    and base58 decoding costs as much as a signature check. Errors are raised each time."""
-    if isinstance(value, str) and len(value) <= _MEMO_MAX_CHARS:
-        return _remembered_multikey(value)
-    return multicodec_unwrap(multibase_decode(value))
-
-
-_MEMO_MAX_CHARS = 1024  # an RSA multikey is under 600 characters
-
-
-@lru_cache(maxsize=1024)
-def _remembered_multikey(value: str) -> tuple[str, bytes]:
+    """Decode a Multikey multibase string into ``(codec name, key bytes)``."""
     return multicodec_unwrap(multibase_decode(value))

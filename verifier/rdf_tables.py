@@ -38,14 +38,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CredentialError
-from .nquads import escape_iri
+from .nquads import XSD_DOUBLE, XSD_STRING, escape_iri
 
 __all__ = ["MAX_TRANSITIONS", "ContextTables", "NotCovered", "Rule", "iri_term", "is_absolute_iri"]
 
 MAX_TRANSITIONS = 256  # cached context transitions per table (then the cache starts afresh)
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 
 # pyld's test for an absolute IRI (pyld.jsonld._is_absolute_iri): what RDF conversion keeps
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")

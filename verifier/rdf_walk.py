@@ -45,7 +45,7 @@ from typing import Any
 from .budget import Deadline, effective_deadline
 from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
 from .limits import JsonLdLimits
-from .nquads import escape_iri, escape_literal
+from .nquads import XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING, escape_iri, escape_literal
 from .rdf_plans import ENTRY_ID, ENTRY_PROPERTY, ENTRY_TYPE, Entry, plan_for
 from .rdf_tables import AS_ID, AS_VOCAB, ContextTables, NotCovered, Rule, iri_term
 from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits
@@ -57,10 +57,6 @@ RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
 RDF_REST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
 RDF_NIL = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>"
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
-XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _TICK_STRIDE = 16  # nodes between two deadline checks
 MAX_NODE_DEPTH = 24  # nodes within nodes (a credential with an endorsement nests about 8)
