@@ -48,7 +48,6 @@ runs JSON-LD or touches the network.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -83,55 +82,52 @@ def _refuse(code: str, message: str, path: str) -> ReadingError:
 
 
 def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary | None = None) -> None:
-    """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring)."""
+    """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring).
+
+    One pass over the JSON objects, depth first; rules 1-3 per entry as it is met (plain names
+    and types without a colon pass at once), rule 4 once every object has been counted."""
     vocab = vocabulary or bundled_vocabulary()
-    checked_iris = _checked_iris(vocab) if vocabulary is not None else _bundled_checked_iris()
+    aliases = _alias_keys(vocab) if vocabulary is not None else _bundled_alias_keys()
+    checked_ids = _checked_node_ids(document)
     described: Counter[str] = Counter()
-    for path, node in _objects(document, "$"):
-        _check_object(node, path, vocab, checked_iris)
-        if isinstance(node.get("id"), str) and set(node) - {"id", "type", "@context"}:
-            described[node["id"]] += 1
-    for node_id in _checked_node_ids(document):
+    # Where an object is comes as a chain ``(parent, step)`` that :func:`_path` writes out as
+    # JSONPath only when a refusal needs it (most documents are read and never refused).
+    stack: list[tuple[Any, Any]] = [("$", document)]
+    push = stack.append
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, dict):
+            value_object = "@value" in item
+            for key, child in item.items():
+                if key == "type":  # a checked key: only its values can be refused
+                    if (":" in child if isinstance(child, str) else
+                            isinstance(child, list) and any(isinstance(t, str) and ":" in t for t in child)):
+                        _check_types(child, f"{_path(here)}.type", vocab)
+                elif key[:1] == "@" or ":" in key or key in aliases:
+                    _check_entry(key, child, f"{_path(here)}.{key}", vocab, value_object)
+                if key != "@context" and isinstance(child, (dict, list)):
+                    push(((here, key), child))
+            node_id = item.get("id")
+            if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
+                described[node_id] += 1  # more than id, type and @context: it describes the node
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, (dict, list)):
+                    push(((here, index), child))
+    for node_id in checked_ids:
         if described[node_id] > 1:
             raise _refuse("node_described_twice",
                           f"{node_id[:200]!r} is described in more than one place, so part of what is signed "
                           "about it would not be checked", "$")
 
 
-def _objects(value: Any, path: str) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Every JSON object in ``value`` with where it is, depth first (iteratively).
-
-    Where it is comes as a chain ``(parent, key)`` that :func:`_path` writes out as JSONPath only
-    when a refusal needs it (most documents are read and never refused)."""
-    stack: list[tuple[Any, Any]] = [(path, value)]
-    while stack:
-        here, item = stack.pop()
-        if isinstance(item, dict):
-            yield here, item
-            stack.extend(((here, "." + key), child) for key, child in item.items()
-                         if key != "@context" and isinstance(child, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(((here, f"[{i}]"), child) for i, child in enumerate(item) if isinstance(child, (dict, list)))
-
-
 def _path(where: Any) -> str:
-    """The JSONPath of a chain made by :func:`_objects`."""
+    """The JSONPath of a chain made by :func:`check_single_reading`."""
     parts: list[str] = []
     while isinstance(where, tuple):
         where, step = where
-        parts.append(step)
+        parts.append(f"[{step}]" if isinstance(step, int) else "." + step)
     return str(where) + "".join(reversed(parts))
-
-
-def _check_object(node: dict[str, Any], at: Any, vocab: BundledVocabulary, checked_iris: frozenset[str]) -> None:
-    value_object = "@value" in node
-    for key, value in node.items():
-        if key == "type":  # a checked key: only its values can be refused
-            if any(isinstance(item, str) and ":" in item for item in (value if isinstance(value, list) else [value])):
-                _check_types(value, f"{_path(at)}.type", vocab)
-        elif key == "@context" or key.startswith("@") or ":" in key or (
-                key not in CHECKED_KEYS and _term_iris(vocab, key) & checked_iris):
-            _check_entry(key, value, f"{_path(at)}.{key}", vocab, value_object)
 
 
 def _check_entry(key: str, value: Any, where: str, vocab: BundledVocabulary, value_object: bool) -> None:
@@ -237,21 +233,21 @@ def _absolute(iri: str) -> bool:
     return bool(colon) and scheme[:1].isalpha() and not iri.startswith("_:")
 
 
-def _term_iris(vocab: BundledVocabulary, term: str) -> frozenset[str]:
-    return vocab.term_iris.get(term, frozenset())
+def _alias_keys(vocab: BundledVocabulary) -> frozenset[str]:
+    """The terms, other than the checked keys, that map onto an IRI of a checked key somewhere:
+    aliases the checks would not see (``expiration`` for ``expires``)."""
+    checked_iris = frozenset(iri for key in CHECKED_KEYS for iri in vocab.term_iris.get(key, ()))
+    return frozenset(term for term, iris in vocab.term_iris.items() if term not in CHECKED_KEYS and iris & checked_iris)
 
 
 @cache
-def _bundled_checked_iris() -> frozenset[str]:
-    """The IRIs of the checked keys in the bundled vocabulary (fixed: computed once)."""
-    return _checked_iris(bundled_vocabulary())
-
-
-def _checked_iris(vocab: BundledVocabulary) -> frozenset[str]:
-    return frozenset(iri for key in CHECKED_KEYS for iri in vocab.term_iris.get(key, ()))
+def _bundled_alias_keys() -> frozenset[str]:
+    """:func:`_alias_keys` of the bundled vocabulary (fixed: computed once)."""
+    return _alias_keys(bundled_vocabulary())
 
 
 def _checked_node_ids(document: dict[str, Any]) -> list[str]:
+    """The ids of the nodes the checks read: the credential, its status entries, its subjects."""
     ids = [document.get("id")]
     for key in ("credentialStatus", "credentialSubject"):
         value = document.get(key)

@@ -52,21 +52,31 @@ VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 # --------------------------------------------------------------------------- formats
 
+# The ranges of RFC 3339 §5.6 are in the patterns (month 01-12, day 01-31, hour 00-23, minute
+# 00-59, second 00-60, offset hour 00-23 and minute 00-59), so only a day past the 28th and
+# the year 0000 need the calendar.
 _DATE_TIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$",
+    r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$",
     re.ASCII,
 )
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
-# RFC 3986: scheme ":" then only unreserved / reserved characters and %XX escapes.
+_DATE_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", re.ASCII)
+# RFC 3986: scheme ":" then only unreserved / reserved characters and %XX escapes (the
+# characters in one class, then every "%" checked for its two hex digits: same verdicts as one
+# pattern with the escape as an alternative, in a third of the time).
 _URI_RE = re.compile(
-    r"^[A-Za-z][A-Za-z0-9+.-]*:"
-    r"(?:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
-    r"(?:#(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$",
+    r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*(?:#[A-Za-z0-9\-._~:/?@!$&'()*+,;=%]*)?$",
     re.ASCII,
 )
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _valid_ymd(year: str, month: str, day: str) -> bool:
+def _day_exists(year: str, month: str, day: str) -> bool:
+    """Whether the date exists (month and day already within 01-12 and 01-31)."""
+    if year == "0000":
+        return False
+    if day <= "28":
+        return True
     try:
         _dt.date(int(year), int(month), int(day))
     except ValueError:
@@ -83,14 +93,7 @@ def is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
     m = _DATE_TIME_RE.match(value)
-    if not m:
-        return False
-    year, month, day, hour, minute, second = m.group(1, 2, 3, 4, 5, 6)
-    if not _valid_ymd(year, month, day):
-        return False
-    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
-        return False
-    return m.group(9) is None or (int(m.group(9)) <= 23 and int(m.group(10)) <= 59)  # the offset, if any
+    return m is not None and _day_exists(*m.group(1, 2, 3))
 
 
 def is_date(value: object) -> bool:
@@ -98,7 +101,7 @@ def is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
     m = _DATE_RE.match(value)
-    return m is not None and _valid_ymd(*m.groups())
+    return m is not None and _day_exists(*m.groups())
 
 
 def is_uri(value: object) -> bool:
@@ -109,7 +112,7 @@ def is_uri(value: object) -> bool:
     """
     if not isinstance(value, str):
         return True
-    return bool(_URI_RE.match(value))
+    return _URI_RE.match(value) is not None and ("%" not in value or _BAD_PERCENT.search(value) is None)
 
 
 def format_checker() -> FormatChecker:

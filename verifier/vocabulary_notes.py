@@ -66,15 +66,20 @@ def uses_examples_vocabulary(credential: Any) -> bool:
         True when the examples vocabulary is used anywhere.
     """
     pending = [credential]
+    push = pending.append
     seen = 0
     while pending and seen < _MAX_NODES:
         node = pending.pop()
         seen += 1
         if isinstance(node, dict):
-            if "@context" in node and _context_uses_examples(node["@context"]):
-                return True
-            pending.extend(value for key, value in node.items()
-                           if key != "@context" and isinstance(value, (dict, list)))
+            for key, value in node.items():
+                if key == "@context":
+                    if _context_uses_examples(value):
+                        return True
+                elif isinstance(value, (dict, list)):
+                    push(value)
         elif isinstance(node, list):
-            pending.extend(item for item in node if isinstance(item, (dict, list)))
+            for item in node:
+                if isinstance(item, (dict, list)):
+                    push(item)
     return False

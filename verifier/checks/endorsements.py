@@ -23,16 +23,19 @@ VerifySource = Callable[[Any, Verification], VerificationReport]
 def embedded_endorsements(credential: dict[str, Any]) -> list[Any]:
     found: list[Any] = []
     stack: list[Any] = [credential]
+    push = stack.append
     while stack:
         value = stack.pop()
         if isinstance(value, list):
-            stack.extend(reversed(value))
+            for item in reversed(value):
+                if isinstance(item, (dict, list)):
+                    push(item)
         elif isinstance(value, dict):
             for key, child in value.items():
-                if key in ("endorsement", "endorsementJwt"):
+                if key == "endorsement" or key == "endorsementJwt":
                     found.extend(child if isinstance(child, list) else [child])
-                elif key not in ("proof", "@context") and isinstance(child, (dict, list)):
-                    stack.append(child)
+                elif isinstance(child, (dict, list)) and key != "proof" and key != "@context":
+                    push(child)
     return found
 
 
