@@ -150,16 +150,25 @@ class _Walk:
                 raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
             if isinstance(value, dict):
                 for k, v in value.items():
-                    chars += len(k)
-                    if len(k) > max_string:
+                    size = len(k)
+                    chars += size
+                    if size > max_string:
                         self.long_text(k, None)
                     if ascii_only and not k.isascii():
                         ascii_only = False
                     if k == "@context":
                         self.context(v)
-                    if isinstance(v, (dict, list)):
+                    if type(v) is str:  # the usual value: a string, one level down
+                        values += 1
+                        size = len(v)
+                        chars += size
+                        if size > max_string:
+                            self.long_text(v, k)
+                        if ascii_only and not v.isascii():
+                            ascii_only = False
+                    elif isinstance(v, (dict, list)):
                         stack.append((v, depth + 1, k))
-                    else:  # a scalar, one level down
+                    else:  # another scalar, one level down
                         values += 1
                         if isinstance(v, str):
                             chars += len(v)
@@ -173,7 +182,15 @@ class _Walk:
                     raise _refuse(f"{where} holds more than {max_array} values "
                                   "(values per property)", "values_per_property", max_array)
                 for v in value:
-                    if isinstance(v, (dict, list)):
+                    if type(v) is str:
+                        values += 1
+                        size = len(v)
+                        chars += size
+                        if size > max_string:
+                            self.long_text(v, key if key is not None else "")
+                        if ascii_only and not v.isascii():
+                            ascii_only = False
+                    elif isinstance(v, (dict, list)):
                         stack.append((v, depth + 1, key))
                     else:
                         values += 1
