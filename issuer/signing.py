@@ -13,8 +13,7 @@ from issuer.portable_numbers import check_portable_numbers, number_problem
 from issuer.vc_jwt import sign_vc_jwt
 from verifier.errors import CredentialError
 from verifier.jsonld import JsonLdEngine
-from verifier.jsonutil import json_copy
-from verifier.limits import check_structure
+from verifier.limits import copy_within_structure
 from verifier.proofs import eddsa_jcs_2022, eddsa_rdfc_2022
 from verifier.proofs.data_integrity import is_datetime_stamp
 
@@ -31,16 +30,20 @@ def now_timestamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_input(credential: object, verification_method: object) -> None:
+def _checked_copy(credential: object, verification_method: object) -> dict:
+    """A copy of ``credential`` to sign (the input is never changed), once it is fit to sign."""
     if not isinstance(credential, dict):
         raise CredentialError("a credential must be a JSON object", code="invalid_credential")
-    if check_structure(credential, number_problem=number_problem):  # one pass for both
+    # one pass: the structural limits, the numbers' portability and the copy
+    document, odd_number = copy_within_structure(credential, number_problem=number_problem)
+    if odd_number:
         check_portable_numbers(credential)  # names the number and where it is
     if "@context" not in credential:
         raise CredentialError("the credential has no @context", code="invalid_credential")
     if not isinstance(verification_method, str) or ":" not in verification_method:
         raise CredentialError("the verification method must be an absolute URL or DID URL",
                               code="invalid_verification_method")
+    return document
 
 
 def sign_credential(credential: dict, key, *, verification_method: str,
@@ -55,7 +58,7 @@ def sign_credential(credential: dict, key, *, verification_method: str,
     more (a proof set). Raises :class:`verifier.errors.CredentialError` subclasses
     with a clear message for bad input.
     """
-    _check_input(credential, verification_method)
+    document = _checked_copy(credential, verification_method)
     pair = coerce_key(key)
     if cryptosuite == JWT:
         return sign_vc_jwt(credential, pair, kid=verification_method)
@@ -68,7 +71,6 @@ def sign_credential(credential: dict, key, *, verification_method: str,
         raise CredentialError(f"created {created!r} is not a date-time with a time zone, "
                               "e.g. 2026-01-31T09:00:00Z", code="invalid_created")
 
-    document = json_copy(credential)  # checked above: JSON values only, bounded depth
     existing = document.pop("proof", None)
     options = {"created": created, "verificationMethod": verification_method,
                "proofPurpose": "assertionMethod"}

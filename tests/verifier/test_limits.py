@@ -15,6 +15,7 @@ from verifier.limits import (
     JsonLdLimits,
     check_jsonld_limits,
     check_structure,
+    copy_within_structure,
 )
 
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -151,3 +152,52 @@ def test_every_published_example_passes_with_room_to_spare():
         grown["credentialSubject"] = [copy.deepcopy(biggest["credentialSubject"]) for _ in range(8)]
         check_jsonld_limits(grown)
     assert JSONLD_LIMITS.max_values < 100_000
+
+
+# ---------------------------------------------------------------- copy_within_structure (signing's one pass)
+
+def _structure_outcome(call):
+    try:
+        return ("ok", call())
+    except DocumentTooComplexError as exc:
+        return ("refused", str(exc), exc.details)
+
+
+@pytest.mark.parametrize("document", [
+    {}, [], "text", 5, None, {"a": [1, {"b": [2.5, True, None, "x"]}], "c": {}},
+    nested(63), nested(64), nested(65), [nested(63)], {"many": [list(range(1000)) for _ in range(101)]},
+    {"list": list(range(99_998))}, {"list": list(range(99_999))}, [[[]] * 3] * 3,
+], ids=lambda d: repr(d)[:40])
+@pytest.mark.parametrize("caps", [{}, {"max_depth": 3, "max_values": 12}])
+def test_the_copying_walk_refuses_as_check_structure_does(document, caps):
+    seen: list[object] = []
+
+    def odd(number):
+        seen.append(number)
+        return isinstance(number, float)
+
+    expected = _structure_outcome(lambda: check_structure(document, number_problem=odd, **caps))
+    first_numbers = list(seen)
+    seen.clear()
+    got = _structure_outcome(lambda: copy_within_structure(document, number_problem=odd, **caps))
+    assert got[0] == expected[0]
+    if expected[0] == "refused":
+        assert got[1:] == expected[1:]
+    else:
+        copied, flagged = got[1]
+        assert flagged == expected[1] and copied == document and seen == first_numbers
+
+
+def test_the_copy_shares_nothing_with_the_original():
+    original = read_json(example_credentials()[0]) if example_credentials() else {"a": {"b": [{"c": 1}]}}
+    copied, _ = copy_within_structure(original)
+    assert copied == original and list(copied) == list(original)
+
+    def containers(value, found):
+        if isinstance(value, (dict, list)):
+            found.append(id(value))
+            for child in (value.values() if isinstance(value, dict) else value):
+                containers(child, found)
+        return found
+
+    assert not set(containers(copied, [])) & set(containers(original, []))
