@@ -46,31 +46,33 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
     if len(quads) > limits.max_quads:
         raise CanonicalizationLimitError(
             f"the document has {len(quads)} statements; the limit is {limits.max_quads}")
-    # §4.4.3 steps 2-3: the quads that mention each blank node
-    mentions: dict[str, list[SerializedQuad]] = {}
+    # §4.4.3 steps 2-3: the quads that mention each blank node, kept as the lines §4.6 hashes.
+    # Most quads name one blank node, as their subject: their text after the subject ("rest")
+    # is written once, for the hash ("_:a" + rest) and for the output (label + rest).
+    lines_of: dict[str, list[str]] = {}
+    plain: list[str] = []                      # lines without a blank node
+    subject_only: list[tuple[str, str]] = []   # (blank subject, rest)
+    mixed: list[SerializedQuad] = []           # two or more blank node positions
     for quad in quads:
-        subject, _, obj, graph = quad
-        if subject[0] == "_":
-            mentions.setdefault(subject, []).append(quad)
-        if obj[0] == "_" and obj != subject:
-            mentions.setdefault(obj, []).append(quad)
-        if graph and graph[0] == "_" and graph != subject and graph != obj:
-            mentions.setdefault(graph, []).append(quad)
+        subject, predicate, obj, graph = quad
+        if obj[0] != "_" and graph[:1] != "_":
+            rest = f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n"
+            if subject[0] == "_":
+                subject_only.append((subject, rest))
+                lines = lines_of.get(subject)
+                if lines is None:
+                    lines_of[subject] = ["_:a" + rest]
+                else:
+                    lines.append("_:a" + rest)
+            else:
+                plain.append(subject + rest)
+            continue
+        mixed.append(quad)
+        for node in {term for term in (subject, obj, graph) if term and term[0] == "_"}:
+            lines_of.setdefault(node, []).append(_hash_line(quad, node))
     # §4.6 Hash First Degree Quads, for every blank node
     by_hash: dict[str, str] = {}
-    for node, its_quads in mentions.items():
-        lines = []
-        for subject, predicate, obj, graph in its_quads:  # §4.6 step 3: node -> _:a, other blank nodes -> _:z
-            if subject[0] == "_":
-                subject = "_:a" if subject == node else "_:z"
-            if obj[0] == "_":
-                obj = "_:a" if obj == node else "_:z"
-            if graph:
-                if graph[0] == "_":
-                    graph = "_:a" if graph == node else "_:z"
-                lines.append(f"{subject} {predicate} {obj} {graph} .\n")
-            else:
-                lines.append(f"{subject} {predicate} {obj} .\n")
+    for node, lines in lines_of.items():
         lines.sort()
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:  # two blank nodes alike at first degree: the general algorithm
@@ -81,8 +83,8 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
     # §4.4.3 step 5.4: canonical identifiers in the order of the hashes
     canonical = {by_hash[digest]: f"_:c14n{index}" for index, digest in enumerate(sorted(by_hash))}
     # §4.4.3 step 7: relabel, serialize, sort
-    lines = []
-    for subject, predicate, obj, graph in quads:
+    plain.extend([canonical[subject] + rest for subject, rest in subject_only])
+    for subject, predicate, obj, graph in mixed:
         if subject[0] == "_":
             subject = canonical[subject]
         if obj[0] == "_":
@@ -90,11 +92,26 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
         if graph:
             if graph[0] == "_":
                 graph = canonical[graph]
-            lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+            plain.append(f"{subject} {predicate} {obj} {graph} .\n")
         else:
-            lines.append(f"{subject} {predicate} {obj} .\n")
-    lines.sort()
-    return "".join(lines)
+            plain.append(f"{subject} {predicate} {obj} .\n")
+    plain.sort()
+    return "".join(plain)
+
+
+def _hash_line(quad: SerializedQuad, node: str) -> str:
+    """The line of ``quad`` in the first-degree hash of ``node`` (§4.6 step 3: ``node`` is
+    ``_:a``, every other blank node ``_:z``)."""
+    subject, predicate, obj, graph = quad
+    if subject[0] == "_":
+        subject = "_:a" if subject == node else "_:z"
+    if obj[0] == "_":
+        obj = "_:a" if obj == node else "_:z"
+    if not graph:
+        return f"{subject} {predicate} {obj} .\n"
+    if graph[0] == "_":
+        graph = "_:a" if graph == node else "_:z"
+    return f"{subject} {predicate} {obj} {graph} .\n"
 
 
 def _unescape(text: str) -> str:
