@@ -31,6 +31,10 @@ def _uchar(ch: str) -> str:
     return f"\\u{ord(ch):04X}"
 
 
+#: whether a literal's text needs escaping (a match, or None): for callers that skip the call when not
+literal_needs_escape = _LITERAL_SPECIAL.search
+
+
 def escape_literal(value: str) -> str:
     if not _LITERAL_SPECIAL.search(value):
         return value

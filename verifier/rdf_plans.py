@@ -37,6 +37,8 @@ MAX_SHAPES = 4096
 MAX_PLANS_PER_SHAPE = 16
 MAX_SHAPE_CHARS = 1024  # a shape (its keys) or a plan (its types) longer than this is not kept
 
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
 ENTRY_SKIP = 0      # "@context": read already
 ENTRY_ID = 1        # the node identifier
 ENTRY_TYPE = 2      # the node's types
@@ -55,7 +57,7 @@ class Entry:
     rule: Rule = _NO_RULE                    # PROPERTY: the rule under the node's context
     term_ctx: ContextTables = _NO_CONTEXT    # PROPERTY: the context its value is read under
     term_rule: Rule = _NO_RULE               # PROPERTY: the rule under that context
-    types: tuple[str, ...] = ()              # TYPE: the rdf:type objects, as N-Quads terms
+    type_objects: tuple[tuple[str, str], ...] = ()  # TYPE: (rdf:type, each type as an N-Quads term)
     string_suffix: str | None = None         # PROPERTY: how a lone string value ends (None: the long way)
 
 
@@ -125,7 +127,8 @@ class Shape:
                 if any(active.expand_vocab(type_) == "@json" for type_ in values):
                     raise NotCovered("a JSON literal")
                 # step 13.4.4: types are expanded under the context before their own scoped contexts
-                entries.append(Entry(ENTRY_TYPE, types=tuple(iri_term(base.expand_vocab(t)) for t in values)))
+                objects = tuple(iri_term(base.expand_vocab(t)) for t in values)
+                entries.append(Entry(ENTRY_TYPE, type_objects=tuple((RDF_TYPE, o) for o in objects)))
             else:
                 # step 13.7: a term's scoped context applies to its value
                 term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active
@@ -146,12 +149,16 @@ def type_strings(value: Any, limits: JsonLdLimits) -> tuple[str, ...]:
     """The values of a ``@type`` entry (a string or a list of strings), within the caps."""
     if isinstance(value, str):
         values: tuple[str, ...] = (value,)
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value) and len(value) <= limits.max_array:
+    elif isinstance(value, list) and len(value) <= limits.max_array:
         values = tuple(value)
     else:
         raise NotCovered("@type is not a string or a list of strings, or holds too many")
-    if any(len(item) > limits.max_string for item in values):
-        raise NotCovered("a type over the length cap")
+    cap = limits.max_string
+    for item in values:
+        if not isinstance(item, str):
+            raise NotCovered("@type is not a string or a list of strings, or holds too many")
+        if len(item) > cap:
+            raise NotCovered("a type over the length cap")
     return values
 
 
@@ -186,5 +193,9 @@ def plan_for(active: ContextTables, property_rule: Rule | None, element: dict[st
                 if len(shapes) >= MAX_SHAPES:
                     shapes.clear()
                 shapes[key] = shape
-    types = tuple(type_strings(element[type_key], limits) for type_key in shape.type_keys)
+    type_keys = shape.type_keys
+    if len(type_keys) == 1:  # the usual node: one "type" key
+        types: tuple[tuple[str, ...], ...] = (type_strings(element[type_keys[0]], limits),)
+    else:
+        types = tuple(type_strings(element[type_key], limits) for type_key in type_keys)
     return shape.plan(keys, types)

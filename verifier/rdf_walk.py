@@ -45,7 +45,15 @@ from typing import Any
 from .budget import Deadline, effective_deadline
 from .jsonld import HEAVY_VALUES, JsonLdEngine, default_engine
 from .limits import JsonLdLimits
-from .nquads import XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING, escape_iri, escape_literal
+from .nquads import (
+    XSD_BOOLEAN,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    XSD_STRING,
+    escape_iri,
+    escape_literal,
+    literal_needs_escape,
+)
 from .rdf_plans import ENTRY_ID, ENTRY_PROPERTY, ENTRY_TYPE, Entry, plan_for
 from .rdf_tables import AS_ID, AS_VOCAB, ContextTables, NotCovered, Rule, iri_term
 from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits
@@ -53,7 +61,6 @@ from .rdfc_serialized import SerializedQuad, canonicalize_serialized
 
 __all__ = ["NotCovered", "fast_nquads", "fast_quads"]
 
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
 RDF_REST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
 RDF_NIL = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>"
@@ -79,11 +86,10 @@ def _literal(value: str, datatype: str) -> Term:
 class _Walk:
     """One document's walk: the quads found so far, blank node labels, the deadline."""
 
-    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_seen", "_ticks", "_values", "quads")
+    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_ticks", "_values", "quads")
 
     def __init__(self, deadline: Deadline, limits: JsonLdLimits) -> None:
-        self.quads: list[SerializedQuad] = []
-        self._seen: set[SerializedQuad] = set()
+        self.quads: dict[SerializedQuad, None] = {}  # a dataset is a set of quads: kept in the order met
         self._blank = 0
         self._ticks = _TICK_STRIDE
         self._deadline = deadline
@@ -109,10 +115,7 @@ class _Walk:
         return f"_:f{self._blank}"
 
     def emit(self, subject: Term, predicate: Term, obj: Term, graph: Term) -> None:
-        quad = (subject, predicate, obj, graph)
-        if quad not in self._seen:  # a dataset is a set of quads
-            self._seen.add(quad)
-            self.quads.append(quad)
+        self.quads[(subject, predicate, obj, graph)] = None
 
     # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
 
@@ -136,12 +139,21 @@ class _Walk:
         self._chars += plan.key_chars
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
+        max_string = self._limits.max_string
         for entry, value in zip(plan.entries, element.values(), strict=True):
             kind = entry.kind
             if kind == ENTRY_PROPERTY:
-                self.values(entry, value, graph, found, depth)
+                suffix = entry.string_suffix
+                if suffix is not None and type(value) is str and len(value) <= max_string:
+                    # the usual value, a literal written as itself: its N-Quads text at once
+                    self._chars += len(value)
+                    self._values += 1
+                    text = escape_literal(value) if literal_needs_escape(value) else value
+                    found.append((entry.rule.predicate, '"' + text + '"' + suffix))
+                else:
+                    self.values(entry, value, graph, found, depth)
             elif kind == ENTRY_TYPE:
-                found.extend((RDF_TYPE, term) for term in entry.types)
+                found.extend(entry.type_objects)
             elif kind == ENTRY_ID:
                 if subject is not None or not isinstance(value, str):
                     raise NotCovered("@id given twice or not as a string")
@@ -151,12 +163,9 @@ class _Walk:
         if subject is None:
             self._blank += 1
             subject = f"_:f{self._blank}"
-        seen, quads = self._seen, self.quads
+        quads = self.quads
         for predicate, obj in found:
-            quad = (subject, predicate, obj, graph)
-            if quad not in seen:  # a dataset is a set of quads
-                seen.add(quad)
-                quads.append(quad)
+            quads[(subject, predicate, obj, graph)] = None
         return subject
 
     def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]], depth: int) -> None:
@@ -284,7 +293,7 @@ def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
         raise NotCovered("the document is not a JSON object")
     walk = _Walk(effective_deadline(deadline), engine.limits)
     walk.node(engine.tables, None, document, "")
-    return walk.quads
+    return list(walk.quads)
 
 
 def fast_nquads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
