@@ -227,79 +227,59 @@ def server_cpu(master: int) -> float:
 # ---------------------------------------------------------------- phases
 
 def healthy_phase(port: int, master: int, body: bytes, args) -> dict:
-    """``args.requests`` healthy verifications from ``args.concurrency`` threads."""
+    """``args.requests`` healthy verifications from ``args.concurrency`` threads, each sent as soon as
+    the thread's previous one is answered (closed loop)."""
+    return client_phase(port, master, body, args.concurrency, args.requests, max_seconds=args.max_seconds)
+
+
+def paced_phase(port: int, master: int, body: bytes, args, rate: float) -> dict:
+    """``args.paced_requests`` healthy verifications offered at ``rate`` per second (open loop)."""
+    return client_phase(port, master, body, args.paced_clients, args.paced_requests, rate=rate,
+                        max_seconds=args.max_seconds + args.paced_requests / rate)
+
+
+def client_phase(port: int, master: int, body: bytes, clients: int, requests: int, *, max_seconds: float,
+                 rate: float | None = None) -> dict:
+    """``requests`` verifications of ``body`` over ``clients`` keep-alive connections (threads).
+
+    Without ``rate``, a thread sends its next request as soon as the last is answered; the latency
+    is from sending to the answer. With ``rate``, request i is due at ``start + i / rate`` and
+    whichever thread is free sends it, no earlier; its latency counts from when it was due, so a
+    request that waited for a free connection (the server fell behind) counts that wait too (no
+    coordinated omission)."""
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
-    remaining = [args.requests]
-    stop_at = time.monotonic() + args.max_seconds
+    next_index = [0]
+    stop_at = time.monotonic() + max_seconds
 
     def worker() -> None:
         client = LeanClient(port, body)
         mine: list[float] = []
         while time.monotonic() < stop_at:
             with lock:
-                if remaining[0] <= 0:
-                    break
-                remaining[0] -= 1
-            started = time.perf_counter()
-            status, verified = client.verify()
-            mine.append(time.perf_counter() - started)
-            if status != 200 or not verified:
-                with lock:
-                    failures.append(f"{status} {'verified' if verified else 'not verified'}")
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
-    cpu, own = server_cpu(master), time.process_time()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    count = len(latencies)
-    return {"count": count, "wall": wall, "rate": count / wall, "latencies": latencies, "failures": failures,
-            "server_cpu": (server_cpu(master) - cpu) / max(1, count),
-            "client_cpu": (time.process_time() - own) / max(1, count)}
-
-
-def paced_phase(port: int, master: int, body: bytes, args, rate: float) -> dict:
-    """``args.paced_requests`` healthy verifications offered at ``rate`` per second (open loop).
-
-    Request i is due at ``start + i / rate``; whichever of ``args.paced_clients`` threads is free
-    sends it, no earlier. Its latency counts from when it was due, so a request that waited for a
-    free connection (the server fell behind) counts that wait too (no coordinated omission)."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    next_index = [0]
-    start = time.perf_counter() + 0.05
-
-    def worker() -> None:
-        client = LeanClient(port, body)
-        mine: list[float] = []
-        while True:
-            with lock:
                 index = next_index[0]
-                if index >= args.paced_requests:
+                if index >= requests:
                     break
                 next_index[0] += 1
-            due = start + index / rate
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
+            if rate is None:
+                begun = time.perf_counter()
+            else:
+                begun = start + index / rate
+                wait = begun - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
             status, verified = client.verify()
-            mine.append(time.perf_counter() - due)
+            mine.append(time.perf_counter() - begun)
             if status != 200 or not verified:
                 with lock:
                     failures.append(f"{status} {'verified' if verified else 'not verified'}")
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(args.paced_clients)]
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
     cpu, own = server_cpu(master), time.process_time()
+    start = time.perf_counter() + (0.05 if rate is not None else 0.0)  # paced: the threads start first
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -63,6 +63,20 @@ def _refuse(message: str, limit: str, value: int) -> DocumentTooComplexError:
     return DocumentTooComplexError(message, details={"limit": limit, "max": value})
 
 
+def _too_deep(max_depth: int) -> DocumentTooComplexError:
+    return _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+
+
+def _too_many(max_values: int) -> DocumentTooComplexError:
+    return _refuse(f"the document holds more than {max_values} values", "values", max_values)
+
+
+def _odd_number(child: object, number_problem: Callable[[int | float], object] | None) -> bool:
+    """Whether ``child`` is a number (not a boolean) ``number_problem`` finds a problem with."""
+    return (number_problem is not None and isinstance(child, (int, float)) and not isinstance(child, bool)
+            and bool(number_problem(child)))
+
+
 def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES,
                     number_problem: Callable[[int | float], object] | None = None) -> bool:
     """Raise DocumentTooComplexError if ``document`` nests deeper or holds more values than allowed.
@@ -77,7 +91,7 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
         value, depth = stack.pop()
         seen += 1
         if depth > max_depth:
-            raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+            raise _too_deep(max_depth)
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
         for child in children:
             if isinstance(child, (dict, list)):
@@ -85,12 +99,11 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
                 continue
             seen += 1
             if depth + 1 > max_depth:
-                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
-            if (number_problem is not None and isinstance(child, (int, float)) and not isinstance(child, bool)
-                    and number_problem(child)):
+                raise _too_deep(max_depth)
+            if _odd_number(child, number_problem):
                 flagged = True
         if seen > max_values:
-            raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+            raise _too_many(max_values)
     return flagged
 
 
@@ -111,7 +124,7 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
         value, copy, depth = stack.pop()
         seen += 1
         if depth > max_depth:
-            raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+            raise _too_deep(max_depth)
         is_dict = isinstance(value, dict)
         for key, child in (value.items() if is_dict else enumerate(value)):
             if isinstance(child, (dict, list)):
@@ -121,9 +134,8 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
             else:
                 seen += 1
                 if depth + 1 > max_depth:
-                    raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
-                if (number_problem is not None and isinstance(child, (int, float)) and not isinstance(child, bool)
-                        and number_problem(child)):
+                    raise _too_deep(max_depth)
+                if _odd_number(child, number_problem):
                     flagged = True
                 child_copy = child
             if is_dict:
@@ -131,7 +143,7 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
             else:
                 copy.append(child_copy)
         if seen > max_values:
-            raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+            raise _too_many(max_values)
     return root, flagged
 
 
@@ -186,9 +198,9 @@ class _Walk:
             value, depth, key = stack.pop()
             values += 1
             if values > max_values:
-                raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+                raise _too_many(max_values)
             if depth > max_depth:
-                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+                raise _too_deep(max_depth)
             if isinstance(value, dict):
                 for k, v in value.items():
                     size = len(k)
@@ -250,9 +262,9 @@ class _Walk:
                 continue
             # the scalars just counted sit one level below this container
             if values > max_values:
-                raise _refuse(f"the document holds more than {max_values} values", "values", max_values)
+                raise _too_many(max_values)
             if depth + 1 > max_depth and value:
-                raise _refuse(f"the document is nested more than {max_depth} levels deep", "depth", max_depth)
+                raise _too_deep(max_depth)
             if chars > max_total_chars:
                 raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
                               "total_chars", max_total_chars)
