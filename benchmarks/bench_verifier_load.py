@@ -604,8 +604,9 @@ def run(args) -> None:
           f"{(os.cpu_count() or 1) * 1000 / mine['server_cpu']:.0f}/s); p99 at full load with "
           f"{args.concurrency} clients {p99:.1f} ms (latency there is clients / throughput: phase 1b "
           f"measures p99 at {TARGET_PER_SECOND}/s)")
-    failures = [f for m in results.values() for f in m["failures"]]
-    print(f"healthy requests not verified: {len(failures)}{' ' + str(failures[:3]) if failures else ''}")
+    for name, m in results.items():
+        failures = m["failures"]
+        print(f"healthy requests not verified, {name}: {len(failures)}{' ' + str(failures[:3]) if failures else ''}")
 
     print(f"\nphase 1b, this tree, offered at {TARGET_PER_SECOND}/s (open loop, {args.paced_clients} connections; "
           "latency from when each request was due)")

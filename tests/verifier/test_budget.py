@@ -126,3 +126,29 @@ def test_large_documents_take_turns_and_do_not_wait_forever(monkeypatch):
     finally:
         engine._heavy_turn.release()
     assert engine.expand(large)
+
+
+def test_the_cpu_clock_is_read_only_once_the_wall_clock_could_have_spent_the_budget():
+    """A thread's CPU time is a system call to read; it cannot exceed the wall time passed, so a
+    check within the budget by the wall clock reads only the wall clock."""
+    deadline = Deadline(60.0)
+    reads = []
+    real = deadline._clock
+
+    def counted() -> float:
+        reads.append(1)
+        return real()
+
+    deadline._clock = counted
+    for _ in range(1000):
+        deadline.check()
+    assert not deadline.expired() and reads == []
+
+
+def test_cpu_work_still_runs_out_the_default_budget():
+    deadline = Deadline(0.05)
+    with pytest.raises(DeadlineExceededError):
+        while True:  # computing: the thread's CPU time passes the budget after the wall clock does
+            sum(range(1000))
+            deadline.check()
+    assert deadline.expired()
