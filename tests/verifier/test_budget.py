@@ -1,8 +1,12 @@
 """One time budget for JSON-LD expansion, RDF conversion and canonicalization, with an injected clock."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from verifier import budget
 from verifier.budget import (
     Deadline,
     DeadlineExceededError,
@@ -152,3 +156,29 @@ def test_cpu_work_still_runs_out_the_default_budget():
             sum(range(1000))
             deadline.check()
     assert deadline.expired()
+
+
+def test_a_new_deadline_reuses_the_threads_recent_cpu_reading():
+    """Deadlines made one after another on a thread read its CPU clock once per CPU_READING_REUSE
+    of wall time; starting from that earlier reading, a budget can only end sooner."""
+    def in_a_fresh_thread(work):
+        out = []
+        thread = threading.Thread(target=lambda: out.append(work()))
+        thread.start()
+        thread.join()
+        return out[0]
+
+    def two_readings_then_one_later():
+        first, second = budget._thread_cpu_reading(), budget._thread_cpu_reading()
+        time.sleep(budget.CPU_READING_REUSE + 0.05)
+        return first, second, budget._thread_cpu_reading()
+
+    first, second, later = in_a_fresh_thread(two_readings_then_one_later)
+    assert second is first and later is not first and later[0] > first[0]
+
+    def ends():
+        deadline = Deadline(1.0)
+        return deadline._end, time.thread_time() + 1.0
+
+    end, fresh_end = in_a_fresh_thread(ends)
+    assert end <= fresh_end
