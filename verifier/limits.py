@@ -211,7 +211,7 @@ class _Walk:
                         ascii_only = False
                     if k == "@context":
                         self.context(v)
-                    if type(v) is str:  # the usual value: a string, one level down
+                    if isinstance(v, str):  # the usual value: a string, one level down
                         values += 1
                         size = len(v)
                         chars += size
@@ -223,19 +223,13 @@ class _Walk:
                         stack.append((v, depth + 1, k))
                     else:  # another scalar, one level down
                         values += 1
-                        if isinstance(v, str):
-                            chars += len(v)
-                            if len(v) > max_string:
-                                self.long_text(v, k)
-                            if ascii_only and not v.isascii():
-                                ascii_only = False
             elif isinstance(value, list):
                 if len(value) > max_array:
                     where = f"the property {key!r}" if key is not None else "an array"
                     raise _refuse(f"{where} holds more than {max_array} values "
                                   "(values per property)", "values_per_property", max_array)
                 for v in value:
-                    if type(v) is str:
+                    if isinstance(v, str):
                         values += 1
                         size = len(v)
                         chars += size
@@ -247,12 +241,6 @@ class _Walk:
                         stack.append((v, depth + 1, key))
                     else:
                         values += 1
-                        if isinstance(v, str):
-                            chars += len(v)
-                            if len(v) > max_string:
-                                self.long_text(v, key if key is not None else "")
-                            if ascii_only and not v.isascii():
-                                ascii_only = False
             else:  # a scalar document
                 if isinstance(value, str):
                     ascii_only = ascii_only and value.isascii()
