@@ -16,17 +16,18 @@ from typing import Any, NoReturn
 __all__ = ["MAX_JSON_DEPTH", "strict_json_loads"]
 
 MAX_JSON_DEPTH = 64
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"duplicate member {key!r}")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # a member named twice: say which
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member {key!r}")
+            seen.add(key)
     return obj
 
 
@@ -34,17 +35,18 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def _json_depth_ok(text: str, limit: int) -> bool:
-    """True if brackets outside strings nest at most ``limit`` deep (one linear scan)."""
-    depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        lexeme = match.group()
-        if lexeme in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif lexeme in "]}":
-            depth -= 1
+def _depth_ok(text: str, value: object, limit: int) -> bool:
+    """True if the parsed ``value`` (of ``text``) nests arrays and objects at most ``limit`` deep."""
+    if text.count("[") + text.count("{") <= limit:  # not even that many brackets (strings' included)
+        return True
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
     return True
 
 
@@ -57,12 +59,15 @@ def strict_json_loads(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object
     if data.startswith(b"\xef\xbb\xbf"):
         raise ValueError("a byte-order mark before the JSON text")
     text = data.decode("utf-8")
-    if not _json_depth_ok(text, max_depth):
-        raise ValueError(f"JSON nests deeper than {max_depth} levels")
+    # Nesting is measured on the parsed value: the C parser guards its own recursion (a
+    # RecursionError, some hundreds of levels down, long before the stack is at risk), and a
+    # scan of the text before parsing cost five times the parse.
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except RecursionError as exc:  # pragma: no cover - the depth scan prevents it
-        raise ValueError("JSON nests too deeply") from exc
+    except RecursionError:
+        raise ValueError(f"JSON nests deeper than {max_depth} levels") from None
+    if not _depth_ok(text, value, max_depth):
+        raise ValueError(f"JSON nests deeper than {max_depth} levels")
     # UTF-8 input cannot hold a surrogate, so only a \uD800-\uDFFF escape can make one
     if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
         raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff without its pair): not Unicode text")
