@@ -71,6 +71,11 @@ def _too_many(max_values: int) -> DocumentTooComplexError:
     return _refuse(f"the document holds more than {max_values} values", "values", max_values)
 
 
+def _too_long(max_total_chars: int) -> DocumentTooComplexError:
+    return _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
+                   "total_chars", max_total_chars)
+
+
 def _odd_number(child: object, number_problem: Callable[[int | float], object] | None) -> bool:
     """Whether ``child`` is a number (not a boolean) ``number_problem`` finds a problem with."""
     return (number_problem is not None and isinstance(child, (int, float)) and not isinstance(child, bool)
@@ -254,12 +259,10 @@ class _Walk:
             if depth + 1 > max_depth and value:
                 raise _too_deep(max_depth)
             if chars > max_total_chars:
-                raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
-                              "total_chars", max_total_chars)
+                raise _too_long(max_total_chars)
         self.values, self.chars, self.ascii_only = values, chars, ascii_only
         if chars > max_total_chars:
-            raise _refuse(f"the document's keys and strings total more than {max_total_chars} characters",
-                          "total_chars", max_total_chars)
+            raise _too_long(max_total_chars)
         # Sizes last: only now is every inline context known to be shallow and small enough to serialize.
         for entry in self.inline:
             size = len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))

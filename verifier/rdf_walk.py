@@ -172,12 +172,8 @@ class _Walk:
         """The objects of one entry (step 13.7 on, Value Expansion, Object to RDF) into ``found``."""
         rule, term_ctx, term_rule = entry.rule, entry.term_ctx, entry.term_rule
         predicate = rule.predicate
-        if type(value) is str:  # the common case: one string (what :meth:`string` does, inline)
-            size = len(value)
-            self._chars += size
-            if size > self._limits.max_string and not (size <= self._limits.max_long_string
-                                                       and value.startswith("data:")):
-                raise NotCovered("a string over the length cap")
+        if type(value) is str:  # one string (a plain literal is written in :meth:`node` already)
+            self.string(value)
             self._values += 1
             suffix = entry.string_suffix
             if suffix is not None:  # a literal written as itself: its N-Quads text at once
