@@ -16,7 +16,10 @@ RFC 9700 (OAuth 2.0 security best current practice) ask of a web application:
   be this provider (mix-up attacks);
 - a pending sign-in older than :data:`PENDING_TTL` is refused;
 - the ID token is checked by :func:`issuer.access.oidc_tokens.validate_id_token` against the
-  provider's keys (JWKS, fetched again once when a token names a key not seen yet: key rotation).
+  provider's keys (JWKS, fetched again once when a token names a key not seen yet: key rotation);
+- when the ID token does not carry the email claims (a provider may keep them for the UserInfo
+  endpoint once it issues an access token), they are read from UserInfo with that access token,
+  whose ``sub`` must be the ID token's.
 
 Discovery (``/.well-known/openid-configuration``) is read once and kept for :data:`DISCOVERY_TTL`;
 its ``issuer`` must be the configured one and every endpoint https (http only for a provider on
@@ -79,6 +82,7 @@ class ProviderMetadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    userinfo_endpoint: str | None = None
     iss_parameter: bool = False             # authorization_response_iss_parameter_supported
 
 
@@ -171,7 +175,11 @@ class OidcClient:
         methods = document.get("code_challenge_methods_supported")
         if isinstance(methods, list) and "S256" not in methods:
             raise OidcUnavailable("The identity provider does not offer PKCE with S256.", code="oidc_bad_discovery")
-        return ProviderMetadata(issuer=issuer, **endpoints,
+        userinfo = document.get("userinfo_endpoint")
+        if not isinstance(userinfo, str) or not secure_url(userinfo,
+                                                            allow_loopback_http=self.settings.allow_loopback_http):
+            userinfo = None
+        return ProviderMetadata(issuer=issuer, **endpoints, userinfo_endpoint=userinfo,
                                 iss_parameter=document.get("authorization_response_iss_parameter_supported") is True)
 
     def _get_json(self, url: str, what: str) -> dict[str, Any]:
@@ -247,10 +255,15 @@ class OidcClient:
             raise OidcRefused(f"The identity provider refused the sign-in ({shown}). {START_AGAIN}",
                               code="oidc_provider_error")
         code = _param(params, "code")
-        id_token = self._exchange(metadata, code, pending, redirect_uri)
-        return identity_from(self._validate(id_token, metadata, pending.nonce))
+        token = self._exchange(metadata, code, pending, redirect_uri)
+        id_token = token.get("id_token")
+        claims = self.check_id_token(id_token if isinstance(id_token, str) else "", metadata, pending.nonce)
+        if not ("email" in claims and "email_verified" in claims):
+            claims = self._with_userinfo(claims, metadata, token, redirect_uri)
+        return identity_from(claims)
 
-    def _exchange(self, metadata: ProviderMetadata, code: str, pending: PendingSignIn, redirect_uri: str) -> str:
+    def _exchange(self, metadata: ProviderMetadata, code: str, pending: PendingSignIn,
+                  redirect_uri: str) -> dict[str, Any]:
         try:
             with self._session(redirect_uri) as session:
                 token = session.fetch_token(metadata.token_endpoint, grant_type="authorization_code", code=code,
@@ -265,10 +278,39 @@ class OidcClient:
         except (ValueError, TypeError, KeyError) as exc:
             raise OidcUnavailable("The identity provider's token answer cannot be read.",
                                   code="oidc_bad_token_response") from exc
-        id_token = token.get("id_token") if isinstance(token, dict) else None
-        return id_token if isinstance(id_token, str) else ""
+        return dict(token) if isinstance(token, dict) else {}
 
-    def _validate(self, id_token: str, metadata: ProviderMetadata, nonce: str) -> dict[str, Any]:
+    def _with_userinfo(self, claims: dict[str, Any], metadata: ProviderMetadata, token: dict[str, Any],
+                       redirect_uri: str) -> dict[str, Any]:
+        """The ID token's claims plus the email claims of the UserInfo endpoint (OpenID Connect Core
+        §5.3), for providers that keep them out of the ID token when an access token is issued.
+        UserInfo's ``sub`` must be the ID token's (§5.3.2); the ID token's own claims win."""
+        if metadata.userinfo_endpoint is None or not isinstance(token.get("access_token"), str):
+            return claims
+        try:
+            with self._session(redirect_uri) as session:
+                session.token = token
+                response = session.get(metadata.userinfo_endpoint, timeout=self.settings.timeout,
+                                       allow_redirects=False, headers={"Accept": "application/json"})
+                info = response.json() if response.status_code == 200 and len(response.content) <= MAX_DOCUMENT \
+                    else None
+        except requests.RequestException as exc:
+            raise OidcUnavailable(f"The identity provider cannot be reached ({type(exc).__name__}); "
+                                  "try again in a moment.", code="oidc_unreachable") from exc
+        except ValueError:          # not JSON (a signed UserInfo answer is not asked for)
+            info = None
+        if not isinstance(info, dict):
+            raise OidcUnavailable("The identity provider's user information cannot be read.",
+                                  code="oidc_bad_userinfo")
+        if info.get("sub") != claims["sub"]:
+            raise OidcRefused(f"The identity provider's user information names someone else. {START_AGAIN}",
+                              code="oidc_userinfo_subject")
+        extra = {k: info[k] for k in ("email", "email_verified", "name") if k in info and k not in claims}
+        return {**claims, **extra}
+
+    def check_id_token(self, id_token: str, metadata: ProviderMetadata, nonce: str) -> dict[str, Any]:
+        """The claims of ``id_token`` (:func:`~issuer.access.oidc_tokens.validate_id_token`), checked
+        against the provider's keys, fetched again once if it names a key not seen yet."""
         def check(keys: KeySet) -> dict[str, Any]:
             return validate_id_token(id_token, keys=keys, issuer=metadata.issuer, client_id=self.settings.client_id,
                                      nonce=nonce, now=self.clock())
