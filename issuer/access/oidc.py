@@ -117,12 +117,14 @@ class PendingSignIn:
 
 
 class OidcClient:
-    """One provider's client (thread-safe; one per app). ``clock``: the runtime's clock (UTC)."""
+    """One provider's client (thread-safe; one per app). ``clock``: the runtime's clock (UTC), for
+    tokens and pending sign-ins; ``ticker``: seconds for the caches (default: ``time.monotonic``)."""
 
     def __init__(self, settings: OidcSettings, clock: Callable[[], datetime], *,
-                 http: requests.Session | None = None) -> None:
+                 http: requests.Session | None = None, ticker: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.clock = clock
+        self.ticker = ticker
         self.http = http or requests.Session()
         self._lock = threading.Lock()
         self._metadata: tuple[float, ProviderMetadata] | None = None
@@ -133,18 +135,18 @@ class OidcClient:
     def metadata(self) -> ProviderMetadata:
         """The provider's endpoints (from discovery, cached); :class:`OidcUnavailable` when unusable."""
         with self._lock:
-            if self._metadata is not None and time.monotonic() - self._metadata[0] < DISCOVERY_TTL:
+            if self._metadata is not None and self.ticker() - self._metadata[0] < DISCOVERY_TTL:
                 return self._metadata[1]
         metadata = self._discover()
         with self._lock:
-            self._metadata = (time.monotonic(), metadata)
+            self._metadata = (self.ticker(), metadata)
         return metadata
 
     def keys(self, *, refresh: bool = False) -> KeySet:
         """The provider's public keys (cached; ``refresh`` fetches them again unless that was just done)."""
         with self._lock:
             cached = self._keys
-        if cached is not None and (not refresh or time.monotonic() - cached[0] < JWKS_REFRESH):
+        if cached is not None and (not refresh or self.ticker() - cached[0] < JWKS_REFRESH):
             return cached[1]
         document = self._get_json(self.metadata().jwks_uri, "key set")
         try:
@@ -153,7 +155,7 @@ class OidcClient:
             raise OidcUnavailable("The identity provider publishes keys this site cannot read.",
                                   code="oidc_bad_jwks") from exc
         with self._lock:
-            self._keys = (time.monotonic(), keys)
+            self._keys = (self.ticker(), keys)
         return keys
 
     def _discover(self) -> ProviderMetadata:

@@ -25,11 +25,16 @@ import secrets
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 import requests
+from flask import Flask
+
+from tests.admin_support import console_app, live_console
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
 SCRIPT = INTEROP / "js" / "oidc_provider.mjs"
@@ -139,6 +144,33 @@ class OidcProvider:
             response = browser.post(urljoin(response.url, html.unescape(form.group(1))), data=fields,
                                     allow_redirects=False, timeout=30)
         raise AssertionError("the provider never redirected back to the application")
+
+
+@contextmanager
+def console_with_provider(tmp: Path, accounts: dict[str, dict], prepare: Callable[[Flask], None],
+                          *, name: str = "Example SSO") -> Iterator[tuple[Flask, str, OidcProvider]]:
+    """The issuer app served on loopback, configured (through the environment, as ``microcred serve``
+    reads it) for a provider started with ``accounts`` and the app's callback as its redirect URI;
+    ``prepare(app)`` adds staff accounts. Yields (app, base URL, provider)."""
+    require_provider()
+    holder: dict[str, OidcProvider] = {}
+    with ExitStack() as stack:
+        def factory(base_url: str) -> Flask:
+            provider = stack.enter_context(OidcProvider(redirect_uris=[base_url + "/oidc/callback"],
+                                                        accounts=accounts))
+            with pytest.MonkeyPatch.context() as env:       # read once, by create_app
+                env.setenv("MICROCRED_OIDC_ISSUER", provider.issuer)
+                env.setenv("MICROCRED_OIDC_CLIENT_ID", provider.client_id)
+                env.setenv("MICROCRED_OIDC_CLIENT_SECRET", provider.client_secret)
+                env.setenv("MICROCRED_OIDC_NAME", name)
+                env.setenv("MICROCRED_OIDC_ALLOW_LOOPBACK_HTTP", "1")
+                app = console_app(tmp, f"sqlite:///{tmp / 'microcred.db'}", base_url)
+            prepare(app)
+            holder["provider"] = provider
+            return app
+
+        app, base = stack.enter_context(live_console(factory))
+        yield app, base, holder["provider"]
 
 
 def _read_line(stream, timeout: float) -> str:

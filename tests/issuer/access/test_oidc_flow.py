@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -18,8 +17,8 @@ import pytest
 import requests
 from flask import Flask, Response, redirect
 
-from tests.admin_support import add_staff, console_app, live_console
-from tests.oidc_provider import OidcProvider, require_provider
+from tests.admin_support import add_staff
+from tests.oidc_provider import OidcProvider, console_with_provider
 
 ACCOUNTS = {
     "hana": {"email": "Hana@Example.com", "email_verified": True, "name": "Hana HR"},
@@ -49,31 +48,17 @@ class Live:
         return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)))
 
 
+def _prepare(app: Flask) -> None:
+    app.config["OIDC_RATE_LIMIT"] = "1000/minute"     # every test's requests come from 127.0.0.1
+    add_staff(app, "hana@example.com", "issuer", name="Hana HR")
+    add_staff(app, "dora@example.com", "issuer")
+    app.extensions["microcred"].use.access.set_active("dora@example.com", False)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Live:
-    require_provider()
-    tmp = tmp_path_factory.mktemp("oidc")
-    holder: dict = {}
-
-    def factory(base_url: str) -> Flask:
-        provider = stack.enter_context(OidcProvider(redirect_uris=[base_url + "/oidc/callback"], accounts=ACCOUNTS))
-        with pytest.MonkeyPatch.context() as env:       # read once, by create_app
-            env.setenv("MICROCRED_OIDC_ISSUER", provider.issuer)
-            env.setenv("MICROCRED_OIDC_CLIENT_ID", provider.client_id)
-            env.setenv("MICROCRED_OIDC_CLIENT_SECRET", provider.client_secret)
-            env.setenv("MICROCRED_OIDC_NAME", "Example SSO")
-            env.setenv("MICROCRED_OIDC_ALLOW_LOOPBACK_HTTP", "1")
-            app = console_app(tmp, f"sqlite:///{tmp / 'microcred.db'}", base_url)
-        app.config["OIDC_RATE_LIMIT"] = "1000/minute"     # every test's requests come from 127.0.0.1
-        add_staff(app, "hana@example.com", "issuer", name="Hana HR")
-        add_staff(app, "dora@example.com", "issuer")
-        app.extensions["microcred"].use.access.set_active("dora@example.com", False)
-        holder["provider"] = provider
-        return app
-
-    with ExitStack() as stack:
-        app, base = stack.enter_context(live_console(factory))
-        yield Live(app, base, holder["provider"])
+    with console_with_provider(tmp_path_factory.mktemp("oidc"), ACCOUNTS, _prepare) as (app, base, provider):
+        yield Live(app, base, provider)
 
 
 @pytest.fixture
