@@ -29,6 +29,7 @@ registered, ``for=employee`` answers 404 and no employee button shows.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -50,6 +51,8 @@ EXTENSION = "microcred_oidc"                        # app.extensions[EXTENSION]:
 EMPLOYEE_SIGN_IN = "microcred_employee_sign_in"     # app.extensions[EMPLOYEE_SIGN_IN]: (email) -> Response
 PENDING_KEY = "oidc_pending"
 RATE_LIMIT = "30/minute"                            # starts and callbacks per client address (OIDC_RATE_LIMIT)
+
+log = logging.getLogger(__name__)
 
 
 def register_oidc(app: Flask) -> None:
@@ -132,6 +135,7 @@ def callback() -> Response:
             return seam(identity.email)
         signed_in = service.staff_sign_in(identity)
     except (OidcRefused, OidcUnavailable) as exc:
+        log.info("sign-in with the identity provider refused: %s (%s)", exc.code, purpose or "no pending sign-in")
         if purpose == "staff" and pending is not None:
             return _back_to_console(str(exc), pending.next_path)
         raise
