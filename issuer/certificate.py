@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import qrcode
 import qrcode.constants
@@ -175,7 +176,7 @@ class _Page:
         value = self.text(value)
         while True:
             self.font(size, bold, colour)
-            lines = self.pdf.multi_cell(width, size * 0.5, value, dry_run=True, output="LINES")
+            lines = cast(list[str], self.pdf.multi_cell(width, size * 0.5, value, dry_run=True, output="LINES"))
             if len(lines) <= max_lines or min_size is None or size <= min_size:
                 break
             size -= 2
@@ -193,7 +194,8 @@ def _qr_modules(url: str) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(url)
     code.make(fit=True)
-    return code.get_matrix()
+    matrix: list[list[bool]] = code.get_matrix()
+    return matrix
 
 
 def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:

@@ -140,7 +140,8 @@ class SharingService:
             raise _withheld_error(shared.withheld)
         badge = shared.badge
         credential = badge.credential
-        issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
+        issuer = credential.get("issuer")
+        issuer = issuer if isinstance(issuer, dict) else {}
         name = achievement_name(credential)
         content = CertificateContent(
             achievement=name, issuer=str(issuer.get("name") or shared.settings.organization),
