@@ -51,9 +51,9 @@ PNG, SVG = "image/png", "image/svg+xml"
 PNG_SIZE = 400
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 LINKEDIN_FEED = "https://www.linkedin.com/sharing/share-offsite/"
-LINKEDIN_ORGANIZATION_ID = re.compile(r"^[0-9]{1,20}$")    # the number in linkedin.com/company/<id>/admin
+LINKEDIN_ORGANIZATION_ID = re.compile(r"^[0-9]{1,20}\Z")    # the number in linkedin.com/company/<id>/admin
 WITHHELD_STATES = ("revoked", "suspended")                  # no share kit and no files in these states
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"   # no look-alikes (l/1, o/0)
 
 

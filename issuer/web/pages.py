@@ -109,7 +109,7 @@ def _text(value: Any) -> str | None:
 
 def _http_url(value: Any) -> str | None:
     """Only http(s) links reach a page (no javascript:, data: or relative URLs)."""
-    return value if isinstance(value, str) and re.match(r"https?://[^\s]+$", value, re.I) else None
+    return value if isinstance(value, str) and re.match(r"https?://[^\s]+\Z", value, re.I) else None
 
 
 def _objects(value: Any) -> list[dict]:
