@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from issuer.awards.credentials import credential_url
 from issuer.certificate import CertificateContent, certificate_pdf
+from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award
 from issuer.errors import NotFound
 from issuer.public_service import UUID, Badge, PublicService, StoredCredential
@@ -37,6 +38,10 @@ from issuer.sharing import (
     achievement_name,
     badge_png,
     download_name,
+    embed_snippet,
+    linkedin_feed_url,
+    linkedin_url,
+    mailto_url,
     parse_timestamp,
     withheld,
 )
@@ -50,12 +55,38 @@ class SharingSettings:
 
 
 @dataclass(frozen=True)
+class ShareKit:
+    """The badge page's share links (:mod:`issuer.sharing` builds them) and the embeddable HTML."""
+
+    linkedin: str                           # add to profile
+    linkedin_feed: str                      # post on the feed
+    email: str                              # mailto:
+    embed: str                              # HTML, shown as text
+
+
+@dataclass(frozen=True)
 class SharedBadge:
-    """The badge page's data: the badge as :meth:`PublicService.badge` returns it, and the sharing settings."""
+    """The badge page's data: the badge as :meth:`PublicService.badge` returns it, the sharing settings, and
+    the share kit (None when the badge is withheld)."""
 
     badge: Badge
     settings: SharingSettings
     withheld: str | None                    # "revoked" / "suspended": no share kit, no files
+    kit: ShareKit | None
+
+
+def share_kit(settings: Settings, badge: Badge, sharing: SharingSettings) -> ShareKit:
+    """The links and the snippet for ``badge``, from its credential as issued (pure)."""
+    credential, award_id = badge.credential, badge.award.id
+    name, url = achievement_name(credential), credential_url(settings, award_id)
+    issuer = credential.get("issuer")
+    issuer_name = issuer.get("name") if isinstance(issuer, dict) else None
+    issuer_name = issuer_name.strip() if isinstance(issuer_name, str) and issuer_name.strip() else sharing.organization
+    return ShareKit(
+        linkedin=linkedin_url(credential, organization=issuer_name, cert_id=award_id,
+                              organization_id=sharing.linkedin_organization_id),
+        linkedin_feed=linkedin_feed_url(url), email=mailto_url(name, issuer_name, url),
+        embed=embed_snippet(name, issuer_name, url, settings.url(f"/credentials/{award_id}/image.png")))
 
 
 @dataclass(frozen=True)
@@ -115,8 +146,11 @@ class SharingService:
     # ------------------------------------------------------------ the badge page and its files
 
     def page(self, award_id: str) -> SharedBadge:
-        badge = self.public.badge(award_id)
-        return SharedBadge(badge, self.settings(), withheld(badge.award.state, verdict_state(badge.report)))
+        """The badge, verified now, and its share kit unless it is revoked or suspended."""
+        badge, sharing = self.public.badge(award_id), self.settings()
+        state = withheld(badge.award.state, verdict_state(badge.report))
+        kit = None if state else share_kit(self.runtime.settings, badge, sharing)
+        return SharedBadge(badge, sharing, state, kit)
 
     def files(self, award_id: str) -> StoredCredential:
         """The credential as issued, for a download; :class:`NotShared` for a revoked or suspended badge."""

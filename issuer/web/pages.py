@@ -71,10 +71,6 @@ from issuer.sharing import (
     baked_png,
     baked_svg,
     download_name,
-    embed_snippet,
-    linkedin_feed_url,
-    linkedin_url,
-    mailto_url,
     parse_timestamp,
     qr_svg,
 )
@@ -187,20 +183,6 @@ def _evidence(credential: dict) -> list[dict]:
             for e in _objects(credential.get("evidence"))]
 
 
-def share_kit(settings: Settings, shared: SharedBadge, name: str, issuer_name: str) -> dict | None:
-    """The share kit's links and snippet; None for a revoked or suspended badge."""
-    if shared.withheld:
-        return None
-    credential, award_id = shared.badge.credential, shared.badge.award.id
-    url, organization = credential_url(settings, award_id), shared.settings
-    return {
-        "linkedin": linkedin_url(credential, organization=issuer_name or organization.organization, cert_id=award_id,
-                                 organization_id=organization.linkedin_organization_id),
-        "linkedin_feed": linkedin_feed_url(url), "email": mailto_url(name, issuer_name, url),
-        "embed": embed_snippet(name, issuer_name, url, settings.url(f"/credentials/{award_id}/image.png")),
-    }
-
-
 def badge_view(settings: Settings, shared: SharedBadge) -> dict:
     badge = shared.badge
     award, credential, report, since = badge.award, badge.credential, badge.report, badge.since
@@ -216,9 +198,9 @@ def badge_view(settings: Settings, shared: SharedBadge) -> dict:
                  ("Credential (JSON)", "credential.json", "the signed credential exactly as issued")]
     if award.credential_jwt:
         downloads.append(("Credential (VC-JWT)", "credential.jwt", "the same credential as a signed token"))
-    name, issuer_name = achievement_name(credential), _text(issuer.get("name")) or "Unnamed issuer"
+    issuer_name = _text(issuer.get("name")) or "Unnamed issuer"
     return {
-        "id": award.id, "url": url, "name": name,
+        "id": award.id, "url": url, "name": achievement_name(credential),
         "description": _text(achievement.get("description")), "criteria": _text(criteria.get("narrative")),
         "criteria_url": _http_url(criteria.get("id")), "image": art_data_uri(badge_art(credential)),
         "skills": _skills(achievement), "results": _results(credential, achievement),
@@ -230,7 +212,7 @@ def badge_view(settings: Settings, shared: SharedBadge) -> dict:
         if recipient.public_profile_slug else None,
         "issued": parse_timestamp(credential.get("awardedDate")) or parse_timestamp(credential.get("validFrom")),
         "valid_until": valid_until, "verdict": verdict(report, valid_until, since),
-        "kit": share_kit(settings, shared, name, _text(issuer.get("name")) or ""), "withheld": shared.withheld,
+        "kit": shared.kit, "withheld": shared.withheld,
         "verify_url": settings.url("/verify") + "?" + urlencode({"url": url}),
         "qr": settings.url(f"{base}/qr.svg"), "preview_image": settings.url(f"{base}/image.png"),
         "downloads": [(label, settings.url(f"{base}/{file}"), hint) for label, file, hint in downloads],
