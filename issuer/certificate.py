@@ -2,7 +2,10 @@
 
 :func:`certificate_pdf` turns a :class:`CertificateContent` (plain values, read from the
 credential as issued by :class:`issuer.sharing_service.SharingService`) into PDF bytes. It is
-pure: no database, no clock (the creation date is passed in), no network.
+pure and deterministic: no database, no clock (the creation date is passed in: the service
+passes the award date, so the same badge always gives the same bytes and can be cached), no
+network. Making one costs about half a second of CPU (mostly embedding and subsetting the
+font), which is why the service caches and the route is rate-limited per client.
 
 Why fpdf2: a well-kept, pure-Python PDF writer (no C library to install), small enough to
 read, that embeds and subsets TrueType fonts (so any script a font covers prints), draws

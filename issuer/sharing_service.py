@@ -3,7 +3,7 @@
     sharing = services.sharing
     shared = sharing.page(award_id)              # the badge (verified now) + the LinkedIn company id
     stored = sharing.files(award_id)             # the credential for a download; NotShared when withheld
-    pdf = sharing.certificate(award_id)          # the one-page PDF certificate
+    pdf = sharing.certificate(award_id)          # the one-page PDF certificate (cached: same content, same PDF)
     sharing.settings(); sharing.set_linkedin_organization("1337", actor="staff:hr")
 
 Built on :class:`issuer.public_service.PublicService` (the badge as issued and its live
@@ -20,7 +20,7 @@ shows its logo. Setting it is audited (``sharing_settings``). Errors: a malforme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -46,6 +46,9 @@ from issuer.sharing import (
     withheld,
 )
 from verifier.report import FAILED, VerificationReport
+
+# the same content always makes the same PDF (dated with the award): about half a second saved per repeat
+_certificate_pdf = lru_cache(maxsize=64)(certificate_pdf)
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,5 @@ class SharingService:
             issued=parse_timestamp(credential.get("awardedDate")) or parse_timestamp(credential.get("validFrom")),
             valid_until=parse_timestamp(credential.get("validUntil")), recipient=shown_name(badge),
             image_png=badge_png(credential))
-        return Certificate(certificate_pdf(content, created=self._now()), download_name(name, "pdf"))
-
-    def _now(self) -> datetime:
-        return self.runtime.now()
+        created = content.issued or self.runtime.now()
+        return Certificate(_certificate_pdf(content, created=created), download_name(name, "pdf"))

@@ -23,20 +23,19 @@ credential byte for byte as issued, labelled with the type asked for; ``applicat
 and ``text/plain`` get the VC-JWT when one was issued. Anything else is 406. Revoked
 credentials still resolve.
 
-Revoked and suspended badges: the page shows what was awarded and its state, but no share kit
-and no downloads, and the download routes (``badge.png``, ``badge.svg``, ``credential.json``,
-``credential.jwt``, ``qr.svg``, ``certificate.pdf``) answer 410 with a plain page (problem JSON
-for non-browsers): they exist for sharing, and a badge that does not count must not be handed
-on. The credential URL keeps answering, as HTML and as JSON or VC-JWT by ``Accept`` (and
-``<id>.jwt``): a recruiter or a verifier holding the link or an old copy must still be able to
-fetch it and learn from its status list entry that it was revoked. ``image.png`` (the art
-alone, no credential in it) stays too, so pasted embeds and link previews do not break; they
-lead to the page, which says the state.
+Revoked and suspended badges show what was awarded and the state with its date (not HR's
+reason: it is documented as kept in the audit log), but no share kit and no downloads; the
+download routes (``badge.*``, ``credential.*``, ``qr.svg``, ``certificate.pdf``) answer 410 (a
+page, or problem JSON): they exist for handing the badge on. The credential URL (HTML, JSON,
+VC-JWT, ``<id>.jwt``) keeps answering, so a verifier with the link or an old copy learns that
+it was revoked; ``image.png`` (art only) stays so embeds and previews lead to that page.
 
-The share kit (:mod:`issuer.sharing`): Add to LinkedIn (with HR's LinkedIn company id when set,
-:class:`issuer.sharing_service.SharingService`), share to the LinkedIn feed, email (``mailto:``),
-copy link (``copy.js``; the link stays a selectable field without script) and an embeddable
-HTML snippet shown as text. It comes right after the verdict, so on a phone it is near the top.
+The share kit (:class:`issuer.sharing_service.SharingService`, :mod:`issuer.sharing`), right
+after the verdict (near the top on a phone): Add to LinkedIn (with HR's company id when set),
+post on the LinkedIn feed, email (``mailto:``), copy link (``copy.js``; without script the
+link stays a selectable field), and an embeddable HTML snippet shown as text.
+``certificate.pdf`` is rate-limited per client address (``CERTIFICATE_RATE_LIMIT``, default
+30 a minute; then 429 with ``Retry-After``).
 
 Pages are server-rendered Jinja templates (autoescaped) and need no script. What a page
 says about the credential comes from the signed credential as stored; its verdict comes
@@ -56,7 +55,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
-from werkzeug.exceptions import NotAcceptable, NotFound
+from werkzeug.exceptions import NotAcceptable, NotFound, TooManyRequests
 
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
@@ -77,12 +76,14 @@ from issuer.sharing import (
 from issuer.sharing_service import SharedBadge, SharingService, shown_name
 from issuer.web.http import error_page, prefers_html, problem
 from issuer.web.public import HTML, LD, VC_JWT, VC_LD, stored_response
+from issuer.web.ratelimit import over_limit
 from verifier.report import CHECK_TITLES, FAILED, VerificationReport
 
 bp = Blueprint("pages", __name__)
 
 JSON_TYPES = (VC_LD, LD, "application/json")
 JWT_TYPES = (VC_JWT, "text/plain")
+CERTIFICATE_RATE_LIMIT = "30/minute"     # per client address: a certificate costs about half a second of CPU
 
 
 def _service() -> PublicService:
@@ -366,6 +367,11 @@ def qr_code(award_id: str) -> Response:
 @bp.get("/credentials/<award_id>/certificate.pdf")
 def certificate(award_id: str) -> Response:
     """The printable one-page certificate (refused, 410, for a revoked or suspended badge)."""
+    wait = over_limit("certificate", current_app.config.get("CERTIFICATE_RATE_LIMIT", CERTIFICATE_RATE_LIMIT),
+                      request.remote_addr or "-")
+    if wait is not None:
+        raise TooManyRequests(f"Too many certificates were asked for from your address; try again in {wait} seconds.",
+                              retry_after=wait)
     made = _sharing().certificate(award_id)
     return _download(made.pdf, "application/pdf", made.filename)
 

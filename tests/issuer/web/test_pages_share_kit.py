@@ -266,3 +266,15 @@ def test_the_page_json_link_is_untouched_by_the_kit(client, awards):
     award_id = awards[ALEX_LEAD]
     document = json.loads(client.get(f"/credentials/{award_id}").data)
     assert document["id"] == f"{BASE}/credentials/{award_id}"
+
+
+@SQLITE_ONLY
+def test_certificates_are_rate_limited_per_address_and_repeat_identically(app, client, awards):
+    app.config["CERTIFICATE_RATE_LIMIT"] = "2/minute"
+    award_id = awards[ALEX_LEAD]
+    first, second = (client.get(f"/credentials/{award_id}/certificate.pdf") for _ in range(2))
+    assert first.status_code == second.status_code == 200 and first.data == second.data
+    refused = client.get(f"/credentials/{award_id}/certificate.pdf")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    other = client.get(f"/credentials/{award_id}/certificate.pdf", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
