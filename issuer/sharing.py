@@ -10,7 +10,10 @@ the current achievement row, so a download always matches what was signed:
   ``openbadgecredential`` iTXt chunk, replaced never duplicated; one
   ``<openbadges:credential>`` element). SVG-only art becomes a PNG drawn with Pillow
   (a circle and the initials, like :mod:`issuer.badge_art`): untrusted SVG is never rasterised.
-* :func:`qr_svg`, :func:`linkedin_url`, :func:`download_name`: sharing helpers.
+* :func:`qr_svg`, :func:`linkedin_url`, :func:`linkedin_feed_url`, :func:`mailto_url`,
+  :func:`embed_snippet`, :func:`download_name`: the share kit of the badge page (pure).
+* :func:`withheld`: a revoked or suspended badge offers no share kit and no files
+  (:class:`NotShared`, 410); its credential URL still answers, so verifiers see the state.
 * :func:`publish_profile` / :func:`unpublish_profile`: the opt-in public skill profile, in the
   caller's transaction (:meth:`issuer.public_service.PublicService.publish_profile` owns it).
   A malformed slug is a :class:`SharingError` (invalid input), one already taken a
@@ -39,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from issuer.badge_art import _PALETTE, _initials, default_badge_svg
 from issuer.db.models import AuditEntry, Issuer, Recipient, utcnow
-from issuer.errors import Conflict, InvalidInput, NotFound
+from issuer.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from issuer.images import ImageError, check_svg
 from verifier.baked import PNG_SIGNATURE, bake_png, bake_svg
 from verifier.recipient import normalize_identity
@@ -47,12 +50,22 @@ from verifier.recipient import normalize_identity
 PNG, SVG = "image/png", "image/svg+xml"
 PNG_SIZE = 400
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+LINKEDIN_FEED = "https://www.linkedin.com/sharing/share-offsite/"
+LINKEDIN_ORGANIZATION_ID = re.compile(r"^[0-9]{1,20}\Z")    # the number in linkedin.com/company/<id>/admin
+WITHHELD_STATES = ("revoked", "suspended")                  # no share kit and no files in these states
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"   # no look-alikes (l/1, o/0)
 
 
 class SharingError(InvalidInput):
     """A share request that breaks a rule (422, exit 2)."""
+
+
+class NotShared(NotAllowed):
+    """A file of a revoked or suspended badge: it is not offered while the badge does not count (410)."""
+
+    http_status = 410
+    default_code = "badge_withheld"
 
 
 @dataclass(frozen=True)
@@ -193,15 +206,19 @@ def qr_svg(url: str) -> bytes:
     return svg.replace("<path ", '<path shape-rendering="crispEdges" ', 1).encode("utf-8")
 
 
-def linkedin_url(credential: dict, *, organization: str, cert_id: str) -> str:
+def linkedin_url(credential: dict, *, organization: str, cert_id: str, organization_id: str | None = None) -> str:
     """LinkedIn's add-to-profile URL, pre-filled as a certification.
 
-    Parameters: name, organizationName, issueYear/issueMonth (awardedDate, else validFrom),
-    expirationYear/expirationMonth (validUntil, when there is one), certUrl (the credential
-    URL) and certId.
+    Parameters: name, organizationId when HR set the company's LinkedIn id (LinkedIn then
+    links the company page and shows its logo), else organizationName; issueYear/issueMonth
+    (awardedDate, else validFrom), expirationYear/expirationMonth (validUntil, when there is
+    one), certUrl (the credential URL) and certId.
     """
-    params = {"startTask": "CERTIFICATION_NAME", "name": achievement_name(credential),
-              "organizationName": organization}
+    params = {"startTask": "CERTIFICATION_NAME", "name": achievement_name(credential)}
+    if organization_id:
+        params["organizationId"] = organization_id
+    else:
+        params["organizationName"] = organization
     issued = parse_timestamp(credential.get("awardedDate")) or parse_timestamp(credential.get("validFrom"))
     if issued:
         params |= {"issueYear": str(issued.year), "issueMonth": str(issued.month)}
@@ -210,6 +227,46 @@ def linkedin_url(credential: dict, *, organization: str, cert_id: str) -> str:
         params |= {"expirationYear": str(expires.year), "expirationMonth": str(expires.month)}
     params |= {"certUrl": str(credential.get("id") or ""), "certId": cert_id}
     return f"{LINKEDIN_ADD}?{urlencode(params, quote_via=quote)}"
+
+
+def linkedin_feed_url(page_url: str) -> str:
+    """LinkedIn's share-offsite URL: a post on the member's feed linking ``page_url`` (LinkedIn reads its
+    preview from the page's Open Graph tags)."""
+    return f"{LINKEDIN_FEED}?{urlencode({'url': page_url}, quote_via=quote)}"
+
+
+def mailto_url(name: str, issuer: str, page_url: str) -> str:
+    """A ``mailto:`` link with a plain subject and body (RFC 6068: percent-encoded, spaces as %20)."""
+    subject = f"My badge: {name}"
+    body = (f"I earned the badge “{name}” from {issuer}.\n\nYou can see it, and check that it is genuine "
+            f"and current, here:\n{page_url}\n")
+    return "mailto:?" + urlencode({"subject": subject, "body": body}, quote_via=quote)
+
+
+def embed_snippet(name: str, issuer: str, page_url: str, image_url: str) -> str:
+    """An HTML card for other sites: the badge image and name, linking to the public page.
+
+    Every value is escaped here (the snippet is HTML); the page escapes the whole snippet again
+    to show it as text. No inline style or script (pages that paste it often forbid both): the
+    ``microcred-badge`` class lets the host site style it.
+    """
+    href, src, alt = quoteattr(page_url), quoteattr(image_url), quoteattr(f"Badge: {name}")
+    return (f'<div class="microcred-badge">\n'
+            f'  <a href={href}><img src={src} alt={alt} width="96" height="96"></a>\n'
+            f'  <p><a href={href}><strong>{escape(name)}</strong></a><br>\n'
+            f'  <small>Issued by {escape(issuer)}. Open the link to check that it is genuine.</small></p>\n'
+            f'</div>')
+
+
+def withheld(award_state: str, verdict_state: str) -> str | None:
+    """"revoked" or "suspended" when the badge must offer no sharing and no files, else None.
+
+    The stored state and the verifier's live verdict are both asked: either one is enough.
+    """
+    for state in (award_state, verdict_state):
+        if state in WITHHELD_STATES:
+            return state
+    return None
 
 
 def download_name(name: str, extension: str) -> str:

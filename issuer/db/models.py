@@ -30,6 +30,8 @@ class Issuer(Base):
     description: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the company page's numeric LinkedIn id (HR sets it): "Add to LinkedIn" then shows the logo
+    linkedin_organization_id: Mapped[str | None] = mapped_column(String(20))
 
     keys: Mapped[list[IssuerKey]] = relationship(back_populates="issuer", order_by="IssuerKey.created_at")
 

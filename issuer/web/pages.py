@@ -10,7 +10,8 @@ path                                        what
 ``/credentials/<id>/credential.json``       the credential exactly as issued, as a download
 ``/credentials/<id>/credential.jwt``        its VC-JWT, as a download (when one was issued)
 ``/credentials/<id>/qr.svg``                a QR code of the credential URL
-``/credentials/<id>/image.png``             the badge art as PNG (link previews)
+``/credentials/<id>/certificate.pdf``       a printable one-page certificate (A4, with the QR code)
+``/credentials/<id>/image.png``             the badge art as PNG (link previews, the embed snippet)
 ``/profiles/<slug>``                        an employee's public skill profile (opt-in)
 ``/profiles/<slug>.json``                   their shown credentials, as issued, in one JSON
 ==========================================  ===============================================
@@ -21,6 +22,20 @@ The credential URL (the credential's ``id``) answers by content negotiation: a b
 credential byte for byte as issued, labelled with the type asked for; ``application/vc+jwt``
 and ``text/plain`` get the VC-JWT when one was issued. Anything else is 406. Revoked
 credentials still resolve.
+
+Revoked and suspended badges show what was awarded and the state with its date (not HR's
+reason: it is documented as kept in the audit log), but no share kit and no downloads; the
+download routes (``badge.*``, ``credential.*``, ``qr.svg``, ``certificate.pdf``) answer 410 (a
+page, or problem JSON): they exist for handing the badge on. The credential URL (HTML, JSON,
+VC-JWT, ``<id>.jwt``) keeps answering, so a verifier with the link or an old copy learns that
+it was revoked; ``image.png`` (art only) stays so embeds and previews lead to that page.
+
+The share kit (:class:`issuer.sharing_service.SharingService`, :mod:`issuer.sharing`), right
+after the verdict (near the top on a phone): Add to LinkedIn (with HR's company id when set),
+post on the LinkedIn feed, email (``mailto:``), copy link (``copy.js``; without script the
+link stays a selectable field), and an embeddable HTML snippet shown as text.
+``certificate.pdf`` is rate-limited per client address (``CERTIFICATE_RATE_LIMIT``, default
+30 a minute; then 429 with ``Retry-After``).
 
 Pages are server-rendered Jinja templates (autoescaped) and need no script. What a page
 says about the credential comes from the signed credential as stored; its verdict comes
@@ -40,12 +55,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
-from werkzeug.exceptions import NotAcceptable, NotFound
+from werkzeug.exceptions import NotAcceptable, NotFound, TooManyRequests
 
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
-from issuer.public_service import Badge, Profile, PublicService, StoredCredential
+from issuer.public_service import Profile, PublicService, StoredCredential
 from issuer.sharing import (
+    NotShared,
     achievement_name,
     achievement_of,
     art_data_uri,
@@ -54,21 +70,28 @@ from issuer.sharing import (
     baked_png,
     baked_svg,
     download_name,
-    linkedin_url,
     parse_timestamp,
     qr_svg,
 )
+from issuer.sharing_service import SharedBadge, SharingService, shown_name
+from issuer.web.http import error_page, prefers_html, problem
 from issuer.web.public import HTML, LD, VC_JWT, VC_LD, stored_response
+from issuer.web.ratelimit import over_limit
 from verifier.report import CHECK_TITLES, FAILED, VerificationReport
 
 bp = Blueprint("pages", __name__)
 
 JSON_TYPES = (VC_LD, LD, "application/json")
 JWT_TYPES = (VC_JWT, "text/plain")
+CERTIFICATE_RATE_LIMIT = "30/minute"     # per client address: a certificate costs about half a second of CPU
 
 
 def _service() -> PublicService:
     return current_app.extensions["microcred"].use.public
+
+
+def _sharing() -> SharingService:
+    return current_app.extensions["microcred"].use.sharing
 
 
 def _settings() -> Settings:
@@ -83,7 +106,7 @@ def _text(value: Any) -> str | None:
 
 def _http_url(value: Any) -> str | None:
     """Only http(s) links reach a page (no javascript:, data: or relative URLs)."""
-    return value if isinstance(value, str) and re.match(r"https?://[^\s]+$", value, re.I) else None
+    return value if isinstance(value, str) and re.match(r"https?://[^\s]+\Z", value, re.I) else None
 
 
 def _objects(value: Any) -> list[dict]:
@@ -161,7 +184,8 @@ def _evidence(credential: dict) -> list[dict]:
             for e in _objects(credential.get("evidence"))]
 
 
-def badge_view(settings: Settings, badge: Badge) -> dict:
+def badge_view(settings: Settings, shared: SharedBadge) -> dict:
+    badge = shared.badge
     award, credential, report, since = badge.award, badge.credential, badge.report, badge.since
     achievement = achievement_of(credential)
     issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
@@ -169,28 +193,30 @@ def badge_view(settings: Settings, badge: Badge) -> dict:
     url, base = credential_url(settings, award.id), f"/credentials/{award.id}"
     valid_until = parse_timestamp(credential.get("validUntil"))
     recipient = award.recipient
-    downloads = [("Badge image (PNG)", "badge.png", "the signed credential is baked into the image"),
+    downloads = [("Certificate (PDF)", "certificate.pdf", "a one-page certificate to print, with the QR code"),
+                 ("Badge image (PNG)", "badge.png", "the signed credential is baked into the image"),
                  ("Badge image (SVG)", "badge.svg", "the signed credential is baked into the image"),
                  ("Credential (JSON)", "credential.json", "the signed credential exactly as issued")]
     if award.credential_jwt:
         downloads.append(("Credential (VC-JWT)", "credential.jwt", "the same credential as a signed token"))
+    issuer_name = _text(issuer.get("name")) or "Unnamed issuer"
     return {
         "id": award.id, "url": url, "name": achievement_name(credential),
         "description": _text(achievement.get("description")), "criteria": _text(criteria.get("narrative")),
         "criteria_url": _http_url(criteria.get("id")), "image": art_data_uri(badge_art(credential)),
         "skills": _skills(achievement), "results": _results(credential, achievement),
         "evidence": _evidence(credential),
-        "issuer": {"name": _text(issuer.get("name")) or "Unnamed issuer", "url": _http_url(issuer.get("url")),
+        "issuer": {"name": issuer_name, "url": _http_url(issuer.get("url")),
                    "id": _text(issuer.get("id")), "proven": (report.summary.get("issuer") or {}).get("proven")},
-        "recipient": recipient.name if recipient.show_name and recipient.name else None,
+        "recipient": shown_name(badge),
         "profile_url": settings.url(f"/profiles/{recipient.public_profile_slug}")
         if recipient.public_profile_slug else None,
         "issued": parse_timestamp(credential.get("awardedDate")) or parse_timestamp(credential.get("validFrom")),
         "valid_until": valid_until, "verdict": verdict(report, valid_until, since),
-        "linkedin": linkedin_url(credential, organization=_text(issuer.get("name")) or "", cert_id=award.id),
+        "kit": shared.kit, "withheld": shared.withheld,
         "verify_url": settings.url("/verify") + "?" + urlencode({"url": url}),
         "qr": settings.url(f"{base}/qr.svg"), "preview_image": settings.url(f"{base}/image.png"),
-        "downloads": [(label, settings.url(f"{base}/{name}"), hint) for label, name, hint in downloads],
+        "downloads": [(label, settings.url(f"{base}/{file}"), hint) for label, file, hint in downloads],
         "superseded_by": credential_url(settings, award.superseded_by) if award.superseded_by else None,
     }
 
@@ -265,8 +291,16 @@ def credential(ref: str) -> Response:
 
 def credential_page(award_id: str) -> Response:
     """The badge page: what was awarded, the live verdict, and the ways to share it."""
-    page = badge_view(_settings(), _service().badge(award_id))
+    page = badge_view(_settings(), _sharing().page(award_id))
     return _html(render_template("credential.html", page=page))
+
+
+@bp.errorhandler(NotShared)
+def _not_shared(exc: NotShared) -> Response:
+    """A file of a revoked or suspended badge: 410, a plain page for a browser (problem JSON otherwise)."""
+    if prefers_html():
+        return error_page(exc.http_status, "No longer available", str(exc))
+    return problem(exc.http_status, "Gone", str(exc), code=exc.code)
 
 
 def _html(html: str, status: int = 200) -> Response:
@@ -290,7 +324,7 @@ _BAKERS = {"png": (baked_png, "image/png"), "svg": (baked_svg, "image/svg+xml")}
 
 def _baked_download(award_id: str, extension: str) -> Response:
     bake, mimetype = _BAKERS[extension]
-    stored = _service().credential(award_id)
+    stored = _sharing().files(award_id)
     credential = json.loads(stored.credential)
     return _download(bake(stored.credential, credential), mimetype, download_name(achievement_name(credential),
                                                                                   extension))
@@ -312,13 +346,13 @@ def download_svg(award_id: str) -> Response:
 
 @bp.get("/credentials/<award_id>/credential.json")
 def download_json(award_id: str) -> Response:
-    stored = _service().credential(award_id)
+    stored = _sharing().files(award_id)
     return _download(stored.credential, VC_LD, _name(stored, "json"))
 
 
 @bp.get("/credentials/<award_id>/credential.jwt")
 def download_jwt(award_id: str) -> Response:
-    stored = _service().credential(award_id)
+    stored = _sharing().files(award_id)
     if not stored.jwt:
         raise NotFound("This credential was not issued as a VC-JWT.")
     return _download(stored.jwt, VC_JWT, _name(stored, "jwt"))
@@ -326,9 +360,20 @@ def download_jwt(award_id: str) -> Response:
 
 @bp.get("/credentials/<award_id>/qr.svg")
 def qr_code(award_id: str) -> Response:
-    stored = _service().credential(award_id)
-    return stored_response(qr_svg(credential_url(_settings(), stored.award_id)), "image/svg+xml",
-                           "public, max-age=86400")
+    stored = _sharing().files(award_id)
+    return stored_response(qr_svg(credential_url(_settings(), stored.award_id)), "image/svg+xml", "no-cache")
+
+
+@bp.get("/credentials/<award_id>/certificate.pdf")
+def certificate(award_id: str) -> Response:
+    """The printable one-page certificate (refused, 410, for a revoked or suspended badge)."""
+    wait = over_limit("certificate", current_app.config.get("CERTIFICATE_RATE_LIMIT", CERTIFICATE_RATE_LIMIT),
+                      request.remote_addr or "-")
+    if wait is not None:
+        raise TooManyRequests(f"Too many certificates were asked for from your address; try again in {wait} seconds.",
+                              retry_after=wait)
+    made = _sharing().certificate(award_id)
+    return _download(made.pdf, "application/pdf", made.filename)
 
 
 @bp.get("/credentials/<award_id>/image.png")

@@ -44,6 +44,7 @@ NAV = (
     ("admin.vcapi_credentials", "VC-API", False),
     ("admin.keys", "Keys", True),
     ("admin.users", "Users", True),
+    ("admin.settings", "Settings", True),
 )
 _PUBLIC: set[str] = set()
 _UPLOAD_LIMITS: dict[str, int] = {}      # view name -> request size limit for its POSTs

@@ -132,8 +132,8 @@ def test_the_download_links_work(site, page, tmp_path):
     url = site.credential("Alex Morgan", "Team Leadership")
     page.goto(url)
     links = page.locator(".downloads a")
-    assert links.all_inner_texts() == ["Badge image (PNG)", "Badge image (SVG)", "Credential (JSON)",
-                                       "Credential (VC-JWT)"]
+    assert links.all_inner_texts() == ["Certificate (PDF)", "Badge image (PNG)", "Badge image (SVG)",
+                                       "Credential (JSON)", "Credential (VC-JWT)"]
     policy = FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}))
     for index in range(links.count()):
         with page.expect_download() as info:
@@ -142,6 +142,9 @@ def test_the_download_links_work(site, page, tmp_path):
         path = tmp_path / download.suggested_filename
         download.save_as(str(path))
         data = path.read_bytes()
+        if path.suffix == ".pdf":                       # the certificate: checked in test_pages_share_kit*.py
+            assert path.name == "team-leadership.pdf" and data.startswith(b"%PDF-")
+            continue
         assert path.suffix in (".png", ".svg", ".json", ".jwt")
         if path.suffix in (".png", ".svg"):
             assert extract_baked(data).kind == "json"
@@ -161,7 +164,7 @@ def test_copy_link_and_share_links(site, page):
     button.click()
     expect(page.locator("#copy-status")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == url
-    assert page.get_by_label("Link to this credential").input_value() == url
+    assert page.get_by_label("Link to this badge").input_value() == url
     linkedin = page.get_by_role("link", name="Add to LinkedIn").get_attribute("href")
     assert linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=Team%20Leadership")
     verify = page.get_by_role("link", name="Verify with any verifier").get_attribute("href")
@@ -175,7 +178,7 @@ def test_the_badge_page_on_a_desktop_and_when_revoked(site, browser, artifacts_d
     try:
         page = context.new_page()
         page.goto(site.credential("Priya Natarajan", "Data-Driven Decision Making"))
-        page.locator("details summary").click()             # show what was checked
+        page.locator("#verdict details summary").click()    # show what was checked
         page.screenshot(path=str(artifacts_dir / "badge-page-desktop.png"), full_page=True)
         assert all_violations(page) == []
 
