@@ -22,6 +22,7 @@ from issuer.awards.vcapi_service import VcapiService
 from issuer.bulk.service import BulkService
 from issuer.keys.service import KeyService
 from issuer.mail.service import MailService
+from issuer.personal_data.service import PersonalDataService
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.setup_service import SetupService
@@ -42,6 +43,7 @@ class Services:
     keys: KeyService
     access: AccessService
     setup: SetupService
+    people: PersonalDataService       # personal data: export, erasure, retention
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -58,4 +60,5 @@ def build_services(runtime: Runtime) -> Services:
         keys=KeyService(runtime, indexes),
         access=AccessService(runtime),
         setup=SetupService(runtime, indexes),
+        people=PersonalDataService(runtime),
     )
