@@ -61,10 +61,11 @@ def ended_awards_due(session: Session, days: int, now: datetime) -> list[Award]:
     changed: dict[str, datetime] = {}
     ids = [a.id for a in candidates]
     for start in range(0, len(ids), IN_BATCH):
-        changed |= dict(session.execute(select(AuditEntry.award_id, func.max(AuditEntry.at))
-                                        .where(AuditEntry.award_id.in_(ids[start:start + IN_BATCH]),
-                                               AuditEntry.action.in_(CHANGE_ACTIONS))
-                                        .group_by(AuditEntry.award_id)).tuples().all())
+        for award_id, at in session.execute(select(AuditEntry.award_id, func.max(AuditEntry.at))
+                                            .where(AuditEntry.award_id.in_(ids[start:start + IN_BATCH]),
+                                                   AuditEntry.action.in_(CHANGE_ACTIONS))
+                                            .group_by(AuditEntry.award_id)):
+            changed[award_id] = at
     return [a for a in candidates if changed.get(a.id, a.created_at) <= cutoff]
 
 
