@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.config import RetentionSettings, Settings
@@ -47,7 +47,7 @@ class Purged:
     mail_files: int = 0         # .eml files in the instance folder (deleted after the commit)
 
 
-def _sent_mail_condition(cutoff: datetime):  # noqa: ANN202 - a SQLAlchemy clause
+def _sent_mail_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
     return (OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff,
             or_(OutboxMessage.to_address != "", OutboxMessage.body != "", OutboxMessage.attachment.is_not(None),
                 OutboxMessage.to_name.is_not(None)))
@@ -65,7 +65,8 @@ def ended_awards_due(session: Session, days: int, now: datetime) -> list[Award]:
                                             .where(AuditEntry.award_id.in_(ids[start:start + IN_BATCH]),
                                                    AuditEntry.action.in_(CHANGE_ACTIONS))
                                             .group_by(AuditEntry.award_id)):
-            changed[award_id] = at
+            if award_id is not None:
+                changed[award_id] = at
     return [a for a in candidates if changed.get(a.id, a.created_at) <= cutoff]
 
 
