@@ -34,7 +34,7 @@ def person() -> None:
 def export_command(email: str, out: Path | None) -> None:
     """Print everything held about EMAIL as JSON: badges, emails, audit entries, profile settings."""
     document = cli_services().people.export(email)
-    if not (document["recipients"] or document["messages"] or document["bulk_uploads"]):
+    if not any(document[k] for k in ("recipients", "messages", "bulk_uploads", "vcapi_credentials")):
         raise NotFound("Nothing is held about this address (never awarded, or erased).", code="unknown_person")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None:

@@ -15,7 +15,8 @@ nothing half-done); :func:`erase_awards` is the same for some awards only (reten
    too. Bulk uploads: their CSV rows, dry-run rows and result rows are removed (an upload still
    queued or running is waited for: :class:`~issuer.errors.Conflict`). Audit entries about their
    awards or profile keep who did what and when, but their details lose everything but
-   non-personal facts (:data:`AUDIT_KEEP`).
+   non-personal facts (:data:`AUDIT_KEEP`). Credentials signed through the VC-API that name the
+   address are revoked the same way and their stored text becomes ``{}`` (:data:`ERASED_VCAPI`).
 3. **Record it.** One audit entry ``erase_person``: who, when, and counts; no address, no name.
 
 Erasing someone already erased (or never awarded) finds nothing and changes nothing.
@@ -34,15 +35,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from issuer.awards.lifecycle import AWARDS, LifecycleError, change_record_status
+from issuer.awards.lifecycle import AWARDS, Holder, LifecycleError, change_record_status
+from issuer.awards.vcapi_records import VCAPI
 from issuer.config import Settings
-from issuer.db.models import AuditEntry, Award, OutboxMessage
+from issuer.db.models import AuditEntry, Award, OutboxMessage, VcapiCredential
 from issuer.db.models_staff import BulkJob
 from issuer.errors import Conflict
 from issuer.personal_data.holdings import IN_BATCH, PROFILE_ACTIONS, csv_rows_naming, find_holdings, summary_mentions
 from issuer.personal_data.markers import ERASED_CREDENTIAL, ERASED_PREFIX, ERASED_REASON, erased_marker
 
-AUDIT_KEEP = ("achievement", "key", "purpose", "index", "new_award", "recipient")   # ids and codes, nothing personal
+AUDIT_KEEP = ("achievement", "key", "purpose", "index", "new_award", "recipient",   # ids and codes, nothing personal
+              "vcapiCredential", "types", "verificationMethod")
+ERASED_VCAPI = "{}"      # an erased VC-API credential: still JSON for the pages and API that list them
 ERASE_ACTION = "erase_person"
 BUSY_JOB_STATES = ("queued", "running")
 
@@ -57,35 +61,42 @@ class Erased:
     messages: int = 0
     audit_entries: int = 0       # earlier audit entries whose details were scrubbed
     bulk_uploads: int = 0
+    vcapi: int = 0               # credentials signed through the VC-API that named them
 
     @property
     def nothing(self) -> bool:
-        return not (self.recipients or self.awards or self.messages or self.bulk_uploads)
+        return not (self.recipients or self.awards or self.messages or self.bulk_uploads or self.vcapi)
 
 
-def _revoke(session: Session, settings: Settings, award: Award, actor: str) -> bool:
-    """Revoke ``award`` through the lifecycle (True if this changed it)."""
-    if award.state == "revoked":
+def _revoke(session: Session, settings: Settings, record: Award | VcapiCredential, actor: str,
+            holder: Holder = AWARDS) -> bool:
+    """Revoke an award (or a VC-API credential) through the lifecycle (True if this changed it)."""
+    if record.state == "revoked":
         return False
     try:
-        return change_record_status(session, settings, AWARDS, award.id, "revoke", {"reason": ERASED_REASON},
+        return change_record_status(session, settings, holder, record.id, "revoke", {"reason": ERASED_REASON},
                                     actor=actor).changed
     except LifecycleError as exc:
         if exc.code != "no_status_entry":
             raise
-    award.state = "revoked"          # no revocation entry to set: nothing a verifier could read anyway
+    record.state = "revoked"         # no revocation entry to set: nothing a verifier could read anyway
     return True
 
 
-def scrub_audit(session: Session, award_ids: Iterable[str], recipient_ids: Iterable[str] = ()) -> int:
-    """Reduce the details of audit entries about these awards and recipients to :data:`AUDIT_KEEP`."""
-    award_ids, recipient_ids = list(award_ids), set(recipient_ids)
+def scrub_audit(session: Session, award_ids: Iterable[str], recipient_ids: Iterable[str] = (),
+                vcapi_ids: Iterable[str] = ()) -> int:
+    """Reduce the details of audit entries about these awards, recipients and VC-API credentials to
+    :data:`AUDIT_KEEP`."""
+    award_ids, recipient_ids, vcapi_ids = list(award_ids), set(recipient_ids), set(vcapi_ids)
     entries: list[AuditEntry] = []
     for start in range(0, len(award_ids), IN_BATCH):
         entries += session.scalars(select(AuditEntry).where(AuditEntry.award_id.in_(award_ids[start:start + IN_BATCH])))
     if recipient_ids:
         entries += [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action.in_(PROFILE_ACTIONS)))
                     if isinstance(e.details, dict) and e.details.get("recipient") in recipient_ids]
+    if vcapi_ids:
+        entries += [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action.like("vcapi-%")))
+                    if isinstance(e.details, dict) and e.details.get("vcapiCredential") in vcapi_ids]
     for entry in entries:
         details = entry.details if isinstance(entry.details, dict) else {}
         entry.details = {k: v for k, v in details.items() if k in AUDIT_KEEP} | {"erased": True}
@@ -163,14 +174,18 @@ def erase_person(session: Session, settings: Settings, email: str, *, actor: str
                        "finished.", code="bulk_job_running")
     awards, revoked, messages = erase_awards(session, settings, held.awards, actor=actor, now=now)
     messages += _deleted(session, OutboxMessage.to_address == held.email)
-    audit = scrub_audit(session, [a.id for a in held.awards], [r.id for r in held.recipients])
+    for record in held.vcapi:
+        revoked += _revoke(session, settings, record, actor, VCAPI)
+        record.credential, record.state_reason = ERASED_VCAPI, ERASED_REASON
+    audit = scrub_audit(session, [a.id for a in held.awards], [r.id for r in held.recipients],
+                        [v.id for v in held.vcapi])
     for recipient in held.recipients:
         recipient.email, recipient.name, recipient.employee_id, recipient.did = erased_marker(), None, None, None
         recipient.public_profile_slug, recipient.show_name, recipient.erased_at = None, False, now
     for job in held.bulk_jobs:
         scrub_bulk_job(job, held.email)
-    erased = Erased(len(held.recipients), awards, revoked, messages, audit, len(held.bulk_jobs))
+    erased = Erased(len(held.recipients), awards, revoked, messages, audit, len(held.bulk_jobs), len(held.vcapi))
     session.add(AuditEntry(actor=actor, at=now, action=ERASE_ACTION, award_id=None, details={
         "recipients": erased.recipients, "awards": erased.awards, "revoked": erased.revoked,
-        "messages": erased.messages, "bulk_uploads": erased.bulk_uploads}))
+        "messages": erased.messages, "bulk_uploads": erased.bulk_uploads, "vcapi_credentials": erased.vcapi}))
     return erased

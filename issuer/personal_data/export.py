@@ -13,7 +13,8 @@ the employee space's "download my data"). The document (``format``: :data:`FORMA
      "messages":   [{"id", "award_id", "kind", "to_address", "to_name", "subject", "body", "state",
                      "last_error", "created_at", "sent_at"}],
      "audit":      [{"at", "actor", "action", "award_id", "details"}],
-     "bulk_uploads": [{"id", "filename", "uploaded_at", "uploaded_by", "rows": [{column: cell}]}]}
+     "bulk_uploads": [{"id", "filename", "uploaded_at", "uploaded_by", "rows": [{column: cell}]}],
+     "vcapi_credentials": [{"id", "credential_id", "state", "created_at", "credential"}]}
 
 A credential is given parsed (its proof still verifies: it signs the data, not the bytes) and the
 VC-JWT as issued. Staff passwords, keys and API tokens are not about the person and are not
@@ -109,6 +110,9 @@ def holdings_document(settings: Settings, session: Session, holdings: Holdings, 
         "bulk_uploads": [{"id": job.id, "filename": job.filename, "uploaded_at": iso(job.created_at),
                           "uploaded_by": job.created_by, "rows": _bulk_rows(holdings, job.source)}
                          for job in holdings.bulk_jobs],
+        "vcapi_credentials": [{"id": v.id, "credential_id": v.credential_id, "state": v.state,
+                               "created_at": iso(v.created_at), "credential": _credential(v.credential)}
+                              for v in holdings.vcapi],
     }
 
 

@@ -8,7 +8,9 @@ scrubs it), so both always cover the same rows:
 * ``awards`` — those recipients' awards (achievement loaded), erased ones included;
 * ``messages`` — outbox emails to the address or about those awards, sent ones too;
 * ``audit`` — audit entries about those awards or recipients (issue, status changes, profile);
-* ``bulk_jobs`` — console bulk uploads whose CSV, dry-run table or results name the address.
+* ``bulk_jobs`` — console bulk uploads whose CSV, dry-run table or results name the address;
+* ``vcapi`` — credentials signed through the VC-API whose text names the address (a caller may put
+  an email in a subject; a hashed identity, as awards carry, is not found this way).
 
 Pure reads in the caller's session; nothing here writes.
 """
@@ -20,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient
+from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient, VcapiCredential
 from issuer.db.models_staff import BulkJob
 from verifier.recipient import normalize_identity
 
@@ -39,10 +41,11 @@ class Holdings:
     messages: list[OutboxMessage]
     audit: list[AuditEntry]
     bulk_jobs: list[BulkJob]
+    vcapi: list[VcapiCredential]
 
     @property
     def empty(self) -> bool:
-        return not (self.recipients or self.awards or self.messages or self.audit or self.bulk_jobs)
+        return not (self.recipients or self.awards or self.messages or self.audit or self.bulk_jobs or self.vcapi)
 
 
 def normalized_email(email: str) -> str:
@@ -84,7 +87,7 @@ def find_holdings(session: Session, email: str) -> Holdings:
     """What the database holds about ``email`` (see the module docstring)."""
     email = normalized_email(email)
     if not email:
-        return Holdings(email, [], [], [], [], [])
+        return Holdings(email, [], [], [], [], [], [])
     recipients = list(session.scalars(select(Recipient).where(Recipient.email == email)
                                       .order_by(Recipient.created_at, Recipient.id)))
     recipient_ids = [r.id for r in recipients]
@@ -107,4 +110,11 @@ def find_holdings(session: Session, email: str) -> Holdings:
                                                                      BulkJob.result_csv.is_not(None)))
                                            .order_by(BulkJob.created_at, BulkJob.id))
             if _mentions(job.source, email) or _mentions(job.result_csv, email) or summary_mentions(job.summary, email)]
-    return Holdings(email, recipients, awards, messages, sorted(audit, key=lambda e: (e.at, e.id)), jobs)
+    vcapi = list(session.scalars(select(VcapiCredential).where(
+        func.lower(VcapiCredential.credential).contains(email, autoescape=True))
+        .order_by(VcapiCredential.created_at, VcapiCredential.id)))
+    vcapi_ids = {v.id for v in vcapi}
+    if vcapi_ids:
+        audit += [entry for entry in session.scalars(select(AuditEntry).where(AuditEntry.action.like("vcapi-%")))
+                  if isinstance(entry.details, dict) and entry.details.get("vcapiCredential") in vcapi_ids]
+    return Holdings(email, recipients, awards, messages, sorted(audit, key=lambda e: (e.at, e.id)), jobs, vcapi)

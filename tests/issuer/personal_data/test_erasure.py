@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient
+from issuer.awards.status_lists import bit
+from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient, StatusAllocation, StatusList, VcapiCredential
 from issuer.errors import InvalidInput, IssuerError
 from tests.admin_support import console_app, page_text
 from tests.issuer.personal_data.people_support import (
@@ -146,7 +147,8 @@ def test_erasure_revokes_then_removes_every_trace_and_keeps_one_audit_line(app):
         erasures = session.scalars(select(AuditEntry).where(AuditEntry.action == "erase_person")).all()
         [entry] = erasures
         assert entry.actor == "staff:root" and entry.award_id is None
-        assert entry.details == {"recipients": 1, "awards": 3, "revoked": 2 + 1, "messages": 3, "bulk_uploads": 1}
+        assert entry.details == {"recipients": 1, "awards": 3, "revoked": 3, "messages": 3, "bulk_uploads": 1,
+                                 "vcapi_credentials": 0}
         about = session.scalars(select(AuditEntry).where(AuditEntry.award_id.in_(pat.awards))).all()
         assert about and all(e.details.get("erased") is True and "reason" not in e.details for e in about)
     # the bulk upload keeps the other rows
@@ -230,3 +232,26 @@ def test_erasure_waits_for_a_running_bulk_upload_that_names_the_person(app):
         services(app).people.erase(PAT, actor="staff:root")
     assert refused.value.code == "bulk_job_running"
     assert PAT in dump(app)
+
+
+def test_a_credential_signed_through_the_vc_api_that_names_the_person_is_exported_then_revoked_and_blanked(app):
+    use = services(app)
+    did = use.public.did_document()["id"]
+    subject = {"id": f"mailto:{PAT}", "name": PAT_NAME}
+    signed = use.vcapi.issue({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                              "issuer": did, "credentialSubject": subject}, suite_mode=False, token_id=None,
+                             actor="api:token-1")
+    other(app)
+    [exported] = use.people.export(PAT)["vcapi_credentials"]
+    assert exported["credential"] == signed and exported["state"] == "active"
+    erasure = use.people.erase(PAT, actor="staff:root")
+    assert (erasure.erased.vcapi, erasure.erased.revoked) == (1, 1)
+    with app.extensions["microcred"].sessions() as session:
+        record = session.get(VcapiCredential, exported["id"])
+        assert (record.state, record.credential, record.state_reason) == ("revoked", "{}", "personal data erased")
+        [(status_list, index)] = session.execute(
+            select(StatusList, StatusAllocation.index).join(StatusAllocation, StatusAllocation.list_id == StatusList.id)
+            .where(StatusAllocation.vcapi_credential_id == record.id, StatusList.purpose == "revocation")).all()
+        assert bit(status_list, index) is True                  # revoked on the published list
+    rows = dump(app)
+    assert PAT not in rows and PAT_NAME.lower() not in rows
