@@ -46,7 +46,7 @@ from issuer.identity import (
     published_documents,
 )
 from issuer.keys.keyring import all_keys
-from issuer.personal_data.markers import Withdrawn
+from issuer.personal_data.markers import Withdrawn, award_erased
 from issuer.runtime import Runtime
 from issuer.sharing import SLUG, publish_profile, slug_taken, unpublish_profile
 from verifier import verify_credential
@@ -161,7 +161,7 @@ class PublicService:
                                 .options(selectinload(Award.recipient))).one_or_none()
         if award is None:
             raise _no_credential()
-        if award.erased_at is not None:     # its personal data was erased (issuer.personal_data): 410 Gone
+        if award_erased(award):             # its personal data was erased (issuer.personal_data): 410 Gone
             raise Withdrawn("This badge was withdrawn by its issuer.")
         return issuer, award
 

@@ -88,7 +88,6 @@ class Recipient(Base):
     # Sharing is opt-in: no slug means no public profile; the name is shown only with show_name.
     public_profile_slug: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # '0': false everywhere
-    erased_at: Mapped[datetime | None] = mapped_column()      # personal data erased (issuer.personal_data)
 
 
 class Award(Base):
@@ -110,7 +109,6 @@ class Award(Base):
     credential: Mapped[str] = mapped_column(Text)              # the signed credential, exactly as issued
     credential_jwt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    erased_at: Mapped[datetime | None] = mapped_column()      # withdrawn: credential "" and no personal data left
 
     achievement: Mapped[Achievement] = relationship()
     recipient: Mapped[Recipient] = relationship()

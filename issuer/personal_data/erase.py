@@ -9,7 +9,7 @@ nothing half-done); :func:`erase_awards` is the same for some awards only (reten
    signed status list re-published in this transaction, so verifiers holding a copy of the
    credential see it revoked. An award without a status entry (none should exist) is marked revoked.
 2. **Then scrub.** Awards: credential ``""``, JWT, evidence, results and reason gone, idempotency key
-   replaced, ``erased_at`` set (their public URLs answer 410: :class:`~.markers.Withdrawn`).
+   replaced (their public URLs answer 410: :class:`~.markers.Withdrawn`).
    Recipients: email replaced by a random :func:`~.markers.erased_marker`; name, employee id, DID and
    public profile gone. Outbox: every message to them or about their awards is deleted, sent ones
    too. Bulk uploads: their CSV rows, dry-run rows and result rows are removed (an upload still
@@ -42,7 +42,13 @@ from issuer.db.models import AuditEntry, Award, OutboxMessage, VcapiCredential
 from issuer.db.models_staff import BulkJob
 from issuer.errors import Conflict
 from issuer.personal_data.holdings import IN_BATCH, PROFILE_ACTIONS, csv_rows_naming, find_holdings, summary_mentions
-from issuer.personal_data.markers import ERASED_CREDENTIAL, ERASED_PREFIX, ERASED_REASON, erased_marker
+from issuer.personal_data.markers import (
+    ERASED_CREDENTIAL,
+    ERASED_PREFIX,
+    ERASED_REASON,
+    award_erased,
+    erased_marker,
+)
 
 AUDIT_KEEP = ("achievement", "key", "purpose", "index", "new_award", "recipient",   # ids and codes, nothing personal
               "vcapiCredential", "types", "verificationMethod")
@@ -103,16 +109,14 @@ def scrub_audit(session: Session, award_ids: Iterable[str], recipient_ids: Itera
     return len(entries)
 
 
-def erase_awards(session: Session, settings: Settings, awards: Iterable[Award], *, actor: str,
-                 now: datetime) -> tuple[int, int, int]:
+def erase_awards(session: Session, settings: Settings, awards: Iterable[Award], *, actor: str) -> tuple[int, int, int]:
     """Revoke, then scrub ``awards`` and delete their emails: (awards erased, revoked now, messages deleted)."""
-    todo = [a for a in awards if a.erased_at is None or a.credential or a.credential_jwt]
+    todo = [a for a in awards if not award_erased(a) or a.credential_jwt]
     revoked = sum(_revoke(session, settings, award, actor) for award in todo)
     for award in todo:
         award.credential, award.credential_jwt = ERASED_CREDENTIAL, None
         award.evidence, award.results, award.state_reason = [], [], ERASED_REASON
         award.external_key = f"{ERASED_PREFIX}{award.id}"
-        award.erased_at = award.erased_at or now
     ids = [a.id for a in todo]
     messages = 0
     for start in range(0, len(ids), IN_BATCH):
@@ -172,7 +176,7 @@ def erase_person(session: Session, settings: Settings, email: str, *, actor: str
     if any(job.state in BUSY_JOB_STATES for job in held.bulk_jobs):
         raise Conflict("A bulk upload that names this person is still being issued; erase them once it has "
                        "finished.", code="bulk_job_running")
-    awards, revoked, messages = erase_awards(session, settings, held.awards, actor=actor, now=now)
+    awards, revoked, messages = erase_awards(session, settings, held.awards, actor=actor)
     messages += _deleted(session, OutboxMessage.to_address == held.email)
     for record in held.vcapi:
         revoked += _revoke(session, settings, record, actor, VCAPI)
@@ -181,7 +185,7 @@ def erase_person(session: Session, settings: Settings, email: str, *, actor: str
                         [v.id for v in held.vcapi])
     for recipient in held.recipients:
         recipient.email, recipient.name, recipient.employee_id, recipient.did = erased_marker(), None, None, None
-        recipient.public_profile_slug, recipient.show_name, recipient.erased_at = None, False, now
+        recipient.public_profile_slug, recipient.show_name = None, False
     for job in held.bulk_jobs:
         scrub_bulk_job(job, held.email)
     erased = Erased(len(held.recipients), awards, revoked, messages, audit, len(held.bulk_jobs), len(held.vcapi))

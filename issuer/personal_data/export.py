@@ -6,7 +6,7 @@ the employee space's "download my data"). The document (``format``: :data:`FORMA
 
     {"format": "microcred-personal-data/1", "exported_at": ..., "email": ...,
      "recipients": [{"issuer": {...}, "email", "name", "employee_id", "did", "created_at",
-                     "profile": {"published", "url", "show_name"}, "erased_at"}],
+                     "profile": {"published", "url", "show_name"}}],
      "awards":     [{"id", "url", "achievement": {...}, "state", "state_reason", "awarded_at", "valid_from",
                      "valid_until", "superseded_by", "evidence", "results",
                      "credential": <the signed credential, parsed>, "credential_jwt": <as issued>, ...}],
@@ -32,6 +32,7 @@ from issuer.awards.credentials import credential_url
 from issuer.config import Settings
 from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
 from issuer.personal_data.holdings import Holdings, csv_rows_naming, find_holdings
+from issuer.personal_data.markers import award_erased
 
 FORMAT = "microcred-personal-data/1"
 
@@ -57,7 +58,6 @@ def _recipient(session: Session, settings: Settings, recipient: Recipient) -> di
         "did": recipient.did, "created_at": iso(recipient.created_at),
         "profile": {"published": slug is not None, "url": settings.url(f"/profiles/{slug}") if slug else None,
                     "show_name": bool(recipient.show_name)},
-        "erased_at": iso(recipient.erased_at),
     }
 
 
@@ -77,7 +77,7 @@ def _award(settings: Settings, award: Award) -> dict[str, Any]:
         "valid_from": iso(award.valid_from), "valid_until": iso(award.valid_until),
         "superseded_by": award.superseded_by, "evidence": award.evidence or [], "results": award.results or [],
         "credential": _credential(award.credential), "credential_jwt": award.credential_jwt,
-        "created_at": iso(award.created_at), "erased_at": iso(award.erased_at),
+        "created_at": iso(award.created_at), "withdrawn": award_erased(award),
     }
 
 

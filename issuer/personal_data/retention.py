@@ -29,7 +29,7 @@ from issuer.config import RetentionSettings, Settings
 from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient
 from issuer.personal_data.erase import erase_awards, scrub_audit
 from issuer.personal_data.holdings import IN_BATCH
-from issuer.personal_data.markers import erased_marker
+from issuer.personal_data.markers import ERASED_CREDENTIAL, erased_marker, recipient_erased
 
 ENDED_STATES = ("revoked", "superseded")
 CHANGE_ACTIONS = ("revoke", "renew", "reissue")
@@ -56,7 +56,8 @@ def _sent_mail_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
 def ended_awards_due(session: Session, days: int, now: datetime) -> list[Award]:
     """Revoked or superseded awards not erased yet whose change is ``days`` days old or older."""
     cutoff = now - timedelta(days=days)
-    candidates = list(session.scalars(select(Award).where(Award.state.in_(ENDED_STATES), Award.erased_at.is_(None))
+    candidates = list(session.scalars(select(Award).where(Award.state.in_(ENDED_STATES),
+                                                          Award.credential != ERASED_CREDENTIAL)
                                       .order_by(Award.created_at, Award.id)))
     changed: dict[str, datetime] = {}
     ids = [a.id for a in candidates]
@@ -76,10 +77,10 @@ def _left_without_awards(session: Session, due: list[Award]) -> list[Recipient]:
     left = []
     for recipient_id in sorted({a.recipient_id for a in due}):
         recipient = session.get(Recipient, recipient_id)
-        if recipient is None or recipient.erased_at is not None:
+        if recipient is None or recipient_erased(recipient):
             continue
         live = set(session.scalars(select(Award.id).where(Award.recipient_id == recipient_id,
-                                                          Award.erased_at.is_(None))))
+                                                          Award.credential != ERASED_CREDENTIAL)))
         if live <= due_ids:
             left.append(recipient)
     return left
@@ -99,12 +100,12 @@ def purge(session: Session, settings: Settings, retention: RetentionSettings, *,
         if retention.ended_awards_days is not None else []
     recipients = _left_without_awards(session, due)
     if due and not dry_run:
-        erase_awards(session, settings, due, actor=actor, now=now)
+        erase_awards(session, settings, due, actor=actor)
         for recipient in recipients:
             session.execute(update(OutboxMessage).where(OutboxMessage.to_address == recipient.email).values(
                 to_address="", to_name=None, body="", attachment=None, last_error=None))
             recipient.email, recipient.name, recipient.employee_id, recipient.did = erased_marker(), None, None, None
-            recipient.public_profile_slug, recipient.show_name, recipient.erased_at = None, False, now
+            recipient.public_profile_slug, recipient.show_name = None, False
         scrub_audit(session, [], [r.id for r in recipients])
     result = Purged(dry_run, sent_mail, len(due), len(recipients), mail_files)
     if not dry_run and (sent_mail or due or mail_files):

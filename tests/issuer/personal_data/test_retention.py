@@ -66,7 +66,7 @@ def test_retention_purges_old_mail_then_ended_awards_then_people_left_with_none(
     with app.extensions["microcred"].sessions() as session:
         old = session.get(Award, first)
         assert (old.state, old.credential, old.credential_jwt, old.evidence) == ("revoked", "", None, [])
-        assert session.get(Award, renewed).state == "active" and session.get(Award, renewed).erased_at is None
+        assert session.get(Award, renewed).state == "active" and session.get(Award, renewed).credential
         assert session.get(Award, suspended).credential == pat.texts[suspended]
         assert session.scalar(select(Recipient.email).where(Recipient.id == old.recipient_id)) == PAT
     assert status_reason(app, pat.texts[first]) == "revoked"
