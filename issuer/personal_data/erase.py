@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +40,14 @@ from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award, OutboxMessage, VcapiCredential
 from issuer.db.models_staff import BulkJob
 from issuer.errors import Conflict
-from issuer.personal_data.holdings import IN_BATCH, PROFILE_ACTIONS, csv_rows_naming, find_holdings, summary_mentions
+from issuer.personal_data.holdings import (
+    IN_BATCH,
+    PROFILE_ACTIONS,
+    address_pattern,
+    csv_rows_naming,
+    find_holdings,
+    summary_mentions,
+)
 from issuer.personal_data.markers import (
     ERASED_CREDENTIAL,
     ERASED_PREFIX,
@@ -150,7 +156,7 @@ def _scrub_value(value: Any, email: str) -> Any:
 
 
 def _without(text: str, email: str) -> str:
-    return re.sub(re.escape(email), "[erased]", text, flags=re.IGNORECASE)
+    return address_pattern(email).sub("[erased]", text)
 
 
 def scrub_bulk_job(job: BulkJob, email: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,9 @@ def _batches(values: list[str]) -> Iterable[list[str]]:
         yield values[start:start + IN_BATCH]
 
 
-def _mentions(data: bytes | None, email: str) -> bool:
-    return bool(data) and email.encode("utf-8") in bytes(data or b"").lower()
+def address_pattern(email: str) -> re.Pattern[str]:
+    """``email`` as a whole address inside a text (not the tail of ``xpat@...`` nor the head of ``...com.au``)."""
+    return re.compile(r"(?<![\w.+-])" + re.escape(email) + r"(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 def csv_rows_naming(data: bytes | None, email: str) -> tuple[list[list[str]], list[list[str]]]:
@@ -73,14 +75,23 @@ def csv_rows_naming(data: bytes | None, email: str) -> tuple[list[list[str]], li
 
 
 def summary_mentions(value: Any, email: str) -> bool:
-    """True if a (JSON) value holds ``email`` anywhere."""
+    """True if a (JSON) value holds ``email`` anywhere, as a whole address."""
     if isinstance(value, str):
-        return email in value.lower()
+        return address_pattern(email).search(value) is not None
     if isinstance(value, dict):
         return any(summary_mentions(v, email) for v in value.values())
     if isinstance(value, list):
         return any(summary_mentions(v, email) for v in value)
     return False
+
+
+def _names(job: BulkJob, email: str) -> bool:
+    """Whether a bulk upload names ``email``: a row of its CSV or of its results, or its dry-run summary."""
+    if email.encode("utf-8") not in (bytes(job.source or b"") + bytes(job.result_csv or b"")).lower() \
+            and not summary_mentions(job.summary, email):
+        return False                                   # the cheap test first: most uploads never name them
+    return bool(csv_rows_naming(job.source, email)[0] or csv_rows_naming(job.result_csv, email)[0]
+                or summary_mentions(job.summary, email) or (job.error and summary_mentions(job.error, email)))
 
 
 def find_holdings(session: Session, email: str) -> Holdings:
@@ -109,10 +120,11 @@ def find_holdings(session: Session, email: str) -> Holdings:
     jobs = [job for job in session.scalars(select(BulkJob).where(or_(BulkJob.source.is_not(None),
                                                                      BulkJob.result_csv.is_not(None)))
                                            .order_by(BulkJob.created_at, BulkJob.id))
-            if _mentions(job.source, email) or _mentions(job.result_csv, email) or summary_mentions(job.summary, email)]
-    vcapi = list(session.scalars(select(VcapiCredential).where(
-        func.lower(VcapiCredential.credential).contains(email, autoescape=True))
-        .order_by(VcapiCredential.created_at, VcapiCredential.id)))
+            if _names(job, email)]
+    named = address_pattern(email)
+    vcapi = [v for v in session.scalars(select(VcapiCredential).where(
+             func.lower(VcapiCredential.credential).contains(email, autoescape=True))
+             .order_by(VcapiCredential.created_at, VcapiCredential.id)) if named.search(v.credential)]
     vcapi_ids = {v.id for v in vcapi}
     if vcapi_ids:
         audit += [entry for entry in session.scalars(select(AuditEntry).where(AuditEntry.action.like("vcapi-%")))

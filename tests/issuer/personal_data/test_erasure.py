@@ -254,3 +254,21 @@ def test_a_credential_signed_through_the_vc_api_that_names_the_person_is_exporte
         assert bit(status_list, index) is True                  # revoked on the published list
     rows = dump(app)
     assert PAT not in rows and PAT_NAME.lower() not in rows
+
+
+@SQLITE_ONLY
+def test_an_address_that_only_contains_theirs_is_left_alone(app):
+    person(app)
+    near = ("xpat.doe@example.com", "pat.doe@example.com.au")
+    csv = "email,name,achievement\n" + "".join(f"{e},Someone Else,conflict-resolution\n" for e in (PAT, *near))
+    services(app).bulk.upload(csv.encode(), filename="near.csv", actor="staff:hana")
+    issue_to = services(app).awards.issue({"achievement": "team-leadership", "email": near[0]}, actor="staff:hana")
+    [upload] = services(app).people.export(PAT)["bulk_uploads"]
+    assert [row["email"] for row in upload["rows"]] == [PAT]
+    services(app).people.erase(PAT, actor="staff:root")
+    [job] = services(app).bulk.recent()
+    stored = services(app).bulk.job(job["id"])
+    assert [line.split(",")[0] for line in stored.source.decode().splitlines()] == ["email", *near]
+    table = json.dumps(stored.summary)
+    assert all(e in table for e in near) and f'"{PAT}"' not in table
+    assert services(app).people.export(near[0])["awards"][0]["id"] == issue_to.award.id
