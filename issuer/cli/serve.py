@@ -92,6 +92,7 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
     served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
     click.echo(f"listening on {host}:{port} ({served})")
+    logs.install_app_logging()                           # the issuer's warnings and errors, addresses redacted
     if dev:
         logs.install()                                   # request lines without query strings
         werkzeug.serving.run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)

@@ -10,10 +10,14 @@ real servers are watched:
   every logger captured at DEBUG: sign in, issue to Pat Doe with the email sent, search the awards
   by their address, find, export and erase them, open their withdrawn badge.
 
-``traces`` is checked against an unfiltered line first, so the check itself can fail.
+A real database error (a duplicate recipient, SQLite and PostgreSQL) shows no bound values, and
+logged with its traceback through the issuer's log handler it names no address (PostgreSQL's
+``DETAIL`` line included). ``traces`` is checked against an unfiltered line first, so the check
+itself can fail.
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -24,10 +28,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from issuer.config import load_settings
-from issuer.db.models import Achievement
+from issuer.db.models import Achievement, Issuer, Recipient
 from issuer.personal_data import logs
 from issuer.setup import init_instance
 from tests.admin_support import PASSWORD, add_staff, console_app, live_console
@@ -123,3 +128,26 @@ def test_a_whole_issue_to_erase_flow_logs_no_email_and_no_name(db_url, tmp_path,
     assert any('"POST /admin/people/erase HTTP/1.1" 303' in line for line in lines)
     assert traces("\n".join(lines)) == []
     assert not any(p.name.endswith(".eml") for p in mail_folder.iterdir())             # the email went, then left
+
+
+def test_a_database_error_and_its_logged_traceback_show_no_bound_values(db_engine):
+    with db_engine.begin() as connection:
+        connection.execute(insert(Issuer).values(id="i", did="did:web:x", base_url="https://x", name="X"))
+        connection.execute(insert(Recipient).values(id="r1", issuer_id="i", email=PAT, name=PAT_NAME))
+    with pytest.raises(IntegrityError) as duplicate, db_engine.begin() as connection:
+        connection.execute(insert(Recipient).values(id="r2", issuer_id="i", email=PAT, name=PAT_NAME))
+    stream = io.StringIO()
+    handler = logs.install_app_logging(stream)           # as microcred serve does
+    try:
+        logging.getLogger("issuer.bulk.jobs").error("bulk job %s failed", "j1", exc_info=duplicate.value)
+    finally:
+        logging.getLogger(logs.APP_LOGGER).removeHandler(handler)
+    message = str(duplicate.value)
+    assert "INSERT INTO recipients" in message and "SQL parameters hidden" in message   # the values are not
+    if db_engine.dialect.name == "sqlite":
+        assert traces(message) == []
+    written = stream.getvalue()
+    assert "bulk job j1 failed" in written and "IntegrityError" in written and "Traceback" in written
+    assert traces(written) == []
+    if db_engine.dialect.name == "postgresql":       # the server's DETAIL line names the key: redacted
+        assert "[address]" in written
