@@ -74,3 +74,46 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url)
+
+
+# ---------------------------------------------------------------- retention of personal data (issue 14 §5)
+# How long personal data is kept once it is no longer needed; applied by ``microcred retention purge``
+# (:mod:`issuer.personal_data.retention`; documented in docs/personal-data.md). Read from the
+# environment, like the mail settings, so a change needs no migration: a whole number of days, or
+# ``never`` to keep the data (no purge of that kind).
+
+RETENTION_SENT_MAIL_ENV = "MICROCRED_RETENTION_SENT_MAIL_DAYS"
+RETENTION_ENDED_AWARDS_ENV = "MICROCRED_RETENTION_ENDED_AWARDS_DAYS"
+DEFAULT_SENT_MAIL_DAYS = 90           # a quarter: long enough to answer "did my email arrive?"
+DEFAULT_ENDED_AWARDS_DAYS = 365       # a year after a badge was revoked or replaced by its renewal
+MAX_RETENTION_DAYS = 36_500
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """Days to keep: a sent email's text and address; the personal data of a revoked or superseded award.
+
+    None: kept (that purge is off).
+    """
+
+    sent_mail_days: int | None = DEFAULT_SENT_MAIL_DAYS
+    ended_awards_days: int | None = DEFAULT_ENDED_AWARDS_DAYS
+
+
+def _retention_days(env: Mapping[str, str], name: str, default: int) -> int | None:
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value == "never":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_RETENTION_DAYS:
+        raise ConfigError(f"{name} must be a number of days from 1 to {MAX_RETENTION_DAYS}, or 'never'; "
+                          f"not {value!r}", code="invalid_config")
+    return int(value)
+
+
+def load_retention(env: Mapping[str, str] | None = None) -> RetentionSettings:
+    """The retention settings from ``env`` (default: the environment); ConfigError for a bad value."""
+    env = os.environ if env is None else env
+    return RetentionSettings(_retention_days(env, RETENTION_SENT_MAIL_ENV, DEFAULT_SENT_MAIL_DAYS),
+                             _retention_days(env, RETENTION_ENDED_AWARDS_ENV, DEFAULT_ENDED_AWARDS_DAYS))

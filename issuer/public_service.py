@@ -15,7 +15,8 @@ always the stored one, byte for byte as issued. :meth:`PublicService.badge` veri
 verifier, offline, against the issuer's published documents as served now
 (:func:`issuer.identity.published_documents`), at the runtime's clock.
 
-Errors: :class:`~issuer.errors.NotFound` for an unknown (or malformed) id, slug or list;
+Errors: :class:`~issuer.errors.NotFound` for an unknown (or malformed) id, slug or list
+(:class:`~issuer.personal_data.markers.Withdrawn`, 410, for an award whose personal data was erased);
 :class:`~issuer.errors.NotReady` before ``microcred init``; publishing raises
 :class:`~issuer.sharing.SharingError` (a bad slug), NotFound (no such recipient) or
 :class:`~issuer.errors.Conflict` (a slug taken).
@@ -45,6 +46,7 @@ from issuer.identity import (
     published_documents,
 )
 from issuer.keys.keyring import all_keys
+from issuer.personal_data.markers import Withdrawn, award_erased
 from issuer.runtime import Runtime
 from issuer.sharing import SLUG, publish_profile, slug_taken, unpublish_profile
 from verifier import verify_credential
@@ -159,6 +161,8 @@ class PublicService:
                                 .options(selectinload(Award.recipient))).one_or_none()
         if award is None:
             raise _no_credential()
+        if award_erased(award):             # its personal data was erased (issuer.personal_data): 410 Gone
+            raise Withdrawn("This badge was withdrawn by its issuer.")
         return issuer, award
 
     def credential(self, award_id: str) -> StoredCredential:

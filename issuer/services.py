@@ -22,6 +22,7 @@ from issuer.awards.vcapi_service import VcapiService
 from issuer.bulk.service import BulkService
 from issuer.keys.service import KeyService
 from issuer.mail.service import MailService
+from issuer.personal_data.service import PersonalDataService
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.setup_service import SetupService
@@ -44,6 +45,7 @@ class Services:
     access: AccessService
     setup: SetupService
     sharing: SharingService
+    people: PersonalDataService       # personal data: export, erasure, retention
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -61,4 +63,5 @@ def build_services(runtime: Runtime) -> Services:
         access=AccessService(runtime),
         setup=SetupService(runtime, indexes),
         sharing=SharingService(runtime, PublicService(runtime)),
+        people=PersonalDataService(runtime),
     )

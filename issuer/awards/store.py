@@ -69,7 +69,7 @@ def _recipients(session: Session, issuer_id: str, awards: Sequence[SignedAward],
                 changed.setdefault(person["id"], {}).update(diff)
     for award in awards:                 # the credential names the DID the recipient has once all are stored
         if people[award.planned.request.email]["did"] != award.planned.recipient_did:
-            raise StoreConflict(f"the DID of {award.planned.request.email} changed while the award was being signed")
+            raise StoreConflict("a recipient's DID changed while the award was being signed")  # no address: logged
     if new:
         session.execute(insert(Recipient), list(new.values()))
     for recipient_id, values in changed.items():

@@ -30,6 +30,7 @@ from gunicorn.app.base import BaseApplication
 
 from issuer.cli.support import clean_errors, own_services
 from issuer.config import load_settings
+from issuer.personal_data import logs
 from verifier.web.cli import WORKER_NOTE, worker_options
 
 __all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "serve"]
@@ -66,6 +67,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> di
     return worker_options(host, port, workers, threads) | {
         "timeout": 30,
         "accesslog": "-",
+        "access_log_format": logs.ACCESS_LOG_FORMAT,     # no query strings, no Referer: no personal data
         "proc_name": "microcred",
     }
 
@@ -90,7 +92,9 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
     served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
     click.echo(f"listening on {host}:{port} ({served})")
+    logs.install_app_logging()                           # the issuer's warnings and errors, addresses redacted
     if dev:
+        logs.install()                                   # request lines without query strings
         werkzeug.serving.run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
     app.extensions["microcred"].engine.dispose()     # each gunicorn worker builds its own app

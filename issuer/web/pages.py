@@ -59,6 +59,7 @@ from werkzeug.exceptions import NotAcceptable, NotFound, TooManyRequests
 
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
+from issuer.personal_data.markers import Withdrawn
 from issuer.public_service import Profile, PublicService, StoredCredential
 from issuer.sharing import (
     NotShared,
@@ -287,6 +288,14 @@ def credential(ref: str) -> Response:
     if not as_jwt:
         response.headers["Vary"] = "Accept"
     return response
+
+
+@bp.errorhandler(Withdrawn)
+def withdrawn(exc: Withdrawn) -> Response:
+    """An erased award (issuer.personal_data): 410 Gone, a page that says "withdrawn" and nothing personal."""
+    if prefers_html():
+        return _html(render_template("withdrawn.html"), 410)
+    return problem(410, "Gone", str(exc), code=exc.code)
 
 
 def credential_page(award_id: str) -> Response:

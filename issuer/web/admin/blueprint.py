@@ -42,6 +42,7 @@ NAV = (
     ("admin.bulk", "Bulk issue", False),
     ("admin.awards", "Awards", False),
     ("admin.vcapi_credentials", "VC-API", False),
+    ("admin.people", "People", False),
     ("admin.keys", "Keys", True),
     ("admin.users", "Users", True),
     ("admin.settings", "Settings", True),
