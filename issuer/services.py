@@ -20,6 +20,7 @@ from issuer.awards.service import AwardService
 from issuer.awards.status_service import StatusService
 from issuer.awards.vcapi_service import VcapiService
 from issuer.bulk.service import BulkService
+from issuer.employees.service import EmployeeService
 from issuer.keys.service import KeyService
 from issuer.mail.service import MailService
 from issuer.public_service import PublicService
@@ -42,6 +43,7 @@ class Services:
     keys: KeyService
     access: AccessService
     setup: SetupService
+    employees: EmployeeService          # the employees' own space (/me)
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -58,4 +60,5 @@ def build_services(runtime: Runtime) -> Services:
         keys=KeyService(runtime, indexes),
         access=AccessService(runtime),
         setup=SetupService(runtime, indexes),
+        employees=EmployeeService(runtime, PublicService(runtime)),
     )

@@ -109,10 +109,6 @@ class Award(Base):
     credential: Mapped[str] = mapped_column(Text)              # the signed credential, exactly as issued
     credential_jwt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The employee's choices (issuer.employees): their name on this badge's public page (opt-in),
-    # this badge on their public skill profile (listed unless they take it off).
-    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    on_profile: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     achievement: Mapped[Achievement] = relationship()
     recipient: Mapped[Recipient] = relationship()
