@@ -43,10 +43,11 @@ from issuer.employees.access import (
 from issuer.employees.badges import MyBadge, my_badge, sort_badges
 from issuer.employees.message import sign_in_message
 from issuer.employees.privacy import actor_for, own_award, set_badge_name, set_profile_listing
-from issuer.errors import InvalidInput
+from issuer.errors import Conflict, InvalidInput
 from issuer.mail.outbox import Delivery, send_after_commit
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
+from issuer.sharing import SharingError
 from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
@@ -175,8 +176,15 @@ class EmployeeService:
 
     def publish_profile(self, employee: Employee, *, slug: str | None, show_name: bool) -> str:
         """Publish (or update) the employee's skill profile; its address. ``slug`` None keeps or draws one."""
-        recipient = self.public.publish_profile(employee.email, slug=slug, show_name=show_name,
-                                                actor=actor_for(employee.recipient_id), badge_pages=False)
+        try:
+            recipient = self.public.publish_profile(employee.email, slug=slug, show_name=show_name,
+                                                    actor=actor_for(employee.recipient_id), badge_pages=False)
+        except SharingError:
+            raise InvalidInput("A profile address is 3 to 64 lower-case letters, digits and hyphens, starting "
+                               "with a letter or digit.", code="invalid_slug", field="slug") from None
+        except Conflict:
+            raise Conflict("That profile address is taken. Choose another, or leave it empty for a random one.",
+                           code="duplicate", field="slug") from None
         return self.runtime.settings.url(f"/profiles/{recipient.public_profile_slug}")
 
     def unpublish_profile(self, employee: Employee) -> None:
