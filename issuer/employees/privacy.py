@@ -27,6 +27,7 @@ from issuer.errors import NotAllowed, NotFound
 
 NAME_ACTION = "employee_badge_name"
 LISTING_ACTION = "employee_profile_listing"
+ID_LENGTH = 36                 # award ids are UUIDs; anything else is never looked up
 
 
 def actor_for(recipient_id: str) -> str:
@@ -36,8 +37,9 @@ def actor_for(recipient_id: str) -> str:
 
 def own_award(session: Session, issuer: Issuer, email: str, award_id: str) -> Award:
     """The award ``award_id`` of the holder ``email`` (normalised); NotFound for anyone else's."""
-    award = session.scalars(select(Award).join(Recipient, Award.recipient_id == Recipient.id).where(
-        Award.id == award_id[:36], Award.issuer_id == issuer.id, Recipient.email == email)).one_or_none()
+    award = None if len(award_id) != ID_LENGTH else session.scalars(
+        select(Award).join(Recipient, Award.recipient_id == Recipient.id).where(
+            Award.id == award_id, Award.issuer_id == issuer.id, Recipient.email == email)).one_or_none()
     if award is None:
         raise NotFound("You have no such badge.", code="unknown_badge")
     return award

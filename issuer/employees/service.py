@@ -150,7 +150,7 @@ class EmployeeService:
         with self.runtime.reading() as session:
             recipient = session.get(Recipient, employee.recipient_id)
             query = select(Award, AwardPrivacy).outerjoin(AwardPrivacy, AwardPrivacy.award_id == Award.id)
-            rows = session.execute(query.where(Award.recipient_id == employee.recipient_id)).tuples()
+            rows = session.execute(query.where(Award.recipient_id == employee.recipient_id))
             badges = sort_badges([my_badge(settings, award, choice, now) for award, choice in rows])
             slug = recipient.public_profile_slug if recipient is not None else None
             return MyBadges(employee, settings.url(f"/profiles/{slug}") if slug else None, slug,
