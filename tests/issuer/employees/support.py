@@ -71,9 +71,10 @@ class EmployeeClient:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client = app.test_client()
+        self.base_url = app.extensions["microcred"].settings.base_url     # https: the cookies are Secure
 
     def csrf_token(self, path: str = "/me/sign-in") -> str:
-        response = self.client.get(path, headers=HTML)
+        response = self.client.get(path, headers=HTML, base_url=self.base_url)
         match = CSRF_FIELD.search(response.get_data(as_text=True))
         assert match, f"no csrf_token on {path} ({response.status_code})"
         return match.group(1)
@@ -81,10 +82,12 @@ class EmployeeClient:
     def post(self, path: str, data: dict | None = None, *, token_from: str = "/me/sign-in", **kwargs):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token(token_from))
-        return self.client.post(path, data=data, headers=HTML, **kwargs)
+        kwargs.setdefault("headers", HTML)
+        return self.client.post(path, data=data, base_url=self.base_url, **kwargs)
 
     def get(self, path: str, **kwargs):
-        return self.client.get(path, headers=HTML, **kwargs)
+        kwargs.setdefault("headers", HTML)
+        return self.client.get(path, base_url=self.base_url, **kwargs)
 
     def ask_link(self, email: str):
         return self.post("/me/sign-in", {"email": email})
