@@ -23,6 +23,7 @@ address), :class:`~issuer.errors.NotFound` (not their badge), :class:`~issuer.er
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -44,7 +45,7 @@ from issuer.employees.badges import MyBadge, my_badge, sort_badges
 from issuer.employees.message import sign_in_message
 from issuer.employees.privacy import actor_for, own_award, set_badge_name, set_profile_listing
 from issuer.errors import Conflict, InvalidInput
-from issuer.mail.outbox import Delivery, send_after_commit
+from issuer.mail.outbox import Delivery, deliver_pending
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.sharing import SharingError
@@ -52,6 +53,8 @@ from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
 MAX_EMAIL = 320
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,14 @@ class EmployeeService:
                                       created_at=now, attempts=0, next_attempt_at=now))
 
     def deliver_mail(self) -> Delivery | None:
-        """Send what is queued now; never raises (what fails stays queued for a retry)."""
-        return send_after_commit(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport)
+        """Send what is due now (by the runtime's clock); never raises: what fails stays queued for a retry,
+        and None means delivery could not start (logged)."""
+        try:
+            return deliver_pending(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport,
+                                   now=self.runtime.now())
+        except Exception:   # noqa: BLE001 - the link is stored and queued; mail trouble must not become an error
+            log.warning("sign-in emails stay queued: delivery could not start", exc_info=True)
+            return None
 
     def link_works(self, token: str) -> bool:
         """Whether the link would sign in now (it is not used up by asking)."""

@@ -86,7 +86,8 @@ def sign_in_confirm(token: str) -> Response | tuple[str, int]:
     cookie = service().sign_in(token)
     if cookie is None:
         return render_template("me/link_invalid.html"), 410
-    session.clear()                               # nothing from before signing in survives (CSRF token too)
+    service().sign_out(session_token())           # a session this browser had before ends
+    session.pop("csrf_token", None)               # a new CSRF token after signing in (the console's sign-in stays)
     response = redirect(url_for("me.my_badges"), 303)
     set_session_cookie(response, cookie)
     return response
@@ -96,7 +97,6 @@ def sign_in_confirm(token: str) -> Response | tuple[str, int]:
 @public                                           # an ended session can still clear its cookie
 def sign_out() -> Response:
     service().sign_out(session_token())
-    session.clear()
     flash("You are signed out.", "ok")
     response = redirect(url_for("me.sign_in_form"), 303)
     clear_session_cookie(response)

@@ -10,11 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.lifecycle import change_status
+from issuer.db.models import Achievement
 from issuer.db.models_employee import EmployeeSession
 from issuer.employees.access import token_hash
+from issuer.identity import load_issuer
 from issuer.web import create_app
-from tests.admin_support import Clock
+from tests.admin_support import PASSWORD, Clock, add_staff
 from tests.issuer.employees.support import (
     ALEX,
     HTML,
@@ -260,3 +263,31 @@ def test_publishing_the_profile_and_choosing_its_badges(app, ids):
     person.post("/me/profile/unpublish", token_from="/me/")
     assert public.get("/profiles/alex-morgan", headers=HTML, base_url=BASE).status_code == 404
     assert "Your skill profile is not published." in page_text(person.get("/me/"))
+
+
+def test_the_employee_space_leaves_a_console_sign_in_in_the_same_browser_alone(app):
+    add_staff(app, "hana", "issuer")
+    person = EmployeeClient(app)
+    response = person.post("/admin/login", {"username": "hana", "password": PASSWORD}, token_from="/admin/login",
+                           headers={**HTML, "Referer": f"{BASE}/admin/login"})     # the console checks it on https
+    assert response.status_code == 303
+    person.sign_in(ALEX)
+    assert person.get("/admin/awards").status_code == 200             # still signed in to the console
+    person.post("/me/sign-out", token_from="/me/")
+    assert person.get("/admin/awards").status_code == 200
+    assert person.get("/me/").status_code == 302
+
+
+def test_badge_names_are_escaped_everywhere_on_my_badges(app):
+    evil = '<script>alert(1)</script>" onmouseover="alert(2)'
+    state = app.extensions["microcred"]
+    with state.sessions.begin() as session:
+        issuer = load_issuer(session, state.settings)
+        session.add(Achievement(issuer_id=issuer.id, slug="evil", name=evil, description="About it",
+                                criteria_narrative="Did it", validity_months=12))
+        session.flush()
+        issue_award(session, IssuerContext.load(session, state.settings, issuer), AwardRequest("evil", ALEX),
+                    actor="test")
+    html = EmployeeClient(app).sign_in(ALEX).get("/me/").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and '" onmouseover="' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34; onmouseover=&#34;alert(2)" in html
