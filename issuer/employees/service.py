@@ -2,7 +2,8 @@
 
     employees = services.employees
     employees.request_sign_in("Alex@Example.com")       # same outcome whether or not the address has badges
-    employees.deliver_mail()                             # after answering: send what was queued
+    employees.deliver_mail()                             # after answering: send what is due, then
+                                                         # forget_sent_links(): blank the sent links' text
     employees.link_works(token)                          # the confirm page: True while usable
     cookie = employees.sign_in(token)                    # None: unknown, used or expired
     me = employees.signed_in(cookie)                     # Employee(email, recipient_id, name) or None
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import CursorResult, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
@@ -53,6 +56,8 @@ from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
 MAX_EMAIL = 320
+SIGN_IN_KEY = "sign-in:"               # + the token's hash: the outbox key of a sign-in email
+FORGOTTEN = "(This email held a one-time sign-in link. It was removed once the email was sent or expired.)"
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,7 @@ class EmployeeService:
                 return
             mail = sign_in_message(issuer_name=issuer.name, to_name=recipient.name,
                                    url=self.runtime.settings.url(SIGN_IN_PATH + token), minutes=LINK_MINUTES)
-            session.add(OutboxMessage(key=f"sign-in:{token_hash(token)}", to_address=recipient.email,
+            session.add(OutboxMessage(key=SIGN_IN_KEY + token_hash(token), to_address=recipient.email,
                                       to_name=recipient.name, subject=mail.subject, body=mail.body,
                                       created_at=now, attempts=0, next_attempt_at=now))
 
@@ -123,11 +128,26 @@ class EmployeeService:
         """Send what is due now (by the runtime's clock); never raises: what fails stays queued for a retry,
         and None means delivery could not start (logged)."""
         try:
-            return deliver_pending(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport,
-                                   now=self.runtime.now())
+            delivery = deliver_pending(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport,
+                                       now=self.runtime.now())
         except Exception:   # noqa: BLE001 - the link is stored and queued; mail trouble must not become an error
             log.warning("sign-in emails stay queued: delivery could not start", exc_info=True)
             return None
+        self.forget_sent_links()
+        return delivery
+
+    def forget_sent_links(self) -> int:
+        """Blank the text of sign-in emails that were sent or whose link has expired; how many.
+
+        The outbox keeps a message's text until it is sent, so a sign-in link lies in the database in
+        clear for that short while; afterwards only the token's hash (the outbox key) remains."""
+        now = self.runtime.now()
+        with self.runtime.transaction() as session:
+            result = session.execute(update(OutboxMessage).where(
+                OutboxMessage.key.like(f"{SIGN_IN_KEY}%"), OutboxMessage.body != FORGOTTEN,
+                or_(OutboxMessage.sent_at.is_not(None),
+                    OutboxMessage.created_at <= now - timedelta(minutes=LINK_MINUTES))).values(body=FORGOTTEN))
+            return cast("CursorResult[Any]", result).rowcount
 
     def link_works(self, token: str) -> bool:
         """Whether the link would sign in now (it is not used up by asking)."""

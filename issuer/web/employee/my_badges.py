@@ -55,7 +55,7 @@ def publish_profile() -> Response:
     try:
         url = service().publish_profile(_me(), slug=slug, show_name=_yes("show_name"))
     except (InvalidInput, Conflict) as exc:
-        flash(_sentence(str(exc)), "bad")
+        flash(str(exc), "bad")                    # the service says it in a sentence
     else:
         flash(f"Your skill profile is published at {url}.", "ok")
     return _back()
@@ -67,7 +67,3 @@ def unpublish_profile() -> Response:
     flash("Your skill profile is no longer published.", "ok")
     return _back()
 
-
-def _sentence(message: str) -> str:
-    text = message.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else text
