@@ -8,8 +8,11 @@ sign-in links as the outbox holds them, and a test client that signs in the way 
 """
 from __future__ import annotations
 
+import email
+import email.policy
 import html
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +57,32 @@ def link_in(message: OutboxMessage) -> tuple[str, str]:
     match = LINK.search(message.body)
     assert match, message.body
     return match.group(1), match.group(2)
+
+
+def delivered_links(app: Flask, address: str) -> list[tuple[str, str]]:
+    """(URL, token) of every sign-in email delivered to ``address``, oldest first, as the person received
+    them: the ``.eml`` files the outbox writes to ``<instance>/outbox-mail/`` when no SMTP server is set."""
+    folder = app.extensions["microcred"].settings.instance / "outbox-mail"
+    links = []
+    for path in sorted(folder.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        match = LINK.search(body.get_content() if body is not None else "")
+        if address in str(message["To"]) and match:
+            links.append((match.group(1), match.group(2)))
+    return links
+
+
+def wait_for_link(app: Flask, address: str, seen: int = 0, patience: float = 20.0) -> tuple[str, str]:
+    """The newest sign-in link delivered to ``address`` once more than ``seen`` were (the app sends after
+    answering, so the email may arrive a moment after the page)."""
+    deadline = time.monotonic() + patience
+    while True:
+        links = delivered_links(app, address)
+        if len(links) > seen:
+            return links[-1]
+        assert time.monotonic() < deadline, f"no sign-in email reached {address}"
+        time.sleep(0.05)
 
 
 def page_text(response) -> str:
