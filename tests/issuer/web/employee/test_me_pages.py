@@ -17,6 +17,7 @@ from issuer.db.models_employee import EmployeeSession
 from issuer.employees.access import token_hash
 from issuer.identity import load_issuer
 from issuer.web import create_app
+from issuer.web.employee import current_employee, employee_required
 from tests.admin_support import PASSWORD, Clock, add_staff
 from tests.issuer.employees.support import (
     ALEX,
@@ -291,3 +292,17 @@ def test_badge_names_are_escaped_everywhere_on_my_badges(app):
     html = EmployeeClient(app).sign_in(ALEX).get("/me/").get_data(as_text=True)
     assert "<script>alert(1)" not in html and '" onmouseover="' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34; onmouseover=&#34;alert(2)" in html
+
+
+def test_other_views_can_require_and_read_the_signed_in_employee(app):
+    @employee_required
+    def probe() -> str:
+        return f"hello {current_employee().email}"
+
+    app.add_url_rule("/probe", view_func=probe, methods=["GET", "POST"])
+    person = EmployeeClient(app)
+    response = person.get("/probe")
+    assert response.status_code == 302 and response.headers["Location"] == "/me/sign-in"
+    assert person.client.post("/probe", base_url=BASE).status_code == 401
+    person.sign_in(SOFIA)
+    assert person.get("/probe").get_data(as_text=True) == f"hello {SOFIA}"
