@@ -8,6 +8,15 @@
     shown = public.profile("alex-m")                                      # a published skill profile
     public.publish_profile("alex@example.com", slug="alex-m", show_name=True, actor="cli")
 
+Privacy: the recipient's name shows on a badge's page only where they chose it for that badge
+(:class:`~issuer.db.models_employee.AwardPrivacy`, set by the employee in ``/me``,
+:mod:`issuer.employees`) and never on a revoked or suspended one; their profile lists the active
+and expired awards they left on it (``AwardPrivacy.on_profile``; listed when there is no row) and
+shows their name with ``Recipient.show_name``. HR's ``microcred profile publish [--show-name]``
+and ``unpublish`` keep their promise ("the name on the profile and their badge pages"): with
+``badge_pages`` (the default) they set the name on every badge page of the recipient too; the
+employee's own publishing leaves the per-badge choices alone.
+
 :mod:`issuer.web.public` (the documents a verifier fetches) and :mod:`issuer.web.pages` (the
 badge page, downloads, profiles) render what these return; ``microcred profile`` publishes and
 unpublishes. Everything is read for this installation's issuer only, and a credential is
@@ -29,13 +38,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from issuer.awards.credentials import achievement_document
 from issuer.awards.status_lists import PURPOSES, get_list
 from issuer.db.models import Achievement, AuditEntry, Award, Issuer, Recipient
+from issuer.db.models_employee import AwardPrivacy
+from issuer.employees.privacy import privacy_of
 from issuer.errors import Conflict, NotFound
 from issuer.identity import (
     OB_CONTEXTS,
@@ -55,6 +66,7 @@ from verifier.report import VerificationReport
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_LIST_NUMBER = 2**31 - 1
 SHOWN_STATES = ("active", "expired")        # on a profile: revoked, suspended and superseded awards are not
+NAMELESS_STATES = ("revoked", "suspended")   # their pages never name the recipient
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,12 @@ class StoredCredential:
 
 @dataclass(frozen=True)
 class Badge:
-    """What the badge page shows: the award (its recipient loaded), its credential and the verdict."""
+    """What the badge page shows: the award (its recipient loaded), its credential and the verdict.
+
+    ``award`` and ``award.recipient`` are read-only copies, detached from the database: the
+    recipient's ``show_name`` is the choice for *this* badge (:func:`_as_shown`), so a page that
+    shows ``recipient.name`` when ``recipient.show_name`` shows it only where the employee chose.
+    """
 
     award: Award
     credential: dict[str, Any]
@@ -88,6 +105,17 @@ class Profile:
 
 def _no_credential() -> NotFound:
     return NotFound("There is no such credential.", code="unknown_credential")
+
+
+def _as_shown(session: Session, award: Award) -> Award:
+    """The award detached from ``session``, its recipient's ``show_name`` being this badge's choice
+    (never on a revoked or suspended badge). Detached, the change is never written back."""
+    choice = session.get(AwardPrivacy, award.id)
+    recipient = award.recipient
+    session.expunge(recipient)
+    session.expunge(award)
+    recipient.show_name = choice is not None and choice.show_name and award.state not in NAMELESS_STATES
+    return award
 
 
 def _status_since(session: Session, award: Award) -> datetime | None:
@@ -183,12 +211,14 @@ class PublicService:
             documents = published_documents(session, self.runtime.settings, issuer)
             report = verify_credential(credential, now=self.runtime.now(), offline=True, documents=documents,
                                        flag_supplied=False)
-            return Badge(award, credential, report, _status_since(session, award))
+            since = _status_since(session, award)
+            return Badge(_as_shown(session, award), credential, report, since)
 
     # ------------------------------------------------------------ profiles
 
     def profile(self, slug: str) -> Profile:
-        """A published profile and the awards it shows (active and expired ones, newest first)."""
+        """A published profile and the awards it shows (active and expired ones the employee left on it,
+        newest first)."""
         missing = NotFound("There is no such profile.", code="unknown_profile")
         if not SLUG.match(slug):
             raise missing
@@ -198,25 +228,43 @@ class PublicService:
                 Recipient.issuer_id == issuer.id, Recipient.public_profile_slug == slug)).one_or_none()
             if recipient is None:
                 raise missing
-            awards = list(session.scalars(select(Award).where(Award.recipient_id == recipient.id,
-                                                              Award.state.in_(SHOWN_STATES))
+            awards = list(session.scalars(select(Award).outerjoin(AwardPrivacy, AwardPrivacy.award_id == Award.id)
+                                          .where(Award.recipient_id == recipient.id, Award.state.in_(SHOWN_STATES),
+                                                 or_(AwardPrivacy.on_profile.is_(None),
+                                                     AwardPrivacy.on_profile.is_(True)))
                                           .order_by(Award.awarded_at.desc())))
             return Profile(issuer, recipient, awards, self.runtime.now())
 
     def publish_profile(self, email: str, *, slug: str | None = None, show_name: bool = False,
-                        actor: str) -> Recipient:
+                        actor: str, badge_pages: bool = True) -> Recipient:
         """Publish (or update) the recipient's profile at ``/profiles/<slug>`` (the rules:
-        :func:`issuer.sharing.publish_profile`); a slug taken by a concurrent publish is a Conflict too."""
+        :func:`issuer.sharing.publish_profile`); a slug taken by a concurrent publish is a Conflict too.
+
+        ``show_name``: the name on the profile, and with ``badge_pages`` on every badge page of theirs."""
         try:
             with self.runtime.transaction() as session:
-                return publish_profile(session, self.runtime.load_issuer(session), email, slug=slug,
-                                       show_name=show_name, actor=actor, now=self.runtime.now())
+                recipient = publish_profile(session, self.runtime.load_issuer(session), email, slug=slug,
+                                            show_name=show_name, actor=actor, now=self.runtime.now())
+                if badge_pages:
+                    _name_on_badges(session, recipient, show_name, self.runtime.now())
+                return recipient
         except IntegrityError:          # taken by a concurrent publish
             raise slug_taken(slug) if slug else Conflict("the profile address drawn was taken meanwhile; publish "
                                                          "again", code="duplicate", field="slug") from None
 
-    def unpublish_profile(self, email: str, *, actor: str) -> Recipient:
-        """Remove the recipient's profile and hide their name again."""
+    def unpublish_profile(self, email: str, *, actor: str, badge_pages: bool = True) -> Recipient:
+        """Remove the recipient's profile and hide their name on it (and, with ``badge_pages``, on every
+        badge page of theirs) again."""
         with self.runtime.transaction() as session:
-            return unpublish_profile(session, self.runtime.load_issuer(session), email, actor=actor,
-                                     now=self.runtime.now())
+            recipient = unpublish_profile(session, self.runtime.load_issuer(session), email, actor=actor,
+                                          now=self.runtime.now())
+            if badge_pages:
+                _name_on_badges(session, recipient, False, self.runtime.now())
+            return recipient
+
+
+def _name_on_badges(session: Session, recipient: Recipient, show: bool, now: datetime) -> None:
+    """HR's choice for every badge page of the recipient (audited with the publish or unpublish)."""
+    for award_id in list(session.scalars(select(Award.id).where(Award.recipient_id == recipient.id))):
+        choice = privacy_of(session, award_id, now)
+        choice.show_name, choice.updated_at = show, now

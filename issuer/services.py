@@ -20,6 +20,7 @@ from issuer.awards.service import AwardService
 from issuer.awards.status_service import StatusService
 from issuer.awards.vcapi_service import VcapiService
 from issuer.bulk.service import BulkService
+from issuer.employees.service import EmployeeService
 from issuer.keys.service import KeyService
 from issuer.mail.service import MailService
 from issuer.personal_data.service import PersonalDataService
@@ -46,6 +47,7 @@ class Services:
     setup: SetupService
     sharing: SharingService
     people: PersonalDataService       # personal data: export, erasure, retention
+    employees: EmployeeService          # the employees' own space (/me)
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -64,4 +66,5 @@ def build_services(runtime: Runtime) -> Services:
         setup=SetupService(runtime, indexes),
         sharing=SharingService(runtime, PublicService(runtime)),
         people=PersonalDataService(runtime),
+        employees=EmployeeService(runtime, PublicService(runtime)),
     )
