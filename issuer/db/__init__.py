@@ -1,7 +1,7 @@
 """Storage: SQLAlchemy models, the engine/session setup and Alembic migrations.
 
-Importing the package registers every table on ``Base.metadata`` (the three model modules).
+Importing the package registers every table on ``Base.metadata`` (the model modules).
 """
-from issuer.db import models, models_api, models_staff
+from issuer.db import models, models_api, models_skills, models_staff
 
-__all__ = ["models", "models_api", "models_staff"]
+__all__ = ["models", "models_api", "models_skills", "models_staff"]
