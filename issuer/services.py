@@ -25,6 +25,7 @@ from issuer.mail.service import MailService
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.setup_service import SetupService
+from issuer.skills.service import SkillService
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Services:
     keys: KeyService
     access: AccessService
     setup: SetupService
+    skills: SkillService                # skill frameworks and their catalogues (issue 14)
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -58,4 +60,5 @@ def build_services(runtime: Runtime) -> Services:
         keys=KeyService(runtime, indexes),
         access=AccessService(runtime),
         setup=SetupService(runtime, indexes),
+        skills=SkillService(runtime),
     )
