@@ -32,7 +32,8 @@ def skills() -> None:
 @click.option("--framework", required=True, help="The framework's name or id; a new name creates it (e.g. ESCO).")
 @click.option("--publisher", help="Who publishes the framework (for a new one).")
 @click.option("--url", help="The framework's web address (for a new one).")
-@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows and list the bad ones (default: all or nothing).")
+@click.option("--skip-bad-rows", is_flag=True,
+              help="Import the good rows and list the bad ones (default: all or nothing).")
 def skills_import(csv_file: Path, framework: str, publisher: str | None, url: str | None, skip_bad_rows: bool) -> None:
     """Import FILE (ESCO, O*NET or your own list; see docs/skills-csv.md) into a framework's catalogue.
 
