@@ -89,8 +89,8 @@ def frameworks_import() -> Response | tuple[str, int]:
     if upload is None or not upload.filename:
         return render_index(status=422, import_error="Choose the skills file (CSV) to import.")
     picked = request.form.get("framework", "")
-    name = request.form.get("new_framework", "").strip() if picked in ("", NEW) else picked
-    try:
+    try:        # a framework from the list (which must still exist), or a new one by the name typed
+        name = request.form.get("new_framework", "") if picked in ("", NEW) else _service().framework(picked).id
         report = _service().import_csv(upload.read(MAX_FILE_BYTES + 1), framework=name[:1000], actor=actor(),
                                        skip_bad_rows=request.form.get("skip_bad_rows") == "yes")
     except IssuerError as exc:
