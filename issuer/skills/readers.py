@@ -70,6 +70,14 @@ COLUMNS: dict[CsvFormat, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+#: format -> its columns as the publisher spells them (for people)
+HEADINGS: dict[CsvFormat, tuple[str, ...]] = {
+    CsvFormat.ESCO: ("conceptUri", "preferredLabel", "description"),
+    CsvFormat.ONET: ("Element ID", "Element Name", "Description"),
+    CsvFormat.OWN: ("url", "name", "description", "code"),
+}
+
+
 class SkillsFileError(InvalidInput):
     """The file as a whole cannot be read (size, encoding, header); bad rows are :class:`RowProblem` s."""
 

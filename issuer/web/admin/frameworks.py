@@ -19,7 +19,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 
 from issuer.errors import IssuerError
 from issuer.skills.catalogue import MAX_QUERY, FrameworkFields
-from issuer.skills.readers import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_SKILLS, CsvFormat
+from issuer.skills.readers import HEADINGS, MAX_FILE_BYTES, MAX_ROWS, MAX_SKILLS, CsvFormat
 from issuer.skills.service import SkillService
 from issuer.web.admin.blueprint import accepts_upload, actor, bp, state
 
@@ -37,7 +37,7 @@ def _fields() -> FrameworkFields:
 
 
 def _formats() -> list[tuple[str, str]]:
-    return [(fmt.label, ", ".join(COLUMNS[fmt][0] + COLUMNS[fmt][1])) for fmt in CsvFormat]
+    return [(fmt.label, ", ".join(HEADINGS[fmt])) for fmt in CsvFormat]
 
 
 def render_index(*, status: int = 200, create_error: str | None = None, import_error: str | None = None,
