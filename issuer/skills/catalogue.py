@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.db.models import Achievement, Issuer
+from issuer.db.models import Achievement, Issuer, new_id
 from issuer.db.models_skills import Skill, SkillFramework
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.skills.frameworks import MAX_NAME, name_key, same_framework
@@ -36,6 +36,7 @@ from issuer.skills.readers import HTTP_URL, SkillRow
 MAX_QUERY = 100
 MAX_RESULTS = 50
 MAX_REF = 255
+INSERT_BATCH = 2_000
 _SPACES = re.compile(r"\s+")
 
 
@@ -178,12 +179,15 @@ def canonical_alignments(session: Session, issuer: Issuer, alignments: Sequence[
     framework answers to gets a new framework when ``now`` is given (API, CLI), else stays (preview)."""
     known = frameworks(session, issuer)
     result = []
-    for alignment in alignments:
+    for index, alignment in enumerate(alignments):
         name = alignment.get("targetFramework")
         if isinstance(name, str) and name.strip():
             framework = next((f for f in known if same_framework(f.name, name)), None)
             if framework is None and now is not None:
-                framework = create_framework(session, issuer, FrameworkFields(name), now=now)
+                try:
+                    framework = create_framework(session, issuer, FrameworkFields(name), now=now)
+                except FrameworkError as exc:       # named after the skill row, not the framework form
+                    raise FrameworkError(f"Skill {index + 1}: {exc}", field=f"alignments.{index}") from None
                 known.append(framework)
             alignment = {**alignment, "targetFramework": framework.name if framework else name.strip()}
         result.append(alignment)
@@ -200,25 +204,27 @@ def store_skills(session: Session, framework: SkillFramework, rows: Sequence[Ski
                  now: datetime) -> StoreCounts:
     """Insert new skills and update changed ones, matched by URL within the framework (no duplicates)."""
     existing = {s.url: s for s in session.scalars(select(Skill).where(Skill.framework_id == framework.id))}
-    added = updated = unchanged = 0
+    updated = unchanged = 0
     urls = set()
+    new: list[dict[str, Any]] = []
     for row in rows:
         urls.add(row.url)
         skill = existing.get(row.url)
         if skill is None:
-            session.add(Skill(framework_id=framework.id, url=row.url, name=row.name, description=row.description,
-                              code=row.code, search_key=_search_key(row.name, row.code), created_at=now,
-                              updated_at=now))
-            added += 1
+            new.append({"id": new_id(), "framework_id": framework.id, "url": row.url, "name": row.name,
+                        "description": row.description, "code": row.code,
+                        "search_key": _search_key(row.name, row.code), "created_at": now, "updated_at": now})
         elif (skill.name, skill.description, skill.code) != (row.name, row.description, row.code):
             skill.name, skill.description, skill.code = row.name, row.description, row.code
             skill.search_key, skill.updated_at = _search_key(row.name, row.code), now
             updated += 1
         else:
             unchanged += 1
+    for start in range(0, len(new), INSERT_BATCH):       # one executemany per batch, not an ORM object per skill
+        session.execute(insert(Skill), new[start:start + INSERT_BATCH])
     framework.updated_at = now
     session.flush()
-    return StoreCounts(added, updated, unchanged, len(set(existing) - urls))
+    return StoreCounts(len(new), updated, unchanged, len(set(existing) - urls))
 
 
 def _like(text: str) -> str:

@@ -109,6 +109,9 @@ def test_frameworks_cannot_split_and_a_rename_reaches_the_achievements(services)
     assert listed == {"ESCO v1.2": (0, 2), "Our skills": (0, 1)}
     with pytest.raises(NotFound):
         services.skills.framework("nothing")
+    with pytest.raises(FrameworkError, match="Skill 1: The framework name is longer than 255") as caught:
+        services.achievements.create(_definition("long", "x" * 300), actor="api:t")
+    assert caught.value.field == "alignments.0"
 
 
 def test_a_skill_is_found_only_within_the_issuer(services):
