@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.admin_support import add_staff, browser_login, console_app, live_console
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
-from tests.issuer.skills.csv_samples import ESCO, ESCO_SQL
+from tests.issuer.skills.csv_samples import ESCO, ESCO_SQL, ESCO_TEAM
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -103,3 +103,31 @@ def test_import_a_framework_then_build_an_achievement_from_it(site, browser, art
     assert saved.alignments[0]["targetDescription"].startswith("The computer language SQL")
     assert {name: v for name, v in found.items() if v} == {}
     assert problems == []          # no script errors and no CSP violations
+
+
+def test_without_javascript_find_and_pick_fill_the_row(site, browser, artifacts_dir):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    app, base_url = site
+    app.extensions["microcred"].use.skills.import_csv(ESCO.encode(), framework="ESCO", actor="test")
+    context = browser.new_context(viewport=SCREENS["phone"], java_script_enabled=False)
+    page = context.new_page()
+    browser_login(page, base_url, "hana")
+    page.goto(f"{base_url}/admin/achievements/new")
+    page.locator("#f-align-search-0").fill("team")
+    page.get_by_role("button", name="Find skills for skill 1").click()
+    expect(page.locator("#skill-status-0")).to_have_text("1 skill found: pick one.")
+    page.screenshot(path=str(artifacts_dir / "admin-skills-nojs-found-phone.png"), full_page=True)
+    axe_context = browser.new_context(viewport=SCREENS["phone"])     # axe itself needs script: same page, served again
+    axe_context.add_cookies(context.cookies())
+    axe_page = axe_context.new_page()
+    axe_page.set_content(page.content(), wait_until="domcontentloaded")
+    serious = [(v["id"], v["impact"]) for v in Axe().run(axe_page).response["violations"]
+               if v["impact"] in SERIOUS]
+    axe_context.close()
+    page.get_by_role("button", name="work in teams").click()
+    expect(page.locator("#f-align-name-0")).to_have_value("work in teams")
+    expect(page.locator("#f-align-url-0")).to_have_value(ESCO_TEAM)
+    expect(page.locator("#f-align-framework-0 option:checked")).to_have_text("ESCO")
+    context.close()
+    assert serious == []
