@@ -62,6 +62,18 @@ class CsvFormat(StrEnum):
         return {"esco": "ESCO skills", "onet": "O*NET", "own": "your own list"}[self.value]
 
 
+class FileProblem(StrEnum):
+    """Why a whole file is refused (:class:`SkillsFileError` ``code``); a bad row is a :class:`RowProblem`."""
+
+    TOO_LARGE = "too_large"
+    NOT_UTF8 = "not_utf8"
+    BAD_CSV = "bad_csv"
+    EMPTY = "empty"
+    UNKNOWN_FORMAT = "unknown_format"
+    TOO_MANY_ROWS = "too_many_rows"
+    TOO_MANY_SKILLS = "too_many_skills"
+
+
 #: format -> (required columns, optional columns), lower-case
 COLUMNS: dict[CsvFormat, tuple[tuple[str, ...], tuple[str, ...]]] = {
     CsvFormat.ESCO: (("concepturi", "preferredlabel"), ("description", "definition")),
@@ -122,7 +134,7 @@ def _text(data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise SkillsFileError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
                               "split it into several files (each is imported into the same framework).",
-                              code="too_large")
+                              code=FileProblem.TOO_LARGE)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -130,7 +142,7 @@ def _text(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise SkillsFileError(f"Line {line} is not UTF-8 text; save the file as \"CSV UTF-8\".",
-                              code="not_utf8") from None
+                              code=FileProblem.NOT_UTF8) from None
 
 
 def _delimiter(header_line: str) -> str:
@@ -150,7 +162,7 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise SkillsFileError(f"Line {reader.line_num} is not readable as CSV ({exc}); check its quotes.",
-                                  code="bad_csv") from None
+                                  code=FileProblem.BAD_CSV) from None
         yield line, cells
         line = reader.line_num + 1
 
@@ -171,7 +183,7 @@ def detect_format(header: list[str]) -> tuple[CsvFormat, dict[str, int]]:
         "The first line does not name the columns of a skills file this importer knows: ESCO "
         "(conceptUri, preferredLabel, description), O*NET (Element ID, Element Name, Description) or "
         f"your own list (url, name, description, code). It has: {', '.join(h.strip() for h in header[:12])[:300]}.",
-        code="unknown_format")
+        code=FileProblem.UNKNOWN_FORMAT)
 
 
 # ---------------------------------------------------------------- one row
@@ -233,7 +245,8 @@ def read_skills(data: bytes) -> ReadResult:
             header = cells
             break
     if header is None:
-        raise SkillsFileError("The file is empty: it needs a header line and one line per skill.", code="empty")
+        raise SkillsFileError("The file is empty: it needs a header line and one line per skill.",
+                              code=FileProblem.EMPTY)
     fmt, positions = detect_format(header)
     result = ReadResult(fmt)
     seen: dict[str, SkillRow] = {}
@@ -242,7 +255,8 @@ def read_skills(data: bytes) -> ReadResult:
             continue
         result.rows += 1
         if result.rows > MAX_ROWS:
-            raise SkillsFileError(f"The file has more than {MAX_ROWS:,} rows; split it.", code="too_many_rows")
+            raise SkillsFileError(f"The file has more than {MAX_ROWS:,} rows; split it.",
+                                  code=FileProblem.TOO_MANY_ROWS)
         if any(len(c) > MAX_CELL for c in cells):
             result.problem(line, f"a cell is longer than {MAX_CELL:,} characters")
             continue
@@ -258,9 +272,10 @@ def read_skills(data: bytes) -> ReadResult:
                                      f"{earlier.name[:60]!r}")
             continue
         if len(seen) >= MAX_SKILLS:
-            raise SkillsFileError(f"The file has more than {MAX_SKILLS:,} skills; split it.", code="too_many_skills")
+            raise SkillsFileError(f"The file has more than {MAX_SKILLS:,} skills; split it.",
+                                  code=FileProblem.TOO_MANY_SKILLS)
         seen[url] = SkillRow(line, url, name, description or None, code or None)
     if not seen and not result.bad_rows:
-        raise SkillsFileError("The file has a header but no skills.", code="empty")
+        raise SkillsFileError("The file has a header but no skills.", code=FileProblem.EMPTY)
     result.skills = list(seen.values())
     return result

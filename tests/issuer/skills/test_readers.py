@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from issuer.skills import readers
 from issuer.skills.readers import (
     MAX_FILE_BYTES,
     MAX_PROBLEMS,
     CsvFormat,
+    FileProblem,
     SkillsFileError,
     read_skills,
 )
@@ -96,3 +98,17 @@ def test_whole_file_problems(data, code, words):
 def test_a_huge_cell_is_a_bad_row_not_a_crash():
     result = read_skills(f"url,name,description\nhttps://a.example/1,A,{'x' * 30_000}\nhttps://a.example/2,B,\n".encode())
     assert [p.line for p in result.problems] == [2] and [s.name for s in result.skills] == ["B"]
+
+
+def test_row_and_skill_limits(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_ROWS", 5)
+    monkeypatch.setattr(readers, "MAX_SKILLS", 3)
+    rows = "url,name\n" + "".join(f"https://a.example/{i},Skill {i}\n" for i in range(3))
+    assert len(read_skills(rows.encode()).skills) == 3
+    with pytest.raises(SkillsFileError, match="more than 3 skills") as caught:
+        read_skills((rows + "https://a.example/9,Skill 9\n").encode())
+    assert caught.value.code == FileProblem.TOO_MANY_SKILLS
+    repeated = "Element ID,Element Name\n" + "2.A.1.a,Reading\n" * 6      # O*NET repeats: rows count, skills not
+    with pytest.raises(SkillsFileError, match="more than 5 rows") as caught:
+        read_skills(repeated.encode())
+    assert caught.value.code == FileProblem.TOO_MANY_ROWS
