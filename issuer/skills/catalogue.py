@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from issuer.db.models import Achievement, Issuer, new_id
 from issuer.db.models_skills import Skill, SkillFramework
 from issuer.errors import Conflict, InvalidInput, NotFound
-from issuer.skills.frameworks import MAX_NAME, name_key, same_framework
+from issuer.skills.frameworks import MAX_NAME, known_framework, merge_names, name_key, name_uses, same_framework
 from issuer.skills.readers import HTTP_URL, SkillRow
 
 MAX_QUERY = 100
@@ -192,6 +192,38 @@ def canonical_alignments(session: Session, issuer: Issuer, alignments: Sequence[
             alignment = {**alignment, "targetFramework": framework.name if framework else name.strip()}
         result.append(alignment)
     return result
+
+
+def unregistered(session: Session, issuer: Issuer) -> list[str]:
+    """Framework names achievements use that no framework answers to (stored by a path that went
+    around :func:`canonical_alignments`, such as the demo data), by name."""
+    known = frameworks(session, issuer)
+    names = set(name_uses(_all_alignments(session, issuer)))
+    return sorted((n for n in names if not any(same_framework(f.name, n) for f in known)), key=name_key)
+
+
+def adopt_names(session: Session, issuer: Issuer, *, now: datetime) -> list[SkillFramework]:
+    """Make frameworks of the :func:`unregistered` names (merged by the rule of the 0009 migration,
+    :func:`issuer.skills.frameworks.merge_names`) and write the frameworks' names into the alignments."""
+    loose = set(unregistered(session, issuer))
+    uses = {name: use for name, use in name_uses(_all_alignments(session, issuer)).items() if name in loose}
+    created = []
+    for merged in merge_names(uses):
+        known = known_framework(merged.home, merged.name)
+        created.append(create_framework(session, issuer, FrameworkFields(merged.name, *(known or (None, None))),
+                                        now=now))
+    for achievement in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id)):
+        alignments = canonical_alignments(session, issuer, achievement.alignments or [], now=None)
+        if alignments != (achievement.alignments or []):
+            achievement.alignments, achievement.updated_at = alignments, now
+    session.flush()
+    return created
+
+
+def _all_alignments(session: Session, issuer: Issuer) -> list[Any]:
+    return [a for alignments in session.scalars(select(Achievement.alignments)
+                                                .where(Achievement.issuer_id == issuer.id))
+            for a in alignments or []]
 
 
 # ---------------------------------------------------------------- skills

@@ -32,12 +32,14 @@ from issuer.skills.catalogue import (
     Listed,
     SkillHit,
     StoreCounts,
+    adopt_names,
     create_framework,
     find_framework,
     listing,
     search,
     skill,
     store_skills,
+    unregistered,
     update_framework,
 )
 from issuer.skills.catalogue import frameworks as all_frameworks
@@ -97,6 +99,11 @@ class SkillService:
         with self.runtime.reading() as session:
             return search(session, self.runtime.load_issuer(session), query, framework_id=framework_id, limit=limit)
 
+    def unregistered(self) -> list[str]:
+        """Framework names achievements use that are not frameworks yet (e.g. the demo's)."""
+        with self.runtime.reading() as session:
+            return unregistered(session, self.runtime.load_issuer(session))
+
     def skill(self, skill_id: str) -> tuple[Skill, SkillFramework]:
         with self.runtime.reading() as session:
             return skill(session, self.runtime.load_issuer(session), skill_id)
@@ -109,6 +116,15 @@ class SkillService:
             framework = create_framework(session, self.runtime.load_issuer(session), fields, now=now)
             self._audit(session, "create_framework", framework, actor, now)
         return framework
+
+    def adopt_names(self, *, actor: str) -> list[SkillFramework]:
+        """Make frameworks of the :meth:`unregistered` names; one ``create_framework`` entry each."""
+        now = self.runtime.now()
+        with self.runtime.transaction() as session:
+            created = adopt_names(session, self.runtime.load_issuer(session), now=now)
+            for framework in created:
+                self._audit(session, "create_framework", framework, actor, now, adopted=True)
+        return created
 
     def update_framework(self, ref: str, fields: FrameworkFields, *, actor: str) -> SkillFramework:
         now = self.runtime.now()

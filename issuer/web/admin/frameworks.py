@@ -7,6 +7,8 @@ Shells over :class:`issuer.skills.service.SkillService`:
   the "new framework" form and the "import skills" upload (the formats: ``docs/skills-csv.md``);
 * ``POST /admin/frameworks``: create one; ``GET|POST /admin/frameworks/<id>/edit``: change one
   (a new name reaches the achievements aligned to it);
+* ``POST /admin/frameworks/adopt``: make frameworks of the names achievements use that are not
+  frameworks yet (data stored around the service, such as the demo's), shown as a notice;
 * ``POST /admin/frameworks/import``: upload a file into a framework picked from the list or named
   anew; a file with bad rows imports nothing and the page lists every bad row, unless "skip the
   bad rows" is ticked;
@@ -43,7 +45,8 @@ def _formats() -> list[tuple[str, str]]:
 def render_index(*, status: int = 200, create_error: str | None = None, import_error: str | None = None,
                  problems: list[dict] | None = None) -> tuple[str, int]:
     return render_template(
-        "admin/frameworks.html", frameworks=_service().listing(), form=request.form, create_error=create_error,
+        "admin/frameworks.html", frameworks=_service().listing(), unregistered=_service().unregistered(),
+        form=request.form, create_error=create_error,
         import_error=import_error, problems=problems or [], formats=_formats(), new_value=NEW,
         max_mib=MAX_FILE_BYTES // (1024 * 1024), max_rows=MAX_ROWS, max_skills=MAX_SKILLS), status
 
@@ -62,6 +65,14 @@ def frameworks_create() -> Response | tuple[str, int]:
     flash(f"Framework {framework.name} created. Import its skills below, or pick it when defining an achievement.",
           "ok")
     return redirect(url_for("admin.frameworks", _anchor=f"f-{framework.id}"), 303)
+
+
+@bp.post("/frameworks/adopt")
+def frameworks_adopt() -> Response:
+    created = _service().adopt_names(actor=actor())
+    names = ", ".join(f.name for f in created)
+    flash(f"Frameworks added: {names}." if created else "Every framework name is a framework already.", "ok")
+    return redirect(url_for("admin.frameworks"), 303)
 
 
 @bp.route("/frameworks/<framework_id>/edit", methods=["GET", "POST"])

@@ -131,3 +131,29 @@ def test_without_javascript_find_and_pick_fill_the_row(site, browser, artifacts_
     expect(page.locator("#f-align-framework-0 option:checked")).to_have_text("ESCO")
     context.close()
     assert serious == []
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_demo_frameworks_are_offered_for_adoption(browser, db_url, tmp_path, artifacts_dir, screen):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    def factory(base_url):
+        app = console_app(tmp_path, db_url, base_url, demo=True)
+        add_staff(app, "hana", "issuer")
+        return app
+
+    with live_console(factory) as (_app, base_url):
+        context = browser.new_context(viewport=SCREENS[screen])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        browser_login(page, base_url, "hana")
+        page.goto(f"{base_url}/admin/frameworks")
+        page.get_by_role("button", name="Add them as frameworks").click()
+        expect(page.locator(".notice-ok")).to_contain_text("Frameworks added:")
+        expect(page.locator("table.frameworks tbody tr")).to_have_count(2)
+        page.screenshot(path=str(artifacts_dir / f"admin-skills-frameworks-demo-{screen}.png"), full_page=True)
+        serious = [(v["id"], v["impact"]) for v in Axe().run(page).response["violations"] if v["impact"] in SERIOUS]
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        context.close()
+    assert serious == [] and overflow <= 0 and problems == []

@@ -8,7 +8,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from issuer.db.models import Achievement
 from issuer.db.models_skills import Skill, SkillFramework
+from issuer.identity import load_issuer
 from tests.admin_support import Console, add_staff, console_app, page_text
 from tests.issuer.skills.csv_samples import ESCO, ONET, OWN
 
@@ -121,3 +123,24 @@ def test_signed_out_and_cross_site_posts_are_refused(app, hr):
 def test_the_navigation_links_the_page(hr):
     html = hr.get("/admin/achievements").get_data(as_text=True)
     assert f'<a href="{PAGE}">Frameworks</a>' in html
+
+
+def test_framework_names_stored_around_the_service_can_be_adopted(app, hr):
+    with app.extensions["microcred"].sessions.begin() as session:
+        issuer = load_issuer(session, app.extensions["microcred"].settings)
+        session.add(Achievement(issuer_id=issuer.id, slug="demo", name="Demo", description="d", alignments=[
+            {"targetName": "SQL", "targetUrl": "http://data.europa.eu/esco/skill/1", "targetFramework": "ESCO (long)"},
+            {"targetName": "Git", "targetUrl": "http://data.europa.eu/esco/skill/2", "targetFramework": "esco"},
+            {"targetName": "Reading", "targetUrl": "https://www.onetonline.org/find/descriptor/result/2.A.1.a",
+             "targetFramework": "O*NET Content Model (Skills)"}]))
+    text = page_text(hr.get(PAGE))
+    assert ("Achievements name 3 frameworks that are not in this list yet: esco, ESCO (long), "
+            "O*NET Content Model (Skills).") in text
+    assert hr.post(f"{PAGE}/adopt", {}, token_from=PAGE).status_code == 303
+    text = page_text(hr.get(PAGE))
+    assert "Frameworks added: esco, O*NET Content Model (Skills)." in text and "not in this list yet" not in text
+    assert "O*NET Content Model (Skills) U.S. Department of Labor, O*NET Resource Center 0 1" in text
+    alignments = app.extensions["microcred"].use.achievements.get("demo").alignments
+    assert [a["targetFramework"] for a in alignments] == ["esco", "esco", "O*NET Content Model (Skills)"]
+    assert hr.post(f"{PAGE}/adopt", {}, token_from=PAGE).status_code == 303
+    assert "Every framework name is a framework already." in page_text(hr.get(PAGE))
