@@ -12,6 +12,8 @@ achievement stores names an existing framework (:func:`canonical_alignments` rep
 that is the same framework, by :func:`issuer.skills.frameworks.same_framework`, with the
 framework's name, and creates the framework for a new name when ``now`` is given); a rename
 (:func:`update_framework`) rewrites the issuer's achievements, so new awards carry the new name.
+Names that data stored around that function uses (the demo's achievements) are listed by
+:func:`unregistered` and made frameworks by :func:`adopt_names` (the console offers it).
 Search matches the case-folded name and code (``LIKE``, with ``%`` and ``_`` escaped): names
 starting with the words typed come first.
 """
