@@ -98,6 +98,10 @@
   }
 
   fieldset.addEventListener("input", function (event) {
+    if (event.target.classList.contains("skill-name") || event.target.classList.contains("skill-url")) {
+      field(rowOf(event.target), "skill-description").value = "";   // typed by hand: not the picked skill any more
+      return;
+    }
     if (!event.target.classList.contains("skill-search")) {
       return;
     }
