@@ -28,6 +28,7 @@ from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.setup_service import SetupService
 from issuer.sharing_service import SharingService
+from issuer.skills.service import SkillService
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Services:
     sharing: SharingService
     people: PersonalDataService       # personal data: export, erasure, retention
     employees: EmployeeService          # the employees' own space (/me)
+    skills: SkillService                # skill frameworks and their catalogues (issue 14)
 
 
 def build_services(runtime: Runtime) -> Services:
@@ -67,4 +69,5 @@ def build_services(runtime: Runtime) -> Services:
         sharing=SharingService(runtime, PublicService(runtime)),
         people=PersonalDataService(runtime),
         employees=EmployeeService(runtime, PublicService(runtime)),
+        skills=SkillService(runtime),
     )

@@ -10,7 +10,10 @@ The REST API (``/api/v1/achievements``, ``/api/v1/skills``), the console (``/adm
 ``/admin/skills``) and ``microcred achievements`` call these methods and render what they return.
 Definitions are JSON-like dicts checked by the one rule set (:mod:`issuer.achievements.rules`);
 the service owns the transaction and writes the one audit entry of a create
-(``create_achievement``) or an edit (``edit_achievement``). The skills answers come from
+(``create_achievement``) or an edit (``edit_achievement``). Every alignment's ``targetFramework``
+names one of the issuer's skill frameworks (:func:`issuer.skills.catalogue.canonical_alignments`:
+"esco" or "ESCO (European …)" is stored as the framework's name "ESCO"; a new name creates the
+framework on create and replace, not on preview). The skills answers come from
 :mod:`issuer.achievements.inventory` at the runtime's clock.
 
 Errors: :class:`~issuer.achievements.rules.AchievementError` (invalid input) for a broken rule or a
@@ -43,9 +46,11 @@ from issuer.achievements.inventory import (
 from issuer.achievements.rules import achievement_fields, create_achievement, dry_run, update_achievement
 from issuer.awards.credentials import achievement_document
 from issuer.db.models import Achievement, AuditEntry, Award, Issuer, new_id
+from issuer.db.models_skills import SkillFramework
 from issuer.errors import NotFound
 from issuer.identity import profile
 from issuer.runtime import Runtime
+from issuer.skills.catalogue import canonical_alignments, frameworks
 
 MAX_REF = 100
 
@@ -124,15 +129,10 @@ class AchievementService:
             settings = self.runtime.settings
             return achievement_document(settings, _find(session, issuer, ref), profile(issuer, settings))
 
-    def frameworks(self) -> list[str]:
-        """The skill frameworks the issuer's achievements already use (the console's form offers them)."""
+    def frameworks(self) -> list[SkillFramework]:
+        """The issuer's skill frameworks, by name (the console's form offers them)."""
         with self.runtime.reading() as session:
-            issuer = self.runtime.load_issuer(session)
-            names = {alignment.get("targetFramework")
-                     for alignments in session.scalars(select(Achievement.alignments)
-                                                       .where(Achievement.issuer_id == issuer.id))
-                     for alignment in alignments or [] if isinstance(alignment, dict)}
-            return sorted(name for name in names if isinstance(name, str) and name.strip())
+            return frameworks(session, self.runtime.load_issuer(session))
 
     # ------------------------------------------------------------ changing
 
@@ -142,6 +142,7 @@ class AchievementService:
         now = self.runtime.now()
         with self.runtime.transaction() as session:
             issuer = self.runtime.load_issuer(session)
+            fields["alignments"] = canonical_alignments(session, issuer, fields["alignments"], now=now)
             achievement = create_achievement(session, self.runtime.settings, issuer, fields, now=now)
             self._audit(session, "create_achievement", achievement, actor, now)
         return achievement
@@ -154,6 +155,7 @@ class AchievementService:
             issuer = self.runtime.load_issuer(session)
             achievement = _find(session, issuer, ref)
             fields = achievement_fields(dict(definition), slug=achievement.slug)
+            fields["alignments"] = canonical_alignments(session, issuer, fields["alignments"], now=now)
             update_achievement(session, self.runtime.settings, issuer, achievement, fields, now=now)
             self._audit(session, "edit_achievement", achievement, actor, now)
         return achievement
@@ -165,6 +167,7 @@ class AchievementService:
             issuer = self.runtime.load_issuer(session)
             existing = _find(session, issuer, ref) if ref is not None else None
             fields = achievement_fields(dict(definition), slug=existing.slug if existing else None)
+            fields["alignments"] = canonical_alignments(session, issuer, fields["alignments"], now=None)
             now = self.runtime.now()
             probe = Achievement(id=existing.id if existing else new_id(), issuer_id=issuer.id,
                                 created_at=existing.created_at if existing else now, updated_at=now, **fields)

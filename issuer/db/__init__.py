@@ -2,6 +2,6 @@
 
 Importing the package registers every table on ``Base.metadata`` (every model module).
 """
-from issuer.db import models, models_api, models_employee, models_staff
+from issuer.db import models, models_api, models_employee, models_skills, models_staff
 
-__all__ = ["models", "models_api", "models_employee", "models_staff"]
+__all__ = ["models", "models_api", "models_employee", "models_skills", "models_staff"]

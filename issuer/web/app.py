@@ -27,6 +27,7 @@ from issuer.config import Settings, load_settings
 from issuer.errors import IssuerError
 from issuer.instance import check_production, load_secret_key, open_database, sessions_for
 from issuer.mail.transport import Transport
+from issuer.markdown import render_markdown
 from issuer.runtime import Runtime
 from issuer.services import Services, build_services
 from issuer.web import pages, public
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,
     )
     app.debug = False
+    app.add_template_filter(render_markdown, "markdown")   # descriptions and criteria (issue 14)
     sessions = sessions_for(engine)
     runtime = Runtime(settings, sessions, transport=mail_transport) if clock is None else \
         Runtime(settings, sessions, clock, mail_transport)

@@ -38,6 +38,7 @@ ADMIN_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script
 NAV = (
     ("admin.dashboard", "Skills", False),
     ("admin.achievements", "Achievements", False),
+    ("admin.frameworks", "Frameworks", False),
     ("admin.award_new", "Issue", False),
     ("admin.bulk", "Bulk issue", False),
     ("admin.awards", "Awards", False),

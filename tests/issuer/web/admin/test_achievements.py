@@ -19,8 +19,11 @@ from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.db.models import Achievement, AuditEntry
 from issuer.identity import load_issuer
 from issuer.images import MAX_IMAGE_BYTES
+from issuer.skills.catalogue import FrameworkFields
 from tests.admin_support import Console, add_staff, browser_login, console_app, live_console, page_text
 from tests.browser_fixtures import artifacts_dir, browser  # noqa: F401  (fixtures; one browser per module)
+from tests.issuer.skills.csv_samples import ESCO as ESCO_CSV
+from tests.issuer.skills.csv_samples import ESCO_TEAM
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 NEW = "/admin/achievements/new"
@@ -275,11 +278,63 @@ def test_more_rows_adds_empty_rows_and_keeps_what_was_typed(app, hr):
 
 
 @SQLITE_ONLY
-def test_the_framework_field_offers_the_frameworks_already_used(app, hr):
-    post(hr, NEW, form())
+def test_the_framework_picker_offers_the_issuers_frameworks_and_stores_their_names(app, hr):
+    skills = app.extensions["microcred"].use.skills
+    esco = skills.create_framework(FrameworkFields("ESCO", "European Commission"), actor="t")
     html = hr.get(NEW).get_data(as_text=True)
-    assert '<datalist id="frameworks"><option value="ESCO"></datalist>' in html
-    assert 'list="frameworks"' in html and 'accept="image/png,image/svg+xml"' in html
+    assert f'<option value="{esco.id}">ESCO</option>' in html and 'accept="image/png,image/svg+xml"' in html
+    # the picker sends the framework's id; a name (old forms, scripts) is matched to the framework too
+    assert post(hr, NEW, form(align_framework=[esco.id, ""])).status_code == 303
+    assert post(hr, NEW, form(slug="sql2", align_framework=["esco (European Skills)", ""])).status_code == 303
+    assert {a.alignments[0]["targetFramework"] for a in achievements(app)} == {"ESCO"}
+    assert [f.name for f in skills.frameworks()] == ["ESCO"]
+    edit = hr.get(f"/admin/achievements/{achievements(app)[0].id}/edit").get_data(as_text=True)
+    assert f'<option value="{esco.id}" selected>ESCO</option>' in edit
+
+
+@SQLITE_ONLY
+def test_without_script_find_lists_catalogue_skills_and_pick_fills_the_row(app, hr):
+    skills = app.extensions["microcred"].use.skills
+    skills.import_csv(ESCO_CSV.encode(), framework="ESCO", actor="t")
+    typed = form(align_framework=["", "", ""], align_name=["", "", ""], align_url=["", "", ""],
+                 align_code=["", "", ""], align_description=["", "", ""], align_search=["", "team", ""])
+    found = post(hr, NEW, {**typed, "action": "find:1"})
+    html = found.get_data(as_text=True)
+    hit = skills.search("team")[0]
+    assert found.status_code == 200 and "1 skill found: pick one." in page_text(found)
+    assert f'value="pick:0:{hit.id}"' in html        # the empty row before it was dropped: the row is now the first
+    picked = post(hr, NEW, {**typed, "align_search": ["team"], "action": f"pick:0:{hit.id}",
+                            "align_framework": [""], "align_name": [""], "align_url": [""], "align_code": [""],
+                            "align_description": [""]})
+    html = picked.get_data(as_text=True)
+    assert f'value="{ESCO_TEAM}"' in html and 'value="work in teams"' in html
+    assert f'<option value="{hit.framework_id}" selected>ESCO</option>' in html
+    nothing = post(hr, NEW, {**typed, "action": "find:1", "align_search": ["", "zzz", ""]})
+    assert "No skill in the catalogue matches 'zzz'." in page_text(nothing)
+    foreign = post(hr, NEW, {**typed, "action": "pick:0:" + "0" * 36})
+    assert "There is no such skill in the catalogue." in page_text(foreign)
+    assert achievements(app) == []
+
+
+@SQLITE_ONLY
+def test_the_search_endpoint_answers_json_to_signed_in_staff_only(app, hr):
+    app.extensions["microcred"].use.skills.import_csv(ESCO_CSV.encode(), framework="ESCO", actor="t")
+    response = hr.get("/admin/skills/search?q=sq")
+    assert response.status_code == 200 and response.is_json
+    assert [(i["name"], i["framework"], i["url"]) for i in response.json["items"]] == [("SQL", "ESCO", ESCO_SQL)]
+    assert hr.get("/admin/skills/search?q=").json == {"items": []}
+    assert hr.get("/admin/skills/search?q=%25%25%25&framework=x").json == {"items": []}
+    assert app.test_client().get("/admin/skills/search?q=sq").status_code == 302      # signed out: to sign-in
+
+
+@SQLITE_ONLY
+def test_markdown_in_the_preview_is_rendered_and_sanitised(app, hr):
+    response = post(hr, NEW, form(action="preview", description="Writes **correct** SQL <script>alert(1)</script>",
+                                  criteria_narrative="1. [Pass](javascript:alert(1)) the test\n2. Show <img src=x onerror=alert(2)>"))
+    html = response.get_data(as_text=True)
+    assert "<strong>correct</strong>" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<ol>" in html and 'href="javascript' not in html and "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
 
 
 # ------------------------------------------------------------------ who may
@@ -307,6 +362,7 @@ def test_browser_fill_preview_save_and_list(browser, db_url, tmp_path, artifacts
     def factory(base_url):
         app = console_app(tmp_path, db_url, base_url=base_url)
         add_staff(app, "ike", "issuer")
+        app.extensions["microcred"].use.skills.create_framework(FrameworkFields("O*NET"), actor="t")
         return app
 
     with live_console(factory) as (app, base_url):
@@ -323,7 +379,7 @@ def test_browser_fill_preview_save_and_list(browser, db_url, tmp_path, artifacts
         page.get_by_label("Criteria narrative").fill("Passed the practical assessment.")
         page.get_by_label("Achievement type").select_option("Certificate")
         page.get_by_label("Valid for (months)").fill("36")
-        page.locator("#f-align-framework-0").fill("O*NET")
+        page.locator("#f-align-framework-0").select_option(label="O*NET")
         page.locator("#f-align-name-0").fill("First aid")
         page.locator("#f-align-url-0").fill("https://example.com/skills/first-aid")
         page.locator("#f-align-code-0").fill("2.B.3.j")
