@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from issuer.errors import NotReady
 from issuer.mail.outbox import send_after_commit
 from issuer.runtime import Runtime
 from issuer.setup import setup_issuer
+from issuer.skills.catalogue import canonical_alignments
 
 DEMO_ADMIN = "hr-admin"
 DEMO_PASSWORD_FILE = "demo-admin-password"  # noqa: S105 - a file name
@@ -124,7 +126,7 @@ class SetupService:
         settings = self.runtime.settings
         with self.runtime.transaction() as session:
             issuer = self.runtime.load_issuer(session)
-            achievements, achievements_created = _ensure_achievements(session, settings, issuer)
+            achievements, achievements_created = _ensure_achievements(session, settings, issuer, self.runtime.now())
             ctx = IssuerContext.load(session, settings, issuer, self.indexes)
             awards = []
             for employee_index, slug, level, evidence in AWARDS:
@@ -165,8 +167,10 @@ def seed_demo(sessions: sessionmaker[Session], settings: Settings, *, actor: str
     return SetupService(Runtime(settings, sessions), StatusIndexes()).seed_demo(actor=actor, notify=notify)
 
 
-def _ensure_achievements(session: Session, settings: Settings, issuer: Issuer) -> tuple[dict[str, Achievement], int]:
-    """The demo achievements by slug (existing ones are left as they are); (by slug, how many were created)."""
+def _ensure_achievements(session: Session, settings: Settings, issuer: Issuer,
+                         now: datetime) -> tuple[dict[str, Achievement], int]:
+    """The demo achievements by slug (existing ones are left as they are); (by slug, how many were created).
+    Their skill frameworks become frameworks of the catalogue, as the console's would."""
     existing = {a.slug: a for a in session.scalars(select(Achievement).where(Achievement.issuer_id == issuer.id))}
     created = 0
     for spec in ACHIEVEMENTS:
@@ -174,8 +178,9 @@ def _ensure_achievements(session: Session, settings: Settings, issuer: Issuer) -
             continue
         row = Achievement(id=new_id(), issuer_id=issuer.id, slug=spec["slug"], name=spec["name"],
                           description=spec["description"], criteria_narrative=spec["criteria"],
-                          achievement_type="Competency", alignments=spec["alignments"], tags=spec["tags"],
-                          validity_months=spec["months"], version="1.0")
+                          achievement_type="Competency",
+                          alignments=canonical_alignments(session, issuer, spec["alignments"], now=now),
+                          tags=spec["tags"], validity_months=spec["months"], version="1.0")
         row.result_descriptions = [rubric(achievement_url(settings, row))]
         session.add(row)
         existing[row.slug] = row
