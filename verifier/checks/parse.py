@@ -95,7 +95,7 @@ def _fetched(url: str, v: Verification) -> Parsed:
     except FetchError as exc:
         raise CredentialError(f"could not retrieve {url}: {exc}", code="unreachable",
                               details={"url": url, "fetch_error": exc.code}) from exc
-    v.add(passed(CheckId.FETCH, f"Retrieved from {response.final_url}.", url=response.final_url))
+    v.add(passed(CheckId.FETCH, "Fetched from the address given.", url=response.final_url))
     return read_source(response.body, v)
 
 
@@ -153,5 +153,5 @@ def check_parse(credential: dict[str, Any]) -> CheckResult:
         return reported(CheckId.PARSE, "not_a_credential", "type does not include VerifiableCredential")
     kind = next((t for t in types if t in OB_TYPES), None)
     version = "2.0" if first == VC_V2 else "1.1"
-    return passed(CheckId.PARSE, f"A VC {version} {kind or 'verifiable credential'}.",
+    return passed(CheckId.PARSE, "An Open Badge, readable." if kind else "Readable, though not an Open Badge.",
                   kind=kind or "VerifiableCredential", vc_version=version)
