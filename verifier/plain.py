@@ -27,8 +27,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["KEY_ONLY", "MAX_NAME", "claimed_name", "fetch_clause", "fetch_code", "fetch_host", "issuer_words",
-           "plain_date", "reason_words"]
+__all__ = ["KEY_ONLY", "MAX_NAME", "claimed_name", "fetch_clause", "fetch_code", "fetch_facts", "fetch_host",
+           "issuer_words", "plain_date", "reason_words"]
 
 MAX_NAME = 120
 KEY_ONLY = ("an issuer that is not tied to any website: it is known only by a key, which anyone can create")
@@ -76,6 +76,15 @@ def issuer_words(issuer: Mapping[str, Any] | None) -> str | None:
     return f"{_quoted_if_misleading(name) if name else 'an issuer that gives no name'} — proven: {website}"
 
 
+def fetch_facts(error_details: Mapping[str, Any]) -> dict[str, Any]:
+    """What of a fetch error's details the words need, to keep in a check's details: the HTTP status,
+    the port, and the address actually refused (``fetch_url``: after a redirect, not the one given)."""
+    facts = {k: error_details[k] for k in ("http_status", "port") if k in error_details}
+    if isinstance(error_details.get("url"), str):
+        facts["fetch_url"] = error_details["url"][:2048]
+    return facts
+
+
 def fetch_code(details: Mapping[str, Any]) -> str | None:
     """The fetch error code a check's details carry, if any."""
     code = details.get("fetch_error") or details.get("error_code")
@@ -85,7 +94,7 @@ def fetch_code(details: Mapping[str, Any]) -> str | None:
 def fetch_host(details: Mapping[str, Any], *, with_port: bool = True) -> str | None:
     """The host of the address a fetch failed on (IPv6 in brackets; with its port when it is not the
     default, unless not ``with_port``)."""
-    url = details.get("url")
+    url = details.get("fetch_url") or details.get("url")
     if not isinstance(url, str):
         return None
     try:
@@ -109,7 +118,8 @@ def _port(url: str) -> int | None:
 def fetch_clause(code: str | None, details: Mapping[str, Any]) -> str | None:
     """What exactly went wrong reaching an address, as a clause (no capital, no full stop)."""
     where = fetch_host(details) or "the website"
-    url = details.get("url") if isinstance(details.get("url"), str) else ""
+    url = details.get("fetch_url") or details.get("url")
+    url = url if isinstance(url, str) else ""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     port = details.get("port") if isinstance(details.get("port"), int) else _port(url)
     status = details.get("http_status")

@@ -266,6 +266,9 @@ class _Checker:
         extra: dict[str, Any] = {"value": value}
         if messages is not None:
             extra["status_message"] = messages.get(value)
+        published = document.get("validFrom") or document.get("issuanceDate")
+        if value and isinstance(published, str):   # set on or before the day the list was published
+            extra["list_published"] = published[:64]
         if value and purpose == "revocation":
             return purpose, FAILED, "revoked", extra
         if value and purpose == "suspension":

@@ -26,6 +26,7 @@ from ..limits import (
     check_structure,
 )
 from ..ob2 import is_ob2
+from ..plain import fetch_facts
 from ..registry import CheckId
 from ..report import CheckResult
 from .base import OB_TYPES, VC_V1, VC_V2, Verification, as_list, from_error, passed, reported, types_of
@@ -94,7 +95,9 @@ def _fetched(url: str, v: Verification) -> Parsed:
         response = v.fetcher.fetch(url, accept=CREDENTIAL_ACCEPT, max_bytes=MAX_INPUT_BYTES)
     except FetchError as exc:
         raise CredentialError(f"could not retrieve {url}: {exc}", code="unreachable",
-                              details={"url": url, "fetch_error": exc.code}) from exc
+                              details={"url": url, "fetch_error": exc.code,
+                                       **fetch_facts(exc.details)}
+                              ) from exc
     v.add(passed(CheckId.FETCH, "Fetched from the address given.", url=response.final_url))
     return read_source(response.body, v)
 

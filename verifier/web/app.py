@@ -35,6 +35,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..baked import sniff_image
 from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
 from ..fetcher import Fetcher, FetchError
+from ..plain import fetch_facts
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
 from .display import credential_like, present, readable
@@ -90,7 +91,8 @@ def unreachable(url: str, exc: FetchError) -> VerificationReport:
     """The report ``verify_credential(url)`` gives for a link that cannot be fetched."""
     return VerificationReport([CheckResult("parse", FAILED, explain("unreachable", ""), "unreachable",
                                            {"error": f"could not retrieve {url}: {exc}", "url": url,
-                                            "fetch_error": exc.code})])
+                                            "fetch_error": exc.code,
+                                            **fetch_facts(exc.details)})])
 
 
 # ---------------------------------------------------------------- the blueprint
