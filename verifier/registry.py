@@ -155,7 +155,7 @@ _REASONS: dict[str, tuple[Status, str]] = {
     "proof_context_mismatch": (_F, "The signature was made over different terms than the badge uses."),
     "proof_expired": (_F, "The signature itself has expired."),
     "proof_created_in_future": (_F, "The signature claims to be made in the future."),
-    "alg_none": (_F, "The badge is not signed (its signature method is 'none')."),
+    "alg_none": (_F, "The badge is not signed: its signature is marked as absent."),
     "alg_not_allowed": (_F, "The badge is signed with a method that is not allowed."),
     "invalid_jws": (_F, "The signed badge text is malformed."),
     "malformed_jws": (_F, "The signed badge text is malformed."),
