@@ -81,7 +81,8 @@ _REASONS: dict[str, tuple[Status, str]] = {
     "too_complex": (_F, "The badge is built in too many layers or holds too many values to be checked safely."),
     "verifier_busy": (_I, "The checker is busy with other large badges right now; try again shortly."),
     "too_slow": (_F, "The badge takes too long to process to be checked safely."),
-    "missing_base_context": (_F, "The badge does not declare the standard it follows, so it cannot be read safely."),
+    "missing_base_context": (_F, "This is not a badge, or not one made to the Open Badges standard: it does not say "
+                                 "which standard it follows."),
     "mixed_base_contexts": (_F, "The badge mixes two versions of the standard it follows, so it cannot be read "
                                 "safely."),
     "unreachable": (_I, "The badge could not be fetched from its address."),

@@ -105,13 +105,23 @@ def _technical(check: CheckResult) -> dict[str, Any] | None:
         return None
     error = check.details.get("error")
     return {"title": _title(check), "reason": check.reason, "error": shown(error, 600) if isinstance(error, str)
-            else None}
+            else None, "deviations": _deviations(check)}
+
+
+def _deviations(check: CheckResult) -> list[str]:
+    """Each deviation from the standard (field path and precise message), for the technical details."""
+    lines = [f"{d.get('path')}: {d.get('message')}" for d in check.details.get("deviations") or []
+             if isinstance(d, dict)]
+    return [text for text in (shown(line, 400) for line in lines[:20]) if text]
 
 
 def _items(check: CheckResult) -> list[str]:
-    """The lines under a check: each deviation from the standard, each endorsement's own verdict."""
-    lines = [f"{d.get('path')}: {d.get('message')}" for d in check.details.get("deviations") or []
-             if isinstance(d, dict)]
+    """The lines under a check: how many details differ from the standard, each endorsement's verdict."""
+    lines = []
+    count = len([d for d in check.details.get("deviations") or [] if isinstance(d, dict)])
+    if count:
+        lines.append(f"{count} detail{'s' if count > 1 else ''} differ{'' if count > 1 else 's'} from the standard; "
+                     "the technical details below list them.")
     for endorsement in check.details.get("endorsements") or []:
         if isinstance(endorsement, dict):
             headline = endorsement.get("headline")
