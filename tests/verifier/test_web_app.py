@@ -226,6 +226,8 @@ def test_the_api_answers_the_report_for_every_input(client, world):
         body = response.get_json()
         assert body["verified"] is True and body["outcome"] == "verified", body
         assert body["summary"]["issuer"]["proven"].startswith(world.did)
+        assert body["summary"]["issuer"]["proven_website"] == world.server.netloc
+        assert body["headline"] == f"Verified: issued by Example Corp People Team — proven: {world.server.netloc}."
         assert {c["check"]: c["status"] for c in body["checks"]}["recipient"] == "passed"
         report_schema.validate(body)
     failing = client.post("/api/verify", json={"credential": tampered(world)}).get_json()
