@@ -296,7 +296,7 @@ def test_form_errors_show_the_form_again(client):
         response = client.get("/verify", query_string=query)
         assert response.status_code == 400 and 'role="alert"' in html(response) and 'name="url"' in html(response)
     response = client.post("/verify", data={"url": "https://a.example/c", "credential": "{}"})
-    assert response.status_code == 400 and "only one credential" in html(response)
+    assert response.status_code == 400 and "only one badge" in html(response)
     assert client.post("/verify", data={}).status_code == 400
 
 

@@ -154,3 +154,11 @@ def test_a_link_over_plain_http_says_why_in_plain_words(world):
     assert ("The badge could not be fetched from its address: the address uses plain http, which is refused."
             in verdict(response))
     assert "Every check</h2>" not in html(response)
+
+
+def test_the_form_speaks_of_badges_in_plain_words(client):
+    page = html(client.get("/"))
+    text = shown_part(page)
+    assert "Check a digital badge" in text and jargon(text) == [], jargon(text)
+    error = shown_part(html(client.post("/verify", data={})))
+    assert "Give one badge: its link, its pasted text, or its file." in error and jargon(error) == []
