@@ -21,6 +21,7 @@ from tests import browser_fixtures
 from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
 from tests.verifier.issuer_world import IssuerWorld
 from tests.verifier.test_web_app import did_key_signed, png_bytes, publish, revoked, tampered
+from tests.verifier.test_web_plain_result import assessed
 from verifier.baked import bake_png
 from verifier.web import create_app
 
@@ -360,8 +361,6 @@ def reads_like_a_badge_page(page, world) -> None:
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 def test_a_recruiter_verifies_a_link_and_reads_the_plain_result(browser, verifier_url, world, artifacts_dir, width):
-    from tests.verifier.test_web_plain_result import assessed
-
     url = publish(world, world.sign(assessed(world)))
 
     def body(page):
@@ -380,8 +379,6 @@ def test_a_recruiter_verifies_a_link_and_reads_the_plain_result(browser, verifie
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 def test_a_recruiter_uploads_a_badge_image_and_reads_the_plain_result(browser, verifier_url, world, artifacts_dir,
                                                                       width):
-    from tests.verifier.test_web_plain_result import assessed
-
     baked = bake_png(png_bytes(), json.dumps(world.sign(assessed(world))))
 
     def body(page):

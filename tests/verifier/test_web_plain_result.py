@@ -162,3 +162,12 @@ def test_the_form_speaks_of_badges_in_plain_words(client):
     assert "Check a digital badge" in text and jargon(text) == [], jargon(text)
     error = shown_part(html(client.post("/verify", data={})))
     assert "Give one badge: its link, its pasted text, or its file." in error and jargon(error) == []
+
+
+@pytest.mark.parametrize("url", ["https://[]/credential", "https://[::1/credential", "https://[v1.x]/c"])
+def test_a_link_with_a_malformed_host_is_a_plain_refusal_not_an_error(client, url):
+    response = client.get("/verify", query_string={"url": url})
+    assert response.status_code == 200
+    assert "The badge could not be fetched from its address: the address is malformed." in verdict(response)
+    api = client.post("/api/verify", json={"url": url})
+    assert api.status_code == 200 and api.get_json()["checks"][0]["details"]["fetch_error"] == "invalid_url"

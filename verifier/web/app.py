@@ -53,7 +53,10 @@ def run(sub: Submission, *, display: bool = True) -> tuple[VerificationReport, d
     fetcher = verifier.fetcher.for_verification()     # one budget: the link and all that follows
     documents, raw = None, sub.source
     if sub.url is not None:
-        host = urlsplit(sub.url).hostname or ""
+        try:
+            host = urlsplit(sub.url).hostname or ""
+        except ValueError:      # e.g. "https://[]/": the fetcher refuses it below as a malformed address
+            host = ""
         if not verifier.target_limit(host):
             raise TargetBusy()
         try:   # fetched here so that the page shows exactly the bytes that were verified
