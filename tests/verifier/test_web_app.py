@@ -176,7 +176,6 @@ def test_tampered_revoked_and_wrong_recipient_say_why(client, world):
     assert "signature_mismatch" in html(response)[html(response).index("<details"):]
     response = client.post("/verify", data={"credential": json.dumps(revoked(world))})
     assert "The issuer has revoked this badge." in verdict(response)
-    assert "Revoked on or before 1 January 2026" in verdict(response)            # the date of the issuer's list
     proven = html(response)[html(response).index('class="issuer-proven"'):]
     assert "proven by the signature" in proven[:proven.index("</dd>")]        # genuine, but revoked
     response = client.post("/verify", data={"credential": json.dumps(world.issue()), "recipient": "eve@example.com"})

@@ -96,16 +96,20 @@ def test_only_http_links_reach_the_page_and_text_is_escaped(client, world):
 
 
 def test_a_revoked_badge_gives_the_date_of_the_issuers_list(client, world):
-    url = world.publish_status_list("/status/1", revoked=[3])
+    url = world.publish_status_list("/status/1", revoked=[3], valid_from="2026-03-02T10:30:00Z")
     response = client.post("/verify", data={"credential": json.dumps(world.sign(world.with_status(
         assessed(world), url, 3)))})
     top = verdict(response)
     assert "Not verified" in top and "The issuer has revoked this badge." in top
-    assert "Revoked on or before 1 January 2026, 00:00 UTC (the date of the issuer's list)." in top
+    assert "Revoked on or before 2 March 2026, 10:30 UTC (the date of the issuer's list)." in top
     text = shown_part(html(response))
-    assert "Revoked Yes, on or before 1 January 2026, 00:00 UTC" in text
+    assert "Revoked Yes, on or before 2 March 2026, 10:30 UTC" in text
     assert "It did not verify, so what follows is only what it claims." in text
     assert "Peer review" in text                                                     # still says what it was
+    older = world.publish_status_list("/status/old", revoked=[3], valid_from="2026-01-01T00:00:00Z")
+    top = verdict(client.post("/verify", data={"credential": json.dumps(world.sign(world.with_status(
+        assessed(world), older, 3)))}))
+    assert "The issuer has revoked this badge." in top and "on or before" not in top   # a list older than the badge
 
 
 def test_a_revocation_reason_the_issuer_gives_is_shown(client, world):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -198,15 +199,29 @@ def _safe_image(value: str) -> str | None:
     return value if ok else None
 
 
-def withdrawn(report: VerificationReport) -> dict[str, Any] | None:
-    """When the issuer revoked or suspended the badge: which, and the reason and list date given."""
+def _moment(value: Any) -> datetime | None:
+    try:
+        return parse_datetime(value, require_zone=False, lenient=True) if isinstance(value, str) else None
+    except DateError:
+        return None
+
+
+def withdrawn(report: VerificationReport, document: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """When the issuer revoked or suspended the badge: which, the reason the status gives, and the
+    date of the issuer's list (it was withdrawn on or before it; not shown when the list is older than
+    the badge, which would say nothing true)."""
     status = report.check("status")
     if status is None or status.status != FAILED or status.reason not in ("revoked", "suspended"):
         return None
     details = status.details
     reason = details.get("revocation_reason") or details.get("revocationReason") or details.get("status_message")
+    listed, start = _moment(details.get("list_published")), None
+    for name in ("validFrom", "issuanceDate", "awardedDate"):
+        start = start or _moment((document or {}).get(name))
+    if listed is not None and (start is None or listed.tzinfo is None or start.tzinfo is None or listed < start):
+        listed = None
     return {"word": "Revoked" if status.reason == "revoked" else "Suspended",
-            "reason": shown_text(reason, 500), "listed": date_text(details.get("list_published"))}
+            "reason": shown_text(reason, 500), "listed": plain_date(listed) if listed else None}
 
 
 # ---------------------------------------------------------------- everything
@@ -237,5 +252,5 @@ def badge_facts(document: dict[str, Any] | None, report: VerificationReport) -> 
         "dates": (shown_dates := dates(document, summary.get("dates"))),
         "has_end": any(label in ("Valid until", "Expires") for label, _ in shown_dates),
         "image": badge_image(document),
-        "withdrawn": withdrawn(report),
+        "withdrawn": withdrawn(report, document),
     }
