@@ -245,9 +245,7 @@ def badge_facts(document: dict[str, Any] | None, report: VerificationReport) -> 
         "achievement_url": safe_link(achievement.get("id")),
         "badge_url": credential_id if isinstance(credential_id, str) and credential_id[:8].lower() == "https://"
         and safe_link(credential_id) else None,
-        "issuer_url": safe_link(issuer.get("url")) or (safe_link(issuer.get("id"))
-                                                       if str(issuer.get("id", ""))[:8].lower() == "https://"
-                                                       else None),
+        "issuer_url": safe_link(issuer.get("url")),   # its home page (its id may be a JSON profile)
         "skills": skills(document), "results": results(document), "evidence": evidence(document),
         "dates": (shown_dates := dates(document, summary.get("dates"))),
         "has_end": any(label in ("Valid until", "Expires") for label, _ in shown_dates),
