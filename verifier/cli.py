@@ -1,5 +1,11 @@
 """``microcred verify``: the recruiter's entry point, a thin shell over verify_credential.
 
+The human output reads as a recruiter would say it: the first line is the verdict with who issued
+the badge (its name and the website the signature proved) or the real reason it did not verify
+(:mod:`verifier.plain`), plus how to allow what was refused when a flag of this command allows it
+(``--allow-http-host``, ``--ca-file``); then what the badge says, one line a check (by its title),
+and the issuer's technical identity last. ``--json`` prints the full report.
+
 Exit codes: 0 verified; 1 not verified (a check failed); 3 indeterminate (nothing
 failed, but something could not be checked); 2 usage error or unreadable input.
 """
@@ -15,7 +21,9 @@ import click
 from .checks.parse import MAX_INPUT_BYTES
 from .dates import DateError, parse_datetime
 from .fetcher import FetchPolicy
-from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, VerificationReport
+from .plain import claimed_name, fetch_code, fetch_host, plain_date, reason_words
+from .registry import CHECK_TITLES
+from .report import FAILED, INDETERMINATE, PASSED, SKIPPED, WARNING, CheckResult, VerificationReport
 from .verify import verify_credential
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
@@ -72,35 +80,75 @@ def _parse_resolve(pairs: tuple[str, ...]) -> dict[str, bytes]:
     return documents
 
 
+def hint(check: CheckResult) -> str | None:
+    """How to allow, with a flag of this command, what the check's fetch refused (local testing)."""
+    code, host = fetch_code(check.details), fetch_host(check.details, with_port=False)
+    if host and code in ("scheme_not_allowed", "private_address", "port_not_allowed"):
+        url = check.details.get("url")
+        if code != "scheme_not_allowed" or (isinstance(url, str) and url[:7].lower() == "http://"):
+            return f"use --allow-http-host {host} to allow it for testing"
+    if code == "tls_error":
+        return "use --ca-file PEM if the website uses your organisation's own certificate authority"
+    return None
+
+
+def first_line(report: VerificationReport) -> str:
+    """The verdict in one line: who issued it, or the real reason (and how to allow it, if a flag does)."""
+    line = report.headline
+    cause = next((c for c in report.checks if c.status == FAILED), None) or next(
+        (c for c in report.checks if c.status == INDETERMINATE), None)
+    advice = hint(cause) if cause is not None and report.outcome != "verified" else None
+    return f"{line.rstrip('.')}; {advice}." if advice else line
+
+
 def render(report: VerificationReport) -> str:
-    """The human-readable report: a headline, what was claimed and proven, one line per check."""
-    lines = [report.headline, ""]
+    """The human-readable report: the verdict line, what the badge says, one line per check."""
     summary = report.summary
-    issuer = summary.get("issuer") or {}
-    if issuer:
-        claimed = f" (calls itself {issuer['name_as_claimed']!r})" if issuer.get("name_as_claimed") else ""
-        proven = f"; proven: {issuer['proven']}" if issuer.get("proven") else "; not proven"
-        lines.append(f"Issuer:      {issuer.get('id')}{claimed}{proven}")
+    facts = []
     achievement = summary.get("achievement") or {}
-    if achievement.get("name"):
-        lines.append(f"Achievement: {achievement['name']!r}")
+    if isinstance(achievement, dict) and isinstance(achievement.get("name"), str):
+        facts.append(f"Badge:       {claimed_name(achievement['name'])}")
+    issuer = summary.get("issuer") or {}
+    name = claimed_name(issuer.get("name_as_claimed"))
+    if name:
+        facts.append(f"Issuer:      {name} (the name as the badge gives it)")
     recipient = summary.get("recipient") or {}
-    if recipient.get("id") or recipient.get("identifiers"):
-        lines.append(f"Recipient:   {recipient.get('id') or ', '.join(recipient['identifiers']) + ' (hashed)'}")
-    for name, value in (summary.get("dates") or {}).items():
-        lines.append(f"{name + ':':12} {value}")
-    lines.append("")
+    if recipient.get("identifiers") and not recipient.get("id"):
+        facts.append("Recipient:   named by a hashed email address (check it with --recipient-email)")
+    facts += [f"{label + ':':12} {value}" for label, value in _dates(summary.get("dates") or {})]
+    checks = []
     for check in report.checks:
-        reason = f" [{check.reason}]" if check.reason and check.status != PASSED else ""
-        lines.append(f"{MARKS.get(check.status, '?')} {check.check}: {check.message}{reason}")
+        title = CHECK_TITLES.get(check.check, check.check)
+        message = reason_words(check.message, check.details) if check.status in (FAILED, INDETERMINATE) \
+            else check.message
+        checks.append(f"{MARKS.get(check.status, '?')} {title}: {message}")
         if check.status == WARNING:
-            for item in (check.details.get("deviations") or [])[:10]:
-                lines.append(f"    - {item.get('path')}: {item.get('message')}")
+            checks += [f"    - {item.get('path')}: {item.get('message')}"
+                       for item in (check.details.get("deviations") or [])[:10]]
+    blocks = [[first_line(report)], facts, checks]
     if summary.get("supplied_by_user"):
-        lines.append("")
-        lines.append("Documents you supplied (--resolve) were used instead of the network: "
-                     + ", ".join(summary["supplied_by_user"]))
-    return "\n".join(lines)
+        blocks.append(["Documents you supplied (--resolve) were used instead of the network: "
+                       + ", ".join(summary["supplied_by_user"])])
+    if issuer.get("id"):
+        proven = "proven by the signature" if issuer.get("proven") else "not proven"
+        blocks.append([f"Technical details: issuer id {issuer['id']} ({proven}); --json shows the full report."])
+    return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+DATE_LABELS = {"validFrom": "Valid from", "validUntil": "Valid until", "issuanceDate": "Issued",
+               "expirationDate": "Expires", "awardedDate": "Awarded"}
+
+
+def _dates(dates: dict[str, object]) -> list[tuple[str, str]]:
+    out = []
+    for key, label in DATE_LABELS.items():
+        value = dates.get(key)
+        if isinstance(value, str):
+            try:
+                out.append((label, plain_date(parse_datetime(value, require_zone=False, lenient=True))))
+            except DateError:
+                out.append((label, claimed_name(value) or ""))
+    return out
 
 
 @click.command()

@@ -41,6 +41,7 @@ from . import multiformats as mf
 from .errors import CredentialError, KeyFormatError
 from .fetcher import Fetcher, FetchError, host_allowed, strict_json_loads
 from .keys import b64url_decode, did_key_document, public_key_from_jwk
+from .plain import fetch_facts
 from .urls import origin
 
 __all__ = ["KeyResolutionError", "did_web_url", "resolve_did", "split_did_url", "fetch_key_document",
@@ -202,7 +203,7 @@ def fetch_key_document(fetcher: Fetcher, url: str, *, accept: str, max_bytes: in
                              details={"url": url}) from exc
     except FetchError as exc:
         raise KeyResolutionError(f"The {what} could not be retrieved from {url}: {exc}", code="key_unresolvable",
-                                 details={"url": url, "fetch_error": exc.code}) from exc
+                                 details={"url": url, "fetch_error": exc.code, **fetch_facts(exc.details)}) from exc
 
 
 def _local_did_document(did: str, fetcher: Fetcher) -> bytes | None:

@@ -7,6 +7,14 @@ fragment included). A ``did:web`` DID is followed by the host and path it stands
 what a reader can recognise (``did:web:univ.example:people:alice (univ.example/people/alice)``);
 other DIDs are shown as themselves.
 
+:func:`proven_website` is what a recruiter reads after "proven:": the website the issuer
+controls, as a reader types it (``example.com``, ``127.0.0.1:8443``, ``univ.example/people/alice``):
+a did:web DID decoded (its ``%3A`` port escape as ``:``, its path segments as ``/``), an https
+issuer id without its scheme, query or fragment (its path kept: it proved control of that URL, not
+of the whole host). DIDs that name no website (did:key, did:jwk) give None: the issuer is tied to a
+key alone, which anyone can create. Host names stay as written (punycode is not turned into
+Unicode, so look-alike letters cannot pass for a familiar name).
+
 Nothing is HTML-escaped (that is the page's job). Two things are done so the text cannot lie
 on screen: characters that print as nothing or reorder text (control, format and bidi
 characters, e.g. U+202E) are shown as ``\\uXXXX``, and identities longer than
@@ -15,10 +23,11 @@ characters, e.g. U+202E) are shown as ``\\uXXXX``, and identities longer than
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import urlsplit
 
 from .did import KeyResolutionError, did_web_url
 
-__all__ = ["proven_identity", "MAX_IDENTITY_LENGTH"]
+__all__ = ["proven_identity", "proven_website", "MAX_IDENTITY_LENGTH"]
 
 MAX_IDENTITY_LENGTH = 256
 _TAIL = 64
@@ -63,3 +72,17 @@ def proven_identity(issuer_id: str) -> str:
         if place is not None:
             shown = f"{issuer_id} ({place})"
     return _bounded(_visible(shown))
+
+
+def proven_website(issuer_id: str) -> str | None:
+    """The website ``issuer_id`` stands for, as people type it; None for a DID tied to no website."""
+    if not isinstance(issuer_id, str) or not issuer_id:
+        return None
+    if issuer_id.startswith("did:web:"):
+        place = _did_web_place(issuer_id)
+    elif issuer_id[:8].lower() == "https://":
+        parts = urlsplit(issuer_id)
+        place = (parts.netloc.rpartition("@")[2] + parts.path.rstrip("/")) or None
+    else:
+        place = None
+    return _bounded(_visible(place)) if place else None

@@ -128,7 +128,7 @@ def _check_shape(presentation: dict[str, Any]) -> CheckResult:
             return reported(CheckId.PARSE, "enveloped_credential_unsupported",
                             f"verifiableCredential[{index}] is not an embedded JSON-LD credential")
     plural = "s" if len(credentials) != 1 else ""
-    return passed(CheckId.PARSE, f"A presentation of {len(credentials)} credential{plural}.")
+    return passed(CheckId.PARSE, f"{len(credentials)} badge{plural} presented by their holder.")
 
 
 def _check_contexts(presentation: dict[str, Any]) -> CheckResult:
@@ -136,7 +136,7 @@ def _check_contexts(presentation: dict[str, Any]) -> CheckResult:
         check_single_reading({k: v for k, v in presentation.items() if k != "verifiableCredential"})
     except ReadingError as exc:
         return from_error(CheckId.CONTEXTS, exc)
-    return passed(CheckId.CONTEXTS, "Every property of the presentation is spelled by its name.")
+    return passed(CheckId.CONTEXTS, "Everything the holder added is written in terms this checker knows.")
 
 
 def _check_signature(presentation: dict[str, Any], challenge: str | None, domain: str | list[str] | None,
@@ -144,8 +144,8 @@ def _check_signature(presentation: dict[str, Any], challenge: str | None, domain
     if "proof" not in presentation:
         if challenge is not None or domain is not None:
             return [reported(CheckId.PROOF, "presentation_not_signed")]
-        return [skipped(CheckId.PROOF, "presentation_not_signed", "The presentation is not signed."),
-                skipped(CheckId.HOLDER_BINDING, "presentation_not_signed", "The presentation is not signed.")]
+        return [skipped(CheckId.PROOF, "presentation_not_signed", "The holder did not sign."),
+                skipped(CheckId.HOLDER_BINDING, "presentation_not_signed", "The holder did not sign.")]
     proofs = [p for p in as_list(presentation.get("proof")) if isinstance(p, dict)]
     for proof in proofs:
         if challenge is not None and proof.get("challenge") != challenge:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .plain import issuer_words, reason_words
 from .registry import CHECK_ORDER, CHECK_TITLES, REASONS, REQUIRED_PASSES, CheckId, Status, explain
 
 PASSED = Status.PASSED
@@ -98,16 +99,19 @@ class VerificationReport:
         return self._headline(self.outcome)
 
     def _headline(self, outcome: str) -> str:
+        """One sentence in plain words: the verdict, who issued it (the website the signature proved,
+        never a raw DID) or the specific reason it did not verify (:mod:`verifier.plain`)."""
         if outcome == "verified":
-            proven = self.summary.get("issuer", {}).get("proven")
-            text = f"Verified: issued by {proven}." if proven else "Verified."
+            issuer = issuer_words(self.summary.get("issuer"))
+            text = f"Verified: issued by {issuer}." if issuer else "Verified."
             count = len(self.warnings)
             return text + (f" ({count} warning{'s' if count > 1 else ''}, listed below.)" if count else "")
         if outcome == "not_verified":
             failed = next(c for c in self.checks if c.status == FAILED)
-            return f"Not verified: {failed.message}"
+            return f"Not verified: {reason_words(failed.message, failed.details)}"
         pending = next((c for c in self.checks if c.status == INDETERMINATE), None)
-        return f"Could not be fully checked: {pending.message}" if pending else "Could not be checked."
+        return (f"Could not be fully checked: {reason_words(pending.message, pending.details)}" if pending
+                else "Could not be checked.")
 
     def to_dict(self) -> dict[str, Any]:
         verified = self.verified

@@ -176,7 +176,7 @@ def _combine(results: list[_EntryResult]) -> StatusOutcome:
     what = {frozenset({"revocation"}): "Not revoked", frozenset({"suspension"}): "Not suspended"}.get(
         frozenset(checked), "Not revoked or suspended")
     lists = {r.details.get("type") for r in results if r.purpose in checked}
-    source = "revocation list" if lists == {REVOCATION_LIST_1EDTECH} else "status list"
+    source = "list of revoked badges" if lists == {REVOCATION_LIST_1EDTECH} else "published list"
     return StatusOutcome(PASSED, None, f"{what} (checked against the issuer's {source}).", {"entries": entries})
 
 
@@ -266,6 +266,9 @@ class _Checker:
         extra: dict[str, Any] = {"value": value}
         if messages is not None:
             extra["status_message"] = messages.get(value)
+        published = document.get("validFrom") or document.get("issuanceDate")
+        if value and isinstance(published, str):   # set on or before the day the list was published
+            extra["list_published"] = published[:64]
         if value and purpose == "revocation":
             return purpose, FAILED, "revoked", extra
         if value and purpose == "suspension":
@@ -362,7 +365,7 @@ class _Checker:
 
 
 def _passed_message(purpose: str | None, details: dict[str, Any]) -> str:
-    source = "revocation list" if details.get("type") == REVOCATION_LIST_1EDTECH else "status list"
+    source = "list of revoked badges" if details.get("type") == REVOCATION_LIST_1EDTECH else "published list"
     if purpose == "revocation":
         return f"Not revoked (checked against the issuer's {source})."
     if purpose == "suspension":

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import dates
 from .errors import CredentialError
+from .plain import plain_date
 
 CLOCK_SKEW = timedelta(seconds=300)
 
@@ -53,9 +54,9 @@ def check_validity(credential: dict[str, Any], now: datetime, skew: timedelta = 
     """
     period = validity_period(credential)
     if period.valid_from and now + skew < period.valid_from:
-        return "not_yet_valid", f"Not valid until {period.valid_from.isoformat()}."
+        return "not_yet_valid", f"Not valid until {plain_date(period.valid_from)}."
     if period.valid_until and now - skew > period.valid_until:
-        return "expired", f"Expired on {period.valid_until.isoformat()}."
+        return "expired", f"Expired on {plain_date(period.valid_until)}."
     if period.valid_until:
-        return None, f"Valid until {period.valid_until.isoformat()}."
-    return None, "Valid, with no expiry date."
+        return None, f"Valid until {plain_date(period.valid_until)}."
+    return None, "Valid, with no end date."

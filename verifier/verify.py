@@ -42,7 +42,7 @@ from .checks.status import check_status
 from .checks.validity import check_validity
 from .errors import CredentialError
 from .fetcher import Fetcher, FetchPolicy, NetworkFetcher, ResponseCache
-from .identity import proven_identity
+from .identity import proven_identity, proven_website
 from .jsonld import JsonLdEngine, default_engine
 from .jws import parse_compact_jws
 from .ob2 import verify_ob2
@@ -131,7 +131,7 @@ def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callabl
     else:
         check_data_integrity(credential, v)
     if all(_passed(v, c) for c in (CheckId.KEY, CheckId.ISSUER_BINDING, CheckId.PROOF)):
-        v.summary.setdefault("issuer", {})["proven"] = proven_identity(issuer_id(credential) or "?")
+        _prove(v.summary.setdefault("issuer", {}), issuer_id(credential) or "?")
     v.add(check_validity(credential, v))
     v.add(check_status(credential, v, _nested))
     v.add(check_recipient(credential, v))
@@ -144,6 +144,13 @@ def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callabl
 def _passed(v: Verification, check: CheckId) -> bool:
     result = v.result(check)
     return result is not None and result.status == Status.PASSED
+
+
+def _prove(issuer: dict[str, Any], identity: str) -> None:
+    """Record the issuer identity the keys proved: in full (``proven``) and as the website a
+    reader knows (``proven_website``; None for a key-only DID such as did:key)."""
+    issuer["proven"] = proven_identity(identity)
+    issuer["proven_website"] = proven_website(identity)
 
 
 def _nested(document: dict[str, Any], child: Verification) -> list[CheckResult]:
@@ -196,5 +203,5 @@ def _verify_ob2(document: dict[str, Any] | str, v: Verification) -> None:
     v.summary["name"] = badge.get("name")
     v.summary["issuer"] = {"id": issuer.get("id"), "name_as_claimed": issuer.get("name")}
     if VerificationReport(list(v.results)).verified and isinstance(issuer.get("id"), str):
-        v.summary["issuer"]["proven"] = proven_identity(issuer["id"])
+        _prove(v.summary["issuer"], issuer["id"])
     v.summary["achievement"] = {"id": badge.get("id"), "name": badge.get("name"), "type": "BadgeClass"}

@@ -106,14 +106,15 @@ class IssuerWorld:
 
     # ------------------------------------------------------------ status lists
     def publish_status_list(self, path: str, *, purpose: str = "revocation", revoked=(), issuer_did: str | None = None,
-                            key: TestSigner | None = None, vm: str | None = None) -> str:
+                            key: TestSigner | None = None, vm: str | None = None,
+                            valid_from: str = "2026-01-01T00:00:00Z") -> str:
         url = self.server.url(path)
         list_credential = {
             "@context": [V2],
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": issuer_did or self.did,
-            "validFrom": "2026-01-01T00:00:00Z",
+            "validFrom": valid_from,
             "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
                                   "encodedList": encode_bitstring(status_list_bits(revoked))},
         }

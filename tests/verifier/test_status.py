@@ -149,7 +149,7 @@ def test_no_credential_status_is_skipped(status):
     net = Net()
     outcome = check(cred, net)
     assert_outcome(outcome, "skipped", "no_status")
-    assert "publishes no revocation information" in outcome.message
+    assert "publishes no way to withdraw this badge" in outcome.message
     assert net.fetched == []
 
 
@@ -165,7 +165,7 @@ def test_only_refresh_entries_say_nothing_about_revocation():
 def test_clear_bit_passes():
     outcome = check(credential(entry("94567")), with_list(0, 94566, 94568, LAST))
     assert_outcome(outcome, "passed", None)
-    assert outcome.message == "Not revoked (checked against the issuer's status list)."
+    assert outcome.message == "Not revoked (checked against the issuer's published list)."
     assert outcome.details["entries"][0]["list"] == LIST_URL
 
 
@@ -174,7 +174,7 @@ def test_revoked_bit_order(index):
     net = with_list(index)
     outcome = check(credential(entry(str(index))), net)
     assert_outcome(outcome, "failed", "revoked")
-    assert outcome.message == "The issuer has revoked this credential."
+    assert outcome.message == "The issuer has revoked this badge."
     # the neighbours are clear: index 0 is the left-most (most significant) bit of the first byte
     for neighbour in (index - 1, index + 1):
         if 0 <= neighbour <= LAST:
@@ -186,12 +186,12 @@ def test_suspended_bit_order(index):
     net = with_list(index, purpose="suspension")
     outcome = check(credential(entry(index, purpose="suspension")), net)   # an int index is accepted too
     assert_outcome(outcome, "failed", "suspended")
-    assert outcome.message == "The issuer has suspended this credential."
+    assert outcome.message == "The issuer has suspended this badge."
     for neighbour in (index - 1, index + 1):
         if 0 <= neighbour <= LAST:
             found = check(credential(entry(neighbour, purpose="suspension")), net)
             assert_outcome(found, "passed", None)
-            assert found.message == "Not suspended (checked against the issuer's status list)."
+            assert found.message == "Not suspended (checked against the issuer's published list)."
 
 
 def test_bit_at_reads_most_significant_bit_first():
@@ -622,7 +622,7 @@ def both_entries(index="5"):
 def test_several_entries_all_clear_pass():
     outcome = check(credential(both_entries()), two_lists(revoked=[4, 6], suspended=[4, 6]))
     assert_outcome(outcome, "passed", None)
-    assert outcome.message == "Not revoked or suspended (checked against the issuer's status list)."
+    assert outcome.message == "Not revoked or suspended (checked against the issuer's published list)."
     assert [e["outcome"] for e in outcome.details["entries"]] == ["passed", "passed"]
 
 
@@ -738,7 +738,7 @@ def test_1edtech_listed_credential_is_revoked():
                                        {"id": CREDENTIAL_ID, "revoked": True, "revocationReason": "Issued in error"})})
     outcome = check(credential(rl_entry()), net)
     assert_outcome(outcome, "failed", "revoked")
-    assert outcome.message == "The issuer has revoked this credential."
+    assert outcome.message == "The issuer has revoked this badge."
     assert outcome.details["revocation_reason"] == "Issued in error"
     assert net.verified == []   # a plain JSON list, not a credential
 
@@ -752,7 +752,7 @@ def test_1edtech_revoked_may_be_omitted():
 def test_1edtech_not_listed_passes(items):
     outcome = check(credential(rl_entry()), Net({RL_URL: revocation_list(*items)}))
     assert_outcome(outcome, "passed", None)
-    assert outcome.message == "Not revoked (checked against the issuer's revocation list)."
+    assert outcome.message == "Not revoked (checked against the issuer's list of revoked badges)."
 
 
 @pytest.mark.parametrize("document", [

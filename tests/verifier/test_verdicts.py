@@ -80,7 +80,7 @@ def test_the_cli_warns_by_default_and_fails_with_strict(signer, tmp_path):
     path.write_text(json.dumps(deviating(signer)))
     plain = CliRunner().invoke(verify_command, [str(path), "--offline", "--at", NOW.isoformat()])
     assert plain.exit_code == 0, plain.output
-    assert "! conformance:" in plain.output and "/issuer/image" in plain.output
+    assert "! Follows the Open Badges standard:" in plain.output and "/issuer/image" in plain.output
     strict = CliRunner().invoke(verify_command, [str(path), "--offline", "--at", NOW.isoformat(), "--strict"])
     assert strict.exit_code == 1, strict.output
 

@@ -318,8 +318,11 @@ def test_cli_human_output_and_exit_code_for_a_valid_credential(world, tmp_path):
                                             "--ca-file", world.server.ca_file])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Verified: issued by did:web:127.0.0.1")
-    assert "✓ recipient: Issued to the person you named." in lines
+    port = world.server.netloc.rsplit(":", 1)[1]
+    assert lines[0] == f"Verified: issued by Example Corp People Team — proven: 127.0.0.1:{port}."
+    assert "%3A" not in lines[0] and "did:" not in lines[0]
+    assert "✓ Recipient: Issued to the person you named." in lines
+    assert lines[-1].startswith(f"Technical details: issuer id {world.did} (proven by the signature)")
 
 
 def test_offline_and_resolve_kits(world, tmp_path):

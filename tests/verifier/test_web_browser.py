@@ -21,6 +21,7 @@ from tests import browser_fixtures
 from tests.browser_fixtures import artifacts_dir  # noqa: F401  (fixture)
 from tests.verifier.issuer_world import IssuerWorld
 from tests.verifier.test_web_app import did_key_signed, png_bytes, publish, revoked, tampered
+from tests.verifier.test_web_plain_result import assessed
 from verifier.baked import bake_png
 from verifier.web import create_app
 
@@ -162,7 +163,8 @@ def test_paste_a_link_from_a_running_issuer(browser, verifier_url, world, artifa
     def body(page):
         submit(page, verifier_url, url=url)
         assert heading(page) == "Verified"
-        assert world.did in verdict_text(page)
+        assert f"Issued by Example Corp People Team — proven: {world.server.netloc}" in verdict_text(page)
+        assert world.did not in verdict_text(page)
         assert "Teamwork" in page.locator("main").inner_text()
         shot(page, artifacts_dir, "verified-link")
         page.click("a.share")                                   # the shareable link verifies afresh
@@ -190,8 +192,10 @@ def test_a_tampered_credential_is_not_verified_with_the_reason(browser, verifier
     def body(page):
         submit(page, verifier_url, file=("badge.json", "application/json", data))
         assert heading(page) == "Not verified"
-        assert "signature_mismatch" in verdict_text(page)
         assert "changed after it was signed" in verdict_text(page)
+        assert "signature_mismatch" not in page.locator("main").inner_text()     # folded in the technical details
+        page.click("summary")
+        assert "signature_mismatch" in page.locator("details").inner_text()
         shot(page, artifacts_dir, "tampered")
 
     browser.run(body)
@@ -203,7 +207,7 @@ def test_a_revoked_credential_says_revoked(browser, verifier_url, world, artifac
     def body(page):
         submit(page, verifier_url, text=text)
         assert heading(page) == "Not verified"
-        assert "The issuer has revoked this credential." in verdict_text(page)
+        assert "The issuer has revoked this badge." in verdict_text(page)
         assert "revoked" in page.locator("li[data-check=status]").inner_text()
         shot(page, artifacts_dir, "revoked")
 
@@ -218,7 +222,7 @@ def test_a_link_to_a_private_address_is_refused(browser, verifier_url, target):
     def body(page):
         submit(page, verifier_url, url=target)
         assert heading(page) == "Not verified"
-        assert "unreachable" in verdict_text(page)
+        assert "is a private or local address, which is never contacted" in verdict_text(page)
 
     browser.run(body)
 
@@ -229,7 +233,8 @@ def test_a_link_redirecting_to_a_private_address_is_refused(browser, verifier_ur
     def body(page):
         submit(page, verifier_url, url=world.server.url("/moved"))
         assert heading(page) == "Not verified"
-        assert "10.20.30.40" in page.locator("li[data-check=parse]").inner_text()
+        assert "10.20.30.40 is a private or local address" in verdict_text(page)
+        assert page.locator("li[data-check]").count() == 0                       # not a badge: no cards
         shot(page, artifacts_dir, "redirect-to-private")
 
     browser.run(body)
@@ -256,7 +261,7 @@ def test_an_svg_with_an_external_entity_is_refused(browser, verifier_url, world)
         submit(page, verifier_url, file=("badge.svg", "image/svg+xml", svg.encode()))
         assert heading(page) == "Not verified"
         text = page.locator("main").inner_text()
-        assert "unsafe_svg" in text and "pwned" not in text and "root:" not in text
+        assert "The SVG image contains unsafe content" in text and "pwned" not in text and "root:" not in text
 
     browser.run(body)
     assert world.server.hits("/entity") == 0
@@ -279,7 +284,7 @@ def test_html_and_script_in_names_render_as_text(browser, verifier_url, world, a
     browser.run(body)                                   # and no alert() dialog opened (BrowserThread)
 
 
-def test_a_famous_name_on_an_unknown_did_key_shows_the_did(browser, verifier_url, world, artifacts_dir):
+def test_a_famous_name_on_an_unknown_did_key_is_not_in_the_verdict(browser, verifier_url, world, artifacts_dir):
     credential = world.unsigned()
     credential["issuer"]["name"] = "Harvard University"
     signed = did_key_signed(credential)
@@ -287,10 +292,12 @@ def test_a_famous_name_on_an_unknown_did_key_shows_the_did(browser, verifier_url
     def body(page):
         submit(page, verifier_url, text=json.dumps(signed))
         top = verdict_text(page)
-        assert "Verified" in top and signed["issuer"]["id"] in top
+        assert "Verified" in top and "not tied to any website" in top and signed["issuer"]["id"] not in top
         assert "Harvard" not in top
         assert "Harvard University" in page.locator(".issuer-claimed").inner_text()
-        assert signed["issuer"]["id"] in page.locator(".issuer-proven").inner_text()
+        assert "anyone can create" in page.locator(".issuer-proven").inner_text()
+        page.click("summary")
+        assert signed["issuer"]["id"] in page.locator(".issuer-id").inner_text()
         shot(page, artifacts_dir, "famous-name-did-key")
 
     browser.run(body)
@@ -324,5 +331,88 @@ def test_the_form_and_result_pages_are_accessible(browser, verifier_url, world, 
         submit(page, verifier_url, text=pasted)
         assert serious_violations(page) == []
         shot(page, artifacts_dir, "result-desktop")
+
+    browser.run(body)
+
+
+# ---------------------------------------------------------------- a recruiter reads plain words (issue 14 §2)
+
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def reads_like_a_badge_page(page, world) -> None:
+    """What a recruiter must read on the result: who, what, how it was earned, evidence, validity."""
+    assert heading(page) == "Verified"
+    top = verdict_text(page)
+    assert f"Issued by Example Corp People Team — proven: {world.server.netloc}" in top
+    assert "did:" not in top and "%3A" not in top
+    text = page.locator("main").inner_text()
+    assert "Nominated by at least three peers" in text                              # criteria
+    assert "Peer review" in text and "Nominated by four peers." in text              # evidence
+    assert "360-degree review" in text and "Exemplary" in text                       # result and its level
+    assert "15 January 2026" in text and "1 March 2031" in text                       # validity, plain dates
+    assert world.did not in text                                                     # the DID stays folded away
+    assert page.locator("a", has_text="Full criteria").get_attribute("href") == "https://hr.example/criteria/teamwork"
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_recruiter_verifies_a_link_and_reads_the_plain_result(browser, verifier_url, world, artifacts_dir, width):
+    url = publish(world, world.sign(assessed(world)))
+
+    def body(page):
+        page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+        submit(page, verifier_url, url=url)
+        reads_like_a_badge_page(page, world)
+        assert fits_the_width(page)
+        assert serious_violations(page) == []
+        shot(page, artifacts_dir, f"link-{width}")
+        page.click("summary")                                          # the technical details keep the DID
+        assert world.did in page.locator("details").inner_text()
+
+    browser.run(body)
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_recruiter_uploads_a_badge_image_and_reads_the_plain_result(browser, verifier_url, world, artifacts_dir,
+                                                                      width):
+    baked = bake_png(png_bytes(), json.dumps(world.sign(assessed(world))))
+
+    def body(page):
+        page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+        submit(page, verifier_url, file=("badge.png", "image/png", baked), recipient="alex.rivera@example.com")
+        reads_like_a_badge_page(page, world)
+        assert "Issued to the person you named." in page.locator("main").inner_text()
+        assert fits_the_width(page)
+        assert serious_violations(page) == []
+        shot(page, artifacts_dir, f"upload-{width}")
+
+    browser.run(body)
+
+
+NOT_A_BADGE = {
+    "text": {"text": "Alex is great at teamwork, trust me."},
+    "png": {"file": ("photo.png", "image/png", png_bytes())},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_BADGE))
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_input_that_is_not_a_badge_gets_one_sentence_and_no_cards(browser, verifier_url, artifacts_dir, kind,
+                                                                  width):
+    def body(page):
+        page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+        submit(page, verifier_url, **NOT_A_BADGE[kind])
+        assert heading(page) == "Not verified"
+        sentences = page.locator("section.verdict p:not(.verdict__mark)")
+        assert sentences.count() == 1
+        assert sentences.first.inner_text().startswith("This ") and "not a badge" in sentences.first.inner_text()
+        assert page.locator("main h2").count() == 0 and page.locator("li[data-check]").count() == 0
+        assert fits_the_width(page)
+        assert serious_violations(page) == []
+        shot(page, artifacts_dir, f"not-a-badge-{kind}-{width}")
 
     browser.run(body)

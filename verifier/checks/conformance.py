@@ -38,7 +38,7 @@ def check_conformance(credential: dict[str, Any], v: Verification) -> CheckResul
     if not deviations:
         if not any(t in OB_TYPES for t in types_of(credential)):
             return skipped(CheckId.CONFORMANCE, "not_open_badge")
-        return CheckResult(CheckId.CONFORMANCE, Status.PASSED, "Follows the Open Badges 3.0 data model.")
+        return CheckResult(CheckId.CONFORMANCE, Status.PASSED, "Follows the Open Badges 3.0 standard.")
     status = Status.FAILED if v.options.strict else Status.WARNING
     first = deviations[0]
     return reported(CheckId.CONFORMANCE, reason or "schema_violation", f"{first['path']}: {first['message']}",

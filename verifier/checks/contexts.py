@@ -25,5 +25,5 @@ def check_contexts(credential: dict[str, Any], v: Verification) -> CheckResult:
         check_single_reading(credential)
     except ReadingError as exc:
         return from_error(CheckId.CONTEXTS, exc)
-    return passed(CheckId.CONTEXTS, "Every vocabulary is one this verifier ships (nothing downloaded), and every "
-                  "property is spelled by its name.", contexts=[c for c in contexts if isinstance(c, str)])
+    return passed(CheckId.CONTEXTS, "Everything the badge says is written in terms this checker knows, so nothing "
+                  "is hidden from the checks.", contexts=[c for c in contexts if isinstance(c, str)])

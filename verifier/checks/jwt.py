@@ -30,7 +30,7 @@ def check_jwt(token: str, header: dict[str, Any], payload: dict[str, Any], crede
         method = resolve_jwt_key(header, issuer, v.fetcher)
     except CredentialError as exc:
         if isinstance(exc, IssuerBindingError):   # the key was found; it is not the issuer's
-            v.add(passed(CheckId.KEY, "Found the key the token names."))
+            v.add(passed(CheckId.KEY, "Found the key the signature names."))
             v.add(from_error(CheckId.ISSUER_BINDING, exc))
             v.add(skipped(CheckId.PROOF, "blocked_by_key", "Not checked: the key is not the issuer's."))
         else:
@@ -39,10 +39,11 @@ def check_jwt(token: str, header: dict[str, Any], payload: dict[str, Any], crede
             v.add(skipped(CheckId.PROOF, "blocked_by_key"))
         return
     supplied = supplied_by_user(method.id, v.supplied)
-    v.add(passed(CheckId.KEY, "Found the signing key" + (" (taken from a file you supplied)." if supplied else "."),
+    found = "Found the issuer's signing key" + (" (taken from a file you supplied)." if supplied else ".")
+    v.add(passed(CheckId.KEY, found,
                  method=method.id, source=method.source, supplied_by_user=[method.id] if supplied else []))
-    v.add(passed(CheckId.ISSUER_BINDING, f"Signed with a key {issuer[:200]} controls and uses for issuing.",
-                 methods=[method.id]))
+    v.add(passed(CheckId.ISSUER_BINDING, "Signed with a key the issuer controls and uses for issuing badges.",
+                 methods=[method.id], issuer=issuer[:200]))
     v.add(_check_token(token, header, payload, method.public_key))
 
 
@@ -54,5 +55,5 @@ def _check_token(token: str, header: dict[str, Any], payload: dict[str, Any], pu
     mismatches = claim_mismatches(payload)
     if mismatches:
         return reported(CheckId.PROOF, "jwt_claims_mismatch", "; ".join(mismatches), mismatches=mismatches)
-    return CheckResult(CheckId.PROOF, Status.PASSED, f"The token's {header.get('alg')} signature matches the "
-                       "credential.", None, {"alg": header.get("alg")})
+    return CheckResult(CheckId.PROOF, Status.PASSED, "The signature matches the badge: nothing was changed "
+                       "after signing.", None, {"alg": header.get("alg")})

@@ -26,6 +26,7 @@ from ..limits import (
     check_structure,
 )
 from ..ob2 import is_ob2
+from ..plain import fetch_facts
 from ..registry import CheckId
 from ..report import CheckResult
 from .base import OB_TYPES, VC_V1, VC_V2, Verification, as_list, from_error, passed, reported, types_of
@@ -94,8 +95,10 @@ def _fetched(url: str, v: Verification) -> Parsed:
         response = v.fetcher.fetch(url, accept=CREDENTIAL_ACCEPT, max_bytes=MAX_INPUT_BYTES)
     except FetchError as exc:
         raise CredentialError(f"could not retrieve {url}: {exc}", code="unreachable",
-                              details={"url": url, "fetch_error": exc.code}) from exc
-    v.add(passed(CheckId.FETCH, f"Retrieved from {response.final_url}.", url=response.final_url))
+                              details={"url": url, "fetch_error": exc.code,
+                                       **fetch_facts(exc.details)}
+                              ) from exc
+    v.add(passed(CheckId.FETCH, "Fetched from the address given.", url=response.final_url))
     return read_source(response.body, v)
 
 
@@ -153,5 +156,5 @@ def check_parse(credential: dict[str, Any]) -> CheckResult:
         return reported(CheckId.PARSE, "not_a_credential", "type does not include VerifiableCredential")
     kind = next((t for t in types if t in OB_TYPES), None)
     version = "2.0" if first == VC_V2 else "1.1"
-    return passed(CheckId.PARSE, f"A VC {version} {kind or 'verifiable credential'}.",
+    return passed(CheckId.PARSE, "An Open Badge, readable." if kind else "Readable, though not an Open Badge.",
                   kind=kind or "VerifiableCredential", vc_version=version)

@@ -34,5 +34,5 @@ def check_related_resources(credential: dict[str, Any], v: Verification) -> Chec
         return skipped(CheckId.RELATED_RESOURCES, findings[0].reason or "related_resource_unavailable",
                        resources=listed)
     return passed(CheckId.RELATED_RESOURCES, f"{len(checked)} linked file{'s' if len(checked) > 1 else ''} "
-                  "unchanged since signing.", resources=listed)
+                  "unchanged since the badge was signed.", resources=listed)
 

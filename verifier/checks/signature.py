@@ -90,7 +90,7 @@ def _check_keys(credential: dict[str, Any], v: Verification) -> _Keys | None:
                 _blocked(v, from_error(CheckId.KEY, exc))
                 return None
     supplied = [vm for vm in resolved if supplied_by_user(vm, v.supplied)]
-    message = f"Found the signing key{'s' if len(resolved) > 1 else ''}"
+    message = f"Found the issuer's signing key{'s' if len(resolved) > 1 else ''}"
     message += " (taken from a file you supplied)." if supplied else "."
     v.add(passed(CheckId.KEY, message, methods={vm: m.source for vm, m in resolved.items()},
                  supplied_by_user=supplied))
@@ -192,8 +192,8 @@ def _check_proofs(credential: dict[str, Any], keys: _Keys, v: Verification) -> N
     bound = [m for m in candidates if keys.bound.get(m, False) is None]
     issuer = issuer_id(credential) or ""
     if bound:
-        v.add(passed(CheckId.ISSUER_BINDING, f"Signed with a key {issuer[:200]} controls and uses for issuing.",
-                     methods=bound))
+        v.add(passed(CheckId.ISSUER_BINDING, "Signed with a key the issuer controls and uses for issuing badges.",
+                     methods=bound, issuer=issuer[:200]))
     else:
         why = next((keys.bound[m] for m in candidates if keys.bound.get(m) is not None), None)
         v.add(from_error(CheckId.ISSUER_BINDING, why) if why is not None
@@ -204,5 +204,5 @@ def _check_proofs(credential: dict[str, Any], keys: _Keys, v: Verification) -> N
     suites = [str(r.proof.get("cryptosuite") or r.proof.get("type")) for r in verified]
     plural = len(suites) > 1
     v.add(CheckResult(CheckId.PROOF, Status.PASSED,
-                      f"The signature{'s' if plural else ''} match{'' if plural else 'es'} the credential: nothing "
+                      f"The signature{'s' if plural else ''} match{'' if plural else 'es'} the badge: nothing "
                       "was changed after signing.", None, {"cryptosuites": suites, "ignored_proofs": ignored}))

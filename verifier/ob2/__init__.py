@@ -67,7 +67,7 @@ def verify_ob2(source: Any, v: Verification) -> Ob2Found:
 def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResult]) -> None:
     given = read_assertion(source)
     found.mode, found.assertion = given.mode, given.assertion
-    results.append(passed(CheckId.PARSE, f"An Open Badges 2.0 {given.mode} assertion.", verification=given.mode,
+    results.append(passed(CheckId.PARSE, "An older (Open Badges 2.0) badge, readable.", verification=given.mode,
                           **({"id": given.assertion.get("id")} if given.assertion else {"url": given.url})))
     documents = Documents(v.fetcher)
     found.moved = documents.moved
@@ -76,7 +76,7 @@ def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResul
         hosted = fetch_hosted(given, documents)
         found.assertion = assertion = hosted.assertion
         if hosted.revoked:
-            results.append(passed(CheckId.FETCH, "The issuer answered for the hosted assertion.",
+            results.append(passed(CheckId.FETCH, "The issuer's website answered for the badge.",
                                   fetched=list(documents.fetched)))
             why = hosted.revocation_reason
             raise Ob2Problem(CheckId.STATUS, "revoked",
@@ -87,7 +87,7 @@ def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResul
     found.badge, issuer = documents.badge_and_issuer(assertion)
     found.issuer = issuer
     moved = {"moved": dict(documents.moved)} if documents.moved else {}
-    results.append(passed(CheckId.FETCH, "Fetched " + ", ".join(documents.fetched) + ".",
+    results.append(passed(CheckId.FETCH, "Fetched the badge's description and issuer from the issuer's website.",
                           fetched=list(documents.fetched), **moved))
     if given.token is None:
         results += [skipped(CheckId.KEY, "hosted_verification"), check_hosted_scope(assertion, issuer),
@@ -99,7 +99,7 @@ def _run(source: Any, v: Verification, found: Ob2Found, results: list[CheckResul
             results.append(check_signature(given.token, keys))
     results.append(check_dates(assertion, v.now))
     if given.token is None:
-        results.append(passed(CheckId.STATUS, "The issuer still hosts the assertion and does not mark it revoked."))
+        results.append(passed(CheckId.STATUS, "The issuer still hosts the badge and does not mark it revoked."))
     else:
         results.append(check_revocation(assertion, issuer, documents))
     results.append(check_recipient(assertion, v.recipient))

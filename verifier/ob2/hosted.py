@@ -98,7 +98,7 @@ def check_hosted_scope(assertion: dict[str, Any], issuer: dict[str, Any]) -> Che
                         f"the assertion at {assertion_id} is outside the issuer's verification scope: "
                         + "; ".join(problems), assertion=assertion_id, issuer=issuer.get("id"))
     return passed(CheckId.ISSUER_BINDING,
-                  f"The assertion is hosted within the verification scope of issuer {issuer.get('id')}.",
+                  "The badge is hosted on the issuer's own website.",
                   assertion=assertion_id, issuer=issuer.get("id"))
 
 

@@ -73,10 +73,10 @@ def check_signing_keys(assertion: dict[str, Any], issuer: dict[str, Any],
             not_owned.append(f"key {key_id} names owner {str(key.get('owner'))[:200]!r}, not {issuer_id}")
     if keys:
         ids = [str(k.get("id")) for k in keys]
-        return keys, [passed(CheckId.KEY, f"Found the issuer's key{'s' if len(ids) > 1 else ''} {', '.join(ids)}.",
+        return keys, [passed(CheckId.KEY, f"Found the issuer's key{'s' if len(ids) > 1 else ''}.",
                              keys=ids),
                       passed(CheckId.ISSUER_BINDING,
-                             f"The signing key is listed by issuer {issuer_id} and names it as owner.",
+                             "The signing key is listed by the issuer and names the issuer as its owner.",
                              keys=ids, issuer=issuer_id)]
     pending = [p for p in unusable if p.result().status == Status.INDETERMINATE]
     if pending or (unusable and not not_owned):
@@ -108,7 +108,7 @@ def check_signature(token: str, keys: list[dict[str, Any]]) -> CheckResult:
         except CredentialError as exc:
             failures.append((exc.code, f"key {key.get('id')}: {exc}"))
             continue
-        return passed(CheckId.PROOF, f"The {header['alg']} signature verifies with the issuer's key {key.get('id')}.",
+        return passed(CheckId.PROOF, "The signature matches, made with the issuer's key.",
                       key=key.get("id"), alg=header["alg"])
     reason = next((code for code, _ in failures if code != "invalid_key"), failures[0][0])
     return reported(CheckId.PROOF, reason, "; ".join(text for _, text in failures), keys=[k.get("id") for k in keys])
@@ -120,7 +120,7 @@ def check_revocation(assertion: dict[str, Any], issuer: dict[str, Any], document
         return reported(CheckId.STATUS, "revoked", "the assertion itself says it is revoked")
     list_url = ref_id(issuer.get("revocationList"))
     if list_url is None:
-        return passed(CheckId.STATUS, "The issuer publishes no revocation list.")
+        return passed(CheckId.STATUS, "The issuer publishes no list of revoked badges.")
     try:
         revocations = documents.get(list_url, REVOCATIONS)
     except Ob2Problem as problem:
@@ -139,4 +139,4 @@ def check_revocation(assertion: dict[str, Any], issuer: dict[str, Any], document
             return reported(CheckId.STATUS, "revoked",
                             "the issuer has revoked this badge" + (f": {why}" if why else ""),
                             url=list_url, revocationReason=why)
-    return passed(CheckId.STATUS, "Not on the issuer's revocation list.", url=list_url)
+    return passed(CheckId.STATUS, "Not on the issuer's list of revoked badges.", url=list_url)

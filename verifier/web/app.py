@@ -35,6 +35,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..baked import sniff_image
 from ..checks.parse import CREDENTIAL_ACCEPT, MAX_INPUT_BYTES, MAX_JSON_BYTES
 from ..fetcher import Fetcher, FetchError
+from ..plain import fetch_facts
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
 from .display import credential_like, present, readable
@@ -52,7 +53,10 @@ def run(sub: Submission, *, display: bool = True) -> tuple[VerificationReport, d
     fetcher = verifier.fetcher.for_verification()     # one budget: the link and all that follows
     documents, raw = None, sub.source
     if sub.url is not None:
-        host = urlsplit(sub.url).hostname or ""
+        try:
+            host = urlsplit(sub.url).hostname or ""
+        except ValueError:      # e.g. "https://[]/": the fetcher refuses it below as a malformed address
+            host = ""
         if not verifier.target_limit(host):
             raise TargetBusy()
         try:   # fetched here so that the page shows exactly the bytes that were verified
@@ -90,7 +94,8 @@ def unreachable(url: str, exc: FetchError) -> VerificationReport:
     """The report ``verify_credential(url)`` gives for a link that cannot be fetched."""
     return VerificationReport([CheckResult("parse", FAILED, explain("unreachable", ""), "unreachable",
                                            {"error": f"could not retrieve {url}: {exc}", "url": url,
-                                            "fetch_error": exc.code})])
+                                            "fetch_error": exc.code,
+                                            **fetch_facts(exc.details)})])
 
 
 # ---------------------------------------------------------------- the blueprint

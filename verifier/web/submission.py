@@ -70,15 +70,15 @@ def submission(url: Any, credential: Any, upload: bytes | None, recipient: Any, 
     if isinstance(credential, str):
         if len(credential) > MAX_JSON_BYTES:
             raise RequestTooLarge()
-        credential = _text(credential, "The pasted credential", MAX_JSON_BYTES)
+        credential = _text(credential, "The pasted badge", MAX_JSON_BYTES)
         if credential and looks_like_url(credential) and "\n" not in credential:
             url, credential = (url, credential) if url else (credential, None)
     elif credential is not None and not isinstance(credential, dict):
         raise BadRequest("The credential must be a JSON object, or JSON or JWT text.")
     given = [value for value in (url, credential, upload) if value is not None]
     if len(given) != 1:
-        raise BadRequest("Give one credential: a link, pasted JSON or JWT, or a file." if not given else
-                         "Give only one credential at a time: a link, pasted text or a file.")
+        raise BadRequest("Give one badge: its link, its pasted text, or its file." if not given else
+                         "Give only one badge at a time: a link, pasted text or a file.")
     recipient = _text(recipient, "The recipient", MAX_RECIPIENT_CHARS)
     if not isinstance(strict, bool):
         raise BadRequest("strict must be true or false.")
