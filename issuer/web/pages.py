@@ -78,6 +78,7 @@ from issuer.sharing_service import SharedBadge, SharingService, shown_name
 from issuer.web.http import error_page, prefers_html, problem
 from issuer.web.public import HTML, LD, VC_JWT, VC_LD, stored_response
 from issuer.web.ratelimit import over_limit
+from verifier.plain import issuer_words
 from verifier.report import CHECK_TITLES, FAILED, VerificationReport
 
 bp = Blueprint("pages", __name__)
@@ -128,8 +129,9 @@ class Verdict:
 
 
 def _signer(report: VerificationReport) -> str:
-    """Who proved to have signed, in full (a did:web with the host and path it stands for)."""
-    return (report.summary.get("issuer") or {}).get("proven") or "the issuer"
+    """Who proved to have signed, in the verifier's plain words (``Example Corp — proven:
+    example.com``; the DID stays in the verifier's technical details)."""
+    return issuer_words(report.summary.get("issuer")) or "the issuer"
 
 
 def verdict(report: VerificationReport, valid_until: datetime | None, since: datetime | None) -> Verdict:

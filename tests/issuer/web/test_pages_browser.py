@@ -105,12 +105,13 @@ def test_the_badge_page_on_a_phone(site, page, artifacts_dir):
     assert page.locator("h1").inner_text() == "Team Leadership"
     verdict = page.locator("#verdict")
     assert verdict.locator("h2").inner_text().strip().endswith("Verified")
-    assert "Genuine and current: signed by did:web:" in verdict.inner_text()
-    assert f"({site.base_url[7:]}), unchanged since" in verdict.inner_text()
+    assert "Genuine and current: signed by " in verdict.inner_text()
+    assert f"— proven: {site.base_url[7:]}, unchanged since" in verdict.inner_text()
+    assert "did:web" not in verdict.locator("p.verdict-summary").inner_text()
     verdict.locator("summary").click()
     signature = verdict.locator(".check", has_text="Signature")             # the checks, one by one, in words
     assert signature.get_attribute("class") == "check check-passed"
-    assert "The signature matches the credential: nothing was changed after signing." in signature.inner_text()
+    assert "The signature matches the badge: nothing was changed after signing." in signature.inner_text()
     assert page.locator(".badge-art").evaluate("img => img.naturalWidth") > 0
     # the page fits the phone: nothing scrolls sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
