@@ -42,7 +42,7 @@ class Contact:
 def contact_for(email: str | None, url: str | None) -> Contact | None:
     """The issuer's email (a mailto: link) or else its web address (http or https only); None without either."""
     address = clean_header(email, 320)
-    if address and re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", address):
+    if address and re.fullmatch(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", address):
         return Contact("mailto:" + quote(address, safe="@.+-_"), address)
     site = clean_header(url, 2048)
     if site and urlsplit(site).scheme in ("http", "https") and urlsplit(site).hostname:
