@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select
 
+from issuer.access.tokens import create_token
 from issuer.awards.issuance import AwardRequest
 from issuer.awards.lifecycle import AWARDS, change_record_status, change_status
 from issuer.config import load_settings
@@ -145,3 +146,26 @@ def test_messages_queued_before_0008_get_their_kind_and_are_sent_as_text(db_url,
             assert connection.execute(sa.text("SELECT count(*) FROM outbox_messages")).scalar() == 5
     finally:
         engine.dispose()
+
+
+@SQLITE_ONLY
+def test_suspending_through_the_rest_api_sends_the_notice_after_the_response(app, seeded, smtp_server,  # noqa: F811
+                                                                             monkeypatch):
+    for name, value in {"MICROCRED_SMTP_HOST": "127.0.0.1", "MICROCRED_SMTP_PORT": str(smtp_server.port),
+                        "MICROCRED_SMTP_STARTTLS": "false"}.items():
+        monkeypatch.setenv(name, value)
+    award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
+    with app.extensions["microcred"].sessions.begin() as session:
+        token = create_token(session, scope="issue", name="LMS")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    response = app.test_client().post(f"/api/v1/awards/{award_id}/suspend", json={"reason": "Checking records"},
+                                      headers=headers)
+    assert response.status_code == 200 and response.get_json()["changed"] is True
+    response.close()                                  # the response is done: what was queued is sent
+    subjects = [m["Subject"] for m in smtp_server.parsed()]
+    assert subjects == ["Your new badge: Team Leadership", "Your badge is on hold: Team Leadership"]
+    repeated = app.test_client().post(f"/api/v1/awards/{award_id}/suspend", json={"reason": "again"},
+                                      headers=headers)
+    assert repeated.get_json()["changed"] is False
+    repeated.close()
+    assert len(smtp_server.messages) == 2 and all(m.sent_at for m in outbox(app))
