@@ -142,11 +142,13 @@ def reason_of(body: Mapping[str, Any]) -> str:
 
 
 def change_record_status(session: Session, settings: Settings, holder: Holder, record_id: str, action: str,
-                         body: Mapping[str, Any], *, actor: str, issuer_id: str | None = None) -> StatusChange:
+                         body: Mapping[str, Any], *, actor: str, issuer_id: str | None = None,
+                         notify: bool = True) -> StatusChange:
     """Revoke, suspend or unsuspend one record in ``session``'s transaction (see the module docstring).
 
     ``body`` is the request, ``{"reason": "..."}``, checked once the record is found (an unknown
-    record is NotFound whatever was asked).
+    record is NotFound whatever was asked). ``notify``: queue the award recipient's notice of a
+    revocation or suspension (False: e.g. when the person's data is being erased).
     """
     if action not in TRANSITIONS:
         raise InvalidInput(f"unknown action {action!r}", code="invalid_action")
@@ -168,7 +170,7 @@ def change_record_status(session: Session, settings: Settings, holder: Holder, r
         publish(session, settings, issuer, status_list)
     record.state, record.state_reason = new_state, reason
     audited, award_id, details = holder.audit(record, action, {"reason": reason, "purpose": purpose, "index": index})
-    if isinstance(record, Award) and action in NOTIFIED:     # the recipient's notice, in this transaction
+    if notify and isinstance(record, Award) and action in NOTIFIED:     # the recipient's notice, in this transaction
         before = session.scalar(select(func.count()).select_from(AuditEntry)
                                 .where(AuditEntry.award_id == record.id, AuditEntry.action == audited)) or 0
         enqueue_status_notice(session, settings, record, action, reason=reason, occurrence=before + 1)

@@ -24,7 +24,7 @@ from issuer.db import migrate as migrate_module
 from issuer.db.engine import make_engine, session_factory
 from issuer.db.migrate import migrate
 from issuer.db.models import Award, OutboxMessage
-from issuer.mail.outbox import deliver_pending, enqueue_status_notice
+from issuer.mail.outbox import deliver_pending, enqueue_sign_in, enqueue_status_notice
 from issuer.mail.transport import MailConfig
 from tests.issuer.mail.test_mail import (  # noqa: F401  (fixtures)
     app,
@@ -169,3 +169,30 @@ def test_suspending_through_the_rest_api_sends_the_notice_after_the_response(app
     assert repeated.get_json()["changed"] is False
     repeated.close()
     assert len(smtp_server.messages) == 2 and all(m.sent_at for m in outbox(app))
+
+
+@SQLITE_ONLY
+def test_a_status_change_asked_not_to_notify_queues_nothing(app, seeded):  # noqa: F811
+    state = app.extensions["microcred"]
+    award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
+    with state.sessions.begin() as session:
+        change = change_record_status(session, state.settings, AWARDS, award_id, "revoke", {"reason": "erased"},
+                                      actor="test", notify=False)
+    assert change.changed and notices(app) == []
+
+
+def test_the_sign_in_link_arrives_as_text_and_html(app, seeded, smtp_server):  # noqa: F811
+    state = app.extensions["microcred"]
+    link = f"{BASE}/me/sign-in/Zx8kQ2mN4pL7vR1t"
+    with state.sessions.begin() as session:
+        row = enqueue_sign_in(session, state.settings, to_address="robin.quinn@example.com", link=link,
+                              minutes=15, now=datetime.now(UTC), key="sign_in:token-1")
+    assert row.kind == "sign_in" and row.award_id is None
+    assert deliver(app, config=smtp_config(app, smtp_server.port)).sent == 1
+    [message] = smtp_server.parsed()
+    assert message["Subject"] == "Your sign-in link for Example Corp People Team"
+    assert message["To"] == "robin.quinn@example.com"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert link in message.get_body(("plain",)).get_content()
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()
+    assert list(message.iter_attachments()) == []
