@@ -11,7 +11,7 @@ The steps here run inside a caller's transaction; :class:`issuer.awards.status_s
   and version-checked: should two changes still race, the loser's transaction fails with a
   stale-data error and :func:`in_transaction` runs it again on fresh data, so no update is ever
   lost. Changes are idempotent; revocation is final, suspension can be lifted. An award's
-  recipient is emailed a notice of a revocation or suspension, queued in the same transaction
+  recipient is emailed a notice of each change, queued in the same transaction
   (:func:`issuer.mail.outbox.enqueue_status_notice`, once per change).
 * **Renewal and re-issue** issue the same award again (:func:`issuer.awards.issuance.issue_award`)
   and supersede the old one: renewal from today, re-issue with the old dates and the current key
@@ -59,7 +59,7 @@ TRANSITIONS = {
     "unsuspend": (("suspended",), "active", "suspension", False),
 }
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended"}
-NOTIFIED = ("revoke", "suspend")        # an award's recipient is emailed a notice of these
+NOTIFIED = ("revoke", "suspend", "unsuspend")        # an award's recipient is emailed a notice of each
 ATTEMPTS = 10
 RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")   # new_id's form
 
@@ -147,8 +147,8 @@ def change_record_status(session: Session, settings: Settings, holder: Holder, r
     """Revoke, suspend or unsuspend one record in ``session``'s transaction (see the module docstring).
 
     ``body`` is the request, ``{"reason": "..."}``, checked once the record is found (an unknown
-    record is NotFound whatever was asked). ``notify``: queue the award recipient's notice of a
-    revocation or suspension (False: e.g. when the person's data is being erased).
+    record is NotFound whatever was asked). ``notify``: queue the award recipient's notice of the
+    change (False: e.g. when the person's data is being erased).
     """
     if action not in TRANSITIONS:
         raise InvalidInput(f"unknown action {action!r}", code="invalid_action")

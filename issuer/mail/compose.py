@@ -1,7 +1,8 @@
 """The emails about one award, composed from a plain :class:`AwardMail` (no database row needed).
 
 Kinds (:class:`~issuer.mail.kinds.MailKind`): ``awarded``, ``renewed``, ``expiring``, and the
-notices ``revoked`` and ``suspended`` (with HR's reason when one was given); plus the one-time
+notices ``revoked``, ``suspended`` (with HR's reason when one was given) and ``reinstated`` (the
+hold is lifted); plus the one-time
 ``sign_in`` link of the employees' space (:func:`compose_sign_in`). Each is rendered from its
 template pair (:mod:`issuer.mail.render`): a text part and an HTML part with the same links, a
 link to the recipient's "My badges" page, and the issuer's contact (its email, else its web

@@ -18,6 +18,7 @@ class MailKind(StrEnum):
     EXPIRING = "expiring"
     REVOKED = "revoked"
     SUSPENDED = "suspended"
+    REINSTATED = "reinstated"
     SIGN_IN = "sign_in"
 
     @property
@@ -42,6 +43,7 @@ _LABELS = {
     MailKind.EXPIRING: "Expiry reminder",
     MailKind.REVOKED: "Revocation notice",
     MailKind.SUSPENDED: "Suspension notice",
+    MailKind.REINSTATED: "Reinstatement notice",
     MailKind.SIGN_IN: "Sign-in link",
 }
 
@@ -51,10 +53,12 @@ _SUBJECTS = {
     MailKind.EXPIRING: "Your badge expires on {until}: {badge}",
     MailKind.REVOKED: "Your badge has been withdrawn: {badge}",
     MailKind.SUSPENDED: "Your badge is on hold: {badge}",
+    MailKind.REINSTATED: "Your badge counts again: {badge}",
     MailKind.SIGN_IN: "Your sign-in link for {organisation}",
 }
 
-AWARD_KINDS = (MailKind.AWARDED, MailKind.RENEWED, MailKind.EXPIRING, MailKind.REVOKED, MailKind.SUSPENDED)
+AWARD_KINDS = (MailKind.AWARDED, MailKind.RENEWED, MailKind.EXPIRING, MailKind.REVOKED, MailKind.SUSPENDED,
+               MailKind.REINSTATED)
 
 
 def label_of(kind: str | None) -> str:

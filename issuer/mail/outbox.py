@@ -88,15 +88,18 @@ def enqueue_award_mail(session: Session, settings: Settings, award: Award, kind:
     return row
 
 
+NOTICES = {"revoke": MailKind.REVOKED, "suspend": MailKind.SUSPENDED, "unsuspend": MailKind.REINSTATED}
+
+
 def enqueue_status_notice(session: Session, settings: Settings, award: Award, action: str, *, reason: str | None,
                           occurrence: int = 1, now: datetime | None = None) -> OutboxMessage | None:
-    """Queue the notice that ``award`` was revoked or suspended (``action``: "revoke" or "suspend").
+    """Queue the notice that ``award`` was revoked, suspended or unsuspended (``action``, a key of NOTICES).
 
     Called in the transaction of the status change, so the notice exists exactly when the change
-    does. Its key names the award and ``occurrence`` (the how-manieth suspension of this award: a
+    does. Its key names the award and ``occurrence`` (the how-manieth such change of this award: a
     suspension lifted and made again is a new notice), so a change retried on fresh data, or
     asked for twice, queues one notice. None: queued before."""
-    kind = {"revoke": MailKind.REVOKED, "suspend": MailKind.SUSPENDED}[action]
+    kind = NOTICES[action]
     key = f"{kind.value}:{award.id}" + (f":{occurrence}" if occurrence > 1 else "")
     return enqueue_award_mail(session, settings, award, kind.value, reason=reason, key=key, now=now)
 

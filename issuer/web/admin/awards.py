@@ -162,6 +162,5 @@ def award_action(award_id: str, action: str) -> Response:
         return redirect(url_for("admin.award", award_id=award_id), 303)
     flash(message, "ok")
     response = redirect(url_for("admin.award", award_id=target), 303)
-    if action != "unsuspend":   # the renewal email, or the notice, was queued with the change
-        _send_mail_after(response)
+    _send_mail_after(response)      # the renewal email, or the recipient's notice, was queued with the change
     return response

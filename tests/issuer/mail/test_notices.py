@@ -42,7 +42,7 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def notices(app) -> list[tuple[str | None, str | None]]:  # noqa: F811
-    return [(m.kind, m.key) for m in outbox(app) if m.kind in ("revoked", "suspended")]
+    return [(m.kind, m.key) for m in outbox(app) if m.kind in ("revoked", "suspended", "reinstated")]
 
 
 def test_revoking_queues_one_notice_that_arrives_as_text_and_html(app, seeded, smtp_server):  # noqa: F811
@@ -89,14 +89,15 @@ def test_the_award_email_arrives_as_text_and_html_with_the_badge_attached(app, s
 
 
 @SQLITE_ONLY
-def test_each_suspension_has_its_notice_and_lifting_it_has_none(app, seeded):  # noqa: F811
+def test_each_suspension_and_each_lifted_hold_has_its_notice(app, seeded):  # noqa: F811
     state = app.extensions["microcred"]
     award_id = award_and_queue(app, AwardRequest("team-leadership", "sam@example.com"))
-    for action in ("suspend", "suspend", "unsuspend", "suspend"):
+    for action in ("suspend", "suspend", "unsuspend", "unsuspend", "suspend"):
         change_status(state.sessions, state.settings, award_id, action, reason="Checking records", actor="test")
-    assert notices(app) == [("suspended", f"suspended:{award_id}"), ("suspended", f"suspended:{award_id}:2")]
+    assert notices(app) == [("suspended", f"suspended:{award_id}"), ("reinstated", f"reinstated:{award_id}"),
+                            ("suspended", f"suspended:{award_id}:2")]
     change_status(state.sessions, state.settings, award_id, "revoke", reason="Confirmed", actor="test")
-    assert len(notices(app)) == 3 and notices(app)[-1] == ("revoked", f"revoked:{award_id}")
+    assert len(notices(app)) == 4 and notices(app)[-1] == ("revoked", f"revoked:{award_id}")
 
 
 @SQLITE_ONLY

@@ -138,6 +138,10 @@ def test_each_kind_says_what_it_is_about(app, award):  # noqa: F811
         assert "What this means for you:" in notice["body"] and notice["attachment_name"] is None
         assert "Assessment records were incomplete" in " ".join(parse_html(notice["html"]).text)
     assert "cannot be undone" in revoked["body"] and "can be lifted" in suspended["body"]
+    reinstated = emails["reinstated"]
+    assert reinstated["subject"] == "Your badge counts again: Team Leadership"
+    assert "the badge counts again" in reinstated["body"] and f"is valid (until {until})" in reinstated["body"]
+    assert page in reinstated["body"] and reinstated["attachment_name"] is None
     sign_in = emails["sign_in"]
     assert sign_in["subject"] == "Your sign-in link for Example Corp People Team"
     assert SIGN_IN_LINK in sign_in["body"] and "for 15 minutes" in sign_in["body"]
