@@ -9,11 +9,12 @@
 :func:`outbox_row` (and :func:`enqueue_award_mail` for one award loaded in a session) writes an
 :class:`~issuer.db.models.OutboxMessage` (kind, subject, text and HTML parts; the baked PNG is attached when it
 is sent) in the caller's transaction, so a rolled-back award sends nothing and a committed one is never
-forgotten. :func:`enqueue_status_notice` does the same for the notice of a revocation or suspension, and
-:func:`enqueue_sign_in` for the employees' one-time sign-in link. :func:`deliver_pending` sends what is due,
-as multipart/alternative (text and HTML; text only for rows queued before HTML existed); a failure (server
-down, refused, timeout) is recorded on the message and retried later with backoff, so a failing mail server
-never loses or blocks an award. Each kind is sent once per award and event (the outbox ``key``).
+forgotten. :func:`enqueue_status_notice` does the same for the notice of a revocation, a suspension or a
+lifted suspension, and :func:`enqueue_sign_in` for the employees' one-time sign-in link.
+:func:`deliver_pending` sends what is due, as multipart/alternative (text and HTML; text only for rows
+queued before HTML existed); a failure (server down, refused, timeout) is recorded on the message and
+retried later with backoff, so a failing mail server never loses or blocks an award. Each kind is sent
+once per award and event (the outbox ``key``).
 """
 from __future__ import annotations
 
