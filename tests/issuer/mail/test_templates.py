@@ -1,5 +1,6 @@
 """Every kind of email, rendered from its templates with realistic data: plain words, the same links in
-both parts, a link to "My badges", the issuer's contact, HTML escaped, and the message is multipart.
+both parts, a link to "My badges", the issuer's contact, HTML escaped, and the message is multipart;
+the HTML part reads at phone and desktop widths in Chromium (axe: no serious or critical violations).
 
 The award kinds are composed from a real award issued on SQLite (the demo issuer, whose profile
 has an email address); the sign-in link from what the employees' space passes.
@@ -20,6 +21,7 @@ from issuer.mail.compose import KINDS, AwardMail, compose, compose_sign_in
 from issuer.mail.kinds import MailKind, label_of
 from issuer.mail.outbox import award_mail, build_message
 from issuer.mail.render import MailContext, contact_for, render
+from tests.browser_fixtures import artifacts_dir, browser, page  # noqa: F401  (fixtures; browser: one per module)
 from tests.issuer.mail.test_mail import app, award_and_queue, seeded  # noqa: F401  (fixtures)
 from tests.issuer.web.test_sharing import BASE, issue_custom
 
@@ -207,3 +209,19 @@ def test_the_message_is_multipart_alternative_with_the_attachment(app, award):  
     old = SimpleNamespace(**{**vars(row), "html": None, "attachment_name": None})
     plain = email.message_from_bytes(build_message(old, "p@example.com").as_bytes(), policy=email.policy.default)
     assert plain.get_content_type() == "text/plain" and plain.get_content() == fields["body"]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_html_email_reads_well_in_a_browser(app, award, page, artifacts_dir, width):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": width, "height": 900})
+    for kind, fields in every_kind(app, award).items():
+        page.set_content(fields["html"])
+        assert page.title() == fields["subject"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, kind
+        page.screenshot(path=str(artifacts_dir / f"email-{kind}-{width}.png"), full_page=True)
+        violations = [(v["id"], v["impact"]) for v in Axe().run(page).response["violations"]
+                      if v["impact"] in ("serious", "critical")]
+        assert violations == [], kind
