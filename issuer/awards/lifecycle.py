@@ -10,7 +10,9 @@ The steps here run inside a caller's transaction; :class:`issuer.awards.status_s
   and the audit entry. The list row is locked (:func:`~issuer.awards.status_lists.locked_entry`)
   and version-checked: should two changes still race, the loser's transaction fails with a
   stale-data error and :func:`in_transaction` runs it again on fresh data, so no update is ever
-  lost. Changes are idempotent; revocation is final, suspension can be lifted.
+  lost. Changes are idempotent; revocation is final, suspension can be lifted. An award's
+  recipient is emailed a notice of each change, queued in the same transaction
+  (:func:`issuer.mail.outbox.enqueue_status_notice`, once per change).
 * **Renewal and re-issue** issue the same award again (:func:`issuer.awards.issuance.issue_award`)
   and supersede the old one: renewal from today, re-issue with the old dates and the current key
   (after a key withdrawal, :func:`reissue_signed_with`).
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,6 +50,7 @@ from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award, Issuer, IssuerKey, StatusAllocation, StatusList, VcapiCredential, utcnow
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.keys.keyring import Withdrawal, withdraw_key
+from issuer.mail.outbox import enqueue_status_notice
 
 # action -> (states it may start from, resulting state, purpose, bit value)
 TRANSITIONS = {
@@ -56,6 +59,7 @@ TRANSITIONS = {
     "unsuspend": (("suspended",), "active", "suspension", False),
 }
 DONE = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended"}
+NOTIFIED = ("revoke", "suspend", "unsuspend")        # an award's recipient is emailed a notice of each
 ATTEMPTS = 10
 RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")   # new_id's form
 
@@ -138,11 +142,13 @@ def reason_of(body: Mapping[str, Any]) -> str:
 
 
 def change_record_status(session: Session, settings: Settings, holder: Holder, record_id: str, action: str,
-                         body: Mapping[str, Any], *, actor: str, issuer_id: str | None = None) -> StatusChange:
+                         body: Mapping[str, Any], *, actor: str, issuer_id: str | None = None,
+                         notify: bool = True) -> StatusChange:
     """Revoke, suspend or unsuspend one record in ``session``'s transaction (see the module docstring).
 
     ``body`` is the request, ``{"reason": "..."}``, checked once the record is found (an unknown
-    record is NotFound whatever was asked).
+    record is NotFound whatever was asked). ``notify``: queue the award recipient's notice of the
+    change (False: e.g. when the person's data is being erased).
     """
     if action not in TRANSITIONS:
         raise InvalidInput(f"unknown action {action!r}", code="invalid_action")
@@ -164,6 +170,10 @@ def change_record_status(session: Session, settings: Settings, holder: Holder, r
         publish(session, settings, issuer, status_list)
     record.state, record.state_reason = new_state, reason
     audited, award_id, details = holder.audit(record, action, {"reason": reason, "purpose": purpose, "index": index})
+    if notify and isinstance(record, Award) and action in NOTIFIED:     # the recipient's notice, in this transaction
+        before = session.scalar(select(func.count()).select_from(AuditEntry)
+                                .where(AuditEntry.award_id == record.id, AuditEntry.action == audited)) or 0
+        enqueue_status_notice(session, settings, record, action, reason=reason, occurrence=before + 1)
     session.add(AuditEntry(actor=actor, action=audited, award_id=award_id, details=details))
     return StatusChange(record.id, action, new_state, True)
 

@@ -186,17 +186,22 @@ class OutboxMessage(Base):
 
     ``key`` makes enqueueing idempotent (one award email per award and event). A failed
     attempt is recorded (``attempts``, ``last_error``) and retried from ``next_attempt_at``.
+    ``kind``: an :class:`issuer.mail.kinds.MailKind` value (None for messages whose kind was not
+    known when migration 0008 ran); ``body`` is the text part, ``html`` the HTML part (None: the
+    message is sent as text only, as rows queued before 0008 are).
     """
 
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(320))
     to_name: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
     attachment_name: Mapped[str | None] = mapped_column(String(255))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)     # dropped once sent
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,14 @@
-"""The text of an award email, composed from a plain :class:`AwardMail` (no database row needed).
+"""The emails about one award, composed from a plain :class:`AwardMail` (no database row needed).
 
-Kinds: ``awarded``, ``renewed``, ``expiring``. The subject and greeting go through
-:func:`~issuer.mail.transport.clean_header`; the baked PNG (the badge with its signed
-credential inside) is attached when the email is sent (:func:`badge_attachment`). Pure.
+Kinds (:class:`~issuer.mail.kinds.MailKind`): ``awarded``, ``renewed``, ``expiring``, and the
+notices ``revoked``, ``suspended`` (with HR's reason when one was given) and ``reinstated`` (the
+hold is lifted); plus the one-time
+``sign_in`` link of the employees' space (:func:`compose_sign_in`). Each is rendered from its
+template pair (:mod:`issuer.mail.render`): a text part and an HTML part with the same links, a
+link to the recipient's "My badges" page, and the issuer's contact (its email, else its web
+address) taken from the issuer profile inside the signed badge. The badge PNG (the badge with
+its signed data baked in) is attached to the kinds that carry it when the email is sent
+(:func:`badge_attachment`), not when it is queued. Pure.
 """
 from __future__ import annotations
 
@@ -13,10 +19,14 @@ from datetime import datetime
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
 from issuer.errors import InvalidInput
+from issuer.mail.kinds import AWARD_KINDS, MailKind
+from issuer.mail.render import MailContext, contact_for, render
 from issuer.mail.transport import clean_header
 from issuer.sharing import achievement_name, baked_png, download_name
 
-KINDS = ("awarded", "renewed", "expiring")
+KINDS = tuple(kind.value for kind in AWARD_KINDS)
+MY_BADGES = "/me/"
+DEFAULT_ORGANISATION = "Your employer"
 
 
 @dataclass(frozen=True)
@@ -30,52 +40,62 @@ class AwardMail:
     valid_until: datetime | None
 
 
-_TEXTS = {
-    "awarded": ("Your new badge: {badge}",
-                "{issuer} has awarded you the badge \u201c{badge}\u201d."),
-    "renewed": ("Your badge has been renewed: {badge}",
-                "{issuer} has renewed your badge \u201c{badge}\u201d. The new credential replaces the old one."),
-    "expiring": ("Your badge expires on {until}: {badge}",
-                 "Your badge \u201c{badge}\u201d from {issuer} is valid until {until}. Talk to {issuer} about "
-                 "renewing it."),
-}
-
-_BODY = """Hello {greeting},
-
-{lead}
-
-See your badge, add it to LinkedIn, download it or share its link:
-{url}
-
-The attached image is your badge with the signed credential inside it: anyone can check it with
-an Open Badges 3.0 verifier, and it shows whether the badge is still valid.
-
-{issuer}
-"""
-
-
-def compose(settings: Settings, mail: AwardMail, kind: str) -> dict[str, object]:
-    """Subject, text and the attachment's file name of the ``kind`` email (OutboxMessage fields).
-
-    The attachment itself, the badge PNG with the credential baked in, is made when the email is
-    sent (:func:`badge_attachment`), not when it is queued: queuing stays cheap for a bulk run of
-    thousands, and the outbox does not hold a copy of every badge."""
+def award_kind(kind: str) -> MailKind:
+    """The award email kind named ``kind``; InvalidInput for any other name."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown email kind {kind!r}")
+    return MailKind(kind)
+
+
+def _fields(kind: MailKind, context: MailContext, attachment_name: str | None) -> dict[str, object]:
+    rendered = render(kind, context)
+    return {"kind": kind.value, "subject": rendered.subject, "body": rendered.text, "html": rendered.html,
+            "attachment_name": attachment_name}
+
+
+def compose(settings: Settings, mail: AwardMail, kind: str, *, reason: str | None = None) -> dict[str, object]:
+    """Kind, subject, text, HTML and the attachment's file name of the ``kind`` email (OutboxMessage fields).
+
+    ``reason``: why HR revoked or suspended the badge (the notices say it). The attachment
+    itself is made when the email is sent (:func:`badge_attachment`): queuing stays cheap for a
+    bulk run of thousands, and the outbox does not hold a copy of every badge."""
+    chosen = award_kind(kind)
     credential = json.loads(mail.credential)
     issuer = credential.get("issuer")
-    issuer_name = clean_header(str(issuer.get("name") or "") if isinstance(issuer, dict) else "", 120)
-    values = {"badge": clean_header(achievement_name(credential), 150), "issuer": issuer_name or "Your employer",
-              "until": mail.valid_until.date().isoformat() if mail.valid_until else "further notice"}
-    subject_template, lead_template = _TEXTS[kind]
-    body = _BODY.format(greeting=clean_header(mail.to_name, 100) or "there",
-                        lead=lead_template.format(**values), url=credential_url(settings, mail.award_id),
-                        issuer=values["issuer"])
-    return {"subject": clean_header(subject_template.format(**values), 250), "body": body,
-            "attachment_name": download_name(values["badge"], "png")}
+    issuer = issuer if isinstance(issuer, dict) else {}
+    badge = clean_header(achievement_name(credential), 150)
+    context = MailContext(
+        greeting=clean_header(mail.to_name, 100) or "there",
+        organisation=clean_header(str(issuer.get("name") or ""), 120) or DEFAULT_ORGANISATION,
+        my_badges_url=settings.url(MY_BADGES),
+        contact=contact_for(_text(issuer.get("email")), _text(issuer.get("url"))),
+        badge=badge, badge_url=credential_url(settings, mail.award_id),
+        until=mail.valid_until.date().isoformat() if mail.valid_until else "",
+        reason=" ".join((reason or "").split())[:1000])
+    if chosen is MailKind.EXPIRING and not context.until:
+        raise InvalidInput("an expiry reminder needs the badge's end date")
+    return _fields(chosen, context, download_name(badge, "png") if chosen.attaches_badge else None)
+
+
+def compose_sign_in(settings: Settings, *, organisation: str | None, link: str, minutes: int,
+                    to_name: str | None = None, email: str | None = None,
+                    url: str | None = None) -> dict[str, object]:
+    """The one-time sign-in email (OutboxMessage fields): ``link`` works once, for ``minutes`` minutes.
+
+    ``organisation``, ``email``, ``url``: the issuer's name and contact."""
+    if not link.startswith(("https://", "http://")) or minutes <= 0:
+        raise InvalidInput("a sign-in email needs an http(s) link and a positive number of minutes")
+    context = MailContext(greeting=clean_header(to_name, 100) or "there",
+                          organisation=clean_header(organisation, 120) or DEFAULT_ORGANISATION,
+                          my_badges_url=settings.url(MY_BADGES), contact=contact_for(email, url),
+                          link=link, minutes=minutes)
+    return _fields(MailKind.SIGN_IN, context, None)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def badge_attachment(credential_text: str) -> bytes:
     """The badge PNG with ``credential_text`` (the credential exactly as stored) baked in."""
     return baked_png(credential_text, json.loads(credential_text))
-

@@ -1,4 +1,4 @@
-"""Award emails through a transactional outbox: queued with the award, sent after the commit.
+"""Emails through a transactional outbox: queued with the change that causes them, sent after the commit.
 
 ::
 
@@ -7,11 +7,14 @@
     send_after_commit(runtime.sessions, settings)     # after the commit; never raises
 
 :func:`outbox_row` (and :func:`enqueue_award_mail` for one award loaded in a session) writes an
-:class:`~issuer.db.models.OutboxMessage` (subject, text; the baked PNG is attached when it is sent) in the caller's
-transaction, so a rolled-back award sends nothing and a committed one is never forgotten.
-:func:`deliver_pending` sends what is due; a failure (server down, refused, timeout) is recorded
-on the message and retried later with backoff, so a failing mail server never loses or blocks an
-award. Each kind is sent once per award (the outbox ``key``).
+:class:`~issuer.db.models.OutboxMessage` (kind, subject, text and HTML parts; the baked PNG is attached when it
+is sent) in the caller's transaction, so a rolled-back award sends nothing and a committed one is never
+forgotten. :func:`enqueue_status_notice` does the same for the notice of a revocation, a suspension or a
+lifted suspension, and :func:`enqueue_sign_in` for the employees' one-time sign-in link.
+:func:`deliver_pending` sends what is due, as multipart/alternative (text and HTML; text only for rows
+queued before HTML existed); a failure (server down, refused, timeout) is recorded on the message and
+retried later with backoff, so a failing mail server never loses or blocks an award. Each kind is sent
+once per award and event (the outbox ``key``).
 """
 from __future__ import annotations
 
@@ -28,10 +31,11 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.config import Settings
-from issuer.db.models import Award, OutboxMessage, utcnow
+from issuer.db.models import Award, Issuer, OutboxMessage, utcnow
 from issuer.errors import MailError
 from issuer.identity import find_issuer
-from issuer.mail.compose import AwardMail, badge_attachment, compose
+from issuer.mail.compose import AwardMail, badge_attachment, compose, compose_sign_in
+from issuer.mail.kinds import MailKind
 from issuer.mail.transport import MailConfig, Transport, clean_header, sender_address, transport_for
 
 MAX_ATTEMPTS = 10
@@ -62,27 +66,71 @@ def award_mail(award: Award) -> AwardMail:
                      to_name=award.recipient.name, valid_until=award.valid_until)
 
 
-def outbox_row(settings: Settings, mail: AwardMail, kind: str, now: datetime) -> dict[str, object]:
-    """The OutboxMessage column values of the ``kind`` email for ``mail`` (for a bulk INSERT)."""
-    return {"key": f"{kind}:{mail.award_id}", "award_id": mail.award_id, "to_address": mail.to_address,
+def outbox_row(settings: Settings, mail: AwardMail, kind: str, now: datetime, *, reason: str | None = None,
+               key: str | None = None) -> dict[str, object]:
+    """The OutboxMessage column values of the ``kind`` email for ``mail`` (for a bulk INSERT).
+
+    ``key``: the idempotency key (default ``<kind>:<award id>``); ``reason``: HR's, for the notices."""
+    return {"key": key or f"{kind}:{mail.award_id}", "award_id": mail.award_id, "to_address": mail.to_address,
             "to_name": mail.to_name, "attempts": 0, "next_attempt_at": now, "created_at": now,
-            **compose(settings, mail, kind)}
+            **compose(settings, mail, kind, reason=reason)}
 
 
-def enqueue_award_mail(session: Session, settings: Settings, award: Award,
-                       kind: str = "awarded") -> OutboxMessage | None:
+def enqueue_award_mail(session: Session, settings: Settings, award: Award, kind: str = "awarded", *,
+                       reason: str | None = None, key: str | None = None,
+                       now: datetime | None = None) -> OutboxMessage | None:
     """Queue the ``kind`` email for a stored ``award`` in the caller's transaction; None if queued before."""
-    key = f"{kind}:{award.id}"
+    key = key or f"{kind}:{award.id}"
     if session.scalars(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
         return None
     session.flush()                                  # the award row exists before the message refers to it
-    row = OutboxMessage(**outbox_row(settings, award_mail(award), kind, utcnow()))
+    row = OutboxMessage(**outbox_row(settings, award_mail(award), kind, now or utcnow(), reason=reason, key=key))
+    session.add(row)
+    return row
+
+
+NOTICES = {"revoke": MailKind.REVOKED, "suspend": MailKind.SUSPENDED, "unsuspend": MailKind.REINSTATED}
+
+
+def enqueue_status_notice(session: Session, settings: Settings, award: Award, action: str, *, reason: str | None,
+                          occurrence: int = 1, now: datetime | None = None) -> OutboxMessage | None:
+    """Queue the notice that ``award`` was revoked, suspended or unsuspended (``action``, a key of NOTICES).
+
+    Called in the transaction of the status change, so the notice exists exactly when the change
+    does. Its key names the award and ``occurrence`` (the how-manieth such change of this award: a
+    suspension lifted and made again is a new notice), so a change retried on fresh data, or
+    asked for twice, queues one notice. None: queued before."""
+    kind = NOTICES[action]
+    key = f"{kind.value}:{award.id}" + (f":{occurrence}" if occurrence > 1 else "")
+    return enqueue_award_mail(session, settings, award, kind.value, reason=reason, key=key, now=now)
+
+
+def sign_in_row(settings: Settings, *, to_address: str, link: str, minutes: int, now: datetime,
+                issuer: Issuer | None, to_name: str | None = None, key: str | None = None) -> dict[str, object]:
+    """The OutboxMessage column values of a one-time sign-in email (``link`` works for ``minutes`` minutes)."""
+    return {"key": key, "award_id": None, "to_address": to_address, "to_name": to_name, "attempts": 0,
+            "next_attempt_at": now, "created_at": now,
+            **compose_sign_in(settings, organisation=issuer.name if issuer else None, link=link, minutes=minutes,
+                              to_name=to_name, email=issuer.email if issuer else None,
+                              url=issuer.url if issuer else None)}
+
+
+def enqueue_sign_in(session: Session, settings: Settings, *, to_address: str, link: str, minutes: int,
+                    now: datetime, to_name: str | None = None, key: str | None = None) -> OutboxMessage:
+    """Queue the one-time sign-in email in the caller's transaction (send it with :func:`send_after_commit`).
+
+    ``key``: an idempotency key (e.g. ``sign_in:<token id>``); the issuer's name and contact come from
+    this installation's issuer."""
+    row = OutboxMessage(**sign_in_row(settings, to_address=to_address, link=link, minutes=minutes, now=now,
+                                      issuer=find_issuer(session, settings), to_name=to_name, key=key))
     session.add(row)
     return row
 
 
 def build_message(row: OutboxMessage, sender: str, attachment: bytes | None = None) -> EmailMessage:
-    """The email of an outbox row; ``attachment``: the badge PNG (rows queued by older versions carry theirs)."""
+    """The email of an outbox row: multipart/alternative (text, then HTML) when the row has an HTML part,
+    inside multipart/mixed with the attachment; ``attachment``: the badge PNG (rows queued by older
+    versions carry theirs)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = Address(display_name=clean_header(row.to_name, 100), addr_spec=row.to_address)
@@ -91,6 +139,8 @@ def build_message(row: OutboxMessage, sender: str, attachment: bytes | None = No
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row.body)
+    if row.html:
+        message.add_alternative(row.html, subtype="html")
     attachment = row.attachment or attachment
     if attachment:
         message.add_attachment(attachment, maintype="image", subtype="png", filename=row.attachment_name)

@@ -1,8 +1,9 @@
-"""The award email use case: deliver what is queued, queue expiry reminders.
+"""The email use case: deliver what is queued, queue expiry reminders, say where an award's emails stand.
 
     mail = services.mail
     delivery = mail.deliver_pending()                  # sent, failed (still queued), waiting
     reminded = mail.remind_expiring(30)                # queued, then sent (reminded.delivery)
+    for email in mail.deliveries(award_id): ...        # each email's kind, recipient and delivery state
 
 ``microcred mail send-pending`` and ``microcred mail remind-expiring`` call these and print
 what they return. Messages are queued in the outbox (:mod:`issuer.mail.outbox`) and sent with
@@ -16,8 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from issuer.db.models import OutboxMessage
 from issuer.mail.outbox import Delivery, deliver_pending
 from issuer.mail.reminders import queue_reminders
+from issuer.mail.states import MailDelivery, delivery_of
 from issuer.runtime import Runtime
 
 
@@ -28,7 +33,7 @@ class Reminded:
 
 
 class MailService:
-    """Award emails: deliver what is queued, queue expiry reminders."""
+    """Emails: deliver what is queued, queue expiry reminders, each award's emails and their delivery state."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -45,3 +50,10 @@ class MailService:
             queued = queue_reminders(session, self.runtime.settings, self.runtime.load_issuer(session), days,
                                      self.runtime.now())
         return Reminded(queued, self.deliver_pending() if send else None)
+
+    def deliveries(self, award_id: str) -> list[MailDelivery]:
+        """The emails about one award, oldest first, each with its delivery state (the award page shows them)."""
+        with self.runtime.reading() as session:
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.award_id == award_id)
+                                   .order_by(OutboxMessage.created_at, OutboxMessage.id))
+            return [delivery_of(row) for row in rows]

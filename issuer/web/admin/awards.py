@@ -138,7 +138,8 @@ def award(award_id: str) -> str:
     detail = state().use.search.award_detail(award_id)
     return render_template("admin/award.html", award=detail.award, shown_state=detail.state,
                            links=_links(detail.award.id), trail=detail.trail, renewal_of=detail.renewal_of,
-                           results=_results(detail.award))
+                           results=_results(detail.award), emails=state().use.mail.deliveries(detail.award.id),
+                           now=state().clock())
 
 
 def _act(award_id: str, action: str) -> tuple[str, str]:
@@ -161,6 +162,5 @@ def award_action(award_id: str, action: str) -> Response:
         return redirect(url_for("admin.award", award_id=award_id), 303)
     flash(message, "ok")
     response = redirect(url_for("admin.award", award_id=target), 303)
-    if action == "renew":       # the renewal email was queued with the new award
-        _send_mail_after(response)
+    _send_mail_after(response)      # the renewal email, or the recipient's notice, was queued with the change
     return response

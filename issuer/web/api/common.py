@@ -341,6 +341,9 @@ def status_routes(path: str, id_name: str, change: Callable[..., Any]) -> None:
     for action in STATUS_ACTIONS:
         def view(action: str = action, **ids: str) -> Response:
             done = change(state().use)(ids[id_name], action, json_object(), actor=g.caller.actor)
-            return ok({"id": done.id, "action": done.action, "state": done.state, "changed": done.changed})
+            response = ok({"id": done.id, "action": done.action, "state": done.state, "changed": done.changed})
+            if done.changed:                # an award's recipient notice was queued with the change
+                response.call_on_close(state().use.awards.deliver_mail)
+            return response
         bp.add_url_rule(f"{path}/<{id_name}>/{action}", endpoint=f"{action}_{id_name.removesuffix('_id')}",
                         methods=["POST"], view_func=requires(ISSUE)(view))
