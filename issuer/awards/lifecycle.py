@@ -48,6 +48,7 @@ from issuer.awards.search import expiring_condition
 from issuer.awards.status_lists import bit, locked_entry, publish, set_bit
 from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award, Issuer, IssuerKey, StatusAllocation, StatusList, VcapiCredential, utcnow
+from issuer.db.models_employee import AwardPrivacy
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.keys.keyring import Withdrawal, withdraw_key
 from issuer.mail.outbox import enqueue_status_notice
@@ -190,6 +191,15 @@ def _successor(session: Session, old: Award) -> Award | None:
     return session.get(Award, old.superseded_by) if old.superseded_by else None
 
 
+def _carry_choices(session: Session, old: Award, new: Award) -> None:
+    """The holder's privacy choices for ``old`` (name shown, listed on the profile) carry over to
+    the award that supersedes it: renewing or re-issuing never changes what the public sees."""
+    choices = session.get(AwardPrivacy, old.id)
+    if choices is not None and session.get(AwardPrivacy, new.id) is None:
+        session.add(AwardPrivacy(award_id=new.id, show_name=choices.show_name, on_profile=choices.on_profile,
+                                 updated_at=choices.updated_at))
+
+
 def renew_award(session: Session, settings: Settings, old: Award, *, actor: str, now: datetime,
                 indexes: StatusIndexes | None = None, body: object = None) -> tuple[Award, bool]:
     """(new award, created): a new credential for the same achievement and recipient, valid from ``now``.
@@ -211,6 +221,7 @@ def renew_award(session: Session, settings: Settings, old: Award, *, actor: str,
     request = _again(old, awarded_at=now.replace(microsecond=0), external_id=f"renewal-of:{old.id}")
     new, _ = issue_award(session, ctx, request, actor=actor, now=now, notify="renewed")
     old.state, old.state_reason, old.superseded_by = "superseded", f"renewed as {new.id}", new.id
+    _carry_choices(session, old, new)
     session.add(AuditEntry(actor=actor, action="renew", award_id=old.id, details={"new_award": new.id}))
     return new, True
 
@@ -232,6 +243,7 @@ def reissue(session: Session, ctx: IssuerContext, old: Award, *, actor: str, rea
     request = _again(old, awarded_at=old.awarded_at, external_id=f"reissue-of:{old.id}")
     new, _ = issue_award(session, ctx, request, actor=actor, now=now, jwt=bool(old.credential_jwt), notify="renewed")
     old.state, old.state_reason, old.superseded_by = "superseded", f"re-issued as {new.id}: {reason}", new.id
+    _carry_choices(session, old, new)
     session.add(AuditEntry(actor=actor, action="reissue", award_id=old.id,
                            details={"new_award": new.id, "reason": reason}))
     return new
