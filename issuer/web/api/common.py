@@ -37,7 +37,7 @@ MAX_IDEMPOTENCY_KEY = 200
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 READ, ISSUE, ADMIN = "read", "issue", "admin"
-UNAVAILABLE_CODES = {"not_initialized", "no_current_key", "key_mismatch"}
+UNAVAILABLE_CODES = {"not_initialized", "other_base_url", "no_current_key", "key_mismatch"}
 
 
 
