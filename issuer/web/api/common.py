@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from issuer.access.tokens import scope_allows
 from issuer.awards.credentials import timestamp
+from issuer.bulk.limits import MAX_UPLOAD_BYTES
 from issuer.config import Settings
 from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
@@ -28,7 +29,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PROBLEM = "application/problem+json"
 JSON_LIMIT = 2 * 1024 * 1024
-BULK_LIMIT = 10 * 1024 * 1024
+BULK_LIMIT = MAX_UPLOAD_BYTES     # issuer/bulk/limits.py: the one source of the bulk limits
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
 MAX_SKILLS_ASKED = 50
