@@ -29,11 +29,12 @@ from issuer.awards.allocation import StatusIndexes
 from issuer.bulk import jobs as bulk_jobs
 from issuer.bulk import run as bulk_run
 from issuer.bulk.limits import BulkMode
+from issuer.bulk.people import PeopleRun, outcomes_of, people_csv, read_people
 from issuer.bulk.reading import ValidationReport, validate_csv
 from issuer.bulk.rejected import rejected_csv
 from issuer.bulk.run import BulkResult, ProgressCallback
 from issuer.db.models_staff import BulkJob
-from issuer.errors import NotFound
+from issuer.errors import InvalidInput, NotFound
 from issuer.runtime import Runtime
 
 Source = str | os.PathLike[str] | bytes
@@ -95,6 +96,23 @@ class BulkService:
         """
         return bulk_run.issue_csv(source, self.runtime, actor=actor, progress=progress, chunk_size=chunk_size,
                                   workers=workers, source_name=source_name, indexes=self.indexes, mode=mode)
+
+    def issue_people(self, text: str, *, achievement: str, shared: dict[str, str | None], actor: str,
+                     mode: BulkMode = BulkMode.ALL_OR_NOTHING) -> PeopleRun:
+        """Issue ``achievement`` to each person of ``text`` (one per line: an email, optionally a name),
+        with the same evidence and date (``shared``: bulk CSV columns), as one bulk run
+        (:mod:`issuer.bulk.people`). All or nothing by default; ``valid-rows`` issues to everyone
+        who passes. InvalidInput when the list names nobody."""
+        people, problems = read_people(text)
+        if not people and not problems:
+            raise InvalidInput("Add the people to issue to: an email address per line.", code="no_people",
+                               field="people")
+        data, lines = people_csv(people, achievement=achievement, shared=shared)
+        if people and (mode is BulkMode.VALID_ROWS or not problems):
+            result = self.run(data, actor=actor, mode=mode, workers=0, source_name="console: several people")
+        else:              # nothing will be issued: check everyone anyway, to answer for each person
+            result = BulkResult(self.validate(data) if people else ValidationReport(), started=False)
+        return PeopleRun(outcomes_of(people, problems, lines, result), result.started and result.issued > 0)
 
     # ---- background jobs
 
