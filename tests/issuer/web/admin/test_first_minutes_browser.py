@@ -159,5 +159,5 @@ def test_the_skills_chart_fits_the_screen_with_every_count_visible(site, browser
         assert value["x"] + value["width"] <= box["x"] + box["width"] + 0.5, (index, value, box)
         assert value["height"] >= 10                   # the text is not scaled down to illegible
     assert figure.evaluate("f => f.scrollWidth - f.clientWidth") <= 0
-    view.check("admin-dashboard")
+    view.check("admin-dashboard-chart")
     view.context.close()
