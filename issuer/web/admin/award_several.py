@@ -1,4 +1,4 @@
-"""Issue one achievement to several people at once: a list of people, the same evidence and date, one answer each.
+"""Issue one achievement to several people at once (``admin.award_new_several``, under "Issue" in the menu).
 
 A shell over :meth:`issuer.bulk.service.BulkService.issue_people` (the bulk pipeline and its
 rules, so a person here is checked exactly as a row of a bulk file). The page answers per
@@ -33,7 +33,7 @@ def _form_page(ref: str | None, form: dict[str, str], errors: dict[str, str], ou
 
 
 @bp.route("/awards/new/several", methods=["GET", "POST"])
-def award_several() -> Response | tuple[str, int]:
+def award_new_several() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(request.args.get("achievement"), {}, {})
     form = {key: request.form.get(key, "")[:MAX_TEXT if key == "people" else MAX_FIELD]
