@@ -2,8 +2,8 @@
 
 The file format is described in ``docs/bulk-csv.md``; the work is
 :class:`issuer.bulk.service.BulkService`'s. ``--dry-run`` checks every row and prints one
-``line N: reason`` per bad row (exit 0 when the file is clean, 2 otherwise). A real run checks
-first; then
+``line N: reason`` per bad row (exit 0 when the file is clean, 2 otherwise; with
+``--mode valid-rows`` 3 when only rows would be left out). A real run checks first; then
 
 * ``--mode all-or-nothing`` (the default) issues nothing if any row is bad (one ``error:``
   line, exit 2);
@@ -58,12 +58,19 @@ def issue_bulk(csv_file: str, dry_run: bool, mode: str, rejected_file: str | Non
     Rows already issued (same row, or same external_id) are skipped, so a run that was
     interrupted can simply be started again.
     """
-    services = cli_services()
     chosen = BulkMode(mode)
+    if rejected_file and chosen is not BulkMode.VALID_ROWS:
+        raise click.UsageError("--rejected goes with --mode valid-rows (all-or-nothing leaves no rows out)")
+    services = cli_services()
     if dry_run:
         report = services.bulk.validate(csv_file)
         for line in report.lines():
             click.echo(line)
+        if not report.ok and report.issuable(chosen):
+            click.echo(f"{_plural(len(report.problems), 'bad row')} of {report.total_rows:,} would be left out; "
+                       f"{report.to_issue:,} to issue, {report.already_issued:,} already issued "
+                       "(dry run: nothing was issued)", err=True)
+            sys.exit(EXIT_ROWS_REJECTED)
         if not report.ok:
             click.echo(f"{_plural(len(report.problems), 'bad row')} of {report.total_rows:,}; nothing was issued",
                        err=True)

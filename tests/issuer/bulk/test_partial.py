@@ -93,6 +93,13 @@ def test_the_command_issues_the_valid_rows_writes_the_rejected_ones_and_exits_3(
     runner = CliRunner()
     refused = runner.invoke(cli_main, ["issue-bulk", str(path)])
     assert refused.exit_code == 2 and counts(cli_env)["Award"] == 0
+    dry = runner.invoke(cli_main, ["issue-bulk", str(path), "--mode", "valid-rows", "--dry-run"])
+    assert dry.exit_code == 3 and [line.split(":")[0] for line in dry.stdout.splitlines()] == \
+        ["line 3", "line 5", "line 7", "line 8"]
+    assert dry.stderr == "4 bad rows of 8 would be left out; 4 to issue, 0 already issued (dry run: nothing was issued)\n"
+    assert counts(cli_env)["Award"] == 0
+    misuse = runner.invoke(cli_main, ["issue-bulk", str(path), "--rejected", str(tmp_path / "r.csv")])
+    assert misuse.exit_code == 2 and "--rejected goes with --mode valid-rows" in misuse.stderr
     done = runner.invoke(cli_main, ["issue-bulk", str(path), "--mode", "valid-rows"])
     assert done.exit_code == 3, done.output
     assert done.stdout.startswith("issued 4 awards, 0 already issued (8 rows) in ")
