@@ -39,3 +39,14 @@ def test_before_setup_the_home_page_says_so(db_url, tmp_path):
     assert response.status_code == 200
     text = page_text(response)
     assert "not set up yet" in text and "microcred init" in text and "Staff sign-in" not in text
+
+
+def test_served_at_another_address_the_home_page_points_to_the_issuer_not_to_init(db_url, tmp_path):
+    console_app(tmp_path, db_url).extensions["microcred"].engine.dispose()      # the issuer of https://hr.example.com
+    settings = load_settings({}, instance=tmp_path / "instance", keys_dir=tmp_path / "keys", database_url=db_url,
+                             base_url="http://localhost:8080")
+    response = create_app(settings).test_client().get("/")
+    text = page_text(response)
+    assert response.status_code == 200 and "microcred init" not in text
+    assert "Its issuer is at https://hr.example.com" in text and 'href="https://hr.example.com"' in \
+        response.get_data(as_text=True)
