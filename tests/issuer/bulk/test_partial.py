@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from issuer.bulk.limits import BulkMode
+from issuer.bulk.reading import RowProblem
 from issuer.bulk.rejected import rejected_csv
 from issuer.cli import main as cli_main
 from issuer.db.models import Award, Recipient
@@ -77,7 +78,6 @@ def test_the_rejected_rows_csv_gives_each_row_back_with_its_reason():
            "ok@example.com,Ok,teamwork,\r\n"
            "bad,Bad Person,teamwork,2026-01-01\r\n"
            "x@example.com,=cmd|' /C calc'!A0,teamwork,\r\n").encode()
-    from issuer.bulk.reading import RowProblem
     data = rejected_csv(raw, [RowProblem(4, "name starts with '='"), RowProblem(3, "'bad' is not an email address.")])
     assert data.startswith(b"\xef\xbb\xbf")
     assert rows_of(data) == [

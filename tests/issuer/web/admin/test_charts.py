@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup, escape
 
-from issuer.web.admin.charts import LABEL_CHARS, bar_chart
+from issuer.web.admin.charts import LABEL_CHARS, NARROW_WIDTH, bar_chart, responsive_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -85,8 +85,6 @@ def test_unknown_bar_class_or_unsafe_id_is_refused():
 
 
 def test_the_stacked_layout_fits_a_phone_with_every_count_inside_the_box():
-    from issuer.web.admin.charts import NARROW_WIDTH, responsive_chart
-
     long = "Management of Personnel Resources and everything around it"
     svg = bar_chart([("SQL", 8), (long, 4), ("Go", 0)], title="People per skill", chart_id="c7", layout="stacked")
     root = parse(svg)
