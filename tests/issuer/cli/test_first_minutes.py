@@ -20,6 +20,7 @@ from issuer.cli.references import award_id_from
 from issuer.cli.serve import default_port, port_mismatch
 from issuer.config import load_settings
 from issuer.db.models import Award
+from issuer.errors import InvalidInput
 from issuer.instance import open_instance
 
 ACHIEVEMENT = ["achievements", "create", "--slug", "sql", "--name", "SQL", "--description", "Writes SQL.",
@@ -132,7 +133,7 @@ def test_links_under_a_base_path_and_either_scheme_of_the_same_host():
     settings = load_settings({}, instance="/nonexistent", base_url="http://localhost:5000/badges")
     assert award_id_from("http://localhost:5000/badges/credentials/abc", settings) == "abc"
     assert award_id_from("https://localhost:5000/badges/credentials/abc/", settings) == "abc"
-    with pytest.raises(Exception, match="not a credential link"):
+    with pytest.raises(InvalidInput, match="not a credential link"):
         award_id_from("http://localhost:5000/credentials/abc", settings)
 
 
