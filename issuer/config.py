@@ -3,7 +3,9 @@
 Defaults run everything locally: an ``instance/`` folder with a SQLite database,
 keys in ``keys/``, and the base URL ``http://localhost:5000`` (so the issuer's DID is
 ``did:web:localhost%3A5000``). Environment variables override them:
-``MICROCRED_INSTANCE``, ``MICROCRED_KEYS``, ``MICROCRED_BASE_URL``, ``DATABASE_URL``.
+``MICROCRED_INSTANCE``, ``MICROCRED_KEYS``, ``MICROCRED_BASE_URL``, ``DATABASE_URL``; what they
+do not set comes from the instance folder's ``settings.json`` (:mod:`issuer.saved_settings`:
+what the last ``init``, ``demo`` or ``serve`` ran with), then from these defaults.
 
 A wrong setting raises :class:`issuer.errors.ConfigError` (importable here as ``ConfigError``).
 """
@@ -16,9 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from issuer import saved_settings
 from issuer.errors import ConfigError
 
-__all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "did_web_for", "load_settings"]
+__all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "default_database_url", "did_web_for", "load_settings",
+           "save_settings"]
 
 DEFAULT_BASE_URL = "http://localhost:5000"
 
@@ -63,14 +67,20 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """The settings from ``env`` (default: the environment), ``overrides`` first; ConfigError for a bad base URL."""
+    """The settings from ``env`` (default: the environment), ``overrides`` first; ConfigError for a bad base URL.
+
+    What neither gives comes from the instance folder's saved settings (:mod:`issuer.saved_settings`,
+    written by ``init``, ``demo`` and ``serve``), then the defaults.
+    """
     env = os.environ if env is None else env
     instance = Path(overrides.get("instance") or env.get("MICROCRED_INSTANCE") or "instance")
-    keys_dir = Path(overrides.get("keys_dir") or env.get("MICROCRED_KEYS") or "keys")
-    base_url = (overrides.get("base_url") or env.get("MICROCRED_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    saved = saved_settings.read_saved(instance)
+    keys_dir = Path(overrides.get("keys_dir") or env.get("MICROCRED_KEYS") or saved.get("keys_dir") or "keys")
+    base_url = (overrides.get("base_url") or env.get("MICROCRED_BASE_URL") or saved.get("base_url")
+                or DEFAULT_BASE_URL).rstrip("/")
     did_web_for(base_url)  # validates
-    database_url = overrides.get("database_url") or env.get("DATABASE_URL") or \
-        f"sqlite:///{(instance / 'microcred.db').resolve()}"
+    database_url = overrides.get("database_url") or env.get("DATABASE_URL") or saved.get("database_url") or \
+        default_database_url(instance)
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url)
@@ -117,3 +127,18 @@ def load_retention(env: Mapping[str, str] | None = None) -> RetentionSettings:
     env = os.environ if env is None else env
     return RetentionSettings(_retention_days(env, RETENTION_SENT_MAIL_ENV, DEFAULT_SENT_MAIL_DAYS),
                              _retention_days(env, RETENTION_ENDED_AWARDS_ENV, DEFAULT_ENDED_AWARDS_DAYS))
+def default_database_url(instance: Path) -> str:
+    """The database an instance folder has when none is named: SQLite in ``<instance>/microcred.db``."""
+    return f"sqlite:///{(instance / 'microcred.db').resolve()}"
+
+
+def save_settings(settings: Settings) -> Path:
+    """Keep ``settings`` in the instance folder for the next command (:mod:`issuer.saved_settings`).
+
+    The base URL and keys folder (made absolute) always; the database URL only when it is not
+    the instance folder's own SQLite file, so a moved instance folder keeps its database.
+    """
+    values = {"base_url": settings.base_url, "keys_dir": str(settings.keys_dir.resolve())}
+    if settings.database_url != default_database_url(settings.instance):
+        values["database_url"] = settings.database_url
+    return saved_settings.save(settings.instance, values)

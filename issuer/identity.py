@@ -39,6 +39,12 @@ def load_issuer(session: Session, settings: Settings) -> Issuer:
     """This installation's issuer; :class:`~issuer.errors.NotReady` before ``microcred init``."""
     issuer = find_issuer(session, settings)
     if issuer is None:
+        others = session.scalars(select(Issuer.base_url).order_by(Issuer.created_at)).all()
+        if others:     # init would make a second issuer: the address is most likely what is wrong
+            raise NotReady(f"no issuer is set up for {settings.base_url}: this installation's issuer is at "
+                           f"{' and '.join(others)}. Use that address (MICROCRED_BASE_URL={others[0]}, or "
+                           f"leave MICROCRED_BASE_URL unset to use the one the instance folder remembers)",
+                           code="other_base_url", details={"base_url": others[0]})
         raise NotReady(f"no issuer is set up for {settings.base_url}; run 'microcred init'", code="not_initialized")
     return issuer
 

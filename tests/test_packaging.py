@@ -51,9 +51,19 @@ def wheel(tmp_path_factory) -> Path:
     source = tmp_path_factory.mktemp("source") / "microcred"
     shutil.copytree(ROOT, source, ignore=_not_source)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(source)], check=True, timeout=300)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "--no-build-isolation",
+                            "-w", str(out), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (out / "build.log").write_text(built.stdout + built.stderr)
     return next(out.glob("microcred-*.whl"))
+
+
+def test_building_prints_no_packaging_warning(wheel):
+    """setuptools warns of data folders missing from `packages`, license classifiers, deprecated keys ..."""
+    log = (wheel.parent / "build.log").read_text()
+    warnings = [line for line in log.splitlines()
+                if ("Warning" in line or "deprecat" in line.lower()) and "Location 'file:" not in line]
+    assert warnings == []
 
 
 def test_wheel_contains_every_context_and_schema(wheel):

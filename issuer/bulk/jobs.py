@@ -36,6 +36,7 @@ from issuer.awards.allocation import StatusIndexes
 from issuer.awards.rules import FORMULA_START
 from issuer.bulk import reading
 from issuer.bulk import run as bulk
+from issuer.bulk.limits import MAX_UPLOAD_BYTES, BulkMode, mib
 from issuer.db.models import Achievement, Issuer
 from issuer.db.models_staff import BulkJob
 from issuer.errors import InvalidInput, IssuerError
@@ -45,7 +46,6 @@ from verifier.errors import CredentialError
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024          # as the REST API's bulk endpoint
 MAX_TABLE_ROWS = 10_000                      # dry-run rows kept for the page; error rows beyond are kept too
 MAX_FILENAME = 255
 IN_PROCESS_ROWS = 300                        # up to this many rows: sign in the job's thread, no worker processes
@@ -108,7 +108,7 @@ def clean_filename(name: str | None) -> str:
 def check_upload(raw: bytes) -> None:
     """Refuse an empty or too large upload (:class:`BulkJobError`)."""
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise BulkJobError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB. "
+        raise BulkJobError(f"The file is larger than {mib(MAX_UPLOAD_BYTES)} MiB. "
                            "Split it into smaller files and upload them one by one.", code="too_large")
     if not raw.strip():
         raise BulkJobError("The file is empty. Choose a CSV file with a header row and one row per award.",
@@ -160,7 +160,7 @@ class BulkJobs:
         report = report or reading.validate_csv(raw, session, issuer, now=now)
         table, left_out = dry_run_table(raw, report, report.existing_keys)
         summary = {"rows": report.total_rows, "ready": report.to_issue, "already_issued": report.already_issued,
-                   "errors": len(report.problems), "table": table, "left_out": left_out}
+                   "errors": len(report.problems), "fatal": report.fatal, "table": table, "left_out": left_out}
         job = BulkJob(issuer_id=issuer.id, created_by=actor, filename=clean_filename(filename), source=raw,
                       source_sha256=hashlib.sha256(raw).hexdigest(), state="validated", total=report.total_rows,
                       done=0, summary=summary, created_at=now)
@@ -186,11 +186,19 @@ class BulkJobs:
                 self._seen[job.id] = seen = (mark, now)
         return now - seen[1] >= STALL_SECONDS
 
-    def can_start(self, job: BulkJob) -> bool:
-        """A clean dry run not started yet, or a job that stopped (failed, or stalled: its server
-        stopped) and can be resumed; never one whose thread runs in this process."""
-        if (job.summary or {}).get("errors") or self.is_running_here(job.id):
+    def can_start(self, job: BulkJob, mode: BulkMode | None = None) -> bool:
+        """A dry run not started yet, or a job that stopped (failed, or stalled: its server stopped)
+        and can be resumed; never one whose thread runs in this process. A file with bad rows only
+        in ``valid-rows`` mode (``mode``, or the mode it was started in), when it has valid rows and
+        no problem with the file as a whole."""
+        if self.is_running_here(job.id):
             return False
+        summary = job.summary or {}
+        if summary.get("errors"):
+            chosen = mode or BulkMode(summary.get("mode", BulkMode.ALL_OR_NOTHING))
+            valid = summary.get("ready", 0) + summary.get("already_issued", 0)
+            if chosen is not BulkMode.VALID_ROWS or summary.get("fatal") or not valid:
+                return False
         return job.state in ("validated", "failed") or self.stalled(job)
 
     def wait(self, job_id: str, timeout: float | None = None) -> bool:
@@ -210,19 +218,24 @@ class BulkJobs:
 
     # ---- running
 
-    def start(self, job_id: str, issuer_id: str, *, actor: str) -> bool:
+    def start(self, job_id: str, issuer_id: str, *, actor: str, mode: BulkMode | None = None) -> bool:
         """Start (or resume) issuing the job in a background thread; False when it may not start
-        (bad rows, already done, running in this process, or someone else started it first)."""
+        (bad rows in all-or-nothing mode, already done, running in this process, or someone else
+        started it first). ``mode``: what to do with its bad rows (default: the mode it was
+        started in before, else all-or-nothing)."""
         with self._lock:
             with self.runtime.transaction() as session:
                 job = get_job(session, issuer_id, job_id)
-                if job is None or not self.can_start(job):
+                if job is None or not self.can_start(job, mode):
                     return False
+                summary = dict(job.summary or {})
+                summary["mode"] = str(mode or summary.get("mode") or BulkMode.ALL_OR_NOTHING)
                 # compare-and-set: of two concurrent starts only one finds the row as it read it
                 result = session.execute(
                     update(BulkJob).where(BulkJob.id == job.id, BulkJob.state == job.state,
                                           BulkJob.done == job.done, _same(BulkJob.started_at, job.started_at))
-                    .values(state="queued", started_at=self.runtime.now(), finished_at=None, error=None)
+                    .values(state="queued", started_at=self.runtime.now(), finished_at=None, error=None,
+                            summary=summary)
                     .execution_options(synchronize_session=False))
                 claimed = cast("CursorResult[Any]", result).rowcount
             if claimed != 1:
@@ -251,14 +264,15 @@ class BulkJobs:
 
             result = bulk.issue_csv(raw, self.runtime, actor=actor, progress=progress, indexes=self.indexes,
                                     workers=0 if total <= IN_PROCESS_ROWS else None,
-                                    source_name=f"upload {filename} (bulk job {job_id})")
+                                    source_name=f"upload {filename} (bulk job {job_id})",
+                                    mode=BulkMode(summary.get("mode", BulkMode.ALL_OR_NOTHING)))
             if not result.started:
                 self._finish_invalid(job_id, summary, raw, result.report)
                 return
-            summary.update(issued=result.issued, already_issued=result.already_issued, ready=0, errors=0,
-                           seconds=round(result.seconds, 1))
+            summary.update(issued=result.issued, already_issued=result.already_issued, ready=0,
+                           errors=len(result.rejected), seconds=round(result.seconds, 1))
             self._set(job_id, state="done", done=len(result.awards), summary=summary,
-                      result_csv=result_csv(result), finished_at=self.runtime.now(), error=None)
+                      result_csv=result_csv(result, raw), finished_at=self.runtime.now(), error=None)
         except (IssuerError, CredentialError) as exc:     # a plain message meant for people
             log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
             self._fail(job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
@@ -279,7 +293,7 @@ class BulkJobs:
                         report: reading.ValidationReport) -> None:
         """The file was clean at upload but not any more (e.g. an achievement was deleted meanwhile)."""
         table, left_out = dry_run_table(raw, report, report.existing_keys)
-        summary.update(table=table, left_out=left_out, errors=len(report.problems))
+        summary.update(table=table, left_out=left_out, errors=len(report.problems), fatal=report.fatal)
         first = report.problems[0]
         more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""
         self._set(job_id, state="failed", summary=summary, finished_at=self.runtime.now(),
@@ -298,8 +312,11 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def result_csv(result: bulk.BulkResult) -> bytes:
-    """One line per row of the file: line, email, achievement, status, award_id, credential_url, error."""
+def result_csv(result: bulk.BulkResult, raw: bytes | None = None) -> bytes:
+    """One line per row of the file: line, email, achievement, status, award_id, credential_url, error.
+
+    ``raw``: the file, to give a refused row its email and achievement as the file wrote them."""
+    cells = reading.read_cells(raw, ("email", "achievement"))[0] if raw is not None else {}
     requests = {row.line: row.request for row in result.report.rows}
     awards = {award.line: award for award in result.awards}
     errors = {problem.line: problem.reason for problem in result.report.problems}
@@ -314,7 +331,9 @@ def result_csv(result: bulk.BulkResult) -> bytes:
             row = (line, email, achievement, "issued" if award.created else "already issued", award.award_id,
                    award.credential_url, "")
         else:
-            row = (line, email, achievement, "error", "", "", errors.get(line, "not issued"))
+            given = cells.get(line, {})
+            row = (line, email or given.get("email", ""), achievement or given.get("achievement", ""), "error", "", "",
+                   errors.get(line, "not issued"))
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue().encode("utf-8")
 

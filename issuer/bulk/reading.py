@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session
 
 from issuer.awards.request import AwardRequest
 from issuer.awards.rules import AwardRuleError, Catalog, Labels, award_request, check_award
+from issuer.bulk.limits import MAX_FILE_BYTES, MAX_ROWS, BulkMode
 from issuer.db.models import Award, Issuer, utcnow
 from issuer.errors import InvalidInput
 
-MAX_ROWS = 100_000                       # data rows per file
-MAX_FILE_BYTES = 100 * 1024 * 1024
 COLUMNS = ("email", "name", "employee_id", "did", "achievement", "evidence_url", "evidence_narrative",
            "evidence_name", "result_description", "result_value", "awarded_date", "external_id")
 REQUIRED = ("email", "achievement")
@@ -57,6 +56,7 @@ class RowProblem:
 
     line: int
     reason: str
+    whole_file: bool = False              # about the file as a whole (header, CSV syntax, size): no row is issuable
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
@@ -83,6 +83,15 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def fatal(self) -> bool:
+        """A problem with the file as a whole: nothing can be issued from it, in any mode."""
+        return any(p.whole_file for p in self.problems)
+
+    def issuable(self, mode: BulkMode) -> bool:
+        """Whether a run in ``mode`` issues this file's valid rows (all-or-nothing: only when every row is good)."""
+        return self.ok or (mode is BulkMode.VALID_ROWS and not self.fatal)
 
     @property
     def to_issue(self) -> int:
@@ -175,6 +184,19 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[str]]:
     return positions, problems
 
 
+def header_columns(raw: bytes) -> list[str]:
+    """The known columns the file's header names, in the file's order ([] without a readable header)."""
+    text, _undecodable = _decode(raw)
+    try:
+        header = next(_records(text), None)
+    except _CsvError:
+        return []
+    if header is None:
+        return []
+    positions, _problems = _header(header[2])
+    return sorted(positions, key=positions.__getitem__)
+
+
 def read_cells(raw: bytes, columns: Sequence[str]) -> tuple[dict[int, dict[str, str]], int | None]:
     """(first line of each data record -> its trimmed cells of ``columns``, the header's line).
 
@@ -250,14 +272,14 @@ def _parse(raw: bytes, catalog: Catalog, now: datetime) -> ValidationReport:
         header = next(records, None)
         if header is None:
             report.problems.append(RowProblem(1, "the file is empty: it needs a header row naming its columns "
-                                                 f"(at least {', '.join(REQUIRED)})"))
+                                                 f"(at least {', '.join(REQUIRED)})", whole_file=True))
             return report
         first, last, cells = header
         bad = [undecodable[n] for n in range(first, last + 1) if n in undecodable]
         positions, problems = _header(cells) if not bad else ({}, bad[:1])
         width = max(positions.values(), default=-1) + 1
         if problems:
-            report.problems.extend(RowProblem(first, p) for p in problems)
+            report.problems.extend(RowProblem(first, p, whole_file=True) for p in problems)
             return report
         seen_keys: dict[str, int] = {}
         people: dict[str, dict[str, tuple[str, int]]] = {}   # email -> column -> (value, line)
@@ -266,7 +288,7 @@ def _parse(raw: bytes, catalog: Catalog, now: datetime) -> ValidationReport:
             if report.total_rows > MAX_ROWS:
                 report.total_rows -= 1
                 report.problems.append(RowProblem(first, f"too many rows: a file may hold at most {MAX_ROWS:,} "
-                                                         "awards; split it into smaller files"))
+                                                         "awards; split it into smaller files", whole_file=True))
                 break
             bad = [undecodable[n] for n in range(first, last + 1) if n in undecodable]
             if bad:
@@ -299,7 +321,7 @@ def _parse(raw: bytes, catalog: Catalog, now: datetime) -> ValidationReport:
             seen_keys[key] = seen_keys[same] = first
             report.rows.append(BulkRow(first, request, achievement_id, key))
     except _CsvError as exc:
-        report.problems.append(RowProblem(exc.line, exc.reason))
+        report.problems.append(RowProblem(exc.line, exc.reason, whole_file=True))
     return report
 
 

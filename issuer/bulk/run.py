@@ -4,7 +4,8 @@
     result.issued, result.already_issued, result.award_ids, result.credential_urls
 
 :func:`issue_csv` checks the whole file first (:mod:`issuer.bulk.reading`: the API's rules)
-and issues nothing if any row is bad. It then issues in chunks, one transaction per chunk,
+and issues nothing if any row is bad, or, in ``valid-rows`` mode (:class:`~issuer.bulk.limits.BulkMode`),
+only the good rows. It then issues in chunks, one transaction per chunk,
 through the same steps as one award (:mod:`issuer.awards.issuance`): status slots from
 :class:`~issuer.awards.allocation.StatusIndexes`, :func:`~issuer.awards.plan.plan_award`,
 :class:`~issuer.awards.signer.AwardSigner` (sign and self-verify) and
@@ -48,7 +49,8 @@ from issuer.awards.issuance import IssuerContext
 from issuer.awards.plan import PlannedAward, plan_award
 from issuer.awards.signer import AwardSigner, SelfCheck, SignedAward
 from issuer.awards.store import IN_BATCH, StoreConflict, store_awards
-from issuer.bulk.reading import BulkRow, ValidationReport, existing_awards, read_source, validate_csv
+from issuer.bulk.limits import BulkMode
+from issuer.bulk.reading import BulkRow, RowProblem, ValidationReport, existing_awards, read_source, validate_csv
 from issuer.config import Settings
 from issuer.db.models import Achievement, Issuer, IssuerKey, Recipient, new_id
 from issuer.errors import Conflict, IssuerError, SigningFailed
@@ -72,7 +74,7 @@ class BulkAward:
 @dataclass
 class BulkResult:
     report: ValidationReport
-    started: bool = False                 # False: the file had bad rows and nothing was done
+    started: bool = False                 # False: nothing was done (bad rows, all-or-nothing; or a bad file)
     issued: int = 0
     already_issued: int = 0
     awards: list[BulkAward] = field(default_factory=list)     # one per row, in file order
@@ -80,7 +82,13 @@ class BulkResult:
 
     @property
     def ok(self) -> bool:
+        """Started, and every row was good."""
         return self.started and self.report.ok
+
+    @property
+    def rejected(self) -> list[RowProblem]:
+        """The rows not issued, with why (a run in ``valid-rows`` mode issues the others)."""
+        return self.report.problems
 
     @property
     def award_ids(self) -> list[str]:
@@ -455,8 +463,11 @@ def _is_busy(exc: OperationalError) -> bool:
 def issue_csv(path: str | os.PathLike[str] | bytes, runtime: Runtime, *, actor: str,
               progress: ProgressCallback | None = None, chunk_size: int = 500, workers: int | None = None,
               now: datetime | None = None, source_name: str | None = None,
-              indexes: StatusIndexes | None = None) -> BulkResult:
+              indexes: StatusIndexes | None = None, mode: BulkMode = BulkMode.ALL_OR_NOTHING) -> BulkResult:
     """Issue every row of a bulk file; nothing at all if any row is bad (see ``result.report``).
+
+    ``mode=BulkMode.VALID_ROWS``: issue the valid rows and leave the bad ones (``result.rejected``),
+    unless the file as a whole is bad (:attr:`ValidationReport.fatal`: then nothing is issued).
 
     One transaction per chunk of ``chunk_size`` rows. ``progress(done, total)`` is called
     with the rows handled so far (issued or already issued) after each chunk is stored.
@@ -472,7 +483,7 @@ def issue_csv(path: str | os.PathLike[str] | bytes, runtime: Runtime, *, actor: 
         report = validate_csv(raw, session, issuer, now=now)
         issuer_id = issuer.id
     name = source_name or name
-    if not report.ok:
+    if not report.issuable(BulkMode(mode)):
         return BulkResult(report, started=False, seconds=time.monotonic() - started)
     run = _Run(runtime, issuer_id, report, actor=actor, source=name, now=now, chunk_size=chunk_size,
                workers=workers, progress=progress, indexes=indexes or StatusIndexes())

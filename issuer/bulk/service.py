@@ -28,10 +28,13 @@ from typing import Any
 from issuer.awards.allocation import StatusIndexes
 from issuer.bulk import jobs as bulk_jobs
 from issuer.bulk import run as bulk_run
+from issuer.bulk.limits import BulkMode
+from issuer.bulk.people import PeopleRun, outcomes_of, people_csv, read_people
 from issuer.bulk.reading import ValidationReport, validate_csv
+from issuer.bulk.rejected import rejected_csv
 from issuer.bulk.run import BulkResult, ProgressCallback
 from issuer.db.models_staff import BulkJob
-from issuer.errors import NotFound
+from issuer.errors import InvalidInput, NotFound
 from issuer.runtime import Runtime
 
 Source = str | os.PathLike[str] | bytes
@@ -62,6 +65,8 @@ class JobPage:
     counts: dict[str, Any]              # the summary without its table
     table: list[dict[str, Any]]         # every row of the dry run (or of the run that found it invalid)
     can_start: bool                     # confirm (clean, not started) or resume (failed, or its server stopped)
+    can_issue_valid_rows: bool          # bad rows, but issuing the others is possible (valid-rows mode)
+    mode: str                           # the mode it was started in (all-or-nothing before it starts)
 
 
 class BulkService:
@@ -81,14 +86,33 @@ class BulkService:
             return validate_csv(source, session, issuer, now=self.runtime.now())
 
     def run(self, source: Source, *, actor: str, progress: ProgressCallback | None = None,
-            chunk_size: int = 500, workers: int | None = None, source_name: str | None = None) -> BulkResult:
-        """Issue every row of a file, or nothing if any row is bad (``result.started`` is then False).
+            chunk_size: int = 500, workers: int | None = None, source_name: str | None = None,
+            mode: BulkMode = BulkMode.ALL_OR_NOTHING) -> BulkResult:
+        """Issue every row of a file, or nothing if any row is bad (``result.started`` is then False);
+        with ``mode=BulkMode.VALID_ROWS`` the good rows, leaving the bad ones (``result.rejected``).
 
         Rows issued before are counted as already issued, not issued again. The award emails are
         queued with the awards (send them with :meth:`issuer.awards.service.AwardService.deliver_mail`).
         """
         return bulk_run.issue_csv(source, self.runtime, actor=actor, progress=progress, chunk_size=chunk_size,
-                                  workers=workers, source_name=source_name, indexes=self.indexes)
+                                  workers=workers, source_name=source_name, indexes=self.indexes, mode=mode)
+
+    def issue_people(self, text: str, *, achievement: str, shared: dict[str, str | None], actor: str,
+                     mode: BulkMode = BulkMode.ALL_OR_NOTHING) -> PeopleRun:
+        """Issue ``achievement`` to each person of ``text`` (one per line: an email, optionally a name),
+        with the same evidence and date (``shared``: bulk CSV columns), as one bulk run
+        (:mod:`issuer.bulk.people`). All or nothing by default; ``valid-rows`` issues to everyone
+        who passes. InvalidInput when the list names nobody."""
+        people, problems = read_people(text)
+        if not people and not problems:
+            raise InvalidInput("Add the people to issue to: an email address per line.", code="no_people",
+                               field="people")
+        data, lines = people_csv(people, achievement=achievement, shared=shared)
+        if people and (mode is BulkMode.VALID_ROWS or not problems):
+            result = self.run(data, actor=actor, mode=mode, workers=0, source_name="console: several people")
+        else:              # nothing will be issued: check everyone anyway, to answer for each person
+            result = BulkResult(self.validate(data) if people else ValidationReport(), started=False)
+        return PeopleRun(outcomes_of(people, problems, lines, result), result.started and result.issued > 0)
 
     # ---- background jobs
 
@@ -99,25 +123,28 @@ class BulkService:
             issuer = self.runtime.load_issuer(session)
             return self.jobs.create(session, issuer, filename=filename, raw=raw, actor=actor)
 
-    def submit(self, raw: bytes, *, filename: str | None, actor: str) -> Submitted:
-        """Check a file and, if every row is good, store it as a job and start it; otherwise store nothing."""
+    def submit(self, raw: bytes, *, filename: str | None, actor: str,
+               mode: BulkMode = BulkMode.ALL_OR_NOTHING) -> Submitted:
+        """Check a file and, if it may be issued in ``mode`` (every row good, or in ``valid-rows``
+        mode some), store it as a job and start it; otherwise store nothing."""
         bulk_jobs.check_upload(raw)
         with self.runtime.transaction() as session:
             issuer = self.runtime.load_issuer(session)
             report = validate_csv(raw, session, issuer, now=self.runtime.now())
-            if not report.ok:
+            if not report.issuable(mode) or not report.rows:
                 return Submitted(report, None)
             job = self.jobs.create(session, issuer, filename=filename, raw=raw, actor=actor, report=report)
             issuer_id, job_id = issuer.id, job.id
-        self.jobs.start(job_id, issuer_id, actor=actor)
+        self.jobs.start(job_id, issuer_id, actor=actor, mode=mode)
         return Submitted(report, self.job(job_id))
 
-    def start(self, job_id: str, *, actor: str) -> bool:
-        """Start (or resume) a job in the background; False when it may not start (bad rows, running,
-        done, or started meanwhile by someone else)."""
+    def start(self, job_id: str, *, actor: str, mode: BulkMode | None = None) -> bool:
+        """Start (or resume) a job in the background; False when it may not start (bad rows in
+        all-or-nothing mode, running, done, or started meanwhile by someone else). ``mode``: what
+        to do with bad rows (default: as when it was started before, else all-or-nothing)."""
         with self.runtime.reading() as session:
             issuer_id = self.runtime.load_issuer(session).id
-        return self.jobs.start(job_id, issuer_id, actor=actor)
+        return self.jobs.start(job_id, issuer_id, actor=actor, mode=mode)
 
     def job(self, job_id: str) -> BulkJob:
         """The job (NotFound unless it is one of this issuer's)."""
@@ -136,7 +163,10 @@ class BulkService:
                        error=job.error, created_by=job.created_by, created_at=job.created_at,
                        finished_at=job.finished_at, has_results=job.result_csv is not None,
                        counts=bulk_jobs.counts(summary), table=list(summary.get("table", [])),
-                       can_start=self.jobs.can_start(job))
+                       can_start=self.jobs.can_start(job),
+                       can_issue_valid_rows=bool(summary.get("errors"))
+                       and self.jobs.can_start(job, BulkMode.VALID_ROWS),
+                       mode=str(summary.get("mode", BulkMode.ALL_OR_NOTHING)))
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest jobs, newest first (id, filename, state, total, done, created_by, created_at, finished_at)."""
@@ -150,6 +180,17 @@ class BulkService:
             raise NotFound(f"The job has no results yet (it is {job.state}); wait until it is done.",
                            code="no_results_yet")
         return job.result_csv
+
+    def rejected(self, job_id: str) -> bytes:
+        """The job's bad rows with their reasons, as a CSV to fix and upload again (:mod:`issuer.bulk.rejected`).
+
+        The file is checked again for it (nothing is issued), so the list is complete however long
+        the page's table is; rows issued since count as good.
+        """
+        job = self.job(job_id)
+        with self.runtime.reading() as session:
+            report = validate_csv(job.source, session, self.runtime.load_issuer(session), now=self.runtime.now())
+        return rejected_csv(job.source, report.problems)
 
     def template(self) -> bytes:
         """A small example file naming one of the issuer's achievements."""

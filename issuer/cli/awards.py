@@ -1,6 +1,8 @@
 """The award commands: issue, revoke / suspend / unsuspend, renew, expiring: each one service call.
 
-``issue`` makes of its options the body the REST API takes and calls the one issuing service
+``revoke``, ``suspend``, ``unsuspend`` and ``renew`` take the award id or the credential link
+``issue`` printed (:mod:`issuer.cli.references`). ``issue`` makes of its options the body the
+REST API takes and calls the one issuing service
 (:meth:`issuer.awards.service.AwardService.issue`), so the same rules apply; the others call
 :class:`issuer.awards.status_service.StatusService`. Errors are the service's (one ``error:`` line).
 """
@@ -13,7 +15,10 @@ import click
 from issuer.achievements.rules import ALIGNMENT_KEYS, SLUG, achievement_fields  # noqa: F401  (SLUG: importable here)
 from issuer.awards.credentials import credential_url
 from issuer.awards.rules import AwardRuleError
+from issuer.cli.references import award_id_from
 from issuer.cli.support import cli_services
+
+AWARD_HELP = "AWARD is the award id or the credential link 'issue' printed."
 
 
 @click.command()
@@ -71,11 +76,13 @@ _STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it)."
 
 
 def _status_command(action: str) -> click.Command:
-    @click.command(action, help=_STATUS_HELP[action])
-    @click.argument("award_id", metavar="AWARD")
+    @click.command(action, help=f"{_STATUS_HELP[action]}\n\n{AWARD_HELP}")
+    @click.argument("award_ref", metavar="AWARD")
     @click.option("--reason", required=True, help="Why (kept in the audit log).")
-    def command(award_id: str, reason: str) -> None:
-        change = cli_services().status.change_status(award_id, action, {"reason": reason}, actor="cli")
+    def command(award_ref: str, reason: str) -> None:
+        services = cli_services()
+        award_id = award_id_from(award_ref, services.runtime.settings)
+        change = services.status.change_status(award_id, action, {"reason": reason}, actor="cli")
         click.echo(f"{change.id}: {change.state}" + ("" if change.changed else " (no change)"))
 
     return command
@@ -87,11 +94,14 @@ unsuspend = _status_command("unsuspend")
 
 
 @click.command("renew")
-@click.argument("award_id", metavar="AWARD")
-def renew_command(award_id: str) -> None:
-    """Issue a fresh credential for the same achievement and recipient; the old one is superseded."""
+@click.argument("award_ref", metavar="AWARD")
+def renew_command(award_ref: str) -> None:
+    """Issue a fresh credential for the same achievement and recipient; the old one is superseded.
+
+    AWARD is the award id or the credential link 'issue' printed.
+    """
     services = cli_services()
-    renewal = services.status.renew(award_id, actor="cli")
+    renewal = services.status.renew(award_id_from(award_ref, services.runtime.settings), actor="cli")
     click.echo(f"Renewed as {renewal.award.id}")
     click.echo(credential_url(services.runtime.settings, renewal.award.id))
     services.awards.deliver_mail()
@@ -101,6 +111,10 @@ def renew_command(award_id: str) -> None:
 @click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
 def expiring_command(days: int) -> None:
     """List active awards that expire within --days days."""
-    for award in cli_services().status.expiring(days):
+    awards = cli_services().status.expiring(days)
+    if not awards:
+        click.echo(f"No active award expires within {days} day{'' if days == 1 else 's'}.")
+        return
+    for award in awards:
         ends = award.valid_until.date().isoformat() if award.valid_until else ""
         click.echo(f"{ends}\t{award.id}\t{award.achievement.slug}\t{award.recipient.email}")

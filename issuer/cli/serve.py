@@ -3,8 +3,11 @@
 Before anything listens, the database is migrated and the installation is checked
 (:meth:`issuer.setup_service.SetupService.check_ready`): an issuer must exist for the
 configured base URL (``microcred init``) with a current key whose file is in the keys folder.
-The app is then built once (every setting checked, the secret key created). Any refusal is
-one ``error:`` line and exit status 2.
+The app is then built once (every setting checked, the secret key created), and the settings
+are kept in the instance folder (:func:`issuer.config.save_settings`) so the other commands, run
+in another terminal with nothing exported, act on this server's installation. A local base URL
+(localhost) whose port differs from ``--port`` gets a warning: its links would not resolve. Any
+refusal is one ``error:`` line and exit status 2.
 
 The app is named by its import string (:data:`APP`, ``issuer.web.app:create_app(...)``), as
 gunicorn names apps: each worker builds its own from the environment's settings, and the CLI
@@ -22,6 +25,7 @@ than gevent workers, waitress or a shipped nginx, and ``benchmarks/bench_slow_cl
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import werkzeug.serving
@@ -29,12 +33,15 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from issuer.cli.support import clean_errors, own_services
-from issuer.config import load_settings
+from issuer.config import Settings, load_settings, save_settings
 from issuer.personal_data import logs
 from verifier.web.cli import WORKER_NOTE, worker_options
 
-__all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "serve"]
+__all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "port_mismatch",
+           "serve"]
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+DEFAULT_PORT = 5000
 #: the issuer's WSGI app as gunicorn names it: each worker builds its own from the environment's settings
 APP = "issuer.web.app:create_app(production=True)"
 #: the same for ``--dev`` (no production refusals)
@@ -72,14 +79,36 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 8) -> di
     }
 
 
+def default_port(settings: Settings) -> int:
+    """The port to listen on when none is given: a local base URL's own (so its links work), else 5000."""
+    parts = urlsplit(settings.base_url)
+    if parts.hostname in LOCAL_HOSTS and parts.port:
+        return parts.port
+    return DEFAULT_PORT
+
+
+def port_mismatch(settings: Settings, port: int) -> str | None:
+    """Why serving a local base URL on another port breaks its links (None when it does not, or is not local)."""
+    parts = urlsplit(settings.base_url)
+    if parts.hostname not in LOCAL_HOSTS:
+        return None         # a public base URL: a reverse proxy may well forward to any port
+    expected = parts.port or (443 if parts.scheme == "https" else 80)
+    if expected == port:
+        return None
+    return (f"the base URL {settings.base_url} says port {expected} but the server listens on {port}: credential "
+            f"links and the issuer's DID will not resolve. Use the same port in both, e.g. "
+            f"MICROCRED_BASE_URL=http://localhost:{port} microcred serve --port {port}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port to listen on (default: a local base URL's port, else 5000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn workers.")
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Threads per worker (requests reach them whole: slow clients hold none).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
-def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
+def serve(host: str, port: int | None, workers: int, threads: int, dev: bool) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
     uri = DEV_APP if dev else APP
     with clean_errors():
@@ -87,9 +116,15 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
         with own_services(settings) as services:     # closed before gunicorn forks its workers
             services.setup.check_ready()
         app = load_app(uri)     # every setting checked (and the secret key created) before anything listens
+        saved = save_settings(settings)
+        port = port or default_port(settings)
     click.echo(f"base URL:        {settings.base_url}")
     click.echo(f"DID document:    {settings.did_document_location}")
     click.echo(f"issuer profile:  {settings.url('/issuer')}")
+    click.echo(f"settings kept in {saved} (the other microcred commands use them)")
+    mismatch = port_mismatch(settings, port)
+    if mismatch:
+        click.echo(f"warning: {mismatch}", err=True)
     served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
     click.echo(f"listening on {host}:{port} ({served})")
     logs.install_app_logging()                           # the issuer's warnings and errors, addresses redacted

@@ -30,7 +30,7 @@ from issuer.mail.transport import Transport
 from issuer.markdown import render_markdown
 from issuer.runtime import Runtime
 from issuer.services import Services, build_services
-from issuer.web import pages, public
+from issuer.web import landing, pages, public
 from issuer.web.admin import register_admin
 from issuer.web.api import register_api
 from issuer.web.employee import register_employee
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.extensions["microcred"] = WebState(settings, engine, sessions, runtime.clock, build_services(runtime))
     app.register_blueprint(public.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(landing.bp)      # /, the home page
     app.register_blueprint(verifier_blueprint(_verifier_config(settings), url_prefix="/verify"))
     register_api(app)   # /api/v1 and the VC-API endpoints
     register_admin(app)  # /admin, the HR console

@@ -156,6 +156,8 @@ def _schemas() -> dict:
                 "already_issued": {"type": "integer"},
                 "problems": {"type": "array", "items": {"type": "object", "properties": {
                     "line": {"type": "integer"}, "reason": STRING}}},
+                "rejected": {"type": "array", "description": "mode=valid-rows: the rows not issued", "items": {
+                    "type": "object", "properties": {"line": {"type": "integer"}, "reason": STRING}}},
                 "awards": {"type": "array", "items": {"type": "object", "properties": {
                     "line": {"type": "integer"}, "award_id": STRING, "credential_url": STRING,
                     "created": {"type": "boolean"}}}},
@@ -373,7 +375,10 @@ def _paths() -> dict:
             tags=["awards"],
             parameters=[_param("dry_run", "query", {"type": "boolean"}, "Only check the rows; issue nothing."),
                         _param("async", "query", {"type": "boolean"},
-                               "Answer at once (202) and issue in the background as a bulk job.")],
+                               "Answer at once (202) and issue in the background as a bulk job."),
+                        _param("mode", "query", {"type": "string", "enum": ["all-or-nothing", "valid-rows"],
+                                                 "default": "all-or-nothing"},
+                               "With bad rows: issue nothing (422), or issue the valid rows and list the others.")],
             body={"required": True, "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
@@ -381,6 +386,10 @@ def _paths() -> dict:
         f"{API}/bulk-jobs/{{job_id}}": {"get": _op(
             "getBulkJob", "A bulk job started with async=true (or in the console): state and progress", "read",
             {"200": _json("BulkJob", "The job.")}, tags=["awards"], parameters=[JOB_ID])},
+        f"{API}/bulk-jobs/{{job_id}}/rejected": {"get": _op(
+            "getBulkJobRejected", "The job's rows with problems: line, reason and the row's cells, as CSV", "read",
+            {"200": {"description": "The rejected rows CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            tags=["awards"], parameters=[JOB_ID])},
         f"{API}/bulk-jobs/{{job_id}}/results": {"get": _op(
             "getBulkJobResults", "The finished job's result CSV: each row's award and credential URL", "read",
             {"200": {"description": "The result CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}}},

@@ -2,21 +2,23 @@
 
 Shells over :class:`issuer.bulk.service.BulkService` (the job, its dry run and its background
 run, on top of the one issuing pipeline): uploading the same file again finds every row already
-issued and issues nothing twice. A job of another issuer, or none, is a 404.
+issued and issues nothing twice. A file with bad rows may be issued in the ``valid-rows`` mode
+(:class:`~issuer.bulk.limits.BulkMode`: the good rows, the bad ones left out and downloadable as
+a CSV with their reasons). A job of another issuer, or none, is a 404.
 """
 from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
-from issuer.bulk.jobs import MAX_UPLOAD_BYTES
-from issuer.bulk.reading import COLUMNS, MAX_ROWS, REQUIRED
+from issuer.bulk.limits import MAX_ROWS, MAX_UPLOAD_BYTES, BulkMode, mib
+from issuer.bulk.reading import COLUMNS, REQUIRED
 from issuer.errors import IssuerError
 from issuer.web.admin.blueprint import accepts_upload, actor, bp, state
 
 
 def _render_index(error: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template("admin/bulk.html", jobs=state().use.bulk.recent(), error=error, columns=COLUMNS,
-                           required=REQUIRED, max_rows=MAX_ROWS, max_mib=MAX_UPLOAD_BYTES // (1024 * 1024)), status
+                           required=REQUIRED, max_rows=MAX_ROWS, max_mib=mib(MAX_UPLOAD_BYTES)), status
 
 
 @bp.route("/bulk", methods=["GET", "POST"])
@@ -42,8 +44,10 @@ def bulk_job(job_id: str) -> str:
 
 @bp.post("/bulk/<job_id>/confirm")
 def bulk_confirm(job_id: str) -> Response:
-    if state().use.bulk.start(job_id, actor=actor()):
-        flash("Issuing has started. You may leave this page: it goes on in the background.", "ok")
+    mode = BulkMode.VALID_ROWS if request.form.get("mode") == BulkMode.VALID_ROWS else None
+    if state().use.bulk.start(job_id, actor=actor(), mode=mode):
+        flash("Issuing has started. You may leave this page: it goes on in the background."
+              + (" Rows with problems are left out." if mode else ""), "ok")
     else:
         flash("This job was not started: it has rows with problems, is already running or is finished.", "warn")
     return redirect(url_for("admin.bulk_job", job_id=job_id), 303)
@@ -59,6 +63,11 @@ def bulk_progress(job_id: str) -> Response:
 @bp.get("/bulk/<job_id>/results.csv")
 def bulk_results(job_id: str) -> Response:
     return _csv_download(state().use.bulk.results(job_id), f"bulk-results-{job_id[:8]}.csv")
+
+
+@bp.get("/bulk/<job_id>/rejected.csv")
+def bulk_rejected(job_id: str) -> Response:
+    return _csv_download(state().use.bulk.rejected(job_id), f"bulk-rejected-{job_id[:8]}.csv")
 
 
 @bp.get("/bulk/template.csv")

@@ -19,7 +19,7 @@ from issuer.achievements.inventory import Coverage, Expiring, SkillCount, SkillO
 from issuer.achievements.service import SkillsOverview
 from issuer.bulk.jobs import safe_cell
 from issuer.web.admin.blueprint import bp, state
-from issuer.web.admin.charts import bar_chart
+from issuer.web.admin.charts import responsive_chart
 
 TABLES = ("skills", "expiring-30", "expiring-90", "coverage")
 WINDOWS = (30, 90)
@@ -161,9 +161,10 @@ def build_table(name: str, overview: SkillsOverview, query: Query) -> Table:
 
 
 def _expiring_chart(window: Expiring):
-    return bar_chart(chart_pairs(window.per_skill()), bar_class="bar-soon", chart_id=f"chart-expiring-{window.days}",
-                     title=f"People losing each skill in the next {window.days} days", unit="people",
-                     unit_one="person")
+    return responsive_chart(chart_pairs(window.per_skill()), bar_class="bar-soon",
+                            chart_id=f"chart-expiring-{window.days}",
+                            title=f"People losing each skill in the next {window.days} days", unit="people",
+                            unit_one="person")
 
 
 def dashboard_data(overview: SkillsOverview, query: Query) -> dict:
@@ -172,8 +173,9 @@ def dashboard_data(overview: SkillsOverview, query: Query) -> dict:
         "now": overview.as_of, "query": query, "frameworks": frameworks(overview.held), "options": options,
         "option_groups": group_options(options), "awards": overview.awards,
         "skills": skills_table(skills),
-        "skills_chart": bar_chart(chart_pairs([(s.name, s.framework, len(s.people)) for s in skills]),
-                                  title="People per skill", chart_id="chart-skills", unit="people", unit_one="person"),
+        "skills_chart": responsive_chart(chart_pairs([(s.name, s.framework, len(s.people)) for s in skills]),
+                                         title="People per skill", chart_id="chart-skills", unit="people",
+                                         unit_one="person"),
         "windows": [(w, expiring_table(w), _expiring_chart(w)) for w in overview.windows],
         "coverage": None,
     }

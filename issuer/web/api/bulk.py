@@ -4,7 +4,9 @@
 ``?dry_run=true`` checks the file (200, or 422 with every problem); ``?async=true`` stores it as a
 job and issues it in the background (202 with the job); otherwise the file is issued within the
 request (201 with every award, 200 when all were issued before, 422 if any row is bad: nothing
-is issued then).
+is issued then). ``?mode=valid-rows`` (:class:`~issuer.bulk.limits.BulkMode`) issues the good rows
+of a file with bad ones and lists those under ``rejected`` (a problem with the whole file is
+still 422); a job's rejected rows are a CSV at ``/bulk-jobs/{id}/rejected``.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from issuer.bulk.limits import BulkMode
 from issuer.bulk.reading import ValidationReport
 from issuer.web.api.awards import send_mail_after
 from issuer.web.api.common import BULK_LIMIT, ISSUE, READ, ApiProblem, bp, invalid, ok, query_bool, requires, state
@@ -48,10 +51,22 @@ def _refused(report: ValidationReport, dry_run: bool, **extra: Any) -> ApiProble
                    problems=[{"line": p.line, "reason": p.reason} for p in report.problems], **extra)
 
 
+def _mode() -> BulkMode:
+    value = request.args.get("mode", BulkMode.ALL_OR_NOTHING.value)
+    try:
+        return BulkMode(value)
+    except ValueError:
+        raise invalid(f"mode must be one of: {', '.join(m.value for m in BulkMode)}.") from None
+
+
+def _rejected(report: ValidationReport) -> list[dict[str, Any]]:
+    return [{"line": p.line, "reason": p.reason} for p in report.problems]
+
+
 @bp.post("/awards/bulk")
 @requires(ISSUE)
 def bulk_issue() -> Response:
-    dry_run, background = query_bool("dry_run"), query_bool("async")
+    dry_run, background, mode = query_bool("dry_run"), query_bool("async"), _mode()
     raw = _csv_bytes()
     bulk = state().use.bulk
     if dry_run:
@@ -61,16 +76,16 @@ def bulk_issue() -> Response:
         return ok({"dry_run": True, "ok": True, "total_rows": report.total_rows, "to_issue": report.to_issue,
                    "already_issued": report.already_issued, "problems": []})
     if background:
-        submitted = bulk.submit(raw, filename=_filename(), actor=g.caller.actor)
+        submitted = bulk.submit(raw, filename=_filename(), actor=g.caller.actor, mode=mode)
         if submitted.job is None:
             raise _refused(submitted.report, False)
         document = bulk_job_json(submitted.job)
-        return ok(document, 202, {"Location": document["url"]})
-    result = bulk.run(raw, actor=g.caller.actor)
+        return ok(document | {"rejected": _rejected(submitted.report)}, 202, {"Location": document["url"]})
+    result = bulk.run(raw, actor=g.caller.actor, mode=mode)
     if not result.started:
         raise _refused(result.report, False)
-    response = ok({"dry_run": False, "ok": True, "total_rows": result.report.total_rows, "issued": result.issued,
-                   "already_issued": result.already_issued,
+    response = ok({"dry_run": False, "ok": result.ok, "total_rows": result.report.total_rows, "issued": result.issued,
+                   "already_issued": result.already_issued, "rejected": _rejected(result.report),
                    "awards": [{"line": a.line, "award_id": a.award_id, "credential_url": a.credential_url,
                                "created": a.created} for a in result.awards]},
                   201 if result.issued else 200)
@@ -83,6 +98,14 @@ def bulk_issue() -> Response:
 @requires(READ)
 def get_bulk_job(job_id: str) -> Response:
     return ok(bulk_job_json(state().use.bulk.job(job_id)))
+
+
+@bp.get("/bulk-jobs/<job_id>/rejected")
+@requires(READ)
+def bulk_job_rejected(job_id: str) -> Response:
+    data = state().use.bulk.rejected(job_id)
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="bulk-rejected-{job_id[:8]}.csv"', "Cache-Control": "no-store"})
 
 
 @bp.get("/bulk-jobs/<job_id>/results")

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from issuer.access.tokens import scope_allows
 from issuer.awards.credentials import timestamp
+from issuer.bulk.limits import MAX_UPLOAD_BYTES
 from issuer.config import Settings
 from issuer.web.ratelimit import over_limit
 from verifier.errors import CredentialError
@@ -28,7 +29,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PROBLEM = "application/problem+json"
 JSON_LIMIT = 2 * 1024 * 1024
-BULK_LIMIT = 10 * 1024 * 1024
+BULK_LIMIT = MAX_UPLOAD_BYTES     # issuer/bulk/limits.py: the one source of the bulk limits
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
 MAX_SKILLS_ASKED = 50
@@ -37,7 +38,7 @@ MAX_IDEMPOTENCY_KEY = 200
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 READ, ISSUE, ADMIN = "read", "issue", "admin"
-UNAVAILABLE_CODES = {"not_initialized", "no_current_key", "key_mismatch"}
+UNAVAILABLE_CODES = {"not_initialized", "other_base_url", "no_current_key", "key_mismatch"}
 
 
 

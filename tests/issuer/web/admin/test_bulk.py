@@ -61,7 +61,7 @@ def wait_done(console: Console, job_id: str) -> dict:
 
 def error_rows(html: str) -> list[tuple[str, str]]:
     """(line, reason) of each highlighted row."""
-    return re.findall(r'<tr class="row-error">\s*<td class="num">(\d+)</td>.*?<td class="reason">([^<]*)</td>',
+    return re.findall(r'<tr class="row-error">\s*<td class="num"[^>]*>(\d+)</td>.*?<td class="reason"[^>]*>([^<]*)</td>',
                       html, flags=re.S)
 
 
@@ -78,10 +78,12 @@ def test_upload_shows_every_row_and_highlights_the_bad_one_with_its_reason(app):
     assert page.status_code == 200
     assert error_rows(html) == [("4", "There is no achievement &#39;team-leadrship&#39;.")]
     for line, email in (("2", "ana@example.com"), ("3", "-ben@example.com"), ("4", "cho@example.com")):
-        assert re.search(rf'<td class="num">{line}</td><td>{re.escape(email)}</td>', html)
+        assert re.search(rf'<td class="num" data-label="Line">{line}</td><td data-label="Email">{re.escape(email)}</td>',
+                         html)
     assert "Rows 3 Ready to issue 2 Already issued 0 With problems 1" in text
     assert "1 row of this file has problems" in text and "upload it again" in text
-    assert "Confirm and issue" not in text and f"/admin/bulk/{job_id}/confirm" not in html
+    assert "Confirm and issue" not in text and html.count(f"/admin/bulk/{job_id}/confirm") == 1   # valid rows only
+    assert "Issue the 2 valid rows" in text
     refused = hr.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}")
     assert refused.status_code == 303
     assert "was not started" in page_text(hr.get(f"/admin/bulk/{job_id}"))
@@ -118,6 +120,46 @@ def test_confirm_then_progress_then_results_csv(app):
     assert wait_done(hr, again)["summary"]["already_issued"] == 3 and awards(app) == before + 3
 
 
+def test_a_file_with_a_bad_row_can_have_its_valid_rows_issued_and_the_bad_one_downloaded(app):
+    hr = Console(app).login("hana")
+    before = awards(app)
+    job_id = upload_job(hr, BAD)
+    page = hr.get(f"/admin/bulk/{job_id}")
+    html, text = page.get_data(as_text=True), page_text(page)
+    assert "Issue the 2 valid rows" in text and 'name="mode" value="valid-rows"' in html
+    rejected = hr.get(f"/admin/bulk/{job_id}/rejected.csv")
+    assert rejected.status_code == 200 and rejected.mimetype == "text/csv"
+    assert rejected.headers["Content-Disposition"].startswith("attachment; filename=")
+    rows = list(csv.reader(io.StringIO(rejected.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == [["line", "reason", "email", "name", "achievement", "awarded_date", "external_id"],
+                    ["4", "There is no achievement 'team-leadrship'.", "cho@example.com", "Cho Park", "team-leadrship",
+                     "", "hr-3"]]
+    refused = hr.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}")   # all or nothing
+    assert refused.status_code == 303 and "was not started" in page_text(hr.get(f"/admin/bulk/{job_id}"))
+    assert awards(app) == before
+    started = hr.post(f"/admin/bulk/{job_id}/confirm", {"mode": "valid-rows"}, token_from=f"/admin/bulk/{job_id}")
+    assert started.status_code == 303
+    progress = wait_done(hr, job_id)
+    assert progress["state"] == "done" and progress["summary"]["issued"] == 2 and progress["summary"]["errors"] == 1
+    assert awards(app) == before + 2
+    text = page_text(hr.get(f"/admin/bulk/{job_id}"))
+    assert "Done: 2 awards issued, 0 already issued before; 1 row with problems was not issued." in text
+    results = list(csv.DictReader(io.StringIO(hr.get(f"/admin/bulk/{job_id}/results.csv").get_data(as_text=True))))
+    assert [(r["line"], r["email"], r["status"]) for r in results] == [
+        ("2", "ana@example.com", "issued"), ("3", "'-ben@example.com", "issued"), ("4", "cho@example.com", "error")]
+    assert results[2]["error"] == "There is no achievement 'team-leadrship'."
+    assert "team-leadrship" in hr.get(f"/admin/bulk/{job_id}/rejected.csv").get_data(as_text=True)
+
+
+def test_a_file_with_a_bad_header_offers_no_partial_issue(app):
+    hr = Console(app).login("hana")
+    job_id = upload_job(hr, GOOD.replace(b"external_id", b"externalid"))
+    text = page_text(hr.get(f"/admin/bulk/{job_id}"))
+    assert "valid rows" not in text and "Download the rows with problems" in text
+    hr.post(f"/admin/bulk/{job_id}/confirm", {"mode": "valid-rows"}, token_from=f"/admin/bulk/{job_id}")
+    assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["state"] == "validated"
+
+
 def test_job_list_and_running_page(app):
     hr = Console(app).login("hana")
     job_id = upload_job(hr, GOOD)
@@ -140,7 +182,7 @@ def test_template_csv_is_a_valid_file(app):
     assert template.headers["Content-Disposition"] == 'attachment; filename="bulk-template.csv"'
     job_id = upload_job(hr, template.data)
     assert hr.get(f"/admin/bulk/{job_id}/progress").get_json()["summary"] == {
-        "rows": 1, "ready": 1, "already_issued": 0, "errors": 0, "left_out": 0}
+        "rows": 1, "ready": 1, "already_issued": 0, "errors": 0, "fatal": False, "left_out": 0}
 
 
 @SQLITE_ONLY

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup, escape
 
-from issuer.web.admin.charts import LABEL_CHARS, bar_chart
+from issuer.web.admin.charts import LABEL_CHARS, NARROW_WIDTH, bar_chart, responsive_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -82,3 +82,24 @@ def test_unknown_bar_class_or_unsafe_id_is_refused():
         bar_chart([("a", 1)], title="t", chart_id="c6", bar_class="evil\" onload=\"x")
     with pytest.raises(ValueError):
         bar_chart([("a", 1)], title="t", chart_id='x" onload="alert(1)')
+
+
+def test_the_stacked_layout_fits_a_phone_with_every_count_inside_the_box():
+    long = "Management of Personnel Resources and everything around it"
+    svg = bar_chart([("SQL", 8), (long, 4), ("Go", 0)], title="People per skill", chart_id="c7", layout="stacked")
+    root = parse(svg)
+    assert root.get("class") == "chart chart-narrow" and root.get("viewBox").startswith(f"0 0 {NARROW_WIDTH} ")
+    groups = root.findall(f"{SVG}g")
+    labels = [g.findall(f"{SVG}text")[0] for g in groups]
+    assert all(label.get("x") == "0" for label in labels)                   # each label on a line of its own
+    assert labels[1].text.endswith("…") and long.startswith(labels[1].text[:-1])
+    widths = [float(rect.get("width")) for rect in bars(root)]
+    assert widths[1] == pytest.approx(widths[0] / 2) and widths[2] == 0
+    for group, width in zip(groups, widths, strict=True):
+        value = group.findall(f"{SVG}text")[1]
+        assert value.get("class") == "value" and float(value.get("x")) == pytest.approx(width + 6)
+        assert float(value.get("x")) + 8 * len(value.text) <= NARROW_WIDTH     # the count stays inside the box
+    both = responsive_chart([("SQL", 8)], title="t", chart_id="c8")
+    assert both.count("<svg ") == 2 and 'class="chart chart-wide"' in both and 'id="c8-narrow-title"' in both
+    with pytest.raises(ValueError):
+        bar_chart([("a", 1)], title="t", chart_id="c9", layout="round")

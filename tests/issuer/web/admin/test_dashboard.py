@@ -90,7 +90,8 @@ def test_the_page_counts_people_per_skill_from_verified_awards_only(hr):
     assert ("Counted from verified awards only: awards that are active (not revoked, suspended or superseded) "
             "and inside their validity period on " + hr.clock.now.strftime("%Y-%m-%d %H:%M UTC")) in text
     html = response.get_data(as_text=True)
-    assert html.count('<rect class="bar"') == 5 and html.count('<rect class="bar-soon"') == 1 + 2
+    # each chart twice: the wide layout and the stacked one for phones (CSS shows one)
+    assert html.count('<rect class="bar"') == 2 * 5 and html.count('<rect class="bar-soon"') == 2 * (1 + 2)
     assert (f"SQL ({ESCO}): 3 people; lead a team: 2 people; Leadership: 2 people; Python: 1 person; "
             f"SQL ({OTHER}): 1 person") in text                  # the chart's description
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
@@ -277,10 +278,11 @@ def test_the_dashboard_in_a_browser(tmp_path, db_url, page, artifacts_dir):  # n
 
         chart = page.get_by_role("img", name="People per skill")
         expect(chart).to_be_visible()
-        bars = page.locator("#held svg.chart rect.bar")
+        bars = page.locator("#held svg.chart-narrow rect.bar")          # a phone: the stacked layout
         expect(bars).to_have_count(15)
+        expect(page.locator("#held svg.chart-wide")).to_be_hidden()
         assert all(bars.nth(i).bounding_box()["width"] > 100 for i in range(15))     # 2 of 2: full length
-        expect(page.locator("#expiring svg.chart rect.bar-soon")).to_have_count(3 + 3)  # 3 skills, 30 and 90 days
+        expect(page.locator("#expiring svg.chart-narrow rect.bar-soon")).to_have_count(3 + 3)  # 3 skills, 30 and 90 days
         expect(page.locator("#table-expiring-30")).to_contain_text("Priya Natarajan")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")    # fits a phone
         page.screenshot(path=str(artifacts_dir / "admin-dashboard-phone.png"), full_page=True)

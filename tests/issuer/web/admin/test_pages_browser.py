@@ -41,6 +41,7 @@ def console_pages(app) -> dict[str, str]:
             "achievement-new": "/admin/achievements/new",
             "achievement-edit": f"/admin/achievements/{achievement.id}/edit",
             "issue": f"/admin/awards/new?achievement={achievement.id}",
+            "issue-several": f"/admin/awards/new/several?achievement={achievement.id}",
             "awards": "/admin/awards",
             "award": f"/admin/awards/{award.id}",
             "bulk": "/admin/bulk",
