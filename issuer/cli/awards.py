@@ -78,12 +78,15 @@ _STATUS_HELP = {"revoke": "Revoke an award for good (the status list shows it)."
 def _status_command(action: str) -> click.Command:
     @click.command(action, help=f"{_STATUS_HELP[action]}\n\n{AWARD_HELP}")
     @click.argument("award_ref", metavar="AWARD")
-    @click.option("--reason", required=True, help="Why (kept in the audit log).")
+    @click.option("--reason", required=True,
+                  help="Why (kept in the audit log, and told to the recipient in the email about the change).")
     def command(award_ref: str, reason: str) -> None:
         services = cli_services()
         award_id = award_id_from(award_ref, services.runtime.settings)
         change = services.status.change_status(award_id, action, {"reason": reason}, actor="cli")
         click.echo(f"{change.id}: {change.state}" + ("" if change.changed else " (no change)"))
+        if change.changed:
+            services.awards.deliver_mail()      # the recipient's notice, queued with the change
 
     return command
 

@@ -55,6 +55,11 @@ def test_init_then_achievement_then_issue_then_revoke(env, tmp_path):
     assert run("issue", "--achievement", "first-aid", "--email", "alex@example.com",
                "--evidence-url", "https://lms.example.com/records/42").output.startswith("Already issued")
     assert run("revoke", award_id, "--reason", "issued in error").output.strip() == f"{award_id}: revoked"
+    mails = [p.read_text() for p in sorted((tmp_path / "instance" / "outbox-mail").glob("*.eml"))]
+    notices = [m for m in mails if "issued in error" in m]       # the notice left with the command
+    assert len(notices) == 1 and "alex@example.com" in notices[0] and "multipart/alternative" in notices[0]
+    assert run("revoke", award_id, "--reason", "again").output.strip() == f"{award_id}: revoked (no change)"
+    assert len(list((tmp_path / "instance" / "outbox-mail").glob("*.eml"))) == len(mails)
     assert "2 " not in run("expiring", "--days", "30").output
     before = run("keys", "rotate").output
     assert "#key-2" in before
