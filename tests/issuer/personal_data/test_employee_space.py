@@ -20,7 +20,7 @@ from issuer.db.models_employee import AwardPrivacy, EmployeeSession, EmployeeSig
 from issuer.personal_data.retention import Purged
 from tests.admin_support import Clock
 from tests.issuer.employees.support import ALEX, SOFIA, EmployeeClient, award_ids, employee_app
-from tests.issuer.personal_data.people_support import dump, services
+from tests.issuer.personal_data.people_support import dump, files_naming, services
 
 OFF = RetentionSettings(sent_mail_days=None, ended_awards_days=None)     # only the sign-ins' own rule applies
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -91,6 +91,8 @@ def test_erasure_deletes_sign_ins_and_choices_and_signs_the_browser_out_at_once(
     alex, sofia = EmployeeClient(app).sign_in(ALEX), EmployeeClient(app).sign_in(SOFIA)
     alex.post(f"/me/badges/{alex_awards[0]}/name", {"show": "yes"}, token_from="/me/")
     sofia.post(f"/me/badges/{sofia_awards[0]}/name", {"show": "yes"}, token_from="/me/")
+    services(app).employees.deliver_mail()                    # as .eml files: no SMTP server is set
+    assert files_naming(app, ALEX)
     services(app).employees.request_sign_in(ALEX)             # a link still waiting in the outbox
     assert alex.get("/me/").status_code == 200
     assert len(rows(app, OutboxMessage, ALEX)) == 2 and rows(app, EmployeeSession, ALEX)
@@ -101,7 +103,7 @@ def test_erasure_deletes_sign_ins_and_choices_and_signs_the_browser_out_at_once(
     assert alex.get("/me/data.json").status_code == 302
     assert rows(app, EmployeeSignInLink, ALEX) == [] and rows(app, EmployeeSession, ALEX) == []
     assert rows(app, OutboxMessage, ALEX) == [] and privacy(app, alex_awards) == []
-    assert ALEX not in dump(app)
+    assert ALEX not in dump(app) and files_naming(app, ALEX) == []      # the sign-in emails' .eml copies too
     with app.extensions["microcred"].sessions() as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "erase_person"))
     assert entry.details["sign_ins"] == 3 and entry.details["privacy"] == 1
