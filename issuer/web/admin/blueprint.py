@@ -6,7 +6,8 @@
   changed password ends its sessions at once.
 - Roles: :func:`admin_only` views answer 403 to ``issuer`` accounts.
 - CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the session) and,
-  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
+  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site
+  (:func:`issuer.web.http.same_site_request`, one check for the console and ``/me``).
 - Responses are never cached and carry a CSP allowing this site's CSS/JS and form posts to
   this site only.
 """

@@ -7,7 +7,8 @@
 - Every view needs a signed-in employee except those marked :func:`public` (the sign-in pages):
   a GET is sent to the sign-in page, anything else gets 401.
 - CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the Flask session) and,
-  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
+  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site
+  (:func:`issuer.web.http.same_site_request`, one check for the console and ``/me``).
 - Responses are never cached and carry a CSP allowing this site's CSS/JS and form posts to this
   site only (the public pages' CSP allows no forms at all).
 """
