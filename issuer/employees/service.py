@@ -47,6 +47,7 @@ from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
 from issuer.db.models_employee import AwardPrivacy
 from issuer.employees.access import (
     LINK_MINUTES,
+    SIGN_IN_KEY,
     consume_link,
     create_link,
     end_session,
@@ -67,7 +68,6 @@ from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
 MAX_EMAIL = 320
-SIGN_IN_KEY = "sign-in:"               # + the token's hash: the outbox key of a sign-in email
 FORGOTTEN = "(This email held a one-time sign-in link. It was removed once the email was sent or expired.)"
 
 log = logging.getLogger(__name__)

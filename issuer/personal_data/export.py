@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
 from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
+from issuer.employees.access import SIGN_IN_KEY
 from issuer.personal_data.holdings import Holdings, csv_rows_naming, find_holdings
 from issuer.personal_data.markers import award_erased
 
 FORMAT = "microcred-personal-data/1"
-SIGN_IN_KIND = "sign-in"           # outbox key "sign-in:<hash>" (issuer.employees.service.SIGN_IN_KEY)
+SIGN_IN_KIND = SIGN_IN_KEY.rstrip(":")      # the "kind" of a sign-in email (outbox key "sign-in:<hash>")
 SIGN_IN_WITHHELD = "(A one-time sign-in link to the employee space; its text is not included.)"
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from issuer.config import RetentionSettings, Settings
 from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient
 from issuer.db.models_employee import EmployeeSession, EmployeeSignInLink
+from issuer.employees.access import LINK_CAP_WINDOW, SIGN_IN_KEY
 from issuer.personal_data.erase import erase_awards, scrub_audit
 from issuer.personal_data.holdings import IN_BATCH
 from issuer.personal_data.markers import ERASED_CREDENTIAL, erased_marker, recipient_erased
@@ -42,8 +43,6 @@ from issuer.personal_data.markers import ERASED_CREDENTIAL, erased_marker, recip
 ENDED_STATES = ("revoked", "superseded")
 CHANGE_ACTIONS = ("revoke", "renew", "reissue")
 PURGE_ACTION = "retention_purge"
-SIGN_IN_KEY = "sign-in:"                 # the outbox key of a sign-in email (issuer.employees.service)
-KEEP_SIGN_IN_LINKS = timedelta(hours=1)  # the window of issuer.employees.access.MAX_LINKS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def _left_without_awards(session: Session, due: list[Award]) -> list[Recipient]:
 
 
 def _sign_ins_past_use(now: datetime) -> tuple[tuple[type, ColumnElement[bool]], ...]:
-    cutoff = now - KEEP_SIGN_IN_LINKS
+    cutoff = now - LINK_CAP_WINDOW
     return ((EmployeeSignInLink, EmployeeSignInLink.created_at <= cutoff),
             (EmployeeSession, or_(EmployeeSession.ended_at.is_not(None), EmployeeSession.expires_at <= now)),
             (OutboxMessage, and_(OutboxMessage.key.like(f"{SIGN_IN_KEY}%"), OutboxMessage.award_id.is_(None),
