@@ -1,4 +1,5 @@
-"""Employees' own space: sign-in by emailed one-time link, "My badges", and their privacy choices.
+"""Employees' own space: sign-in by emailed one-time link (or the company's identity provider), "My badges",
+and their privacy choices.
 
 * :mod:`issuer.employees.access` — one-time links and server-side sessions (tokens stored as hashes);
 * :mod:`issuer.employees.message` — the sign-in email (:func:`~issuer.employees.message.sign_in_message`);

@@ -33,6 +33,8 @@ SESSION_HOURS = 12
 MAX_LINKS_PER_HOUR = 5
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100          # longer input is never hashed nor looked up
+LINK_CAP_WINDOW = timedelta(hours=1)   # MAX_LINKS_PER_HOUR counts the links made in this window
+SIGN_IN_KEY = "sign-in:"        # + the token's hash: the outbox key of a sign-in email (no award)
 
 
 def new_token() -> str:
@@ -50,7 +52,7 @@ def _well_formed(token: str | None) -> bool:
 def create_link(session: Session, email: str, now: datetime) -> str | None:
     """A new sign-in link token for ``email`` (normalised); None when the hourly cap is reached."""
     recent = session.scalar(select(func.count()).select_from(EmployeeSignInLink).where(
-        EmployeeSignInLink.email == email, EmployeeSignInLink.created_at > now - timedelta(hours=1))) or 0
+        EmployeeSignInLink.email == email, EmployeeSignInLink.created_at > now - LINK_CAP_WINDOW)) or 0
     if recent >= MAX_LINKS_PER_HOUR:
         return None
     token = new_token()

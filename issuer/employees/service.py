@@ -6,6 +6,7 @@
                                                          # forget_sent_links(): blank the sent links' text
     employees.link_works(token)                          # the confirm page: True while usable
     cookie = employees.sign_in(token)                    # None: unknown, used or expired
+    cookie = employees.sign_in_verified("alex@example.com")  # the identity provider proved it; None: no badges
     me = employees.signed_in(cookie)                     # Employee(email, recipient_id, name) or None
     mine = employees.my_badges(me)                       # MyBadges: the profile and every award, in plain words
     employees.choose_badge_name(me, award_id, True)      # name on that badge's public page
@@ -18,6 +19,16 @@ same transaction as its link) only for an address that has at least one award of
 for any other address nothing is stored or sent, and the caller gives the same answer. Publishing
 reuses :meth:`issuer.public_service.PublicService.publish_profile` without touching the per-badge
 name choices (HR's ``microcred profile publish --show-name`` sets them all, as it always did).
+Signing in with the company's identity provider (:meth:`EmployeeService.sign_in_verified`, called
+by :mod:`issuer.web.employee.sign_in` for :mod:`issuer.web.oidc`) opens the same session a link
+opens, for the address the provider has verified, under the same rules (same lifetime, ended by
+signing out, checked against the awards on every request). Neither way writes an audit entry:
+the session row itself (times only) is the record, and it is in the person's data export. An
+address that holds no badge here is refused (None), not given an empty session: a session is
+only ever for an address awards were issued to (:meth:`EmployeeService.signed_in` checks that on
+every request, so an empty one would end at once), and saying "no badges for this address" tells
+the person only what the email-link flow tells them (no email arrives); they have just proven to
+the provider that the address is theirs, so nobody learns anything about someone else.
 Every time is the runtime's clock. Errors: :class:`~issuer.errors.InvalidInput` (not an email
 address), :class:`~issuer.errors.NotFound` (not their badge), :class:`~issuer.errors.NotAllowed`
 (a revoked or suspended badge), those of publishing (a bad or taken profile address).
@@ -36,6 +47,7 @@ from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
 from issuer.db.models_employee import AwardPrivacy
 from issuer.employees.access import (
     LINK_MINUTES,
+    SIGN_IN_KEY,
     consume_link,
     create_link,
     end_session,
@@ -56,7 +68,6 @@ from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
 MAX_EMAIL = 320
-SIGN_IN_KEY = "sign-in:"               # + the token's hash: the outbox key of a sign-in email
 FORGOTTEN = "(This email held a one-time sign-in link. It was removed once the email was sent or expired.)"
 
 log = logging.getLogger(__name__)
@@ -160,6 +171,19 @@ class EmployeeService:
         with self.runtime.transaction() as session:
             email = consume_link(session, token, now)
             return open_session(session, email, now) if email is not None else None
+
+    def sign_in_verified(self, email: str) -> str | None:
+        """A new session's token for an address the identity provider has verified, or None when it
+        holds no badge here (or is no email address at all)."""
+        try:
+            address = normalised_address(email)
+        except InvalidInput:
+            return None
+        now = self.runtime.now()
+        with self.runtime.transaction() as session:
+            if _recipient(session, self.runtime.load_issuer(session), address) is None:
+                return None
+            return open_session(session, address, now)
 
     def signed_in(self, token: str | None) -> Employee | None:
         """The employee of a session token, while the session lasts and they still hold badges here."""

@@ -17,6 +17,9 @@ nothing half-done); :func:`erase_awards` is the same for some awards only (reten
    awards or profile keep who did what and when, but their details lose everything but
    non-personal facts (:data:`AUDIT_KEEP`). Credentials signed through the VC-API that name the
    address are revoked the same way and their stored text becomes ``{}`` (:data:`ERASED_VCAPI`).
+   The employee space: their sign-in links and sessions are deleted (a browser signed in as them
+   is signed out on its next request), and so are their privacy choices (``award_privacy``); the
+   sign-in emails to them go with the rest of their outbox messages.
 3. **Record it.** One audit entry ``erase_person``: who, when, and counts; no address, no name.
 
 Erasing someone already erased (or never awarded) finds nothing and changes nothing.
@@ -38,11 +41,13 @@ from issuer.awards.lifecycle import AWARDS, Holder, LifecycleError, change_recor
 from issuer.awards.vcapi_records import VCAPI
 from issuer.config import Settings
 from issuer.db.models import AuditEntry, Award, OutboxMessage, VcapiCredential
+from issuer.db.models_employee import AwardPrivacy, EmployeeSession, EmployeeSignInLink
 from issuer.db.models_staff import BulkJob
 from issuer.errors import Conflict
 from issuer.personal_data.holdings import (
     IN_BATCH,
     PROFILE_ACTIONS,
+    Holdings,
     address_pattern,
     csv_rows_naming,
     find_holdings,
@@ -74,10 +79,13 @@ class Erased:
     audit_entries: int = 0       # earlier audit entries whose details were scrubbed
     bulk_uploads: int = 0
     vcapi: int = 0               # credentials signed through the VC-API that named them
+    sign_ins: int = 0            # the employee space's sign-in links and sessions
+    privacy: int = 0             # their privacy choices on their awards
 
     @property
     def nothing(self) -> bool:
-        return not (self.recipients or self.awards or self.messages or self.bulk_uploads or self.vcapi)
+        return not (self.recipients or self.awards or self.messages or self.bulk_uploads or self.vcapi
+                    or self.sign_ins or self.privacy)
 
 
 def _revoke(session: Session, settings: Settings, record: Award | VcapiCredential, actor: str,
@@ -116,7 +124,8 @@ def scrub_audit(session: Session, award_ids: Iterable[str], recipient_ids: Itera
 
 
 def erase_awards(session: Session, settings: Settings, awards: Iterable[Award], *, actor: str) -> tuple[int, int, int]:
-    """Revoke, then scrub ``awards`` and delete their emails: (awards erased, revoked now, messages deleted)."""
+    """Revoke, then scrub ``awards`` and delete their emails and privacy choices: (awards erased, revoked now,
+    messages deleted)."""
     todo = [a for a in awards if not award_erased(a) or a.credential_jwt]
     revoked = sum(_revoke(session, settings, award, actor) for award in todo)
     for award in todo:
@@ -127,8 +136,15 @@ def erase_awards(session: Session, settings: Settings, awards: Iterable[Award], 
     messages = 0
     for start in range(0, len(ids), IN_BATCH):
         messages += _deleted(session, OutboxMessage.award_id.in_(ids[start:start + IN_BATCH]))
+    _delete_privacy(session, ids)
     scrub_audit(session, ids)
     return len(todo), revoked, messages
+
+
+def _delete_privacy(session: Session, award_ids: list[str]) -> None:
+    """The holder's privacy choices on these awards go with them (a withdrawn badge shows no name anyway)."""
+    for start in range(0, len(award_ids), IN_BATCH):
+        session.execute(delete(AwardPrivacy).where(AwardPrivacy.award_id.in_(award_ids[start:start + IN_BATCH])))
 
 
 def _deleted(session: Session, condition: Any) -> int:
@@ -174,6 +190,14 @@ def scrub_bulk_job(job: BulkJob, email: str) -> None:
         job.error = _without(job.error, email)
 
 
+def _erase_employee_space(session: Session, held: Holdings) -> int:
+    """Delete the sign-in links, sessions and privacy choices of ``held``; how many links and sessions."""
+    _delete_privacy(session, [a.id for a in held.awards])
+    session.execute(delete(EmployeeSignInLink).where(EmployeeSignInLink.email == held.email))
+    session.execute(delete(EmployeeSession).where(EmployeeSession.email == held.email))
+    return len(held.sign_in_links) + len(held.sessions)
+
+
 def erase_person(session: Session, settings: Settings, email: str, *, actor: str, now: datetime) -> Erased:
     """Erase everything held about ``email`` in ``session``'s transaction (see the module docstring)."""
     held = find_holdings(session, email)
@@ -194,8 +218,11 @@ def erase_person(session: Session, settings: Settings, email: str, *, actor: str
         recipient.public_profile_slug, recipient.show_name = None, False
     for job in held.bulk_jobs:
         scrub_bulk_job(job, held.email)
-    erased = Erased(len(held.recipients), awards, revoked, messages, audit, len(held.bulk_jobs), len(held.vcapi))
+    sign_ins = _erase_employee_space(session, held)
+    erased = Erased(len(held.recipients), awards, revoked, messages, audit, len(held.bulk_jobs), len(held.vcapi),
+                    sign_ins, len(held.privacy))
     session.add(AuditEntry(actor=actor, at=now, action=ERASE_ACTION, award_id=None, details={
         "recipients": erased.recipients, "awards": erased.awards, "revoked": erased.revoked,
-        "messages": erased.messages, "bulk_uploads": erased.bulk_uploads, "vcapi_credentials": erased.vcapi}))
+        "messages": erased.messages, "bulk_uploads": erased.bulk_uploads, "vcapi_credentials": erased.vcapi,
+        "sign_ins": erased.sign_ins, "privacy": erased.privacy}))
     return erased

@@ -14,11 +14,19 @@ the employee space's "download my data"). The document (``format``: :data:`FORMA
                      "last_error", "created_at", "sent_at"}],
      "audit":      [{"at", "actor", "action", "award_id", "details"}],
      "bulk_uploads": [{"id", "filename", "uploaded_at", "uploaded_by", "rows": [{column: cell}]}],
-     "vcapi_credentials": [{"id", "credential_id", "state", "created_at", "credential"}]}
+     "vcapi_credentials": [{"id", "credential_id", "state", "created_at", "credential"}],
+     "privacy":    [{"award_id", "show_name", "on_profile", "updated_at"}],
+     "sign_in_links": [{"created_at", "expires_at", "used_at"}],
+     "sessions":   [{"created_at", "expires_at", "ended_at", "active"}]}
 
 A credential is given parsed (its proof still verifies: it signs the data, not the bytes) and the
 VC-JWT as issued. Staff passwords, keys and API tokens are not about the person and are not
-included. Reading only: nothing is written, and an address nothing is held about gives empty lists.
+included. Sign-in links and sessions of the employee space are given by their times only: the
+database holds no token, only its hash, and a hash is of no use to the person. The text of a
+sign-in email (kind ``sign-in``) is withheld (:data:`SIGN_IN_WITHHELD`): until it is sent it holds
+a working sign-in link, and HR exports too (``microcred person export``), so an export must never
+be a way to sign in as the person. Reading only: nothing is written, and an address nothing is
+held about gives empty lists.
 """
 from __future__ import annotations
 
@@ -31,10 +39,13 @@ from sqlalchemy.orm import Session
 from issuer.awards.credentials import credential_url
 from issuer.config import Settings
 from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
+from issuer.employees.access import SIGN_IN_KEY
 from issuer.personal_data.holdings import Holdings, csv_rows_naming, find_holdings
 from issuer.personal_data.markers import award_erased
 
 FORMAT = "microcred-personal-data/1"
+SIGN_IN_KIND = SIGN_IN_KEY.rstrip(":")      # the "kind" of a sign-in email (outbox key "sign-in:<hash>")
+SIGN_IN_WITHHELD = "(A one-time sign-in link to the employee space; its text is not included.)"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -82,10 +93,12 @@ def _award(settings: Settings, award: Award) -> dict[str, Any]:
 
 
 def _message(message: OutboxMessage) -> dict[str, Any]:
+    kind = (message.key or "").partition(":")[0] or None
     return {
-        "id": message.id, "award_id": message.award_id, "kind": (message.key or "").partition(":")[0] or None,
+        "id": message.id, "award_id": message.award_id, "kind": kind,
         "to_address": message.to_address, "to_name": message.to_name, "subject": message.subject,
-        "body": message.body, "attachment": message.attachment_name, "state": message_state(message),
+        "body": SIGN_IN_WITHHELD if kind == SIGN_IN_KIND else message.body,
+        "attachment": message.attachment_name, "state": message_state(message),
         "attempts": message.attempts, "last_error": message.last_error,
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at),
     }
@@ -113,6 +126,12 @@ def holdings_document(settings: Settings, session: Session, holdings: Holdings, 
         "vcapi_credentials": [{"id": v.id, "credential_id": v.credential_id, "state": v.state,
                                "created_at": iso(v.created_at), "credential": _credential(v.credential)}
                               for v in holdings.vcapi],
+        "privacy": [{"award_id": p.award_id, "show_name": bool(p.show_name), "on_profile": bool(p.on_profile),
+                     "updated_at": iso(p.updated_at)} for p in holdings.privacy],
+        "sign_in_links": [{"created_at": iso(link.created_at), "expires_at": iso(link.expires_at),
+                           "used_at": iso(link.used_at)} for link in holdings.sign_in_links],
+        "sessions": [{"created_at": iso(s.created_at), "expires_at": iso(s.expires_at), "ended_at": iso(s.ended_at),
+                      "active": s.ended_at is None and s.expires_at > now} for s in holdings.sessions],
     }
 
 

@@ -10,7 +10,13 @@ scrubs it), so both always cover the same rows:
 * ``audit`` — audit entries about those awards or recipients (issue, status changes, profile);
 * ``bulk_jobs`` — console bulk uploads whose CSV, dry-run table or results name the address;
 * ``vcapi`` — credentials signed through the VC-API whose text names the address (a caller may put
-  an email in a subject; a hashed identity, as awards carry, is not found this way).
+  an email in a subject; a hashed identity, as awards carry, is not found this way);
+* ``sign_in_links``, ``sessions`` — the employee space's one-time sign-in links and the sessions they
+  (or the identity provider) opened for the address (:mod:`issuer.db.models_employee`);
+* ``privacy`` — the holder's privacy choices on those awards (``award_privacy`` rows).
+
+The sign-in emails (outbox key ``sign-in:<hash>``, no award) are among ``messages``: they are
+addressed to the person.
 
 Pure reads in the caller's session; nothing here writes.
 """
@@ -20,13 +26,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient, VcapiCredential
+from issuer.db.models_employee import AwardPrivacy, EmployeeSession, EmployeeSignInLink
 from issuer.db.models_staff import BulkJob
 from verifier.recipient import normalize_identity
 
@@ -43,10 +50,14 @@ class Holdings:
     audit: list[AuditEntry]
     bulk_jobs: list[BulkJob]
     vcapi: list[VcapiCredential]
+    sign_in_links: list[EmployeeSignInLink] = field(default_factory=list)
+    sessions: list[EmployeeSession] = field(default_factory=list)
+    privacy: list[AwardPrivacy] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.recipients or self.awards or self.messages or self.audit or self.bulk_jobs or self.vcapi)
+        return not (self.recipients or self.awards or self.messages or self.audit or self.bulk_jobs or self.vcapi
+                    or self.sign_in_links or self.sessions or self.privacy)
 
 
 def normalized_email(email: str) -> str:
@@ -129,4 +140,12 @@ def find_holdings(session: Session, email: str) -> Holdings:
     if vcapi_ids:
         audit += [entry for entry in session.scalars(select(AuditEntry).where(AuditEntry.action.like("vcapi-%")))
                   if isinstance(entry.details, dict) and entry.details.get("vcapiCredential") in vcapi_ids]
-    return Holdings(email, recipients, awards, messages, sorted(audit, key=lambda e: (e.at, e.id)), jobs, vcapi)
+    privacy: list[AwardPrivacy] = []
+    for batch in _batches(award_ids):
+        privacy += session.scalars(select(AwardPrivacy).where(AwardPrivacy.award_id.in_(batch)))
+    links = list(session.scalars(select(EmployeeSignInLink).where(EmployeeSignInLink.email == email)
+                                 .order_by(EmployeeSignInLink.created_at)))
+    sessions = list(session.scalars(select(EmployeeSession).where(EmployeeSession.email == email)
+                                    .order_by(EmployeeSession.created_at)))
+    return Holdings(email, recipients, awards, messages, sorted(audit, key=lambda e: (e.at, e.id)), jobs, vcapi,
+                    links, sessions, privacy)

@@ -14,6 +14,13 @@ transaction (:meth:`issuer.personal_data.service.PersonalDataService.purge` owns
   is the audit log's (``revoke``, ``renew``, ``reissue``), else the award's creation. A recipient
   left with no award that is not erased is erased as well (nothing needs their address any more).
 
+* **The employee space's sign-ins**, whatever the settings, since nothing needs them once they cannot
+  be used: sign-in links an hour after they were made (they work for 15 minutes; the hourly cap on
+  links per address counts them until then), sessions once ended or expired, and the sign-in
+  emails (outbox key ``sign-in:<hash>``) an hour after they were queued (their link is dead; the
+  row held only the subject, the address and the time). (A recipient erased by retention has no
+  live session left: ended awards wait at least a day, sessions last 12 hours.)
+
 ``dry_run`` counts without changing anything. Each purge that changed something is one audit
 entry ``retention_purge`` with its counts.
 """
@@ -22,11 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.config import RetentionSettings, Settings
 from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient
+from issuer.db.models_employee import EmployeeSession, EmployeeSignInLink
+from issuer.employees.access import LINK_CAP_WINDOW, SIGN_IN_KEY
 from issuer.personal_data.erase import erase_awards, scrub_audit
 from issuer.personal_data.holdings import IN_BATCH
 from issuer.personal_data.markers import ERASED_CREDENTIAL, erased_marker, recipient_erased
@@ -45,6 +54,7 @@ class Purged:
     awards: int = 0             # ended awards erased
     recipients: int = 0         # recipients erased because no award of theirs is left
     mail_files: int = 0         # .eml files in the instance folder (deleted after the commit)
+    sign_ins: int = 0           # employee sign-in links, sessions and sign-in emails past use
 
 
 def _sent_mail_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -86,6 +96,25 @@ def _left_without_awards(session: Session, due: list[Award]) -> list[Recipient]:
     return left
 
 
+def _sign_ins_past_use(now: datetime) -> tuple[tuple[type, ColumnElement[bool]], ...]:
+    cutoff = now - LINK_CAP_WINDOW
+    return ((EmployeeSignInLink, EmployeeSignInLink.created_at <= cutoff),
+            (EmployeeSession, or_(EmployeeSession.ended_at.is_not(None), EmployeeSession.expires_at <= now)),
+            (OutboxMessage, and_(OutboxMessage.key.like(f"{SIGN_IN_KEY}%"), OutboxMessage.award_id.is_(None),
+                                 OutboxMessage.created_at <= cutoff)))
+
+
+def _purge_sign_ins(session: Session, now: datetime, dry_run: bool) -> int:
+    """Delete (or count) the sign-ins past use (see the module docstring)."""
+    count = 0
+    for model, condition in _sign_ins_past_use(now):
+        found = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+        if found and not dry_run:
+            session.execute(delete(model).where(condition))
+        count += found
+    return count
+
+
 def purge(session: Session, settings: Settings, retention: RetentionSettings, *, now: datetime, actor: str,
           dry_run: bool, mail_files: int = 0) -> Purged:
     """Apply ``retention`` at ``now`` (see the module docstring); ``mail_files``: the count to report."""
@@ -99,6 +128,7 @@ def purge(session: Session, settings: Settings, retention: RetentionSettings, *,
     due = ended_awards_due(session, retention.ended_awards_days, now) \
         if retention.ended_awards_days is not None else []
     recipients = _left_without_awards(session, due)
+    sign_ins = _purge_sign_ins(session, now, dry_run)
     if due and not dry_run:
         erase_awards(session, settings, due, actor=actor)
         for recipient in recipients:
@@ -107,8 +137,9 @@ def purge(session: Session, settings: Settings, retention: RetentionSettings, *,
             recipient.email, recipient.name, recipient.employee_id, recipient.did = erased_marker(), None, None, None
             recipient.public_profile_slug, recipient.show_name = None, False
         scrub_audit(session, [], [r.id for r in recipients])
-    result = Purged(dry_run, sent_mail, len(due), len(recipients), mail_files)
-    if not dry_run and (sent_mail or due or mail_files):
+    result = Purged(dry_run, sent_mail, len(due), len(recipients), mail_files, sign_ins)
+    if not dry_run and (sent_mail or due or mail_files or sign_ins):
         session.add(AuditEntry(actor=actor, at=now, action=PURGE_ACTION, award_id=None, details={
-            "sent_mail": sent_mail, "awards": len(due), "recipients": len(recipients), "mail_files": mail_files}))
+            "sent_mail": sent_mail, "awards": len(due), "recipients": len(recipients), "mail_files": mail_files,
+            "sign_ins": sign_ins}))
     return result

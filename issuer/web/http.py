@@ -3,7 +3,12 @@
 * :func:`problem` — an RFC 9457 problem JSON response; :func:`error_page` its HTML twin for
   browsers (:func:`prefers_html`);
 * :func:`issuer_error` — the one handler of the issuer's error tree (:mod:`issuer.errors`):
-  the error's class gives the status, its ``code`` and ``field`` go into the problem.
+  the error's class gives the status, its ``code`` and ``field`` go into the problem;
+* :func:`same_site_request` — the check the console and the employees' space make on every
+  request that changes something, besides the CSRF token: when the browser says where the
+  request came from (``Sec-Fetch-Site``, ``Origin``), it must be this site (the installation's
+  base URL, or the host the request was sent to). ``Origin: null`` (a sandboxed frame, or a
+  ``no-referrer`` page) is refused; a browser that sends neither header is left to the CSRF token.
 
 Nothing here imports another module of the web package.
 """
@@ -12,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request
 
 from issuer.errors import IssuerError
 
@@ -60,3 +66,15 @@ def issuer_error(exc: IssuerError) -> Response:
     if prefers_html():
         return error_page(exc.http_status, title, str(exc))
     return problem(exc.http_status, title, str(exc), code=exc.code, field=exc.field, **exc.details)
+
+
+def same_site_request() -> bool:
+    """False when the browser says the request came from another site (see the module docstring)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        parts = urlsplit(origin)
+        base = urlsplit(current_app.extensions["microcred"].settings.base_url)
+        return (parts.scheme, parts.netloc) in {(base.scheme, base.netloc), (request.scheme, request.host)}
+    return origin != "null"

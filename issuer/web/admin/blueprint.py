@@ -6,7 +6,8 @@
   changed password ends its sessions at once.
 - Roles: :func:`admin_only` views answer 403 to ``issuer`` accounts.
 - CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the session) and,
-  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
+  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site
+  (:func:`issuer.web.http.same_site_request`, one check for the console and ``/me``).
 - Responses are never cached and carry a CSP allowing this site's CSS/JS and form posts to
   this site only.
 """
@@ -16,13 +17,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from issuer.access.staff import SignedIn
-from issuer.web.http import error_page
+from issuer.web.http import error_page, same_site_request
 
 if TYPE_CHECKING:
     pass
@@ -106,19 +106,6 @@ def is_admin() -> bool:
     return g.get("staff") is not None and g.staff.role == "admin"
 
 
-def _same_site_request() -> bool:
-    """False when the browser says the request came from another site."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        base = urlsplit(state().settings.base_url)
-        own = {(base.scheme, base.netloc), (request.scheme, request.host)}
-        return (parts.scheme, parts.netloc) in own
-    return origin != "null"
-
-
 @bp.before_request
 def _guard() -> Response | None:
     g.staff = None
@@ -126,7 +113,7 @@ def _guard() -> Response | None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if view in _UPLOAD_LIMITS:
             request.max_content_length = _UPLOAD_LIMITS[view]
-        if not _same_site_request():
+        if not same_site_request():
             abort(403, "This form was sent from another site; it was refused.")
         csrf.protect()          # raises CSRFError (400) without a valid token
     raw = session.get(SESSION_KEY)

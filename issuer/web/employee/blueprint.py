@@ -7,7 +7,8 @@
 - Every view needs a signed-in employee except those marked :func:`public` (the sign-in pages):
   a GET is sent to the sign-in page, anything else gets 401.
 - CSRF: every POST needs the form's ``csrf_token`` (Flask-WTF, bound to the Flask session) and,
-  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site.
+  when the browser says where it came from (``Sec-Fetch-Site``, ``Origin``), this site
+  (:func:`issuer.web.http.same_site_request`, one check for the console and ``/me``).
 - Responses are never cached and carry a CSP allowing this site's CSS/JS and form posts to this
   site only (the public pages' CSP allows no forms at all).
 """
@@ -24,7 +25,7 @@ from wtforms import ValidationError
 
 from issuer.employees.access import SESSION_HOURS
 from issuer.employees.service import Employee, EmployeeService
-from issuer.web.http import error_page
+from issuer.web.http import error_page, same_site_request
 
 bp = Blueprint("me", __name__, url_prefix="/me", template_folder="../templates")
 
@@ -88,18 +89,6 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def _same_site_request() -> bool:
-    """False when the browser says the request came from another site."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        base = urlsplit(current_app.extensions["microcred"].settings.base_url)
-        return (parts.scheme, parts.netloc) in {(base.scheme, base.netloc), (request.scheme, request.host)}
-    return origin != "null"
-
-
 def _form_refused() -> Response:
     return error_page(400, "Form refused", "This form has expired or was not sent from this site's page. "
                       "Go back, reload the page and try again.")
@@ -109,7 +98,7 @@ def _form_refused() -> Response:
 def _guard() -> Response | None:
     view = request.endpoint.rsplit(".", 1)[-1] if request.endpoint else ""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        if not _same_site_request():
+        if not same_site_request():
             return error_page(403, "Forbidden", "This form was sent from another site; it was refused.")
         try:
             validate_csrf(request.form.get("csrf_token"))

@@ -4,10 +4,16 @@
 Each choice is a small POST form (CSRF-checked by the blueprint) that changes one thing, says
 what changed (a flashed message) and returns to the badge it was made on. A badge id that is
 not the employee's own is "no such badge" (404), like an unknown one.
+
+``/me/data.json`` is the personal data export (:meth:`issuer.personal_data.service.PersonalDataService.export`)
+of the signed-in employee's own address, never another: the address comes from the session only.
+It is a download (``Content-Disposition: attachment``) and, like every ``/me`` answer, never cached.
 """
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from issuer.employees.service import Employee
 from issuer.errors import Conflict, InvalidInput
@@ -31,6 +37,15 @@ def _back(award_id: str | None = None) -> Response:
 @bp.get("/")
 def my_badges() -> str:
     return render_template("me/badges.html", mine=service().my_badges(_me()))
+
+
+@bp.get("/data.json")
+def my_data() -> Response:
+    document = current_app.extensions["microcred"].use.people.export(_me().email)
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype="application/json")
+    day = str(document.get("exported_at") or "")[:10]
+    response.headers["Content-Disposition"] = f'attachment; filename="my-badges-data-{day}.json"'
+    return response
 
 
 @bp.post("/badges/<award_id>/name")

@@ -7,6 +7,13 @@ works here. Requests are limited per address and per client (:func:`issuer.web.r
 counted before anything is looked up, so a refusal says nothing about the address either).
 Opening the link only shows a "Sign in" button: mail scanners that fetch links do not use it up;
 the button's POST does.
+
+Where the company's identity provider is set up (:mod:`issuer.web.oidc`), the sign-in page also
+offers "Sign in with <provider>", and :func:`provider_sign_in` is what :mod:`issuer.web.oidc`'s
+callback hands the verified address to (registered by :func:`issuer.web.employee.register_employee`):
+the same session as a link opens
+(:meth:`~issuer.employees.service.EmployeeService.sign_in_verified`), or, for an address with no
+badges here, the sign-in page saying so (see that method for why this is refused, not an empty session).
 """
 from __future__ import annotations
 
@@ -86,11 +93,26 @@ def sign_in_confirm(token: str) -> Response | tuple[str, int]:
     cookie = service().sign_in(token)
     if cookie is None:
         return render_template("me/link_invalid.html"), 410
+    return _signed_in(cookie)
+
+
+def _signed_in(cookie: str) -> Response:
+    """Into My badges with the new session ``cookie``."""
     service().sign_out(session_token())           # a session this browser had before ends
     session.pop("csrf_token", None)               # a new CSRF token after signing in (the console's sign-in stays)
     response = redirect(url_for("me.my_badges"), 303)
     set_session_cookie(response, cookie)
     return response
+
+
+def provider_sign_in(email: str) -> Response:
+    """The identity provider has verified ``email`` (lower-cased): sign in, or say there are no badges for it."""
+    cookie = service().sign_in_verified(email)
+    if cookie is None:
+        flash(f"You signed in as {email}, but no badges have been given to that address here. If your badges "
+              "were sent to another address, ask for a sign-in link for that one below.", "bad")
+        return redirect(url_for("me.sign_in_form"), 303)
+    return _signed_in(cookie)
 
 
 @bp.post("/sign-out")

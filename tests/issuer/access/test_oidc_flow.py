@@ -225,9 +225,10 @@ def employee_space(live):
         response.set_cookie("employee_test_session", email, httponly=True, samesite="Lax")
         return response
 
+    registered = live.app.extensions.get("microcred_employee_sign_in")     # the employee space's own
     live.app.extensions["microcred_employee_sign_in"] = start_employee_session
     yield seen
-    del live.app.extensions["microcred_employee_sign_in"]
+    live.app.extensions["microcred_employee_sign_in"] = registered
 
 
 def test_employee_sign_in_hands_the_verified_address_to_the_employee_space(live, browser, employee_space):
@@ -247,7 +248,12 @@ def test_employee_sign_in_refuses_an_unverified_address(live, browser, employee_
 
 
 def test_employee_sign_in_is_not_there_without_an_employee_space(live, browser):
-    response = browser.get(f"{live.base}/oidc/start", params={"for": "employee"}, allow_redirects=False, timeout=30)
+    registered = live.app.extensions.pop("microcred_employee_sign_in")     # the app's own: /me takes them
+    try:
+        response = browser.get(f"{live.base}/oidc/start", params={"for": "employee"}, allow_redirects=False,
+                               timeout=30)
+    finally:
+        live.app.extensions["microcred_employee_sign_in"] = registered
     assert response.status_code == 404
     assert browser.get(f"{live.base}/oidc/start", params={"for": "root"}, allow_redirects=False,
                        timeout=30).status_code == 404

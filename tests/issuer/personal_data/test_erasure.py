@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from issuer.awards.status_lists import bit
 from issuer.db.models import AuditEntry, Award, OutboxMessage, Recipient, StatusAllocation, StatusList, VcapiCredential
+from issuer.db.models_employee import AwardPrivacy
 from issuer.errors import InvalidInput, IssuerError
 from tests.admin_support import console_app, page_text
 from tests.issuer.personal_data.people_support import (
@@ -147,7 +148,8 @@ def test_erasure_revokes_then_removes_every_trace_and_keeps_one_audit_line(app):
         [entry] = erasures
         assert entry.actor == "staff:root" and entry.award_id is None
         assert entry.details == {"recipients": 1, "awards": 3, "revoked": 3, "messages": 3, "bulk_uploads": 1,
-                                 "vcapi_credentials": 0}
+                                 "vcapi_credentials": 0, "sign_ins": 0, "privacy": 3}   # the profile's name choices
+        assert session.scalars(select(AwardPrivacy).where(AwardPrivacy.award_id.in_(pat.awards))).all() == []
         about = session.scalars(select(AuditEntry).where(AuditEntry.award_id.in_(pat.awards))).all()
         assert about and all(e.details.get("erased") is True and "reason" not in e.details for e in about)
     # the bulk upload keeps the other rows

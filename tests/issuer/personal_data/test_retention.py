@@ -82,9 +82,9 @@ def test_retention_purges_old_mail_then_ended_awards_then_people_left_with_none(
     assert SAM in rows and status_reason(app, sam.texts[sam.awards[0]]) is None   # Sam's active badge stays
     with app.extensions["microcred"].sessions() as session:
         purges = session.scalars(select(AuditEntry.details).where(AuditEntry.action == "retention_purge")).all()
-    assert purges == [{"sent_mail": 4, "awards": 0, "recipients": 0, "mail_files": 4},
-                      {"sent_mail": 0, "awards": 1, "recipients": 0, "mail_files": 0},
-                      {"sent_mail": 0, "awards": 2, "recipients": 1, "mail_files": 0}]
+    assert purges == [{"sent_mail": 4, "awards": 0, "recipients": 0, "mail_files": 4, "sign_ins": 0},
+                      {"sent_mail": 0, "awards": 1, "recipients": 0, "mail_files": 0, "sign_ins": 0},
+                      {"sent_mail": 0, "awards": 2, "recipients": 1, "mail_files": 0, "sign_ins": 0}]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
