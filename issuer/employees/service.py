@@ -14,8 +14,9 @@
     employees.publish_profile(me, slug=None, show_name=False); employees.unpublish_profile(me)
     employees.sign_out(cookie)
 
-:mod:`issuer.web.employee` (``/me``) calls these. A sign-in email is queued (the outbox, in the
-same transaction as its link) only for an address that has at least one award of this issuer;
+:mod:`issuer.web.employee` (``/me``) calls these. A sign-in email (text and HTML from the mail
+templates, :func:`issuer.mail.outbox.enqueue_sign_in`) is queued (the outbox, in the same
+transaction as its link) only for an address that has at least one award of this issuer;
 for any other address nothing is stored or sent, and the caller gives the same answer. Publishing
 reuses :meth:`issuer.public_service.PublicService.publish_profile` without touching the per-badge
 name choices (HR's ``microcred profile publish --show-name`` sets them all, as it always did).
@@ -57,10 +58,9 @@ from issuer.employees.access import (
     token_hash,
 )
 from issuer.employees.badges import MyBadge, my_badge, sort_badges
-from issuer.employees.message import sign_in_message
 from issuer.employees.privacy import actor_for, own_award, set_badge_name, set_profile_listing
 from issuer.errors import Conflict, InvalidInput
-from issuer.mail.outbox import Delivery, deliver_pending
+from issuer.mail.outbox import Delivery, deliver_pending, enqueue_sign_in
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.sharing import SharingError
@@ -129,11 +129,9 @@ class EmployeeService:
             token = create_link(session, address, now) if recipient is not None else None
             if recipient is None or token is None:
                 return
-            mail = sign_in_message(issuer_name=issuer.name, to_name=recipient.name,
-                                   url=self.runtime.settings.url(SIGN_IN_PATH + token), minutes=LINK_MINUTES)
-            session.add(OutboxMessage(key=SIGN_IN_KEY + token_hash(token), to_address=recipient.email,
-                                      to_name=recipient.name, subject=mail.subject, body=mail.body,
-                                      created_at=now, attempts=0, next_attempt_at=now))
+            enqueue_sign_in(session, self.runtime.settings, to_address=recipient.email, to_name=recipient.name,
+                            link=self.runtime.settings.url(SIGN_IN_PATH + token), minutes=LINK_MINUTES, now=now,
+                            key=SIGN_IN_KEY + token_hash(token))
 
     def deliver_mail(self) -> Delivery | None:
         """Send what is due now (by the runtime's clock); never raises: what fails stays queued for a retry,
@@ -148,16 +146,18 @@ class EmployeeService:
         return delivery
 
     def forget_sent_links(self) -> int:
-        """Blank the text of sign-in emails that were sent or whose link has expired; how many.
+        """Blank the text and HTML of sign-in emails that were sent or whose link has expired; how many.
 
-        The outbox keeps a message's text until it is sent, so a sign-in link lies in the database in
+        The outbox keeps a message's parts until it is sent, so a sign-in link lies in the database in
         clear for that short while; afterwards only the token's hash (the outbox key) remains."""
         now = self.runtime.now()
         with self.runtime.transaction() as session:
             result = session.execute(update(OutboxMessage).where(
-                OutboxMessage.key.like(f"{SIGN_IN_KEY}%"), OutboxMessage.body != FORGOTTEN,
+                OutboxMessage.key.like(f"{SIGN_IN_KEY}%"),
+                or_(OutboxMessage.body != FORGOTTEN, OutboxMessage.html.is_not(None)),
                 or_(OutboxMessage.sent_at.is_not(None),
-                    OutboxMessage.created_at <= now - timedelta(minutes=LINK_MINUTES))).values(body=FORGOTTEN))
+                    OutboxMessage.created_at <= now - timedelta(minutes=LINK_MINUTES)),
+            ).values(body=FORGOTTEN, html=None))
             return cast("CursorResult[Any]", result).rowcount
 
     def link_works(self, token: str) -> bool:

@@ -4,14 +4,16 @@ The clock is the app's injected one, moved by hand; the emails are read from the
 """
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from issuer.db.models import Issuer, Recipient
 from issuer.db.models_employee import EmployeeSession, EmployeeSignInLink
 from issuer.employees.access import LINK_MINUTES, MAX_LINKS_PER_HOUR, SESSION_HOURS, token_hash
-from issuer.employees.message import sign_in_message
 from issuer.errors import InvalidInput
 from tests.admin_support import Clock
 from tests.issuer.employees.support import ALEX, SOFIA, employee_app, link_in, sign_in_mails, utc
@@ -56,6 +58,10 @@ def test_a_link_is_mailed_to_an_address_with_badges_and_stored_only_as_a_hash(ap
     assert url == f"https://hr.example.com/me/sign-in/{token}" and len(token) >= 43    # 32 random bytes
     assert "works once, for 15 minutes" in mail.body and "Hello Alex Morgan" in mail.body
     assert "credential" not in mail.body.lower() and "did:" not in mail.body
+    # the mail templates' sign-in email: the same link in its HTML part, a plain subject and kind
+    assert mail.kind == "sign_in" and mail.subject == "Your sign-in link for Example Corp People Team"
+    assert f'href="{url}"' in mail.html and "works once, for 15 minutes" in mail.html
+    assert "credential" not in mail.html.lower() and "did:" not in mail.html
     [link] = rows(app, EmployeeSignInLink)
     assert link.token_hash == token_hash(token) and token not in (link.token_hash, link.email)
     assert (link.email, link.created_at, link.expires_at, link.used_at) == (ALEX, NOW, NOW + timedelta(minutes=15),
@@ -146,13 +152,18 @@ def test_a_session_expires_and_signing_out_ends_it(app, employees, clock):
 def test_sign_in_mail_is_sent_through_the_outbox_and_its_link_then_leaves_the_database(app, employees, tmp_path,
                                                                                        clock):
     employees.request_sign_in(ALEX)
-    _url, token = link_in(sign_in_mails(app)[0])
+    url, token = link_in(sign_in_mails(app)[0])
     delivery = employees.deliver_mail()
     assert delivery is not None and delivery.sent == 1
     [row] = sign_in_mails(app)
-    assert row.sent_at == NOW and token not in row.body and row.body.startswith("(This email held a one-time")
-    written = list((tmp_path / "instance" / "outbox-mail").glob("*.eml"))
-    assert len(written) == 1 and f"/me/sign-in/{token}" in written[0].read_text()   # the person got it
+    assert row.sent_at == NOW and row.body.startswith("(This email held a one-time")
+    assert token not in row.body and row.html is None                                # neither part keeps it
+    [written] = list((tmp_path / "instance" / "outbox-mail").glob("*.eml"))          # the person got it:
+    message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
+    assert f"/me/sign-in/{token}" in text.get_content() and f'href="{url}"' in html.get_content()
     assert employees.sign_in(token) is not None                                      # and it still works
     # a link never sent (the mail server down) leaves the database once it has expired
     employees.request_sign_in(SOFIA)
@@ -160,14 +171,18 @@ def test_sign_in_mail_is_sent_through_the_outbox_and_its_link_then_leaves_the_da
     assert employees.forget_sent_links() == 0
     clock.now = NOW + timedelta(minutes=LINK_MINUTES)
     assert employees.forget_sent_links() == 1
-    assert "/me/sign-in/" not in sign_in_mails(app, SOFIA)[0].body
+    [unsent] = sign_in_mails(app, SOFIA)
+    assert unsent.sent_at is None and "/me/sign-in/" not in unsent.body and unsent.html is None
     assert employees.forget_sent_links() == 0
 
 
-def test_the_message_is_plain_and_header_safe():
-    mail = sign_in_message(issuer_name="Example Corp\r\nBcc: evil@example.com", to_name="Alex\nMorgan",
-                           url="https://hr.example.com/me/sign-in/abc", minutes=15)
-    assert "\n" not in mail.subject and "\r" not in mail.subject
-    assert mail.subject == "Your sign-in link for My badges at Example Corp Bcc: evil@example.com"
-    assert mail.body.startswith("Hello Alex Morgan,\n") and "https://hr.example.com/me/sign-in/abc\n" in mail.body
-    assert "If you did not ask for this, ignore this email" in mail.body
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_message_is_header_safe(app, employees):
+    with app.extensions["microcred"].sessions.begin() as session:
+        session.execute(update(Issuer).values(name="Example Corp\r\nBcc: evil@example.com"))
+        session.execute(update(Recipient).where(Recipient.email == ALEX).values(name="Alex\nMorgan"))
+    employees.request_sign_in(ALEX)
+    [mail] = sign_in_mails(app)
+    assert mail.subject == "Your sign-in link for Example Corp Bcc: evil@example.com"
+    assert mail.body.startswith("Hello Alex Morgan,\n")
+    assert "If you did not ask to sign in, ignore this email" in mail.body
