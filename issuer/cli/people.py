@@ -9,6 +9,7 @@ function, print. An export written to a file is created new, readable by its own
 personal data). Erasure asks for confirmation unless ``--yes``; the audit log records the login
 name that ran it (``cli:<user>``). ``retention purge`` suits the same daily cron job as
 ``microcred mail remind-expiring`` (the app has no scheduler of its own; see docs/personal-data.md).
+Both print every count the service returns, in the words of :mod:`issuer.personal_data.summary`.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import click
 
 from issuer.cli.support import cli_actor, cli_services
 from issuer.errors import NotFound
+from issuer.personal_data.summary import erasure_counts, purge_counts
 
 
 @click.group()
@@ -58,9 +60,7 @@ def erase_command(email: str, yes: bool) -> None:
     if erasure.nothing:
         click.echo("Nothing is held about this address (never awarded, or erased already); nothing changed.")
         return
-    erased = erasure.erased
-    click.echo(f"Erased: {erased.awards} badge(s) ({erased.revoked} revoked now), {erased.messages} email(s), "
-               f"{erasure.files_deleted} mail file(s), {erased.bulk_uploads} bulk upload(s) cleaned.")
+    click.echo(f"Erased: {', '.join(erasure_counts(erasure))}.")
     if erasure.files_left:
         click.echo(f"warning: {erasure.files_left} mail file(s) could not be deleted yet; the next erasure or "
                    "'microcred retention purge' deletes them.", err=True)
@@ -77,5 +77,4 @@ def purge_command(dry_run: bool) -> None:
     """Apply the retention settings now: old sent emails, and ended badges' personal data."""
     purged = cli_services().people.purge(dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
-    click.echo(f"Retention {verb}: {purged.sent_mail} sent email(s) (text and address), {purged.mail_files} mail "
-               f"file(s), {purged.awards} ended badge(s), {purged.recipients} person(s) with no badge left.")
+    click.echo(f"Retention {verb}: {', '.join(purge_counts(purged))}.")

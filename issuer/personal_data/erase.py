@@ -8,6 +8,8 @@ nothing half-done); :func:`erase_awards` is the same for some awards only (reten
    (:func:`issuer.awards.lifecycle.change_record_status`): its revocation bit is set and the
    signed status list re-published in this transaction, so verifiers holding a copy of the
    credential see it revoked. An award without a status entry (none should exist) is marked revoked.
+   No revocation notice is queued (``notify=False``): the person asked to be forgotten, not
+   emailed, and a notice row would hold their address until the scrub below deleted it.
 2. **Then scrub.** Awards: credential ``""``, JWT, evidence, results and reason gone, idempotency key
    replaced (their public URLs answer 410: :class:`~.markers.Withdrawn`).
    Recipients: email replaced by a random :func:`~.markers.erased_marker`; name, employee id, DID and
@@ -95,7 +97,7 @@ def _revoke(session: Session, settings: Settings, record: Award | VcapiCredentia
         return False
     try:
         return change_record_status(session, settings, holder, record.id, "revoke", {"reason": ERASED_REASON},
-                                    actor=actor).changed
+                                    actor=actor, notify=False).changed
     except LifecycleError as exc:
         if exc.code != "no_status_entry":
             raise

@@ -10,8 +10,8 @@ the employee space's "download my data"). The document (``format``: :data:`FORMA
      "awards":     [{"id", "url", "achievement": {...}, "state", "state_reason", "awarded_at", "valid_from",
                      "valid_until", "superseded_by", "evidence", "results",
                      "credential": <the signed credential, parsed>, "credential_jwt": <as issued>, ...}],
-     "messages":   [{"id", "award_id", "kind", "to_address", "to_name", "subject", "body", "state",
-                     "last_error", "created_at", "sent_at"}],
+     "messages":   [{"id", "award_id", "kind", "to_address", "to_name", "subject", "body", "html",
+                     "state", "last_error", "created_at", "sent_at"}],
      "audit":      [{"at", "actor", "action", "award_id", "details"}],
      "bulk_uploads": [{"id", "filename", "uploaded_at", "uploaded_by", "rows": [{column: cell}]}],
      "vcapi_credentials": [{"id", "credential_id", "state", "created_at", "credential"}],
@@ -23,10 +23,13 @@ A credential is given parsed (its proof still verifies: it signs the data, not t
 VC-JWT as issued. Staff passwords, keys and API tokens are not about the person and are not
 included. Sign-in links and sessions of the employee space are given by their times only: the
 database holds no token, only its hash, and a hash is of no use to the person. The text of a
-sign-in email (kind ``sign-in``) is withheld (:data:`SIGN_IN_WITHHELD`): until it is sent it holds
+sign-in email ("Sign-in link") is withheld (:data:`SIGN_IN_WITHHELD`): until it is sent it holds
 a working sign-in link, and HR exports too (``microcred person export``), so an export must never
-be a way to sign in as the person. Reading only: nothing is written, and an address nothing is
-held about gives empty lists.
+be a way to sign in as the person; its HTML part is left out for the same reason. A message's
+``kind`` is its name in plain words (:attr:`issuer.mail.kinds.MailKind.label`, "Sign-in link",
+"Badge awarded"...; "Email" for one this version cannot name). A sign-in email is known by its
+kind or, for one queued before kinds were stored, by its outbox key (``sign-in:<hash>``).
+Reading only: nothing is written, and an address nothing is held about gives empty lists.
 """
 from __future__ import annotations
 
@@ -40,11 +43,11 @@ from issuer.awards.credentials import credential_url
 from issuer.config import Settings
 from issuer.db.models import Award, Issuer, OutboxMessage, Recipient
 from issuer.employees.access import SIGN_IN_KEY
+from issuer.mail.kinds import MailKind, label_of
 from issuer.personal_data.holdings import Holdings, csv_rows_naming, find_holdings
 from issuer.personal_data.markers import award_erased
 
 FORMAT = "microcred-personal-data/1"
-SIGN_IN_KIND = SIGN_IN_KEY.rstrip(":")      # the "kind" of a sign-in email (outbox key "sign-in:<hash>")
 SIGN_IN_WITHHELD = "(A one-time sign-in link to the employee space; its text is not included.)"
 
 
@@ -92,12 +95,18 @@ def _award(settings: Settings, award: Award) -> dict[str, Any]:
     }
 
 
+def is_sign_in(message: OutboxMessage) -> bool:
+    """Whether ``message`` is a one-time sign-in email (by its kind, or its key for rows without one)."""
+    return message.kind == MailKind.SIGN_IN.value or (message.key or "").startswith(SIGN_IN_KEY)
+
+
 def _message(message: OutboxMessage) -> dict[str, Any]:
-    kind = (message.key or "").partition(":")[0] or None
+    sign_in = is_sign_in(message)
     return {
-        "id": message.id, "award_id": message.award_id, "kind": kind,
+        "id": message.id, "award_id": message.award_id,
+        "kind": MailKind.SIGN_IN.label if sign_in else label_of(message.kind),
         "to_address": message.to_address, "to_name": message.to_name, "subject": message.subject,
-        "body": SIGN_IN_WITHHELD if kind == SIGN_IN_KIND else message.body,
+        "body": SIGN_IN_WITHHELD if sign_in else message.body, "html": None if sign_in else message.html,
         "attachment": message.attachment_name, "state": message_state(message),
         "attempts": message.attempts, "last_error": message.last_error,
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at),

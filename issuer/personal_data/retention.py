@@ -3,8 +3,9 @@
 :func:`purge` applies :class:`issuer.config.RetentionSettings` at ``now``, in the caller's
 transaction (:meth:`issuer.personal_data.service.PersonalDataService.purge` owns it):
 
-* **Sent mail** older than ``sent_mail_days`` (by ``sent_at``): the text, attachment, address, name and
-  last error of the outbox row are removed. The row itself stays, subject and dates only, because
+* **Sent mail** older than ``sent_mail_days`` (by ``sent_at``): the text and HTML parts, attachment,
+  address, name and last error of the outbox row are removed (:data:`BLANKED`). The row itself
+  stays, kind, subject and dates only, because
   its key is what makes each email go out once per award (a deleted row would let an expiry
   reminder be queued again). The ``.eml`` copies in the instance folder older than that go too
   (:mod:`.files`, deleted after the commit).
@@ -43,6 +44,8 @@ from issuer.personal_data.markers import ERASED_CREDENTIAL, erased_marker, recip
 ENDED_STATES = ("revoked", "superseded")
 CHANGE_ACTIONS = ("revoke", "renew", "reissue")
 PURGE_ACTION = "retention_purge"
+BLANKED: dict[str, object] = {"to_address": "", "to_name": None, "body": "", "html": None, "attachment": None,
+                              "last_error": None}     # what is left of a sent email: its kind, subject and dates
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ class Purged:
 
 def _sent_mail_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
     return (OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff,
-            or_(OutboxMessage.to_address != "", OutboxMessage.body != "", OutboxMessage.attachment.is_not(None),
-                OutboxMessage.to_name.is_not(None)))
+            or_(OutboxMessage.to_address != "", OutboxMessage.body != "", OutboxMessage.html.is_not(None),
+                OutboxMessage.attachment.is_not(None), OutboxMessage.to_name.is_not(None)))
 
 
 def ended_awards_due(session: Session, days: int, now: datetime) -> list[Award]:
@@ -124,7 +127,7 @@ def purge(session: Session, settings: Settings, retention: RetentionSettings, *,
         sent_mail = session.scalar(select(func.count()).select_from(OutboxMessage).where(*condition)) or 0
         if sent_mail and not dry_run:
             session.execute(update(OutboxMessage).where(*condition).values(
-                to_address="", to_name=None, body="", attachment=None, last_error=None))
+                **BLANKED))
     due = ended_awards_due(session, retention.ended_awards_days, now) \
         if retention.ended_awards_days is not None else []
     recipients = _left_without_awards(session, due)
@@ -133,7 +136,7 @@ def purge(session: Session, settings: Settings, retention: RetentionSettings, *,
         erase_awards(session, settings, due, actor=actor)
         for recipient in recipients:
             session.execute(update(OutboxMessage).where(OutboxMessage.to_address == recipient.email).values(
-                to_address="", to_name=None, body="", attachment=None, last_error=None))
+                **BLANKED))
             recipient.email, recipient.name, recipient.employee_id, recipient.did = erased_marker(), None, None, None
             recipient.public_profile_slug, recipient.show_name = None, False
         scrub_audit(session, [], [r.id for r in recipients])

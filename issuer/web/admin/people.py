@@ -4,8 +4,9 @@ Every step is a POST, so an address never appears in a URL (nor in a server's ac
 browser's history): ``/admin/people`` finds (one service call,
 :meth:`issuer.personal_data.service.PersonalDataService.export`) and shows what is held;
 ``/admin/people/export`` downloads it as JSON; ``/admin/people/erase`` (administrators only)
-erases, once the address is typed again and the box ticked. The erasure's counts are flashed,
-never the address.
+erases, once the address is typed again and the box ticked. The erasure's counts are flashed
+(every one the service returns, :func:`issuer.personal_data.summary.erasure_counts`), never the
+address.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from issuer.errors import Conflict, InvalidInput
+from issuer.personal_data.summary import erasure_counts
 from issuer.web.admin.blueprint import actor, admin_only, bp, state
 
 MAX_EMAIL = 320
@@ -65,14 +67,11 @@ def people_erase() -> Response | tuple[str, int]:
         erasure = state().use.people.erase(email, actor=actor())
     except (InvalidInput, Conflict) as exc:
         return _page(email, confirm_error=str(exc), status=422)
-    erased = erasure.erased
     if erasure.nothing:
         flash("Nothing is held about that address (never awarded, or erased already); nothing changed.", "info")
     else:
-        flash(f"Erased: {erased.awards} badge{'s' if erased.awards != 1 else ''} revoked and withdrawn, "
-              f"{erased.messages} email{'s' if erased.messages != 1 else ''} and {erasure.files_deleted} mail "
-              f"file{'s' if erasure.files_deleted != 1 else ''} deleted. The audit log records the erasure, "
-              "not the person.", "ok")
+        flash(f"Erased: {', '.join(erasure_counts(erasure))}. The audit log records the erasure, not the person.",
+              "ok")
     if erasure.files_left:
         flash(f"{erasure.files_left} mail file(s) could not be deleted yet; the next erasure or retention purge "
               "deletes them.", "warn")

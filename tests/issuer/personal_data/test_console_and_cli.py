@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import fields
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,10 @@ from sqlalchemy import select
 
 from issuer.cli import main
 from issuer.db.models import AuditEntry
+from issuer.personal_data.erase import Erased
+from issuer.personal_data.retention import Purged
+from issuer.personal_data.service import Erasure
+from issuer.personal_data.summary import ERASED_WORDS, NOT_COUNTS, PURGED_WORDS, erasure_counts, purge_counts
 from tests.admin_support import Console, add_staff, console_app, page_text
 from tests.issuer.personal_data.people_support import PAT, PAT_NAME, SAM, dump, person, services
 
@@ -39,7 +44,7 @@ def test_hr_finds_a_person_downloads_their_data_and_only_an_admin_erases(app):
     assert page.status_code == 200 and 'method="post" action="/admin/people"' in page.get_data(as_text=True)
     found = hana.post("/admin/people", {"email": PAT.upper()})
     text = page_text(found)
-    assert found.status_code == 200 and PAT_NAME in text and "3 badges, 3 emails" in text
+    assert found.status_code == 200 and PAT_NAME in text and "3 badges, 4 emails" in text
     assert "Only an administrator can erase a person" in text and "Erase this person" not in text
     download = hana.post("/admin/people/export", {"email": PAT})
     assert download.status_code == 200 and download.mimetype == "application/json"
@@ -68,7 +73,8 @@ def test_erasing_needs_the_address_again_the_box_and_a_csrf_token(app):
     assert dump(app) == before
     done = root.post("/admin/people/erase", {"email": PAT, "confirm_email": PAT, "confirm": "yes"},
                      follow_redirects=True)
-    assert "Erased: 3 badges revoked and withdrawn, 3 emails and 3 mail files deleted" in page_text(done)
+    assert ("Erased: 3 badges revoked and withdrawn, 3 of them revoked now, 4 emails deleted, 4 mail files deleted, "
+            "1 person record erased, ") in page_text(done)
     assert PAT not in done.get_data(as_text=True)                 # the flashed message names nobody
     assert PAT not in dump(app)
     with app.extensions["microcred"].sessions() as session:
@@ -111,7 +117,8 @@ def test_the_person_commands_export_to_a_private_file_and_erase_with_confirmatio
     assert "Aborted" in run("person", "erase", PAT, input="n\n", code=1).output
     assert dump(app) == before
     erased = run("person", "erase", PAT, "--yes").output
-    assert erased.startswith("Erased: 3 badge(s) (3 revoked now), 3 email(s), 3 mail file(s)")
+    assert erased.startswith("Erased: 3 badges revoked and withdrawn, 3 of them revoked now, 4 emails deleted, "
+                              "4 mail files deleted, 1 person record erased, ")
     assert PAT not in dump(app)
     with app.extensions["microcred"].sessions() as session:
         assert session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "erase_person")).startswith("cli")
@@ -124,10 +131,26 @@ def test_retention_purge_counts_on_a_dry_run_and_refuses_bad_settings(cli_env, m
     person(cli_env)
     before = dump(cli_env)
     assert run("retention", "purge", "--dry-run").output.strip() == (
-        "Retention would remove: 0 sent email(s) (text and address), 0 mail file(s), 0 ended badge(s), "
-        "0 person(s) with no badge left.")
+        "Retention would remove: 0 sent emails (text and address), 0 mail files, 0 ended badges, "
+        "0 people with no badge left, 0 sign-ins past use (links, sessions, their emails).")
     assert dump(cli_env) == before
     monkeypatch.setenv("MICROCRED_RETENTION_ENDED_AWARDS_DAYS", "0")
     assert "MICROCRED_RETENTION_ENDED_AWARDS_DAYS must be a number of days" in \
         run("retention", "purge", code=78).output
     assert services(cli_env).people.export(PAT)["recipients"]
+
+
+def test_every_count_an_erasure_or_a_purge_returns_has_its_words():
+    """The console and the commands print :mod:`issuer.personal_data.summary`: a count added to the
+    service's result types without words here fails this test."""
+    erasure_fields = {f.name for f in fields(Erased)} | {f.name for f in fields(Erasure)} - {"erased"}
+    assert erasure_fields - set(NOT_COUNTS) == set(ERASED_WORDS)
+    assert {f.name for f in fields(Purged)} - set(NOT_COUNTS) == set(PURGED_WORDS)
+    erasure = Erasure(Erased(**{f.name: 7 for f in fields(Erased)}), files_deleted=7, files_left=2)
+    said = erasure_counts(erasure)
+    assert len(said) == len(ERASED_WORDS) and all(phrase.startswith("7 ") for phrase in said)
+    assert erasure_counts(Erasure(Erased(awards=1, revoked=1), 0, 0)) == ["1 badge revoked and withdrawn",
+                                                                          "1 of them revoked now"]
+    purged = purge_counts(Purged(True, **{name: 1 for name in PURGED_WORDS}))
+    assert purged == ["1 sent email (text and address)", "1 mail file", "1 ended badge", "1 person with no badge left",
+                      "1 sign-in past use (link, session or its email)"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from issuer.config import RetentionSettings
 from issuer.db.models import AuditEntry, OutboxMessage
@@ -73,9 +73,14 @@ def test_the_export_lists_sign_ins_and_choices_but_never_a_sign_in_link(app):
     assert sorted(link["used_at"] is None for link in document["sign_in_links"]) == [False, True]
     [session] = document["sessions"]
     assert session["active"] is True and session["created_at"] == "2026-12-06T09:00:00Z"
-    sign_in_mails = [m for m in document["messages"] if m["kind"] == "sign-in"]
+    sign_in_mails = [m for m in document["messages"] if m["kind"] == "Sign-in link"]
     assert len(sign_in_mails) == 2 and all(m["award_id"] is None for m in sign_in_mails)
-    assert all(m["body"].startswith("(A one-time sign-in link") for m in sign_in_mails)
+    assert all(m["body"].startswith("(A one-time sign-in link") and m["html"] is None for m in sign_in_mails)
+    assert pending.html and "/me/sign-in/" in pending.html                  # held, but not exported
+    with app.extensions["microcred"].sessions.begin() as session:           # one queued before kinds were stored
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == pending.id).values(kind=None))
+    legacy = [m for m in services(app).people.export(ALEX)["messages"] if m["id"] == pending.id]
+    assert [(m["kind"], m["body"][:24], m["html"]) for m in legacy] == [("Sign-in link", "(A one-time sign-in link", None)]
     assert "/me/sign-in/" not in text
     for row in rows(app, EmployeeSignInLink) + rows(app, EmployeeSession):
         assert row.token_hash not in text                     # no hash either: of no use to anyone

@@ -16,7 +16,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
 from issuer.awards.status_lists import bit
@@ -93,7 +93,9 @@ def test_the_export_holds_the_whole_record_and_nothing_of_anyone_else(app):
     assert first["evidence"] == [{"narrative": "Pat Doe led the payroll audit."}]
     assert second["state_reason"] == "Pat Doe asked to check the results"
     kinds = sorted((m["kind"], m["state"]) for m in document["messages"])
-    assert kinds == [("awarded", "sent"), ("awarded", "sent"), ("renewed", "sent")]
+    assert kinds == [("Badge awarded", "sent"), ("Badge awarded", "sent"), ("Badge renewed", "sent"),
+                     ("Suspension notice", "sent")]                  # each kind in plain words
+    assert all(m["html"] and "<html" in m["html"] for m in document["messages"])
     assert all(m["to_address"] == PAT and m["body"] and m["subject"] for m in document["messages"])
     actions = [(e["action"], e["award_id"]) for e in document["audit"]]
     assert ("issue", pat.awards[0]) in actions and ("suspend", pat.awards[1]) in actions
@@ -124,8 +126,8 @@ def test_erasure_revokes_then_removes_every_trace_and_keeps_one_audit_line(app):
     erasure = services(app).people.erase(PAT, actor="staff:root")
 
     erased = erasure.erased
-    assert (erased.recipients, erased.awards, erased.messages, erased.bulk_uploads) == (1, 3, 3, 1)
-    assert erased.revoked == 3 and erasure.files_deleted == 3 and erasure.files_left == 0
+    assert (erased.recipients, erased.awards, erased.messages, erased.bulk_uploads) == (1, 3, 4, 1)
+    assert erased.revoked == 3 and erasure.files_deleted == 4 and erasure.files_left == 0
     # revoked on the published status list: any verifier holding a copy sees it
     for award_id in pat.awards:
         assert status_reason(app, pat.texts[award_id]) == "revoked", award_id
@@ -147,7 +149,7 @@ def test_erasure_revokes_then_removes_every_trace_and_keeps_one_audit_line(app):
         erasures = session.scalars(select(AuditEntry).where(AuditEntry.action == "erase_person")).all()
         [entry] = erasures
         assert entry.actor == "staff:root" and entry.award_id is None
-        assert entry.details == {"recipients": 1, "awards": 3, "revoked": 3, "messages": 3, "bulk_uploads": 1,
+        assert entry.details == {"recipients": 1, "awards": 3, "revoked": 3, "messages": 4, "bulk_uploads": 1,
                                  "vcapi_credentials": 0, "sign_ins": 0, "privacy": 3}   # the profile's name choices
         assert session.scalars(select(AwardPrivacy).where(AwardPrivacy.award_id.in_(pat.awards))).all() == []
         about = session.scalars(select(AuditEntry).where(AuditEntry.award_id.in_(pat.awards))).all()
@@ -206,6 +208,30 @@ def test_a_failure_in_the_middle_changes_nothing_and_puts_the_mail_files_back(ap
     assert services(app).people.erase(PAT, actor="staff:root").erased.awards == len(pat.awards)
 
 
+def test_an_erased_person_is_sent_no_revocation_notice_not_even_queued_for_a_moment(app):
+    person(app)                                 # Pat has active, suspended, superseded badges: revoking notifies
+    sam = other(app)
+    engine = app.extensions["microcred"].engine
+    inserts: list[str] = []
+
+    def spy(_connection, _cursor, statement, *_args) -> None:
+        if " ".join(statement.split()).upper().startswith("INSERT INTO OUTBOX_MESSAGES"):
+            inserts.append(statement)
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        erasure = services(app).people.erase(PAT, actor="staff:root")
+        assert erasure.erased.revoked == 3 and inserts == []        # revoked, and no email row was ever written
+        # the same revocation by HR does notify: the spy sees such a row when there is one
+        services(app).status.change_status(sam.awards[0], "revoke", {"reason": "left"}, actor="staff:hana")
+        assert len(inserts) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    with app.extensions["microcred"].sessions() as session:
+        notices = session.scalars(select(OutboxMessage.to_address).where(OutboxMessage.kind == "revoked")).all()
+    assert notices == [SAM]
+    assert services(app).mail.deliver_pending().sent == 1 and files_naming(app, PAT) == []
+
+
 @SQLITE_ONLY
 def test_a_mail_file_that_cannot_be_deleted_now_is_deleted_by_the_next_run(app):
     person(app)
@@ -217,7 +243,7 @@ def test_a_mail_file_that_cannot_be_deleted_now_is_deleted_by_the_next_run(app):
     (blocked / "inside").write_text("x")
     erasure = services(app).people.erase(PAT, actor="staff:root")
     assert not stuck.exists() and files_naming(app, PAT) == []   # swept before, Pat's own after the commit
-    assert (erasure.files_deleted, erasure.files_left) == (3, 1)
+    assert (erasure.files_deleted, erasure.files_left) == (4, 1)
     assert erasure.erased.awards == 3                             # a file problem does not undo the erasure
 
 

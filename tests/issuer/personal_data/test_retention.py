@@ -47,16 +47,17 @@ def test_retention_purges_old_mail_then_ended_awards_then_people_left_with_none(
     people = services(app).people
     clock.now = t0 + timedelta(days=10)
     assert people.purge(retention=RULES) == Purged(False)                     # nothing is due yet
-    assert len(mail_files(app)) == 4
+    assert len(mail_files(app)) == 5                                          # Pat 4 (a suspension notice), Sam 1
 
     clock.now = t0 + timedelta(days=40)                                      # sent mail is due
     before = dump(app)
-    assert people.purge(dry_run=True, retention=RULES) == Purged(True, sent_mail=4, mail_files=4)
-    assert dump(app) == before and len(mail_files(app)) == 4                  # a dry run changes nothing
-    assert people.purge(retention=RULES) == Purged(False, sent_mail=4, mail_files=4)
+    assert people.purge(dry_run=True, retention=RULES) == Purged(True, sent_mail=5, mail_files=5)
+    assert dump(app) == before and len(mail_files(app)) == 5                  # a dry run changes nothing
+    assert people.purge(retention=RULES) == Purged(False, sent_mail=5, mail_files=5)
     assert mail_files(app) == []
     for row in messages(app):
-        assert (row.to_address, row.to_name, row.body, row.attachment) == ("", None, "", None)
+        assert (row.to_address, row.to_name, row.body, row.html, row.attachment) == ("", None, "", None, None)
+        assert row.kind                                                        # what it was, in the row still
         assert row.subject and row.sent_at is not None and row.key             # the key keeps it sent once
     assert people.purge(retention=RULES) == Purged(False)                     # done: nothing more to do
 
@@ -82,7 +83,7 @@ def test_retention_purges_old_mail_then_ended_awards_then_people_left_with_none(
     assert SAM in rows and status_reason(app, sam.texts[sam.awards[0]]) is None   # Sam's active badge stays
     with app.extensions["microcred"].sessions() as session:
         purges = session.scalars(select(AuditEntry.details).where(AuditEntry.action == "retention_purge")).all()
-    assert purges == [{"sent_mail": 4, "awards": 0, "recipients": 0, "mail_files": 4, "sign_ins": 0},
+    assert purges == [{"sent_mail": 5, "awards": 0, "recipients": 0, "mail_files": 5, "sign_ins": 0},
                       {"sent_mail": 0, "awards": 1, "recipients": 0, "mail_files": 0, "sign_ins": 0},
                       {"sent_mail": 0, "awards": 2, "recipients": 1, "mail_files": 0, "sign_ins": 0}]
 
@@ -93,7 +94,7 @@ def test_purges_that_are_off_keep_everything(app, clock):
     clock.now = datetime.now(UTC) + timedelta(days=4000)
     before = dump(app)
     assert services(app).people.purge(retention=RetentionSettings(None, None)) == Purged(False)
-    assert dump(app) == before and len(mail_files(app)) == 3
+    assert dump(app) == before and len(mail_files(app)) == 4
 
 
 def test_the_settings_have_defaults_never_and_refuse_nonsense():
