@@ -2,15 +2,25 @@
 
 The app is served by werkzeug on 127.0.0.1 over a real SQLite database seeded with the demo
 awards. The employee asks for a sign-in link, the outbox sends it (to ``.eml`` files: no SMTP
-server is configured), the test reads the link from the delivered email, and the browser opens it, signs in, shows and hides their name on a badge and
-sees the public badge page change, publishes their profile and opens it, then signs out. Every
-page is checked with axe (no serious or critical violations), for sideways scrolling, and for
-console errors (CSP violations show there). Screenshots: ``test-artifacts/me-*.png``.
+server is configured), the test reads the link from the delivered email, and the browser opens
+it, signs in, shows and hides their name on a badge and sees the public badge page change,
+publishes their profile and opens it, downloads the badge's PDF certificate from My badges (one
+page naming the badge and its address, read with pypdf), follows the badge to its public page
+and shares it (the copy-link button puts the badge's address on the clipboard; LinkedIn's
+add-to-profile link carries it), then signs out: issue 14's whole employee journey. Every page
+is checked with axe (no serious or critical violations), for sideways scrolling, and for console
+errors (CSP violations show there). Screenshots: ``test-artifacts/me-*.png`` (the download and
+share steps ``me-journey-*.png``).
 """
 from __future__ import annotations
 
+import io
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from issuer.awards.lifecycle import change_status
 from tests.admin_support import Clock, live_console
@@ -35,7 +45,8 @@ def check_page(page, artifacts_dir, name: str) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_an_employee_signs_in_by_link_and_makes_their_choices(db_url, tmp_path, page, artifacts_dir, width):
+def test_an_employee_signs_in_by_link_makes_their_choices_downloads_and_shares(db_url, tmp_path, page,
+                                                                                artifacts_dir, width):
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -101,6 +112,44 @@ def test_an_employee_signs_in_by_link_and_makes_their_choices(db_url, tmp_path, 
         assert page.locator("h1").inner_text() == "Alex Morgan"
         assert page.locator(".badge-item").count() == 1                 # the revoked badge is not listed
         check_page(page, artifacts_dir, f"me-profile-{width}")
+
+        # the certificate from My badges: a PDF of one page naming the badge and its address
+        badge_url = f"{base}/credentials/{leadership}"
+        page.goto(f"{base}/me/")
+        badge = page.locator(f"#badge-{leadership}")
+        badge.locator("summary").click()
+        check_page(page, artifacts_dir, f"me-journey-downloads-{width}")
+        with page.expect_download() as info:
+            badge.get_by_role("link", name="Certificate (PDF)").click()
+        assert info.value.suggested_filename == "team-leadership.pdf"
+        saved = tmp_path / f"certificate-{width}.pdf"
+        info.value.save_as(str(saved))
+        pdf = saved.read_bytes()
+        assert pdf.startswith(b"%PDF-")
+        reader = PdfReader(io.BytesIO(pdf))
+        assert len(reader.pages) == 1
+        certificate = " ".join(reader.pages[0].extract_text().split())
+        assert "Team Leadership" in certificate and badge_url in certificate
+
+        # from My badges to the badge's public page, and its share kit
+        page.get_by_role("link", name="Open its public page: Team Leadership").click()
+        page.wait_for_url(badge_url)
+        kit = page.locator("#share-kit")
+        if width == "phone":                                             # near the top: no scrolling to find it
+            profile_link = page.get_by_role("link", name="Add to LinkedIn profile").bounding_box()
+            assert profile_link is not None and profile_link["y"] + profile_link["height"] <= WIDTHS[width][1]
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        kit.get_by_role("button", name="Copy link").click()
+        expect(page.locator("#copy-status")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == badge_url
+        linkedin = urlsplit(kit.get_by_role("link", name="Add to LinkedIn profile").get_attribute("href") or "")
+        params = {key: values[0] for key, values in parse_qs(linkedin.query).items()}
+        assert (linkedin.scheme, linkedin.hostname) == ("https", "www.linkedin.com")
+        assert params["certUrl"] == badge_url and params["name"] == "Team Leadership"
+        assert params["startTask"] == "CERTIFICATION_NAME"
+        mail = urlsplit(kit.get_by_role("link", name="Email", exact=True).get_attribute("href") or "")
+        assert mail.scheme == "mailto" and badge_url in parse_qs(mail.query)["body"][0]
+        check_page(page, artifacts_dir, f"me-journey-share-{width}")
 
         # signing out
         page.goto(f"{base}/me/")
