@@ -1,8 +1,9 @@
 """The registry of email kinds: what each one is called for HR, its subject, whether the badge is attached.
 
 Every email the issuer sends is one :class:`MailKind`; the outbox stores the kind's value in
-``OutboxMessage.kind`` and its idempotency ``key`` starts with it (``awarded:<award id>``), which
-is how migration 0008 named the kind of messages queued before kinds were stored. The subject
+``OutboxMessage.kind`` and the idempotency ``key`` of an award email starts with it
+(``awarded:<award id>``), which is how migration 0008 named the kind of messages queued before
+kinds were stored (a sign-in email's key is ``sign-in:<token hash>``, from the employee space). The subject
 lines live here, next to the kind, as ``str.format`` patterns over the template context
 (:mod:`issuer.mail.render`); the bodies are the template pairs ``templates/<kind>.txt`` and
 ``templates/<kind>.html``. Pure data.

@@ -119,8 +119,9 @@ def enqueue_sign_in(session: Session, settings: Settings, *, to_address: str, li
                     now: datetime, to_name: str | None = None, key: str | None = None) -> OutboxMessage:
     """Queue the one-time sign-in email in the caller's transaction (send it with :func:`send_after_commit`).
 
-    ``key``: an idempotency key (e.g. ``sign_in:<token id>``); the issuer's name and contact come from
-    this installation's issuer."""
+    ``key``: an idempotency key (the employee space uses ``sign-in:<token hash>``,
+    :data:`issuer.employees.access.SIGN_IN_KEY`); the issuer's name and contact come from this
+    installation's issuer."""
     row = OutboxMessage(**sign_in_row(settings, to_address=to_address, link=link, minutes=minutes, now=now,
                                       issuer=find_issuer(session, settings), to_name=to_name, key=key))
     session.add(row)
