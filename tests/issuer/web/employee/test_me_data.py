@@ -45,8 +45,9 @@ def test_my_badges_links_to_the_download_and_it_holds_only_my_data(app):
     assert session["active"] is True and session["ended_at"] is None
     [link] = document["sign_in_links"]
     assert link["used_at"] is not None
-    [mail] = [m for m in document["messages"] if m["kind"] == "sign-in"]
+    [mail] = [m for m in document["messages"] if m["kind"] == "Sign-in link"]
     assert "/me/sign-in/" not in mail["body"] and mail["to_address"] == ALEX   # the link never leaves in an export
+    assert mail["html"] is None and "/me/sign-in/" not in text
 
 
 def test_signed_out_the_download_sends_to_the_sign_in_page(app):
