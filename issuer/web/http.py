@@ -78,3 +78,15 @@ def same_site_request() -> bool:
         base = urlsplit(current_app.extensions["microcred"].settings.base_url)
         return (parts.scheme, parts.netloc) in {(base.scheme, base.netloc), (request.scheme, request.host)}
     return origin != "null"
+
+
+def private_page_headers(response: Response, csp: str) -> Response:
+    """The headers of a signed-in person's pages (the console, "My badges"): never cached, the
+    page's own CSP, and ``Referrer-Policy: same-origin`` rather than the site's no-referrer (with
+    no-referrer browsers send ``Origin: null`` on form posts, which :func:`same_site_request`
+    refuses; nothing is sent to other sites either way, so no link token leaves this site)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = csp
+    return response

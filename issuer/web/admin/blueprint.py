@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, r
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from issuer.access.staff import SignedIn
-from issuer.web.http import error_page, same_site_request
+from issuer.web.http import error_page, private_page_headers, same_site_request
 
 if TYPE_CHECKING:
     pass
@@ -137,13 +137,7 @@ def _guard() -> Response | None:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts,
-    # which the cross-site check refuses; nothing is sent to other sites either way
-    response.headers["Referrer-Policy"] = "same-origin"
-    if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = ADMIN_CSP
-    return response
+    return private_page_headers(response, ADMIN_CSP)
 
 
 @bp.errorhandler(CSRFError)

@@ -25,7 +25,7 @@ from wtforms import ValidationError
 
 from issuer.employees.access import SESSION_HOURS
 from issuer.employees.service import Employee, EmployeeService
-from issuer.web.http import error_page, same_site_request
+from issuer.web.http import error_page, private_page_headers, same_site_request
 
 bp = Blueprint("me", __name__, url_prefix="/me", template_folder="../templates")
 
@@ -113,13 +113,7 @@ def _guard() -> Response | None:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    # same-origin: with no-referrer browsers send "Origin: null" on form posts (refused above);
-    # nothing is sent to other sites, so the link's token never leaves this site
-    response.headers["Referrer-Policy"] = "same-origin"
-    if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = ME_CSP
-    return response
+    return private_page_headers(response, ME_CSP)
 
 
 @bp.context_processor
