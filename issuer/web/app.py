@@ -27,7 +27,6 @@ from issuer.config import Settings, load_settings
 from issuer.errors import IssuerError
 from issuer.instance import check_production, load_secret_key, open_database, sessions_for
 from issuer.mail.transport import Transport
-from issuer.markdown import render_markdown
 from issuer.runtime import Runtime
 from issuer.services import Services, build_services
 from issuer.web import landing, pages, public
@@ -37,6 +36,7 @@ from issuer.web.employee import register_employee
 from issuer.web.http import error_page, issuer_error, prefers_html, problem
 from issuer.web.oidc import register_oidc
 from verifier.web.app import verifier_blueprint
+from verifier.web.markdown import render_markdown
 
 __all__ = ["MAX_CONTENT_LENGTH", "WebState", "check_production", "create_app", "load_secret_key", "open_database"]
 

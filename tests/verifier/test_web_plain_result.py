@@ -175,3 +175,19 @@ def test_a_link_with_a_malformed_host_is_a_plain_refusal_not_an_error(client, ur
     assert "The badge could not be fetched from its address: the address is malformed." in verdict(response)
     api = client.post("/api/verify", json={"url": url})
     assert api.status_code == 200 and api.get_json()["checks"][0]["details"]["fetch_error"] == "invalid_url"
+
+
+def test_markdown_in_the_badge_is_rendered_and_stays_inert(client, world):
+    """An issuer's description and criteria are Markdown (OB 3.0): shown rendered, and text from a
+    hostile issuer stays inert (no script, no javascript: link, no image loaded)."""
+    credential = assessed(world)
+    achievement = credential["credentialSubject"]["achievement"]
+    achievement["description"] = "Works **across teams**. <img src=x onerror=alert(1)>"
+    achievement["criteria"]["narrative"] = ("1. Nominated by [peers](https://reviews.example/how)\n"
+                                            "2. [click](javascript:alert(1)) <script>alert(2)</script>")
+    page = html(client.get("/verify", query_string={"url": publish(world, world.sign(credential))}))
+    assert "Works <strong>across teams</strong>. &lt;img src=x onerror=alert(1)&gt;" in page
+    assert '<a href="https://reviews.example/how" rel="noopener noreferrer nofollow">peers</a>' in page
+    assert "<ol>" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    body = page[page.index("<main"):page.index("<details")]
+    assert "<script" not in body and "<img src=x" not in body and 'href="javascript:' not in body

@@ -39,6 +39,7 @@ from ..plain import fetch_facts
 from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
 from .display import credential_like, present, readable
+from .markdown import render_markdown
 from .ratelimit import ClientLimit
 from .responses import error_response, internal_error, page, report_json, security_headers
 from .state import STATE, VerifierState, make_state, merged_settings, state
@@ -114,6 +115,7 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
                    static_folder="static", static_url_path="/static")
     client_limit = ClientLimit(name, settings["RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
     limited = client_limit.limited
+    bp.add_app_template_filter(render_markdown, "markdown")     # descriptions and criteria, sanitised
 
     @bp.record_once
     def _setup(setup_state: BlueprintSetupState) -> None:

@@ -3,8 +3,10 @@
     html = render_markdown("Pass the **SQL** assessment:\\n\\n1. joins\\n2. indexes")   # Markup
 
 Open Badges 3.0 documents ``Achievement.description`` and ``Criteria.narrative`` as Markdown,
-so HR writes them that way and the public badge page, the profile and the console show them
-rendered (the Jinja filter ``markdown``, registered by :func:`issuer.web.app.create_app`).
+so HR writes them that way, and every page that shows a badge shows them rendered: the
+verifier's result page (text from any issuer, so untrusted: the blueprint registers the Jinja
+filter ``markdown``), and the issuer's public badge page and console (the issuer registers the
+same filter). It lives in the verifier, the lower layer, so both apps use one renderer.
 
 Decisions:
 
