@@ -5,6 +5,9 @@ sign-in links as the outbox holds them, and a test client that signs in the way 
     ids = award_ids(app)                                   # {(email, achievement name): award id}
     me = EmployeeClient(app).sign_in(ALEX)                 # asks for a link, reads it from the outbox, uses it
     me.post("/me/badges/<id>/name", {"show": "yes"})       # csrf_token from the page, like the browser's form
+
+The fixtures ``clock`` (at :data:`NOW`), ``app``, ``employees``, ``services`` and ``ids`` are shared
+by the test modules that import them (``from tests.issuer.employees.support import app, clock  # noqa: F401``).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -131,3 +135,37 @@ class EmployeeClient:
         response = self.post(f"/me/sign-in/{token}", token_from=f"/me/sign-in/{token}")
         assert response.status_code == 303 and response.headers["Location"].endswith("/me/"), page_text(response)
         return self
+
+
+NOW = utc(2026, 12, 6, 9, 0)
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    """The app's clock, at :data:`NOW` (tests move it)."""
+    clock = Clock()
+    clock.now = NOW
+    return clock
+
+
+@pytest.fixture()
+def app(db_url, tmp_path, clock):
+    """The app with the demo awards on the test's database, at ``clock``."""
+    app = employee_app(tmp_path, db_url, clock)
+    yield app
+    app.extensions["microcred"].engine.dispose()
+
+
+@pytest.fixture()
+def services(app):
+    return app.extensions["microcred"].use
+
+
+@pytest.fixture()
+def employees(app):
+    return app.extensions["microcred"].use.employees
+
+
+@pytest.fixture()
+def ids(app):
+    return award_ids(app)

@@ -17,36 +17,20 @@ from issuer.cli.share import profile as profile_command
 from issuer.db.models import AuditEntry, Award
 from issuer.employees.badges import EXPIRING_DAYS, BadgeState, badge_state
 from issuer.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tests.admin_support import Clock
-from tests.issuer.employees.support import ALEX, SOFIA, award_ids, employee_app, link_in, sign_in_mails, utc
+from tests.issuer.employees.support import (  # noqa: F401 - app, clock, ids, services: shared fixtures
+    ALEX,
+    NOW,
+    SOFIA,
+    app,
+    clock,
+    ids,
+    link_in,
+    services,
+    sign_in_mails,
+)
 
-NOW = utc(2026, 12, 6, 9, 0)
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 LEADERSHIP, COACHING = (ALEX, "Team Leadership"), (ALEX, "Coaching and Feedback")
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    clock = Clock()
-    clock.now = NOW
-    return clock
-
-
-@pytest.fixture()
-def app(db_url, tmp_path, clock):
-    app = employee_app(tmp_path, db_url, clock)
-    yield app
-    app.extensions["microcred"].engine.dispose()
-
-
-@pytest.fixture()
-def services(app):
-    return app.extensions["microcred"].use
-
-
-@pytest.fixture()
-def ids(app):
-    return award_ids(app)
 
 
 def signed_in(app, email: str = ALEX):

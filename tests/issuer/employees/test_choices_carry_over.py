@@ -5,25 +5,21 @@ Real SQLite and PostgreSQL databases, the demo awards, the app's injected clock.
 """
 from __future__ import annotations
 
-import pytest
-
 from issuer.awards.issuance import IssuerContext
 from issuer.awards.lifecycle import reissue, renew
 from issuer.db.models import Award, Issuer
-from tests.admin_support import Clock
-from tests.issuer.employees.support import ALEX, award_ids, employee_app, link_in, sign_in_mails, utc
+from tests.issuer.employees.support import (  # noqa: F401 - app, clock, ids, services: shared fixtures
+    ALEX,
+    NOW,
+    app,
+    clock,
+    ids,
+    link_in,
+    services,
+    sign_in_mails,
+)
 
-NOW = utc(2026, 12, 6, 9, 0)
 LEADERSHIP, COACHING = (ALEX, "Team Leadership"), (ALEX, "Coaching and Feedback")
-
-
-@pytest.fixture()
-def app(db_url, tmp_path):
-    clock = Clock()
-    clock.now = NOW
-    app = employee_app(tmp_path, db_url, clock)
-    yield app
-    app.extensions["microcred"].engine.dispose()
 
 
 def _signed_in(app):
@@ -39,9 +35,7 @@ def _public(services, me, award_id: str) -> tuple[str | None, bool]:
             award_id in {b.award_id for b in services.employees.my_badges(me).badges if b.on_profile})
 
 
-def test_renewal_and_reissue_keep_the_employees_choices(app):
-    services = app.extensions["microcred"].use
-    ids = award_ids(app)
+def test_renewal_and_reissue_keep_the_employees_choices(app, services, ids):
     me = _signed_in(app)
     services.employees.choose_badge_name(me, ids[LEADERSHIP], True)
     services.employees.choose_profile_listing(me, ids[LEADERSHIP], False)

@@ -12,29 +12,13 @@ from sqlalchemy import select
 
 from issuer.db.models_employee import EmployeeSession, EmployeeSignInLink
 from issuer.employees.access import SESSION_HOURS, token_hash
-from tests.admin_support import Clock
-from tests.issuer.employees.support import ALEX, employee_app, utc
-
-NOW = utc(2026, 12, 6, 9, 0)
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    clock = Clock()
-    clock.now = NOW
-    return clock
-
-
-@pytest.fixture()
-def app(db_url, tmp_path, clock):
-    app = employee_app(tmp_path, db_url, clock)
-    yield app
-    app.extensions["microcred"].engine.dispose()
-
-
-@pytest.fixture()
-def employees(app):
-    return app.extensions["microcred"].use.employees
+from tests.issuer.employees.support import (  # noqa: F401 - app, clock, employees: shared fixtures
+    ALEX,
+    NOW,
+    app,
+    clock,
+    employees,
+)
 
 
 def rows(app, model) -> list:

@@ -15,29 +15,16 @@ from issuer.db.models import Issuer, Recipient
 from issuer.db.models_employee import EmployeeSession, EmployeeSignInLink
 from issuer.employees.access import LINK_MINUTES, MAX_LINKS_PER_HOUR, SESSION_HOURS, token_hash
 from issuer.errors import InvalidInput
-from tests.admin_support import Clock
-from tests.issuer.employees.support import ALEX, SOFIA, employee_app, link_in, sign_in_mails, utc
-
-NOW = utc(2026, 12, 6, 9, 0)
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    clock = Clock()
-    clock.now = NOW
-    return clock
-
-
-@pytest.fixture()
-def app(db_url, tmp_path, clock):
-    app = employee_app(tmp_path, db_url, clock)
-    yield app
-    app.extensions["microcred"].engine.dispose()
-
-
-@pytest.fixture()
-def employees(app):
-    return app.extensions["microcred"].use.employees
+from tests.issuer.employees.support import (  # noqa: F401 - app, clock, employees: shared fixtures
+    ALEX,
+    NOW,
+    SOFIA,
+    app,
+    clock,
+    employees,
+    link_in,
+    sign_in_mails,
+)
 
 
 def rows(app, model) -> list:

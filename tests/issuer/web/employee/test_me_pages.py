@@ -18,14 +18,18 @@ from issuer.employees.access import token_hash
 from issuer.identity import load_issuer
 from issuer.web import create_app
 from issuer.web.employee import current_employee, employee_required
-from tests.admin_support import PASSWORD, Clock, add_staff
-from tests.issuer.employees.support import (
+from tests.admin_support import PASSWORD, add_staff
+from tests.issuer.employees.support import (  # noqa: F401 - app, clock, ids: shared fixtures
     ALEX,
     HTML,
+    NOW,
     SOFIA,
     EmployeeClient,
+    app,
     award_ids,
+    clock,
     employee_app,
+    ids,
     link_in,
     page_text,
     sign_in_mails,
@@ -34,28 +38,8 @@ from tests.issuer.employees.support import (
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pytestmark = SQLITE_ONLY
-NOW = utc(2026, 12, 6, 9, 0)
 SENT = "If this address has badges here, we've sent a sign-in link. It works once, for 15 minutes."
 BASE = "https://hr.example.com"
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    clock = Clock()
-    clock.now = NOW
-    return clock
-
-
-@pytest.fixture()
-def app(db_url, tmp_path, clock):
-    app = employee_app(tmp_path, db_url, clock)
-    yield app
-    app.extensions["microcred"].engine.dispose()
-
-
-@pytest.fixture()
-def ids(app):
-    return award_ids(app)
 
 
 def cookie_header(response) -> str:
