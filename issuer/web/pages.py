@@ -43,7 +43,8 @@ from the verifier, run in-process against the issuer's own published documents (
 document, status lists), so it is what any verifier would conclude right now
 (:meth:`issuer.public_service.PublicService.badge`). Recipient names appear only where the
 employee allowed it (``Recipient.show_name``). The views read through the public service and
-build on :mod:`issuer.web.public` (never the other way round).
+build on :mod:`issuer.web.public` (never the other way round). Cache headers, ETags and 304s:
+:mod:`issuer.web.caching` (the times and their reasons: ``docs/caching.md``).
 """
 from __future__ import annotations
 
