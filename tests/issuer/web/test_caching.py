@@ -1,6 +1,7 @@
 """Serving the public documents to caches and CDNs (issuer.web.caching, docs/caching.md).
 
-Real app on a real SQLite database, through the Flask test client and over real HTTP on
+Real app on a real SQLite database (PostgreSQL too for the revocation and date tests), through the
+Flask test client and over real HTTP on
 loopback. The last tests put a small cache that follows RFC 9111 (fresh until max-age, then
 revalidates with the validators it was given; keyed on URL and the ``Vary`` headers) in front
 of the issuer, with an injected clock, and check that a revocation reaches a recruiter's
@@ -159,7 +160,6 @@ def test_if_none_match_with_the_current_etag_is_304_with_no_body_and_the_same_he
         assert other.status_code == 200 and other.data == full.data, path
 
 
-@SQLITE_ONLY
 def test_if_modified_since_where_a_time_is_sent_and_never_a_304_from_a_date_alone_elsewhere(app, client):
     award_id = seed(app)
     for path in (status_path(app, award_id), f"/credentials/{award_id}"):
@@ -197,7 +197,6 @@ def test_a_key_rotation_changes_the_did_document_and_jwks(app, client):
         assert "#key-2" in response.get_data(as_text=True), path
 
 
-@SQLITE_ONLY
 def test_a_revocation_changes_the_status_list_and_the_badge_page_but_not_the_signed_credential(app, client):
     award_id = seed(app)
     status, credential, page = status_path(app, award_id), f"/credentials/{award_id}", (f"/credentials/{award_id}", HTML)
@@ -338,7 +337,6 @@ def verdict_through(cache: Cache, app: Flask, award_id: str) -> tuple[bool, str 
     return report.verified, status.reason
 
 
-@SQLITE_ONLY
 def test_a_revocation_reaches_a_verifier_through_a_conforming_cache_by_the_documented_time(live):
     award_id = seed(live.app)
     window = max_age(Freshness.STATUS_LIST)
