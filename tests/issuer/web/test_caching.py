@@ -1,8 +1,7 @@
 """Serving the public documents to caches and CDNs (issuer.web.caching, docs/caching.md).
 
-Real app on a real SQLite database (PostgreSQL too for the revocation and date tests), through the
-Flask test client and over real HTTP on
-loopback. The last tests put a small cache that follows RFC 9111 (fresh until max-age, then
+Real app on a real SQLite database (PostgreSQL too for the revocation and date tests), through
+the Flask test client and over real HTTP on loopback. The last tests put a small cache that follows RFC 9111 (fresh until max-age, then
 revalidates with the validators it was given; keyed on URL and the ``Vary`` headers) in front
 of the issuer, with an injected clock, and check that a revocation reaches a recruiter's
 verifier through it within the documented time and no later.
