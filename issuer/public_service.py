@@ -76,6 +76,15 @@ class StoredCredential:
     award_id: str
     credential: str
     jwt: str | None
+    issued_at: datetime | None = None   # when these bytes were stored (they are never rewritten)
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed status list as stored, and when it was last re-signed (its ``Last-Modified``)."""
+
+    credential: str
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -155,11 +164,15 @@ class PublicService:
 
     def status_list(self, purpose: str, number: int) -> str:
         """The signed BitstringStatusListCredential, as stored (JSON text)."""
+        return self.published_status_list(purpose, number).credential
+
+    def published_status_list(self, purpose: str, number: int) -> PublishedList:
+        """The signed BitstringStatusListCredential as stored, with the time it was last re-signed."""
         if purpose in PURPOSES and 1 <= number <= MAX_LIST_NUMBER:
             with self.runtime.reading() as session:
                 row = get_list(session, self.runtime.load_issuer(session), purpose, number)
                 if row is not None and row.credential is not None:
-                    return row.credential
+                    return PublishedList(row.credential, row.updated_at)
         raise NotFound("There is no such status list.", code="unknown_status_list")
 
     def achievement(self, achievement_id: str) -> dict[str, Any]:
@@ -199,7 +212,7 @@ class PublicService:
             raise _no_credential()      # a malformed id never reaches the database
         with self.runtime.reading() as session:
             _issuer, award = self._award(session, award_id)
-            return StoredCredential(award.id, award.credential, award.credential_jwt)
+            return StoredCredential(award.id, award.credential, award.credential_jwt, award.created_at)
 
     def badge(self, award_id: str) -> Badge:
         """The award, its credential, and what the verifier concludes about it right now."""

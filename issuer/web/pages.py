@@ -43,7 +43,8 @@ from the verifier, run in-process against the issuer's own published documents (
 document, status lists), so it is what any verifier would conclude right now
 (:meth:`issuer.public_service.PublicService.badge`). Recipient names appear only where the
 employee allowed it (``Recipient.show_name``). The views read through the public service and
-build on :mod:`issuer.web.public` (never the other way round).
+build on :mod:`issuer.web.public` (never the other way round). Cache headers, ETags and 304s:
+:mod:`issuer.web.caching` (the times and their reasons: ``docs/caching.md``).
 """
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ from issuer.sharing import (
     qr_svg,
 )
 from issuer.sharing_service import SharedBadge, SharingService, shown_name
+from issuer.web.caching import Freshness, send
 from issuer.web.http import error_page, prefers_html, problem
 from issuer.web.public import HTML, LD, VC_JWT, VC_LD, stored_response
 from issuer.web.ratelimit import over_limit
@@ -273,7 +275,14 @@ def negotiate(has_jwt: bool) -> str | None:
 def credential(ref: str) -> Response:
     """The credential URL: the badge page, the credential as issued, or its VC-JWT (``Accept``).
 
-    ``<id>.jwt`` is always the VC-JWT.
+    ``<id>.jwt`` is always the VC-JWT. Caching (:mod:`issuer.web.caching`): the signed JSON and
+    JWT never change once issued (a revocation is a bit in the status list, which the credential
+    names), so they are ``Freshness.CREDENTIAL`` (public, 300 s, must-revalidate) with
+    ``Last-Modified`` = when they were stored. They are not immutable, though: an award whose
+    personal data is erased answers 410 (never cached), so a cache drops its copy at the latest
+    when it revalidates, within that max-age. The page (``text/html``) carries the live verdict and
+    is revalidated on every use (``no-cache``, ETag). Every answer at ``<id>`` depends on
+    ``Accept``: ``Vary: Accept``, so a cache never hands a browser the JSON or a verifier the page.
     """
     award_id, as_jwt = (ref[:-4], True) if ref.endswith(".jwt") else (ref, False)
     stored = _service().credential(award_id)
@@ -286,10 +295,8 @@ def credential(ref: str) -> Response:
         raise NotAcceptable("This credential is available as text/html, " + ", ".join(JSON_TYPES)
                             + (", " + ", ".join(JWT_TYPES) if stored.jwt else "") + ".")
     body = stored.jwt if mimetype in JWT_TYPES and stored.jwt else stored.credential
-    response = stored_response(body, mimetype, "no-cache")
-    if not as_jwt:
-        response.headers["Vary"] = "Accept"
-    return response
+    return stored_response(body, mimetype, Freshness.CREDENTIAL, last_modified=stored.issued_at,
+                           vary=None if as_jwt else "Accept")
 
 
 @bp.errorhandler(Withdrawn)
@@ -315,14 +322,13 @@ def _not_shared(exc: NotShared) -> Response:
 
 
 def _html(html: str, status: int = 200) -> Response:
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-cache"      # the verdict must never be stale (revocations)
-    response.headers["Vary"] = "Accept"
-    return response
+    """A page: the verdict must never be stale (revocations), so revalidated on every use by its ETag
+    (an error status: not cached at all)."""
+    return send(html, HTML, Freshness.LIVE, vary="Accept", status=status)
 
 
-def _download(body: bytes | str, mimetype: str, filename: str, cache: str = "no-cache") -> Response:
-    response = stored_response(body, mimetype, cache)
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = stored_response(body, mimetype, Freshness.LIVE)
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     if mimetype == "image/svg+xml":      # opened directly, the SVG still runs nothing
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; " \
@@ -372,7 +378,7 @@ def download_jwt(award_id: str) -> Response:
 @bp.get("/credentials/<award_id>/qr.svg")
 def qr_code(award_id: str) -> Response:
     stored = _sharing().files(award_id)
-    return stored_response(qr_svg(credential_url(_settings(), stored.award_id)), "image/svg+xml", "no-cache")
+    return stored_response(qr_svg(credential_url(_settings(), stored.award_id)), "image/svg+xml", Freshness.LIVE)
 
 
 @bp.get("/credentials/<award_id>/certificate.pdf")
@@ -390,7 +396,7 @@ def certificate(award_id: str) -> Response:
 @bp.get("/credentials/<award_id>/image.png")
 def preview_image(award_id: str) -> Response:
     stored = _service().credential(award_id)
-    return stored_response(badge_png(json.loads(stored.credential)), "image/png", "public, max-age=3600")
+    return stored_response(badge_png(json.loads(stored.credential)), "image/png", Freshness.ART)
 
 
 # ------------------------------------------------------------------ profiles
@@ -410,5 +416,5 @@ def profile_json(slug: str) -> Response:
     if shown.recipient.show_name and shown.recipient.name:
         document["name"] = shown.recipient.name
     document["credentials"] = [json.loads(award.credential) for award in shown.awards]
-    return stored_response(json.dumps(document, ensure_ascii=False), "application/json", "no-cache")
+    return stored_response(json.dumps(document, ensure_ascii=False), "application/json", Freshness.LIVE)
 

@@ -15,7 +15,8 @@ The credential URL (``/credentials/<award id>``, content-negotiated) is served b
 :mod:`issuer.web.pages`, which builds on this module (:func:`stored_response`, the media types).
 Every view asks :class:`issuer.public_service.PublicService` for one document and sends it; an
 unknown one is a 404 and an installation without an issuer a 503 (the app's handler of the
-error tree). The DID document lives at ``/did.json`` instead when the base URL has a path
+error tree). Cache headers, ETags and 304s: :mod:`issuer.web.caching` (the times: ``docs/caching.md``).
+The DID document lives at ``/did.json`` instead when the base URL has a path
 (did:web with path segments, :attr:`issuer.config.Settings.did_document_path`). Every URL inside a
 document comes from the configured base URL, never from the request's Host header. Only public
 key material is ever served.
@@ -23,15 +24,16 @@ key material is ever served.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from issuer.public_service import PublicService
+from issuer.web.caching import Freshness, send
 
 bp = Blueprint("public", __name__)
 
-DOCUMENT_CACHE = "public, max-age=60"   # short: rotations and revocations show within a minute
 HTML = "text/html"
 VC_LD = "application/vc+ld+json"
 VC_JWT = "application/vc+jwt"
@@ -42,18 +44,18 @@ def service() -> PublicService:
     return current_app.extensions["microcred"].use.public
 
 
-def _json(document: Any, mimetype: str, cache: str = DOCUMENT_CACHE) -> Response:
-    return stored_response(json.dumps(document, ensure_ascii=False), mimetype, cache)
+def _json(document: Any, mimetype: str, freshness: Freshness = Freshness.IDENTITY) -> Response:
+    return stored_response(json.dumps(document, ensure_ascii=False), mimetype, freshness)
 
 
-def stored_response(body: str | bytes, mimetype: str, cache: str) -> Response:
-    """``body`` exactly as given, with an ETag so caches can revalidate cheaply."""
-    response = Response(body.encode("utf-8") if isinstance(body, str) else body, mimetype=mimetype)
-    response.headers["Cache-Control"] = cache
+def stored_response(body: str | bytes, mimetype: str, freshness: Freshness, *,
+                    last_modified: datetime | None = None, vary: str | None = None) -> Response:
+    """``body`` exactly as given, with the cache headers of ``freshness`` (304 when the request's
+    validators match: :func:`issuer.web.caching.send`)."""
+    response = send(body, mimetype, freshness, last_modified=last_modified, vary=vary)
     # Public documents, no cookies: browser-based verifiers must be able to read them.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.add_etag()
-    return response.make_conditional(request)
+    return response
 
 
 def did_json() -> Response:
@@ -74,8 +76,10 @@ def jwk_set() -> Response:
 
 @bp.get("/status/<purpose>/<int(min=1):number>")
 def status_list(purpose: str, number: int) -> Response:
-    """The signed BitstringStatusListCredential, cached briefly so revocations show quickly."""
-    return stored_response(service().status_list(purpose, number), VC_LD, DOCUMENT_CACHE)
+    """The signed BitstringStatusListCredential, cached briefly so revocations show quickly
+    (``Last-Modified``: when it was last re-signed)."""
+    published = service().published_status_list(purpose, number)
+    return stored_response(published.credential, VC_LD, Freshness.STATUS_LIST, last_modified=published.updated_at)
 
 
 @bp.get("/achievements/<achievement_id>")
@@ -87,4 +91,4 @@ def achievement(achievement_id: str) -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     service().check_database()
-    return _json({"status": "ok"}, "application/json", "no-store")
+    return _json({"status": "ok"}, "application/json", Freshness.NO_STORE)

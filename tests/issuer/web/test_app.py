@@ -36,6 +36,7 @@ from issuer.keys.keyring import add_key
 from issuer.setup import init_instance
 from issuer.web import create_app
 from issuer.web.app import MAX_CONTENT_LENGTH, load_secret_key
+from issuer.web.caching import Freshness
 from verifier import verify_credential
 from verifier.fetcher import FetchPolicy, ResponseCache
 
@@ -144,14 +145,14 @@ def test_every_public_document_has_its_media_type_and_cache_policy(app, client):
     settings = app.extensions["microcred"].settings
     award = stored(app, award_id)
     expected = {
-        "/.well-known/did.json": ("application/did+json", "public, max-age=60"),
-        "/issuer": ("application/ld+json", "public, max-age=60"),
-        "/.well-known/jwks.json": ("application/json", "public, max-age=60"),
-        "/status/revocation/1": ("application/vc+ld+json", "public, max-age=60"),
-        "/status/suspension/1": ("application/vc+ld+json", "public, max-age=60"),
-        f"/credentials/{award_id}": ("application/vc+ld+json", "no-cache"),
-        f"/credentials/{award_id}.jwt": ("application/vc+jwt", "no-cache"),
-        f"/achievements/{award.achievement_id}": ("application/ld+json", "public, max-age=60"),
+        "/.well-known/did.json": ("application/did+json", Freshness.IDENTITY),
+        "/issuer": ("application/ld+json", Freshness.IDENTITY),
+        "/.well-known/jwks.json": ("application/json", Freshness.IDENTITY),
+        "/status/revocation/1": ("application/vc+ld+json", Freshness.STATUS_LIST),
+        "/status/suspension/1": ("application/vc+ld+json", Freshness.STATUS_LIST),
+        f"/credentials/{award_id}": ("application/vc+ld+json", Freshness.CREDENTIAL),
+        f"/credentials/{award_id}.jwt": ("application/vc+jwt", Freshness.CREDENTIAL),
+        f"/achievements/{award.achievement_id}": ("application/ld+json", Freshness.IDENTITY),
         "/healthz": ("application/json", "no-store"),
     }
     for path, (mimetype, cache) in expected.items():

@@ -158,7 +158,7 @@ def test_the_credential_url_negotiates_page_credential_and_jwt(app, client, awar
         assert response.mimetype == mimetype, accept
         assert response.data == body.encode("utf-8"), accept       # exactly as issued
         assert response.headers["Vary"] == "Accept"
-        assert response.headers["Cache-Control"] == "no-cache"
+        assert response.headers["Cache-Control"] == "public, max-age=300, must-revalidate"
     page = client.get(path, headers=HTML)
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert page.headers["Vary"] == "Accept" and page.headers["Cache-Control"] == "no-cache"
