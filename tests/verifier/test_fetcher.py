@@ -14,6 +14,7 @@ import verifier.net.transport as transport_mod
 from tests.http_fixtures import LoopbackServer, http_server, https_server, tls_material, unused_port  # noqa: F401
 from verifier.errors import CredentialError
 from verifier.fetcher import Fetcher, FetchError, FetchPolicy, ResponseCache, forbidden_address
+from verifier.net.response import freshness
 
 ACCEPT = "application/json"
 
@@ -503,6 +504,58 @@ def test_cache_hit_within_ttl_and_expiry(https_server):
     clock.now += 2
     assert Fetcher(https_server.policy(), cache=cache).fetch_json(url) == {"v": 2}
     assert https_server.hits("/doc") == 2
+
+
+def test_the_cache_keeps_a_document_no_longer_than_its_server_allows(https_server):
+    """An issuer's Cache-Control bounds how long the verifier reuses a document (a status list
+    with max-age=60 is fetched again after 60 s, not after the cache's 300 s); it never
+    lengthens the cache's own time-to-live, and no-store / no-cache / private are not reused."""
+    clock = FakeClock()
+    cache = ResponseCache(ttl=300, clock=clock)
+    lists = {"/status-60": "public, max-age=60, must-revalidate", "/status-aged": "max-age=60",
+             "/forever": "public, max-age=31536000", "/shared": "max-age=600, s-maxage=30",
+             "/no-store": "no-store", "/no-cache": "no-cache", "/private": "private, max-age=600"}
+    for path, header in lists.items():
+        extra = {"Age": "50"} if path == "/status-aged" else {}
+        https_server.set(path, b'{"v": 1}', headers={"Cache-Control": header, **extra})
+
+    def fetch(path: str) -> None:
+        Fetcher(https_server.policy(), cache=cache).fetch_json(https_server.url(path))
+
+    for path in lists:
+        fetch(path)
+    clock.now += 9.9
+    for path in lists:
+        fetch(path)
+    assert {p: https_server.hits(p) for p in lists} == {
+        "/status-60": 1, "/status-aged": 1, "/forever": 1, "/shared": 1, "/no-store": 2, "/no-cache": 2,
+        "/private": 2}
+    clock.now += 0.2                                   # 10.1 s: the list 50 s old when fetched has expired
+    fetch("/status-aged")
+    clock.now += 19.9                                  # 30.0 s: s-maxage=30 wins over max-age=600
+    fetch("/shared")
+    clock.now += 29.9                                  # 59.9 s
+    fetch("/status-60")
+    assert [https_server.hits(p) for p in ("/status-aged", "/shared", "/status-60")] == [2, 2, 1]
+    clock.now += 0.1                                   # 60 s: fetched again
+    fetch("/status-60")
+    clock.now += 239.9                                 # 299.9 s: a year's max-age is still only the cache's 300 s
+    fetch("/forever")
+    assert [https_server.hits(p) for p in ("/status-60", "/forever")] == [2, 1]
+    clock.now += 0.1
+    fetch("/forever")
+    assert https_server.hits("/forever") == 2
+
+
+@pytest.mark.parametrize("header,age,expected", [
+    (None, None, None), ("", None, None), ("public", None, None), ("max-age=60", None, 60.0),
+    ("max-age=60", "70", 0.0), ("max-age=60", "junk", 60.0), ('max-age="120"', None, 120.0),
+    ("s-maxage=5, max-age=60", None, 5.0), ("MAX-AGE=7", None, 7.0), ("max-age=-1", None, None),
+    ("max-age=60, no-cache", None, 0.0), ("no-store", None, 0.0), ("private", None, 0.0),
+    ("max-age=99999999999", None, None), ("max-age=" + "9" * 5000, None, None),
+])
+def test_freshness_reads_cache_control_as_a_shared_cache(header, age, expected):
+    assert freshness(header, age) == expected
 
 
 def test_cache_key_includes_accept_url_and_policy(https_server):

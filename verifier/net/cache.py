@@ -28,7 +28,8 @@ V = TypeVar("V")
 
 
 class _TtlLru(Generic[V]):
-    """A thread-safe LRU with a time-to-live, bounded by entries and by a total ``size``."""
+    """A thread-safe LRU with a time-to-live (or a shorter one per entry), bounded by entries and
+    by a total ``size``."""
 
     def __init__(self, max_entries: int, ttl: float, max_size: int, size: Callable[[V], int],
                  clock: Callable[[], float]) -> None:
@@ -37,7 +38,7 @@ class _TtlLru(Generic[V]):
         self.max_entries, self.ttl, self.max_size = max_entries, ttl, max_size
         self._size, self._clock = size, clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[Any, ...], tuple[float, V]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, V, float]] = OrderedDict()   # (stored, value, expires)
         self._total = 0
 
     def get(self, key: tuple[Any, ...]) -> tuple[float, V] | None:
@@ -46,26 +47,31 @@ class _TtlLru(Generic[V]):
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if self._clock() >= entry[0] + self.ttl:
+            if self._clock() >= entry[2]:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
-            return entry
+            return entry[0], entry[1]
 
-    def put(self, key: tuple[Any, ...], value: V) -> None:
+    def put(self, key: tuple[Any, ...], value: V, ttl: float | None = None) -> None:
+        """Keep ``value`` for the cache's time-to-live, or ``ttl`` seconds if that is shorter."""
         size = self._size(value)
         if size > self.max_size:
             return          # larger than the whole cache: not kept at all
+        life = self.ttl if ttl is None else min(self.ttl, ttl)
         with self._lock:
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = (self._clock(), value)
+            if life <= 0:
+                return
+            now = self._clock()
+            self._entries[key] = (now, value, now + life)
             self._total += size
             while len(self._entries) > self.max_entries or self._total > self.max_size:
                 self._drop(next(iter(self._entries)))
 
     def _drop(self, key: tuple[Any, ...]) -> None:
-        _, value = self._entries.pop(key)
+        _, value, _ = self._entries.pop(key)
         self._total -= self._size(value)
 
     def clear(self) -> None:
@@ -88,7 +94,10 @@ class ResponseCache:
 
     Shared across verifications. Keys are chosen by the fetcher (full URL, Accept header and
     policy fingerprint); only 2xx responses are ever stored. At most ``max_entries`` responses
-    and ``max_bytes`` of bodies in all (a body larger than that is not stored).
+    and ``max_bytes`` of bodies in all (a body larger than that is not stored). A response is
+    kept no longer than its server allows a shared cache to reuse it (``Cache-Control``:
+    :attr:`FetchResponse.max_age`), so an issuer's short life for its status lists bounds how
+    long a revocation can go unseen here too.
     """
 
     def __init__(self, max_entries: int = 512, ttl: float = 300.0, *, max_bytes: int = 32 * 1024 * 1024,
@@ -119,7 +128,7 @@ class ResponseCache:
 
     def put(self, key: tuple[Any, ...], response: FetchResponse) -> None:
         if 200 <= response.status < 300:
-            self._lru.put(key, response)
+            self._lru.put(key, response, response.max_age)
 
     def clear(self) -> None:
         self._lru.clear()

@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from .policy import FetchError, FetchPolicy, Target, fetch_error, forbidden_address, parse_target
-from .response import Admit, FetchResponse, Resolver
+from .response import Admit, FetchResponse, Resolver, freshness
 
 log = logging.getLogger("verifier.fetcher")
 
@@ -322,5 +322,6 @@ class Transport:
             if not 200 <= status < 300:
                 raise fetch_error("http_status", f"The server answered HTTP {status}.", url, http_status=status)
             content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            return FetchResponse(url, target.url, status, content_type, body)
+            return FetchResponse(url, target.url, status, content_type, body,
+                                 freshness(headers.get("cache-control"), headers.get("age")))
         raise fetch_error("too_many_redirects", f"More than {self.policy.max_redirects} redirects.", url)
