@@ -10,7 +10,7 @@ personal data.
 ``microcred_http_requests_total``      counter    ``endpoint`` (Flask endpoint name), ``status`` (2xx..5xx)
 ``microcred_http_request_seconds``     histogram  ``endpoint``, ``status``
 ``microcred_awards_issued_total``      counter    ``path``: ``single`` (console, CLI), ``api``, ``bulk``
-``microcred_mail_failures_total``      counter    ``kind`` (awarded, revoked, sign-in, ...)
+``microcred_mail_failures_total``      counter    ``kind`` (a MailKind value: awarded, revoked, sign_in, ...)
 ``microcred_mail_outbox_messages``     gauge      ``state``: ``due``, ``failing`` (read at scrape time)
 =====================================  =========  ======================================================
 

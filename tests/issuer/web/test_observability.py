@@ -274,3 +274,30 @@ def test_microcred_serve_writes_json_logs_with_the_request_id(tmp_path: Path, mo
     assert {answer.headers["X-Request-Id"] for answer in answers} <= set(access)
     assert "listening on" in output and '"GET /' not in output      # gunicorn's text access log is off
     assert EMAIL not in errors + output and "recipient=" not in errors
+
+
+def test_with_a_multiprocess_folder_metrics_sum_every_gunicorn_worker(tmp_path: Path, monkeypatch):
+    port, folder = unused_port(), tmp_path / "metrics"
+    folder.mkdir()
+    env = {"MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
+           "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+           "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    for name, setting in env.items():
+        monkeypatch.setenv(name, setting)
+    init_instance(load_settings(), name="Example Corp")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")        # (this process keeps its own registry)
+    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
+                                str(port), "--workers", "2", "--threads", "2"], env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_for(port, process)
+        for _ in range(12):                              # a new connection each: both workers answer some
+            with requests.Session() as fresh:
+                assert fresh.get(f"http://127.0.0.1:{port}/healthz", timeout=20).ok
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=20).text
+        pids = {p.name for p in folder.glob("counter_*.db")}
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert pids                                          # the workers counted into the folder (one file each)
+    assert value(metrics, "microcred_http_requests_total", endpoint="public.healthz", status="2xx") == 12
