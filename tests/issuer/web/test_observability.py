@@ -186,6 +186,23 @@ def test_a_refused_email_counts_as_a_mail_failure_and_shows_in_the_outbox_gauge(
     assert EMAIL not in after and NAME not in after
 
 
+BULK = (b"email,name,achievement,awarded_date,external_id\r\n"
+        b"ana@example.com,Ana Lopez,team-leadership,2026-01-15,hr-1\r\n"
+        b"ben@example.com,Ben Okafor,coaching-feedback,2026-02-01,hr-2\r\n"
+        b"cho@example.com,Cho Park,team-leadership,,hr-3\r\n")
+
+
+@SQLITE_ONLY
+def test_a_bulk_run_counts_its_awards_once(app):
+    client, use = app.test_client(), app.extensions["microcred"].use
+    before = scrape(client)
+    assert use.bulk.run(BULK, actor="staff:hana", workers=1).issued == 3
+    assert use.bulk.run(BULK, actor="staff:hana", workers=1).issued == 0        # issued before: not counted
+    after = scrape(client)
+    name = "microcred_awards_issued_total"
+    assert value(after, name, path="bulk") - value(before, name, path="bulk") == 3
+
+
 # ---------------------------------------------------------------- verifications
 
 @SQLITE_ONLY
