@@ -9,6 +9,10 @@ in another terminal with nothing exported, act on this server's installation. A 
 (localhost) whose port differs from ``--port`` gets a warning: its links would not resolve. Any
 refusal is one ``error:`` line and exit status 2.
 
+Logs are text by default; ``--log-format json`` (``MICROCRED_LOG_FORMAT=json``) writes the issuer's log
+as JSON lines with a request id instead, and the app's own access records replace gunicorn's text
+access log (:mod:`issuer.personal_data.logs_json`, docs/operations.md).
+
 The app is named by its import string (:data:`APP`, ``issuer.web.app:create_app(...)``), as
 gunicorn names apps: each worker builds its own from the environment's settings, and the CLI
 package never imports the web package.
