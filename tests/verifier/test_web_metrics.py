@@ -42,3 +42,14 @@ def test_each_outcome_is_counted_once_per_answer(world):
     assert client.post("/api/verify", json={"nothing": 1}).status_code == 400                # no report: not counted
     after = {o: counted(o) for o in before}
     assert {o: after[o] - before[o] for o in before} == {"verified": 2, "not_verified": 1, "indeterminate": 1}
+
+
+def test_the_standalone_verifier_serves_metrics_to_loopback_only():
+    client = create_app({"TESTING": True}).test_client()
+    client.post("/api/verify", json={"credential": "{}"})
+    answer = client.get("/metrics")
+    assert answer.status_code == 200 and "microcred_verifications_total" in answer.get_data(as_text=True)
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 404
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
+    behind_proxy = create_app({"TESTING": True, "TRUSTED_PROXIES": 1}).test_client()
+    assert behind_proxy.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 404
