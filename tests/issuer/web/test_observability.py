@@ -25,6 +25,7 @@ from issuer.personal_data import logs_json
 from issuer.setup import init_instance
 from issuer.web.observability import request_id_for
 from tests.admin_support import console_app, live_console
+from tests.db_fixtures import _admin
 from tests.http_fixtures import unused_port
 from tests.issuer.mail.test_mail import Inbox, _start
 from tests.verifier.test_web_serve import wait_for
@@ -61,7 +62,6 @@ def app(db_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- readiness
 
-@SQLITE_ONLY
 def test_readyz_is_ready_with_the_database_and_reports_the_outbox(app):
     response = app.test_client().get("/readyz")
     body = response.get_json()
@@ -71,21 +71,22 @@ def test_readyz_is_ready_with_the_database_and_reports_the_outbox(app):
     assert app.test_client().get("/healthz").get_json() == {"status": "ok"}      # liveness unchanged
 
 
-@SQLITE_ONLY
-def test_readyz_is_503_when_the_database_is_unreachable(app, tmp_path):
+def test_readyz_is_503_when_the_database_is_unreachable(app, request):
     state = app.extensions["microcred"]
-    database = Path(state.engine.url.database)
     state.engine.dispose()
-    database.unlink()
-    database.mkdir()                 # no database file can be opened there any more
-    try:
-        response = app.test_client().get("/readyz")
-        body = response.get_json()
-        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
-        assert body["status"] == "unavailable"
-        assert body["checks"]["database"] == {"ok": False, "required": True, "error": "OperationalError"}
-        assert app.test_client().get("/metrics").status_code == 200        # the counters still answer
-    finally:
+    if state.engine.dialect.name == "sqlite":
+        database = Path(state.engine.url.database)
+        database.unlink()
+        database.mkdir()             # no database file can be opened there any more
+    else:                            # PostgreSQL: the database is dropped under the app
+        _admin(request.getfixturevalue("postgres_url"), f'DROP DATABASE "{state.engine.url.database}" WITH (FORCE)')
+    response = app.test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == {"ok": False, "required": True, "error": "OperationalError"}
+    assert app.test_client().get("/metrics").status_code == 200            # the counters still answer
+    if state.engine.dialect.name == "sqlite":
         shutil.rmtree(database)
 
 
@@ -147,7 +148,6 @@ def test_a_well_formed_request_id_is_kept_and_any_other_replaced(app):
 
 # ---------------------------------------------------------------- awards and mail
 
-@SQLITE_ONLY
 def test_awards_issued_are_counted_by_path_once_and_not_on_replay(app):
     client, use = app.test_client(), app.extensions["microcred"].use
     before = scrape(client)
