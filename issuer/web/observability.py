@@ -18,7 +18,8 @@
 * per request: ``microcred_http_requests_total`` and ``microcred_http_request_seconds`` labelled by the
   endpoint's name (``public.healthz``, ``admin.award``; ``unmatched`` for a 404 without a route: never
   the raw path) and the status class (``2xx``); and one ``issuer.access`` log record (INFO; the
-  path without query string), which the JSON log writes and the text log leaves to gunicorn.
+  path without query string, addresses in it redacted; ``[no route]`` for a path without a route,
+  which is whatever the client typed), which the JSON log writes and the text log leaves to gunicorn.
 
 Multiprocess: with ``PROMETHEUS_MULTIPROC_DIR`` set, ``/metrics`` sums every gunicorn worker's files
 (prometheus_client's multiprocess collector); without it, each worker answers its own counts.
@@ -36,6 +37,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, generate_latest, multiprocess
 
 from issuer.metrics import REQUEST_SECONDS, REQUESTS
+from issuer.personal_data.logs import ADDRESS
 from issuer.personal_data.logs_json import REQUEST_ID_KEY
 from issuer.readiness import outbox_counts, run_checks
 
@@ -46,6 +48,7 @@ METRICS_TOKEN_ENV = "MICROCRED_METRICS_TOKEN"  # noqa: S105 - the variable's nam
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 LOOPBACK = ("127.0.0.1", "::1")
+UNMATCHED_PATH = "[no route]"       # a path without a route is whatever the client typed: not logged
 OUTBOX = Gauge("microcred_mail_outbox_messages", "Unsent emails in the outbox: due now, and failed at least once",
                ["state"], multiprocess_mode="mostrecent")
 
@@ -118,8 +121,9 @@ def _finish(response: Response) -> Response:
     status = f"{response.status_code // 100}xx"
     REQUESTS.labels(endpoint=endpoint, status=status).inc()
     REQUEST_SECONDS.labels(endpoint=endpoint, status=status).observe(seconds)
-    access_log.info("%s %s %s", request.method, request.path, response.status_code,
-                    extra={"method": request.method, "endpoint": endpoint, "path": request.path,
+    path = UNMATCHED_PATH if request.endpoint is None else ADDRESS.sub("[address]", request.path)
+    access_log.info("%s %s %s", request.method, path, response.status_code,
+                    extra={"method": request.method, "endpoint": endpoint, "path": path,
                            "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
     return response
 

@@ -243,6 +243,7 @@ def test_a_whole_issue_to_revoke_flow_leaves_no_email_or_name_in_json_logs_or_me
                                  actor="staff:hana").award
         client.get(f"/credentials/{award.id}", headers={"X-Request-Id": "flow-1"})
         client.get(f"/admin/awards?recipient={EMAIL}&name={NAME}", headers={"X-Request-Id": "flow-2"})
+        client.get(f"/nowhere/{NAME}/{EMAIL}", headers={"X-Request-Id": "flow-3"})
         client.post("/verify/api/verify", json={"credential": award.credential, "recipient": EMAIL})
         use.status.change_status(award.id, "revoke", {"reason": f"{NAME} left"}, actor="staff:hana")
         assert client.get(f"/credentials/{award.id}").status_code in (200, 410)
@@ -255,6 +256,7 @@ def test_a_whole_issue_to_revoke_flow_leaves_no_email_or_name_in_json_logs_or_me
     by_id = {r["request_id"]: r for r in records if r["logger"] == "issuer.access"}
     assert by_id["flow-1"]["endpoint"] == "pages.credential" and by_id["flow-1"]["status"] == 200
     assert by_id["flow-2"]["path"] == "/admin/awards"                  # no query string
+    assert by_id["flow-3"]["path"] == "[no route]" and by_id["flow-3"]["status"] == 404
     assert all(r["request_id"] for r in records if r["logger"] == "issuer.access")
     assert any(r["message"] == "could not send to [address]" for r in records)
     for text in (stream.getvalue(), metrics):
