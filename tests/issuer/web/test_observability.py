@@ -151,14 +151,16 @@ def test_a_well_formed_request_id_is_kept_and_any_other_replaced(app):
 def test_awards_issued_are_counted_by_path_once_and_not_on_replay(app):
     client, use = app.test_client(), app.extensions["microcred"].use
     before = scrape(client)
-    use.awards.issue({"achievement": "team-leadership", "email": EMAIL}, actor="staff:hana", notify=False)
+    first = use.awards.issue({"achievement": "team-leadership", "email": EMAIL}, actor="staff:hana",
+                             notify=False).award
     use.awards.issue({"achievement": "team-leadership", "email": "b@example.org"}, actor="api:token-1",
                      external_id="k-1", notify=False)
     use.awards.issue({"achievement": "team-leadership", "email": "b@example.org"}, actor="api:token-1",
                      external_id="k-1", notify=False)                               # a replay: not a new award
+    use.status.renew(first.id, actor="cli")                                       # a renewal: a new award
     after = scrape(client)
     name = "microcred_awards_issued_total"
-    assert value(after, name, path="single") - value(before, name, path="single") == 1
+    assert value(after, name, path="single") - value(before, name, path="single") == 2
     assert value(after, name, path="api") - value(before, name, path="api") == 1
 
 
