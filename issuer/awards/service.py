@@ -30,6 +30,7 @@ from issuer.awards.rules import award_request
 from issuer.db.models import Achievement, Award
 from issuer.errors import Conflict, InvalidInput
 from issuer.mail.outbox import Delivery, send_after_commit
+from issuer.metrics import award_path, count_awards
 from issuer.runtime import Runtime
 
 ATTEMPTS = 6
@@ -74,7 +75,10 @@ class AwardService:
         """Issue a request already made by :func:`~issuer.awards.rules.award_request`."""
         for attempt in range(ATTEMPTS):
             try:
-                return self._issue_once(request, actor=actor, jwt=jwt, notify=notify)
+                issued = self._issue_once(request, actor=actor, jwt=jwt, notify=notify)
+                if issued.created:                  # committed: count it (issuer.metrics)
+                    count_awards(award_path(actor))
+                return issued
             except IntegrityError:
                 if attempt >= 1:      # a concurrent request with the same key won twice
                     raise Conflict("A concurrent request is issuing the same award; retry.",

@@ -40,6 +40,7 @@ from issuer.awards.lifecycle import (
 from issuer.awards.search import loaded_award
 from issuer.awards.vcapi_records import VCAPI
 from issuer.db.models import Award, IssuerKey
+from issuer.metrics import award_path, count_awards
 from issuer.runtime import Runtime
 
 
@@ -84,7 +85,10 @@ class StatusService:
             new, created = renew_award(session, self.runtime.settings, old, actor=actor, now=self.runtime.now(),
                                        indexes=self.indexes, body=body)
             return Renewal(loaded_award(session, new.id), created)
-        return in_transaction(self.runtime.sessions, work)
+        renewal = in_transaction(self.runtime.sessions, work)
+        if renewal.created:                     # committed: a new award (issuer.metrics)
+            count_awards(award_path(actor))
+        return renewal
 
     def expiring(self, days: int) -> list[Award]:
         """Active awards whose validity ends within ``days`` days, soonest first."""

@@ -56,6 +56,7 @@ from issuer.db.models import Achievement, Issuer, IssuerKey, Recipient, new_id
 from issuer.errors import Conflict, IssuerError, SigningFailed
 from issuer.keys.files import load_key
 from issuer.keys.keyring import current_key, verification_method
+from issuer.metrics import IssuePath, count_awards
 from issuer.runtime import Runtime
 
 ProgressCallback = Callable[[int, int], None]
@@ -347,6 +348,7 @@ class _Run:
             store_awards(session, self.settings, self.issuer_id, signed, actor=self.actor,
                          verification_method=self.vm, slugs=self.slugs, notify="awarded",
                          details=lambda a: {"bulk": self.source, "line": chunk.lines[a.planned.award_id]})
+        count_awards(IssuePath.BULK, len(signed))      # committed (issuer.metrics)
 
     # ---- the whole run
 

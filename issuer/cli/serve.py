@@ -9,6 +9,10 @@ in another terminal with nothing exported, act on this server's installation. A 
 (localhost) whose port differs from ``--port`` gets a warning: its links would not resolve. Any
 refusal is one ``error:`` line and exit status 2.
 
+Logs are text by default; ``--log-format json`` (``MICROCRED_LOG_FORMAT=json``) writes the issuer's log
+as JSON lines with a request id instead, and the app's own access records replace gunicorn's text
+access log (:mod:`issuer.personal_data.logs_json`, docs/operations.md).
+
 The app is named by its import string (:data:`APP`, ``issuer.web.app:create_app(...)``), as
 gunicorn names apps: each worker builds its own from the environment's settings, and the CLI
 package never imports the web package.
@@ -24,6 +28,7 @@ than gevent workers, waitress or a shipped nginx, and ``benchmarks/bench_slow_cl
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +39,7 @@ from gunicorn.app.base import BaseApplication
 
 from issuer.cli.support import clean_errors, own_services
 from issuer.config import Settings, load_settings, save_settings
-from issuer.personal_data import logs
+from issuer.personal_data import logs, logs_json
 from verifier.web.cli import WORKER_NOTE, worker_options
 
 __all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "port_mismatch",
@@ -108,7 +113,9 @@ def port_mismatch(settings: Settings, port: int) -> str | None:
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Threads per worker (requests reach them whole: slow clients hold none).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead (one process, never the debugger).")
-def serve(host: str, port: int | None, workers: int, threads: int, dev: bool) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="MICROCRED_LOG_FORMAT", help="json: one JSON object a line, with a request id.")
+def serve(host: str, port: int | None, workers: int, threads: int, dev: bool, log_format: str) -> None:
     """Serve the issuer's public documents: DID document, profile, status lists, credentials."""
     uri = DEV_APP if dev else APP
     with clean_errors():
@@ -127,10 +134,16 @@ def serve(host: str, port: int | None, workers: int, threads: int, dev: bool) ->
         click.echo(f"warning: {mismatch}", err=True)
     served = "development server" if dev else f"gunicorn, {workers} workers x {threads} threads, {WORKER_NOTE}"
     click.echo(f"listening on {host}:{port} ({served})")
-    logs.install_app_logging()                           # the issuer's warnings and errors, addresses redacted
+    json_logs = log_format == "json"
+    if json_logs:       # the app writes one access record per request itself (issuer.web.observability)
+        logs_json.install_json_logging()
+        logging.getLogger(logs.DEV_SERVER_LOGGER).setLevel(logging.WARNING)
+    else:
+        logs.install_app_logging()                       # the issuer's warnings and errors, addresses redacted
     if dev:
         logs.install()                                   # request lines without query strings
         werkzeug.serving.run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
     app.extensions["microcred"].engine.dispose()     # each gunicorn worker builds its own app
-    GunicornServer(uri, gunicorn_options(host, port, workers, threads)).run()
+    options = gunicorn_options(host, port, workers, threads) | ({"accesslog": None} if json_logs else {})
+    GunicornServer(uri, options).run()

@@ -37,6 +37,7 @@ from issuer.identity import find_issuer
 from issuer.mail.compose import AwardMail, badge_attachment, compose, compose_sign_in
 from issuer.mail.kinds import MailKind
 from issuer.mail.transport import MailConfig, Transport, clean_header, sender_address, transport_for
+from issuer.metrics import count_mail_failure
 
 MAX_ATTEMPTS = 10
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)     # then every 12 hours until MAX_ATTEMPTS
@@ -197,11 +198,12 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, *, trans
                 continue
             with factory() as session:
                 row = _message(session, message_id)
-                message = build_message(row, sender, attachment_for(session, row))
+                message, kind = build_message(row, sender, attachment_for(session, row)), row.kind
             try:
                 transport.send(message)
             except (OSError, smtplib.SMTPException, MailError, ValueError) as exc:
                 errors.append(_record_failure(factory, message_id, now, exc))
+                count_mail_failure(kind)                 # microcred_mail_failures_total (issuer.metrics)
                 continue
             with factory.begin() as session:
                 row = _message(session, message_id)

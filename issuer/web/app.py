@@ -34,6 +34,7 @@ from issuer.web.admin import register_admin
 from issuer.web.api import register_api
 from issuer.web.employee import register_employee
 from issuer.web.http import error_page, issuer_error, prefers_html, problem
+from issuer.web.observability import register_observability
 from issuer.web.oidc import register_oidc
 from verifier.web.app import verifier_blueprint
 from verifier.web.markdown import render_markdown
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     register_admin(app)  # /admin, the HR console
     register_oidc(app)   # /oidc: sign-in with the company's identity provider, when configured
     register_employee(app)  # /me, the employees' own space
+    register_observability(app)  # /readyz, /metrics, request ids, request metrics (issue 15)
     app.add_url_rule(settings.did_document_path, endpoint="did_document", view_func=public.did_json)
     _install_headers(app, hsts=https)
     _install_error_handlers(app)

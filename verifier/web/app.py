@@ -40,6 +40,7 @@ from ..report import FAILED, CheckResult, VerificationReport, explain
 from ..verify import verify_credential
 from .display import credential_like, present, readable
 from .markdown import render_markdown
+from .metrics import count_verification, metrics_response
 from .ratelimit import ClientLimit
 from .responses import error_response, internal_error, page, report_json, security_headers
 from .state import STATE, VerifierState, make_state, merged_settings, state
@@ -139,6 +140,7 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
         except BadRequest as exc:
             return page("verifier_form.html", 400, error=exc.description, url=entered_url())
         report, document = run(sub)
+        count_verification(report)
         return page("verifier_result.html", v=present(report, document, sub))
 
     @limited
@@ -152,7 +154,7 @@ def verifier_blueprint(config: Mapping[str, Any] | None = None, *, url_prefix: s
             raise UnsupportedMediaType("Send application/json, multipart/form-data or "
                                        "application/x-www-form-urlencoded.")
         report, _ = run(sub, display=False)
-        return report_json(report)
+        return report_json(count_verification(report))
 
     def openapi() -> Response:
         document = json.loads(files(__package__).joinpath("openapi.json").read_text(encoding="utf-8"))
@@ -196,6 +198,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:     # the client address (for rate limits) is then the one the proxies saw
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.register_blueprint(verifier_blueprint(config))
+    app.add_url_rule("/metrics", "metrics", metrics_response)     # loopback only (verifier.web.metrics)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
