@@ -46,6 +46,9 @@ class Settings:
     keys_dir: Path
     base_url: str
     database_url: str
+    # where request limits are counted (issue 15 §2): "memory://" (this process), or a shared store
+    # such as "redis://host:6379" so several app servers enforce one limit
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def did(self) -> str:
@@ -83,7 +86,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         default_database_url(instance)
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
-    return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url)
+    ratelimit_storage_uri = overrides.get("ratelimit_storage_uri") or env.get("MICROCRED_RATELIMIT_STORAGE_URI") \
+        or "memory://"
+    return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url,
+                    ratelimit_storage_uri=ratelimit_storage_uri)
 
 
 # ---------------------------------------------------------------- retention of personal data (issue 14 §5)

@@ -7,6 +7,7 @@ import pytest
 
 from tests.db_fixtures import db_engine, db_url, postgres_url  # noqa: F401  (shared fixtures)
 from tests.http_fixtures import http_server, https_server, tls_material  # noqa: F401  (shared fixtures)
+from tests.redis_fixtures import redis_server, redis_url  # noqa: F401  (shared fixtures)
 from tests.support import VECTOR_ONLY_CONTEXTS, require_shared, shared_context
 from verifier.document_loader import DocumentLoader
 from verifier.jsonld import JsonLdEngine

@@ -127,10 +127,11 @@ def _verifier_config(settings: Settings) -> dict:
     machine stays refused before any connection is made. (The https attempt a did:web resolution
     makes first goes to the same host and port, fails its handshake, and falls back to http.)"""
     parts = urlsplit(settings.base_url)
+    shared = {"RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri}    # one limit across app servers
     if parts.scheme != "http" or not parts.hostname:
-        return {"ALLOW_HOSTS": frozenset()}
+        return {"ALLOW_HOSTS": frozenset(), **shared}
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return {"ALLOW_HOSTS": frozenset({f"{host}:{parts.port or 80}"})}
+    return {"ALLOW_HOSTS": frozenset({f"{host}:{parts.port or 80}"}), **shared}
 
 
 def _install_headers(app: Flask, *, hsts: bool) -> None:
