@@ -134,6 +134,7 @@ def test_an_unreachable_store_refuses_sign_ins_and_counts_the_api_in_process(db_
         statuses = [client.get("/api/v1/achievements", headers={"Authorization": f"Bearer {token}"}).status_code
                     for _ in range(3)]
     assert statuses == [200, 200, 429]                      # fail open to this process's own count
+    assert client.post("/verify/api/verify", json={}).status_code == 500     # the verifier: closed, with a plain error
     messages = [record.getMessage() for record in caplog.records]
     assert any("refusing admin-login" in m for m in messages) and any("counting api in this process" in m
                                                                        for m in messages)
