@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from issuer.access.tokens import create_token
 from issuer.config import load_settings
 from issuer.web import create_app
+from issuer.web.app import _verifier_config
 from issuer.web.ratelimit import UNREACHABLE_WAIT
 from tests.admin_support import BASE, Console, add_staff
 from tests.redis_fixtures import _free_port
@@ -139,3 +140,10 @@ def test_an_unreachable_store_refuses_sign_ins_and_counts_the_api_in_process(db_
     assert any("refusing admin-login" in m for m in messages) and any("counting api in this process" in m
                                                                        for m in messages)
     assert not any("127.0.0.1" in m or "ada" in m or token in m for m in messages)     # no personal data
+
+
+def test_the_store_comes_from_the_environment_and_reaches_the_mounted_verifier(tmp_path):
+    settings = load_settings({"MICROCRED_RATELIMIT_STORAGE_URI": "redis://10.0.0.5:6379/2"}, instance=tmp_path)
+    assert settings.ratelimit_storage_uri == "redis://10.0.0.5:6379/2"
+    assert _verifier_config(settings)["RATELIMIT_STORAGE_URI"] == "redis://10.0.0.5:6379/2"
+    assert load_settings({}, instance=tmp_path).ratelimit_storage_uri == "memory://"
