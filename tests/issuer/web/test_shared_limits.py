@@ -24,6 +24,7 @@ from issuer.web import create_app
 from issuer.web.app import _verifier_config
 from issuer.web.ratelimit import UNREACHABLE_WAIT
 from tests.admin_support import BASE, Console, add_staff
+from tests.issuer.employees.support import EmployeeClient
 from tests.redis_fixtures import _free_port
 
 WRONG = {"username": "nobody", "password": "guess guess guess"}
@@ -67,6 +68,16 @@ def test_two_apps_on_one_redis_enforce_one_console_sign_in_limit(db_url, tmp_pat
         [401] * 4
     assert sign_in(one, tokens[0]) == 429           # the fifth attempt, on either server, is over the one limit
     assert sign_in(two, tokens[1], username="ada", password="x" * 20) == 429
+
+
+def test_the_me_sign_in_limit_per_address_is_one_across_both_apps(db_url, tmp_path, redis_url, close_apps):
+    first, second = close_apps[:] = two_apps(tmp_path, db_url, redis_url)
+    for app in (first, second):
+        app.config["ME_SIGN_IN_ADDRESS_LIMIT"] = "2/hour"
+    one, two = EmployeeClient(first), EmployeeClient(second)
+    statuses = [person.ask_link("alex@example.com").status_code for person in (one, two, one)]
+    assert statuses == [200, 200, 429]
+    assert two.ask_link("sam@example.com").status_code == 200        # per address
 
 
 def test_with_memory_each_process_keeps_its_own_count(db_url, tmp_path, close_apps):
