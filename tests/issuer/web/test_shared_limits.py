@@ -3,13 +3,18 @@
 Two apps made by ``create_app`` on one database and one ``MICROCRED_RATELIMIT_STORAGE_URI``
 stand for two app servers behind a load balancer: the console sign-in limit, the API token
 limit and the mounted verifier's limit are each reached half on one app, half on the other.
-Also: two real ``werkzeug`` servers on loopback; ``memory://`` (the default) keeps one count per
+Also: two real ``werkzeug`` servers on loopback and two ``microcred serve`` processes; ``memory://`` (the default) keeps one count per
 process; an unreachable store refuses sign-ins (fail closed) and counts the API in the process.
 """
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +163,46 @@ def test_the_store_comes_from_the_environment_and_reaches_the_mounted_verifier(t
     assert settings.ratelimit_storage_uri == "redis://10.0.0.5:6379/2"
     assert _verifier_config(settings)["RATELIMIT_STORAGE_URI"] == "redis://10.0.0.5:6379/2"
     assert load_settings({}, instance=tmp_path).ratelimit_storage_uri == "memory://"
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"microcred serve stopped: {process.stdout.read() if process.stdout else ''}"
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    pytest.fail(f"microcred serve did not answer at {url}")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_two_microcred_serve_processes_enforce_one_api_limit(db_url, tmp_path, redis_url):
+    microcred = str(Path(sys.executable).parent / "microcred")
+    env = {**os.environ, "MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
+           "MICROCRED_BASE_URL": BASE, "DATABASE_URL": db_url, "MICROCRED_SECRET_KEY": secrets.token_urlsafe(48),
+           "MICROCRED_RATELIMIT_STORAGE_URI": redis_url, "MICROCRED_API_RATE_LIMIT": "4/minute"}
+    subprocess.run([microcred, "init", "--name", "Example Corp"], env=env, check=True, capture_output=True)
+    created = subprocess.run([microcred, "tokens", "create", "--scope", "read"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    token = created.strip()                  # the token alone on stdout
+    ports = [_free_port(), _free_port()]
+    servers = [subprocess.Popen([microcred, "serve", "--port", str(port), "--workers", "1"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for port in ports]
+    try:
+        urls = [f"http://127.0.0.1:{port}/api/v1/achievements" for port in ports]
+        for url, server in zip(urls, servers, strict=True):
+            _wait_until_up(url, server)
+        headers = {"Authorization": f"Bearer {token}"}
+        statuses = [requests.get(url, headers=headers, timeout=10).status_code for url in urls * 3]
+        assert statuses == [200, 200, 200, 200, 429, 429]
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
