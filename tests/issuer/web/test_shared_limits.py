@@ -2,9 +2,10 @@
 
 Two apps made by ``create_app`` on one database and one ``MICROCRED_RATELIMIT_STORAGE_URI``
 stand for two app servers behind a load balancer: the console sign-in limit, the API token
-limit and the mounted verifier's limit are each reached half on one app, half on the other.
-Also: two real ``werkzeug`` servers on loopback and two ``microcred serve`` processes; ``memory://`` (the default) keeps one count per
-process; an unreachable store refuses sign-ins (fail closed) and counts the API in the process.
+limit, the /me sign-in limit and the mounted verifier's limit are each reached partly on one
+app, partly on the other. Also: two real ``werkzeug`` servers on loopback and two ``microcred
+serve`` processes; ``memory://`` (the default) keeps one count per process; an unreachable store
+refuses sign-ins (fail closed) and counts the API in the process.
 """
 from __future__ import annotations
 
