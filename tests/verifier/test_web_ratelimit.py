@@ -6,15 +6,17 @@ bounded; the app writes the limit's window on every limited response.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from verifier.web.app import create_app
-from verifier.web.ratelimit import MemoryWindows, window_limiter
+from verifier.web.ratelimit import STORE_TIMEOUT, MemoryWindows, window_limiter
 
 
 def test_memory_windows_answer_as_the_limits_fixed_window_does():
@@ -79,3 +81,26 @@ def test_the_limit_can_be_turned_off():
     for _ in range(3):
         response = client.post("/api/verify", json={"credential": {}})
         assert response.status_code == 200 and "X-RateLimit-Limit" not in response.headers
+
+
+def test_a_shared_store_that_never_answers_cannot_hold_a_request():
+    """A Redis address that accepts connections and never answers: the limiter's call gives up
+    after STORE_TIMEOUT with the store's own timeout error (the caller decides what a failing store
+    means), instead of holding the request for as long as the peer likes."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)                                     # accepts (the kernel completes the handshake), never answers
+    outcome: list[BaseException | bool] = []
+
+    def hit() -> None:
+        try:
+            outcome.append(window_limiter(f"redis://127.0.0.1:{silent.getsockname()[1]}").hit(parse("5/minute"), "k"))
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(exc)
+
+    worker = threading.Thread(target=hit, daemon=True)
+    worker.start()
+    worker.join(timeout=STORE_TIMEOUT * 15)              # a liveness bound, far above the timeout
+    silent.close()
+    assert not worker.is_alive(), "the limiter waited on a silent store"
+    assert len(outcome) == 1 and isinstance(outcome[0], RedisTimeout), outcome

@@ -95,11 +95,24 @@ class MemoryWindows:
             self._windows = dict(keep)
 
 
+#: a shared store's client waits no longer than this for a connection or an answer (seconds), so a
+#: store that accepts and never answers cannot hold a request: the caller's error handling decides
+STORE_TIMEOUT = 2.0
+
+
 def window_limiter(storage_uri: str) -> WindowLimiter:
-    """The fixed-window strategy over ``storage_uri`` (``memory://``: :class:`MemoryWindows`)."""
-    if storage_uri.split("://", 1)[0] == "memory":
+    """The fixed-window strategy over ``storage_uri`` (``memory://``: :class:`MemoryWindows`).
+
+    A Redis store gets :data:`STORE_TIMEOUT` for connecting and for each answer unless the URI
+    names its own ``socket_timeout``/``socket_connect_timeout``."""
+    scheme = storage_uri.split("://", 1)[0].lower()
+    if scheme == "memory":
         return MemoryWindows()
-    return FixedWindowRateLimiter(storage_from_string(storage_uri))
+    options: dict[str, float] = {}
+    if scheme in ("redis", "rediss", "redis+unix"):
+        options = {name: STORE_TIMEOUT for name in ("socket_timeout", "socket_connect_timeout")
+                   if name not in storage_uri}
+    return FixedWindowRateLimiter(storage_from_string(storage_uri, **options))
 
 
 class ClientLimit:
