@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
-import subprocess
-import sys
 import urllib.parse
 from pathlib import Path
 
@@ -31,14 +28,11 @@ import requests
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from issuer.config import load_settings
 from issuer.db.models import Achievement, Issuer, Recipient
 from issuer.personal_data import logs
-from issuer.setup import init_instance
 from tests.admin_support import PASSWORD, add_staff, console_app, live_console
-from tests.http_fixtures import unused_port
 from tests.issuer.personal_data.people_support import PAT, PAT_NAME
-from tests.verifier.test_web_serve import wait_for
+from tests.issuer.serve_support import serve_instance
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -59,18 +53,8 @@ def test_the_check_finds_an_address_in_an_unfiltered_request_line():
 
 
 def test_microcred_serve_access_log_has_no_query_strings_nor_referers(tmp_path: Path, monkeypatch):
-    port = unused_port()
-    env = {"MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
-           "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    init_instance(load_settings(), name="Example Corp")
-    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
-                                str(port), "--workers", "1", "--threads", "2"], env={**os.environ, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
+    process, base = serve_instance(tmp_path, monkeypatch)
     try:
-        wait_for(port, process)
         for path in (f"/admin/awards?recipient={urllib.parse.quote(PAT)}",
                      f"/api/v1/awards?email={urllib.parse.quote(PAT)}",
                      "/admin/login?next=" + urllib.parse.quote(f"/admin/awards?recipient={PAT}&name={PAT_NAME}")):

@@ -10,25 +10,20 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from issuer.config import load_settings
 from issuer.personal_data import logs_json
-from issuer.setup import init_instance
 from issuer.web.observability import request_id_for
 from tests.admin_support import console_app, live_console
 from tests.db_fixtures import _admin
-from tests.http_fixtures import unused_port
 from tests.issuer.mail.test_mail import Inbox, _start
-from tests.verifier.test_web_serve import wait_for
+from tests.issuer.serve_support import serve_instance
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 EMAIL, NAME = "quentin.marlow@example.org", "Quentin Marlow"
@@ -267,19 +262,9 @@ def test_a_whole_issue_to_revoke_flow_leaves_no_email_or_name_in_json_logs_or_me
 
 
 def test_microcred_serve_writes_json_logs_with_the_request_id(tmp_path: Path, monkeypatch):
-    port = unused_port()
-    env = {"MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
-           "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
-           "MICROCRED_LOG_FORMAT": "json"}
-    for name, setting in env.items():
-        monkeypatch.setenv(name, setting)
-    init_instance(load_settings(), name="Example Corp")
-    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
-                                str(port), "--workers", "1", "--threads", "2"], env={**os.environ, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    process, base = serve_instance(tmp_path, monkeypatch, env={"MICROCRED_LOG_FORMAT": "json"},
+                                   stderr=subprocess.PIPE)
     try:
-        wait_for(port, process)
         answers = [requests.get(f"{base}/healthz", headers={"X-Request-Id": "probe-1"}, timeout=20),
                    requests.get(f"{base}/readyz", timeout=20),
                    requests.get(f"{base}/admin/awards?recipient={EMAIL}", allow_redirects=False, timeout=20)]
@@ -298,24 +283,15 @@ def test_microcred_serve_writes_json_logs_with_the_request_id(tmp_path: Path, mo
 
 
 def test_with_a_multiprocess_folder_metrics_sum_every_gunicorn_worker(tmp_path: Path, monkeypatch):
-    port, folder = unused_port(), tmp_path / "metrics"
+    folder = tmp_path / "metrics"
     folder.mkdir()
-    env = {"MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
-           "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
-           "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    for name, setting in env.items():
-        monkeypatch.setenv(name, setting)
-    init_instance(load_settings(), name="Example Corp")
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")        # (this process keeps its own registry)
-    process = subprocess.Popen([sys.executable, "-c", "from issuer.cli.serve import serve; serve()", "--port",
-                                str(port), "--workers", "2", "--threads", "2"], env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    process, base = serve_instance(tmp_path, monkeypatch, workers=2, child_env={"PROMETHEUS_MULTIPROC_DIR": str(folder)},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(port, process)
         for _ in range(12):                              # a new connection each: both workers answer some
             with requests.Session() as fresh:
-                assert fresh.get(f"http://127.0.0.1:{port}/healthz", timeout=20).ok
-        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=20).text
+                assert fresh.get(f"{base}/healthz", timeout=20).ok
+        metrics = requests.get(f"{base}/metrics", timeout=20).text
         pids = {p.name for p in folder.glob("counter_*.db")}
     finally:
         process.terminate()
