@@ -191,3 +191,29 @@ def test_the_embedded_default_needs_no_queue_server(tmp_path):
     assert use(app).bulk.wait(job_id, DEADLINE)
     assert job_row(app, job_id).state == "done"
     assert json.loads(json.dumps(job_row(app, job_id).summary))["issued"] == 3
+
+
+def test_readiness_and_metrics_report_the_queue_and_its_workers(tmp_path, two_apps, database):
+    first, second = two_apps
+    job_id = use(first).bulk.upload(csv_rows(2, "r"), filename="r.csv", actor="staff:ann").id
+    assert use(first).bulk.start(job_id, actor="staff:ann")
+    answer = second.test_client().get("/readyz")
+    assert answer.status_code == 200
+    queue = answer.get_json()["checks"]["task_queue"]
+    assert queue == {"ok": True, "required": True, "queue": "postgres", "bulk_waiting": 1, "bulk_running": 0,
+                     "waiting": 1, "running": 0, "failed": 0, "workers": 0}
+    worker = start_worker(tmp_path, database)
+    try:
+        wait_until(lambda: job_row(first, job_id).state == "done", DEADLINE, "the worker to run the job")
+        live = second.test_client().get("/readyz").get_json()["checks"]["task_queue"]
+        assert live["workers"] == 1 and live["bulk_waiting"] == 0 and live["bulk_running"] == 0
+        metrics = second.test_client().get("/metrics").get_data(as_text=True)
+        assert 'microcred_queue_tasks{state="workers"} 1.0' in metrics
+    finally:
+        stop(worker)
+
+
+def test_readiness_reports_the_inline_queue_without_requiring_it(tmp_path):
+    app = console_app(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", demo=True)
+    queue = app.test_client().get("/readyz").get_json()["checks"]["task_queue"]
+    assert queue == {"ok": True, "required": False, "queue": "inline", "bulk_waiting": 0, "bulk_running": 0}
