@@ -104,7 +104,7 @@ def get_bulk_job(job_id: str) -> Response:
 @requires(ISSUE)
 def cancel_bulk_job(job_id: str) -> Response:
     bulk = state().use.bulk
-    if not bulk.cancel(job_id, actor=g.actor):
+    if not bulk.cancel(job_id, actor=g.caller.actor):
         raise ApiProblem(409, "The job neither waits nor runs: there is nothing to cancel.",
                          code="bulk_job_not_running", job=bulk_job_json(bulk.job(job_id)))
     return ok(bulk_job_json(bulk.job(job_id)), 202)
@@ -114,7 +114,7 @@ def cancel_bulk_job(job_id: str) -> Response:
 @requires(ISSUE)
 def start_bulk_job(job_id: str) -> Response:
     bulk = state().use.bulk
-    if not bulk.start(job_id, actor=g.actor):
+    if not bulk.start(job_id, actor=g.caller.actor):
         raise ApiProblem(409, "The job cannot start: it runs or waits already, is done, or has rows with problems.",
                          code="bulk_job_not_startable", job=bulk_job_json(bulk.job(job_id)))
     return ok(bulk_job_json(bulk.job(job_id)), 202)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from tests.db_fixtures import _admin
 
 BASE = "https://badges.example.com"
 STALLED = "3"                  # seconds without a heartbeat before a worker's tasks go to another
+SECRET = secrets.token_urlsafe(48)     # one secret shared by every server of the deployment
 
 
 def fresh_database(server_url: str) -> str:
@@ -42,7 +44,7 @@ def drop_database(url: str) -> None:
 def environment(tmp_path: Path, url: str) -> dict[str, str]:
     return {"MICROCRED_INSTANCE": str(tmp_path / "instance"), "MICROCRED_KEYS": str(tmp_path / "keys"),
             "MICROCRED_BASE_URL": BASE, "DATABASE_URL": url, "MICROCRED_QUEUE": "postgres",
-            "MICROCRED_WORKER_STALLED_SECONDS": STALLED, "MICROCRED_SECRET_KEY": "s" * 40}
+            "MICROCRED_WORKER_STALLED_SECONDS": STALLED, "MICROCRED_SECRET_KEY": SECRET}
 
 
 def queue_app(tmp_path: Path, url: str, *, demo: bool = True) -> Flask:
@@ -54,11 +56,13 @@ def queue_app(tmp_path: Path, url: str, *, demo: bool = True) -> Flask:
     return app
 
 
-def start_worker(tmp_path: Path, url: str, *, log: Path | None = None) -> subprocess.Popen[bytes]:
+def start_worker(tmp_path: Path, url: str, *, log: Path | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``microcred worker`` with the deployment's settings (``env`` on top); its output in ``log``."""
     out = open(log or tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log", "wb")  # noqa: SIM115 - the child's
     return subprocess.Popen([sys.executable, "-c", "from issuer.cli.worker import worker; worker()"],
-                            env={**os.environ, **environment(tmp_path, url)}, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            env={**os.environ, **environment(tmp_path, url), **(env or {})}, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def kill_hard(process: subprocess.Popen[bytes]) -> None:
