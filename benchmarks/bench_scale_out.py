@@ -22,7 +22,7 @@ rounds, percentiles over all requests. The load generator runs on the same cores
 double the rate, and the figure says how much of the second core the verifier gets.
 
 **(b) revocation -> visible through a cache** (``revocation``). A real issuer: a throwaway
-PostgreSQL server (:class:`tests.db_fixtures` starts it exactly as the tests do; ``--database
+PostgreSQL server (started by ``tests/db_fixtures.py``'s own helpers, imported: ``--database
 sqlite`` or no PostgreSQL installed: a SQLite file), ``microcred demo`` for its awards and
 ``microcred serve``; in front of it Varnish (Debian's ``varnish``, a real shared cache that
 honours ``Cache-Control`` and sends ``Age``), whose address is the issuer's base URL, as a CDN's
@@ -47,6 +47,8 @@ work (``microcred worker``).
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import random
 import shutil
@@ -65,8 +67,15 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from benchmarks.bench_verifier_load import Client, client_phase, merged, percentile, print_phase, start_verifier  # noqa: E402
 from benchmarks.serving import wait_until_listening  # noqa: E402
+from tests.db_fixtures import TEST_DATABASE, _admin, _Server, postgres_bin  # noqa: E402
+from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port  # noqa: E402
+from tests.verifier.issuer_world import IssuerWorld  # noqa: E402
+from verifier import verify_credential  # noqa: E402
+from verifier.fetcher import FailureCache, FetchPolicy, NetworkFetcher  # noqa: E402
 
 STATUS_LIST_MAX_AGE = 60        # docs/caching.md: what a cache may keep a status list for
 VCL = """vcl 4.1;
@@ -88,11 +97,6 @@ def machine_note(clients: str) -> str:
 def verifier_processes(args: argparse.Namespace) -> bool:
     """Verifications/s and p50/p99 of one and of two server processes, interleaved; True when every
     answer said "verified"."""
-    import json
-
-    from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port
-    from tests.verifier.issuer_world import IssuerWorld
-
     print(f"\n(a) verifier requests/s with 1 and 2 server processes: gunicorn x {args.threads} threads each, "
           f"{args.concurrency} clients (closed loop), {args.rounds} rounds of {args.requests} requests, interleaved")
     print(machine_note(f"{args.concurrency} threads of this process"))
@@ -153,10 +157,6 @@ def microcred_command() -> list[str]:
 @contextmanager
 def database(kind: str) -> Iterator[tuple[str, str]]:
     """(SQLAlchemy URL, what it is): a throwaway PostgreSQL server as the tests start it, or a SQLite file."""
-    from sqlalchemy.engine import make_url
-
-    from tests.db_fixtures import TEST_DATABASE, _admin, _Server, postgres_bin
-
     folder = Path(tempfile.mkdtemp(prefix="bench-scale-out-db-"))
     bin_dir = postgres_bin() if kind == "postgresql" else None
     if bin_dir is None:
@@ -198,12 +198,10 @@ class Poller:
     wrong: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from verifier.fetcher import FailureCache, FetchPolicy, NetworkFetcher
         host = self.base.split("//", 1)[1]
         self.fetcher = NetworkFetcher(FetchPolicy(allow_hosts=frozenset({host})), failures=FailureCache(ttl=24 * 3600))
 
     def verdict(self, url: str) -> str:
-        from verifier import verify_credential
         report = verify_credential(url, fetcher=self.fetcher)
         self.verdicts += 1
         status = report.check("status")
@@ -231,7 +229,6 @@ class Poller:
 
 def cached_age(base: str, path: str) -> int | None:
     """The ``Age`` the cache sends with its copy of ``path`` now (None: not from the cache)."""
-    import http.client
     host, port = base.split("//", 1)[1].split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
@@ -258,8 +255,6 @@ def revoke_at(trial: Trial, command: list[str], env: dict[str, str], status_path
 def revocation_visible(args: argparse.Namespace) -> bool:
     """Revoke -> a verifier behind Varnish sees it, ``args.trials`` times; True when every trial was
     seen and every verdict was right."""
-    from tests.http_fixtures import unused_port
-
     varnishd = shutil.which("varnishd") or ("/usr/sbin/varnishd" if Path("/usr/sbin/varnishd").exists() else None)
     if varnishd is None:
         print("\n(b) revocation through a cache: skipped: varnishd not found (apt-get install varnish)")
