@@ -243,10 +243,17 @@ def cached_age(base: str, path: str) -> int | None:
 
 def revoke_at(trial: Trial, command: list[str], env: dict[str, str], status_path: str, base: str) -> None:
     time.sleep(max(0.0, trial.at - time.monotonic()))
-    trial.cache_age = cached_age(base, status_path)
+    try:
+        trial.cache_age = cached_age(base, status_path)
+    except OSError:
+        trial.cache_age = None          # shown as "?": the revoke still runs
     trial.started = time.monotonic()
-    done = subprocess.run([*command, "revoke", trial.url, "--reason", "benchmark: revocation through a cache"],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        done = subprocess.run([*command, "revoke", trial.url, "--reason", "benchmark: revocation through a cache"],
+                              env=env, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        trial.error = f"microcred revoke did not run: {exc}"
+        return
     trial.took = time.monotonic() - trial.started
     if done.returncode != 0 or "revoked" not in done.stdout:
         trial.error = f"microcred revoke failed ({done.returncode}): {(done.stdout + done.stderr).strip()[-300:]}"
