@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Every benchmark of issue 13 in one run, and every figure against its baseline and target.
+"""Every benchmark of issues 13 and 15 in one run, and every figure against its baseline and target.
 
-    python benchmarks/run_all.py [--quick] [--only sign_verify,bulk,verifier_load,cold_start,hostile]
+    python benchmarks/run_all.py [--quick] [--only sign_verify,bulk,verifier_load,cold_start,hostile,scale_out]
 
 On a shared machine, hold the benchmark lock for the whole run (the scripts take none
 themselves): ``flock /work/tmp/bench.lock .venv/bin/python benchmarks/run_all.py``.
 
 In order: the sign/verify comparison and its scaling series (:mod:`bench_sign_verify`, in
-this process), then ``bench_bulk.py``, ``bench_verifier_load.py``, ``bench_cold_start.py`` and
-``bench_hostile.py`` as child processes with modest settings (``--quick``: smaller still,
-for a look in about two minutes). Each script's own output is shown as it runs; its figures
-are read back from that output (so its format is the contract: a figure that cannot be read
-is reported as missing, never guessed). The run ends with one table: figure, measured,
-baseline (measured in the same run), ratio, target, met. Baselines are only compared inside
-their own run: quote ratios, not absolute times from different runs.
+this process), then ``bench_bulk.py``, ``bench_verifier_load.py``, ``bench_cold_start.py``,
+``bench_hostile.py`` and ``bench_scale_out.py`` (issue 15) as child processes with modest
+settings (``--quick``: smaller still, for a look in about four minutes). Each script's own
+output is shown as it runs; its figures are read back from that output (so its format is the
+contract: a figure that cannot be read is reported as missing, never guessed). The run ends
+with one table: figure, measured, baseline (measured in the same run), ratio, target, met.
+Baselines are only compared inside their own run: quote ratios, not absolute times from
+different runs.
 
 Exit status 1 when a benchmark failed to run; missed targets are reported, not an error.
 """
@@ -123,6 +124,25 @@ def hostile_figures(out: str) -> list[Figure]:
     return figures
 
 
+def scale_out_figures(out: str) -> list[Figure]:
+    """Issue 15's figures (information: shown, not judged, except the documented revocation bound)."""
+    phase = r"^verifier, {}\s+[\d,]+ req\s+([\d.]+)/s .*?p50\s+([\d.]+) .*?p99\s+([\d.]+)"
+    one, two = ([_f(phase.format(name), out, g) for g in (1, 2, 3)] for name in ("1 process", "2 processes"))
+    figures = [Figure(f"verifier: 2 server processes / 1, {what}", b, a, unit, _div(b, a), "(info)", None)
+               for what, unit, a, b in zip(("verifications/s", "p50", "p99"), ("/s", "ms", "ms"), one, two,
+                                           strict=True)]
+    if "(b) revocation" in out:
+        spread = r"^revoke -> visible .*?min ([\d.]+) s\s+median ([\d.]+) s\s+max ([\d.]+) s"
+        low, middle, high = (_f(spread, out, g) for g in (1, 2, 3))
+        bound = re.search(r"^documented bound (\d+) s .*?: (within|EXCEEDED)", out, re.MULTILINE)
+        figures += [Figure("revoke -> visible through a cache: min", low, None, "s", None, "(info)", None),
+                    Figure("revoke -> visible through a cache: median", middle, None, "s", None, "(info)", None),
+                    Figure("revoke -> visible through a cache: max", high, None, "s", None,
+                           f"<= {bound.group(1)} s + revoke" if bound else "(docs/caching.md)",
+                           None if bound is None or high is None else bound.group(2) == "within")]
+    return figures
+
+
 # --------------------------------------------------------------------------- the benchmarks
 
 @dataclass
@@ -150,6 +170,9 @@ SCRIPTS = [
            ["--rounds", "3", "--requests", "200", "--normal-requests", "100", "--latency-rounds", "2"],
            ["--rounds", "2", "--only", "a", "--only", "c", "--normal-requests", "50", "--latency-rounds", "1"],
            lambda out, argv: hostile_figures(out)),
+    Script("scale_out", "bench_scale_out.py", ["--requests", "1000", "--rounds", "3", "--trials", "5"],
+           ["--requests", "200", "--rounds", "1", "--trials", "2", "--span", "20"],
+           lambda out, argv: scale_out_figures(out)),
 ]
 NAMES = ["sign_verify", *(s.name for s in SCRIPTS)]
 

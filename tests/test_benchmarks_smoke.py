@@ -59,3 +59,25 @@ def test_run_all_reads_each_scripts_figures():
     assert [(f.measured, f.met) for f in hostile] == [(260.0, True), (3.1, True), (24.0, True)]
     missing = run_all.cold_start_figures("something else entirely\n")
     assert missing[0].measured is None and missing[0].met is None
+
+
+def test_run_all_reads_the_scale_out_figures():
+    out = (  # lines as bench_scale_out.py prints them
+        "verifier, 1 process               200 req    749/s (749)  p50  15.9  p95  42.8  p99   59.6  max   64.0 ms"
+        "  server CPU 1.25 ms/req, client 0.11\n"
+        "verifier, 2 processes             200 req    685/s (685)  p50  20.5  p95  42.3  p99   51.3  max   72.0 ms"
+        "  server CPU 1.45 ms/req, client 0.10\n"
+        "(b) revocation -> visible: 2 x microcred revoke at random moments over 20 s (seed 2036); ...\n"
+        "revoke -> visible (2 of 2 trials, from the start of microcred revoke): min 42.5 s  median 50.7 s  max 58.9 s\n"
+        "documented bound 60 s (the status lists' max-age, docs/caching.md): within (latest 57.4 s after a revoke "
+        "returned; the poll interval, 0.5 s, is the resolution)\n")
+    figures = run_all.scale_out_figures(out)
+    assert [(f.measured, f.baseline) for f in figures[:3]] == [(685.0, 749.0), (20.5, 15.9), (51.3, 59.6)]
+    assert round(figures[0].ratio, 3) == round(685 / 749, 3) and figures[0].met is None
+    assert [(f.measured, f.met) for f in figures[3:]] == [(42.5, None), (50.7, None), (58.9, True)]
+    exceeded = run_all.scale_out_figures(out.replace(": within (", ": EXCEEDED ("))
+    assert exceeded[-1].met is False
+    skipped = run_all.scale_out_figures("(b) revocation through a cache: skipped: varnishd not found\n")
+    assert [f.measured for f in skipped] == [None] * 6 and skipped[-1].met is None
+    only_a = run_all.scale_out_figures(out.split("(b)")[0])
+    assert len(only_a) == 3
