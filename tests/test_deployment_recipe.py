@@ -28,12 +28,14 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -367,6 +369,33 @@ def test_the_build_context_is_an_allow_list_without_keys_or_secrets():
         for source in sources:
             assert source in allowed, f"COPY {source}: not in the build context (.dockerignore)"
             assert (ROOT / source).exists(), source
+
+
+def test_the_wheel_builds_from_the_build_context_alone(tmp_path):
+    """What the build stage copies (and .dockerignore lets through) is enough for the whole wheel:
+    every module, template and static file of the checkout is in it (the image installs only this)."""
+    context = tmp_path / "context"
+    ignored = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for arguments in instruction(dockerfile_stages()[1], "COPY"):
+        *sources, _target = arguments.split()
+        for source in sources:
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, context / source, ignore=ignored)
+            else:
+                context.mkdir(exist_ok=True)
+                shutil.copy2(ROOT / source, context / source)
+    out = tmp_path / "dist"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out),
+                            str(context)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    names = set(zipfile.ZipFile(next(out.glob("microcred-*.whl"))).namelist())
+    shipped = (".py", ".html", ".js", ".css", ".svg", ".mako", ".json", ".txt")
+    for package in ("issuer", "verifier"):
+        for path in (ROOT / package).rglob("*"):
+            if path.is_file() and path.suffix in shipped and "__pycache__" not in path.parts:
+                assert path.relative_to(ROOT).as_posix() in names, f"{path} is not in the image's wheel"
+    for path in (ROOT / "contexts").rglob("*.json*"):
+        assert f"microcred_contexts/{path.relative_to(ROOT / 'contexts').as_posix()}" in names, path
 
 
 def _healthcheck_against(port: int) -> subprocess.CompletedProcess:
