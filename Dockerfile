@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The issuer's container image: `microcred serve` (the default command), `microcred worker` and every
 # other `microcred` command. docs/deployment.md explains the environment, volumes and first-time setup;
 # compose.yaml runs it with PostgreSQL, two app servers and a worker.

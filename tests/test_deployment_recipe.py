@@ -364,6 +364,7 @@ def test_the_build_context_is_an_allow_list_without_keys_or_secrets():
     assert patterns[0] == "*", "everything is left out unless named"
     allowed = {pattern[1:].rstrip("/") for pattern in patterns if pattern.startswith("!")}
     assert not allowed & {"keys", "instance", ".env", ".git", ".venv", "tests"}
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split(), ".env holds the secrets compose reads"
     for arguments in instruction(dockerfile_stages()[1], "COPY"):
         *sources, _target = arguments.split()
         for source in sources:
