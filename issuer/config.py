@@ -49,6 +49,9 @@ class Settings:
     # where request limits are counted (issue 15 §2): "memory://" (this process), or a shared store
     # such as "redis://host:6379" so several app servers enforce one limit
     ratelimit_storage_uri: str = "memory://"
+    # where background work runs (issue 15 §1): "inline" (threads of this process, the embedded
+    # default) or "postgres" (a queue in the database, run by `microcred worker` processes)
+    queue: str = "inline"
 
     @property
     def did(self) -> str:
@@ -88,8 +91,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     ratelimit_storage_uri = overrides.get("ratelimit_storage_uri") or env.get("MICROCRED_RATELIMIT_STORAGE_URI") \
         or "memory://"
+    queue = str(overrides.get("queue") or env.get("MICROCRED_QUEUE") or "inline").strip().lower()
+    if queue not in ("inline", "postgres"):
+        raise ConfigError(f"MICROCRED_QUEUE must be 'inline' or 'postgres', not {queue!r}.", code="bad_queue_setting")
     return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url,
-                    ratelimit_storage_uri=ratelimit_storage_uri)
+                    ratelimit_storage_uri=ratelimit_storage_uri, queue=queue)
 
 
 # ---------------------------------------------------------------- retention of personal data (issue 14 §5)

@@ -10,27 +10,58 @@ installation?" (:meth:`Runtime.load_issuer`), so it is written once.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.config import Settings
 from issuer.db.models import Issuer, utcnow
 from issuer.identity import load_issuer
+from issuer.mail.outbox import Delivery, send_after_commit
 from issuer.mail.transport import Transport
+from issuer.tasks.factory import queue_for
+from issuer.tasks.names import QueueKind, TaskName
+from issuer.tasks.queue import TaskQueue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """Settings, a session factory, a clock (UTC) and the mail transport (None: from the environment)."""
+    """Settings, a session factory, a clock (UTC), the mail transport (None: from the environment) and
+    the task queue (None: the settings' queue, :func:`issuer.tasks.factory.queue_for`)."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utcnow)
     transport: Transport | None = None
+    tasks: TaskQueue | None = None
+
+    def __post_init__(self) -> None:
+        if self.tasks is None:
+            object.__setattr__(self, "tasks", queue_for(self.settings))
+
+    @property
+    def queue(self) -> TaskQueue:
+        """Where services hand background work (:mod:`issuer.tasks`)."""
+        return cast(TaskQueue, self.tasks)
+
+    def mail_after_commit(self) -> Delivery | None:
+        """The emails a committed transaction queued: sent now with the inline queue (None when
+        delivery could not start; logged), or handed to the workers (None). Never raises: the
+        outbox keeps every message until it is sent."""
+        if self.queue.kind is QueueKind.INLINE:
+            return send_after_commit(self.sessions, self.settings, transport=self.transport)
+        try:
+            self.queue.defer(TaskName.DELIVER_MAIL, lock=str(TaskName.DELIVER_MAIL))
+        except Exception:   # noqa: BLE001 - the outbox keeps the emails; the periodic delivery sends them
+            log.warning("emails stay queued: the task queue could not be reached", exc_info=True)
+        return None
 
     def now(self) -> datetime:
         return self.clock()

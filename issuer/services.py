@@ -29,6 +29,7 @@ from issuer.runtime import Runtime
 from issuer.setup_service import SetupService
 from issuer.sharing_service import SharingService
 from issuer.skills.service import SkillService
+from issuer.tasks.handlers import task_handlers
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Services:
 
 def build_services(runtime: Runtime) -> Services:
     indexes = StatusIndexes()
-    return Services(
+    services = Services(
         runtime=runtime, indexes=indexes, awards=AwardService(runtime, indexes),
         status=StatusService(runtime, indexes),
         search=AwardSearchService(runtime),
@@ -71,3 +72,6 @@ def build_services(runtime: Runtime) -> Services:
         employees=EmployeeService(runtime, PublicService(runtime)),
         skills=SkillService(runtime),
     )
+    runtime.queue.bind(task_handlers(bulk=services.bulk, mail=services.mail, status=services.status,
+                                     people=services.people, employees=services.employees))
+    return services

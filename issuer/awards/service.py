@@ -29,7 +29,7 @@ from issuer.awards.request import AwardRequest
 from issuer.awards.rules import award_request
 from issuer.db.models import Achievement, Award
 from issuer.errors import Conflict, InvalidInput
-from issuer.mail.outbox import Delivery, send_after_commit
+from issuer.mail.outbox import Delivery
 from issuer.metrics import award_path, count_awards
 from issuer.runtime import Runtime
 
@@ -107,5 +107,6 @@ class AwardService:
             return Issued(_loaded(session, award.id), created, jwt)
 
     def deliver_mail(self) -> Delivery | None:
-        """Send the queued award emails now; never raises (what fails stays queued for a retry)."""
-        return send_after_commit(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport)
+        """Send the queued award emails now, or hand them to the workers (:meth:`Runtime.mail_after_commit`);
+        never raises (what fails stays queued for a retry)."""
+        return self.runtime.mail_after_commit()

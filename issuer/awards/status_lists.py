@@ -126,3 +126,18 @@ def publish(session: Session, settings: Settings, issuer: Issuer, status_list: S
                                                   verification_method=verification_method(issuer, key_row)))
     status_list.credential = json.dumps(signed)
     return signed
+
+
+def republish_stale(session: Session, settings: Settings, issuer: Issuer) -> int:
+    """Sign again every list of ``issuer`` that its current key did not sign (after a key rotation);
+    the number signed. The row's version guards the write: a concurrent change wins, and this
+    is run again on fresh bits (the caller's :func:`~issuer.awards.lifecycle.in_transaction`)."""
+    key_row, _pair = current_key(session, settings, issuer)
+    current = verification_method(issuer, key_row)
+    signed = 0
+    for status_list in session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)):
+        proof = json.loads(status_list.credential).get("proof") if status_list.credential else None
+        if not isinstance(proof, dict) or proof.get("verificationMethod") != current:
+            publish(session, settings, issuer, status_list)
+            signed += 1
+    return signed

@@ -38,6 +38,7 @@ from issuer.awards.lifecycle import (
     renew_award,
 )
 from issuer.awards.search import loaded_award
+from issuer.awards.status_lists import republish_stale
 from issuer.awards.vcapi_records import VCAPI
 from issuer.db.models import Award, IssuerKey
 from issuer.metrics import award_path, count_awards
@@ -89,6 +90,13 @@ class StatusService:
         if renewal.created:                     # committed: a new award (issuer.metrics)
             count_awards(award_path(actor))
         return renewal
+
+    def republish_lists(self) -> int:
+        """Sign again the status lists the current key did not sign (the periodic task after a key
+        rotation); how many were signed."""
+        def work(session: Session) -> int:
+            return republish_stale(session, self.runtime.settings, self.runtime.load_issuer(session))
+        return in_transaction(self.runtime.sessions, work)
 
     def expiring(self, days: int) -> list[Award]:
         """Active awards whose validity ends within ``days`` days, soonest first."""

@@ -1,23 +1,30 @@
-"""Bulk issuance jobs (an upload, its dry run, its background run, its results) and the threads that run them.
+"""Bulk issuance jobs (an upload, its dry run, its background run on the task queue, its results).
 
     jobs = BulkJobs(runtime, indexes)                    # one per process (BulkService holds it)
     job = jobs.create(session, issuer, filename="awards.csv", raw=data, actor="staff:hana")
-    jobs.start(job.id, issuer.id, actor="staff:hana")    # True: started in a background thread
+    jobs.start(job.id, issuer.id, actor="staff:hana")    # True: handed to the task queue
+    jobs.cancel(job.id, issuer.id, actor="staff:hana")   # True: stops after the chunk it is issuing
+    jobs.run(job.id, actor)                              # the task itself (a worker, or a thread inline)
     job.state, job.done, job.total, job.summary, job.result_csv
 
 :meth:`BulkJobs.create` stores the upload and its dry run (:func:`issuer.bulk.reading.validate_csv`):
 the counts and, for every row in file order, its main cells and "ready", "already issued" or
-the reason it is refused (the ``summary`` JSON). :meth:`BulkJobs.start` runs
-:func:`issuer.bulk.run.issue_csv` with the runtime and the process's status indexes in a
-background thread of this process, writing the progress to the job row, then stores a result
-CSV (one line per row: its credential URL or its error) and sends the award emails queued.
+the reason it is refused (the ``summary`` JSON). :meth:`BulkJobs.start` hands the
+job to the runtime's task queue (:mod:`issuer.tasks`: a thread of this process by default, a
+``microcred worker`` with the PostgreSQL queue), which calls :meth:`BulkJobs.run`:
+:func:`issuer.bulk.run.issue_csv` with the runtime and the process's status indexes, writing
+the progress to the job row, then a result CSV (one line per row: its credential URL or its
+error), then the award emails queued. Everything a page shows is in the row, so any app server
+shows any job's progress. :meth:`BulkJobs.cancel` asks a running job to stop: the progress
+write after each chunk only succeeds while the row says ``running``, so the run stops at the
+next chunk (``cancelling``, then ``cancelled``).
 
-Bulk issuance is idempotent, so a job that failed, or was left ``queued``/``running`` by a
-server that stopped (no progress for :data:`STALL_SECONDS`), may simply be started again: rows
-issued before are found and not issued twice. A job whose thread is alive in this process is
-never started a second time, and the start itself is a conditional UPDATE (compare-and-set on
-the state, progress and start time read), so two clicks, even on two server processes, start
-it once. The threads of a process are known to its :class:`BulkJobs` only (no module state).
+Bulk issuance is idempotent, so a job that failed or was cancelled may simply be started
+again: rows issued before are found and not issued twice. With the PostgreSQL queue a job whose
+worker died is given to another worker by the queue; with the in-process queue, a job left
+``queued``/``running`` by a server that stopped (no progress for :data:`STALL_SECONDS`) may be
+started again by hand. The start itself is a conditional UPDATE (compare-and-set on the state,
+progress and start time read), so two clicks, even on two server processes, start it once.
 """
 from __future__ import annotations
 
@@ -40,8 +47,9 @@ from issuer.bulk.limits import MAX_UPLOAD_BYTES, BulkMode, mib
 from issuer.db.models import Achievement, Issuer
 from issuer.db.models_staff import BulkJob
 from issuer.errors import InvalidInput, IssuerError
-from issuer.mail.outbox import send_after_commit
 from issuer.runtime import Runtime
+from issuer.tasks.names import QueueKind, TaskName
+from issuer.tasks.queue import InlineQueue
 from verifier.errors import CredentialError
 
 log = logging.getLogger(__name__)
@@ -139,13 +147,25 @@ def counts(summary: dict[str, Any] | None) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the jobs of a process
 
+class Cancelled(Exception):
+    """The job was cancelled while it ran (raised from its progress callback between chunks)."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(f"cancelled after {done} rows")
+        self.done = done                 # rows stored when it stopped
+
+
+def job_lock(job_id: str) -> str:
+    """The queue lock of a job's task: at most one waits, none runs twice at once."""
+    return f"bulk:{job_id}"
+
+
 class BulkJobs:
-    """Creating, starting and following bulk jobs; the background threads of this process."""
+    """Creating, starting, cancelling and running bulk jobs (on the runtime's task queue)."""
 
     def __init__(self, runtime: Runtime, indexes: StatusIndexes) -> None:
         self.runtime = runtime
         self.indexes = indexes
-        self._threads: dict[str, threading.Thread] = {}
         self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}   # id -> ((state, done, started), first seen)
         self._lock = threading.RLock()
 
@@ -169,14 +189,15 @@ class BulkJobs:
         return job
 
     def is_running_here(self, job_id: str) -> bool:
-        with self._lock:
-            thread = self._threads.get(job_id)
-            return thread is not None and thread.is_alive()
+        return self.runtime.queue.running_here(job_lock(job_id))
 
     def stalled(self, job: BulkJob) -> bool:
-        """True when this process has seen the job queued/running with no progress for :data:`STALL_SECONDS`
-        (and does not run it itself): its server probably stopped. Measured from the first time this
-        process looked, so it needs no clock shared between processes."""
+        """In-process queue only: True when this process has seen the job queued/running with no
+        progress for :data:`STALL_SECONDS` (and does not run it itself): its server probably stopped.
+        Measured from the first time this process looked, so it needs no clock shared between
+        processes. (With the PostgreSQL queue the workers give a dead worker's job to another.)"""
+        if self.runtime.queue.kind is not QueueKind.INLINE:
+            return False
         if job.state not in ("queued", "running") or self.is_running_here(job.id):
             return False
         mark, now = (job.state, job.done, job.started_at), time.monotonic()
@@ -187,10 +208,10 @@ class BulkJobs:
         return now - seen[1] >= STALL_SECONDS
 
     def can_start(self, job: BulkJob, mode: BulkMode | None = None) -> bool:
-        """A dry run not started yet, or a job that stopped (failed, or stalled: its server stopped)
-        and can be resumed; never one whose thread runs in this process. A file with bad rows only
-        in ``valid-rows`` mode (``mode``, or the mode it was started in), when it has valid rows and
-        no problem with the file as a whole."""
+        """A dry run not started yet, or a job that stopped (failed, cancelled, or stalled: its
+        server stopped) and can be resumed; never one that runs in this process. A file with bad
+        rows only in ``valid-rows`` mode (``mode``, or the mode it was started in), when it has
+        valid rows and no problem with the file as a whole."""
         if self.is_running_here(job.id):
             return False
         summary = job.summary or {}
@@ -199,30 +220,29 @@ class BulkJobs:
             valid = summary.get("ready", 0) + summary.get("already_issued", 0)
             if chosen is not BulkMode.VALID_ROWS or summary.get("fatal") or not valid:
                 return False
-        return job.state in ("validated", "failed") or self.stalled(job)
+        return job.state in ("validated", "failed", "cancelled") or self.stalled(job)
+
+    @staticmethod
+    def can_cancel(job: BulkJob) -> bool:
+        return job.state in ("queued", "running")
 
     def wait(self, job_id: str, timeout: float | None = None) -> bool:
-        """Wait for the job's thread in this process (tests, shutdown); True when none is running."""
-        with self._lock:
-            thread = self._threads.get(job_id)
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        """Wait for the job's thread in this process (in-process queue; tests, shutdown); True when none runs."""
+        queue = self.runtime.queue
+        return queue.wait(job_lock(job_id), timeout) if isinstance(queue, InlineQueue) else True
 
     def wait_all(self, timeout: float | None = None) -> bool:
-        """Wait for every job thread of this process (each up to ``timeout``); True when none runs."""
-        with self._lock:
-            job_ids = list(self._threads)
-        return all([self.wait(job_id, timeout) for job_id in job_ids])
+        """Wait for every task thread of this process (each up to ``timeout``); True when none runs."""
+        queue = self.runtime.queue
+        return queue.wait_all(timeout) if isinstance(queue, InlineQueue) else True
 
-    # ---- running
+    # ---- starting and cancelling (compare-and-set on the row: any server, any number of clicks)
 
     def start(self, job_id: str, issuer_id: str, *, actor: str, mode: BulkMode | None = None) -> bool:
-        """Start (or resume) issuing the job in a background thread; False when it may not start
-        (bad rows in all-or-nothing mode, already done, running in this process, or someone else
-        started it first). ``mode``: what to do with its bad rows (default: the mode it was
-        started in before, else all-or-nothing)."""
+        """Start (or resume) issuing the job on the task queue; False when it may not start (bad
+        rows in all-or-nothing mode, already done, running, or someone else started it first).
+        ``mode``: what to do with its bad rows (default: the mode it was started in before, else
+        all-or-nothing)."""
         with self._lock:
             with self.runtime.transaction() as session:
                 job = get_job(session, issuer_id, job_id)
@@ -230,6 +250,7 @@ class BulkJobs:
                     return False
                 summary = dict(job.summary or {})
                 summary["mode"] = str(mode or summary.get("mode") or BulkMode.ALL_OR_NOTHING)
+                summary.pop("cancelled_by", None)
                 # compare-and-set: of two concurrent starts only one finds the row as it read it
                 result = session.execute(
                     update(BulkJob).where(BulkJob.id == job.id, BulkJob.state == job.state,
@@ -240,27 +261,57 @@ class BulkJobs:
                 claimed = cast("CursorResult[Any]", result).rowcount
             if claimed != 1:
                 return False
-            thread = threading.Thread(target=self._run, name=f"bulk-job-{job_id}", daemon=True,
-                                      args=(job_id, actor))
-            self._threads[job_id] = thread
-            thread.start()
+            try:
+                self.runtime.queue.defer(TaskName.BULK_JOB, lock=job_lock(job_id), job_id=job_id, actor=actor)
+            except Exception:   # noqa: BLE001 - logged; the job says so and can be started again
+                log.exception("bulk job %s could not be queued", job_id)
+                self._fail(job_id, "The job could not be queued (the task queue did not answer). Nothing was "
+                                   "issued; start it again in a moment.")
+                return False
         return True
 
-    def _set(self, job_id: str, **values: Any) -> None:
+    def cancel(self, job_id: str, issuer_id: str, *, actor: str) -> bool:
+        """Stop a job: one waiting is cancelled at once, one running stops after the chunk it is
+        issuing (state ``cancelling``, then ``cancelled``). Awards issued stay issued; starting
+        it again issues the rest. False when it neither waits nor runs."""
         with self.runtime.transaction() as session:
-            session.execute(update(BulkJob).where(BulkJob.id == job_id).values(**values)
-                            .execution_options(synchronize_session=False))
+            job = get_job(session, issuer_id, job_id)
+            if job is None or not self.can_cancel(job):
+                return False
+            summary = {**(job.summary or {}), "cancelled_by": actor}
+            values: dict[str, Any] = {"state": "cancelling", "summary": summary}
+            if job.state == "queued":
+                values.update(state="cancelled", finished_at=self.runtime.now(), error=cancelled_message(job.done))
+            result = session.execute(update(BulkJob).where(BulkJob.id == job_id, BulkJob.state == job.state)
+                                     .values(**values).execution_options(synchronize_session=False))
+            return cast("CursorResult[Any]", result).rowcount == 1
 
-    def _run(self, job_id: str, actor: str) -> None:
+    # ---- running (the task: any process, any number of times)
+
+    def _set(self, job_id: str, *, when: tuple[str, ...] | None = None, **values: Any) -> bool:
+        with self.runtime.transaction() as session:
+            statement = update(BulkJob).where(BulkJob.id == job_id)
+            if when is not None:
+                statement = statement.where(BulkJob.state.in_(when))
+            result = session.execute(statement.values(**values).execution_options(synchronize_session=False))
+            return cast("CursorResult[Any]", result).rowcount == 1
+
+    def run(self, job_id: str, actor: str) -> None:
+        """Issue the job's rows not issued yet (the BULK_JOB task). Safe to run again after a crash:
+        rows issued before are found and counted, never issued twice. Does nothing for a job that
+        is not queued or running (cancelled while it waited, or finished)."""
         try:
             with self.runtime.reading() as session:
                 job = session.get(BulkJob, job_id)
-                assert job is not None  # noqa: S101 - claimed by start()
+                if job is None or job.state not in ("queued", "running"):
+                    return
                 raw, summary, total, filename = job.source, dict(job.summary or {}), job.total, job.filename
-            self._set(job_id, state="running", done=0)
+            if not self._set(job_id, when=("queued", "running"), state="running"):
+                return
 
             def progress(done: int, rows: int) -> None:
-                self._set(job_id, done=done, total=rows)
+                if not self._set(job_id, when=("running",), done=done, total=rows):
+                    raise Cancelled(done)        # the rows counted here are stored; the chunks after are not
 
             result = bulk.issue_csv(raw, self.runtime, actor=actor, progress=progress, indexes=self.indexes,
                                     workers=0 if total <= IN_PROCESS_ROWS else None,
@@ -271,8 +322,11 @@ class BulkJobs:
                 return
             summary.update(issued=result.issued, already_issued=result.already_issued, ready=0,
                            errors=len(result.rejected), seconds=round(result.seconds, 1))
-            self._set(job_id, state="done", done=len(result.awards), summary=summary,
-                      result_csv=result_csv(result, raw), finished_at=self.runtime.now(), error=None)
+            if not self._set(job_id, when=("running",), state="done", done=len(result.awards), summary=summary,
+                             result_csv=result_csv(result, raw), finished_at=self.runtime.now(), error=None):
+                raise Cancelled(len(result.awards))   # cancelled after its last chunk: it stays cancelled
+        except Cancelled as stop:
+            self._cancelled(job_id, stop.done)
         except (IssuerError, CredentialError) as exc:     # a plain message meant for people
             log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
             self._fail(job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
@@ -281,7 +335,12 @@ class BulkJobs:
             log.exception("bulk job %s failed", job_id)
             self._fail(job_id, UNEXPECTED)
         finally:           # the award emails queued with each chunk; never raises
-            send_after_commit(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport)
+            self.runtime.mail_after_commit()
+
+    def _cancelled(self, job_id: str, done: int) -> None:
+        self._set(job_id, when=("cancelling",), state="cancelled", done=done, finished_at=self.runtime.now(),
+                  error=cancelled_message(done))
+        log.info("bulk job %s cancelled after %d rows", job_id, done)
 
     def _fail(self, job_id: str, message: str) -> None:
         try:
@@ -298,6 +357,11 @@ class BulkJobs:
         more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""
         self._set(job_id, state="failed", summary=summary, finished_at=self.runtime.now(),
                   error=f"Nothing was issued: the file is no longer valid ({first}{more}). Fix it and upload it again.")
+
+
+def cancelled_message(done: int) -> str:
+    return (f"Cancelled after {done} row(s). Awards issued before it stopped are kept; start the job again to "
+            "issue the rest: nothing is issued twice.")
 
 
 def _same(column: InstrumentedAttribute[Any], value: Any) -> ColumnElement[bool]:

@@ -4,14 +4,16 @@
     report = bulk.validate("awards.csv")                          # a dry run: nothing is issued
     result = bulk.run("awards.csv", actor="cli:alex")             # issue the file (none if a row is bad)
     job = bulk.upload(data, filename="awards.csv", actor="staff:hana")   # a job with its dry run
-    bulk.start(job.id, actor="staff:hana")                        # issue it in a background thread
+    bulk.start(job.id, actor="staff:hana")                        # issue it on the task queue
+    bulk.cancel(job.id, actor="staff:hana")                       # stop it after the current chunk
 
 Every entry point (``microcred issue-bulk``, ``POST /api/v1/awards/bulk``, the console's
 ``/admin/bulk`` pages) calls one method here and renders what it returns. The rows go through
 the REST API's rules (:mod:`issuer.bulk.reading`) and are issued by the one issuing pipeline
 (:func:`issuer.bulk.run.issue_csv`) with this service's runtime and the process's
-:class:`~issuer.awards.allocation.StatusIndexes`. Jobs run in background threads of the web
-process (:class:`issuer.bulk.jobs.BulkJobs`); they are idempotent and resumable.
+:class:`~issuer.awards.allocation.StatusIndexes`. Jobs run on the runtime's task queue
+(:class:`issuer.bulk.jobs.BulkJobs`; a thread of the web process by default, ``microcred
+worker`` processes with the PostgreSQL queue); they are idempotent, resumable and cancellable.
 
 Errors: :class:`~issuer.errors.NotFound` for a job of another issuer or none, or results not
 there yet; :class:`~issuer.bulk.jobs.BulkJobError` (invalid input) for an empty or too large
@@ -64,7 +66,8 @@ class JobPage:
     has_results: bool
     counts: dict[str, Any]              # the summary without its table
     table: list[dict[str, Any]]         # every row of the dry run (or of the run that found it invalid)
-    can_start: bool                     # confirm (clean, not started) or resume (failed, or its server stopped)
+    can_start: bool                     # confirm (clean, not started) or resume (failed, cancelled, server stopped)
+    can_cancel: bool                    # waiting or running
     can_issue_valid_rows: bool          # bad rows, but issuing the others is possible (valid-rows mode)
     mode: str                           # the mode it was started in (all-or-nothing before it starts)
 
@@ -146,6 +149,13 @@ class BulkService:
             issuer_id = self.runtime.load_issuer(session).id
         return self.jobs.start(job_id, issuer_id, actor=actor, mode=mode)
 
+    def cancel(self, job_id: str, *, actor: str) -> bool:
+        """Stop a job that waits or runs (awards issued stay; starting it again issues the rest);
+        False when it neither waits nor runs."""
+        with self.runtime.reading() as session:
+            issuer_id = self.runtime.load_issuer(session).id
+        return self.jobs.cancel(job_id, issuer_id, actor=actor)
+
     def job(self, job_id: str) -> BulkJob:
         """The job (NotFound unless it is one of this issuer's)."""
         with self.runtime.reading() as session:
@@ -163,7 +173,7 @@ class BulkService:
                        error=job.error, created_by=job.created_by, created_at=job.created_at,
                        finished_at=job.finished_at, has_results=job.result_csv is not None,
                        counts=bulk_jobs.counts(summary), table=list(summary.get("table", [])),
-                       can_start=self.jobs.can_start(job),
+                       can_start=self.jobs.can_start(job), can_cancel=self.jobs.can_cancel(job),
                        can_issue_valid_rows=bool(summary.get("errors"))
                        and self.jobs.can_start(job, BulkMode.VALID_ROWS),
                        mode=str(summary.get("mode", BulkMode.ALL_OR_NOTHING)))
@@ -198,5 +208,5 @@ class BulkService:
             return bulk_jobs.template_csv(session, self.runtime.load_issuer(session))
 
     def wait(self, job_id: str, timeout: float | None = None) -> bool:
-        """Wait for a job's background thread in this process; True when it is not running."""
+        """Wait for a job's thread in this process (in-process queue); True when it is not running."""
         return self.jobs.wait(job_id, timeout)

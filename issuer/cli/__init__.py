@@ -40,6 +40,7 @@ COMMANDS = {
     "users": "issuer.cli.users:users",
     "verifier": "verifier.web.cli:verifier",
     "verify": "verifier.cli:verify",
+    "worker": "issuer.cli.worker:worker",
 }
 
 
@@ -70,6 +71,7 @@ SUMMARIES = {
     "users": "Staff accounts for the web console (/admin).",
     "verifier": "The recruiter's verifier web app.",
     "verify": "Verify a credential: a file (JSON, JWT, PNG or SVG badge), '-' for stdin, or an https URL.",
+    "worker": "Run background work from the PostgreSQL queue: bulk jobs, emails, reminders (MICROCRED_QUEUE=postgres).",
 }
 
 

@@ -64,6 +64,7 @@ from issuer.mail.outbox import Delivery, deliver_pending, enqueue_sign_in
 from issuer.public_service import PublicService
 from issuer.runtime import Runtime
 from issuer.sharing import SharingError
+from issuer.tasks.names import QueueKind
 from verifier.recipient import normalize_identity
 
 SIGN_IN_PATH = "/me/sign-in/"          # + token: the page that signs in (issuer.web.employee)
@@ -135,7 +136,9 @@ class EmployeeService:
 
     def deliver_mail(self) -> Delivery | None:
         """Send what is due now (by the runtime's clock); never raises: what fails stays queued for a retry,
-        and None means delivery could not start (logged)."""
+        and None means delivery could not start (logged), or that the workers send them (PostgreSQL queue)."""
+        if self.runtime.queue.kind is not QueueKind.INLINE:
+            return self.runtime.mail_after_commit()
         try:
             delivery = deliver_pending(self.runtime.sessions, self.runtime.settings, transport=self.runtime.transport,
                                        now=self.runtime.now())

@@ -386,6 +386,16 @@ def _paths() -> dict:
         f"{API}/bulk-jobs/{{job_id}}": {"get": _op(
             "getBulkJob", "A bulk job started with async=true (or in the console): state and progress", "read",
             {"200": _json("BulkJob", "The job.")}, tags=["awards"], parameters=[JOB_ID])},
+        f"{API}/bulk-jobs/{{job_id}}/cancel": {"post": _op(
+            "cancelBulkJob", "Stop a waiting or running job after the chunk it is issuing (awards issued stay)",
+            "issue", {"202": _json("BulkJob", "The job, cancelled or cancelling."),
+                      "409": {"description": "The job neither waits nor runs."}},
+            tags=["awards"], parameters=[JOB_ID])},
+        f"{API}/bulk-jobs/{{job_id}}/start": {"post": _op(
+            "startBulkJob", "Start again a failed or cancelled job: rows issued before are not issued twice",
+            "issue", {"202": _json("BulkJob", "The job, queued."),
+                      "409": {"description": "The job runs, waits, is done or has rows with problems."}},
+            tags=["awards"], parameters=[JOB_ID])},
         f"{API}/bulk-jobs/{{job_id}}/rejected": {"get": _op(
             "getBulkJobRejected", "The job's rows with problems: line, reason and the row's cells, as CSV", "read",
             {"200": {"description": "The rejected rows CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}}},

@@ -39,7 +39,7 @@ def bulk() -> Response | tuple[str, int]:
 @bp.get("/bulk/<job_id>")
 def bulk_job(job_id: str) -> str:
     job = state().use.bulk.page(job_id)
-    return render_template("admin/bulk_job.html", job=job, active=job.state in ("queued", "running"))
+    return render_template("admin/bulk_job.html", job=job, active=job.state in ("queued", "running", "cancelling"))
 
 
 @bp.post("/bulk/<job_id>/confirm")
@@ -53,11 +53,21 @@ def bulk_confirm(job_id: str) -> Response:
     return redirect(url_for("admin.bulk_job", job_id=job_id), 303)
 
 
+@bp.post("/bulk/<job_id>/cancel")
+def bulk_cancel(job_id: str) -> Response:
+    if state().use.bulk.cancel(job_id, actor=actor()):
+        flash("Cancelling: issuing stops after the rows it is on. Awards already issued stay issued; "
+              "you can start the job again later to issue the rest.", "ok")
+    else:
+        flash("This job was not cancelled: it is not waiting or running.", "warn")
+    return redirect(url_for("admin.bulk_job", job_id=job_id), 303)
+
+
 @bp.get("/bulk/<job_id>/progress")
 def bulk_progress(job_id: str) -> Response:
     job = state().use.bulk.page(job_id)
     return jsonify(state=job.state, done=job.done, total=job.total, summary=job.counts, error=job.error,
-                   can_resume=job.state in ("queued", "running") and job.can_start)
+                   can_resume=job.state in ("queued", "running") and job.can_start, can_cancel=job.can_cancel)
 
 
 @bp.get("/bulk/<job_id>/results.csv")

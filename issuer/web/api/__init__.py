@@ -19,6 +19,8 @@ route                                     scope    what
                                                    ``?async=true``: 202 and a bulk job issued in the background
 ``GET  /bulk-jobs/{id}``                  read     a background bulk job: state, progress, counts
 ``GET  /bulk-jobs/{id}/results``          read     its result CSV (each row's credential URL or error)
+``POST /bulk-jobs/{id}/cancel``           issue    stop it after the chunk it is issuing (202; 409 if idle)
+``POST /bulk-jobs/{id}/start``            issue    start again a failed or cancelled job: the rest is issued
 ``GET  /awards/{id}``                     read     one award with its signed credential
 ``POST /awards/{id}/revoke|suspend|``     issue    ``{"reason": "..."}``
 ``unsuspend``

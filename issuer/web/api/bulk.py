@@ -100,6 +100,26 @@ def get_bulk_job(job_id: str) -> Response:
     return ok(bulk_job_json(state().use.bulk.job(job_id)))
 
 
+@bp.post("/bulk-jobs/<job_id>/cancel")
+@requires(ISSUE)
+def cancel_bulk_job(job_id: str) -> Response:
+    bulk = state().use.bulk
+    if not bulk.cancel(job_id, actor=g.actor):
+        raise ApiProblem(409, "The job neither waits nor runs: there is nothing to cancel.",
+                         code="bulk_job_not_running", job=bulk_job_json(bulk.job(job_id)))
+    return ok(bulk_job_json(bulk.job(job_id)), 202)
+
+
+@bp.post("/bulk-jobs/<job_id>/start")
+@requires(ISSUE)
+def start_bulk_job(job_id: str) -> Response:
+    bulk = state().use.bulk
+    if not bulk.start(job_id, actor=g.actor):
+        raise ApiProblem(409, "The job cannot start: it runs or waits already, is done, or has rows with problems.",
+                         code="bulk_job_not_startable", job=bulk_job_json(bulk.job(job_id)))
+    return ok(bulk_job_json(bulk.job(job_id)), 202)
+
+
 @bp.get("/bulk-jobs/<job_id>/rejected")
 @requires(READ)
 def bulk_job_rejected(job_id: str) -> Response:

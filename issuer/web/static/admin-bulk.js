@@ -17,7 +17,7 @@
         return response.json();
       })
       .then(function (job) {
-        if (job.state === "done" || job.state === "failed" || job.can_resume) {
+        if (job.state === "done" || job.state === "failed" || job.state === "cancelled" || job.can_resume) {
           window.location.reload();
           return;
         }
