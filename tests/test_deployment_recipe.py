@@ -15,8 +15,9 @@ environment compose would give them (its ``${VAR:-default}`` interpolation is do
 ``.env``) and only the addresses changed: the database URL to the test's server, the data volume to
 a folder in ``tmp_path``, ``0.0.0.0`` to ``127.0.0.1`` and the port to a free one. ``setup``
 (``microcred init``) sets up and is safe to run again; an app server answers ``/healthz``,
-``/readyz`` and ``/metrics`` and the Dockerfile's own HEALTHCHECK command passes against it; the
-worker starts and stops on SIGTERM.
+``/readyz`` and ``/metrics`` and the Dockerfile's own HEALTHCHECK command passes against it; with
+the redis profile and .env.example's Redis setting (the test's Redis in place of the ``redis``
+service), it counts a verification in Redis; the worker starts and stops on SIGTERM.
 
 What is not checked here: that ``docker build`` succeeds and that Docker Compose runs the file (the
 suite does not need Docker); the wheel the image installs is built from the build context alone.
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -43,6 +45,7 @@ from pathlib import Path
 import click
 import jsonschema
 import pytest
+import redis
 import yaml
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
@@ -452,17 +455,25 @@ def test_the_healthcheck_command_passes_only_on_a_healthy_answer(status, passes)
 class Recipe:
     """The compose services' commands and environments, moved onto this machine."""
 
-    def __init__(self, tmp_path: Path, database_url: str) -> None:
+    def __init__(self, tmp_path: Path, database_url: str, dotenv: dict[str, str] | None = None,
+                 redis_url: str | None = None) -> None:
         self.spec = compose()
         self.data = tmp_path / "data"
         self.data.mkdir(mode=0o700)
         self.database_url = database_url
+        self.redis_url = redis_url
+        self.dotenv = {**DOTENV, **(dotenv or {})}
         self.metrics = tmp_path / "metrics"
 
     def environment(self, service: dict) -> dict[str, str]:
-        env = {name: interpolate(str(value), DOTENV) for name, value in service["environment"].items()}
+        env = {name: interpolate(str(value), self.dotenv) for name, value in service["environment"].items()}
         assert env["DATABASE_URL"] == f"postgresql://microcred:{DOTENV['POSTGRES_PASSWORD']}@postgres:5432/microcred"
         env["DATABASE_URL"] = self.database_url
+        store = make_url(env["MICROCRED_RATELIMIT_STORAGE_URI"].replace("memory://", "memory://localhost"))
+        if store.drivername == "redis":     # the compose service "redis" on its port: the test's server
+            assert (store.host, store.port) == ("redis", 6379) and "redis" in self.spec["services"]
+            assert self.redis_url, "the redis profile needs the test's Redis"
+            env["MICROCRED_RATELIMIT_STORAGE_URI"] = self.redis_url
         _source, _, target = service["volumes"][0].partition(":")
         for name in ("MICROCRED_INSTANCE", "MICROCRED_KEYS"):
             env[name] = str(self.data / Path(env[name]).relative_to(target))
@@ -473,7 +484,7 @@ class Recipe:
         return {**inherited, **env}
 
     def argv(self, service: dict, port: int | None = None) -> list[str]:
-        words = [interpolate(word, DOTENV) for word in service["command"]]
+        words = [interpolate(word, self.dotenv) for word in service["command"]]
         if port is not None:
             words[words.index("--host") + 1] = "127.0.0.1"
             words[words.index("--port") + 1] = str(port)
@@ -508,6 +519,13 @@ def _stop(process: subprocess.Popen, seconds: float = 60) -> str:
         return process.communicate()[0]
 
 
+def example_setting(name: str) -> str:
+    """The value .env.example suggests for ``name`` (on its line, commented out or not)."""
+    found = re.search(rf"^(?:# )?{name}=(.*)$", ENV_EXAMPLE.read_text(encoding="utf-8"), flags=re.M)
+    assert found, name
+    return found.group(1)
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_setup_then_an_app_server_run_as_compose_runs_them(recipe):
     first = recipe.run("init")
@@ -536,6 +554,28 @@ def test_setup_then_an_app_server_run_as_compose_runs_them(recipe):
         output = _stop(server)
     assert "gunicorn, 2 workers x 8 threads" in output
     assert "warning" not in output.lower(), output
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_with_the_redis_profile_an_app_server_counts_limits_in_redis(tmp_path, db_url, redis_url):
+    """.env.example's Redis setting, as the redis profile's service answers it, is the store the app uses."""
+    recipe = Recipe(tmp_path, db_url, {"MICROCRED_RATELIMIT_STORAGE_URI": example_setting(
+        "MICROCRED_RATELIMIT_STORAGE_URI")}, redis_url)
+    assert recipe.run("init").returncode == 0
+    port = unused_port()
+    server = recipe.start("serve", port=port)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wait_for(port, server, seconds=60)
+        assert client.dbsize() == 0
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/verify/api/verify", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError):       # not a credential; counted all the same
+            urllib.request.urlopen(request, timeout=30)
+        assert client.dbsize() > 0, "the verification was counted in Redis"
+    finally:
+        client.close()
+        _stop(server)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
