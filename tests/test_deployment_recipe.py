@@ -41,6 +41,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import jsonschema
@@ -469,9 +470,9 @@ class Recipe:
         env = {name: interpolate(str(value), self.dotenv) for name, value in service["environment"].items()}
         assert env["DATABASE_URL"] == f"postgresql://microcred:{DOTENV['POSTGRES_PASSWORD']}@postgres:5432/microcred"
         env["DATABASE_URL"] = self.database_url
-        store = make_url(env["MICROCRED_RATELIMIT_STORAGE_URI"].replace("memory://", "memory://localhost"))
-        if store.drivername == "redis":     # the compose service "redis" on its port: the test's server
-            assert (store.host, store.port) == ("redis", 6379) and "redis" in self.spec["services"]
+        store = urlsplit(env["MICROCRED_RATELIMIT_STORAGE_URI"])
+        if store.scheme == "redis":     # the compose service "redis" on its port: the test's server
+            assert (store.hostname, store.port) == ("redis", 6379) and "redis" in self.spec["services"]
             assert self.redis_url, "the redis profile needs the test's Redis"
             env["MICROCRED_RATELIMIT_STORAGE_URI"] = self.redis_url
         _source, _, target = service["volumes"][0].partition(":")
