@@ -3,7 +3,7 @@
 Each check is a function of the sessionmaker and the time that returns a :class:`CheckResult`
 (``ok`` and a few numbers, never personal data); :data:`CHECKS` names them in order and
 :func:`run_checks` runs them all, a check that raises counting as not ok (its error's class name
-only). A job queue's check is one more entry in :data:`CHECKS`.
+only). The task queue's check is added when the caller passes its queue.
 
 * ``database``: ``SELECT 1`` answers. Not ok: the server is not ready (503).
 * ``mail_outbox``: the transactional outbox, the one queue that exists today: how many messages are
@@ -12,6 +12,12 @@ only). A job queue's check is one more entry in :data:`CHECKS`.
   serving credentials (the outbox keeps the messages and retries), and taking every app server
   out of the load balancer for it would turn a mail problem into an outage. The counts are for
   alerting (also the ``microcred_mail_outbox_messages`` gauge).
+* ``task_queue`` (:mod:`issuer.tasks`): bulk jobs waiting and running (from their rows, whichever
+  queue), and with the PostgreSQL queue its tasks waiting (``todo``), running (``doing``), failed,
+  and the workers whose heartbeat is fresh (``workers``). Required with the PostgreSQL queue (its
+  tables must answer); ``workers: 0`` does not make an app server unready (it still serves and
+  queues; nothing is lost) but is the number to alert on, also as the ``microcred_queue_tasks``
+  gauge.
 """
 from __future__ import annotations
 
@@ -19,14 +25,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.db.models import OutboxMessage
+from issuer.db.models_staff import BulkJob
 from issuer.mail.outbox import MAX_ATTEMPTS
+from issuer.tasks.pg_queue import PostgresQueue
+from issuer.tasks.queue import TaskQueue
 
-__all__ = ["CHECKS", "CheckResult", "Readiness", "outbox_counts", "run_checks"]
+__all__ = ["CHECKS", "CheckResult", "Readiness", "outbox_counts", "queue_counts", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,39 @@ def _mail_outbox(sessions: sessionmaker[Session], now: datetime) -> CheckResult:
     return CheckResult(True, required=False, details=dict(outbox_counts(sessions, now)))
 
 
+def queue_counts(sessions: sessionmaker[Session], queue: TaskQueue) -> dict[str, int]:
+    """Bulk jobs waiting and running; with the PostgreSQL queue also its tasks and live workers."""
+    with sessions() as session:
+        rows: dict[str, int] = {state: count for state, count in session.execute(
+            select(BulkJob.state, func.count()).where(BulkJob.state.in_(("queued", "running", "cancelling")))
+            .group_by(BulkJob.state))}
+    counts = {"bulk_waiting": rows.get("queued", 0), "bulk_running": rows.get("running", 0) + rows.get("cancelling", 0)}
+    if isinstance(queue, PostgresQueue):
+        depth = queue.depth()
+        counts |= {"waiting": depth.get("todo", 0), "running": depth.get("doing", 0),
+                   "failed": depth.get("failed", 0), "workers": depth.get("workers", 0)}
+    return counts
+
+
 Check = Callable[[sessionmaker[Session], datetime], CheckResult]
 CHECKS: dict[str, tuple[Check, bool]] = {"database": (_database, True), "mail_outbox": (_mail_outbox, False)}
 
 
 def run_checks(sessions: sessionmaker[Session], now: datetime,
-               checks: dict[str, tuple[Check, bool]] | None = None) -> Readiness:
-    """Run every check (default :data:`CHECKS`: name -> (check, required)); one that raises is not ok."""
+               checks: dict[str, tuple[Check, bool]] | None = None, *, queue: TaskQueue | None = None) -> Readiness:
+    """Run every check (default :data:`CHECKS`: name -> (check, required), and ``task_queue`` when
+    ``queue`` is given); one that raises is not ok."""
+    checks = dict(checks or CHECKS)
+    if queue is not None:
+        required = isinstance(queue, PostgresQueue)
+
+        def task_queue(sessions: sessionmaker[Session], now: datetime) -> CheckResult:
+            return CheckResult(True, required, {"queue": str(queue.kind), **queue_counts(sessions, queue)})
+        checks["task_queue"] = (task_queue, required)
     results = {}
-    for name, (check, required) in (checks or CHECKS).items():
+    for name, (check, required) in checks.items():
         try:
             results[name] = check(sessions, now)
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, psycopg.Error) as exc:
             results[name] = CheckResult(False, required, {"error": type(exc).__name__})
     return Readiness(results)

@@ -150,6 +150,10 @@ def counts(summary: dict[str, Any] | None) -> dict[str, Any]:
 class Cancelled(Exception):
     """The job was cancelled while it ran (raised from its progress callback between chunks)."""
 
+    def __init__(self, done: int) -> None:
+        super().__init__(f"cancelled after {done} rows")
+        self.done = done                 # rows stored when it stopped
+
 
 def job_lock(job_id: str) -> str:
     """The queue lock of a job's task: at most one waits, none runs twice at once."""
@@ -307,7 +311,7 @@ class BulkJobs:
 
             def progress(done: int, rows: int) -> None:
                 if not self._set(job_id, when=("running",), done=done, total=rows):
-                    raise Cancelled
+                    raise Cancelled(done)        # the rows counted here are stored; the chunks after are not
 
             result = bulk.issue_csv(raw, self.runtime, actor=actor, progress=progress, indexes=self.indexes,
                                     workers=0 if total <= IN_PROCESS_ROWS else None,
@@ -320,9 +324,9 @@ class BulkJobs:
                            errors=len(result.rejected), seconds=round(result.seconds, 1))
             if not self._set(job_id, when=("running",), state="done", done=len(result.awards), summary=summary,
                              result_csv=result_csv(result, raw), finished_at=self.runtime.now(), error=None):
-                raise Cancelled          # cancelled after its last chunk: it stays cancelled
-        except Cancelled:
-            self._cancelled(job_id)
+                raise Cancelled(len(result.awards))   # cancelled after its last chunk: it stays cancelled
+        except Cancelled as stop:
+            self._cancelled(job_id, stop.done)
         except (IssuerError, CredentialError) as exc:     # a plain message meant for people
             log.warning("bulk job %s failed: %s", job_id, exc, exc_info=True)
             self._fail(job_id, f"Issuing stopped: {exc}. Awards issued before it stopped are kept; start the job "
@@ -333,11 +337,8 @@ class BulkJobs:
         finally:           # the award emails queued with each chunk; never raises
             self.runtime.mail_after_commit()
 
-    def _cancelled(self, job_id: str) -> None:
-        with self.runtime.reading() as session:
-            job = session.get(BulkJob, job_id)
-            done = job.done if job is not None else 0
-        self._set(job_id, when=("cancelling",), state="cancelled", finished_at=self.runtime.now(),
+    def _cancelled(self, job_id: str, done: int) -> None:
+        self._set(job_id, when=("cancelling",), state="cancelled", done=done, finished_at=self.runtime.now(),
                   error=cancelled_message(done))
         log.info("bulk job %s cancelled after %d rows", job_id, done)
 

@@ -39,7 +39,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from issuer.metrics import REQUEST_SECONDS, REQUESTS
 from issuer.personal_data.logs import ADDRESS
 from issuer.personal_data.logs_json import REQUEST_ID_KEY
-from issuer.readiness import outbox_counts, run_checks
+from issuer.readiness import outbox_counts, queue_counts, run_checks
 
 __all__ = ["METRICS_TOKEN_ENV", "REQUEST_ID_HEADER", "bp", "register_observability", "request_id_for"]
 
@@ -51,6 +51,8 @@ LOOPBACK = ("127.0.0.1", "::1")
 UNMATCHED_PATH = "[no route]"       # a path without a route is whatever the client typed: not logged
 OUTBOX = Gauge("microcred_mail_outbox_messages", "Unsent emails in the outbox: due now, and failed at least once",
                ["state"], multiprocess_mode="mostrecent")
+QUEUE = Gauge("microcred_queue_tasks", "Background work: bulk jobs waiting and running; with the PostgreSQL queue "
+              "its tasks waiting, running and failed, and live workers", ["state"], multiprocess_mode="mostrecent")
 
 bp = Blueprint("observability", __name__)
 access_log = logging.getLogger("issuer.access")
@@ -70,7 +72,7 @@ def _state():       # the app's WebState (issuer.web.app)
 @bp.get("/readyz")
 def readyz() -> Response:
     state = _state()
-    readiness = run_checks(state.sessions, state.clock())
+    readiness = run_checks(state.sessions, state.clock(), queue=state.use.runtime.queue)
     response = current_app.json.response(readiness.to_dict())
     response.status_code = 200 if readiness.ready else 503
     response.headers["Cache-Control"] = "no-store"
@@ -96,8 +98,10 @@ def metrics() -> Response:
     try:
         for name, value in outbox_counts(state.sessions, state.clock()).items():
             OUTBOX.labels(state=name).set(value)
+        for name, value in queue_counts(state.sessions, state.use.runtime.queue).items():
+            QUEUE.labels(state=name).set(value)
     except Exception:   # noqa: BLE001 - the database is down: the other metrics still answer (see /readyz)
-        access_log.warning("metrics: the outbox could not be counted")
+        access_log.warning("metrics: the outbox or the task queue could not be counted")
     registry = REGISTRY
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
