@@ -7,8 +7,8 @@
 Thin shells over :class:`issuer.personal_data.service.PersonalDataService`: parse, call one service
 function, print. An export written to a file is created new, readable by its owner only (it is
 personal data). Erasure asks for confirmation unless ``--yes``; the audit log records the login
-name that ran it (``cli:<user>``). ``retention purge`` suits the same daily cron job as
-``microcred mail remind-expiring`` (the app has no scheduler of its own; see docs/personal-data.md).
+name that ran it (``cli:<user>``). ``retention purge`` runs the purge by hand: it also runs daily by
+itself (``microcred serve`` or ``microcred worker``: :data:`issuer.tasks.names.SCHEDULE`, docs/operations.md).
 Both print every count the service returns, in the words of :mod:`issuer.personal_data.summary`.
 """
 from __future__ import annotations

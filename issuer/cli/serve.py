@@ -15,7 +15,10 @@ access log (:mod:`issuer.personal_data.logs_json`, docs/operations.md).
 
 The app is named by its import string (:data:`APP`, ``issuer.web.app:create_app(...)``), as
 gunicorn names apps: each worker builds its own from the environment's settings, and the CLI
-package never imports the web package.
+package never imports the web package. With the inline queue (the default) each worker also runs
+the periodic tasks (expiry reminders, email retries, status lists, retention) in a scheduler thread,
+each tick once across the workers (:mod:`issuer.tasks.periodic`); the master's own check
+(:data:`CHECK_APP`) starts none, so no thread runs in the process gunicorn forks.
 
 gunicorn runs the verifier's :class:`~verifier.web.cli.BufferingThreadWorker` (``--workers``
 processes x ``--threads`` threads): a ``gthread`` worker that reads each request whole in its
@@ -42,15 +45,18 @@ from issuer.config import Settings, load_settings, save_settings
 from issuer.personal_data import logs, logs_json
 from verifier.web.cli import WORKER_NOTE, worker_options
 
-__all__ = ["APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app", "port_mismatch",
-           "serve"]
+__all__ = ["APP", "CHECK_APP", "DEV_APP", "GunicornServer", "clean_errors", "gunicorn_options", "load_app",
+           "port_mismatch", "serve"]
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_PORT = 5000
 #: the issuer's WSGI app as gunicorn names it: each worker builds its own from the environment's settings
-APP = "issuer.web.app:create_app(production=True)"
+#: (and, with the inline queue, runs the periodic tasks: :mod:`issuer.tasks.periodic`)
+APP = "issuer.web.app:create_app(production=True, schedule=True)"
 #: the same for ``--dev`` (no production refusals)
-DEV_APP = "issuer.web.app:create_app()"
+DEV_APP = "issuer.web.app:create_app(schedule=True)"
+#: what the gunicorn master builds to check the settings before it forks: no scheduler thread there
+CHECK_APP = "issuer.web.app:create_app(production=True)"
 
 
 def load_app(uri: str) -> Any:
@@ -122,7 +128,7 @@ def serve(host: str, port: int | None, workers: int, threads: int, dev: bool, lo
         settings = load_settings()
         with own_services(settings) as services:     # closed before gunicorn forks its workers
             services.setup.check_ready()
-        app = load_app(uri)     # every setting checked (and the secret key created) before anything listens
+        app = load_app(uri if dev else CHECK_APP)    # every setting checked (and the secret key created) first
         saved = save_settings(settings)
         port = port or default_port(settings)
     click.echo(f"base URL:        {settings.base_url}")

@@ -1,4 +1,4 @@
-"""Staff accounts for the HR web console, and the bulk issuance jobs started from it.
+"""Staff accounts for the HR web console, the bulk issuance jobs started from it, and periodic task runs.
 
 On the same declarative ``Base`` as :mod:`issuer.db.models` (same metadata, same migrations).
 Passwords are stored only as salted hashes (:mod:`issuer.access.staff`); ``session_version`` is
@@ -69,3 +69,22 @@ class BulkJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class TaskRun(Base):
+    """One tick of a periodic task run by the in-process scheduler (:mod:`issuer.tasks.periodic`).
+
+    The row is the claim: the first process to insert ``(task, tick)`` runs it, every other one
+    gets the primary key's IntegrityError and leaves it. Rows older than 30 days are deleted by
+    the scheduler. ``error``: the failure's class and message (addresses redacted), NULL when it
+    ran well or still runs (``finished_at`` NULL).
+    """
+
+    __tablename__ = "task_runs"
+
+    task: Mapped[str] = mapped_column(String(64), primary_key=True)     # an issuer.tasks.names.TaskName
+    tick: Mapped[datetime] = mapped_column(primary_key=True)            # the schedule's time (UTC)
+    claimed_by: Mapped[str] = mapped_column(String(255))                # "host:pid" of the process that ran it
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)

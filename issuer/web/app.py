@@ -29,6 +29,7 @@ from issuer.instance import check_production, load_secret_key, open_database, se
 from issuer.mail.transport import Transport
 from issuer.runtime import Runtime
 from issuer.services import Services, build_services
+from issuer.tasks.periodic import start_schedule
 from issuer.web import landing, pages, public
 from issuer.web.admin import register_admin
 from issuer.web.api import register_api
@@ -72,7 +73,7 @@ class WebState:
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-               production: bool = False, mail_transport: Transport | None = None) -> Flask:
+               production: bool = False, mail_transport: Transport | None = None, schedule: bool = False) -> Flask:
     """The issuer's Flask app for ``settings`` (default: :func:`~issuer.config.load_settings`).
 
     ``clock`` (default: now, UTC) is when pages check validity. Migrates the database to
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     for in the environment or a placeholder secret key (:func:`~issuer.instance.check_production`).
 
     ``microcred serve`` starts it by its import string (:data:`issuer.cli.serve.APP`), so the
-    CLI never imports the web package.
+    CLI never imports the web package. ``schedule`` (only in those import strings, so tests never
+    start threads): with the inline queue, this process also runs the periodic tasks
+    (:func:`issuer.tasks.periodic.start_schedule`).
     """
     settings = settings or load_settings()
     instance = settings.instance.resolve()
@@ -116,6 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.add_url_rule(settings.did_document_path, endpoint="did_document", view_func=public.did_json)
     _install_headers(app, hsts=https)
     _install_error_handlers(app)
+    if schedule:    # microcred serve, inline queue: each tick once across the server's workers (task_runs)
+        app.extensions["microcred.scheduler"] = start_schedule(runtime)
     return app
 
 
