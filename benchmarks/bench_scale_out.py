@@ -70,6 +70,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks.bench_verifier_load import Client, client_phase, merged, percentile, print_phase, start_verifier  # noqa: E402
+from benchmarks.bench_workers import awards_per_second  # noqa: E402
 from benchmarks.serving import wait_until_listening  # noqa: E402
 from tests.db_fixtures import TEST_DATABASE, _admin, _Server, postgres_bin  # noqa: E402
 from tests.http_fixtures import LoopbackServer, make_tls_material, unused_port  # noqa: E402
@@ -346,10 +347,19 @@ def run_trials(args: argparse.Namespace, urls: list[str], command: list[str], en
 # ---------------------------------------------------------------- main
 
 #: the parts, in the order they run: name -> function(args) -> True when everything it checked was right.
-#: (c) awards/s with 1 and 2 workers on PostgreSQL (10,000 awards) is added here as its own function.
+def worker_processes(args: argparse.Namespace) -> bool:
+    """(c) awards/s with 1 and 2 ``microcred worker`` processes on PostgreSQL (:mod:`bench_workers`)."""
+    with database("postgresql") as (url, what):
+        if not url.startswith("postgresql"):
+            print("(c) needs PostgreSQL: skipped")
+            return True
+        return awards_per_second(args, url, microcred_command())
+
+
 PARTS: dict[str, Callable[[argparse.Namespace], bool]] = {
     "verifier": verifier_processes,
     "revocation": revocation_visible,
+    "workers": worker_processes,
 }
 
 
@@ -367,6 +377,9 @@ def main() -> int:
     parser.add_argument("--poll", type=float, default=0.5, help="(b) seconds between a credential's verifications")
     parser.add_argument("--seed", type=int, default=None, help="(b) random seed of the revocation moments")
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql", help="(b) the issuer's")
+    parser.add_argument("--awards", type=int, default=10_000, help="(c) awards issued by the workers")
+    parser.add_argument("--jobs", type=int, default=10, help="(c) bulk jobs the awards are split into")
+    parser.add_argument("--worker-rounds", type=int, default=1, help="(c) rounds (1 then 2 workers; then 2, 1)")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(PARTS))

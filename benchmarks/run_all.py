@@ -131,6 +131,12 @@ def scale_out_figures(out: str) -> list[Figure]:
     figures = [Figure(f"verifier: 2 server processes / 1, {what}", b, a, unit, _div(b, a), "(info)", None)
                for what, unit, a, b in zip(("verifications/s", "p50", "p99"), ("/s", "ms", "ms"), one, two,
                                            strict=True)]
+    if "(c) awards issued" in out:
+        rate = r"^workers, {} workers?: [\d,]+ awards in [\d.]+ s\s+([\d.]+) awards/s"
+        one_worker, two_workers = (_f(rate.format(n), out, 1) for n in (1, 2))
+        figures += [Figure("awards/s, 1 worker (PostgreSQL queue)", one_worker, None, "/s", None, "(info)", None),
+                    Figure("awards/s: 2 workers / 1", two_workers, one_worker, "/s", _div(two_workers, one_worker),
+                           "(info)", None)]
     if "(b) revocation" in out:
         spread = r"^revoke -> visible .*?min ([\d.]+) s\s+median ([\d.]+) s\s+max ([\d.]+) s"
         low, middle, high = (_f(spread, out, g) for g in (1, 2, 3))
@@ -171,7 +177,7 @@ SCRIPTS = [
            ["--rounds", "2", "--only", "a", "--only", "c", "--normal-requests", "50", "--latency-rounds", "1"],
            lambda out, argv: hostile_figures(out)),
     Script("scale_out", "bench_scale_out.py", ["--requests", "1000", "--rounds", "3", "--trials", "5"],
-           ["--requests", "200", "--rounds", "1", "--trials", "2", "--span", "20"],
+           ["--requests", "200", "--rounds", "1", "--trials", "2", "--span", "20", "--awards", "2000", "--jobs", "2"],
            lambda out, argv: scale_out_figures(out)),
 ]
 NAMES = ["sign_verify", *(s.name for s in SCRIPTS)]

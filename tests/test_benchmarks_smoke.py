@@ -81,3 +81,16 @@ def test_run_all_reads_the_scale_out_figures():
     assert [f.measured for f in skipped] == [None] * 6 and skipped[-1].met is None
     only_a = run_all.scale_out_figures(out.split("(b)")[0])
     assert len(only_a) == 3
+
+
+def test_run_all_reads_the_worker_figures():
+    out = (  # lines as bench_workers.py prints them
+        "(c) awards issued per second by microcred worker processes on PostgreSQL: 2,000 awards, ...\n"
+        "workers, 1 worker: 2,000 awards in 3.7 s  540 awards/s  (2 bulk jobs of 1,000; every row issued once)\n"
+        "workers, 2 workers: 2,000 awards in 6.8 s  296 awards/s  (2 bulk jobs of 1,000; every row issued once)\n")
+    figures = run_all.scale_out_figures(out)
+    workers = [f for f in figures if "worker" in f.name]
+    assert [(f.measured, f.baseline) for f in workers] == [(540.0, None), (296.0, 540.0)]
+    assert round(workers[1].ratio, 3) == round(296 / 540, 3)
+    assert [f.measured for f in run_all.scale_out_figures(out.replace("540 awards/s", "n/a"))
+            if "worker" in f.name][0] is None
