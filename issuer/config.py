@@ -52,6 +52,9 @@ class Settings:
     # where background work runs (issue 15 §1): "inline" (threads of this process, the embedded
     # default) or "postgres" (a queue in the database, run by `microcred worker` processes)
     queue: str = "inline"
+    # reverse proxies in front (a load balancer, nginx): their X-Forwarded-For and -Proto give the
+    # client's address (per-address limits) and scheme; 0: none, the connection's address is the client's
+    trusted_proxies: int = 0
 
     @property
     def did(self) -> str:
@@ -94,8 +97,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     queue = str(overrides.get("queue") or env.get("MICROCRED_QUEUE") or "inline").strip().lower()
     if queue not in ("inline", "postgres"):
         raise ConfigError(f"MICROCRED_QUEUE must be 'inline' or 'postgres', not {queue!r}.", code="bad_queue_setting")
+    proxies = str(overrides.get("trusted_proxies") or env.get("MICROCRED_TRUSTED_PROXIES") or "0").strip()
+    if not proxies.isdigit() or int(proxies) > 5:
+        raise ConfigError(f"MICROCRED_TRUSTED_PROXIES must be the number of reverse proxies in front, 0 to 5, not "
+                          f"{proxies!r}.", code="bad_trusted_proxies")
     return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url,
-                    ratelimit_storage_uri=ratelimit_storage_uri, queue=queue)
+                    ratelimit_storage_uri=ratelimit_storage_uri, queue=queue, trusted_proxies=int(proxies))
 
 
 # ---------------------------------------------------------------- retention of personal data (issue 14 §5)

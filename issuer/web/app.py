@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from issuer.config import Settings, load_settings
 from issuer.errors import IssuerError
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,
     )
     app.debug = False
+    if settings.trusted_proxies:    # behind a load balancer: the client address (per-address limits) it saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.add_template_filter(render_markdown, "markdown")   # descriptions and criteria (issue 14)
     sessions = sessions_for(engine)
     runtime = Runtime(settings, sessions, transport=mail_transport) if clock is None else \
