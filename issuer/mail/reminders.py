@@ -18,6 +18,6 @@ from issuer.mail.outbox import enqueue_award_mail
 
 def queue_reminders(session: Session, settings: Settings, issuer: Issuer, days: int, now: datetime) -> int:
     """Queue one reminder for every active award that expires within ``days`` days; the number queued."""
-    queued = [enqueue_award_mail(session, settings, award, "expiring")
+    queued = [enqueue_award_mail(session, settings, award, "expiring", now=now)
               for award in expiring(session, issuer, days, now=now)]
     return sum(1 for row in queued if row is not None)
