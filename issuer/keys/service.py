@@ -15,6 +15,7 @@ them with :meth:`issuer.awards.service.AwardService.deliver_mail` once the calle
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,9 @@ from issuer.awards.lifecycle import reissue_signed_with, signed_with, withdraw_c
 from issuer.db.models import AuditEntry, Issuer, IssuerKey
 from issuer.keys.keyring import add_key, all_keys, find_key, verification_method
 from issuer.runtime import Runtime
+from issuer.tasks.names import TaskName
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]       # (done, total) after each batch of re-issued awards
 
@@ -89,7 +93,8 @@ class KeyService:
 
     def rotate(self, *, actor: str, export_old: Path | None = None,
                export_passphrase: str | None = None) -> Rotated:
-        """Make a new Ed25519 key current; the old private key file is destroyed once this commits.
+        """Make a new Ed25519 key current; the old private key file is destroyed once this commits, and
+        the status lists are signed again with the new key (the PUBLISH_STATUS_LISTS task).
 
         With ``export_old`` the old private key is first written there once, encrypted with
         ``export_passphrase`` (never over an existing file). Audited as ``rotate_key``.
@@ -101,6 +106,10 @@ class KeyService:
             method = verification_method(issuer, key)
             session.add(AuditEntry(actor=actor, action="rotate_key", award_id=None,
                                    details={"key": method, "exported_old": export_old is not None}))
+        try:        # the status lists, signed with the new key (at once inline; by a worker on the queue)
+            self.runtime.queue.defer(TaskName.PUBLISH_STATUS_LISTS, lock=str(TaskName.PUBLISH_STATUS_LISTS))
+        except Exception:   # noqa: BLE001 - the old key still verifies them; the daily task signs them again
+            log.warning("status lists not signed again after the key rotation yet", exc_info=True)
         return Rotated(method, export_old)
 
     def withdrawal_plan(self, ref: str) -> WithdrawalPlan:

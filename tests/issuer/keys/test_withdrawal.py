@@ -171,6 +171,9 @@ def test_rotation_deletes_the_old_private_key_and_old_credentials_still_verify(l
         assert row.key_id == "key-2"                               # signing never uses a retired key
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "rotate_key")).one()
         assert entry.details["key"].endswith("#key-2")
+        lists = session.scalars(select(StatusList)).all()           # signed again with the new key at once
+        assert lists and {json.loads(status.credential)["proof"]["verificationMethod"].rsplit("#", 1)[1]
+                          for status in lists} == {"key-2"}
 
 
 def sessions_did(app) -> dict:
