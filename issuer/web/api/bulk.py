@@ -10,6 +10,7 @@ still 422); a job's rejected rows are a CSV at ``/bulk-jobs/{id}/rejected``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, request
@@ -100,24 +101,26 @@ def get_bulk_job(job_id: str) -> Response:
     return ok(bulk_job_json(state().use.bulk.job(job_id)))
 
 
+def _job_action(job_id: str, act: Callable[..., bool], refusal: str, code: str) -> Response:
+    """``act(job_id, actor=...)``: 202 with the job, or 409 with ``refusal`` and the job as it is."""
+    bulk = state().use.bulk
+    if not act(job_id, actor=g.caller.actor):
+        raise ApiProblem(409, refusal, code=code, job=bulk_job_json(bulk.job(job_id)))
+    return ok(bulk_job_json(bulk.job(job_id)), 202)
+
+
 @bp.post("/bulk-jobs/<job_id>/cancel")
 @requires(ISSUE)
 def cancel_bulk_job(job_id: str) -> Response:
-    bulk = state().use.bulk
-    if not bulk.cancel(job_id, actor=g.caller.actor):
-        raise ApiProblem(409, "The job neither waits nor runs: there is nothing to cancel.",
-                         code="bulk_job_not_running", job=bulk_job_json(bulk.job(job_id)))
-    return ok(bulk_job_json(bulk.job(job_id)), 202)
+    return _job_action(job_id, state().use.bulk.cancel, "The job neither waits nor runs: there is nothing to cancel.",
+                       "bulk_job_not_running")
 
 
 @bp.post("/bulk-jobs/<job_id>/start")
 @requires(ISSUE)
 def start_bulk_job(job_id: str) -> Response:
-    bulk = state().use.bulk
-    if not bulk.start(job_id, actor=g.caller.actor):
-        raise ApiProblem(409, "The job cannot start: it runs or waits already, is done, or has rows with problems.",
-                         code="bulk_job_not_startable", job=bulk_job_json(bulk.job(job_id)))
-    return ok(bulk_job_json(bulk.job(job_id)), 202)
+    return _job_action(job_id, state().use.bulk.start, "The job cannot start: it runs or waits already, is done, "
+                       "or has rows with problems.", "bulk_job_not_startable")
 
 
 @bp.get("/bulk-jobs/<job_id>/rejected")

@@ -15,11 +15,12 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from issuer.access.tokens import create_token
 from issuer.db.models import Award, OutboxMessage, Recipient
 from issuer.db.models_staff import BulkJob
 from issuer.tasks.pg_queue import QUEUE_SCHEMA, PostgresQueue, conninfo
 from issuer.tasks.queue import InlineQueue
-from tests.admin_support import console_app
+from tests.admin_support import Console, add_staff, console_app
 from tests.issuer.tasks.worker_support import (
     drop_database,
     fresh_database,
@@ -217,3 +218,29 @@ def test_readiness_reports_the_inline_queue_without_requiring_it(tmp_path):
     app = console_app(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", demo=True)
     queue = app.test_client().get("/readyz").get_json()["checks"]["task_queue"]
     assert queue == {"ok": True, "required": False, "queue": "inline", "bulk_waiting": 0, "bulk_running": 0}
+
+
+def test_cancel_and_start_again_through_the_api_and_the_console(two_apps):
+    first, second = two_apps
+    with first.extensions["microcred"].sessions.begin() as session:
+        token = create_token(session, scope="issue", name="bulk")[1]
+    api = second.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    job_id = use(first).bulk.upload(csv_rows(4, "a"), filename="a.csv", actor="staff:ann").id
+    assert api.post(f"/api/v1/bulk-jobs/{job_id}/cancel", headers=auth).status_code == 409   # not started
+    started = api.post(f"/api/v1/bulk-jobs/{job_id}/start", headers=auth)
+    assert started.status_code == 202 and started.get_json()["state"] == "queued"      # no worker: it waits
+    refused = api.post(f"/api/v1/bulk-jobs/{job_id}/start", headers=auth)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "bulk_job_not_startable"
+    cancelled = api.post(f"/api/v1/bulk-jobs/{job_id}/cancel", headers=auth)
+    assert cancelled.status_code == 202 and cancelled.get_json()["state"] == "cancelled"
+    assert job_row(first, job_id).summary["cancelled_by"].startswith("api:")
+    add_staff(first, "hana", "issuer")
+    console = Console(first).login("hana")
+    assert console.post(f"/admin/bulk/{job_id}/confirm", token_from=f"/admin/bulk/{job_id}").status_code == 303
+    assert job_row(second, job_id).state == "queued"
+    page = console.get(f"/admin/bulk/{job_id}").get_data(as_text=True)
+    assert "Waiting for a worker" in page and "Cancel issuing" in page
+    assert console.post(f"/admin/bulk/{job_id}/cancel", token_from=f"/admin/bulk/{job_id}").status_code == 303
+    assert job_row(second, job_id).state == "cancelled"
+    assert "Cancelled after 0 row(s)" in console.get(f"/admin/bulk/{job_id}").get_data(as_text=True)
