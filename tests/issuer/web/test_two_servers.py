@@ -1,0 +1,398 @@
+"""No correctness depends on one process (issue 15 §2): consecutive requests on different servers.
+
+Two app servers, each its own ``create_app`` and instance folder, on one real PostgreSQL
+database, sharing what :mod:`tests.issuer.web.two_servers_support` lists (the secret key by
+``MICROCRED_SECRET_KEY``, the database, the keys folder, the base URL), served by werkzeug on
+loopback; one browser (one ``requests`` cookie jar) sends each request to the server the test
+names, request by request. Covered: console sign-in and sign-out, CSRF tokens, REST API
+idempotency keys, a bulk job (upload, dry run, start, progress, results, and two starts racing
+on both servers), the employees' sign-in links and sessions, the mounted verifier, and the
+same through two real ``microcred serve`` processes.
+
+The tests are not vacuous: a third app on the same database with another secret key refuses
+the same cookies and tokens (the property that breaks when a deployment does not share the key),
+and a kept copy of a signed-out cookie is refused (sessions are checked in the database, not in
+a process). Skipped without PostgreSQL locally, failed under ``CI=true`` (``tests/db_fixtures.py``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from issuer.access.tokens import create_token
+from issuer.db.models import Award, Recipient
+from issuer.instance import SECRET_KEY_ENV, SECRET_KEY_FILE
+from tests.admin_support import PASSWORD, add_staff
+from tests.db_fixtures import _admin
+from tests.issuer.web.two_servers_support import (
+    Browser,
+    Served,
+    add_achievement,
+    app_with_secret,
+    microcred_serves,
+    newest_sign_in_token,
+    serve,
+    server_settings,
+)
+
+GOOD = (b"email,name,achievement,external_id\r\n"
+        b"ana@example.com,Ana Lopez,teamwork,two-1\r\n"
+        b"ben@example.com,Ben Okafor,teamwork,two-2\r\n"
+        b"cho@example.com,Cho Park,teamwork,two-3\r\n")
+DEADLINE = 120
+EMPLOYEE = "alex@example.com"
+
+
+@dataclass
+class Pair:
+    a: Served
+    b: Served
+    stranger: Flask             # the same database and base URL, another secret key (not served)
+    secret: str
+    token: str                  # an API token of scope "issue"
+    root: Path
+    database_url: str
+
+    def api(self, server: str, method: str, path: str, **kwargs) -> requests.Response:
+        """A REST API request with the token to the server at ``server`` (a URL)."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return requests.request(method, server + path, headers=headers, timeout=30, **kwargs)
+
+    def count(self, model, *where) -> int:
+        with self.a.app.extensions["microcred"].sessions() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+@pytest.fixture(scope="module")
+def database(postgres_url) -> Iterator[str]:
+    """A database of this module's own on the session's PostgreSQL server."""
+    name = f"microcred_two_{uuid.uuid4().hex[:12]}"
+    _admin(postgres_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def pair(database, tmp_path_factory) -> Iterator[Pair]:
+    """Server A (initialises the issuer), then server B; the base URL is A's address."""
+    root = tmp_path_factory.mktemp("two-servers")
+    keys, secret = root / "keys", secrets.token_urlsafe(48)
+
+    def first(url: str) -> Flask:
+        app = app_with_secret(server_settings(root / "a", database, url, keys), secret)
+        app.extensions["microcred"].use.setup.init(name="Example Corp")
+        add_achievement(app)
+        for username in ("hana", "omar"):
+            add_staff(app, username, "issuer", name=username.title())
+        return app
+
+    a = serve(first)
+    b = serve(lambda _url: app_with_secret(server_settings(root / "b", database, a.url, keys), secret))
+    stranger = app_with_secret(server_settings(root / "c", database, a.url, keys), secrets.token_urlsafe(48))
+    with a.app.extensions["microcred"].sessions.begin() as session:
+        token = create_token(session, scope="issue", name="two servers")[1]
+    try:
+        yield Pair(a, b, stranger, secret, token, root, database)
+    finally:
+        for served in (a, b):
+            assert served.app.extensions["microcred"].use.bulk.jobs.wait_all(DEADLINE)
+            served.stop()
+        stranger.extensions["microcred"].engine.dispose()
+
+
+def signed_in(pair: Pair, username: str = "hana", *, form_from: Served | None = None,
+              post_to: Served | None = None) -> Browser:
+    """A browser signed in to the console: the form from one server, sent to the other."""
+    web = Browser(pair.a.url)
+    token = web.token((form_from or pair.b).url, "/admin/login")
+    answer = web.post((post_to or pair.a).url, "/admin/login", {"username": username, "password": PASSWORD},
+                      token=token)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/", answer.text
+    return web
+
+
+def page_text(response: requests.Response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+
+
+def stranger_get(pair: Pair, cookies: dict[str, str], path: str):
+    """``path`` on the app with another secret key, with these cookies (Flask's test client)."""
+    client = pair.stranger.test_client()
+    for name, value in cookies.items():
+        client.set_cookie(name, value, domain="127.0.0.1")
+    return client.get(path, base_url=pair.a.url)
+
+
+# --------------------------------------------------------------------------- what the servers share
+
+def test_each_server_has_its_own_instance_folder_and_the_secret_key_comes_from_the_environment(pair):
+    folders = [served.app.extensions["microcred"].settings.instance for served in (pair.a, pair.b)]
+    assert folders[0] != folders[1]
+    assert not any((folder / SECRET_KEY_FILE).exists() for folder in folders)      # $MICROCRED_SECRET_KEY was used
+    assert pair.a.app.config["SECRET_KEY"] == pair.b.app.config["SECRET_KEY"] == pair.secret
+    assert pair.stranger.config["SECRET_KEY"] != pair.secret
+
+
+# --------------------------------------------------------------------------- 1. console sign-in
+
+def test_a_console_sign_in_on_one_server_is_valid_on_the_other_and_a_sign_out_ends_it_on_both(pair):
+    web = signed_in(pair, form_from=pair.b, post_to=pair.a)         # the form from B, signed in on A
+    for server, path in ((pair.b, "/admin/awards"), (pair.a, "/admin/bulk"), (pair.b, "/admin/people")):
+        page = web.get(server.url, path)
+        assert page.status_code == 200 and "Hana (issuer)" in page_text(page), (server.url, path)
+    kept = web.cookies()                                              # a copy of the signed-in cookie
+    assert stranger_get(pair, kept, "/admin/awards").status_code == 302      # another secret key: refused
+    out = web.post(pair.b.url, "/admin/logout", token=web.token(pair.a.url, "/admin/awards"))
+    assert out.status_code == 303 and out.headers["Location"] == "/admin/login"
+    for server in (pair.a, pair.b):
+        assert web.get(server.url, "/admin/awards").headers["Location"].startswith("/admin/login")
+        copy = web.with_cookies(kept).get(server.url, "/admin/awards")      # the kept cookie: ended everywhere
+        assert copy.status_code == 302 and copy.headers["Location"].startswith("/admin/login"), server.url
+
+
+# --------------------------------------------------------------------------- 2. CSRF
+
+def test_a_form_token_from_one_server_is_accepted_by_the_other_and_forged_ones_by_neither(pair):
+    web = signed_in(pair)
+    other = signed_in(pair, "omar")
+    token_from_a = web.token(pair.a.url, "/admin/awards")
+    refused = {"missing": None, "forged": secrets.token_urlsafe(32),
+               "another person's": other.token(pair.b.url, "/admin/awards"),
+               "another secret key's": _stranger_token(pair)}
+    for server in (pair.a, pair.b):
+        for kind, token in refused.items():
+            answer = web.post(server.url, "/admin/logout", token=token)
+            assert answer.status_code == 400 and "Form refused" in answer.text, (kind, server.url)
+        assert web.get(server.url, "/admin/awards").status_code == 200      # still signed in
+    for server in (pair.a, pair.b):                                         # the /me forms too
+        answer = Browser(pair.a.url).post(server.url, "/me/sign-in", {"email": EMPLOYEE})
+        assert answer.status_code == 400, server.url
+    out = web.post(pair.b.url, "/admin/logout", token=token_from_a)        # A's token, sent to B
+    assert out.status_code == 303
+    assert web.get(pair.a.url, "/admin/awards").status_code == 302
+
+
+def _stranger_token(pair: Pair) -> str:
+    """A well-formed token signed with another secret key (for a session the stranger app made)."""
+    client = pair.stranger.test_client()
+    page = client.get("/admin/login", base_url=pair.a.url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+# --------------------------------------------------------------------------- 3. idempotency keys
+
+def test_an_idempotency_key_sent_to_both_servers_issues_once_and_the_other_replays(pair):
+    key, body = f"two-servers-{uuid.uuid4()}", {"achievement": "teamwork", "email": "idem@example.com"}
+    first = pair.api(pair.a.url, "POST", "/api/v1/awards", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    again = pair.api(pair.b.url, "POST", "/api/v1/awards", json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and again.headers["Location"] == first.headers["Location"]
+    changed = pair.api(pair.b.url, "POST", "/api/v1/awards", json={**body, "email": "other@example.com"},
+                       headers={"Idempotency-Key": key})
+    assert changed.status_code == 422 and "different request" in changed.json()["detail"]
+    assert pair.count(Award, Award.recipient_id.in_(
+        select(Recipient.id).where(Recipient.email.in_(["idem@example.com", "other@example.com"])))) == 1
+
+
+def test_one_key_sent_to_both_servers_at_once_issues_one_award(pair):
+    key, body = f"race-{uuid.uuid4()}", {"achievement": "teamwork", "email": "race@example.com"}
+    barrier, answers = threading.Barrier(2), {}
+
+    def send(server: Served) -> None:
+        barrier.wait()
+        answers[server.url] = pair.api(server.url, "POST", "/api/v1/awards", json=body, headers={"Idempotency-Key": key})
+
+    threads = [threading.Thread(target=send, args=(server,)) for server in (pair.a, pair.b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(answer.status_code for answer in answers.values()) == [200, 201], \
+        [answer.text for answer in answers.values()]
+    assert len({answer.json()["id"] for answer in answers.values()}) == 1
+    assert pair.count(Award, Award.recipient_id.in_(select(Recipient.id).where(Recipient.email == "race@example.com"))) \
+        == 1
+
+
+# --------------------------------------------------------------------------- 4. bulk jobs
+
+def upload(web: Browser, server: Served, data: bytes, filename: str = "awards.csv") -> str:
+    answer = web.post(server.url, "/admin/bulk", token=web.token(server.url, "/admin/bulk"),
+                      files={"file": (filename, data, "text/csv")})
+    assert answer.status_code == 303, page_text(answer)
+    match = re.fullmatch(r"/admin/bulk/([0-9a-f-]{36})", answer.headers["Location"])
+    assert match, answer.headers["Location"]
+    return match.group(1)
+
+
+def confirm(web: Browser, server: Served, job_id: str) -> str:
+    """Press "Issue" on ``server``; the message the job's page then shows (on the same server)."""
+    path = f"/admin/bulk/{job_id}"
+    answer = web.post(server.url, f"{path}/confirm", token=web.token(server.url, path))
+    assert answer.status_code == 303 and answer.headers["Location"] == path
+    return page_text(web.get(server.url, path))
+
+
+def wait_done(web: Browser, server: Served, job_id: str) -> dict:
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        progress = web.get(server.url, f"/admin/bulk/{job_id}/progress").json()
+        if progress["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.1)
+
+
+STARTED, NOT_STARTED = "Issuing has started", "This job was not started"
+
+
+def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_both_servers(pair):
+    web = signed_in(pair)
+    job_id = upload(web, pair.a, GOOD)                                     # upload on A
+    dry_run = web.get(pair.b.url, f"/admin/bulk/{job_id}")                 # the dry run on B
+    assert dry_run.status_code == 200 and "3 awards will be issued" in page_text(dry_run)
+    assert web.get(pair.b.url, f"/admin/bulk/{job_id}/results.csv").status_code == 404    # nothing yet
+    path = f"/admin/bulk/{job_id}"
+    started = web.post(pair.b.url, f"{path}/confirm", token=web.token(pair.b.url, path))     # start on B
+    assert started.status_code == 303
+    assert STARTED in page_text(web.get(pair.a.url, path))                 # B's message, shown by A
+    assert NOT_STARTED in confirm(web, pair.a, job_id)                     # a second start, on A: refused
+    progress = wait_done(web, pair.a, job_id)                              # followed on A
+    assert progress["state"] == "done" and progress["done"] == progress["total"] == 3, progress
+    assert progress["summary"]["issued"] == 3
+    result = web.get(pair.b.url, f"/admin/bulk/{job_id}/results.csv")     # downloaded from B
+    assert result.status_code == 200 and result.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(result.text)))
+    assert [(row["email"], row["status"]) for row in rows] == [
+        ("ana@example.com", "issued"), ("ben@example.com", "issued"), ("cho@example.com", "issued")]
+    assert NOT_STARTED in confirm(web, pair.b, job_id)                     # done: refused on either
+    assert pair.count(Award, Award.external_key.is_not(None), Award.recipient_id.in_(
+        select(Recipient.id).where(Recipient.email.in_(["ana@example.com", "ben@example.com", "cho@example.com"])))) \
+        == 3
+
+
+def test_two_starts_of_one_job_racing_on_both_servers_start_it_once(pair):
+    hana, omar = signed_in(pair), signed_in(pair, "omar")
+    data = GOOD.replace(b"two-", b"race-").replace(b"@example.com", b".race@example.com")
+    job_id = upload(hana, pair.b, data)
+    path = f"/admin/bulk/{job_id}"
+    tokens = {"a": hana.token(pair.a.url, path), "b": omar.token(pair.b.url, path)}
+    barrier, pages = threading.Barrier(2), {}
+
+    def press(name: str, web: Browser, server: Served) -> None:
+        barrier.wait()
+        answer = web.post(server.url, f"{path}/confirm", token=tokens[name])
+        assert answer.status_code == 303
+        pages[name] = page_text(web.get(server.url, path))
+
+    threads = [threading.Thread(target=press, args=("a", hana, pair.a)),
+               threading.Thread(target=press, args=("b", omar, pair.b))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    outcomes = sorted(STARTED if STARTED in text else NOT_STARTED if NOT_STARTED in text else text
+                      for text in pages.values())
+    assert outcomes == [STARTED, NOT_STARTED]                              # compare-and-set: one start
+    progress = wait_done(hana, pair.b, job_id)
+    assert progress["state"] == "done" and progress["summary"]["issued"] == 3, progress
+
+
+# --------------------------------------------------------------------------- 5. the employees' sign-in
+
+def test_a_sign_in_link_asked_for_on_one_server_works_once_on_the_other(pair):
+    issued = pair.api(pair.a.url, "POST", "/api/v1/awards", json={"achievement": "teamwork", "email": EMPLOYEE},
+                      headers={"Idempotency-Key": "employee-badge"})
+    assert issued.status_code in (200, 201)
+    web = Browser(pair.a.url)
+    asked = web.post(pair.a.url, "/me/sign-in", {"email": EMPLOYEE}, token=web.token(pair.a.url, "/me/sign-in"))
+    assert asked.status_code == 200                                         # asked for on A
+    link = f"/me/sign-in/{newest_sign_in_token(pair.a.app, EMPLOYEE)}"
+    opened = web.get(pair.b.url, link)                                     # opened on B
+    assert opened.status_code == 200
+    used = web.post(pair.b.url, link, token=web.token(pair.b.url, link))   # used on B
+    assert used.status_code == 303 and used.headers["Location"] == "/me/"
+    assert "microcred_me" in web.cookies()
+    mine = web.get(pair.a.url, "/me/")                                     # the session, valid on A
+    assert mine.status_code == 200 and "Teamwork" in page_text(mine)
+    for server in (pair.a, pair.b):                                        # the used link, on either
+        again = Browser(pair.a.url)
+        assert again.get(server.url, link).status_code == 410
+        assert again.post(server.url, link, token=again.token(server.url, "/me/sign-in")).status_code == 410
+        assert "microcred_me" not in again.cookies()
+    kept = web.cookies()
+    out = web.post(pair.a.url, "/me/sign-out", token=web.token(pair.b.url, "/me/"))     # signed out on A
+    assert out.status_code == 303
+    assert web.with_cookies(kept).get(pair.b.url, "/me/").status_code == 302            # ended on B too
+
+
+# --------------------------------------------------------------------------- 6. the mounted verifier
+
+def test_the_mounted_verifier_of_either_server_judges_awards_issued_and_revoked_through_the_other(pair):
+    """The mounted verifier keeps no per-person state (no session, no form token): its fetch cache
+    holds public documents no longer than their max-age, its limits are the shared ones. What
+    matters is that it reads the issuer's published state, whichever server changed it."""
+    ids = []
+    for email in ("kept@example.com", "revoked@example.com"):
+        issued = pair.api(pair.a.url, "POST", "/api/v1/awards", json={"achievement": "teamwork", "email": email})
+        assert issued.status_code == 201
+        ids.append(issued.json()["id"])
+    revoked = pair.api(pair.a.url, "POST", f"/api/v1/awards/{ids[1]}/revoke", json={"reason": "issued by mistake"})
+    assert revoked.status_code == 200 and revoked.json()["changed"] is True
+    outcomes = []
+    for award_id in ids:
+        credential = pair.api(pair.b.url, "GET", f"/api/v1/awards/{award_id}").json()["credential"]
+        report = requests.post(f"{pair.b.url}/verify/api/verify", json={"credential": credential}, timeout=60)
+        assert report.status_code == 200, report.text
+        body = report.json()
+        outcomes.append((body["outcome"], [c["check"] for c in body["checks"] if c["status"] == "failed"]))
+    assert outcomes == [("verified", []), ("not_verified", ["status"])], outcomes
+
+
+# --------------------------------------------------------------------------- real processes
+
+def test_two_microcred_serve_processes_share_sign_ins_tokens_and_idempotency_keys(pair):
+    """Two ``microcred serve`` processes on the module's database, with the module's secret key, keys
+    folder and base URL; a third one without ``$MICROCRED_SECRET_KEY`` (it makes a secret file of its
+    own, as each server of a deployment that shares no key would) refuses what the others accept."""
+    common = {**os.environ, "DATABASE_URL": pair.database_url, "MICROCRED_KEYS": str(pair.root / "keys"),
+              "MICROCRED_BASE_URL": pair.a.url}
+    common.pop(SECRET_KEY_ENV, None)
+    envs = [{**common, "MICROCRED_INSTANCE": str(pair.root / f"p{n}" / "instance"), SECRET_KEY_ENV: pair.secret}
+            for n in (1, 2)] + [{**common, "MICROCRED_INSTANCE": str(pair.root / "p3" / "instance")}]
+    with microcred_serves(envs) as (one, two, lone):
+        web = Browser(pair.a.url)
+        answer = web.post(one, "/admin/login", {"username": "hana", "password": PASSWORD},
+                          token=web.token(two, "/admin/login"))
+        assert answer.status_code == 303, answer.text
+        assert "Hana (issuer)" in page_text(web.get(two, "/admin/awards"))
+        assert "Hana (issuer)" in page_text(web.get(pair.b.url, "/admin/awards"))    # and the werkzeug servers
+        assert web.get(lone, "/admin/awards").status_code == 302                     # its own secret: refused
+        assert web.post(two, "/admin/logout", token=secrets.token_urlsafe(32)).status_code == 400
+        key, body = f"serve-{uuid.uuid4()}", {"achievement": "teamwork", "email": "serve@example.com"}
+        answers = [pair.api(url, "POST", "/api/v1/awards", json=body,
+                            headers={"Idempotency-Key": key}) for url in (one, two)]
+        assert [a.status_code for a in answers] == [201, 200] and answers[0].json() == answers[1].json()
+        kept = web.cookies()
+        out = web.post(two, "/admin/logout", token=web.token(one, "/admin/awards"))
+        assert out.status_code == 303
+        assert web.with_cookies(kept).get(one, "/admin/awards").status_code == 302
