@@ -236,8 +236,9 @@ def test_one_key_sent_to_both_servers_at_once_issues_one_award(pair):
 
 # --------------------------------------------------------------------------- 4. bulk jobs
 
-def upload(web: Browser, server: Served, data: bytes, filename: str = "awards.csv") -> str:
-    answer = web.post(server.url, "/admin/bulk", token=web.token(server.url, "/admin/bulk"),
+def upload(web: Browser, server: str, data: bytes, filename: str = "awards.csv") -> str:
+    """Upload a CSV on the console of the server at ``server`` (a URL); the new job's id."""
+    answer = web.post(server, "/admin/bulk", token=web.token(server, "/admin/bulk"),
                       files={"file": (filename, data, "text/csv")})
     assert answer.status_code == 303, page_text(answer)
     match = re.fullmatch(r"/admin/bulk/([0-9a-f-]{36})", answer.headers["Location"])
@@ -245,18 +246,18 @@ def upload(web: Browser, server: Served, data: bytes, filename: str = "awards.cs
     return match.group(1)
 
 
-def confirm(web: Browser, server: Served, job_id: str) -> str:
+def confirm(web: Browser, server: str, job_id: str) -> str:
     """Press "Issue" on ``server``; the message the job's page then shows (on the same server)."""
     path = f"/admin/bulk/{job_id}"
-    answer = web.post(server.url, f"{path}/confirm", token=web.token(server.url, path))
+    answer = web.post(server, f"{path}/confirm", token=web.token(server, path))
     assert answer.status_code == 303 and answer.headers["Location"] == path
-    return page_text(web.get(server.url, path))
+    return page_text(web.get(server, path))
 
 
-def wait_done(web: Browser, server: Served, job_id: str) -> dict:
+def wait_done(web: Browser, server: str, job_id: str) -> dict:
     deadline = time.monotonic() + DEADLINE
     while True:
-        progress = web.get(server.url, f"/admin/bulk/{job_id}/progress").json()
+        progress = web.get(server, f"/admin/bulk/{job_id}/progress").json()
         if progress["state"] in ("done", "failed") or time.monotonic() > deadline:
             return progress
         time.sleep(0.1)
@@ -267,7 +268,7 @@ STARTED, NOT_STARTED = "Issuing has started", "This job was not started"
 
 def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_both_servers(pair):
     web = signed_in(pair)
-    job_id = upload(web, pair.a, GOOD)                                     # upload on A
+    job_id = upload(web, pair.a.url, GOOD)                                     # upload on A
     dry_run = web.get(pair.b.url, f"/admin/bulk/{job_id}")                 # the dry run on B
     assert dry_run.status_code == 200 and "3 awards will be issued" in page_text(dry_run)
     assert web.get(pair.b.url, f"/admin/bulk/{job_id}/results.csv").status_code == 404    # nothing yet
@@ -275,8 +276,8 @@ def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_b
     started = web.post(pair.b.url, f"{path}/confirm", token=web.token(pair.b.url, path))     # start on B
     assert started.status_code == 303
     assert STARTED in page_text(web.get(pair.a.url, path))                 # B's message, shown by A
-    assert NOT_STARTED in confirm(web, pair.a, job_id)                     # a second start, on A: refused
-    progress = wait_done(web, pair.a, job_id)                              # followed on A
+    assert NOT_STARTED in confirm(web, pair.a.url, job_id)                     # a second start, on A: refused
+    progress = wait_done(web, pair.a.url, job_id)                              # followed on A
     assert progress["state"] == "done" and progress["done"] == progress["total"] == 3, progress
     assert progress["summary"]["issued"] == 3
     result = web.get(pair.b.url, f"/admin/bulk/{job_id}/results.csv")     # downloaded from B
@@ -284,7 +285,7 @@ def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_b
     rows = list(csv.DictReader(io.StringIO(result.text)))
     assert [(row["email"], row["status"]) for row in rows] == [
         ("ana@example.com", "issued"), ("ben@example.com", "issued"), ("cho@example.com", "issued")]
-    assert NOT_STARTED in confirm(web, pair.b, job_id)                     # done: refused on either
+    assert NOT_STARTED in confirm(web, pair.b.url, job_id)                     # done: refused on either
     assert pair.count(Award, Award.external_key.is_not(None), Award.recipient_id.in_(
         select(Recipient.id).where(Recipient.email.in_(["ana@example.com", "ben@example.com", "cho@example.com"])))) \
         == 3
@@ -293,7 +294,7 @@ def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_b
 def test_two_starts_of_one_job_racing_on_both_servers_start_it_once(pair):
     hana, omar = signed_in(pair), signed_in(pair, "omar")
     data = GOOD.replace(b"two-", b"race-").replace(b"@example.com", b".race@example.com")
-    job_id = upload(hana, pair.b, data)
+    job_id = upload(hana, pair.b.url, data)
     path = f"/admin/bulk/{job_id}"
     tokens = {"a": hana.token(pair.a.url, path), "b": omar.token(pair.b.url, path)}
     barrier, pages = threading.Barrier(2), {}
@@ -313,7 +314,7 @@ def test_two_starts_of_one_job_racing_on_both_servers_start_it_once(pair):
     outcomes = sorted(STARTED if STARTED in text else NOT_STARTED if NOT_STARTED in text else text
                       for text in pages.values())
     assert outcomes == [STARTED, NOT_STARTED]                              # compare-and-set: one start
-    progress = wait_done(hana, pair.b, job_id)
+    progress = wait_done(hana, pair.b.url, job_id)
     assert progress["state"] == "done" and progress["summary"]["issued"] == 3, progress
 
 
@@ -370,7 +371,7 @@ def test_the_mounted_verifier_of_either_server_judges_awards_issued_and_revoked_
 
 # --------------------------------------------------------------------------- real processes
 
-def test_two_microcred_serve_processes_share_sign_ins_tokens_and_idempotency_keys(pair):
+def test_two_microcred_serve_processes_share_sign_ins_forms_keys_bulk_jobs_and_sign_in_links(pair):
     """Two ``microcred serve`` processes on the module's database, with the module's secret key, keys
     folder and base URL; a third one without ``$MICROCRED_SECRET_KEY`` (it makes a secret file of its
     own, as each server of a deployment that shares no key would) refuses what the others accept."""
@@ -388,11 +389,35 @@ def test_two_microcred_serve_processes_share_sign_ins_tokens_and_idempotency_key
         assert "Hana (issuer)" in page_text(web.get(pair.b.url, "/admin/awards"))    # and the werkzeug servers
         assert web.get(lone, "/admin/awards").status_code == 302                     # its own secret: refused
         assert web.post(two, "/admin/logout", token=secrets.token_urlsafe(32)).status_code == 400
+        # an idempotency key: issued through one process, replayed by the other
         key, body = f"serve-{uuid.uuid4()}", {"achievement": "teamwork", "email": "serve@example.com"}
-        answers = [pair.api(url, "POST", "/api/v1/awards", json=body,
-                            headers={"Idempotency-Key": key}) for url in (one, two)]
+        answers = [pair.api(url, "POST", "/api/v1/awards", json=body, headers={"Idempotency-Key": key})
+                   for url in (one, two)]
         assert [a.status_code for a in answers] == [201, 200] and answers[0].json() == answers[1].json()
+        # a bulk job: uploaded through one, started through the other (it runs there), followed and
+        # downloaded through the first, started again through the first: refused
+        data = GOOD.replace(b"two-", b"serve-").replace(b"@example.com", b".serve@example.com")
+        job_id = upload(web, one, data)
+        path = f"/admin/bulk/{job_id}"
+        assert "3 awards will be issued" in page_text(web.get(two, path))
+        assert web.post(two, f"{path}/confirm", token=web.token(one, path)).status_code == 303
+        assert STARTED in page_text(web.get(one, path))
+        progress = wait_done(web, one, job_id)
+        assert progress["state"] == "done" and progress["summary"]["issued"] == 3, progress
+        assert web.post(one, f"{path}/confirm", token=web.token(two, path)).status_code == 303
+        assert NOT_STARTED in page_text(web.get(two, path))
+        results = list(csv.DictReader(io.StringIO(web.get(one, f"{path}/results.csv").text)))
+        assert [row["status"] for row in results] == ["issued"] * 3
         kept = web.cookies()
         out = web.post(two, "/admin/logout", token=web.token(one, "/admin/awards"))
         assert out.status_code == 303
         assert web.with_cookies(kept).get(one, "/admin/awards").status_code == 302
+        # an employee's sign-in link: asked for through one, used through the other
+        me = Browser(pair.a.url)
+        asked = me.post(two, "/me/sign-in", {"email": "ana.serve@example.com"}, token=me.token(one, "/me/sign-in"))
+        assert asked.status_code == 200
+        link = f"/me/sign-in/{newest_sign_in_token(pair.a.app, 'ana.serve@example.com')}"
+        assert me.post(one, link, token=me.token(two, link)).status_code == 303
+        assert "Teamwork" in page_text(me.get(two, "/me/"))
+        assert me.get(lone, "/me/").status_code == 200               # the employee cookie is not signed
+        assert Browser(pair.a.url).get(two, link).status_code == 410
