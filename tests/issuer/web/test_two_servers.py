@@ -34,10 +34,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from issuer.access.staff import MAX_FAILED_LOGINS
 from issuer.access.tokens import create_token
 from issuer.db.models import Award, Recipient
 from issuer.instance import SECRET_KEY_ENV, SECRET_KEY_FILE
-from tests.admin_support import PASSWORD, add_staff
+from tests.admin_support import PASSWORD, Console, add_staff
 from tests.db_fixtures import _admin
 from tests.issuer.web.two_servers_support import (
     Browser,
@@ -165,6 +166,31 @@ def test_a_console_sign_in_on_one_server_is_valid_on_the_other_and_a_sign_out_en
         assert web.get(server.url, "/admin/awards").headers["Location"].startswith("/admin/login")
         copy = web.with_cookies(kept).get(server.url, "/admin/awards")      # the kept cookie: ended everywhere
         assert copy.status_code == 302 and copy.headers["Location"].startswith("/admin/login"), server.url
+
+
+def test_failed_sign_ins_spread_over_both_servers_lock_the_account_for_that_address(pair, redis_url, tmp_path):
+    """The lock after :data:`MAX_FAILED_LOGINS` wrong passwords in a row (per account and address) is
+    one lock for all servers sharing a limits store (``MICROCRED_RATELIMIT_STORAGE_URI``), whichever
+    server each attempt reached; another address is not locked out."""
+    apps = [app_with_secret(server_settings(tmp_path / name, pair.database_url, pair.a.url, pair.root / "keys",
+                                            redis_url), pair.secret) for name in ("a", "b")]
+    try:
+        username = f"lock{uuid.uuid4().hex[:8]}"
+        add_staff(apps[0], username, "issuer")
+        consoles = [Console(app) for app in apps]
+        tokens = [console.csrf_token() for console in consoles]
+
+        def attempt(n: int, password: str, address: str = "192.0.2.7") -> int:
+            return consoles[n % 2].client.post("/admin/login", data={
+                "username": username, "password": password, "csrf_token": tokens[n % 2]},
+                environ_base={"REMOTE_ADDR": address}).status_code
+
+        assert [attempt(n, "not the password at all") for n in range(MAX_FAILED_LOGINS)] == [401] * MAX_FAILED_LOGINS
+        assert [attempt(n, PASSWORD) for n in range(2)] == [401, 401]        # locked on both servers
+        assert attempt(1, PASSWORD, "198.51.100.4") == 303                  # from elsewhere: signed in
+    finally:
+        for app in apps:
+            app.extensions["microcred"].engine.dispose()
 
 
 # --------------------------------------------------------------------------- 2. CSRF

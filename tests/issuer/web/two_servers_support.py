@@ -48,10 +48,12 @@ LINK = re.compile(r"/me/sign-in/([A-Za-z0-9_-]+)")
 TIMEOUT = 30
 
 
-def server_settings(folder: Path, database_url: str, base_url: str, keys: Path) -> Settings:
-    """One server's settings: its own instance folder; the shared database, keys folder and base URL."""
+def server_settings(folder: Path, database_url: str, base_url: str, keys: Path,
+                    ratelimit_storage_uri: str = "memory://") -> Settings:
+    """One server's settings: its own instance folder; the shared database, keys folder, base URL
+    (and limits store)."""
     return load_settings({}, instance=folder / "instance", keys_dir=keys, database_url=database_url,
-                         base_url=base_url)
+                         base_url=base_url, ratelimit_storage_uri=ratelimit_storage_uri)
 
 
 def app_with_secret(settings: Settings, secret: str) -> Flask:
