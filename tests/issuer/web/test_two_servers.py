@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -50,6 +51,7 @@ from tests.issuer.web.two_servers_support import (
     serve,
     server_settings,
 )
+from tests.oidc_provider import OidcProvider, require_provider
 
 GOOD = (b"email,name,achievement,external_id\r\n"
         b"ana@example.com,Ana Lopez,teamwork,two-1\r\n"
@@ -191,6 +193,38 @@ def test_failed_sign_ins_spread_over_both_servers_lock_the_account_for_that_addr
     finally:
         for app in apps:
             app.extensions["microcred"].engine.dispose()
+
+
+def test_a_sign_in_with_the_identity_provider_started_on_one_server_finishes_on_the_other(pair, tmp_path):
+    """The pending sign-in (state, nonce, PKCE verifier) rides in the signed session cookie, so the
+    provider's answer may reach any server; an answer is still used once, on whichever server."""
+    require_provider()
+    callback_path = "/oidc/callback"
+    with OidcProvider(redirect_uris=[pair.a.url + callback_path], accounts={
+            "hana": {"email": "hana.sso@example.com", "email_verified": True, "name": "Hana SSO"}}) as provider:
+        environment = {"MICROCRED_OIDC_ISSUER": provider.issuer, "MICROCRED_OIDC_CLIENT_ID": provider.client_id,
+                       "MICROCRED_OIDC_CLIENT_SECRET": provider.client_secret, "MICROCRED_OIDC_NAME": "Example SSO",
+                       "MICROCRED_OIDC_ALLOW_LOOPBACK_HTTP": "1"}
+        with pytest.MonkeyPatch.context() as env:           # read once, by create_app
+            for name, value in environment.items():
+                env.setenv(name, value)
+            servers = [serve(lambda _url, name=name: app_with_secret(server_settings(
+                tmp_path / name, pair.database_url, pair.a.url, pair.root / "keys"), pair.secret))
+                for name in ("a", "b")]
+        try:
+            add_staff(servers[0].app, "hana.sso@example.com", "issuer", name="Hana SSO")
+            web = Browser(pair.a.url)
+            started = web.get(servers[0].url, "/oidc/start?for=staff&next=/admin/awards")       # started on A
+            assert started.status_code == 302, started.text
+            answer = urlsplit(provider.sign_in(web.http, started.headers["Location"], "hana"))
+            finished = web.get(servers[1].url, f"{callback_path}?{answer.query}")              # finished on B
+            assert finished.status_code == 303 and finished.headers["Location"] == "/admin/awards", finished.text
+            assert "Hana SSO (issuer)" in page_text(web.get(servers[0].url, "/admin/awards"))  # valid on A
+            replayed = web.get(servers[0].url, f"{callback_path}?{answer.query}", headers={"Accept": "text/html"})
+            assert replayed.status_code == 403 and "already used" in replayed.text           # once, anywhere
+        finally:
+            for served in servers:
+                served.stop()
 
 
 # --------------------------------------------------------------------------- 2. CSRF
