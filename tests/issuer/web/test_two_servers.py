@@ -104,6 +104,7 @@ def pair(database, tmp_path_factory) -> Iterator[Pair]:
         add_achievement(app)
         for username in ("hana", "omar"):
             add_staff(app, username, "issuer", name=username.title())
+        add_staff(app, "ada", "admin", name="Ada")
         return app
 
     a = serve(first)
@@ -427,6 +428,53 @@ def test_the_mounted_verifier_of_either_server_judges_awards_issued_and_revoked_
         body = report.json()
         outcomes.append((body["outcome"], [c["check"] for c in body["checks"] if c["status"] == "failed"]))
     assert outcomes == [("verified", []), ("not_verified", ["status"])], outcomes
+
+
+def test_a_key_rotated_through_one_server_signs_on_the_other_and_both_keys_verify(pair, tmp_path):
+    """The signing keys are files in the keys folder the database names: every server must see the
+    same folder. A server with a folder of its own cannot issue once the key was rotated elsewhere."""
+    before = pair.api(pair.b.url, "POST", "/api/v1/awards", json={"achievement": "teamwork",
+                                                                  "email": "before.rotation@example.com"})
+    assert before.status_code == 201
+    web = signed_in(pair, "ada")
+    rotated = web.post(pair.a.url, "/admin/keys/rotate", {"confirm": "yes"},
+                       token=web.token(pair.b.url, "/admin/keys"))                    # rotated on A
+    assert rotated.status_code == 303
+    assert "is current" in page_text(web.get(pair.b.url, "/admin/keys"))              # the message, on B
+    after = pair.api(pair.b.url, "POST", "/api/v1/awards", json={"achievement": "teamwork",
+                                                                 "email": "after.rotation@example.com"})
+    assert after.status_code == 201, after.text                                       # issued on B
+    methods = []
+    for award in (before, after):
+        credential = pair.api(pair.a.url, "GET", f"/api/v1/awards/{award.json()['id']}").json()["credential"]
+        methods.append(credential["proof"]["verificationMethod"] if isinstance(credential["proof"], dict)
+                       else credential["proof"][0]["verificationMethod"])
+        report = requests.post(f"{pair.a.url}/verify/api/verify", json={"credential": credential}, timeout=60)
+        assert report.json()["outcome"] == "verified", report.json()["headline"]
+    assert methods[0] != methods[1]
+    refused = _issue_with_own_keys_folder(pair, tmp_path, "own.keys@example.com")
+    assert refused.status_code >= 400
+    assert pair.count(Award, Award.recipient_id.in_(select(Recipient.id).where(
+        Recipient.email == "own.keys@example.com"))) == 0
+
+
+def _issue_with_own_keys_folder(pair: Pair, tmp_path: Path, email: str):
+    """An issue request to a server configured with a keys folder of its own (an empty one)."""
+    lone = app_with_secret(server_settings(tmp_path / "lone", pair.database_url, pair.a.url, tmp_path / "own-keys"),
+                           pair.secret)
+    try:
+        return lone.test_client().post("/api/v1/awards", json={"achievement": "teamwork", "email": email},
+                                       headers={"Authorization": f"Bearer {pair.token}"})
+    finally:
+        lone.extensions["microcred"].engine.dispose()
+
+
+@pytest.mark.xfail(strict=True, reason="issuer/keys/keyring.py _private_pair turns a missing key file into "
+                   "KeyFormatError (invalid input, 422) naming the server's full path; it should be NotReady (503, "
+                   "code key_file_missing) naming the file only, like SetupService.check_ready")
+def test_a_server_without_the_key_file_answers_503_and_names_no_server_path(pair, tmp_path):
+    refused = _issue_with_own_keys_folder(pair, tmp_path, "no.key.file@example.com")
+    assert refused.status_code == 503 and str(tmp_path) not in refused.get_data(as_text=True)
 
 
 # --------------------------------------------------------------------------- real processes
