@@ -4,15 +4,18 @@ Two app servers, each its own ``create_app`` and instance folder, on one real Po
 database, sharing what :mod:`tests.issuer.web.two_servers_support` lists (the secret key by
 ``MICROCRED_SECRET_KEY``, the database, the keys folder, the base URL), served by werkzeug on
 loopback; one browser (one ``requests`` cookie jar) sends each request to the server the test
-names, request by request. Covered: console sign-in and sign-out, CSRF tokens, REST API
-idempotency keys, a bulk job (upload, dry run, start, progress, results, and two starts racing
-on both servers), the employees' sign-in links and sessions, the mounted verifier, and the
-same through two real ``microcred serve`` processes.
+names, request by request. Covered: console sign-in and sign-out, the lock after wrong passwords
+(with a shared limits store, on a real Redis), sign-in with an identity provider (a real one on
+node), CSRF tokens, REST API idempotency keys (also two at once), a bulk job (upload, dry run,
+start, progress, results, and two starts racing on both servers), the employees' sign-in links
+and sessions, the mounted verifier, a key rotation, and the same flows through two real
+``microcred serve`` processes.
 
 The tests are not vacuous: a third app on the same database with another secret key refuses
 the same cookies and tokens (the property that breaks when a deployment does not share the key),
-and a kept copy of a signed-out cookie is refused (sessions are checked in the database, not in
-a process). Skipped without PostgreSQL locally, failed under ``CI=true`` (``tests/db_fixtures.py``).
+a kept copy of a signed-out cookie is refused (sessions are checked in the database, not in a
+process), and a server with a keys folder of its own cannot issue. Skipped without PostgreSQL
+locally, failed under ``CI=true`` (``tests/db_fixtures.py``); likewise Redis and the provider.
 """
 from __future__ import annotations
 

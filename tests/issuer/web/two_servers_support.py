@@ -46,6 +46,7 @@ from tests.verifier.test_web_serve import wait_for
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r"/me/sign-in/([A-Za-z0-9_-]+)")
 TIMEOUT = 30
+START_TIMEOUT = 90          # seconds for a microcred serve to listen (a loaded CI machine starts gunicorn slowly)
 
 
 def server_settings(folder: Path, database_url: str, base_url: str, keys: Path,
@@ -162,16 +163,29 @@ def microcred_serves(envs: list[Mapping[str, str]]) -> Iterator[list[str]]:
                                    str(port), "--workers", "1", "--threads", "4"],
                                   env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for port, env in zip(ports, envs, strict=True)]
+    outputs: list[str] = []
     try:
-        for port, process in zip(ports, processes, strict=True):
-            wait_for(port, process)
+        try:
+            for port, process in zip(ports, processes, strict=True):
+                wait_for(port, process, START_TIMEOUT)
+        except AssertionError:
+            _stop(processes, outputs)
+            raise AssertionError("a microcred serve did not start:\n" + "\n---\n".join(outputs)) from None
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
-        for process in processes:
+        _stop(processes, outputs)
+
+
+def _stop(processes: list[subprocess.Popen[str]], outputs: list[str]) -> None:
+    """Stop the processes still running; their output into ``outputs``."""
+    for process in processes:
+        if process.returncode is None:
             process.terminate()
-        for process in processes:
-            try:
-                process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
+    for process in processes:
+        if process.returncode is not None and process.stdout is not None and process.stdout.closed:
+            continue
+        try:
+            outputs.append(process.communicate(timeout=30)[0] or "")
+        except subprocess.TimeoutExpired:
+            process.kill()
+            outputs.append(process.communicate()[0] or "")
