@@ -382,6 +382,24 @@ def test_two_starts_of_one_job_racing_on_both_servers_start_it_once(pair):
     assert progress["state"] == "done" and progress["summary"]["issued"] == 3, progress
 
 
+def test_a_bulk_job_sent_to_the_api_of_one_server_is_followed_and_downloaded_on_the_other(pair):
+    data = GOOD.replace(b"two-", b"api-").replace(b"@example.com", b".api@example.com") + \
+        b"bad.api@example.com,Bad Row,no-such-achievement,api-4\r\n"
+    sent = pair.api(pair.a.url, "POST", "/api/v1/awards/bulk?async=true&mode=valid-rows", data=data,
+                    headers={"Content-Type": "text/csv"})                    # sent to A: it runs there
+    assert sent.status_code == 202, sent.text
+    job_id = sent.json()["id"]
+    deadline = time.monotonic() + DEADLINE
+    while (job := pair.api(pair.b.url, "GET", f"/api/v1/bulk-jobs/{job_id}").json())["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job                            # followed on B
+        time.sleep(0.1)
+    assert job["state"] == "done" and job["results_url"] == f"/api/v1/bulk-jobs/{job_id}/results", job
+    results = list(csv.DictReader(io.StringIO(pair.api(pair.b.url, "GET", job["results_url"]).text)))
+    assert [row["status"] for row in results] == ["issued"] * 3 + ["error"]     # downloaded from B
+    rejected = pair.api(pair.a.url, "GET", f"/api/v1/bulk-jobs/{job_id}/rejected")
+    assert rejected.status_code == 200 and "bad.api@example.com" in rejected.text
+
+
 # --------------------------------------------------------------------------- 5. the employees' sign-in
 
 def test_a_sign_in_link_asked_for_on_one_server_works_once_on_the_other(pair):
