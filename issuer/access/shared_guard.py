@@ -32,12 +32,14 @@ from limits.storage import Storage, storage_from_string
 
 from issuer.access.staff import LOCK_MINUTES, MAX_FAILED_LOGINS, FailureGuard, SignInGuard, normalize_username
 from issuer.errors import ConfigError
-from verifier.web.ratelimit import STORE_TIMEOUT
 
-__all__ = ["FAILURE_MEMORY", "SharedSignInGuard", "sign_in_guard"]
+__all__ = ["FAILURE_MEMORY", "STORE_TIMEOUT", "SharedSignInGuard", "sign_in_guard"]
 
 FAILURE_MEMORY = timedelta(days=1)     # a count of wrong passwords is kept this long after its first
 UNREACHABLE_LOCK = timedelta(seconds=60)
+# a Redis store's client waits no longer than this for a connection or an answer (seconds): the request
+# limits' own (verifier.web.ratelimit.STORE_TIMEOUT, not imported: that is web code; a test keeps them equal)
+STORE_TIMEOUT = 2.0
 _PREFIX = "microcred-sign-in"
 log = logging.getLogger(__name__)
 

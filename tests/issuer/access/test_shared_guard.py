@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from issuer.access.shared_guard import SharedSignInGuard, sign_in_guard
+from issuer.access.shared_guard import STORE_TIMEOUT, SharedSignInGuard, sign_in_guard
 from issuer.access.staff import LOCK_MINUTES, MAX_FAILED_LOGINS, SignInGuard
 from tests.redis_fixtures import _free_port
+from verifier.web import ratelimit
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -21,6 +22,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 def test_memory_keeps_the_guard_in_the_process_and_a_store_shares_it(redis_url):
     assert isinstance(sign_in_guard("memory://"), SignInGuard)
     assert isinstance(sign_in_guard(redis_url), SharedSignInGuard)
+    assert STORE_TIMEOUT == ratelimit.STORE_TIMEOUT            # one answer time for every use of the store
 
 
 def test_failures_counted_by_two_guards_on_one_store_lock_the_pair_for_both(redis_url):
