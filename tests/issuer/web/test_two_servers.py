@@ -468,15 +468,25 @@ def test_a_key_rotated_through_one_server_signs_on_the_other_and_both_keys_verif
     methods = []
     for award in (before, after):
         credential = pair.api(pair.a.url, "GET", f"/api/v1/awards/{award.json()['id']}").json()["credential"]
-        methods.append(credential["proof"]["verificationMethod"] if isinstance(credential["proof"], dict)
-                       else credential["proof"][0]["verificationMethod"])
-        report = requests.post(f"{pair.a.url}/verify/api/verify", json={"credential": credential}, timeout=60)
-        assert report.json()["outcome"] == "verified", report.json()["headline"]
+        methods.append(signed_by(credential))
+        assert verdict(pair.a.url, credential) == "verified"
     assert methods[0] != methods[1]
     refused = _issue_with_own_keys_folder(pair, tmp_path, "own.keys@example.com")
     assert refused.status_code >= 400
     assert pair.count(Award, Award.recipient_id.in_(select(Recipient.id).where(
         Recipient.email == "own.keys@example.com"))) == 0
+
+
+def signed_by(credential: dict) -> str:
+    """The key (verification method) a credential's proof names."""
+    proof = credential["proof"]
+    return (proof if isinstance(proof, dict) else proof[0])["verificationMethod"]
+
+
+def verdict(server: str, credential: dict) -> str:
+    """The outcome the mounted verifier of ``server`` gives ``credential`` (its headline when not verified)."""
+    report = requests.post(f"{server}/verify/api/verify", json={"credential": credential}, timeout=60).json()
+    return report["outcome"] if report["outcome"] == "verified" else report["headline"]
 
 
 def _issue_with_own_keys_folder(pair: Pair, tmp_path: Path, email: str):
@@ -523,6 +533,21 @@ def test_two_microcred_serve_processes_share_sign_ins_forms_keys_bulk_jobs_and_s
         answers = [pair.api(url, "POST", "/api/v1/awards", json=body, headers={"Idempotency-Key": key})
                    for url in (one, two)]
         assert [a.status_code for a in answers] == [201, 200] and answers[0].json() == answers[1].json()
+        # a key rotated through the other process while this one holds the old key loaded: it signs with the new
+        signed = []
+        for n, rotate in enumerate((False, True)):
+            if rotate:
+                admin = Browser(pair.a.url)
+                admin.post(two, "/admin/login", {"username": "ada", "password": PASSWORD},
+                           token=admin.token(two, "/admin/login"))
+                assert admin.post(two, "/admin/keys/rotate", {"confirm": "yes"},
+                                  token=admin.token(two, "/admin/keys")).status_code == 303
+            award = pair.api(one, "POST", "/api/v1/awards", json={"achievement": "teamwork",
+                                                                  "email": f"rotation{n}.serve@example.com"})
+            assert award.status_code == 201, award.text
+            signed.append(pair.api(two, "GET", f"/api/v1/awards/{award.json()['id']}").json()["credential"])
+        assert signed_by(signed[0]) != signed_by(signed[1])
+        assert [verdict(two, credential) for credential in signed] == ["verified", "verified"]
         # a bulk job: uploaded through one, started through the other (it runs there), followed and
         # downloaded through the first, started again through the first: refused
         data = GOOD.replace(b"two-", b"serve-").replace(b"@example.com", b".serve@example.com")
