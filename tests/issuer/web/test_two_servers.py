@@ -27,116 +27,43 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from flask import Flask
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from issuer.access.staff import MAX_FAILED_LOGINS
-from issuer.access.tokens import create_token
 from issuer.db.models import Award, Recipient
 from issuer.instance import SECRET_KEY_ENV, SECRET_KEY_FILE
 from tests.admin_support import PASSWORD, Console, add_staff
-from tests.db_fixtures import _admin
-from tests.issuer.web.two_servers_support import (
+from tests.issuer.web.two_servers_support import (  # noqa: F401  (database, pair: the module fixtures)
+    DEADLINE,
+    GOOD,
+    NOT_STARTED,
+    STARTED,
     Browser,
+    Pair,
     Served,
-    add_achievement,
     app_with_secret,
+    confirm,
+    database,
     microcred_serves,
     newest_sign_in_token,
+    page_text,
+    pair,
     serve,
     server_settings,
+    signed_by,
+    signed_in,
+    upload,
+    verdict,
+    wait_done,
 )
 from tests.oidc_provider import OidcProvider, require_provider
 
-GOOD = (b"email,name,achievement,external_id\r\n"
-        b"ana@example.com,Ana Lopez,teamwork,two-1\r\n"
-        b"ben@example.com,Ben Okafor,teamwork,two-2\r\n"
-        b"cho@example.com,Cho Park,teamwork,two-3\r\n")
-DEADLINE = 120
 EMPLOYEE = "alex@example.com"
-
-
-@dataclass
-class Pair:
-    a: Served
-    b: Served
-    stranger: Flask             # the same database and base URL, another secret key (not served)
-    secret: str
-    token: str                  # an API token of scope "issue"
-    root: Path
-    database_url: str
-
-    def api(self, server: str, method: str, path: str, **kwargs) -> requests.Response:
-        """A REST API request with the token to the server at ``server`` (a URL)."""
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        return requests.request(method, server + path, headers=headers, timeout=30, **kwargs)
-
-    def count(self, model, *where) -> int:
-        with self.a.app.extensions["microcred"].sessions() as session:
-            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-
-@pytest.fixture(scope="module")
-def database(postgres_url) -> Iterator[str]:
-    """A database of this module's own on the session's PostgreSQL server."""
-    name = f"microcred_two_{uuid.uuid4().hex[:12]}"
-    _admin(postgres_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def pair(database, tmp_path_factory) -> Iterator[Pair]:
-    """Server A (initialises the issuer), then server B; the base URL is A's address."""
-    root = tmp_path_factory.mktemp("two-servers")
-    keys, secret = root / "keys", secrets.token_urlsafe(48)
-
-    def first(url: str) -> Flask:
-        app = app_with_secret(server_settings(root / "a", database, url, keys), secret)
-        app.extensions["microcred"].use.setup.init(name="Example Corp")
-        add_achievement(app)
-        for username in ("hana", "omar"):
-            add_staff(app, username, "issuer", name=username.title())
-        add_staff(app, "ada", "admin", name="Ada")
-        return app
-
-    a = serve(first)
-    b = serve(lambda _url: app_with_secret(server_settings(root / "b", database, a.url, keys), secret))
-    stranger = app_with_secret(server_settings(root / "c", database, a.url, keys), secrets.token_urlsafe(48))
-    with a.app.extensions["microcred"].sessions.begin() as session:
-        token = create_token(session, scope="issue", name="two servers")[1]
-    try:
-        yield Pair(a, b, stranger, secret, token, root, database)
-    finally:
-        for served in (a, b):
-            assert served.app.extensions["microcred"].use.bulk.jobs.wait_all(DEADLINE)
-            served.stop()
-        stranger.extensions["microcred"].engine.dispose()
-
-
-def signed_in(pair: Pair, username: str = "hana", *, form_from: Served | None = None,
-              post_to: Served | None = None) -> Browser:
-    """A browser signed in to the console: the form from one server, sent to the other."""
-    web = Browser(pair.a.url)
-    token = web.token((form_from or pair.b).url, "/admin/login")
-    answer = web.post((post_to or pair.a).url, "/admin/login", {"username": username, "password": PASSWORD},
-                      token=token)
-    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/", answer.text
-    return web
-
-
-def page_text(response: requests.Response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
 
 
 def stranger_get(pair: Pair, cookies: dict[str, str], path: str):
@@ -300,36 +227,6 @@ def test_one_key_sent_to_both_servers_at_once_issues_one_award(pair):
 
 # --------------------------------------------------------------------------- 4. bulk jobs
 
-def upload(web: Browser, server: str, data: bytes, filename: str = "awards.csv") -> str:
-    """Upload a CSV on the console of the server at ``server`` (a URL); the new job's id."""
-    answer = web.post(server, "/admin/bulk", token=web.token(server, "/admin/bulk"),
-                      files={"file": (filename, data, "text/csv")})
-    assert answer.status_code == 303, page_text(answer)
-    match = re.fullmatch(r"/admin/bulk/([0-9a-f-]{36})", answer.headers["Location"])
-    assert match, answer.headers["Location"]
-    return match.group(1)
-
-
-def confirm(web: Browser, server: str, job_id: str) -> str:
-    """Press "Issue" on ``server``; the message the job's page then shows (on the same server)."""
-    path = f"/admin/bulk/{job_id}"
-    answer = web.post(server, f"{path}/confirm", token=web.token(server, path))
-    assert answer.status_code == 303 and answer.headers["Location"] == path
-    return page_text(web.get(server, path))
-
-
-def wait_done(web: Browser, server: str, job_id: str) -> dict:
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        progress = web.get(server, f"/admin/bulk/{job_id}/progress").json()
-        if progress["state"] in ("done", "failed") or time.monotonic() > deadline:
-            return progress
-        time.sleep(0.1)
-
-
-STARTED, NOT_STARTED = "Issuing has started", "This job was not started"
-
-
 def test_a_bulk_job_is_uploaded_checked_started_followed_and_downloaded_across_both_servers(pair):
     web = signed_in(pair)
     job_id = upload(web, pair.a.url, GOOD)                                     # upload on A
@@ -475,18 +372,6 @@ def test_a_key_rotated_through_one_server_signs_on_the_other_and_both_keys_verif
     assert refused.status_code >= 400
     assert pair.count(Award, Award.recipient_id.in_(select(Recipient.id).where(
         Recipient.email == "own.keys@example.com"))) == 0
-
-
-def signed_by(credential: dict) -> str:
-    """The key (verification method) a credential's proof names."""
-    proof = credential["proof"]
-    return (proof if isinstance(proof, dict) else proof[0])["verificationMethod"]
-
-
-def verdict(server: str, credential: dict) -> str:
-    """The outcome the mounted verifier of ``server`` gives ``credential`` (its headline when not verified)."""
-    report = requests.post(f"{server}/verify/api/verify", json={"credential": credential}, timeout=60).json()
-    return report["outcome"] if report["outcome"] == "verified" else report["headline"]
 
 
 def _issue_with_own_keys_folder(pair: Pair, tmp_path: Path, email: str):

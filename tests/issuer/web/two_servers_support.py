@@ -14,16 +14,20 @@ What a deployment with several app servers must give every one of them, as these
 
 Each server here has an instance folder of its own (as on separate machines).
 
-    pair = start_pair(tmp, database_url, secret)       # two werkzeug servers, each with its own create_app
-    web = Browser()                                    # one cookie jar
-    web.get(pair.a, "/admin/login"); web.post(pair.b, "/admin/login", {...}, token_from=(pair.a, "/admin/login"))
+    def test_something(pair):                          # module fixture: servers A and B, A's URL the base URL
+        web = Browser(pair.a.url)                      # one cookie jar
+        web.post(pair.b.url, "/admin/login", {...}, token=web.token(pair.a.url, "/admin/login"))
+        pair.api(pair.a.url, "POST", "/api/v1/awards", json={...})     # with an API token
 """
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,13 +37,17 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from issuer.access.tokens import create_token
 from issuer.config import Settings, load_settings
 from issuer.db.models import Achievement, Issuer, OutboxMessage
 from issuer.instance import SECRET_KEY_ENV
 from issuer.web import create_app
+from tests.admin_support import PASSWORD, add_staff
+from tests.db_fixtures import _admin
 from tests.http_fixtures import unused_port
 from tests.verifier.test_web_serve import wait_for
 
@@ -150,6 +158,134 @@ class Browser:
         for name, value in cookies.items():
             other.http.cookies.set(name, value, domain="127.0.0.1", path="/")
         return other
+
+
+# ------------------------------------------------------------------ the pair of servers (module fixtures)
+#
+# A test module imports both fixtures, ``database`` and ``pair`` (with a noqa comment for F401: pytest uses them).
+
+GOOD = (b"email,name,achievement,external_id\r\n"
+        b"ana@example.com,Ana Lopez,teamwork,two-1\r\n"
+        b"ben@example.com,Ben Okafor,teamwork,two-2\r\n"
+        b"cho@example.com,Cho Park,teamwork,two-3\r\n")
+DEADLINE = 120
+
+
+@dataclass
+class Pair:
+    a: Served
+    b: Served
+    stranger: Flask             # the same database and base URL, another secret key (not served)
+    secret: str
+    token: str                  # an API token of scope "issue"
+    root: Path
+    database_url: str
+
+    def api(self, server: str, method: str, path: str, **kwargs) -> requests.Response:
+        """A REST API request with the token to the server at ``server`` (a URL)."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return requests.request(method, server + path, headers=headers, timeout=30, **kwargs)
+
+    def count(self, model, *where) -> int:
+        with self.a.app.extensions["microcred"].sessions() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+@pytest.fixture(scope="module")
+def database(postgres_url) -> Iterator[str]:
+    """A database of this module's own on the session's PostgreSQL server."""
+    name = f"microcred_two_{uuid.uuid4().hex[:12]}"
+    _admin(postgres_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def pair(database, tmp_path_factory) -> Iterator[Pair]:
+    """Server A (initialises the issuer), then server B; the base URL is A's address."""
+    root = tmp_path_factory.mktemp("two-servers")
+    keys, secret = root / "keys", secrets.token_urlsafe(48)
+
+    def first(url: str) -> Flask:
+        app = app_with_secret(server_settings(root / "a", database, url, keys), secret)
+        app.extensions["microcred"].use.setup.init(name="Example Corp")
+        add_achievement(app)
+        for username in ("hana", "omar"):
+            add_staff(app, username, "issuer", name=username.title())
+        add_staff(app, "ada", "admin", name="Ada")
+        return app
+
+    a = serve(first)
+    b = serve(lambda _url: app_with_secret(server_settings(root / "b", database, a.url, keys), secret))
+    stranger = app_with_secret(server_settings(root / "c", database, a.url, keys), secrets.token_urlsafe(48))
+    with a.app.extensions["microcred"].sessions.begin() as session:
+        token = create_token(session, scope="issue", name="two servers")[1]
+    try:
+        yield Pair(a, b, stranger, secret, token, root, database)
+    finally:
+        for served in (a, b):
+            assert served.app.extensions["microcred"].use.bulk.jobs.wait_all(DEADLINE)
+            served.stop()
+        stranger.extensions["microcred"].engine.dispose()
+
+
+def signed_in(pair: Pair, username: str = "hana", *, form_from: Served | None = None,
+              post_to: Served | None = None) -> Browser:
+    """A browser signed in to the console: the form from one server, sent to the other."""
+    web = Browser(pair.a.url)
+    token = web.token((form_from or pair.b).url, "/admin/login")
+    answer = web.post((post_to or pair.a).url, "/admin/login", {"username": username, "password": PASSWORD},
+                      token=token)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/", answer.text
+    return web
+
+
+def page_text(response: requests.Response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+
+
+def upload(web: Browser, server: str, data: bytes, filename: str = "awards.csv") -> str:
+    """Upload a CSV on the console of the server at ``server`` (a URL); the new job's id."""
+    answer = web.post(server, "/admin/bulk", token=web.token(server, "/admin/bulk"),
+                      files={"file": (filename, data, "text/csv")})
+    assert answer.status_code == 303, page_text(answer)
+    match = re.fullmatch(r"/admin/bulk/([0-9a-f-]{36})", answer.headers["Location"])
+    assert match, answer.headers["Location"]
+    return match.group(1)
+
+
+def confirm(web: Browser, server: str, job_id: str) -> str:
+    """Press "Issue" on ``server``; the message the job's page then shows (on the same server)."""
+    path = f"/admin/bulk/{job_id}"
+    answer = web.post(server, f"{path}/confirm", token=web.token(server, path))
+    assert answer.status_code == 303 and answer.headers["Location"] == path
+    return page_text(web.get(server, path))
+
+
+def wait_done(web: Browser, server: str, job_id: str) -> dict:
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        progress = web.get(server, f"/admin/bulk/{job_id}/progress").json()
+        if progress["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.1)
+
+
+STARTED, NOT_STARTED = "Issuing has started", "This job was not started"
+
+
+def signed_by(credential: dict) -> str:
+    """The key (verification method) a credential's proof names."""
+    proof = credential["proof"]
+    return (proof if isinstance(proof, dict) else proof[0])["verificationMethod"]
+
+
+def verdict(server: str, credential: dict) -> str:
+    """The outcome the mounted verifier of ``server`` gives ``credential`` (its headline when not verified)."""
+    report = requests.post(f"{server}/verify/api/verify", json={"credential": credential}, timeout=60).json()
+    return report["outcome"] if report["outcome"] == "verified" else report["headline"]
 
 
 # ------------------------------------------------------------------ real `microcred serve` processes
