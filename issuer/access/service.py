@@ -8,8 +8,9 @@
 
 The rules are :mod:`issuer.access.staff` (passwords, roles, the per-address sign-in guard,
 session tokens) and :mod:`issuer.access.tokens` (token format, scopes, hashes); this service
-owns the transactions and the one :class:`~issuer.access.staff.SignInGuard` of the process
-(per service layer, so per app). Failed sign-ins count against the runtime's clock; a
+owns the transactions and the sign-in guard (per service layer, so per app: in this process, or
+in the shared limits store when one is configured, :func:`issuer.access.shared_guard.sign_in_guard`).
+Failed sign-ins count against the runtime's clock (a shared lock ends by the store's); a
 session's age is measured by the wall clock (the console's pages may run on a test clock).
 Accounts are named by user name (the CLI) or by id (the console).
 """
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.access.shared_guard import sign_in_guard
 from issuer.access.staff import (
+    FailureGuard,
     SignedIn,
-    SignInGuard,
     authenticate,
     create_user,
     end_session,
@@ -55,7 +57,8 @@ class AccessService:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.guard = SignInGuard()      # failed sign-ins per (account, client address), in this process
+        # failed sign-ins per (account, client address): in this process, or shared by all app servers
+        self.guard: FailureGuard = sign_in_guard(runtime.settings.ratelimit_storage_uri)
         prepare_sign_in()               # the first failed sign-in costs what every other one costs
 
     # ---- staff accounts

@@ -10,9 +10,10 @@ attempt down instead would hold a server worker per attempt, which is the same d
 service by other means. Per (account, address) an attacker gets five guesses per address per
 quarter-hour against passwords of 12 characters or more hashed with scrypt (the console also
 limits sign-in attempts per address), while the owner, from their own address, still gets in.
-The counts are kept in the server process's memory, like the request limits: with several
-server processes each keeps its own (the ``failed_logins`` / ``locked_until`` columns are no
-longer used for locking and are only cleared on a successful sign-in).
+The counts are kept in the server process's memory, like the request limits, unless a shared
+limits store is configured: then :mod:`issuer.access.shared_guard` keeps them there, one lock
+for all app servers (the ``failed_logins`` / ``locked_until`` columns are no longer used for
+locking and are only cleared on a successful sign-in). Either guard is a :class:`FailureGuard`.
 
 The answer for a wrong password, an unknown user name and a locked (account, address) is the
 same sentence (:data:`SIGN_IN_FAILED`) and costs the same: one scrypt computation and no
@@ -34,6 +35,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,9 +46,9 @@ from issuer.db.models_staff import STAFF_ROLES, StaffSession, StaffUser
 from issuer.errors import Conflict, InvalidInput
 
 __all__ = ["LOCK_MINUTES", "MAX_FAILED_LOGINS", "MIN_PASSWORD", "SESSION_MAX_HOURS", "SIGN_IN_FAILED", "STAFF_ROLES",
-           "SignInGuard", "SignedIn", "StaffError", "authenticate", "check_password", "check_role", "check_username",
-           "create_user", "end_session", "find_user", "normalize_username", "set_active", "set_password",
-           "start_session", "still_valid"]
+           "FailureGuard", "SignInGuard", "SignedIn", "StaffError", "authenticate", "check_password", "check_role",
+           "check_username", "create_user", "end_session", "find_user", "normalize_username", "set_active",
+           "set_password", "start_session", "still_valid"]
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -161,6 +163,16 @@ def set_active(session: Session, user: StaffUser, active: bool) -> None:
         user.session_version += 1
 
 
+class FailureGuard(Protocol):
+    """Where failed sign-ins per (user name, client address) are counted and locks are kept."""
+
+    def locked_until(self, username: str, client: str, now: datetime) -> datetime | None: ...
+
+    def failed(self, username: str, client: str, now: datetime) -> None: ...
+
+    def succeeded(self, username: str, client: str) -> None: ...
+
+
 class SignInGuard:
     """Failed sign-ins per (user name, client address), in this process's memory.
 
@@ -200,7 +212,7 @@ class SignInGuard:
 
 
 def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None,
-                 client: str = "-", guard: SignInGuard | None = None) -> SignedIn:
+                 client: str = "-", guard: FailureGuard | None = None) -> SignedIn:
     """The signed-in identity for a right user name and password; :class:`StaffError` otherwise.
 
     ``client``: the address the attempt comes from; ``guard``: the failures per (account,
