@@ -82,7 +82,12 @@ def _private_pair(settings: Settings, row: IssuerKey) -> KeyPair:
     cache_key = (Path(settings.keys_dir).as_posix(), row.key_file)
     pair = _loaded.get(cache_key)
     if pair is None:
-        pair = load_key(Path(settings.keys_dir) / row.key_file)
+        path = Path(settings.keys_dir) / row.key_file
+        if not path.is_file():      # another server's keys folder, or a lost one: not ready, no server path said
+            raise NoCurrentKeyError(f"the current key's file {row.key_file} is not in this server's keys folder "
+                                    "(every server must share the keys folder: MICROCRED_KEYS)",
+                                    code="key_file_missing")
+        pair = load_key(path)
         if pair.public.to_multibase() != row.public_multibase:
             raise NoCurrentKeyError(f"the key file {row.key_file} does not hold the key the database records",
                                     code="key_mismatch")

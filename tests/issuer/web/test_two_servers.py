@@ -385,12 +385,10 @@ def _issue_with_own_keys_folder(pair: Pair, tmp_path: Path, email: str):
         lone.extensions["microcred"].engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="issuer/keys/keyring.py _private_pair turns a missing key file into "
-                   "KeyFormatError (invalid input, 422) naming the server's full path; it should be NotReady (503, "
-                   "code key_file_missing) naming the file only, like SetupService.check_ready")
 def test_a_server_without_the_key_file_answers_503_and_names_no_server_path(pair, tmp_path):
     refused = _issue_with_own_keys_folder(pair, tmp_path, "no.key.file@example.com")
     assert refused.status_code == 503 and str(tmp_path) not in refused.get_data(as_text=True)
+    assert refused.get_json()["code"] == "key_file_missing"
 
 
 # --------------------------------------------------------------------------- real processes
