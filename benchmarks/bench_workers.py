@@ -93,10 +93,11 @@ def one_configuration(server_url: str, workers: int, args: argparse.Namespace, c
             try:
                 def all_done() -> bool:
                     with Session(engine) as session:
-                        states = set(session.scalars(select(BulkJob.state).where(BulkJob.id.in_(ids))))
-                    if "failed" in states:
-                        raise RuntimeError("a bulk job failed")
-                    return states == {"done"}
+                        jobs = session.execute(select(BulkJob.state, BulkJob.error).where(BulkJob.id.in_(ids))).all()
+                    failed = [error for state, error in jobs if state == "failed"]
+                    if failed:
+                        raise RuntimeError(f"a bulk job failed: {failed[0]}")
+                    return {state for state, _ in jobs} == {"done"}
                 _wait(all_done, args.max_seconds * 10, "the bulk jobs")
                 elapsed = time.perf_counter() - started
                 with Session(engine) as session:

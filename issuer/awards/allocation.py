@@ -12,6 +12,16 @@ credential was issued. Each used index is a ``StatusAllocation`` row whose prima
   when a concurrent issuer took one of them first, the INSERT fails, the caller rolls back,
   :meth:`StatusIndexes.forget` drops the reservation and the work is planned again.
 
+Bulk runs, where several processes (``microcred worker``, app servers) hold hundreds of indexes
+each in flight while they sign, claim them first (:meth:`StatusIndexes.claim`): each index is
+written at once as a row with no owner yet, in a transaction of its own, so the other processes
+draw around it, and an index another process claimed first is drawn again before anything is
+signed with it (without this, two workers' chunks of 500 collide on nearly every chunk: about
+7 shared indexes each, and every retry meets the other's next chunk). The store then sets the
+owner (:func:`issuer.awards.store.store_awards` with ``claimed``); work that fails releases its
+claims (:meth:`StatusIndexes.release`). A process killed in between leaves its claims unowned:
+indexes never used (at most a few chunks' worth; the list's cap already keeps a quarter free).
+
 One instance serves a process (the web app's services, a CLI command, a bulk run); it is
 thread-safe. Opening a new list when the current one is full is done here too
 (:meth:`StatusIndexes.open_lists`), so no other module decides where a status bit lives.
@@ -22,9 +32,11 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Insert, Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.awards.status_lists import PURPOSES, list_url, open_list, publish
 from issuer.config import Settings
@@ -104,6 +116,49 @@ class StatusIndexes:
                 slots.append(slot)
             return slots
 
+    def claim(self, factory: sessionmaker[Session], lists: dict[str, OpenList], count: int,
+              attempts: int = 20) -> list[Slots]:
+        """:meth:`reserve` ``count`` slots and write their indexes as unowned rows, committed at once;
+        an index another process claimed first is drawn again. Raises :class:`ListsFull`."""
+        with factory() as session:
+            slots = self.reserve(session, lists, count)
+        todo = [(slot, purpose) for slot in slots for purpose in slot]
+        for _ in range(attempts):
+            with factory.begin() as session:
+                won = _insert_unowned(session, [(slot[p][0].id, slot[p][1]) for slot, p in todo])
+            todo = [(slot, p) for slot, p in todo if (slot[p][0].id, slot[p][1]) not in won]
+            if not todo:
+                return slots
+            with factory() as session, self._lock:
+                for slot, purpose in todo:          # taken meanwhile by another process: another index
+                    status_list, lost = slot[purpose]
+                    self._reserved.get(status_list.id, set()).discard(lost)
+                    self._stored.pop(status_list.id, None)
+                    used = self._used(session, status_list) | {lost}
+                    if len(used) >= status_list.cap:
+                        raise ListsFull()
+                    index = self._draw(status_list.size)
+                    while index in used:
+                        index = self._draw(status_list.size)
+                    self._reserved.setdefault(status_list.id, set()).add(index)
+                    slot[purpose] = (status_list, index)
+        self.release(factory, slots)
+        raise ListsFull()
+
+    def release(self, factory: sessionmaker[Session], slots: Iterable[Slots]) -> None:
+        """Delete the unowned claims of ``slots`` (their work failed) and :meth:`forget` them."""
+        slots = list(slots)
+        by_list: dict[int, list[int]] = {}
+        for slot in slots:
+            for status_list, index in slot.values():
+                by_list.setdefault(status_list.id, []).append(index)
+        with factory.begin() as session:
+            for list_id, indexes in by_list.items():
+                session.execute(delete(StatusAllocation).where(
+                    StatusAllocation.list_id == list_id, StatusAllocation.index.in_(indexes),
+                    StatusAllocation.award_id.is_(None), StatusAllocation.vcapi_credential_id.is_(None)))
+        self.forget(slots)
+
     def room(self, session: Session, lists: dict[str, OpenList]) -> int:
         """How many more slots the lists take before one of them is full."""
         with self._lock:
@@ -125,6 +180,25 @@ class StatusIndexes:
                 for status_list, index in slot.values():
                     self._reserved.get(status_list.id, set()).discard(index)
                     self._stored.pop(status_list.id, None)
+
+
+def _insert_unowned(session: Session, keys: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """INSERT (list, index) rows with no owner, skipping those that exist; the keys inserted."""
+    if not keys:
+        return set()
+    dialect = session.get_bind().dialect.name
+    table = cast(Table, StatusAllocation.__table__)
+    statement: Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:   # pragma: no cover - the two databases microcred runs on
+        raise NotImplementedError(dialect)
+    rows = [{"list_id": list_id, "index": index, "award_id": None, "vcapi_credential_id": None}
+            for list_id, index in keys]
+    returned = session.execute(statement.values(rows).returning(table.c.list_id, table.c.index))
+    return {(int(list_id), int(index)) for list_id, index in returned}
 
 
 def allocation_rows(slots: Slots, *, award_id: str | None = None,

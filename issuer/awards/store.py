@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.awards.allocation import allocation_rows
@@ -33,6 +33,22 @@ PERSON = ("name", "employee_id", "did")
 
 class StoreConflict(Exception):
     """What the awards were planned on changed meanwhile (a recipient's DID): plan them again."""
+
+
+def _own_claims(session: Session, rows: list[dict[str, object]]) -> None:
+    """Give each claimed (list, index) row its award; StoreConflict unless every one was an unowned claim."""
+    table = cast(Table, StatusAllocation.__table__)
+    session.connection().execute(
+        update(table).where(table.c.list_id == bindparam("claim_list"), table.c.index == bindparam("claim_index"),
+                            table.c.award_id.is_(None), table.c.vcapi_credential_id.is_(None))
+        .values(award_id=bindparam("owner")),
+        [{"claim_list": r["list_id"], "claim_index": r["index"], "owner": r["award_id"]} for r in rows])
+    owners = sorted({str(r["award_id"]) for r in rows})
+    owned = sum(session.scalar(select(func.count()).select_from(StatusAllocation)
+                               .where(StatusAllocation.award_id.in_(owners[i:i + IN_BATCH]))) or 0
+                for i in range(0, len(owners), IN_BATCH))
+    if owned != len(rows):
+        raise StoreConflict("a claimed status index was lost before the awards were stored")
 
 
 def _recipients(session: Session, issuer_id: str, awards: Sequence[SignedAward],
@@ -79,12 +95,14 @@ def _recipients(session: Session, issuer_id: str, awards: Sequence[SignedAward],
 
 def store_awards(session: Session, settings: Settings, issuer_id: str, awards: Sequence[SignedAward], *,
                  actor: str, verification_method: str, slugs: Mapping[str, str], notify: str | None = None,
-                 details: Callable[[SignedAward], dict[str, Any]] | None = None) -> None:
+                 details: Callable[[SignedAward], dict[str, Any]] | None = None, claimed: bool = False) -> None:
     """Write ``awards`` (see the module docstring) in ``session``'s transaction.
 
     ``slugs``: achievement id -> slug, for the audit log; ``details(award)``: extra audit
     details (a bulk file's name and line); ``notify``: the email kind to queue ("awarded",
-    "renewed"), or None.
+    "renewed"), or None. ``claimed``: the slots' indexes were claimed beforehand
+    (:meth:`~issuer.awards.allocation.StatusIndexes.claim`): their rows get their owner instead of
+    being inserted (StoreConflict if one is no longer an unowned claim).
     """
     if not awards:
         return
@@ -97,8 +115,11 @@ def store_awards(session: Session, settings: Settings, issuer_id: str, awards: S
         "awarded_at": a.planned.awarded, "valid_from": a.planned.awarded, "valid_until": a.planned.valid_until,
         "state": "active", "credential": a.credential, "credential_jwt": a.credential_jwt, "created_at": now,
     } for a in awards])
-    session.execute(insert(StatusAllocation),
-                    [row for a in awards for row in allocation_rows(a.planned.slots, award_id=a.planned.award_id)])
+    rows = [row for a in awards for row in allocation_rows(a.planned.slots, award_id=a.planned.award_id)]
+    if claimed:
+        _own_claims(session, rows)
+    else:
+        session.execute(insert(StatusAllocation), rows)
     session.execute(insert(AuditEntry), [{
         "at": now, "actor": actor, "action": "issue", "award_id": a.planned.award_id,
         "details": {"achievement": slugs.get(a.planned.achievement_id), "key": verification_method,

@@ -25,6 +25,7 @@ What makes it fast is around those steps, not instead of them:
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -60,6 +61,7 @@ from issuer.metrics import IssuePath, count_awards
 from issuer.runtime import Runtime
 
 ProgressCallback = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 IN_FLIGHT = 2                            # chunks planned and signing while the oldest is written
 
@@ -296,7 +298,7 @@ class _Run:
                 db_dids.update((email, did) for email, did in session.execute(select(Recipient.email, Recipient.did)
                                .where(Recipient.issuer_id == self.issuer_id,
                                       Recipient.email.in_(emails[start:start + IN_BATCH]))))
-            slots = self.indexes.reserve(session, self.ctx.lists, len(new))
+        slots = self.indexes.claim(self.runtime.sessions, self.ctx.lists, len(new))   # seen by other processes
         planned = [plan_award(row.request, self.achievements[row.achievement_id], award_id=new_id(),
                               recipient_did=self.file_dids.get(row.request.email, db_dids.get(row.request.email)),
                               slots=slot, now=self.now) for row, slot in zip(new, slots, strict=True)]
@@ -346,7 +348,7 @@ class _Run:
         with self.runtime.transaction() as session:
             self._check_key(session)
             store_awards(session, self.settings, self.issuer_id, signed, actor=self.actor,
-                         verification_method=self.vm, slugs=self.slugs, notify="awarded",
+                         verification_method=self.vm, slugs=self.slugs, notify="awarded", claimed=True,
                          details=lambda a: {"bulk": self.source, "line": chunk.lines[a.planned.award_id]})
         count_awards(IssuePath.BULK, len(signed))      # committed (issuer.metrics)
 
@@ -376,7 +378,8 @@ class _Run:
                 self._record(chunk)
                 return
             except (IntegrityError, OperationalError, StoreConflict) as exc:
-                self.indexes.forget(chunk.slots)
+                log.warning("bulk: a chunk of %d awards is planned again (%s)", len(chunk.rows), type(exc).__name__)
+                self._release(chunk)
                 if isinstance(exc, OperationalError) and not _is_busy(exc):
                     raise
                 if chunk.attempt >= MAX_ATTEMPTS:
@@ -392,8 +395,16 @@ class _Run:
                 self._submit(retry)
                 chunk = retry
             except BaseException:
-                self.indexes.forget(chunk.slots)
+                self._release(chunk)
                 raise
+
+    def _release(self, chunk: _Chunk) -> None:
+        """The chunk's work is rolled back: its claimed indexes go back (never raises: logged)."""
+        try:
+            self.indexes.release(self.runtime.sessions, chunk.slots)
+        except Exception:   # noqa: BLE001 - the database is failing: the claims stay unowned, never reused
+            log.warning("bulk: %d claimed status indexes could not be released", 2 * len(chunk.slots), exc_info=True)
+            self.indexes.forget(chunk.slots)
 
     def _new_lists(self) -> None:
         with self.runtime.transaction() as session:
@@ -428,7 +439,7 @@ class _Run:
                 self._complete(pending.pop(0))
         except BaseException:
             for chunk in pending:
-                self.indexes.forget(chunk.slots)
+                self._release(chunk)
                 for batch in chunk.batches:
                     batch.cancel()
             raise

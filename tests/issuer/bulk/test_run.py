@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.awards.allocation import StatusIndexes
 from issuer.awards.issuance import AwardRequest, IssuerContext, issue_award
 from issuer.awards.status_lists import LIST_SIZE, ensure_lists, list_url
 from issuer.bulk import reading
@@ -175,10 +176,11 @@ def documents(inst: Instance) -> dict:
     return docs
 
 
-def check_store(inst: Instance) -> list[Award]:
+def check_store(inst: Instance, unowned: int = 0) -> list[Award]:
     """Every award is complete: a verifying credential and exactly 2 status allocations it names.
 
-    Awards the tests add as scaffolding (external key "scaffold-...") are left out.
+    Awards the tests add as scaffolding (external key "scaffold-...") are left out. ``unowned``: how
+    many claimed indexes a killed run may have left without an owner (none otherwise).
     """
     docs = documents(inst)
     with inst.sessions() as session:
@@ -190,6 +192,7 @@ def check_store(inst: Instance) -> list[Award]:
         by_award: dict[str, list[tuple[int, int]]] = {}
         for list_id, index, award_id in allocations:
             by_award.setdefault(award_id, []).append((list_id, index))
+        assert len(by_award.pop(None, [])) <= unowned                                   # claims left by a kill
         scaffolding = set(session.scalars(select(Award.id).where(Award.external_key.like("scaffold-%"))))
         assert set(by_award) - scaffolding == {a.id for a in awards}                   # no orphans
         for award in awards:
@@ -557,14 +560,15 @@ def test_a_killed_process_leaves_only_complete_awards_and_a_rerun_finishes(inst,
                            str(path), str(workers)], capture_output=True, text=True, timeout=120)
     assert done.returncode == -9, done.stderr
     assert counts(inst)["Award"] == 5
-    check_store(inst)
+    check_store(inst, unowned=2 * 5 * bulk.IN_FLIGHT)     # the chunks in flight: claimed, never used
     result = run(inst, path, chunk_size=5)
     assert (result.issued, result.already_issued) == (12, 5)
-    check_store(inst)
+    check_store(inst, unowned=2 * 5 * bulk.IN_FLIGHT)
 
 
-def test_an_index_taken_concurrently_makes_the_chunk_retry(inst, tmp_path, monkeypatch):
-    """Another issuer process takes one of the indexes a chunk drew: the chunk is planned again."""
+def test_a_claimed_index_lost_before_the_store_makes_the_chunk_retry(inst, tmp_path, monkeypatch):
+    """One of a chunk's claimed indexes has another owner when the chunk is stored (another process
+    misbehaved, or the claim was taken over): the chunk is rolled back and planned again."""
     original = bulk._Run._write
     calls = []
 
@@ -580,7 +584,9 @@ def test_an_index_taken_concurrently_makes_the_chunk_retry(inst, tmp_path, monke
                               credential="{}")
                 session.add(other)
                 session.flush()
-                session.add(StatusAllocation(list_id=taken_list, index=taken_index, award_id=other.id))
+                session.execute(update(StatusAllocation).where(StatusAllocation.list_id == taken_list,
+                                                               StatusAllocation.index == taken_index)
+                                .values(award_id=other.id))
             calls.append(("taken", taken_list, taken_index))
         return original(self, chunk, credentials)
 
@@ -704,3 +710,28 @@ def test_bulk_awards_queue_their_award_emails_in_the_same_transaction(tmp_path):
     assert again.issued == 0
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
+
+
+def test_claims_of_two_processes_never_share_an_index_and_a_taken_one_is_drawn_again(inst):
+    """Two processes' StatusIndexes, each drawing the same numbers: the second one's claims avoid the
+    first's (committed at once, before anything is signed), and an index claimed meanwhile is redrawn."""
+    with inst.sessions() as session:
+        lists = StatusIndexes().open_lists(session, inst.settings, session.get(Issuer, inst.issuer_id))
+    sequence = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+    draws = iter(sequence), iter(sequence)
+    first = StatusIndexes(draw=lambda size: next(draws[0]))
+    second = StatusIndexes(draw=lambda size: next(draws[1]))
+    mine = first.claim(inst.sessions, lists, 2)            # (revocation, suspension) = (7, 8), (9, 10)
+    theirs = second.claim(inst.sessions, lists, 2)         # draws 7..10 too: every one taken, drawn again
+    taken = {(status_list.id, index) for slot in mine for status_list, index in slot.values()}
+    again = {(status_list.id, index) for slot in theirs for status_list, index in slot.values()}
+    assert len(taken) == len(again) == 4 and not taken & again
+    with inst.sessions() as session:
+        unowned = {(list_id, index) for list_id, index in session.execute(
+            select(StatusAllocation.list_id, StatusAllocation.index).where(StatusAllocation.award_id.is_(None)))}
+    assert taken | again <= unowned
+    first.release(inst.sessions, mine)                    # work failed: the claims go back
+    with inst.sessions() as session:
+        left = {(list_id, index) for list_id, index in session.execute(
+            select(StatusAllocation.list_id, StatusAllocation.index).where(StatusAllocation.award_id.is_(None)))}
+    assert not taken & left and again <= left

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from issuer.access.tokens import create_token
-from issuer.db.models import Award, OutboxMessage, Recipient
+from issuer.db.models import Award, OutboxMessage, Recipient, StatusAllocation
 from issuer.db.models_staff import BulkJob
 from issuer.tasks.pg_queue import QUEUE_SCHEMA, PostgresQueue, conninfo
 from issuer.tasks.queue import InlineQueue
@@ -244,3 +244,34 @@ def test_cancel_and_start_again_through_the_api_and_the_console(two_apps):
     assert console.post(f"/admin/bulk/{job_id}/cancel", token_from=f"/admin/bulk/{job_id}").status_code == 303
     assert job_row(second, job_id).state == "cancelled"
     assert "Cancelled after 0 row(s)" in console.get(f"/admin/bulk/{job_id}").get_data(as_text=True)
+
+
+def test_two_workers_issue_concurrent_jobs_without_a_shared_status_index(tmp_path, two_apps, database):
+    """Two workers each running a bulk job at once: each chunk claims its status indexes before it is
+    signed, so the workers never draw the same index (before claims, nearly every chunk collided with
+    the other worker's and jobs failed after five retries)."""
+    first, _ = two_apps
+    ids = [use(first).bulk.upload(csv_rows(1000, f"k{n}"), filename=f"k{n}.csv", actor="staff:ann").id
+           for n in range(4)]
+    logs = [tmp_path / "claims-1.log", tmp_path / "claims-2.log"]
+    workers = [start_worker(tmp_path, database, log=log) for log in logs]
+    try:
+        for job_id in ids:
+            assert use(first).bulk.start(job_id, actor="staff:ann")
+        wait_until(lambda: all(job_row(first, job_id).state in ("done", "failed") for job_id in ids), DEADLINE,
+                   "the four jobs")
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert [(job_row(first, job_id).state, job_row(first, job_id).error) for job_id in ids] == [("done", None)] * 4
+    with first.extensions["microcred"].sessions() as session:
+        rows = session.execute(select(StatusAllocation.list_id, StatusAllocation.index, StatusAllocation.award_id)
+                               .join(Award, Award.id == StatusAllocation.award_id)
+                               .join(Recipient, Recipient.id == Award.recipient_id)
+                               .where(Recipient.email.like("k%-row%@example.com"))).all()
+        unowned = session.scalar(select(func.count()).select_from(StatusAllocation)
+                                 .where(StatusAllocation.award_id.is_(None),
+                                        StatusAllocation.vcapi_credential_id.is_(None)))
+    assert len(rows) == 2 * 4000 and len({award for _, _, award in rows}) == 4000
+    assert unowned == 0                                               # every claim owned or given back
+    assert not [log for log in logs if "planned again" in log.read_text()]   # no chunk ever collided
