@@ -83,8 +83,9 @@ def one_configuration(server_url: str, workers: int, args: argparse.Namespace, c
         with own_services(settings) as services:
             ids = [services.bulk.upload(rows_csv(j * per_job, per_job), filename=f"part-{j}.csv",
                                         actor="bench").id for j in range(args.jobs)]
-            processes = [subprocess.Popen([*command, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL) for _ in range(workers)]
+            logs = [folder / f"worker-{n}.log" for n in range(workers)]
+            processes = [subprocess.Popen([*command, "worker"], env=env, stdout=log.open("wb"),  # noqa: SIM115
+                                          stderr=subprocess.STDOUT) for log in logs]
             _wait(lambda: _live_workers(url) >= workers, 120, f"{workers} worker(s) to start")
             started = time.perf_counter()
             for job_id in ids:
@@ -96,6 +97,8 @@ def one_configuration(server_url: str, workers: int, args: argparse.Namespace, c
                         jobs = session.execute(select(BulkJob.state, BulkJob.error).where(BulkJob.id.in_(ids))).all()
                     failed = [error for state, error in jobs if state == "failed"]
                     if failed:
+                        for log in logs:
+                            print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text().splitlines()[-40:]))
                         raise RuntimeError(f"a bulk job failed: {failed[0]}")
                     return {state for state, _ in jobs} == {"done"}
                 _wait(all_done, args.max_seconds * 10, "the bulk jobs")

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Insert, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.awards.status_lists import PURPOSES, list_url, open_list, publish
@@ -124,8 +126,12 @@ class StatusIndexes:
             slots = self.reserve(session, lists, count)
         todo = [(slot, purpose) for slot in slots for purpose in slot]
         for _ in range(attempts):
-            with factory.begin() as session:
-                won = _insert_unowned(session, [(slot[p][0].id, slot[p][1]) for slot, p in todo])
+            try:
+                with factory.begin() as session:
+                    won = _insert_unowned(session, [(slot[p][0].id, slot[p][1]) for slot, p in todo])
+            except OperationalError:          # a lock wait that went wrong (busy SQLite): try the same again
+                time.sleep(0.05)
+                continue
             todo = [(slot, p) for slot, p in todo if (slot[p][0].id, slot[p][1]) not in won]
             if not todo:
                 return slots
@@ -196,7 +202,7 @@ def _insert_unowned(session: Session, keys: list[tuple[int, int]]) -> set[tuple[
     else:   # pragma: no cover - the two databases microcred runs on
         raise NotImplementedError(dialect)
     rows = [{"list_id": list_id, "index": index, "award_id": None, "vcapi_credential_id": None}
-            for list_id, index in keys]
+            for list_id, index in sorted(keys)]     # one order for every process: their waits cannot cross
     returned = session.execute(statement.values(rows).returning(table.c.list_id, table.c.index))
     return {(int(list_id), int(index)) for list_id, index in returned}
 
