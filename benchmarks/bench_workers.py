@@ -26,18 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from issuer.cli.support import own_services
 from issuer.config import load_settings
 from issuer.db.models import Award, Recipient
 from issuer.db.models_staff import BulkJob
-from tests.db_fixtures import _admin
+from tests.db_fixtures import throwaway_database
 
 
 def rows_csv(first: int, count: int) -> bytes:
@@ -69,9 +67,11 @@ def _live_workers(url: str) -> int:
 
 def one_configuration(server_url: str, workers: int, args: argparse.Namespace, command: list[str]) -> float | None:
     """Awards/s with ``workers`` workers on a fresh database (None when a check failed)."""
-    name = f"bench_w_{uuid.uuid4().hex[:12]}"
-    _admin(server_url, f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with throwaway_database(server_url, "bench_w") as url:
+        return _one_configuration(url, workers, args, command)
+
+
+def _one_configuration(url: str, workers: int, args: argparse.Namespace, command: list[str]) -> float | None:
     folder = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     env = {**os.environ, "MICROCRED_INSTANCE": str(folder / "instance"), "MICROCRED_KEYS": str(folder / "keys"),
            "MICROCRED_BASE_URL": "https://badges.example.com", "DATABASE_URL": url, "MICROCRED_QUEUE": "postgres"}
@@ -131,7 +131,6 @@ def one_configuration(server_url: str, workers: int, args: argparse.Namespace, c
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from issuer import saved_settings
 from issuer.errors import ConfigError
+from issuer.tasks.names import QUEUE_ENV, QueueKind
 
 __all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "default_database_url", "did_web_for", "load_settings",
            "save_settings"]
@@ -94,15 +95,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     ratelimit_storage_uri = overrides.get("ratelimit_storage_uri") or env.get("MICROCRED_RATELIMIT_STORAGE_URI") \
         or "memory://"
-    queue = str(overrides.get("queue") or env.get("MICROCRED_QUEUE") or "inline").strip().lower()
-    if queue not in ("inline", "postgres"):
-        raise ConfigError(f"MICROCRED_QUEUE must be 'inline' or 'postgres', not {queue!r}.", code="bad_queue_setting")
+    queue = QueueKind.from_setting(overrides.get("queue") or env.get(QUEUE_ENV))
     proxies = str(overrides.get("trusted_proxies") or env.get("MICROCRED_TRUSTED_PROXIES") or "0").strip()
     if not proxies.isdigit() or int(proxies) > 5:
         raise ConfigError(f"MICROCRED_TRUSTED_PROXIES must be the number of reverse proxies in front, 0 to 5, not "
                           f"{proxies!r}.", code="bad_trusted_proxies")
     return Settings(instance=instance, keys_dir=keys_dir, base_url=base_url, database_url=database_url,
-                    ratelimit_storage_uri=ratelimit_storage_uri, queue=queue, trusted_proxies=int(proxies))
+                    ratelimit_storage_uri=ratelimit_storage_uri, queue=str(queue), trusted_proxies=int(proxies))
 
 
 # ---------------------------------------------------------------- retention of personal data (issue 14 §5)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from issuer.db.models import OutboxMessage
 from issuer.db.models_staff import BulkJob
 from issuer.mail.outbox import MAX_ATTEMPTS
-from issuer.tasks.pg_queue import PostgresQueue
+from issuer.tasks.names import QueueKind
 from issuer.tasks.queue import TaskQueue
 
 __all__ = ["CHECKS", "CheckResult", "Readiness", "outbox_counts", "queue_counts", "run_checks"]
@@ -87,12 +87,8 @@ def queue_counts(sessions: sessionmaker[Session], queue: TaskQueue) -> dict[str,
         rows: dict[str, int] = {state: count for state, count in session.execute(
             select(BulkJob.state, func.count()).where(BulkJob.state.in_(("queued", "running", "cancelling")))
             .group_by(BulkJob.state))}
-    counts = {"bulk_waiting": rows.get("queued", 0), "bulk_running": rows.get("running", 0) + rows.get("cancelling", 0)}
-    if isinstance(queue, PostgresQueue):
-        depth = queue.depth()
-        counts |= {"waiting": depth.get("todo", 0), "running": depth.get("doing", 0),
-                   "failed": depth.get("failed", 0), "workers": depth.get("workers", 0)}
-    return counts
+    return {"bulk_waiting": rows.get("queued", 0), "bulk_running": rows.get("running", 0) + rows.get("cancelling", 0),
+            **queue.depth()}
 
 
 Check = Callable[[sessionmaker[Session], datetime], CheckResult]
@@ -105,7 +101,7 @@ def run_checks(sessions: sessionmaker[Session], now: datetime,
     ``queue`` is given); one that raises is not ok."""
     checks = dict(checks or CHECKS)
     if queue is not None:
-        required = isinstance(queue, PostgresQueue)
+        required = queue.kind is QueueKind.POSTGRES
 
         def task_queue(sessions: sessionmaker[Session], now: datetime) -> CheckResult:
             return CheckResult(True, required, {"queue": str(queue.kind), **queue_counts(sessions, queue)})

@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -177,18 +178,24 @@ def postgres_url() -> Iterator[str]:
         server.delete()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'microcred.db'}"
-        return
-    server_url = request.getfixturevalue("postgres_url")
-    name = f"microcred_t_{uuid.uuid4().hex[:16]}"
+@contextmanager
+def throwaway_database(server_url: str, prefix: str = "microcred_t") -> Iterator[str]:
+    """The URL of a new, empty database on ``server_url``'s server, dropped (connections and all) after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     _admin(server_url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'microcred.db'}"
+        return
+    with throwaway_database(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture

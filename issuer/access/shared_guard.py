@@ -28,18 +28,16 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from limits.storage import Storage, storage_from_string
+from limits.storage import Storage
 
 from issuer.access.staff import LOCK_MINUTES, MAX_FAILED_LOGINS, FailureGuard, SignInGuard, normalize_username
 from issuer.errors import ConfigError
+from verifier.shared_store import STORE_TIMEOUT, shared_storage
 
 __all__ = ["FAILURE_MEMORY", "STORE_TIMEOUT", "SharedSignInGuard", "sign_in_guard"]
 
 FAILURE_MEMORY = timedelta(days=1)     # a count of wrong passwords is kept this long after its first
 UNREACHABLE_LOCK = timedelta(seconds=60)
-# a Redis store's client waits no longer than this for a connection or an answer (seconds): the request
-# limits' own (verifier.web.ratelimit.STORE_TIMEOUT, not imported: that is web code; a test keeps them equal)
-STORE_TIMEOUT = 2.0
 _PREFIX = "microcred-sign-in"
 log = logging.getLogger(__name__)
 
@@ -64,11 +62,7 @@ class SharedSignInGuard:
     def _store(self) -> Storage:
         with self._mutex:
             if self._storage is None:
-                options: dict[str, float] = {}
-                if self.storage_uri.split("://", 1)[0].lower() in ("redis", "rediss", "redis+unix"):
-                    options = {name: STORE_TIMEOUT for name in ("socket_timeout", "socket_connect_timeout")
-                               if name not in self.storage_uri}
-                store = storage_from_string(self.storage_uri, **options)
+                store = shared_storage(self.storage_uri)       # the request limits' store, same bounded waits
                 if not isinstance(store, Storage):          # an async:// store: not for this synchronous app
                     raise ConfigError(f"the limits store {self.storage_uri.split('://', 1)[0]}:// is asynchronous; "
                                       "use a synchronous one such as redis://", code="invalid_config")

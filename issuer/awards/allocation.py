@@ -192,15 +192,10 @@ def _insert_unowned(session: Session, keys: list[tuple[int, int]]) -> set[tuple[
     """INSERT (list, index) rows with no owner, skipping those that exist; the keys inserted."""
     if not keys:
         return set()
-    dialect = session.get_bind().dialect.name
     table = cast(Table, StatusAllocation.__table__)
-    statement: Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    else:   # pragma: no cover - the two databases microcred runs on
-        raise NotImplementedError(dialect)
+    # the databases microcred runs on (issuer.db.engine) share this statement: INSERT ... ON CONFLICT DO NOTHING
+    dialect_insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    statement: Insert = dialect_insert(table).on_conflict_do_nothing()
     rows = [{"list_id": list_id, "index": index, "award_id": None, "vcapi_credential_id": None}
             for list_id, index in sorted(keys)]     # one order for every process: their waits cannot cross
     returned = session.execute(statement.values(rows).returning(table.c.list_id, table.c.index))

@@ -74,14 +74,18 @@ def ensure_schema(database_url: str) -> bool:
 
     with psycopg.connect(conninfo(database_url)) as connection, connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        if connection.execute("SELECT to_regclass(%s)", (f"{QUEUE_SCHEMA}.procrastinate_jobs",)).fetchone() \
-                not in (None, (None,)):
+        if _has_queue_tables(connection):
             return False
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {QUEUE_SCHEMA}")
         connection.execute(f"SET LOCAL search_path TO {QUEUE_SCHEMA}")
         connection.execute(SchemaManager.get_schema())
         log.info("created the task queue's tables (schema %s)", QUEUE_SCHEMA)
         return True
+
+
+def _has_queue_tables(connection: psycopg.Connection[Any]) -> bool:
+    row = connection.execute("SELECT to_regclass(%s)", (f"{QUEUE_SCHEMA}.procrastinate_jobs",)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def stalled_seconds(env: Mapping[str, str] | None = None) -> float:
@@ -131,14 +135,15 @@ class PostgresQueue:
         return False                      # app servers run no tasks
 
     def depth(self) -> dict[str, int]:
-        """Jobs by status (todo, doing, failed...) and live workers (``workers``): readiness and metrics."""
+        """Tasks ``waiting``, ``running``, ``failed`` and live ``workers``: readiness and metrics."""
         with psycopg.connect(conninfo(self.database_url)) as connection:
-            if connection.execute("SELECT to_regclass(%s)", (f"{QUEUE_SCHEMA}.procrastinate_jobs",)).fetchone() \
-                    in (None, (None,)):
-                return {"workers": 0}
+            if not _has_queue_tables(connection):
+                return {"waiting": 0, "running": 0, "failed": 0, "workers": 0}
             rows = connection.execute(JOB_COUNTS).fetchall()
             workers = connection.execute(LIVE_WORKERS, (stalled_seconds(),)).fetchone()
-        return {**{str(status): int(count) for status, count in rows}, "workers": int(workers[0] if workers else 0)}
+        by_status = {str(status): int(count) for status, count in rows}
+        return {"waiting": by_status.get("todo", 0), "running": by_status.get("doing", 0),
+                "failed": by_status.get("failed", 0), "workers": int(workers[0] if workers else 0)}
 
 
 def worker_app(database_url: str, handlers: Handlers) -> procrastinate.App:

@@ -43,6 +43,9 @@ class TaskQueue(Protocol):
     def running_here(self, lock: str) -> bool:
         """True while a task deferred with ``lock`` runs in this process."""
 
+    def depth(self) -> dict[str, int]:
+        """What the queue holds beyond the bulk jobs' rows (readiness, metrics); {} when nothing more."""
+
 
 class InlineQueue:
     """Tasks run in this process: long ones in a thread of their own, the others at once."""
@@ -87,6 +90,9 @@ class InlineQueue:
         with self._lock:
             thread = self._threads.get(lock)
             return thread is not None and thread.is_alive()
+
+    def depth(self) -> dict[str, int]:
+        return {}                         # its tasks are threads of this process: the bulk jobs' rows say it all
 
     def wait(self, lock: str, timeout: float | None = None) -> bool:
         """Wait for the thread of the task deferred with ``lock``; True when none runs."""

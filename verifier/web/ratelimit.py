@@ -31,12 +31,13 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Response, current_app, request
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from limits.util import WindowStats
 from werkzeug.exceptions import TooManyRequests
 
-__all__ = ["ClientLimit", "MemoryWindows", "WindowLimiter", "window_limiter"]
+from verifier.shared_store import STORE_TIMEOUT, shared_storage
+
+__all__ = ["STORE_TIMEOUT", "ClientLimit", "MemoryWindows", "WindowLimiter", "window_limiter"]
 
 _WINDOW = "microcred.verifier.rate_limit"      # request.environ key: the window of this request's limit
 View = TypeVar("View", bound=Callable[..., Any])
@@ -95,24 +96,14 @@ class MemoryWindows:
             self._windows = dict(keep)
 
 
-#: a shared store's client waits no longer than this for a connection or an answer (seconds), so a
-#: store that accepts and never answers cannot hold a request: the caller's error handling decides
-STORE_TIMEOUT = 2.0
-
-
 def window_limiter(storage_uri: str) -> WindowLimiter:
     """The fixed-window strategy over ``storage_uri`` (``memory://``: :class:`MemoryWindows`).
 
-    A Redis store gets :data:`STORE_TIMEOUT` for connecting and for each answer unless the URI
-    names its own ``socket_timeout``/``socket_connect_timeout``."""
-    scheme = storage_uri.split("://", 1)[0].lower()
-    if scheme == "memory":
+    Other stores come from :func:`verifier.shared_store.shared_storage` (bounded waits on Redis:
+    :data:`STORE_TIMEOUT`)."""
+    if storage_uri.split("://", 1)[0].lower() == "memory":
         return MemoryWindows()
-    options: dict[str, float] = {}
-    if scheme in ("redis", "rediss", "redis+unix"):
-        options = {name: STORE_TIMEOUT for name in ("socket_timeout", "socket_connect_timeout")
-                   if name not in storage_uri}
-    return FixedWindowRateLimiter(storage_from_string(storage_uri, **options))
+    return FixedWindowRateLimiter(shared_storage(storage_uri))
 
 
 class ClientLimit:

@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 
 from issuer.db.models import Award, OutboxMessage, Recipient
 from issuer.db.models_staff import BulkJob
+from tests.db_fixtures import throwaway_database
 from tests.http_fixtures import unused_port
 from tests.issuer.tasks.worker_support import (
-    drop_database,
     environment,
-    fresh_database,
     kill_hard,
     start_worker,
     stop,
@@ -46,7 +45,11 @@ DEADLINE = 240
 
 @pytest.fixture()
 def deployment(tmp_path, postgres_url, redis_url):
-    url = fresh_database(postgres_url)
+    with throwaway_database(postgres_url, "microcred_q") as url:
+        yield from _deployment(tmp_path, url, redis_url)
+
+
+def _deployment(tmp_path, url: str, redis_url: str):
     ports = [unused_port(), unused_port()]
     env = {**os.environ, **environment(tmp_path, url), "MICROCRED_BASE_URL": f"http://127.0.0.1:{ports[0]}",
            "MICROCRED_RATELIMIT_STORAGE_URI": redis_url, "MICROCRED_API_RATE_LIMIT": f"{LIMIT}/minute"}
@@ -71,7 +74,6 @@ def deployment(tmp_path, postgres_url, redis_url):
                 server.wait(20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        drop_database(url)
 
 
 def api(base: str, token: str, method: str, path: str, **kwargs) -> requests.Response:

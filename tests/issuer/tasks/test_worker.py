@@ -21,9 +21,8 @@ from issuer.db.models_staff import BulkJob
 from issuer.tasks.pg_queue import QUEUE_SCHEMA, PostgresQueue, conninfo
 from issuer.tasks.queue import InlineQueue
 from tests.admin_support import Console, add_staff, console_app
+from tests.db_fixtures import throwaway_database
 from tests.issuer.tasks.worker_support import (
-    drop_database,
-    fresh_database,
     kill_hard,
     queue_app,
     start_worker,
@@ -45,9 +44,8 @@ def csv_rows(count: int, prefix: str = "p") -> bytes:
 
 @pytest.fixture()
 def database(postgres_url):
-    url = fresh_database(postgres_url)
-    yield url
-    drop_database(url)
+    with throwaway_database(postgres_url, "microcred_q") as url:
+        yield url
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """Real ``microcred worker`` processes on a throwaway PostgreSQL database, for the queue's tests.
 
-    url = fresh_database(postgres_url)                     # dropped by the caller (drop_database)
+    with throwaway_database(postgres_url) as url:          # tests/db_fixtures.py
     app = queue_app(tmp_path, url)                         # create_app with MICROCRED_QUEUE=postgres, demo data
     worker = start_worker(tmp_path, url)                   # its own process group: kill -9 takes it all
     kill_hard(worker)
@@ -18,27 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from issuer.config import load_settings
 from issuer.web.app import create_app
-from tests.db_fixtures import _admin
 
 BASE = "https://badges.example.com"
 STALLED = "3"                  # seconds without a heartbeat before a worker's tasks go to another
 SECRET = secrets.token_urlsafe(48)     # one secret shared by every server of the deployment
-
-
-def fresh_database(server_url: str) -> str:
-    name = f"microcred_q_{uuid.uuid4().hex[:16]}"
-    _admin(server_url, f'CREATE DATABASE "{name}"')
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    _admin(make_url(url).set(database="postgres").render_as_string(hide_password=False),
-           f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def environment(tmp_path: Path, url: str) -> dict[str, str]:

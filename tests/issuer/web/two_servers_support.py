@@ -27,7 +27,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from issuer.access.tokens import create_token
@@ -47,7 +45,7 @@ from issuer.db.models import Achievement, Issuer, OutboxMessage
 from issuer.instance import SECRET_KEY_ENV
 from issuer.web import create_app
 from tests.admin_support import PASSWORD, add_staff
-from tests.db_fixtures import _admin
+from tests.db_fixtures import throwaway_database
 from tests.http_fixtures import unused_port
 from tests.verifier.test_web_serve import wait_for
 
@@ -194,12 +192,8 @@ class Pair:
 @pytest.fixture(scope="module")
 def database(postgres_url) -> Iterator[str]:
     """A database of this module's own on the session's PostgreSQL server."""
-    name = f"microcred_two_{uuid.uuid4().hex[:12]}"
-    _admin(postgres_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database(postgres_url, "microcred_two") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
