@@ -18,6 +18,9 @@ ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 MAX_TEXT = 2048  # characters: an RSA-4096 Multikey is about 750
 
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
+_NOT_A_DIGIT = 255
+# byte -> its digit value (255: not in the alphabet), for bytes.translate: one C call per text
+_DIGITS = bytes(_INDEX.get(chr(byte), _NOT_A_DIGIT) for byte in range(256))
 _PAIRS = [ALPHABET[i // 58] + ALPHABET[i % 58] for i in range(58 * 58)]  # two digits at a time
 _CHUNK = 58 ** 10  # ten digits per division of the big integer
 
@@ -44,11 +47,12 @@ def b58decode(text: str) -> bytes:
     """
     if len(text) > MAX_TEXT:
         raise ValueError(f"longer than {MAX_TEXT} characters (longer than any key or signature)")
+    digits = text.encode("ascii").translate(_DIGITS) if text.isascii() else None
+    if digits is None or _NOT_A_DIGIT in digits:
+        bad = next(char for char in text if char not in _INDEX)
+        raise ValueError(f"{bad!r} is not a base58btc character")
     number = 0
-    try:
-        for char in text:
-            number = number * 58 + _INDEX[char]
-    except KeyError as exc:
-        raise ValueError(f"{exc.args[0]!r} is not a base58btc character") from None
+    for digit in digits:
+        number = number * 58 + digit
     zeros = len(text) - len(text.lstrip("1"))
     return b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")

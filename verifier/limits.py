@@ -12,6 +12,9 @@ property).
   (credentials, proof configurations, status list credentials); every cap of
   :class:`JsonLdLimits`. :mod:`verifier.jsonld` and :mod:`verifier.canonicalize`
   call it on every document they are given.
+* :func:`survey_document`: the same caps, and what the one walk noticed on the way
+  (a :class:`Survey`: whether all text is ASCII, every ``@context`` value, whether any key
+  names an endorsement), so later checks need not walk the document again to learn it.
 
 The caps leave room for real credentials: the largest OB 3.0 example (24 KB,
 complete with endorsements) holds under 600 values and no array over 10 items;
@@ -152,6 +155,25 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
     return root, flagged
 
 
+# Keys a verification looks for all over a document (OB 3.0 endorsements, wherever attached).
+ENDORSEMENT_KEYS = frozenset({"endorsement", "endorsementJwt"})
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the walk of :func:`survey_document` noticed about a document within the caps.
+
+    ``context_values``: the value of every ``@context`` key, wherever it is (embedded
+    credentials' and scoped ones inside inline contexts included), in no particular order;
+    ``endorsement_keys``: whether any object has a key in :data:`ENDORSEMENT_KEYS` (where does
+    not matter: the check that collects endorsements walks again only when one does)."""
+
+    values: int
+    ascii_only: bool
+    context_values: tuple[object, ...]
+    endorsement_keys: bool
+
+
 class _Walk:
     """One pass over a document, counting what the caps bound."""
 
@@ -162,6 +184,8 @@ class _Walk:
         self.ascii_only = True
         self.contexts = 0
         self.inline: list[dict[str, Any]] = []
+        self.context_values: list[object] = []
+        self.endorsement_keys = False
 
     def long_text(self, text: str, key: str | None) -> None:
         """Refuse a key or string over its length cap (``key`` None: ``text`` is a key)."""
@@ -175,6 +199,7 @@ class _Walk:
 
     def context(self, value: object) -> None:
         lim = self.limits
+        self.context_values.append(value)
         entries = value if isinstance(value, list) else [value]
         self.contexts += len(entries)
         if self.contexts > lim.max_contexts:
@@ -199,6 +224,7 @@ class _Walk:
         stack: list[tuple[object, int, str | None]] = [(document, 1, None)]
         values = chars = 0
         ascii_only = True  # every key and string ASCII (then none holds a lone surrogate)
+        noted = ENDORSEMENT_KEYS
         while stack:
             value, depth, key = stack.pop()
             values += 1
@@ -216,6 +242,8 @@ class _Walk:
                         ascii_only = False
                     if k == "@context":
                         self.context(v)
+                    elif k in noted:
+                        self.endorsement_keys = True
                     if isinstance(v, str):  # the usual value: a string, one level down
                         values += 1
                         size = len(v)
@@ -291,6 +319,12 @@ def check_jsonld_limits_ascii(document: object, limits: JsonLdLimits = JSONLD_LI
     """:func:`check_jsonld_limits`, telling whether every key and string is ASCII (text that then
     cannot hold a lone surrogate, so whoever checks for those may skip it)."""
     return _walked(document, limits).ascii_only
+
+
+def survey_document(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> Survey:
+    """:func:`check_jsonld_limits`, with what its walk noticed (a :class:`Survey`)."""
+    walk = _walked(document, limits)
+    return Survey(walk.values, walk.ascii_only, tuple(walk.context_values), walk.endorsement_keys)
 
 
 def _walked(document: object, limits: JsonLdLimits) -> _Walk:

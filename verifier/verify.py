@@ -118,11 +118,12 @@ def verify_source(source: Any, v: Verification) -> VerificationReport:
 
 def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callable[[], None] | None = None) -> None:
     """The checks of a JSON-LD credential; ``proof`` replaces the Data Integrity strategy (VC-JWT)."""
-    if v.add(check_parse(credential)).status != Status.PASSED:
+    parse, survey = check_parse(credential)
+    if v.add(parse).status != Status.PASSED or survey is None:
         return
     _summarize(credential, v.summary)
     contexts = v.add(check_contexts(credential, v))
-    v.add(check_conformance(credential, v))
+    v.add(check_conformance(credential, v, survey))
     if proof is not None:
         proof()
     elif contexts.status != Status.PASSED:
@@ -136,7 +137,7 @@ def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callabl
     v.add(check_status(credential, v, _nested))
     v.add(check_recipient(credential, v))
     v.add(check_related_resources(credential, v))
-    v.add(check_endorsements(credential, v, verify_source))
+    v.add(check_endorsements(credential, v, verify_source, survey))
     if v.supplied:
         v.summary["supplied_by_user"] = sorted(v.supplied)
 

@@ -11,6 +11,7 @@ Pure functions over the credential as received (no JSON-LD processing).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
@@ -49,6 +50,13 @@ def _context_uses_examples(context: Any) -> bool:
             if isinstance(item.get("@context"), str):
                 pending.append(item["@context"])
     return False
+
+
+def contexts_use_examples(context_values: Iterable[Any]) -> bool:
+    """Whether any of these ``@context`` values uses the W3C examples vocabulary: the answer of
+    :func:`uses_examples_vocabulary` from the values a walk already collected (every
+    ``@context`` value of the document, as :class:`verifier.limits.Survey` has them)."""
+    return any(_context_uses_examples(value) for value in context_values)
 
 
 def uses_examples_vocabulary(credential: Any) -> bool:

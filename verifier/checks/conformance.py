@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import Survey
 from ..registry import CheckId, Status
 from ..report import CheckResult
 from ..schema import validate_credential
-from ..vocabulary_notes import uses_examples_vocabulary
+from ..vocabulary_notes import contexts_use_examples
 from .base import OB_TYPES, Verification, as_list, reported, skipped, types_of
 
 MAX_LISTED = 20
 
 
-def check_conformance(credential: dict[str, Any], v: Verification) -> CheckResult:
+def check_conformance(credential: dict[str, Any], v: Verification, survey: Survey) -> CheckResult:
+    """``survey``: what the PARSE walk noticed (the contexts used, wherever they are)."""
     deviations: list[dict[str, str]] = []
     reason = None
     if any(t in OB_TYPES for t in types_of(credential)):
@@ -32,7 +34,7 @@ def check_conformance(credential: dict[str, Any], v: Verification) -> CheckResul
             deviations.append({"path": "credentialSubject", "message": "no subject id or identifier"})
             reason = reason or "no_subject_identifier"
         reason = "schema_violation" if violations else reason
-    if uses_examples_vocabulary(credential):
+    if contexts_use_examples(survey.context_values):
         deviations.append({"path": "@context", "message": "uses the W3C examples vocabulary"})
         reason = reason or "examples_vocabulary"
     if not deviations:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..limits import Survey
 from ..registry import CheckId, Status
 from ..report import CheckResult, VerificationReport
 from .base import MAX_ENDORSEMENTS, Verification, passed, reported, skipped
@@ -39,8 +40,11 @@ def embedded_endorsements(credential: dict[str, Any]) -> list[Any]:
     return found
 
 
-def check_endorsements(credential: dict[str, Any], v: Verification, verify_source: VerifySource) -> CheckResult:
-    endorsements = embedded_endorsements(credential)
+def check_endorsements(credential: dict[str, Any], v: Verification, verify_source: VerifySource,
+                       survey: Survey) -> CheckResult:
+    """``survey``: what the PARSE walk noticed (the endorsements are collected only when some key
+    names one)."""
+    endorsements = embedded_endorsements(credential) if survey.endorsement_keys else []
     if not endorsements:
         return skipped(CheckId.ENDORSEMENTS, "no_endorsements")
     if v.depth > 0:

@@ -21,9 +21,10 @@ from ..limits import (
     JSONLD_LIMITS,
     MAX_DEPTH,
     MAX_VALUES,
+    Survey,
     check_jsonld_limits,
-    check_jsonld_limits_ascii,
     check_structure,
+    survey_document,
 )
 from ..ob2 import is_ob2
 from ..plain import fetch_facts
@@ -108,7 +109,12 @@ assert JSONLD_LIMITS.max_depth <= MAX_DEPTH and JSONLD_LIMITS.max_values <= MAX_
 
 def check_readable(document: dict[str, Any]) -> CheckResult | None:
     """A failed PARSE for a document (credential or presentation) beyond the structural limits
-    or holding text that is not valid Unicode; None when it can be read.
+    or holding text that is not valid Unicode; None when it can be read."""
+    return survey_readable(document)[0]
+
+
+def survey_readable(document: dict[str, Any]) -> tuple[CheckResult | None, Survey | None]:
+    """:func:`check_readable`, and for a readable document what its walk noticed (else None).
 
     The usual case, a readable document, costs one walk (the JSON-LD caps, which imply the
     structural ones) and, when any of its text is not ASCII, one encoding of its JSON text
@@ -117,11 +123,15 @@ def check_readable(document: dict[str, Any]) -> CheckResult | None:
     checks in order (:func:`_first_problem`) find it.
     """
     try:
-        if not check_jsonld_limits_ascii(document):
+        survey = survey_document(document)
+        if not survey.ascii_only:
             json.dumps(document, ensure_ascii=False).encode("utf-8")
     except (CredentialError, UnicodeEncodeError, TypeError, ValueError):
-        return _first_problem(document)
-    return None
+        problem = _first_problem(document)
+        if problem is not None:
+            return problem, None
+        survey = survey_document(document)  # nothing found checking again: readable after all
+    return None, survey
 
 
 def _first_problem(document: dict[str, Any]) -> CheckResult | None:
@@ -139,12 +149,17 @@ def _first_problem(document: dict[str, Any]) -> CheckResult | None:
     return None
 
 
-def check_parse(credential: dict[str, Any]) -> CheckResult:
+def check_parse(credential: dict[str, Any]) -> tuple[CheckResult, Survey | None]:
     """The credential's base shape: within the structural limits, the W3C base context first,
-    one VC version, and ``VerifiableCredential`` among its types."""
-    unusable = check_readable(credential)
+    one VC version, and ``VerifiableCredential`` among its types; with the survey of its walk
+    (None when it cannot be read)."""
+    unusable, survey = survey_readable(credential)
     if unusable is not None:
-        return unusable
+        return unusable, None
+    return _base_shape(credential), survey
+
+
+def _base_shape(credential: dict[str, Any]) -> CheckResult:
     contexts = as_list(credential.get("@context"))
     first = contexts[0] if contexts else None
     if first not in (VC_V1, VC_V2):
