@@ -88,6 +88,7 @@ def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary
     and types without a colon pass at once), rule 4 once every object has been counted."""
     vocab = vocabulary or bundled_vocabulary()
     aliases = _alias_keys(vocab) if vocabulary is not None else _bundled_alias_keys()
+    plain = _plain_terms(vocab, aliases) if vocabulary is not None else _bundled_plain_terms()
     checked_ids = _checked_node_ids(document)
     described: Counter[str] = Counter()
     # Where an object is comes as a chain ``(parent, step)`` that :func:`_path` writes out as
@@ -99,13 +100,15 @@ def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary
         if isinstance(item, dict):
             value_object = "@value" in item
             for key, child in item.items():
-                if key == "type":  # a checked key: only its values can be refused
+                if key in plain:  # the usual key: a bundled term no rule refuses
+                    pass
+                elif key == "type":  # a checked key: only its values can be refused
                     if (":" in child if isinstance(child, str) else
                             isinstance(child, list) and any(isinstance(t, str) and ":" in t for t in child)):
                         _check_types(child, f"{_path(here)}.type", vocab)
                 elif key[:1] == "@" or ":" in key or key in aliases:
                     _check_entry(key, child, f"{_path(here)}.{key}", vocab, value_object)
-                if key != "@context" and isinstance(child, (dict, list)):
+                if isinstance(child, (dict, list)) and key != "@context":
                     push(((here, key), child))
             node_id = item.get("id")
             if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
@@ -244,6 +247,19 @@ def _alias_keys(vocab: BundledVocabulary) -> frozenset[str]:
 def _bundled_alias_keys() -> frozenset[str]:
     """:func:`_alias_keys` of the bundled vocabulary (fixed: computed once)."""
     return _alias_keys(bundled_vocabulary())
+
+
+def _plain_terms(vocab: BundledVocabulary, aliases: frozenset[str]) -> frozenset[str]:
+    """The terms of ``vocab`` that rules 1-3 never refuse as keys: no keyword, no colon, no alias
+    (and not ``type``, whose values are checked)."""
+    return frozenset(term for term in vocab.term_iris
+                     if term[:1] != "@" and ":" not in term and term not in aliases and term != "type")
+
+
+@cache
+def _bundled_plain_terms() -> frozenset[str]:
+    """:func:`_plain_terms` of the bundled vocabulary (fixed: computed once)."""
+    return _plain_terms(bundled_vocabulary(), _bundled_alias_keys())
 
 
 def _checked_node_ids(document: dict[str, Any]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from verifier.accessors import as_list, types_of
 from verifier.dates import DateError, is_datetime_stamp, parse_datetime
@@ -40,6 +42,23 @@ def test_not_date_time_stamps(text):
     with pytest.raises(DateError):
         parse_datetime(text)
     assert not is_datetime_stamp(text)
+
+
+@given(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
+       st.integers(0, 60), st.text("0123456789", max_size=9))
+def test_utc_stamps_read_as_their_fields_say(year, month, day, hour, minute, second, fraction):
+    """The usual ``...Z`` form (read by the C parser) means what its fields say, or is refused
+    when they name no real moment, as every other form is read."""
+    text = f"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{'.' + fraction if fraction else ''}Z"
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    try:
+        expected = datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+    except ValueError:
+        with pytest.raises(DateError):
+            parse_datetime(text)
+        return
+    assert parse_datetime(text) == expected
+    assert parse_datetime(text).tzinfo is UTC
 
 
 def test_zone_optional_reads_utc_and_non_strings_are_refused():

@@ -130,3 +130,27 @@ def test_a_verification_is_answered_while_50_slow_clients_hang():
 ])
 def test_a_thread_gets_a_request_only_when_it_is_whole(data, whole):
     assert request_is_whole(data) is whole
+
+
+def test_the_worker_tells_the_arbiter_it_is_alive_once_a_second_not_per_request(monkeypatch):
+    """gunicorn's loop calls ``notify`` (a system call) on every turn; the arbiter needs one per
+    timeout (60 s): one a second is plenty, and the rest are skipped."""
+    from verifier.web import cli
+
+    class Heartbeats:
+        count = 0
+
+        def notify(self) -> None:
+            self.count += 1
+
+    worker = object.__new__(cli.BufferingThreadWorker)
+    worker.tmp, worker.notified = Heartbeats(), float("-inf")
+    clock = [1000.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    for _ in range(500):
+        worker.notify()
+    assert worker.tmp.count == 1
+    clock[0] += cli.NOTIFY_SECONDS
+    worker.notify()
+    worker.notify()
+    assert worker.tmp.count == 2

@@ -67,6 +67,7 @@ def tune_interpreter(_worker: object = None) -> None:
 REQUEST_SECONDS = 30.0             # a request line, headers and body must arrive within this...
 MIN_BYTES_PER_SECOND = 32 * 1024   # ...plus one second per this many bytes received
 MAX_HEAD_BYTES = 1024 * 1024       # more without a blank line: a thread takes it (gunicorn answers 400)
+NOTIFY_SECONDS = 1.0               # heartbeats to the arbiter (which waits for one every --timeout s)
 MAX_BUFFERED_BODY = 12 * 1024 * 1024  # larger declared bodies go to a thread at once (the apps refuse them)
 
 
@@ -164,6 +165,15 @@ class BufferingThreadWorker(ThreadWorker):
         self.reading: dict[_Connection, float] = {}     # connection -> when its request must be in
         self.lingering: dict[_Connection, float] = {}   # half-closed connection -> when to close it anyway
         self.stop_deadline = float("inf")
+        self.notified = float("-inf")
+
+    def notify(self) -> None:
+        """Tell the arbiter this worker is alive at most every :data:`NOTIFY_SECONDS` (gunicorn does it
+        on every turn of the event loop: a system call per request or more, for a timeout of 30 s)."""
+        now = time.monotonic()
+        if now - self.notified >= NOTIFY_SECONDS:
+            self.notified = now
+            super().notify()
 
     def _buffers(self, client: Any) -> bool:
         return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, client)
