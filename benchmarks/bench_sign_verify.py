@@ -10,7 +10,9 @@ endorsement (20 alignments is the "large" ~300-quad point). Every side signs the
 document with the same key and ``created`` and verifies the same signed credential:
 
 * ``floor``: the cryptography alone, the canonical N-Quads given: two SHA-256, Ed25519,
-  base58 (the same ``cryptography`` key objects microcred uses);
+  base58, with ``cryptography`` (OpenSSL) Ed25519 as issue 13 defines the floor (microcred signs
+  with it); ``floor sodium``: the same verification with libsodium's Ed25519, which microcred's
+  verification uses (``verifier.keys``), shown for information;
 * ``microcred``: ``issuer.sign_credential`` and a full offline ``verifier.verify_credential``
   (contexts, data model, key, issuer binding, proof, validity, endorsements); ``proof only``
   (``verify_proofs``) is shown beside it;
@@ -43,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nacl.bindings import crypto_sign_open
 from pyld import jsonld
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +67,7 @@ from verifier.proofs.eddsa_rdfc_2022 import proof_configuration  # noqa: E402
 CREATED = "2026-01-01T00:00:00Z"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SIZES = (1, 5, 20, 80)
-SIDES = ("floor", "microcred", "fast=False", "naive pyld", "jsonld.js")
+SIDES = ("floor", "floor sodium", "microcred", "fast=False", "naive pyld", "jsonld.js")
 CONTEXTS = {url: load_bundled_context(url) for url in context_index()}
 
 # --------------------------------------------------------------------------- the naive baseline
@@ -170,6 +173,7 @@ def python_sides(case: Case, keys: Keys) -> dict[str, dict[str, Callable[[], Any
     """side -> op -> a call doing that op once on ``case``."""
     private, public = keys.key.private_key, keys.key.public
     vm = keys.vm  # worked out once: deriving the did:key is no part of signing
+    raw_public = public.raw
     proof_value = case.signed["proof"]["proofValue"]
 
     def floor_sign() -> str:
@@ -182,6 +186,11 @@ def python_sides(case: Case, keys: Keys) -> dict[str, dict[str, Callable[[], Any
                 + hashlib.sha256(case.doc_nquads.encode()).digest())
         public.key.verify(multibase_decode(proof_value), data)
 
+    def floor_sodium_verify() -> None:
+        data = (hashlib.sha256(case.proof_nquads.encode()).digest()
+                + hashlib.sha256(case.doc_nquads.encode()).digest())
+        crypto_sign_open(multibase_decode(proof_value) + data, raw_public)
+
     def ours_sign() -> dict:
         return sign_credential(case.document, keys.key, verification_method=vm, created=CREATED)
 
@@ -190,6 +199,7 @@ def python_sides(case: Case, keys: Keys) -> dict[str, dict[str, Callable[[], Any
 
     sides = {
         "floor": {"sign": floor_sign, "verify": floor_verify},
+        "floor sodium": {"verify": floor_sodium_verify},
         "microcred": {"sign": ours_sign, "verify": ours_verify,
                       "proof only": lambda: verify_proofs(case.signed, public_key_from_did_key)},
         "naive pyld": {"sign": lambda: naive_sign(case.document, keys.key, vm),
@@ -205,6 +215,7 @@ def check_identical(case: Case, keys: Keys, sides: dict) -> None:
     assert case.doc_nquads == naive_canon(case.document), f"{case.name}: N-Quads differ from naive pyld"
     expected = case.signed["proof"]["proofValue"]
     assert sides["floor"]["sign"]() == expected, f"{case.name}: the floor signs differently"
+    sides["floor sodium"]["verify"]()  # raises unless libsodium verifies the signed credential
     assert sides["naive pyld"]["sign"]() == case.signed, f"{case.name}: naive pyld signs differently"
     assert naive_verify(case.signed, keys.key.public), f"{case.name}: naive pyld does not verify"
     report = sides["microcred"]["verify"]()
@@ -384,6 +395,9 @@ def figures(result: Result) -> list[dict]:
         cost = _ratio(ours, result.get("ob", "floor", op))
         add(f"ob {op} / floor", ours, result.get("ob", "floor", op), cost, f"<= {TARGETS['floor']:g}x (cost)",
             None if cost is None else cost <= TARGETS["floor"])
+        sodium = result.get("ob", "floor sodium", op)
+        if sodium is not None:
+            add(f"ob {op} / floor with libsodium Ed25519", ours, sodium, _ratio(ours, sodium), "(info)", None)
         fast_gain = _ratio(result.get("ob", "fast=False", op), ours)
         if fast_gain is not None:
             add(f"ob {op} vs fast=False", ours, result.get("ob", "fast=False", op), fast_gain, "(info)", None)

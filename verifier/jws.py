@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .errors import JwsError, KeyTypeMismatchError
+from .keys import ed25519_verify
 from .net.strict_json import strict_json_loads
 
 if TYPE_CHECKING:
@@ -253,7 +254,7 @@ def verify_compact_jws(
     from jwcrypto.common import JWException  # jwcrypto only when verifying (module docstring)
     from jwcrypto.jws import JWS
 
-    header, _payload, _signing_input, _signature = parse_compact_jws(token)
+    header, _payload, signing_input, signature = parse_compact_jws(token)
     alg = header["alg"]
     allowed = [a for a in allowed_algs if a in ALLOWED_ALGS]
     if alg not in allowed:
@@ -261,13 +262,18 @@ def verify_compact_jws(
             f"Algorithm {alg!r} is not accepted (allowed: {', '.join(allowed) or 'none'}).",
             code="alg_not_allowed",
         )
-    key = _load_public_key(_as_public_jwk_dict(public_jwk), alg)
+    public = _as_public_jwk_dict(public_jwk)
+    key = _load_public_key(public, alg)
 
     jws = JWS()
     jws.allowed_algs = [alg]  # never jwcrypto's default list (which includes HS*)
     try:
         jws.deserialize(token)
         jws.verify(key, alg=alg)
+        # EdDSA is judged as Data Integrity proofs are (verifier.keys: libsodium refuses the
+        # small-order and non-canonical keys and points OpenSSL, under jwcrypto, accepts)
+        if alg == "EdDSA" and not ed25519_verify(b64url_decode(public["x"], "x"), signature, signing_input):
+            raise ValueError("libsodium refuses the signature")
     except (JWException, ValueError, TypeError) as exc:
         raise JwsError(
             "The signature does not match the token contents and key.",
