@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -108,7 +109,22 @@ def _check_host(did: str, host: str) -> None:
 
 
 def did_web_url(did: str) -> str:
-    """The https URL of a did:web DID's document (see the module docstring for the grammar)."""
+    """The https URL of a did:web DID's document (see the module docstring for the grammar).
+
+    Remembered for DIDs that pass (the same issuer comes back with every credential); a
+    refusal is worked out every time."""
+    return _remembered_web_url(did) if isinstance(did, str) and len(did) <= _MEMO_MAX_DID else _did_web_url(did)
+
+
+_MEMO_MAX_DID = 1024
+
+
+@lru_cache(maxsize=1024)
+def _remembered_web_url(did: str) -> str:
+    return _did_web_url(did)
+
+
+def _did_web_url(did: str) -> str:
     method, msid = _check_did(did)
     if method != "web":
         raise _invalid(did, "it is not a did:web DID")

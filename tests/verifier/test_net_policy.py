@@ -57,3 +57,15 @@ def test_every_fetch_error_code_raised_is_registered():
         raised |= set(re.findall(r'(?:fetch_error|self\.fail)\(\s*"([a-z_]+)"', text))
     assert raised and raised <= FETCH_ERROR_CODES, raised - FETCH_ERROR_CODES
     assert {"host_fetch_budget_exceeded", "host_rate_limited", "host_busy"} <= raised
+
+
+def test_a_remembered_url_is_answered_for_its_own_policy():
+    """parse_target remembers URLs that pass, by URL *and* policy: the same URL is refused under
+    a policy that does not allow its host, after being allowed under one that does, and back."""
+    url = "http://127.0.0.1:8443/status/1"
+    loopback = FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}))
+    for _ in range(2):
+        assert parse_target(url, loopback).allowed
+        with pytest.raises(FetchError) as refused:
+            parse_target(url, FetchPolicy())
+        assert refused.value.code == "scheme_not_allowed"

@@ -26,6 +26,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -193,12 +194,30 @@ def _host(parts: SplitResult, url: str) -> tuple[str, ipaddress.IPv4Address | ip
     return (str(ip_literal) if ip_literal is not None else raw_host), ip_literal
 
 
+MEMO_MAX_URL = 2048  # URLs up to this long are remembered once they pass (a status list, a DID document)
+
+
 def parse_target(url: str, policy: FetchPolicy) -> Target:
     """Validate a URL against the policy (everything except the address of a host name).
+
+    A URL that passes is remembered with its policy (the answer depends on nothing else), so a
+    verifier that reads the same issuer's documents for every credential checks each URL once;
+    refusals are worked out every time.
 
     Raises :class:`FetchError` (``invalid_url``, ``scheme_not_allowed``, ``userinfo_in_url``,
     ``port_not_allowed``, ``private_address``).
     """
+    if len(url) <= MEMO_MAX_URL:
+        return _remembered_target(url, policy)
+    return _parse_target(url, policy)
+
+
+@lru_cache(maxsize=1024)
+def _remembered_target(url: str, policy: FetchPolicy) -> Target:
+    return _parse_target(url, policy)
+
+
+def _parse_target(url: str, policy: FetchPolicy) -> Target:
     parts, port = _split(url)
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
