@@ -93,6 +93,7 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
     the result says whether it found a problem with any (the caller then looks closer, e.g. to
     name where: this walk keeps no paths)."""
     stack = [(document, 1)]  # containers only: scalars are counted in their container's loop
+    push = stack.append
     seen = 0
     flagged = False
     while stack:
@@ -101,18 +102,28 @@ def check_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values:
         if depth > max_depth:
             raise _too_deep(max_depth)
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        scalars = 0
         for child in children:
             if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-                continue
-            seen += 1
-            if depth + 1 > max_depth:
-                raise _too_deep(max_depth)
-            if _odd_number(child, number_problem):
-                flagged = True
-        if seen > max_values:
-            raise _too_many(max_values)
+                push((child, depth + 1))
+            else:
+                scalars += 1
+                if number_problem is not None and type(child) is not str and _odd_number(child, number_problem):
+                    flagged = True
+        seen = _scalars_counted(seen, scalars, depth, max_depth, max_values)
     return flagged
+
+
+def _scalars_counted(seen: int, scalars: int, depth: int, max_depth: int, max_values: int) -> int:
+    """``seen`` plus a container's ``scalars`` (one level below it): refused past the caps, the
+    depth first (as a walk meeting them one by one would find them)."""
+    if scalars:
+        if depth + 1 > max_depth:
+            raise _too_deep(max_depth)
+        seen += scalars
+    if seen > max_values:
+        raise _too_many(max_values)
+    return seen
 
 
 def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES,
@@ -126,6 +137,7 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
                                           number_problem=number_problem)
     root: Any = {} if isinstance(document, dict) else []
     stack: list[tuple[Any, Any, int]] = [(document, root, 1)]  # (original, its copy, depth)
+    push = stack.append
     seen = 0
     flagged = False
     while stack:
@@ -133,25 +145,31 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
         seen += 1
         if depth > max_depth:
             raise _too_deep(max_depth)
-        is_dict = isinstance(value, dict)
-        for key, child in (value.items() if is_dict else enumerate(value)):
-            if isinstance(child, (dict, list)):
-                inner: Any = {} if isinstance(child, dict) else []
-                stack.append((child, inner, depth + 1))
-                child_copy: Any = inner
-            else:
-                seen += 1
-                if depth + 1 > max_depth:
-                    raise _too_deep(max_depth)
-                if _odd_number(child, number_problem):
-                    flagged = True
-                child_copy = child
-            if is_dict:
-                copy[key] = child_copy
-            else:
-                copy.append(child_copy)
-        if seen > max_values:
-            raise _too_many(max_values)
+        scalars = 0
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(child, (dict, list)):
+                    inner: Any = {} if isinstance(child, dict) else []
+                    push((child, inner, depth + 1))
+                    copy[key] = inner
+                else:
+                    scalars += 1
+                    copy[key] = child
+                    if number_problem is not None and type(child) is not str and _odd_number(child, number_problem):
+                        flagged = True
+        else:
+            append = copy.append
+            for child in value:
+                if isinstance(child, (dict, list)):
+                    inner = {} if isinstance(child, dict) else []
+                    push((child, inner, depth + 1))
+                    append(inner)
+                else:
+                    scalars += 1
+                    append(child)
+                    if number_problem is not None and type(child) is not str and _odd_number(child, number_problem):
+                        flagged = True
+        seen = _scalars_counted(seen, scalars, depth, max_depth, max_values)
     return root, flagged
 
 

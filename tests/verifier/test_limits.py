@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support import example_credentials, read_json
 from verifier.canonicalize import canonicalize
@@ -201,3 +204,33 @@ def test_the_copy_shares_nothing_with_the_original():
         return found
 
     assert not set(containers(copied, [])) & set(containers(original, []))
+
+
+def _depth_and_values(value, depth=1):
+    """The deepest level any value sits at (the document at 1) and how many values there are."""
+    children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+    deepest, count = depth, 1
+    for child in children:
+        child_depth, child_count = _depth_and_values(child, depth + 1)
+        deepest, count = max(deepest, child_depth), count + child_count
+    return deepest, count
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=2), inner, max_size=4),
+                     max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json, st.integers(1, 6), st.integers(1, 40))
+def test_the_walks_refuse_exactly_past_the_caps(document, max_depth, max_values):
+    """Against a plain recursive count: refused only when a cap is passed, for a cap that is."""
+    deepest, count = _depth_and_values(document)
+    for walk in (check_structure, copy_within_structure):
+        outcome = _structure_outcome(functools.partial(walk, document, max_depth=max_depth, max_values=max_values))
+        if deepest <= max_depth and count <= max_values:
+            assert outcome[0] == "ok"
+        else:
+            assert outcome[0] == "refused"
+            limit = outcome[2]["limit"]
+            assert (limit == "depth" and deepest > max_depth) or (limit == "values" and count > max_values)
