@@ -57,7 +57,7 @@ from .nquads import (
 from .rdf_plans import ENTRY_ID, ENTRY_PROPERTY, ENTRY_TYPE, Entry, plan_for
 from .rdf_tables import AS_ID, AS_VOCAB, ContextTables, NotCovered, Rule, iri_term
 from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits
-from .rdfc_serialized import SerializedQuad, canonicalize_serialized
+from .rdfc_serialized import SerializedQuad, WalkedQuads, canonicalize_serialized
 
 __all__ = ["NotCovered", "fast_nquads", "fast_quads"]
 
@@ -86,10 +86,13 @@ def _literal(value: str, datatype: str) -> Term:
 class _Walk:
     """One document's walk: the quads found so far, blank node labels, the deadline."""
 
-    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_ticks", "_values", "quads")
+    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_ticks", "_values", "lines", "mixed")
 
     def __init__(self, deadline: Deadline, limits: JsonLdLimits) -> None:
-        self.quads: dict[SerializedQuad, None] = {}  # a dataset is a set of quads: kept in the order met
+        # a dataset is a set of quads (kept as dict keys, in the order met), in the two forms of
+        # :class:`~verifier.rdfc_serialized.WalkedQuads`
+        self.lines: dict[tuple[str, str], None] = {}
+        self.mixed: dict[SerializedQuad, None] = {}
         self._blank = 0
         self._ticks = _TICK_STRIDE
         self._deadline = deadline
@@ -115,7 +118,10 @@ class _Walk:
         return f"_:f{self._blank}"
 
     def emit(self, subject: Term, predicate: Term, obj: Term, graph: Term) -> None:
-        self.quads[(subject, predicate, obj, graph)] = None
+        if graph or obj[0] == "_":
+            self.mixed[(subject, predicate, obj, graph)] = None
+        else:
+            self.lines[(subject, f" {predicate} {obj} .\n")] = None
 
     # -- nodes (JSON-LD 1.1 §5.1.2, for a map) ------------------------------------------
 
@@ -139,6 +145,8 @@ class _Walk:
         self._chars += plan.key_chars
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
+        rests: list[str] = []   # in the default graph: literal statements written at once, after the subject
+        default_graph = not graph
         max_string = self._limits.max_string
         for entry, value in zip(plan.entries, element.values(), strict=True):
             kind = entry.kind
@@ -149,7 +157,10 @@ class _Walk:
                     self._chars += len(value)
                     self._values += 1
                     text = escape_literal(value) if literal_needs_escape(value) else value
-                    found.append((entry.rule.predicate, '"' + text + '"' + suffix))
+                    if default_graph:
+                        rests.append(f' {entry.rule.predicate} "{text}"{suffix} .\n')
+                    else:
+                        found.append((entry.rule.predicate, '"' + text + '"' + suffix))
                 else:
                     self.values(entry, value, graph, found, depth)
             elif kind == ENTRY_TYPE:
@@ -163,9 +174,19 @@ class _Walk:
         if subject is None:
             self._blank += 1
             subject = f"_:f{self._blank}"
-        quads = self.quads
-        for predicate, obj in found:
-            quads[(subject, predicate, obj, graph)] = None
+        mixed = self.mixed
+        if default_graph:
+            lines = self.lines
+            for rest in rests:
+                lines[(subject, rest)] = None
+            for predicate, obj in found:
+                if obj[0] == "_":
+                    mixed[(subject, predicate, obj, "")] = None
+                else:
+                    lines[(subject, f" {predicate} {obj} .\n")] = None
+        else:
+            for predicate, obj in found:
+                mixed[(subject, predicate, obj, graph)] = None
         return subject
 
     def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]], depth: int) -> None:
@@ -276,8 +297,9 @@ def _object(tables: ContextTables, rule: Rule, value: Any) -> Term:
     raise NotCovered(f"a JSON value of type {type(value).__name__}")
 
 def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
-               deadline: Deadline | None = None) -> list[SerializedQuad]:
-    """The quads of ``document``'s RDF dataset, written as N-Quads terms, read through the term tables.
+               deadline: Deadline | None = None) -> WalkedQuads:
+    """The quads of ``document``'s RDF dataset, written as N-Quads terms, read through the term tables
+    (:class:`~verifier.rdfc_serialized.WalkedQuads`: ``.quads()`` lists them as 4-tuples).
 
     Raises:
         NotCovered: the tables do not cover the document, or it is outside the caps (take the
@@ -289,7 +311,7 @@ def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
         raise NotCovered("the document is not a JSON object")
     walk = _Walk(effective_deadline(deadline), engine.limits)
     walk.node(engine.tables, None, document, "")
-    return list(walk.quads)
+    return WalkedQuads(list(walk.lines), list(walk.mixed))
 
 
 def fast_nquads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,

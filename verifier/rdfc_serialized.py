@@ -3,7 +3,9 @@
 Role: the canonicalization step of the fast path. The walk writes every term once, in its
 canonical N-Quads form (:mod:`verifier.nquads` escaping), so a quad here is a tuple of four
 strings ``(subject, predicate, object, graph)`` (``graph`` is ``""`` for the default graph)
-and a blank node is a term that starts with ``_:``.
+and a blank node is a term that starts with ``_:``. Most statements of a credential (a literal
+or an IRI about a node, in the default graph) come already written as the line after their
+subject (:class:`WalkedQuads`), the text both the hashing and the output use.
 
 Credentials almost always take the short road of RDFC-1.0 (W3C RDF Dataset Canonicalization
 §4.4): the first-degree hashes (§4.6) of their blank nodes are all different, so canonical
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .budget import Deadline, effective_deadline
@@ -27,25 +30,50 @@ from .errors import CanonicalizationLimitError
 from .nquads import RDF_LANGSTRING, XSD_STRING
 from .rdfc import DEFAULT_LIMITS, CanonicalizationLimits, canonicalize_quads
 
-__all__ = ["SerializedQuad", "canonicalize_serialized", "quad_dicts"]
+__all__ = ["SerializedQuad", "WalkedQuads", "canonicalize_serialized", "quad_dicts"]
 
 SerializedQuad = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WalkedQuads:
+    """A dataset as the walk writes it, in two forms (no quad in both, none twice).
+
+    ``lines``: the quads of the default graph whose object is not a blank node, each as
+    ``(subject, rest)`` where ``rest`` is the line after the subject, ``" <predicate> object .\\n"``
+    (what hashing and the output both write after the subject, built once); ``mixed``: every
+    other quad, as ``(subject, predicate, object, graph)``.
+    """
+
+    lines: list[tuple[str, str]]
+    mixed: list[SerializedQuad]
+
+    def __len__(self) -> int:
+        return len(self.lines) + len(self.mixed)
+
+    def quads(self) -> list[SerializedQuad]:
+        """Every quad as ``(subject, predicate, object, graph)`` (a predicate IRI holds no space)."""
+        found = list(self.mixed)
+        for subject, rest in self.lines:
+            predicate, _, obj = rest[1:-3].partition(" ")
+            found.append((subject, predicate, obj, ""))
+        return found
 
 _LITERAL = re.compile(r'^"((?:[^"\\]|\\.)*)"(?:\^\^<(.*)>|@(.+))?$', re.DOTALL)
 _ESCAPE = re.compile(r"\\(u[0-9A-F]{4}|.)")
 _ECHAR_VALUES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-def canonicalize_serialized(quads: list[SerializedQuad], limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
+def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits = DEFAULT_LIMITS, *,
                             deadline: Deadline | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a dataset given as serialized quads (no duplicates).
 
     Raises:
         CanonicalizationLimitError: too many statements, or (general algorithm) work or time.
     """
-    if len(quads) > limits.max_quads:
+    if len(dataset) > limits.max_quads:
         raise CanonicalizationLimitError(
-            f"the document has {len(quads)} statements; the limit is {limits.max_quads}")
+            f"the document has {len(dataset)} statements; the limit is {limits.max_quads}")
     # §4.4.3 steps 2-3: the quads that mention each blank node, kept as the lines §4.6 hashes.
     # Most quads name one blank node, as their subject: their text after the subject ("rest")
     # is written once, for the hash ("_:a" + rest) and for the output (label + rest).
@@ -53,7 +81,17 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
     plain: list[str] = []                      # lines without a blank node
     subject_only: list[tuple[str, str]] = []   # (blank subject, rest)
     mixed: list[SerializedQuad] = []           # two or more blank node positions
-    for quad in quads:
+    for subject, rest in dataset.lines:        # the walk wrote these lines already
+        if subject[0] == "_":
+            subject_only.append((subject, rest))
+            lines = lines_of.get(subject)
+            if lines is None:
+                lines_of[subject] = ["_:a" + rest]
+            else:
+                lines.append("_:a" + rest)
+        else:
+            plain.append(subject + rest)
+    for quad in dataset.mixed:
         subject, predicate, obj, graph = quad
         if obj[0] != "_" and graph[:1] != "_":
             rest = f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n"
@@ -76,8 +114,8 @@ def canonicalize_serialized(quads: list[SerializedQuad], limits: Canonicalizatio
         lines.sort()
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:  # two blank nodes alike at first degree: the general algorithm
-            return canonicalize_quads(quad_dicts(quads), limits, deadline=effective_deadline(deadline,
-                                                                                            limits.max_seconds))
+            return canonicalize_quads(quad_dicts(dataset.quads()), limits,
+                                      deadline=effective_deadline(deadline, limits.max_seconds))
         by_hash[digest] = node
     effective_deadline(deadline, limits.max_seconds).check()
     # §4.4.3 step 5.4: canonical identifiers in the order of the hashes

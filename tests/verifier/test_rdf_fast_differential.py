@@ -315,6 +315,11 @@ EDGE_CASES: dict[str, Document] = {
                                               description='"q" \\ \t\n\r'),
     "proof-purposes": _credential(proof=[{**PROOF, "proofPurpose": p} for p in (
         "authentication", "capabilityInvocation", "https://example.edu/vocab#p")]),
+    # two anonymous nodes alike at first degree: the serialized quads go back to the general
+    # algorithm (WalkedQuads.quads(): literals with spaces, quotes and escapes split right)
+    "twin-anonymous-alignments": _achievement(alignment=[
+        {"type": ["Alignment"], "targetName": 'Skill "one" two\n', "targetUrl": "https://x.example/s1"}
+        for _ in range(2)]),
     "subject-list-without-ids": _credential(credentialSubject=[
         {"type": ["AchievementSubject"], "role": "a"}, {"type": ["AchievementSubject"], "role": "a"}]),
     "undefined-term-without-vocab": _credential(alsoKnownAs="x"),
