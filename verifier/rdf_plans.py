@@ -58,6 +58,7 @@ class Entry:
     term_ctx: ContextTables = _NO_CONTEXT    # PROPERTY: the context its value is read under
     term_rule: Rule = _NO_RULE               # PROPERTY: the rule under that context
     type_objects: tuple[tuple[str, str], ...] = ()  # TYPE: (rdf:type, each type as an N-Quads term)
+    type_rests: tuple[str, ...] = ()         # TYPE: the same statements as lines after the subject
     string_suffix: str | None = None         # PROPERTY: how a lone string value ends (None: the long way)
 
 
@@ -128,7 +129,8 @@ class Shape:
                     raise NotCovered("a JSON literal")
                 # step 13.4.4: types are expanded under the context before their own scoped contexts
                 objects = tuple(iri_term(base.expand_vocab(t)) for t in values)
-                entries.append(Entry(ENTRY_TYPE, type_objects=tuple((RDF_TYPE, o) for o in objects)))
+                entries.append(Entry(ENTRY_TYPE, type_objects=tuple((RDF_TYPE, o) for o in objects),
+                                     type_rests=tuple(f" {RDF_TYPE} {o} .\n" for o in objects)))
             else:
                 # step 13.7: a term's scoped context applies to its value
                 term_ctx = active.after(rule.scoped, override_protected=True) if rule.scoped is not None else active

@@ -164,7 +164,10 @@ class _Walk:
                 else:
                     self.values(entry, value, graph, found, depth)
             elif kind == ENTRY_TYPE:
-                found.extend(entry.type_objects)
+                if default_graph:
+                    rests.extend(entry.type_rests)
+                else:
+                    found.extend(entry.type_objects)
             elif kind == ENTRY_ID:
                 if subject is not None or not isinstance(value, str):
                     raise NotCovered("@id given twice or not as a string")
