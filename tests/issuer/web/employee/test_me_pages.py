@@ -161,10 +161,10 @@ def test_signing_out_ends_the_session_on_the_server(app):
     assert thief.get("/me/").status_code == 302                         # a copy of the cookie is useless now
 
 
-def test_a_session_holds_across_app_servers_sharing_the_database(app):
+def test_a_session_holds_across_app_servers_sharing_the_database(app, clock):
     person = EmployeeClient(app).sign_in(ALEX)
     cookie = person.client.get_cookie("__Host-microcred-me", domain="hr.example.com").value
-    other_server = create_app(app.extensions["microcred"].settings)
+    other_server = create_app(app.extensions["microcred"].settings, clock=clock)  # the same time on both
     try:
         visitor = EmployeeClient(other_server)
         visitor.client.set_cookie("__Host-microcred-me", cookie, domain="hr.example.com", secure=True)
