@@ -101,7 +101,9 @@ class PublicKey:
                 code="weak_key",
             )
 
-    def _raw(self) -> bytes:
+    @cached_property
+    def raw(self) -> bytes:
+        """The key's bytes: raw Ed25519, compressed P-256 point, RSA PKCS#1 DER."""
         if isinstance(self.key, ed25519.Ed25519PublicKey):
             return self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         if isinstance(self.key, ec.EllipticCurvePublicKey):
@@ -112,12 +114,12 @@ class PublicKey:
 
     def to_multibase(self) -> str:
         """The Multikey ``publicKeyMultibase`` value (``z6Mk...``, ``zDn...``, ``z4MX...``)."""
-        return mf.encode_multikey(_PUB_CODECS[self.key_type], self._raw())
+        return mf.encode_multikey(_PUB_CODECS[self.key_type], self.raw)
 
     def to_jwk(self) -> dict[str, Any]:
         """The public JWK (no ``kid``, never any private member)."""
         if isinstance(self.key, ed25519.Ed25519PublicKey):
-            return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw())}
+            return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self.raw)}
         if isinstance(self.key, ec.EllipticCurvePublicKey):
             point = self.key.public_numbers()
             return {
@@ -145,11 +147,6 @@ class PublicKey:
             {name: jwk[name] for name in required[jwk["kty"]]}, separators=(",", ":"), sort_keys=True
         )
         return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
-
-    @cached_property
-    def raw(self) -> bytes:
-        """The key's bytes: raw Ed25519, compressed P-256 point, RSA PKCS#1 DER."""
-        return self._raw()
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         """Check ``signature`` over ``data``; ``False`` on any mismatch, never raises for it.

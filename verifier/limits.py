@@ -186,7 +186,6 @@ class Survey:
     ``endorsement_keys``: whether any object has a key in :data:`ENDORSEMENT_KEYS` (where does
     not matter: the check that collects endorsements walks again only when one does)."""
 
-    values: int
     ascii_only: bool
     context_values: tuple[object, ...]
     endorsement_keys: bool
@@ -333,16 +332,10 @@ def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) 
     return _walked(document, limits).values
 
 
-def check_jsonld_limits_ascii(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> bool:
-    """:func:`check_jsonld_limits`, telling whether every key and string is ASCII (text that then
-    cannot hold a lone surrogate, so whoever checks for those may skip it)."""
-    return _walked(document, limits).ascii_only
-
-
 def survey_document(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> Survey:
     """:func:`check_jsonld_limits`, with what its walk noticed (a :class:`Survey`)."""
     walk = _walked(document, limits)
-    return Survey(walk.values, walk.ascii_only, tuple(walk.context_values), walk.endorsement_keys)
+    return Survey(walk.ascii_only, tuple(walk.context_values), walk.endorsement_keys)
 
 
 def _walked(document: object, limits: JsonLdLimits) -> _Walk:

@@ -177,19 +177,11 @@ class _Walk:
         if subject is None:
             self._blank += 1
             subject = f"_:f{self._blank}"
-        mixed = self.mixed
-        if default_graph:
-            lines = self.lines
-            for rest in rests:
-                lines[(subject, rest)] = None
-            for predicate, obj in found:
-                if obj[0] == "_":
-                    mixed[(subject, predicate, obj, "")] = None
-                else:
-                    lines[(subject, f" {predicate} {obj} .\n")] = None
-        else:
-            for predicate, obj in found:
-                mixed[(subject, predicate, obj, graph)] = None
+        lines = self.lines
+        for rest in rests:
+            lines[(subject, rest)] = None
+        for predicate, obj in found:
+            self.emit(subject, predicate, obj, graph)
         return subject
 
     def values(self, entry: Entry, value: Any, graph: Term, found: list[tuple[str, Term]], depth: int) -> None:

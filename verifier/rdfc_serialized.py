@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from .budget import Deadline, effective_deadline
@@ -81,7 +82,16 @@ def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits
     plain: list[str] = []                      # lines without a blank node
     subject_only: list[tuple[str, str]] = []   # (blank subject, rest)
     mixed: list[SerializedQuad] = []           # two or more blank node positions
-    for subject, rest in dataset.lines:        # the walk wrote these lines already
+    written: list[tuple[str, str]] = []        # other quads without a blank object or graph, as (subject, rest)
+    for quad in dataset.mixed:
+        subject, predicate, obj, graph = quad
+        if obj[0] != "_" and graph[:1] != "_":
+            written.append((subject, f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n"))
+            continue
+        mixed.append(quad)
+        for node in {term for term in (subject, obj, graph) if term and term[0] == "_"}:
+            lines_of.setdefault(node, []).append(_hash_line(quad, node))
+    for subject, rest in chain(dataset.lines, written):  # the walk wrote most of these lines already
         if subject[0] == "_":
             subject_only.append((subject, rest))
             lines = lines_of.get(subject)
@@ -91,23 +101,6 @@ def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits
                 lines.append("_:a" + rest)
         else:
             plain.append(subject + rest)
-    for quad in dataset.mixed:
-        subject, predicate, obj, graph = quad
-        if obj[0] != "_" and graph[:1] != "_":
-            rest = f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n"
-            if subject[0] == "_":
-                subject_only.append((subject, rest))
-                lines = lines_of.get(subject)
-                if lines is None:
-                    lines_of[subject] = ["_:a" + rest]
-                else:
-                    lines.append("_:a" + rest)
-            else:
-                plain.append(subject + rest)
-            continue
-        mixed.append(quad)
-        for node in {term for term in (subject, obj, graph) if term and term[0] == "_"}:
-            lines_of.setdefault(node, []).append(_hash_line(quad, node))
     # §4.6 Hash First Degree Quads, for every blank node
     by_hash: dict[str, str] = {}
     for node, lines in lines_of.items():
