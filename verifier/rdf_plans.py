@@ -68,6 +68,7 @@ class Plan:
     entries: tuple[Entry, ...]  # one per key, in the node's order
     key_chars: int              # characters of the node's keys and type values (for the caps)
     type_values: int            # JSON values its @type entries hold
+    distinct: bool              # no two keys give one predicate (nor a type repeated): their statements differ
 
 
 class Shape:
@@ -140,8 +141,12 @@ class Shape:
                 suffix = term_rule.string_suffix if not (rule.graph or rule.list) else None
                 entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule, string_suffix=suffix))
         type_chars = sum(len(t) for values in types for t in values)
+        predicates = [entry.rule.predicate for entry in entries if entry.kind == ENTRY_PROPERTY]
+        types_met = [obj for entry in entries for _, obj in entry.type_objects]
+        distinct = (len(set(predicates)) == len(predicates) and len(set(types_met)) == len(types_met)
+                    and not (types_met and RDF_TYPE in predicates))
         return Plan(active, tuple(entries), sum(len(key) for key in keys) + type_chars,
-                    sum(len(values) + 1 for values in types))
+                    sum(len(values) + 1 for values in types), distinct)
 
 
 _lock = threading.Lock()

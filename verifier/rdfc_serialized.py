@@ -5,7 +5,8 @@ canonical N-Quads form (:mod:`verifier.nquads` escaping), so a quad here is a tu
 strings ``(subject, predicate, object, graph)`` (``graph`` is ``""`` for the default graph)
 and a blank node is a term that starts with ``_:``. Most statements of a credential (a literal
 or an IRI about a node, in the default graph) come already written as the line after their
-subject (:class:`WalkedQuads`), the text both the hashing and the output use.
+subject (:class:`WalkedQuads`), the text both the hashing and the output use; those of a node
+without an ``@id`` come together, and are sorted, hashed and written as one block.
 
 Credentials almost always take the short road of RDFC-1.0 (W3C RDF Dataset Canonicalization
 §4.4): the first-degree hashes (§4.6) of their blank nodes are all different, so canonical
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -38,27 +41,33 @@ SerializedQuad = tuple[str, str, str, str]
 
 @dataclass(frozen=True, slots=True)
 class WalkedQuads:
-    """A dataset as the walk writes it, in two forms (no quad in both, none twice).
+    """A dataset as the walk writes it, in three forms (no quad in two, none twice).
 
-    ``lines``: the quads of the default graph whose object is not a blank node, each as
+    ``lines``: quads of the default graph whose object is not a blank node, each as
     ``(subject, rest)`` where ``rest`` is the line after the subject, ``" <predicate> object .\\n"``
-    (what hashing and the output both write after the subject, built once); ``mixed``: every
-    other quad, as ``(subject, predicate, object, graph)``.
+    (what hashing and the output both write after the subject, built once); ``blocks``: more
+    such quads, by blank subject, as the list of their rests (the walk's nodes without an
+    ``@id``, whose lines it wrote together); ``mixed``: every other quad, as
+    ``(subject, predicate, object, graph)``. ``block_lines`` counts the rests in ``blocks``.
     """
 
     lines: list[tuple[str, str]]
     mixed: list[SerializedQuad]
+    blocks: dict[str, list[str]] = field(default_factory=dict)
+    block_lines: int = 0
 
     def __len__(self) -> int:
-        return len(self.lines) + len(self.mixed)
+        return len(self.lines) + len(self.mixed) + self.block_lines
 
     def quads(self) -> list[SerializedQuad]:
         """Every quad as ``(subject, predicate, object, graph)`` (a predicate IRI holds no space)."""
         found = list(self.mixed)
-        for subject, rest in self.lines:
+        blocks = ((subject, rest) for subject, rests in self.blocks.items() for rest in rests)
+        for subject, rest in chain(self.lines, blocks):
             predicate, _, obj = rest[1:-3].partition(" ")
             found.append((subject, predicate, obj, ""))
         return found
+
 
 _LITERAL = re.compile(r'^"((?:[^"\\]|\\.)*)"(?:\^\^<(.*)>|@(.+))?$', re.DOTALL)
 _ESCAPE = re.compile(r"\\(u[0-9A-F]{4}|.)")
@@ -69,43 +78,63 @@ def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits
                             deadline: Deadline | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a dataset given as serialized quads (no duplicates).
 
+    Reorders the lists of ``dataset.blocks`` in place (sorts them); changes nothing else.
+
     Raises:
         CanonicalizationLimitError: too many statements, or (general algorithm) work or time.
     """
     if len(dataset) > limits.max_quads:
         raise CanonicalizationLimitError(
             f"the document has {len(dataset)} statements; the limit is {limits.max_quads}")
-    # §4.4.3 steps 2-3: the quads that mention each blank node, kept as the lines §4.6 hashes.
-    # Most quads name one blank node, as their subject: their text after the subject ("rest")
-    # is written once, for the hash ("_:a" + rest) and for the output (label + rest).
-    lines_of: dict[str, list[str]] = {}
-    plain: list[str] = []                      # lines without a blank node
-    subject_only: list[tuple[str, str]] = []   # (blank subject, rest)
-    mixed: list[SerializedQuad] = []           # two or more blank node positions
-    written: list[tuple[str, str]] = []        # other quads without a blank object or graph, as (subject, rest)
-    for quad in dataset.mixed:
-        subject, predicate, obj, graph = quad
-        if obj[0] != "_" and graph[:1] != "_":
-            written.append((subject, f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n"))
-            continue
-        mixed.append(quad)
-        for node in {term for term in (subject, obj, graph) if term and term[0] == "_"}:
-            lines_of.setdefault(node, []).append(_hash_line(quad, node))
-    for subject, rest in chain(dataset.lines, written):  # the walk wrote most of these lines already
+    # §4.4.3 steps 2-3: the quads that mention each blank node. A blank node's lines as subject
+    # share their start, so they are kept as their text after the subject ("rest"): sorted once,
+    # they give both its hash input ("_:a" + rest, §4.6 step 3) and its output (label + rest).
+    blocks = dataset.blocks
+    rests_of: dict[str, list[str]] = {}   # blank subject -> rests of its other lines without another blank node
+    own_of: dict[str, list[str]] = {}     # blank subject -> hash rests of its lines naming other blank nodes
+    others_of: dict[str, list[str]] = {}  # blank node -> hash lines of the quads naming it elsewhere
+    plain: list[str] = []                 # lines without a blank node
+    mixed: list[SerializedQuad] = []      # quads with a blank object or graph
+    for subject, rest in chain(dataset.lines, _written(dataset.mixed, mixed)):
         if subject[0] == "_":
-            subject_only.append((subject, rest))
-            lines = lines_of.get(subject)
-            if lines is None:
-                lines_of[subject] = ["_:a" + rest]
+            rests = rests_of.get(subject)
+            if rests is None:
+                rests_of[subject] = [rest]
             else:
-                lines.append("_:a" + rest)
+                rests.append(rest)
         else:
             plain.append(subject + rest)
+    for quad in mixed:
+        subject = quad[0]
+        for node in {term for term in quad if term and term[0] == "_"}:
+            line = _hash_line(quad, node)
+            if node == subject:
+                own_of.setdefault(node, []).append(line[3:])
+            else:
+                others_of.setdefault(node, []).append(line)
     # §4.6 Hash First Degree Quads, for every blank node
     by_hash: dict[str, str] = {}
-    for node, lines in lines_of.items():
-        lines.sort()
-        digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    sorted_of: dict[str, list[str]] = {}  # blank subject -> rests without another blank node, sorted
+    for node in {**blocks, **rests_of, **own_of, **others_of}:
+        block, rests = blocks.get(node), rests_of.get(node)
+        if rests is None:
+            rests = block
+        elif block is not None:
+            rests = block + rests
+        own = own_of.get(node)
+        if rests is not None:
+            rests.sort()
+            sorted_of[node] = rests
+            own = sorted(own + rests) if own is not None else rests
+        elif own is not None:
+            own.sort()
+        text = "_:a" + "_:a".join(own) if own is not None else ""
+        others = others_of.get(node)
+        if others is not None:  # lines about it as object or graph: an IRI subject sorts before "_:a", "_:z" after
+            others.sort()
+            split = bisect_left(others, "_")
+            text = "".join(others[:split]) + text + "".join(others[split:])
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if digest in by_hash:  # two blank nodes alike at first degree: the general algorithm
             return canonicalize_quads(quad_dicts(dataset.quads()), limits,
                                       deadline=effective_deadline(deadline, limits.max_seconds))
@@ -114,20 +143,40 @@ def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits
     # §4.4.3 step 5.4: canonical identifiers in the order of the hashes
     canonical = {by_hash[digest]: f"_:c14n{index}" for index, digest in enumerate(sorted(by_hash))}
     # §4.4.3 step 7: relabel, serialize, sort
-    plain.extend([canonical[subject] + rest for subject, rest in subject_only])
+    extra_of: dict[str, list[str]] = {}  # blank subject -> rests of its lines naming other blank nodes
     for subject, predicate, obj, graph in mixed:
-        if subject[0] == "_":
-            subject = canonical[subject]
         if obj[0] == "_":
             obj = canonical[obj]
         if graph:
             if graph[0] == "_":
                 graph = canonical[graph]
-            plain.append(f"{subject} {predicate} {obj} {graph} .\n")
+            rest = f" {predicate} {obj} {graph} .\n"
         else:
-            plain.append(f"{subject} {predicate} {obj} .\n")
+            rest = f" {predicate} {obj} .\n"
+        if subject[0] == "_":
+            extra_of.setdefault(subject, []).append(rest)
+        else:
+            plain.append(subject + rest)
+    for node, extra in extra_of.items():
+        rests = sorted_of.get(node)
+        sorted_of[node] = sorted(rests + extra) if rests is not None else sorted(extra)
+    for node, rests in sorted_of.items():
+        # a blank node's lines, sorted, as one block: they share a start ("_:c14nN ") that no
+        # other line has, so the block sorts among the other lines where its lines would
+        label = canonical[node]
+        plain.append(label + label.join(rests))
     plain.sort()
     return "".join(plain)
+
+
+def _written(quads: list[SerializedQuad], mixed: list[SerializedQuad]) -> Iterator[tuple[str, str]]:
+    """The quads without a blank object or graph, as ``(subject, rest)``; the others go into ``mixed``."""
+    for quad in quads:
+        subject, predicate, obj, graph = quad
+        if obj[0] == "_" or graph[:1] == "_":
+            mixed.append(quad)
+        else:
+            yield subject, (f" {predicate} {obj} {graph} .\n" if graph else f" {predicate} {obj} .\n")
 
 
 def _hash_line(quad: SerializedQuad, node: str) -> str:

@@ -320,6 +320,15 @@ EDGE_CASES: dict[str, Document] = {
     "twin-anonymous-alignments": _achievement(alignment=[
         {"type": ["Alignment"], "targetName": 'Skill "one" two\n', "targetUrl": "https://x.example/s1"}
         for _ in range(2)]),
+    # an anonymous node whose keys say one thing twice (a type repeated, a property under its
+    # term and its IRI): its lines are not kept together as written, the quads stay a set
+    "anonymous-node-saying-one-thing-twice": _achievement(alignment=[{
+        "type": ["Alignment", "Alignment"], "targetName": "Same", "https://schema.org/targetName": "Same",
+        "targetCode": ["c", "c"], "targetUrl": "https://x.example/s1"}]),
+    "anonymous-nodes-within-anonymous-nodes": _credential(credentialSubject={
+        "type": ["AchievementSubject"], "achievement": {
+            "type": ["Achievement"], "name": "Inner", "criteria": {"narrative": "Done."},
+            "alignment": [{"type": ["Alignment"], "targetName": f"Skill {i}"} for i in range(3)]}}),
     "subject-list-without-ids": _credential(credentialSubject=[
         {"type": ["AchievementSubject"], "role": "a"}, {"type": ["AchievementSubject"], "role": "a"}]),
     "undefined-term-without-vocab": _credential(alsoKnownAs="x"),
