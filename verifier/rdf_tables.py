@@ -47,6 +47,8 @@ MAX_TRANSITIONS = 256  # cached context transitions per table (then the cache st
 
 # pyld's test for an absolute IRI (pyld.jsonld._is_absolute_iri): what RDF conversion keeps
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+# an absolute IRI of printable ASCII that N-Quads writes as itself (none of <>"{}|^`\ or white space)
+_PLAIN_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!#-;=?-\[\]_a-z~]*")
 # containers that change nothing in RDF (@set) or that the walk handles (@graph alone)
 _PLAIN_CONTAINERS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"@set"}))
 _GRAPH_CONTAINERS = (frozenset({"@graph"}), frozenset({"@graph", "@set"}))
@@ -67,6 +69,8 @@ def _term(iri: str) -> str:
 
 def iri_term(value: str) -> str:
     """``value`` as an N-Quads IRI term; NotCovered unless it is an absolute IRI (RDF keeps no other)."""
+    if _PLAIN_ABSOLUTE_IRI.fullmatch(value) is not None:  # the usual IRI: nothing to escape or refuse
+        return "<" + value + ">"
     if not is_absolute_iri(value):
         raise NotCovered(f"the IRI {value!r} is not absolute")
     return "<" + escape_iri(value) + ">"
@@ -271,6 +275,16 @@ class ContextTables:
     def expand_id(self, value: str) -> str:
         """``value`` expanded as a node identifier (``@id`` and ``@id``-coerced values)."""
         return self._expand(value, vocab=False)
+
+    def id_term(self, value: str) -> str:
+        """``iri_term(self.expand_id(value))``, at once for the usual identifier: a plain absolute
+        IRI whose scheme is no prefix of this context (or followed by ``//``) expands to itself."""
+        if _PLAIN_ABSOLUTE_IRI.fullmatch(value) is not None:
+            colon = value.find(":")
+            mapping = self.mappings.get(value[:colon])
+            if not (mapping and mapping.get("_prefix")) or value.startswith("//", colon + 1):
+                return "<" + value + ">"
+        return iri_term(self._expand(value, vocab=False))
 
     def _expand(self, value: str, *, vocab: bool) -> str:
         if value.startswith("@"):

@@ -175,7 +175,7 @@ class _Walk:
                 if subject is not None or not isinstance(value, str):
                     raise NotCovered("@id given twice or not as a string")
                 self.string(value)
-                subject = iri_term(plan.active.expand_id(value))
+                subject = plan.active.id_term(value)
         self.check_size()
         if subject is None:
             self._blank += 1
@@ -263,7 +263,7 @@ def _object(tables: ContextTables, rule: Rule, value: Any) -> Term:
     """A scalar value as an RDF term (Value Expansion, then Object to RDF)."""
     if isinstance(value, str):
         if rule.coercion == AS_ID:
-            return iri_term(tables.expand_id(value))
+            return tables.id_term(value)
         if rule.coercion == AS_VOCAB:
             iri = tables.expand_vocab(value)
             if iri.startswith("@"):

@@ -11,13 +11,16 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import rdf_plans
 from verifier.budget import Deadline
 from verifier.canonicalize import canonicalize
 from verifier.errors import CredentialError
-from verifier.jsonld import JsonLdEngine
-from verifier.rdf_tables import MAX_TRANSITIONS
+from verifier.jsonld import JsonLdEngine, default_engine
+from verifier.nquads import escape_iri
+from verifier.rdf_tables import MAX_TRANSITIONS, iri_term, is_absolute_iri
 from verifier.rdf_walk import NotCovered, fast_nquads, fast_quads
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -219,3 +222,39 @@ def test_node_plans_live_and_die_with_their_engine() -> None:
     del engine
     gc.collect()
     assert gone() is None
+
+
+# -- identifiers at once: ContextTables.id_term is iri_term(expand_id(...)), shortcut or not --------
+
+_ID_TABLES = {
+    "no context": [],
+    "vc2 and ob 3.0.3": [VC2, OB],
+    "security v2 (prefixes dc, sec, xsd)": ["https://w3id.org/security/v2"],
+    "ob 3.0.1 (prefix xsd)": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"],
+}
+
+
+def _id_outcome(call: Any) -> str:
+    try:
+        return str(call())
+    except NotCovered:
+        return "not covered"
+
+
+@pytest.mark.parametrize("contexts", list(_ID_TABLES.values()), ids=list(_ID_TABLES))
+@settings(max_examples=400, deadline=None)
+@given(prefix=st.sampled_from(["", "xsd:", "sec:", "dc:", "did:", "urn:", "https:", "https://", "_:", "@",
+                               "a+b.c-d:", "a,b:", "1a:", "xsd://"]),
+       rest=st.text(st.sampled_from('ab09:/#?[]@!$&()*+,;=-._~%<>"{}|^`\\ \t\n\x00\x7f\u00e9\ufeff\u2028'),
+                    max_size=12))
+def test_an_identifier_is_written_as_the_long_way_writes_it(contexts: list[str], prefix: str, rest: str) -> None:
+    def long_way(iri: str) -> str:  # iri_term without its shortcut
+        if not is_absolute_iri(iri):
+            raise NotCovered("not absolute")
+        return "<" + escape_iri(iri) + ">"
+
+    tables = default_engine().tables.after(contexts) if contexts else default_engine().tables
+    value = prefix + rest
+    expected = _id_outcome(lambda: long_way(tables.expand_id(value)))
+    assert _id_outcome(lambda: tables.id_term(value)) == expected
+    assert _id_outcome(lambda: iri_term(value)) == _id_outcome(lambda: long_way(value))
