@@ -145,31 +145,33 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
         seen += 1
         if depth > max_depth:
             raise _too_deep(max_depth)
-        scalars = 0
+        containers = 0
+        # scalars are copied with the container at once; nested containers are put in after
         if isinstance(value, dict):
+            copy.update(value)
             for key, child in value.items():
+                if type(child) is str:  # the usual value
+                    continue
                 if isinstance(child, (dict, list)):
+                    containers += 1
                     inner: Any = {} if isinstance(child, dict) else []
                     push((child, inner, depth + 1))
                     copy[key] = inner
-                else:
-                    scalars += 1
-                    copy[key] = child
-                    if number_problem is not None and type(child) is not str and _odd_number(child, number_problem):
-                        flagged = True
+                elif number_problem is not None and _odd_number(child, number_problem):
+                    flagged = True
         else:
-            append = copy.append
-            for child in value:
+            copy.extend(value)
+            for index, child in enumerate(value):
+                if type(child) is str:
+                    continue
                 if isinstance(child, (dict, list)):
+                    containers += 1
                     inner = {} if isinstance(child, dict) else []
                     push((child, inner, depth + 1))
-                    append(inner)
-                else:
-                    scalars += 1
-                    append(child)
-                    if number_problem is not None and type(child) is not str and _odd_number(child, number_problem):
-                        flagged = True
-        seen = _scalars_counted(seen, scalars, depth, max_depth, max_values)
+                    copy[index] = inner
+                elif number_problem is not None and _odd_number(child, number_problem):
+                    flagged = True
+        seen = _scalars_counted(seen, len(value) - containers, depth, max_depth, max_values)
     return root, flagged
 
 

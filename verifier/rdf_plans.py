@@ -60,6 +60,7 @@ class Entry:
     type_objects: tuple[tuple[str, str], ...] = ()  # TYPE: (rdf:type, each type as an N-Quads term)
     type_rests: tuple[str, ...] = ()         # TYPE: the same statements as lines after the subject
     string_suffix: str | None = None         # PROPERTY: how a lone string value ends (None: the long way)
+    opening: str = ""                        # PROPERTY: its line after the subject, up to a literal's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,8 @@ class Shape:
                 if term_rule.kind != PROPERTY or term_rule.list != rule.list:
                     raise NotCovered(f"{key!r} means something else under its own scoped context")
                 suffix = term_rule.string_suffix if not (rule.graph or rule.list) else None
-                entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule, string_suffix=suffix))
+                entries.append(Entry(ENTRY_PROPERTY, rule, term_ctx, term_rule, string_suffix=suffix,
+                                     opening=f' {rule.predicate} "'))
         type_chars = sum(len(t) for values in types for t in values)
         predicates = [entry.rule.predicate for entry in entries if entry.kind == ENTRY_PROPERTY]
         types_met = [obj for entry in entries for _, obj in entry.type_objects]

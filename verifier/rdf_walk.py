@@ -144,8 +144,8 @@ class _Walk:
         if depth > MAX_NODE_DEPTH:
             raise NotCovered("nodes nested deeper than the fast path goes")
         plan = plan_for(active, property_rule, element, self._limits)
-        self._values += 1 + plan.type_values
-        self._chars += plan.key_chars
+        values = 1 + plan.type_values  # counted here, added to the walk's counts after the loop
+        chars = plan.key_chars
         subject: Term | None = None
         found: list[tuple[str, Term]] = []
         rests: list[str] = []   # in the default graph: literal statements written at once, after the subject
@@ -157,11 +157,11 @@ class _Walk:
                 suffix = entry.string_suffix
                 if suffix is not None and type(value) is str and len(value) <= max_string:
                     # the usual value, a literal written as itself: its N-Quads text at once
-                    self._chars += len(value)
-                    self._values += 1
+                    chars += len(value)
+                    values += 1
                     text = escape_literal(value) if literal_needs_escape(value) else value
                     if default_graph:
-                        rests.append(f' {entry.rule.predicate} "{text}"{suffix} .\n')
+                        rests.append(f'{entry.opening}{text}"{suffix} .\n')
                     else:
                         found.append((entry.rule.predicate, '"' + text + '"' + suffix))
                 else:
@@ -176,6 +176,8 @@ class _Walk:
                     raise NotCovered("@id given twice or not as a string")
                 self.string(value)
                 subject = plan.active.id_term(value)
+        self._values += values
+        self._chars += chars
         self.check_size()
         if subject is None:
             self._blank += 1
