@@ -186,11 +186,14 @@ class Survey:
     ``context_values``: the value of every ``@context`` key, wherever it is (embedded
     credentials' and scoped ones inside inline contexts included), in no particular order;
     ``endorsement_keys``: whether any object has a key in :data:`ENDORSEMENT_KEYS` (where does
-    not matter: the check that collects endorsements walks again only when one does)."""
+    not matter: the check that collects endorsements walks again only when one does);
+    ``objects``: every JSON object in the document (the document itself, those inside inline
+    contexts too), in no particular order, for the one-reading check to look at without a walk."""
 
     ascii_only: bool
     context_values: tuple[object, ...]
     endorsement_keys: bool
+    objects: tuple[dict[str, Any], ...] = ()
 
 
 class _Walk:
@@ -205,6 +208,7 @@ class _Walk:
         self.inline: list[dict[str, Any]] = []
         self.context_values: list[object] = []
         self.endorsement_keys = False
+        self.objects: list[dict[str, Any]] = []
 
     def long_text(self, text: str, key: str | None) -> None:
         """Refuse a key or string over its length cap (``key`` None: ``text`` is a key)."""
@@ -244,6 +248,7 @@ class _Walk:
         values = chars = 0
         ascii_only = True  # every key and string ASCII (then none holds a lone surrogate)
         noted = ENDORSEMENT_KEYS
+        objects = self.objects
         while stack:
             value, depth, key = stack.pop()
             values += 1
@@ -252,6 +257,7 @@ class _Walk:
             if depth > max_depth:
                 raise _too_deep(max_depth)
             if isinstance(value, dict):
+                objects.append(value)
                 for k, v in value.items():
                     size = len(k)
                     chars += size
@@ -337,7 +343,7 @@ def check_jsonld_limits(document: object, limits: JsonLdLimits = JSONLD_LIMITS) 
 def survey_document(document: object, limits: JsonLdLimits = JSONLD_LIMITS) -> Survey:
     """:func:`check_jsonld_limits`, with what its walk noticed (a :class:`Survey`)."""
     walk = _walked(document, limits)
-    return Survey(walk.ascii_only, tuple(walk.context_values), walk.endorsement_keys)
+    return Survey(walk.ascii_only, tuple(walk.context_values), walk.endorsement_keys, tuple(walk.objects))
 
 
 def _walked(document: object, limits: JsonLdLimits) -> _Walk:

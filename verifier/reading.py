@@ -48,6 +48,7 @@ runs JSON-LD or touches the network.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -81,11 +82,16 @@ def _refuse(code: str, message: str, path: str) -> ReadingError:
     return ReadingError(f"{message} (at {path})", code=code, details={"path": path})
 
 
-def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary | None = None) -> None:
+def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary | None = None, *,
+                         objects: Iterable[dict[str, Any]] | None = None) -> None:
     """Raise :class:`ReadingError` unless ``document`` has one reading (see the module docstring).
 
     One pass over the JSON objects, depth first; rules 1-3 per entry as it is met (plain names
-    and types without a colon pass at once), rule 4 once every object has been counted."""
+    and types without a colon pass at once), rule 4 once every object has been counted.
+    ``objects``: every JSON object of ``document`` (as :class:`verifier.limits.Survey` lists
+    them; more do no harm), for the bundled vocabulary's shortcut :func:`_plainly_one_reading`."""
+    if objects is not None and vocabulary is None and _plainly_one_reading(document, objects):
+        return
     vocab = vocabulary or bundled_vocabulary()
     aliases = _alias_keys(vocab) if vocabulary is not None else _bundled_alias_keys()
     plain = _plain_terms(vocab, aliases) if vocabulary is not None else _bundled_plain_terms()
@@ -122,6 +128,38 @@ def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary
             raise _refuse("node_described_twice",
                           f"{node_id[:200]!r} is described in more than one place, so part of what is signed "
                           "about it would not be checked", "$")
+
+
+def _plainly_one_reading(document: dict[str, Any], objects: Iterable[dict[str, Any]]) -> bool:
+    """True when rules 1-4 surely pass ``document`` under the bundled vocabulary, judged per
+    object from its keys at once (the usual credential: plain terms, types without a colon,
+    context URLs, each checked node described once); False sends the caller to the full walk,
+    which refuses, naming the path, or passes.
+
+    ``objects`` must hold every JSON object of ``document`` the full walk visits; one more (an
+    inline context, say) can only make the answer False, never True where the walk refuses."""
+    plain, aliases = _bundled_plain_terms(), _bundled_alias_keys()
+    checked_ids = _checked_node_ids(document)
+    described: set[str] = set()
+    for item in objects:
+        for key in item.keys() - plain:  # what the full walk looks at more closely
+            value = item[key]
+            if key == "type":
+                for type_ in value if isinstance(value, list) else (value,):
+                    if type(type_) is not str or ":" in type_:
+                        return False
+            elif key == "@context":
+                if not (isinstance(value, str) or isinstance(value, list) and all(isinstance(c, str) for c in value)):
+                    return False
+            elif key[:1] == "@" or ":" in key or key in aliases:
+                return False
+        if checked_ids:
+            node_id = item.get("id")
+            if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
+                if node_id in described:
+                    return False
+                described.add(node_id)
+    return True
 
 
 def _path(where: Any) -> str:

@@ -122,7 +122,7 @@ def verify_jsonld(credential: dict[str, Any], v: Verification, *, proof: Callabl
     if v.add(parse).status != Status.PASSED or survey is None:
         return
     _summarize(credential, v.summary)
-    contexts = v.add(check_contexts(credential, v))
+    contexts = v.add(check_contexts(credential, v, survey))
     v.add(check_conformance(credential, v, survey))
     if proof is not None:
         proof()

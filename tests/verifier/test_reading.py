@@ -8,20 +8,26 @@ tests/issuer/test_reading_paths.py).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
+from tests.support import example_credentials, read_json
 from tests.verifier import reading_attacks as attacks
+from tests.verifier.ob_generated import ob_credentials, presentations
 from verifier import verify_credential
 from verifier.baked import bake_png
 from verifier.cli import verify as verify_command
+from verifier.limits import survey_document
 from verifier.proofs.data_integrity import verify_proofs
-from verifier.reading import ReadingError, check_single_reading
+from verifier.reading import ReadingError, _plainly_one_reading, check_single_reading
 from verifier.vocabulary import bundled_vocabulary
 from verifier.web import create_app
 
@@ -42,6 +48,20 @@ def documents(signer) -> dict:
 
 
 NAMES = sorted(attacks.fixtures(attacks.FixtureSigner()))
+
+
+def read_both_ways(document: dict) -> None:
+    """:func:`check_single_reading` as the verifier calls it (with the objects its PARSE walk
+    listed, for the shortcut) and without them: the same outcome either way, then that outcome."""
+    outcomes = []
+    for objects in (survey_document(document).objects, None):
+        try:
+            check_single_reading(document, objects=objects)
+            outcomes.append(None)
+        except ReadingError as exc:
+            outcomes.append((exc.code, str(exc), exc.details))
+    assert outcomes[0] == outcomes[1]
+    check_single_reading(document)
 
 
 def _reasons(report) -> dict[str, tuple[str, str | None]]:
@@ -169,10 +189,10 @@ def test_inline_context_rules(context, reason):
     document = _base()
     document["@context"] = [attacks.V2, context]
     if reason is None:
-        check_single_reading(document)
+        read_both_ways(document)
         return
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == reason
 
 
@@ -180,7 +200,7 @@ def test_a_null_context_entry_is_refused():
     document = _base()
     document["@context"] = [attacks.V2, None]
     with pytest.raises(ReadingError, match="neither a URL nor an object"):
-        check_single_reading(document)
+        read_both_ways(document)
 
 
 @pytest.mark.parametrize("key", ["@id", "@type", "@graph", "@nest", "@included", "@reverse", "@list", "@set"])
@@ -188,27 +208,27 @@ def test_keywords_that_move_statements_are_refused_as_keys(key):
     document = _base()
     document["credentialSubject"][key] = "x"
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "keyword_not_allowed"
 
 
 def test_value_objects_keep_their_keywords():
     document = _base()
     document["name"] = {"@value": "Teamwork", "@language": "en", "@direction": "ltr"}
-    check_single_reading(document)
+    read_both_ways(document)
 
 
 def test_an_extension_property_spelled_as_a_new_iri_is_allowed():
     document = _base()
     document["credentialSubject"]["https://example.com/vocab#level"] = "gold"
-    check_single_reading(document)
+    read_both_ways(document)
 
 
 def test_a_type_spelled_as_an_iri_of_known_vocabulary_is_refused():
     document = _base()
     document["type"] = ["VerifiableCredential", "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"]
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "non_term_type"
 
 
@@ -217,7 +237,7 @@ def test_another_bundled_name_for_a_checked_property_is_refused():
     document = _base()
     document["proof"] = {"type": "DataIntegrityProof", "expiration": "2020-01-01T00:00:00Z"}
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "alias_of_checked_property"
 
 
@@ -226,7 +246,7 @@ def test_a_second_description_of_the_credential_is_refused():
     document["id"] = attacks.CREDENTIAL_ID
     document["credentialSubject"]["related"] = {"id": attacks.CREDENTIAL_ID, "validUntil": "2020-01-01T00:00:00Z"}
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "node_described_twice"
 
 
@@ -235,7 +255,7 @@ def test_a_bare_typed_reference_to_the_credential_is_allowed():
     document = _base()
     document["id"] = attacks.CREDENTIAL_ID
     document["refreshService"] = {"id": attacks.CREDENTIAL_ID, "type": "1EdTechCredentialRefresh"}
-    check_single_reading(document)
+    read_both_ways(document)
 
 
 def test_the_bundled_contexts_name_each_checked_property_once():
@@ -255,17 +275,17 @@ def test_the_bundled_contexts_name_each_checked_property_once():
 def test_nested_string_contexts_do_not_hide_anything(signer):
     # an endorsement repeats the bundled contexts at its own level: allowed
     document = copy.deepcopy(attacks.base_credential(signer))
-    check_single_reading(document)
+    read_both_ways(document)
 
 
 def test_an_embedded_context_document_is_read_like_its_context():
     # the W3C vc-di-eddsa suite's proof chains write an @context entry as {"@context": {...}}
     document = _base()
     document["@context"] = [attacks.V2, {"@context": {"exampleLevel": "https://example.org/level"}}]
-    check_single_reading(document)
+    read_both_ways(document)
     document["@context"] = [attacks.V2, {"@context": {"until": "https://www.w3.org/2018/credentials#validUntil"}}]
     with pytest.raises(ReadingError):
-        check_single_reading(document)
+        read_both_ways(document)
 
 
 def test_a_vc_1_1_inline_context_may_define_known_vocabulary_under_its_own_name():
@@ -274,10 +294,10 @@ def test_a_vc_1_1_inline_context_may_define_known_vocabulary_under_its_own_name(
     document["@context"] = ["https://www.w3.org/2018/credentials/v1", {"@context": {
         "AlumniCredential": "https://www.example.org/AlumniCredential",
         "name": "https://schema.org/name", "description": "https://schema.org/description"}}]
-    check_single_reading(document)
+    read_both_ways(document)
     document["@context"][1]["@context"]["title"] = "https://schema.org/name"   # another name for it
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "inline_context_alias"
 
 
@@ -285,5 +305,36 @@ def test_a_checked_name_keeps_its_meaning_inline():
     document = _base()
     document["@context"] = ["https://www.w3.org/2018/credentials/v1", {"validUntil": "https://example.org/until"}]
     with pytest.raises(ReadingError) as caught:
-        check_single_reading(document)
+        read_both_ways(document)
     assert caught.value.code == "inline_context_alias"
+
+
+# -- the shortcut the verifier takes (objects listed by the PARSE walk) gives the full walk's verdicts --
+
+def test_the_shortcut_is_never_taken_for_an_attack(fixtures) -> None:
+    for name, (document, _) in fixtures.items():
+        assert not _plainly_one_reading(document, survey_document(document).objects), name
+        read_both_ways_refused(document)
+
+
+def read_both_ways_refused(document: dict) -> None:
+    with pytest.raises(ReadingError):
+        read_both_ways(document)
+
+
+def test_the_shortcut_is_taken_for_the_usual_credentials(signer) -> None:
+    """Not vacuous: the genuine fixtures and the published examples are read without the full walk."""
+    documents = [attacks.base_credential(signer), attacks.v11_credential(signer)]
+    documents += [read_json(path) for path in example_credentials()]
+    taken = [_plainly_one_reading(d, survey_document(d).objects) for d in documents]
+    assert taken[:2] == [True, True]
+    assert sum(taken) >= len(taken) // 2
+    for document in documents:
+        read_both_ways(document)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(ob_credentials(), presentations()))
+def test_generated_credentials_are_read_alike_both_ways(document: dict) -> None:
+    with contextlib.suppress(ReadingError):
+        read_both_ways(document)  # asserts that both ways agree, refusals included

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import Survey
 from ..reading import ReadingError, check_single_reading
 from ..registry import CheckId
 from ..report import CheckResult
 from .base import Verification, as_list, from_error, passed, reported
 
 
-def check_contexts(credential: dict[str, Any], v: Verification) -> CheckResult:
+def check_contexts(credential: dict[str, Any], v: Verification, survey: Survey | None = None) -> CheckResult:
+    """``survey``: what the PARSE walk noticed (the objects the one-reading check looks at)."""
     contexts = as_list(credential.get("@context"))
     unknown = [c for c in contexts if isinstance(c, str) and not v.engine.loader.knows(c)]
     if unknown:
         return reported(CheckId.CONTEXTS, "unknown_context", f"not bundled: {', '.join(u[:200] for u in unknown)}",
                         urls=unknown)
     try:
-        check_single_reading(credential)
+        check_single_reading(credential, objects=survey.objects if survey is not None else None)
     except ReadingError as exc:
         return from_error(CheckId.CONTEXTS, exc)
     return passed(CheckId.CONTEXTS, "Everything the badge says is written in terms this checker knows, so nothing "
