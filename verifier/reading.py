@@ -138,21 +138,23 @@ def _plainly_one_reading(document: dict[str, Any], objects: Iterable[dict[str, A
 
     ``objects`` must hold every JSON object of ``document`` the full walk visits; one more (an
     inline context, say) can only make the answer False, never True where the walk refuses."""
-    plain, aliases = _bundled_plain_terms(), _bundled_alias_keys()
+    usual, aliases = _bundled_usual_keys(), _bundled_alias_keys()
     checked_ids = _checked_node_ids(document)
     described: set[str] = set()
     for item in objects:
-        for key in item.keys() - plain:  # what the full walk looks at more closely
-            value = item[key]
-            if key == "type":
-                for type_ in value if isinstance(value, list) else (value,):
-                    if type(type_) is not str or ":" in type_:
-                        return False
-            elif key == "@context":
-                if not (isinstance(value, str) or isinstance(value, list) and all(isinstance(c, str) for c in value)):
+        types = item.get("type")
+        if types is not None:
+            for type_ in types if isinstance(types, list) else (types,):
+                if type(type_) is not str or ":" in type_:
                     return False
-            elif key[:1] == "@" or ":" in key or key in aliases:
+        if "@context" in item:
+            context = item["@context"]
+            if not (isinstance(context, str) or isinstance(context, list) and all(isinstance(c, str) for c in context)):
                 return False
+        if not usual.issuperset(item):  # a key the full walk looks at more closely
+            for key in item:
+                if key not in usual and (key[:1] == "@" or ":" in key or key in aliases):
+                    return False
         if checked_ids:
             node_id = item.get("id")
             if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
@@ -292,6 +294,14 @@ def _plain_terms(vocab: BundledVocabulary, aliases: frozenset[str]) -> frozenset
     (and not ``type``, whose values are checked)."""
     return frozenset(term for term in vocab.term_iris
                      if term[:1] != "@" and ":" not in term and term not in aliases and term != "type")
+
+
+@cache
+def _bundled_usual_keys() -> frozenset[str]:
+    """The keys :func:`_plainly_one_reading` passes at once: the plain terms, ``id`` (the full
+    walk passes it: no keyword, colon or alias), and ``type`` and ``@context``, whose values it
+    looks at itself."""
+    return _bundled_plain_terms() | ({"id"} - _bundled_alias_keys()) | {"type", "@context"}
 
 
 @cache
