@@ -23,6 +23,7 @@ may be given; each verification takes its own budgeted view of it), the clock is
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -55,6 +56,13 @@ __all__ = ["verify_credential"]
 _shared_cache = ResponseCache()
 
 
+@functools.cache
+def _default_fetcher() -> NetworkFetcher:
+    """The long-lived network fetcher of calls that give no fetcher, policy or cache: the default
+    policy, the module-level response cache (and one memory of failed hosts, as a web app's)."""
+    return NetworkFetcher(FetchPolicy(), cache=_shared_cache)
+
+
 def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datetime | None = None,
                       recipient: str | None = None, policy: FetchPolicy | None = None, strict: bool = False,
                       offline: bool = False, documents: Mapping[str, Any] | None = None,
@@ -66,7 +74,8 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
         source: a dict, a str (JSON, a compact JWS or an https URL) or bytes (JSON, JWT, PNG, SVG).
         fetcher: a long-lived :class:`~verifier.fetcher.Fetcher` (e.g. a web app's
             ``NetworkFetcher``); this verification takes its own budgeted view of it. Default: a
-            network fetcher under ``policy`` sharing a module-level response cache (or ``cache``).
+            network fetcher under ``policy`` sharing a module-level response cache (or ``cache``);
+            without ``policy`` and ``cache``, one long-lived fetcher shared by such calls.
         now: the time of the verification (timezone-aware; default: now).
         recipient: an email, URL or DID the credential should name.
         policy: the fetch policy when no ``fetcher`` is given (e.g. hosts allowed over plain http).
@@ -91,7 +100,12 @@ def verify_credential(source: Any, *, fetcher: Fetcher | None = None, now: datet
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     local = dict(documents or {})
-    network = fetcher or NetworkFetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache)
+    if fetcher is not None:
+        network = fetcher
+    elif policy is None and cache is None:
+        network = _default_fetcher()
+    else:
+        network = NetworkFetcher(policy or FetchPolicy(), cache=_shared_cache if cache is None else cache)
     verification = Verification(now, network.for_verification(documents=local, offline=offline),
                                 engine or default_engine(), recipient, Options(strict=strict),
                                 supplied=frozenset(local) if flag_supplied else frozenset(), memo=memo)

@@ -336,3 +336,24 @@ def test_many_verifications_share_one_fetcher_at_once(https_server):
     for thread in threads:
         thread.join(20)
     assert results == [{"shared": True}] * 8 and 1 <= https_server.hits("/doc") <= 8
+
+
+def test_verify_credential_without_a_fetcher_policy_or_cache_uses_one_long_lived_fetcher(monkeypatch):
+    """Its memory of failed hosts and its transport last across calls, as a web app's do; a call
+    with its own policy or cache still gets a fetcher of its own."""
+    from verifier import verify_credential
+
+    views: list[NetworkFetcher] = []
+    take_view = NetworkFetcher.for_verification
+
+    def recorded(self, **kwargs):
+        views.append(self)
+        return take_view(self, **kwargs)
+
+    monkeypatch.setattr(NetworkFetcher, "for_verification", recorded)
+    for _ in range(2):
+        verify_credential({"type": ["VerifiableCredential"]}, offline=True)
+    verify_credential({"type": ["VerifiableCredential"]}, offline=True, policy=FetchPolicy())
+    verify_credential({"type": ["VerifiableCredential"]}, offline=True, cache=ResponseCache())
+    assert views[0] is views[1]
+    assert len({id(view) for view in views}) == 3
