@@ -286,10 +286,12 @@ def interleave(cases: dict[str, Case], sides: dict[str, dict], rounds: int, js: 
                batch: int = 10) -> Samples:
     """``rounds`` round-robin rounds of every Python (side, op) on every case; node in alternating batches.
 
-    One sample of a Python side is the mean of a few consecutive calls (about 10 ms of them), as
-    the node side times consecutive calls: each side runs warm, as it would serving many
-    credentials, instead of finding its caches emptied by the side before it; the round robin
-    still exposes every side to the same drift of the machine."""
+    One sample of a Python side is the mean of a few consecutive calls (about 10 ms of them),
+    after one untimed call, as the node side times consecutive calls: each side runs warm, as it
+    would serving many credentials, instead of finding its caches emptied by the side before it
+    (the first call after naive pyld's took 2.5 times as long as the fourth, and added about a
+    tenth to microcred's verification time); the round robin still exposes every side to the
+    same drift of the machine."""
     samples: Samples = {}
     order = [(name, side, op) for name in cases for side in sides[name] for op in sides[name][side]]
     counts = {key: repeats(sides[key[0]][key[1]][key[2]]) for key in order}
@@ -301,6 +303,7 @@ def interleave(cases: dict[str, Case], sides: dict[str, dict], rounds: int, js: 
             for name, side, op in order[shift:] + order[:shift]:
                 call = sides[name][side][op]
                 k = counts[(name, side, op)]
+                call()  # untimed: back from the side before it
                 start = time.perf_counter()
                 for _ in range(k):
                     call()

@@ -48,16 +48,16 @@ class CheckResult:
 _RANK: dict[str, int] = {str(c): i for i, c in enumerate(CHECK_ORDER)}
 
 
-def _order(check: str) -> int:
-    """Where ``check`` comes in a report (:data:`~verifier.registry.CHECK_ORDER`; unknown ids last)."""
-    return _RANK.get(check, len(CHECK_ORDER))
+def _order_of(result: CheckResult) -> int:
+    """Where ``result`` comes in a report (:data:`~verifier.registry.CHECK_ORDER`; unknown ids last)."""
+    return _RANK.get(result.check, len(CHECK_ORDER))
 
 
 class VerificationReport:
     """The outcome of verifying one credential."""
 
     def __init__(self, checks: list[CheckResult], summary: dict[str, Any] | None = None):
-        self.checks = sorted(checks, key=lambda c: _order(c.check))
+        self.checks = sorted(checks, key=_order_of)
         self.summary = summary or {}
 
     def check(self, check_id: str) -> CheckResult | None:

@@ -65,13 +65,16 @@ class Verification:
     memo: StatusMemo | None = None       # status list credential digest -> None or its error
     results: list[CheckResult] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    _first: dict[str, CheckResult] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, result: CheckResult) -> CheckResult:
         self.results.append(result)
+        self._first.setdefault(result.check, result)
         return result
 
     def result(self, check_id: CheckId) -> CheckResult | None:
-        return next((r for r in self.results if r.check == check_id), None)
+        """The first result added for ``check_id``."""
+        return self._first.get(check_id)
 
     def child(self) -> Verification:
         """A verification of a nested credential (endorsement, status list), one level deeper."""
