@@ -14,6 +14,12 @@ from hypothesis import strategies as st
 
 from verifier import schema_bundle as vs
 
+try:
+    import jsonschema_rs
+    _RS_URI = jsonschema_rs.Draft201909Validator({"type": "string", "format": "uri"}, validate_formats=True)
+except ImportError:  # pragma: no cover - a dependency; the fast validator is then not used either
+    _RS_URI = None
+
 _DATE_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$",
                         re.ASCII)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
@@ -90,6 +96,18 @@ uri_text = st.text(st.sampled_from(list("aZ09:/#%?[]@ -_.~!$&'()*+,;=fFG\u00e9\"
 @given(st.one_of(uri_text, uri_text.map(lambda s: "https:" + s), uri_text.map(lambda s: "urn:x%" + s)))
 def test_uri_agrees_with_the_reference(value):
     assert vs.is_uri(value) == reference_uri(value)
+
+
+@settings(max_examples=5000, derandomize=True, deadline=None)
+@given(st.one_of(uri_text, uri_text.map(lambda s: "https:" + s), uri_text.map(lambda s: "urn:x%" + s),
+                 st.builds(lambda scheme, rest: scheme + rest,
+                           st.sampled_from(["http://", "https://[::1]", "did:key:", "a+b.c-d:", "1a:", ":", ""]),
+                           uri_text)))
+def test_the_fast_validators_own_uri_check_accepts_nothing_is_uri_refuses(value):
+    """The jsonschema-rs validator that says "valid" quickly checks ``uri`` itself
+    (schema_bundle._fast_validator_for_def): what it accepts, is_uri must accept too."""
+    if _RS_URI is not None and _RS_URI.is_valid(value):
+        assert vs.is_uri(value)
 
 
 def test_the_boundaries_by_name():
