@@ -198,7 +198,9 @@ def _insert_unowned(session: Session, keys: list[tuple[int, int]]) -> set[tuple[
     statement: Insert = dialect_insert(table).on_conflict_do_nothing()
     rows = [{"list_id": list_id, "index": index, "award_id": None, "vcapi_credential_id": None}
             for list_id, index in sorted(keys)]     # one order for every process: their waits cannot cross
-    returned = session.execute(statement.values(rows).returning(table.c.list_id, table.c.index))
+    # many rows with one compiled statement (SQLAlchemy's "insertmanyvalues" batches them), not
+    # one statement of as many VALUES compiled afresh for every call
+    returned = session.execute(statement.returning(table.c.list_id, table.c.index), rows)
     return {(int(list_id), int(index)) for list_id, index in returned}
 
 

@@ -14,7 +14,7 @@ links. Pure: no database, no clock.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -25,8 +25,10 @@ from issuer.mail.transport import clean_header
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+# auto_reload off: the templates ship with the package, so each is read and compiled once, not
+# checked on disk again for every email (a bulk run composes thousands)
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
-                   lstrip_blocks=True, keep_trailing_newline=True,
+                   lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
                    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
                                                 default=False))
 
@@ -82,8 +84,7 @@ def _tidy(text: str) -> str:
 
 def render(kind: MailKind, context: MailContext) -> Rendered:
     """The subject, text and HTML of a ``kind`` email (see the module docstring)."""
-    values = asdict(context)
-    values["contact"] = context.contact           # asdict turns it into a dict; the templates read attributes
+    values = dict(vars(context))                  # its fields as they are (the templates read contact's attributes)
     subject = clean_header(kind.subject.format(**values), 250)
     text = _ENV.get_template(f"{kind.value}.txt").render(values, subject=subject)
     html = _ENV.get_template(f"{kind.value}.html").render(values, subject=subject)
