@@ -149,28 +149,20 @@ def copy_within_structure(document: object, *, max_depth: int = MAX_DEPTH, max_v
         # scalars are copied with the container at once; nested containers are put in after
         if isinstance(value, dict):
             copy.update(value)
-            for key, child in value.items():
-                if type(child) is str:  # the usual value
-                    continue
-                if isinstance(child, (dict, list)):
-                    containers += 1
-                    inner: Any = {} if isinstance(child, dict) else []
-                    push((child, inner, depth + 1))
-                    copy[key] = inner
-                elif number_problem is not None and _odd_number(child, number_problem):
-                    flagged = True
+            children: Any = value.items()
         else:
             copy.extend(value)
-            for index, child in enumerate(value):
-                if type(child) is str:
-                    continue
-                if isinstance(child, (dict, list)):
-                    containers += 1
-                    inner = {} if isinstance(child, dict) else []
-                    push((child, inner, depth + 1))
-                    copy[index] = inner
-                elif number_problem is not None and _odd_number(child, number_problem):
-                    flagged = True
+            children = enumerate(value)
+        for key, child in children:
+            if type(child) is str:  # the usual value
+                continue
+            if isinstance(child, (dict, list)):
+                containers += 1
+                inner: Any = {} if isinstance(child, dict) else []
+                push((child, inner, depth + 1))
+                copy[key] = inner
+            elif number_problem is not None and _odd_number(child, number_problem):
+                flagged = True
         seen = _scalars_counted(seen, len(value) - containers, depth, max_depth, max_values)
     return root, flagged
 

@@ -86,8 +86,7 @@ def _literal(value: str, datatype: str) -> Term:
 class _Walk:
     """One document's walk: the quads found so far, blank node labels, the deadline."""
 
-    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_ticks", "_values", "block_lines", "blocks", "lines",
-                 "mixed")
+    __slots__ = ("_blank", "_chars", "_deadline", "_limits", "_ticks", "_values", "blocks", "lines", "mixed")
 
     def __init__(self, deadline: Deadline, limits: JsonLdLimits) -> None:
         # a dataset is a set of quads (kept as dict keys, in the order met), in the two forms of
@@ -95,7 +94,6 @@ class _Walk:
         self.lines: dict[tuple[str, str], None] = {}
         self.mixed: dict[SerializedQuad, None] = {}
         self.blocks: dict[str, list[str]] = {}
-        self.block_lines = 0
         self._blank = 0
         self._ticks = _TICK_STRIDE
         self._deadline = deadline
@@ -184,7 +182,6 @@ class _Walk:
             subject = f"_:f{self._blank}"
             if rests and plan.distinct:  # a new blank node whose lines differ: they stay together
                 self.blocks[subject] = rests
-                self.block_lines += len(rests)
                 rests = []
         lines = self.lines
         for rest in rests:
@@ -315,7 +312,7 @@ def fast_quads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,
         raise NotCovered("the document is not a JSON object")
     walk = _Walk(effective_deadline(deadline), engine.limits)
     walk.node(engine.tables, None, document, "")
-    return WalkedQuads(list(walk.lines), list(walk.mixed), walk.blocks, walk.block_lines)
+    return WalkedQuads(list(walk.lines), list(walk.mixed), walk.blocks)
 
 
 def fast_nquads(document: dict[str, Any], engine: JsonLdEngine | None = None, *,

@@ -48,16 +48,15 @@ class WalkedQuads:
     (what hashing and the output both write after the subject, built once); ``blocks``: more
     such quads, by blank subject, as the list of their rests (the walk's nodes without an
     ``@id``, whose lines it wrote together); ``mixed``: every other quad, as
-    ``(subject, predicate, object, graph)``. ``block_lines`` counts the rests in ``blocks``.
+    ``(subject, predicate, object, graph)``.
     """
 
     lines: list[tuple[str, str]]
     mixed: list[SerializedQuad]
     blocks: dict[str, list[str]] = field(default_factory=dict)
-    block_lines: int = 0
 
     def __len__(self) -> int:
-        return len(self.lines) + len(self.mixed) + self.block_lines
+        return len(self.lines) + len(self.mixed) + sum(map(len, self.blocks.values()))
 
     def quads(self) -> list[SerializedQuad]:
         """Every quad as ``(subject, predicate, object, graph)`` (a predicate IRI holds no space)."""
@@ -83,9 +82,9 @@ def canonicalize_serialized(dataset: WalkedQuads, limits: CanonicalizationLimits
     Raises:
         CanonicalizationLimitError: too many statements, or (general algorithm) work or time.
     """
-    if len(dataset) > limits.max_quads:
-        raise CanonicalizationLimitError(
-            f"the document has {len(dataset)} statements; the limit is {limits.max_quads}")
+    size = len(dataset)
+    if size > limits.max_quads:
+        raise CanonicalizationLimitError(f"the document has {size} statements; the limit is {limits.max_quads}")
     # §4.4.3 steps 2-3: the quads that mention each blank node. A blank node's lines as subject
     # share their start, so they are kept as their text after the subject ("rest"): sorted once,
     # they give both its hash input ("_:a" + rest, §4.6 step 3) and its output (label + rest).

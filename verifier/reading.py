@@ -116,9 +116,9 @@ def check_single_reading(document: dict[str, Any], vocabulary: BundledVocabulary
                     _check_entry(key, child, f"{_path(here)}.{key}", vocab, value_object)
                 if isinstance(child, (dict, list)) and key != "@context":
                     push(((here, key), child))
-            node_id = item.get("id")
-            if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
-                described[node_id] += 1  # more than id, type and @context: it describes the node
+            node_id = _described(item, checked_ids)
+            if node_id is not None:
+                described[node_id] += 1
         elif isinstance(item, list):
             for index, child in enumerate(item):
                 if isinstance(child, (dict, list)):
@@ -156,12 +156,21 @@ def _plainly_one_reading(document: dict[str, Any], objects: Iterable[dict[str, A
                 if key not in usual and (key[:1] == "@" or ":" in key or key in aliases):
                     return False
         if checked_ids:
-            node_id = item.get("id")
-            if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
+            node_id = _described(item, checked_ids)
+            if node_id is not None:
                 if node_id in described:
                     return False
                 described.add(node_id)
     return True
+
+
+def _described(item: dict[str, Any], checked_ids: list[str]) -> str | None:
+    """The checked node ``item`` describes (rule 4): its id, when it says more than id, type and
+    @context; else None."""
+    node_id = item.get("id")
+    if node_id in checked_ids and len(item) > 1 + ("type" in item) + ("@context" in item):
+        return str(node_id)
+    return None
 
 
 def _path(where: Any) -> str:
